@@ -1,0 +1,102 @@
+/** Compression by file name: gzip through node:zlib, zstd through fzstd (read) and zstd-wasm (write). */
+import { createGunzip, createGzip, constants as zc } from 'node:zlib';
+import { Transform, type TransformCallback } from 'node:stream';
+import { createRequire } from 'node:module';
+import { Decompress } from 'fzstd';
+
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+export function compressionOf(file: string): Compression {
+  if (/\.gz$/i.test(file)) return 'gzip';
+  if (/\.zst$/i.test(file)) return 'zstd';
+  return 'none';
+}
+
+export function extensionFor(c: Compression): string {
+  return c === 'gzip' ? '.gz' : c === 'zstd' ? '.zst' : '';
+}
+
+/** Streaming zstd decompression; a truncated stream raises an error at its end. */
+export function createZstdDecompress(): Transform {
+  let ended = false;
+  const inflater = new Decompress();
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      try {
+        inflater.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        cb();
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        inflater.push(new Uint8Array(0), true);
+        cb(ended ? null : new Error('unexpected end of zstd stream (truncated file?)'));
+      } catch (e) {
+        cb(new Error(`zstd stream is truncated or corrupt: ${(e as Error).message}`));
+      }
+    },
+  });
+  inflater.ondata = (data: Uint8Array, final: boolean) => {
+    if (data.length) t.push(Buffer.from(data));
+    if (final) ended = true;
+  };
+  return t;
+}
+
+export function createDecompress(c: Compression): Transform | null {
+  if (c === 'gzip') return createGunzip();
+  if (c === 'zstd') return createZstdDecompress();
+  return null;
+}
+
+interface ZstdWasm {
+  init(): Promise<void>;
+  compress(buf: Uint8Array, level?: number): Uint8Array;
+}
+let zstdWasm: Promise<ZstdWasm> | null = null;
+function loadZstd(): Promise<ZstdWasm> {
+  zstdWasm ??= (async () => {
+    const mod = createRequire(import.meta.url)('@bokuweb/zstd-wasm') as ZstdWasm;
+    await mod.init();
+    return mod;
+  })();
+  return zstdWasm;
+}
+
+/**
+ * zstd compression: each ~1 MB of input becomes one zstd frame (concatenated frames are a valid
+ * zstd stream, read by `zstd -d`, fzstd and Python's zstandard alike).
+ */
+export async function createZstdCompress(level = 3): Promise<Transform> {
+  const z = await loadZstd();
+  const FRAME = 1 << 20;
+  let pending: Buffer[] = [];
+  let size = 0;
+  const emit = (t: Transform) => {
+    if (size === 0) return;
+    t.push(Buffer.from(z.compress(Buffer.concat(pending, size), level)));
+    pending = [];
+    size = 0;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      pending.push(chunk);
+      size += chunk.length;
+      if (size >= FRAME) emit(this);
+      cb();
+    },
+    flush(cb) {
+      emit(this);
+      cb();
+    },
+  });
+}
+
+export async function createCompress(c: Compression): Promise<Transform | null> {
+  // Fixed gzip header fields (no mtime) keep outputs byte-identical across runs.
+  if (c === 'gzip') return createGzip({ level: zc.Z_DEFAULT_COMPRESSION });
+  if (c === 'zstd') return createZstdCompress();
+  return null;
+}

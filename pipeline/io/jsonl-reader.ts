@@ -1,0 +1,101 @@
+/**
+ * Streaming JSONL reader (plain, .gz, .zst). Memory is bounded by the longest line: bytes are
+ * split on "\n" before decoding, so invalid UTF-8, a malformed line or a missing `text` becomes
+ * an error item for that line and reading goes on. A truncated compressed file yields the
+ * documents read so far and then one error item naming the byte offset.
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Doc } from '../doc.ts';
+import { compressionOf, createDecompress } from './compression.ts';
+import { recordToDoc, type ReadItem, type ReaderOptions } from './read-item.ts';
+
+const NL = 0x0a;
+
+export async function* readJsonl(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const inflate = createDecompress(compressionOf(file));
+  const source = inflate ? raw.pipe(inflate) : raw;
+  if (inflate) raw.on('error', (e) => inflate.destroy(e));
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const name = basename(file);
+  let lineNo = 0;
+  let offset = 0; // decompressed byte offset of the current line's start
+  let parts: Buffer[] = [];
+  let partsLen = 0;
+  let overflow = false;
+
+  const emitLine = (bytes: Buffer): ReadItem | null => {
+    lineNo++;
+    const where = { file, line: lineNo };
+    const lineStart = offset;
+    offset += bytes.length + 1;
+    if (overflow) {
+      overflow = false;
+      return { kind: 'error', where, error: `line is longer than max_doc_bytes (${options.maxDocBytes} bytes); its first 1 KB is kept in "raw"`, raw: bytes.subarray(0, 1024).toString('utf8') };
+    }
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 0x0d) end--;
+    if (end === 0) return null;
+    let text: string;
+    try {
+      text = decoder.decode(bytes.subarray(0, end));
+    } catch {
+      return { kind: 'error', where, error: `invalid UTF-8 at byte ${lineStart} of the decompressed stream`, raw: bytes.toString('latin1') };
+    }
+    if (text.trim() === '') return null;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch (e) {
+      return { kind: 'error', where, error: `malformed JSON: ${(e as Error).message}`, raw: text };
+    }
+    return recordToDoc(record, where, options, `${name}:${lineNo}`, text);
+  };
+
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let i = chunk.indexOf(NL, start); i !== -1; i = chunk.indexOf(NL, start)) {
+        const piece = chunk.subarray(start, i);
+        let line: Buffer;
+        if (partsLen === 0) line = piece;
+        else {
+          if (!overflow) parts.push(piece);
+          line = Buffer.concat(parts);
+          parts = [];
+          partsLen = 0;
+        }
+        const item = emitLine(line);
+        if (item) yield item;
+        start = i + 1;
+      }
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start);
+        if (partsLen + rest.length > options.maxDocBytes) {
+          if (!overflow) {
+            overflow = true;
+            parts = [Buffer.concat([...parts, rest]).subarray(0, 1024)];
+          }
+          partsLen += rest.length;
+        } else {
+          parts.push(Buffer.from(rest));
+          partsLen += rest.length;
+        }
+      }
+    }
+    if (partsLen > 0) {
+      const item = emitLine(Buffer.concat(parts));
+      if (item) yield item;
+    }
+  } catch (e) {
+    if (partsLen > 0 && !overflow) {
+      // The last line may be cut by the truncation: report it as such rather than guess.
+      lineNo++;
+      yield { kind: 'error', where: { file, line: lineNo }, error: `incomplete last line before a read error`, raw: Buffer.concat(parts).toString('utf8') };
+    }
+    yield { kind: 'error', where: { file, offset }, error: `cannot read past decompressed byte ${offset}: ${(e as Error).message}` };
+  }
+}
+
+export type { Doc };

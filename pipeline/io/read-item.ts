@@ -1,0 +1,60 @@
+/** What every reader yields: a document, or an error item that goes to the error output. */
+import type { Doc } from '../doc.ts';
+
+export interface Where {
+  file: string;
+  line?: number;
+  offset?: number;
+  record?: number;
+}
+
+export type ReadItem =
+  | { kind: 'doc'; doc: Doc; where: Where }
+  | { kind: 'error'; where: Where; error: string; raw?: string; id?: string };
+
+export interface ReaderOptions {
+  /** Field (JSONL) or column (Parquet) holding the text. */
+  textField: string;
+  /** Field or column holding the id; absent ids become `<file name>:<line or row>`. */
+  idField: string;
+  /** Longer records go to the error output instead of into memory. */
+  maxDocBytes: number;
+  /** Written to `meta.source` when the record has no `source` of its own. */
+  source?: string;
+}
+
+export const DEFAULT_READER_OPTIONS: ReaderOptions = {
+  textField: 'text',
+  idField: 'id',
+  maxDocBytes: 64 * 1024 * 1024,
+};
+
+export function describeWhere(w: Where): string {
+  if (w.line !== undefined) return `${w.file}:${w.line}`;
+  if (w.record !== undefined) return `${w.file} record ${w.record}`;
+  if (w.offset !== undefined) return `${w.file} (byte ${w.offset})`;
+  return w.file;
+}
+
+/** A parsed JSON record becomes a Doc; other fields go to `meta` (a `meta` object is merged). */
+export function recordToDoc(record: unknown, where: Where, options: ReaderOptions, fallbackId: string, raw?: string): ReadItem {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    return { kind: 'error', where, error: 'record is not a JSON object', raw };
+  }
+  const r = record as Record<string, unknown>;
+  const text = r[options.textField];
+  const idValue = r[options.idField];
+  const id = typeof idValue === 'string' ? idValue : typeof idValue === 'number' ? String(idValue) : fallbackId;
+  if (typeof text !== 'string') {
+    const problem = text === undefined ? `has no "${options.textField}" field` : `"${options.textField}" is ${text === null ? 'null' : typeof text}, not a string`;
+    return { kind: 'error', where, error: `record ${problem}`, raw, id };
+  }
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (k === options.textField || k === options.idField) continue;
+    if ((k === 'meta' || k === 'metadata') && v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(meta, v);
+    else meta[k] = v;
+  }
+  if (options.source !== undefined && meta.source === undefined) meta.source = options.source;
+  return { kind: 'doc', doc: { id, text, meta }, where };
+}

@@ -1,0 +1,104 @@
+/**
+ * The stage contract (DESIGN.md, "Data model"). A stage is either a per-document stage
+ * (filter, annotator, mapper) that returns one verdict per document, or a global stage that
+ * runs in phases: map per shard, reduce per partition, apply per shard. The runner owns
+ * counting, batching, error isolation, reject/error outputs and timing; a stage owns its rule.
+ */
+import type { z } from 'zod';
+import type { Doc } from './doc.ts';
+
+/** Keep the document, or drop it naming the rule; the runner records `<stage>:<rule>`. */
+export type Verdict = { keep: true } | { keep: false; rule: string; detail?: string };
+
+export const KEEP: Verdict = Object.freeze({ keep: true });
+
+export function drop(rule: string, detail?: string): Verdict {
+  return detail === undefined ? { keep: false, rule } : { keep: false, rule, detail };
+}
+
+/** What a stage factory is given besides its options. */
+export interface StageContext {
+  /** Folder of the pipeline file: relative paths in options resolve against it. */
+  baseDir: string;
+  /** The run's output folder (kept/, rejected/, errors/, stats.json ...). */
+  outputDir: string;
+  /** Scratch folder of this stage in this run; global stages keep their phase data here. */
+  workDir: string;
+  /** The run's seed; a stage that samples derives its randomness from it. */
+  seed: number;
+  /** Where the stage sits in the config, e.g. `stages[3]`, for error messages. */
+  keyPath: string;
+}
+
+/**
+ * Per-document stage. `process` receives documents in input order and returns one verdict per
+ * document. It may write `doc.meta` (annotators and filters record what they measured, even
+ * when they keep) and, for mappers, `doc.text`. If it throws, the runner retries the batch one
+ * document at a time, so that only the document that fails goes to the error output.
+ */
+export interface DocStage {
+  readonly kind: 'filter' | 'annotator' | 'mapper';
+  readonly name: string;
+  /** Documents per `process` call (model inference wants many); default 1. */
+  readonly batchSize?: number;
+  process(docs: Doc[]): Verdict[] | Promise<Verdict[]>;
+  close?(): Promise<void>;
+}
+
+/** One input shard of a run: the unit of work. */
+export interface ShardRef {
+  index: number;
+  count: number;
+}
+
+/**
+ * A stage that needs the whole corpus (dedup, tokenized output, the mix). The runner calls
+ * `map` once per shard (any order, any process), then `reduce` once per partition after every
+ * map is done, then `applier` once per shard after every reduce is done; the applier sees the
+ * same documents in the same order as `map` did. Everything a phase writes goes under the
+ * stage's `workDir` (or `outputDir` for final products), written atomically, so a phase task
+ * that runs twice leaves the same bytes.
+ */
+export interface GlobalStage {
+  readonly kind: 'global';
+  readonly name: string;
+  readonly partitions: number;
+  map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void>;
+  reduce(partition: number, shardCount: number): Promise<void>;
+  applier(shard: ShardRef): Promise<DocStage>;
+}
+
+export type Stage = DocStage | GlobalStage;
+
+export interface StageDefinition<O> {
+  /** The name used in pipeline YAML and in reject reasons. */
+  name: string;
+  kind: Stage['kind'];
+  /** One line for `--help` and README. */
+  description: string;
+  /** Validates the YAML `options` and fills in the published defaults. */
+  options: z.ZodType<O>;
+  create(options: O, ctx: StageContext): Stage | Promise<Stage>;
+}
+
+/** A definition with its option type erased, so definitions of all stages fit in one table. */
+export interface AnyStageDefinition {
+  name: string;
+  kind: Stage['kind'];
+  description: string;
+  options: z.ZodType<unknown>;
+  create(options: unknown, ctx: StageContext): Stage | Promise<Stage>;
+}
+
+export function defineStage<O>(def: StageDefinition<O>): AnyStageDefinition {
+  return def as unknown as AnyStageDefinition;
+}
+
+/** A per-document stage from a pure function of one document (the common case for filters). */
+export function perDocStage(
+  kind: DocStage['kind'],
+  name: string,
+  decide: (doc: Doc) => Verdict,
+): DocStage {
+  return { kind, name, process: (docs) => docs.map(decide) };
+}
