@@ -38,7 +38,7 @@ export function createZstdDecompress(): Transform {
       }
     },
   });
-  inflater.ondata = (data: Uint8Array, final: boolean) => {
+  inflater.ondata = (data: Uint8Array, final?: boolean) => {
     if (data.length) t.push(Buffer.from(data));
     if (final) ended = true;
   };

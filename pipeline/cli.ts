@@ -1,0 +1,80 @@
+/** The `refinery` command line. Each folder registers its own commands; this file wires them. */
+import { Command, InvalidArgumentError } from 'commander';
+import { relative } from 'node:path';
+import { loadPipelineFile } from './config.ts';
+import { runPipeline } from './run.ts';
+import { RefineryError } from './errors.ts';
+import { allStages } from './registry.ts';
+import { funnelMarkdown } from './stats.ts';
+import { registerFilterCommand } from '../filters/command.ts';
+import { registerDedupCommand } from '../dedup/command.ts';
+import { registerClassifyCommand } from '../classifiers/command.ts';
+import { registerTokenizeCommand } from './shards/command.ts';
+import { registerMixCommands } from '../mixes/command.ts';
+import { registerQueueCommands } from './queue/command.ts';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+}
+
+/** Prints where a run's outputs are, and its funnel. */
+export function printRunSummary(output: string, funnel: string): void {
+  const rel = relative(process.cwd(), output) || '.';
+  process.stdout.write(`\n${funnel}\nOutputs in ${rel}/: kept/, rejected/, errors/, stats.json, report.md\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('refinery')
+    .description('Curate LLM pretraining data: filters, deduplication, quality classifiers, mix planning, tokenized Parquet shards.')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  program
+    .command('run')
+    .description('Run a pipeline described in YAML (inputs, stages in order, output folder).')
+    .argument('<pipeline.yaml>', 'pipeline file')
+    .option('-i, --input <paths...>', 'input files or globs, instead of the pipeline\'s inputs')
+    .option('-o, --output <dir>', 'output folder, instead of the pipeline\'s output')
+    .option('-w, --workers <n>', 'worker threads (default: the pipeline\'s workers, else every core)', positiveInt)
+    .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (file: string, o: { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean }) => {
+      const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}) });
+      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
+      printRunSummary(result.output, funnelMarkdown(result.stats));
+    });
+
+  program
+    .command('stages')
+    .description('List every stage usable in pipeline YAML, with its kind and purpose.')
+    .action(() => {
+      for (const s of allStages) process.stdout.write(`${s.name.padEnd(20)} ${s.kind.padEnd(10)} ${s.description}\n`);
+    });
+
+  registerFilterCommand(program);
+  registerDedupCommand(program);
+  registerTokenizeCommand(program);
+  registerClassifyCommand(program);
+  registerMixCommands(program);
+  registerQueueCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof RefineryError) {
+      process.stderr.write(`refinery: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    process.stderr.write(`refinery: unexpected error: ${e?.message ?? String(err)}\n`);
+    if (process.env.REFINERY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    else process.stderr.write('(set REFINERY_DEBUG=1 for the stack trace; please report it)\n');
+    return 2;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Pipeline configuration: the YAML schema, its validation (every error names the key path),
+ * and the resolved, JSON-serialisable form that the runner, worker threads and queue workers share.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDocument } from 'yaml';
+import { ConfigError } from './errors.ts';
+import { loadPlugins, stageDefinition, stageNames } from './registry.ts';
+import type { ReaderOptions } from './io/read-item.ts';
+
+const StageEntrySchema = z.union([
+  z.string(),
+  z
+    .object({
+      stage: z.string(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+]);
+
+export const PipelineFileSchema = z
+  .object({
+    /** Paths or globs, relative to the pipeline file. */
+    inputs: z.union([z.string(), z.array(z.string()).min(1)]),
+    /** Output folder, relative to the pipeline file. */
+    output: z.string().min(1),
+    /** Modules exporting `stages` (extra stage definitions), relative to the pipeline file. */
+    plugins: z.array(z.string()).default([]),
+    stages: z.array(StageEntrySchema).default([]),
+    /** Worker threads; default: every core. */
+    workers: z.number().int().min(1).optional(),
+    seed: z.number().int().min(0).default(0),
+    /** Compression of kept/rejected/errors shards. */
+    compression: z.enum(['gzip', 'zstd']).default('gzip'),
+    reader: z
+      .object({
+        text_field: z.string().default('text'),
+        id_field: z.string().default('id'),
+        max_doc_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+        /** Written to meta.source for records without a `source` field. */
+        source: z.string().optional(),
+      })
+      .strict()
+      .default({ text_field: 'text', id_field: 'id', max_doc_bytes: 64 * 1024 * 1024 }),
+  })
+  .strict();
+
+export type PipelineFile = z.input<typeof PipelineFileSchema>;
+
+export interface ResolvedStage {
+  stage: string;
+  options: unknown;
+  keyPath: string;
+}
+
+/** Everything a task needs, as plain JSON. */
+export interface RunConfig {
+  /** The pipeline file, or a description such as `refinery filter` for command-line runs. */
+  file: string;
+  baseDir: string;
+  inputs: string[];
+  output: string;
+  stages: ResolvedStage[];
+  /** Absolute paths of stage plugin modules, loaded before stages are created. */
+  plugins: string[];
+  workers: number;
+  seed: number;
+  compression: 'gzip' | 'zstd';
+  reader: ReaderOptions;
+}
+
+export interface Overrides {
+  inputs?: string[];
+  output?: string;
+  workers?: number;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+function firstIssue(file: string, prefix: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0]!;
+  const path = formatPath(issue.path);
+  return new ConfigError(file, [prefix, path].filter(Boolean).join(prefix && path && !path.startsWith('[') ? '.' : ''), describeIssue(issue));
+}
+
+/**
+ * Validates a parsed pipeline (from YAML or built by a command) into a RunConfig. Plugins named
+ * by the pipeline must be loaded first (`prepareConfig` does both).
+ */
+export function resolveConfig(raw: unknown, where: { file: string; baseDir: string }, overrides: Overrides = {}): RunConfig {
+  const parsed = PipelineFileSchema.safeParse(raw);
+  if (!parsed.success) throw firstIssue(where.file, '', parsed.error);
+  const p = parsed.data;
+  const stages: ResolvedStage[] = p.stages.map((entry, i) => {
+    const keyPath = `stages[${i}]`;
+    const name = typeof entry === 'string' ? entry : entry.stage;
+    const def = stageDefinition(name);
+    if (!def) throw new ConfigError(where.file, typeof entry === 'string' ? keyPath : `${keyPath}.stage`, `unknown stage "${name}"; known stages: ${stageNames().join(', ') || '(none)'}`);
+    const rawOptions = typeof entry === 'string' ? {} : (entry.options ?? {});
+    const opts = def.options.safeParse(rawOptions);
+    if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error);
+    return { stage: name, options: opts.data, keyPath };
+  });
+  const inputs = overrides.inputs?.length ? overrides.inputs : typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
+  return {
+    file: where.file,
+    baseDir: where.baseDir,
+    // Overrides come from the command line: relative to the current folder, not the YAML.
+    inputs: overrides.inputs?.length ? inputs.map((x) => resolve(x)) : inputs.map((x) => resolve(where.baseDir, x)),
+    output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output),
+    stages,
+    plugins: p.plugins.map((x) => resolve(where.baseDir, x)),
+    workers: overrides.workers ?? p.workers ?? 0,
+    seed: p.seed,
+    compression: p.compression,
+    reader: {
+      textField: p.reader.text_field,
+      idField: p.reader.id_field,
+      maxDocBytes: p.reader.max_doc_bytes,
+      ...(p.reader.source !== undefined ? { source: p.reader.source } : {}),
+    },
+  };
+}
+
+export async function loadPipelineFile(file: string, overrides: Overrides = {}): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(file, '', 'cannot read the pipeline file');
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    throw new ConfigError(file, pos ? `line ${pos.line}, column ${pos.col}` : '', `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  return prepareConfig(doc.toJS(), { file, baseDir: dirname(resolve(file)) }, overrides);
+}
+
+/** Loads the plugins a raw pipeline names, then validates it. */
+export async function prepareConfig(raw: unknown, where: { file: string; baseDir: string }, overrides: Overrides = {}): Promise<RunConfig> {
+  const plugins = (raw as { plugins?: unknown } | null)?.plugins;
+  if (Array.isArray(plugins)) {
+    for (const [i, p] of plugins.entries()) {
+      if (typeof p !== 'string') throw new ConfigError(where.file, `plugins[${i}]`, 'expected a module path');
+      try {
+        await loadPlugins([resolve(where.baseDir, p)]);
+      } catch (e) {
+        throw new ConfigError(where.file, `plugins[${i}]`, `cannot load ${p}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return resolveConfig(raw, where, overrides);
+}

@@ -1,0 +1,115 @@
+/**
+ * Turns a RunConfig into phases of tasks. Stages are cut at each global stage into segments:
+ *   process-0 (read input, segment 0) → map-1 → reduce-1 → process-1 (apply 1, segment 1) → ...
+ * A task is named by its phase and index; the same names are used by the local worker pool and
+ * by queue workers, and a finished task leaves a marker so that a rerun skips it.
+ */
+import { join } from 'node:path';
+import { glob } from 'tinyglobby';
+import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { RunConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { stageDefinition } from './registry.ts';
+
+export type TaskKind = 'process' | 'map' | 'reduce';
+
+export interface Task {
+  kind: TaskKind;
+  /** Segment number for process tasks; global-stage number (1-based) for map and reduce. */
+  step: number;
+  /** Shard index (process, map) or partition (reduce). */
+  index: number;
+}
+
+export interface Segment {
+  /** Index in config.stages of the global stage whose applier opens this segment, if any. */
+  global: number | null;
+  /** Indices in config.stages of the per-document stages of this segment. */
+  docStages: number[];
+}
+
+export interface Phase {
+  name: string;
+  tasks: Task[];
+}
+
+export interface RunPlan {
+  config: RunConfig;
+  shards: string[];
+  segments: Segment[];
+  /** Partitions of each global stage, in segment order (segments[k].global). */
+  partitions: number[];
+  phases: Phase[];
+  configHash: string;
+}
+
+export function taskId(t: Task): string {
+  return `${t.kind}-${t.step}-${String(t.index).padStart(5, '0')}`;
+}
+
+export function shardName(index: number): string {
+  return `shard-${String(index).padStart(5, '0')}`;
+}
+
+export function segmentsOf(config: RunConfig): Segment[] {
+  const segments: Segment[] = [{ global: null, docStages: [] }];
+  config.stages.forEach((s, i) => {
+    if (stageDefinition(s.stage)?.kind === 'global') segments.push({ global: i, docStages: [] });
+    else segments[segments.length - 1]!.docStages.push(i);
+  });
+  return segments;
+}
+
+/** Expands inputs (paths or globs) to a sorted, de-duplicated list of files; each is one shard. */
+export async function expandInputs(config: RunConfig): Promise<string[]> {
+  const files = new Set<string>();
+  for (const [i, pattern] of config.inputs.entries()) {
+    let matched: string[];
+    const isGlob = /[*?[\]{}]/.test(pattern);
+    if (isGlob) matched = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
+    else {
+      const info = await stat(pattern).catch(() => null);
+      if (!info) throw new ConfigError(config.file, `inputs[${i}]`, `no such file: ${pattern}`);
+      matched = info.isDirectory() ? await glob('**/*', { cwd: pattern, absolute: true, onlyFiles: true }) : [pattern];
+    }
+    if (matched.length === 0) throw new ConfigError(config.file, `inputs[${i}]`, `"${pattern}" matches no file`);
+    for (const m of matched) files.add(m);
+  }
+  return [...files].sort();
+}
+
+export function hashConfig(config: RunConfig, shards: string[]): string {
+  const { workers: _w, file: _f, ...rest } = config;
+  return createHash('sha256').update(JSON.stringify({ rest, shards })).digest('hex').slice(0, 16);
+}
+
+export async function planRun(config: RunConfig, partitionsOf: (stageIndex: number) => Promise<number>, shards?: string[]): Promise<RunPlan> {
+  const files = shards ?? (await expandInputs(config));
+  const segments = segmentsOf(config);
+  const partitions: number[] = [];
+  const phases: Phase[] = [];
+  const shardTasks = (kind: TaskKind, step: number): Task[] => files.map((_, index) => ({ kind, step, index }));
+  for (const [k, seg] of segments.entries()) {
+    if (seg.global !== null) {
+      const p = await partitionsOf(seg.global);
+      partitions.push(p);
+      phases.push({ name: `map ${config.stages[seg.global]!.stage}`, tasks: shardTasks('map', k) });
+      phases.push({ name: `reduce ${config.stages[seg.global]!.stage}`, tasks: Array.from({ length: p }, (_, index) => ({ kind: 'reduce' as const, step: k, index })) });
+    }
+    phases.push({ name: k === 0 ? 'read and filter' : `apply ${config.stages[seg.global!]!.stage}`, tasks: shardTasks('process', k) });
+  }
+  return { config, shards: files, segments, partitions, phases, configHash: hashConfig(config, files) };
+}
+
+/** Folder layout of a run's output. */
+export const layout = {
+  kept: (out: string, shard: number, ext: string) => join(out, 'kept', `${shardName(shard)}.jsonl${ext}`),
+  rejected: (out: string, step: number, shard: number, ext: string) => join(out, 'rejected', `${shardName(shard)}${step ? `.p${step}` : ''}.jsonl${ext}`),
+  errors: (out: string, step: number, shard: number, ext: string) => join(out, 'errors', `${shardName(shard)}${step ? `.p${step}` : ''}.jsonl${ext}`),
+  /** Survivors of segment `step` that feed the next global stage. */
+  between: (out: string, step: number, shard: number, ext: string) => join(out, '_work', `segment-${step}`, `${shardName(shard)}.jsonl${ext}`),
+  stageWork: (out: string, stageIndex: number, name: string) => join(out, '_work', `stage-${stageIndex}-${name}`),
+  marker: (out: string, t: Task) => join(out, '_work', 'tasks', `${taskId(t)}.json`),
+  runInfo: (out: string) => join(out, 'run.json'),
+};

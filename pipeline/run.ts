@@ -1,0 +1,139 @@
+/**
+ * Runs a pipeline on this machine: plans the tasks, skips those a previous run finished, runs
+ * the rest phase by phase on a thread pool, then writes stats.json and report.md after checking
+ * that every document is accounted for.
+ */
+import { availableParallelism } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { prepareConfig, type RunConfig } from './config.ts';
+import { RefineryError } from './errors.ts';
+import { writeFileAtomic, stableJson } from './io/atomic.ts';
+import { layout, planRun, taskId, type RunPlan } from './run-plan.ts';
+import { createGlobalStage, finishedTask, type TaskResult } from './task.ts';
+import { ThreadPool } from './thread-pool.ts';
+import { Progress } from './progress.ts';
+import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type ReadStats, type RunStats, type StageStats } from './stats.ts';
+
+export interface RunOptions {
+  /** Redo every task even if an earlier run of the same config finished it. */
+  force?: boolean;
+  quiet?: boolean;
+}
+
+export interface RunResult {
+  output: string;
+  stats: RunStats;
+}
+
+/** Names in an output folder that a run owns (and --force removes). */
+const OUTPUT_NAMES = ['kept', 'rejected', 'errors', 'stats', 'tokens', '_work', 'stats.json', 'report.md', 'run.json'];
+
+export async function makePlan(config: RunConfig): Promise<RunPlan> {
+  return planRun(config, async (i) => (await createGlobalStage(config, i)).partitions);
+}
+
+/** Checks the output folder is this run's (or empties it with force) and records the run. */
+export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void> {
+  const out = plan.config.output;
+  const infoPath = layout.runInfo(out);
+  const previous = await readFile(infoPath, 'utf8').then((t) => JSON.parse(t) as { config_hash?: string }, () => null);
+  if (force) {
+    for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
+  } else if (previous && previous.config_hash !== plan.configHash) {
+    throw new RefineryError(`${out} holds the output of a run with another config or other inputs; choose another --output, or pass --force to replace it`);
+  }
+  await writeFileAtomic(infoPath, stableJson({ config_hash: plan.configHash, config: { ...plan.config, workers: undefined }, shards: plan.shards }));
+}
+
+/** Adds up the task results into run statistics (the order of stages is the config's). */
+export function aggregate(plan: RunPlan, results: TaskResult[]): RunStats {
+  const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
+  const stages: StageStats[] = [];
+  const globalSeconds = new Map<number, number>();
+  for (const r of results) if (r.task.kind !== 'process') globalSeconds.set(r.task.step, (globalSeconds.get(r.task.step) ?? 0) + r.seconds);
+  for (const [k] of plan.segments.entries()) {
+    const mine = results.filter((r) => r.task.kind === 'process' && r.task.step === k).sort((a, b) => a.task.index - b.task.index);
+    const merged: StageStats[] = [];
+    for (const r of mine) {
+      if (r.read) {
+        read.docs += r.read.docs;
+        read.errors += r.read.errors;
+        read.bytes += r.read.bytes;
+      }
+      r.stages.forEach((s, i) => {
+        merged[i] ??= emptyStageStats(s.name, s.kind);
+        addStageStats(merged[i]!, s);
+      });
+    }
+    if (plan.segments[k]!.global !== null && merged[0]) merged[0].seconds += globalSeconds.get(k) ?? 0;
+    stages.push(...merged);
+  }
+  return { totals: totalsOf(read, stages), read, stages };
+}
+
+export async function runPipeline(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
+  const plan = await makePlan(config);
+  await prepareOutput(plan, options.force ?? false);
+  const workers = config.workers > 0 ? config.workers : availableParallelism();
+  const progress = new Progress(options.quiet);
+  const pool = new ThreadPool(plan, Math.min(workers, Math.max(1, plan.shards.length)));
+  const results: TaskResult[] = [];
+  try {
+    for (const phase of plan.phases) {
+      const todo = [];
+      for (const t of phase.tasks) {
+        const done = await finishedTask(plan, t);
+        if (done) results.push(done);
+        else todo.push(t);
+      }
+      progress.startPhase(phase.name, phase.tasks.length, phase.tasks.length - todo.length);
+      const fresh = await pool.runAll(
+        todo,
+        (slot, docs, bytes) => progress.update(slot, docs, bytes),
+        (slot, r) => progress.taskDone(slot, taskId(r.task), r.read?.docs ?? r.stages[0]?.in ?? 0, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
+      );
+      results.push(...fresh);
+      progress.endPhase();
+    }
+  } finally {
+    await pool.close();
+  }
+  return finishRun(plan, results);
+}
+
+/** After the last task: statistics, the accounting check, stats.json and report.md, clean-up. */
+export async function finishRun(plan: RunPlan, results: TaskResult[]): Promise<RunResult> {
+  const { config } = plan;
+  const stats = aggregate(plan, results);
+  const keptWritten = results.filter((r) => r.task.kind === 'process' && r.task.step === plan.segments.length - 1).reduce((a, r) => a + r.keptWritten, 0);
+  checkAccounting(stats, keptWritten);
+  await writeFileAtomic(join(config.output, 'stats.json'), stableJson({ ...stats, config_hash: plan.configHash, shards: plan.shards.length }));
+  await writeFileAtomic(join(config.output, 'report.md'), `# Refinery run report\n\nPipeline: ${relative(config.output, config.file) || config.file}\n\n${funnelMarkdown(stats)}`);
+  for (let k = 0; k < plan.segments.length - 1; k++) await rm(join(config.output, '_work', `segment-${k}`), { recursive: true, force: true });
+  return { output: config.output, stats };
+}
+
+/** What a command such as `refinery filter` or `refinery dedup` runs: stages over inputs. */
+export interface StagesRun {
+  inputs: string[];
+  output: string;
+  stages: { stage: string; options?: Record<string, unknown> }[];
+  workers?: number;
+  seed?: number;
+  force?: boolean;
+  quiet?: boolean;
+  /** Relative paths in stage options resolve against it; default: the current folder. */
+  baseDir?: string;
+  /** Names the command in error messages, e.g. `refinery filter`. */
+  origin?: string;
+}
+
+export async function runStages(opts: StagesRun): Promise<RunResult> {
+  const baseDir = opts.baseDir ?? process.cwd();
+  const config = await prepareConfig(
+    { inputs: opts.inputs, output: opts.output, stages: opts.stages, ...(opts.workers ? { workers: opts.workers } : {}), seed: opts.seed ?? 0 },
+    { file: opts.origin ?? 'command line', baseDir },
+  );
+  return runPipeline(config, { force: opts.force ?? false, quiet: opts.quiet ?? false });
+}

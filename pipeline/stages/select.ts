@@ -1,0 +1,57 @@
+/**
+ * `select`: keeps documents whose annotated `meta` values pass thresholds, so a researcher can
+ * re-threshold annotated output without re-running the models (Dolma's "annotate once, decide
+ * many times"). Dotted paths reach nested fields: `gopher_quality.mean_word_length`.
+ */
+import { z } from 'zod';
+import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../stage.ts';
+import type { Doc } from '../doc.ts';
+
+const ConditionSchema = z
+  .object({
+    field: z.string().min(1),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    not_in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** What to do when the field is absent. */
+    missing: z.enum(['keep', 'drop']).default('drop'),
+  })
+  .strict();
+
+const SelectOptions = z.object({ where: z.array(ConditionSchema).min(1) }).strict();
+type Condition = z.output<typeof ConditionSchema>;
+
+export function metaValue(meta: Record<string, unknown>, path: string): unknown {
+  let v: unknown = meta;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+export function checkCondition(doc: Doc, c: Condition): Verdict {
+  const v = metaValue(doc.meta, c.field);
+  if (v === undefined || v === null) return c.missing === 'keep' ? KEEP : drop(`${c.field}_missing`);
+  if (c.min !== undefined && !(typeof v === 'number' && v >= c.min)) return drop(`${c.field}_below_min`);
+  if (c.max !== undefined && !(typeof v === 'number' && v <= c.max)) return drop(`${c.field}_above_max`);
+  if (c.in && !c.in.includes(v as string | number | boolean)) return drop(`${c.field}_not_in`);
+  if (c.not_in && c.not_in.includes(v as string | number | boolean)) return drop(`${c.field}_in_excluded`);
+  return KEEP;
+}
+
+export const selectStage = defineStage({
+  name: 'select',
+  kind: 'filter',
+  description: 'Keep documents whose meta fields pass thresholds (re-threshold annotated output).',
+  options: SelectOptions,
+  create: (o) =>
+    perDocStage('filter', 'select', (doc) => {
+      for (const c of o.where) {
+        const v = checkCondition(doc, c);
+        if (!v.keep) return v;
+      }
+      return KEEP;
+    }),
+});

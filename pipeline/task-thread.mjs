@@ -1,0 +1,5 @@
+// Entry of a worker thread: loads TypeScript through tsx, then the task loop.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./task-thread.ts');

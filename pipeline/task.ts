@@ -1,0 +1,229 @@
+/**
+ * Executes one task of a run. This is the only code that runs stages; the local worker pool
+ * and the queue worker both call `runTask` and know nothing of what it does.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import type { Doc } from './doc.ts';
+import type { DocStage, GlobalStage, ShardRef, Stage } from './stage.ts';
+import type { RunConfig } from './config.ts';
+import { loadPlugins, stageDefinition } from './registry.ts';
+import { readDocs } from './io/read.ts';
+import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from './io/read-item.ts';
+import { JsonlWriter } from './io/jsonl-writer.ts';
+import { writeFileAtomic, stableJson } from './io/atomic.ts';
+import { extensionFor } from './io/compression.ts';
+import { errorMessage, RefineryError } from './errors.ts';
+import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
+import { layout, type RunPlan, type Task } from './run-plan.ts';
+
+export interface TaskResult {
+  task: Task;
+  /** Present on process tasks of segment 0. */
+  read?: ReadStats;
+  /** Per-document stages run by a process task (the applier of a global stage first). */
+  stages: StageStats[];
+  /** Seconds spent in a map or reduce task, charged to its global stage. */
+  seconds: number;
+  keptWritten: number;
+}
+
+export type ProgressFn = (docs: number, bytes: number) => void;
+
+export async function createStage(config: RunConfig, index: number): Promise<Stage> {
+  await loadPlugins(config.plugins);
+  const s = config.stages[index]!;
+  const def = stageDefinition(s.stage);
+  if (!def) throw new RefineryError(`${config.file}: ${s.keyPath}: unknown stage "${s.stage}"`);
+  return def.create(s.options, {
+    baseDir: config.baseDir,
+    outputDir: config.output,
+    workDir: layout.stageWork(config.output, index, s.stage),
+    seed: config.seed,
+    keyPath: s.keyPath,
+  });
+}
+
+export async function createGlobalStage(config: RunConfig, index: number): Promise<GlobalStage> {
+  const stage = await createStage(config, index);
+  if (stage.kind !== 'global') throw new RefineryError(`${config.stages[index]!.keyPath}: stage "${stage.name}" is not a global stage`);
+  return stage;
+}
+
+async function createDocStage(config: RunConfig, index: number): Promise<DocStage> {
+  const stage = await createStage(config, index);
+  if (stage.kind === 'global') throw new RefineryError(`${config.stages[index]!.keyPath}: stage "${stage.name}" is global`);
+  return stage;
+}
+
+const ext = (config: RunConfig) => extensionFor(config.compression);
+
+async function* docsOf(items: AsyncIterable<ReadItem>): AsyncGenerator<Doc> {
+  for await (const it of items) if (it.kind === 'doc') yield it.doc;
+}
+
+/** A writer that only creates its file when the first record arrives. */
+class LazyWriter {
+  private writer: JsonlWriter | null = null;
+  count = 0;
+  constructor(private readonly path: string) {}
+  async write(record: unknown): Promise<void> {
+    this.writer ??= await JsonlWriter.open(this.path);
+    this.count++;
+    await this.writer.write(record);
+  }
+  async close(): Promise<void> {
+    await this.writer?.close();
+  }
+  async abort(): Promise<void> {
+    await this.writer?.abort();
+  }
+}
+
+const textBytes = (d: Doc) => Buffer.byteLength(d.text);
+
+function docRecord(d: Doc): { id: string; text: string; meta: Record<string, unknown> } {
+  return { id: d.id, text: d.text, meta: d.meta };
+}
+
+async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
+  const { config } = plan;
+  const k = task.step;
+  const shard: ShardRef = { index: task.index, count: plan.shards.length };
+  const segment = plan.segments[k]!;
+  const stages: DocStage[] = [];
+  if (segment.global !== null) {
+    const applier = await (await createGlobalStage(config, segment.global)).applier(shard);
+    stages.push(applier);
+  }
+  for (const i of segment.docStages) stages.push(await createDocStage(config, i));
+  const stats = stages.map((s, i) => emptyStageStats(i === 0 && segment.global !== null ? config.stages[segment.global]!.stage : s.name, i === 0 && segment.global !== null ? 'global' : s.kind));
+  const stageNames = stats.map((s) => s.name);
+  const last = k === plan.segments.length - 1;
+  const e = ext(config);
+  const keptPath = last ? layout.kept(config.output, task.index, e) : layout.between(config.output, k, task.index, e);
+  const kept = await JsonlWriter.open(keptPath);
+  const rejected = new LazyWriter(layout.rejected(config.output, k, task.index, e));
+  const errors = new LazyWriter(layout.errors(config.output, k, task.index, e));
+  const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
+
+  const source = k === 0 ? readDocs(plan.shards[task.index]!, config.reader) : readDocs(layout.between(config.output, k - 1, task.index, e), DEFAULT_READER_OPTIONS);
+
+  const runStage = async (si: number, docs: Doc[]): Promise<Doc[]> => {
+    const stage = stages[si]!;
+    const st = stats[si]!;
+    const size = Math.max(1, stage.batchSize ?? 1);
+    const out: Doc[] = [];
+    const t0 = performance.now();
+    for (let b = 0; b < docs.length; b += size) {
+      const batch = docs.slice(b, b + size);
+      st.in += batch.length;
+      for (const d of batch) st.bytes_in += textBytes(d);
+      let verdicts;
+      try {
+        verdicts = await stage.process(batch);
+        if (verdicts.length !== batch.length) throw new RefineryError(`stage ${stage.name} returned ${verdicts.length} verdicts for ${batch.length} documents`);
+      } catch (err) {
+        if (batch.length === 1) verdicts = [err as Error];
+        else {
+          // Isolate the document that fails: retry one at a time.
+          verdicts = [];
+          for (const d of batch) {
+            try {
+              const v = await stage.process([d]);
+              verdicts.push(v.length === 1 ? v[0]! : new RefineryError(`stage ${stage.name} returned ${v.length} verdicts for 1 document`));
+            } catch (e1) {
+              verdicts.push(e1 as Error);
+            }
+          }
+        }
+      }
+      for (let j = 0; j < batch.length; j++) {
+        const d = batch[j]!;
+        const v = verdicts[j]!;
+        if (v instanceof Error) {
+          st.errored++;
+          await errors.write({ id: d.id, stage: stage.name, error: errorMessage(v), text: d.text, meta: d.meta });
+        } else if (v.keep) {
+          st.kept++;
+          st.bytes_out += textBytes(d);
+          out.push(d);
+        } else {
+          st.rejected++;
+          st.reasons[v.rule] = (st.reasons[v.rule] ?? 0) + 1;
+          d.meta.reject_reason = `${stageNames[si]}:${v.rule}`;
+          if (v.detail !== undefined) d.meta.reject_detail = v.detail;
+          await rejected.write(docRecord(d));
+        }
+      }
+    }
+    st.seconds += (performance.now() - t0) / 1000;
+    return out;
+  };
+
+  const BATCH = Math.max(64, ...stages.map((s) => s.batchSize ?? 1));
+  let batch: Doc[] = [];
+  const flush = async () => {
+    let docs = batch;
+    batch = [];
+    for (let si = 0; si < stages.length && docs.length; si++) docs = await runStage(si, docs);
+    for (const d of docs) await kept.write(docRecord(d));
+  };
+  try {
+    for await (const item of source) {
+      if (item.kind === 'error') {
+        read.errors++;
+        await errors.write({ id: item.id ?? null, stage: 'read', error: item.error, where: describeWhere(item.where), ...(item.raw !== undefined ? { raw: item.raw } : {}) });
+        continue;
+      }
+      read.docs++;
+      read.bytes += textBytes(item.doc);
+      batch.push(item.doc);
+      if (batch.length >= BATCH) {
+        await flush();
+        progress?.(read.docs, read.bytes);
+      }
+    }
+    await flush();
+    progress?.(read.docs, read.bytes);
+    for (const s of stages) await s.close?.();
+    await rejected.close();
+    await errors.close();
+    await kept.close();
+  } catch (err) {
+    await kept.abort();
+    await rejected.abort();
+    await errors.abort();
+    throw err;
+  }
+  return { task, ...(k === 0 ? { read } : {}), stages: stats, seconds: 0, keptWritten: kept.count };
+}
+
+async function runMap(plan: RunPlan, task: Task): Promise<TaskResult> {
+  const { config } = plan;
+  const t0 = performance.now();
+  const stage = await createGlobalStage(config, plan.segments[task.step]!.global!);
+  const input = layout.between(config.output, task.step - 1, task.index, ext(config));
+  await stage.map({ index: task.index, count: plan.shards.length }, docsOf(readDocs(input, DEFAULT_READER_OPTIONS)));
+  return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
+}
+
+async function runReduce(plan: RunPlan, task: Task): Promise<TaskResult> {
+  const t0 = performance.now();
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
+  await stage.reduce(task.index, plan.shards.length);
+  return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
+}
+
+/** Runs a task and records it as finished (its marker holds its statistics). */
+export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
+  const result = task.kind === 'process' ? await runProcess(plan, task, progress) : task.kind === 'map' ? await runMap(plan, task) : await runReduce(plan, task);
+  await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(result));
+  return result;
+}
+
+/** The recorded result of a finished task, or null if it has not finished. */
+export async function finishedTask(plan: RunPlan, task: Task): Promise<TaskResult | null> {
+  const path = layout.marker(plan.config.output, task);
+  if (!(await stat(path).catch(() => null))) return null;
+  return JSON.parse(await readFile(path, 'utf8')) as TaskResult;
+}

@@ -1,0 +1,64 @@
+/**
+ * Llama 3's BPE ranks in tiktoken's format, rebuilt from the vocabulary that the npm package
+ * `llama3-tokenizer-js` ships (nothing is downloaded). That package stores each token as the
+ * GPT-2 "byte-to-unicode" string of its bytes, one per line, in id order; Meta's
+ * `tokenizer.model` is the same tokens as `base64(bytes) rank` lines where rank = id.
+ */
+import { createHash } from 'node:crypto';
+import llama3TokenizerJs from 'llama3-tokenizer-js';
+
+/** Ordinary (BPE) tokens: ids 0..127999. */
+export const LLAMA3_BPE_VOCAB_SIZE = 128_000;
+/** Ordinary plus special tokens (ids 128000..128255). */
+export const LLAMA3_VOCAB_SIZE = 128_256;
+
+export interface Llama3Vocabulary {
+  /** tiktoken's `.tiktoken` file text: `base64(token bytes) rank` per line, rank = id. */
+  bpeRanks: string;
+  /** The 256 special tokens by name (Llama 3.1 names), ids 128000..128255. */
+  specialTokens: Record<string, number>;
+  /** sha256 of `bpeRanks`, hex: identifies the vocabulary in shard manifests. */
+  sha256: string;
+}
+
+/** GPT-2's reversible map from bytes to printable characters, inverted: character -> byte. */
+function unicodeToByte(): Map<string, number> {
+  const printable: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
+  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
+  const map = new Map<string, number>();
+  for (const b of printable) map.set(String.fromCharCode(b), b);
+  let shifted = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!printable.includes(b)) map.set(String.fromCharCode(256 + shifted++), b);
+  }
+  return map;
+}
+
+let cached: Llama3Vocabulary | undefined;
+
+export function llama3Vocabulary(): Llama3Vocabulary {
+  if (cached) return cached;
+  const tokens = llama3TokenizerJs.vocabById;
+  if (tokens.length !== LLAMA3_VOCAB_SIZE) {
+    throw new Error(`llama3-tokenizer-js ships ${tokens.length} tokens, expected ${LLAMA3_VOCAB_SIZE}`);
+  }
+  const toByte = unicodeToByte();
+  const lines: string[] = new Array(LLAMA3_BPE_VOCAB_SIZE);
+  for (let id = 0; id < LLAMA3_BPE_VOCAB_SIZE; id++) {
+    const token = tokens[id]!;
+    const bytes = new Uint8Array(token.length);
+    for (let i = 0; i < token.length; i++) {
+      const b = toByte.get(token[i]!);
+      if (b === undefined) throw new Error(`llama3-tokenizer-js token ${id} is not byte-level encoded`);
+      bytes[i] = b;
+    }
+    lines[id] = `${Buffer.from(bytes).toString('base64')} ${id}`;
+  }
+  const bpeRanks = lines.join('\n') + '\n';
+  const specialTokens: Record<string, number> = {};
+  for (let id = LLAMA3_BPE_VOCAB_SIZE; id < LLAMA3_VOCAB_SIZE; id++) specialTokens[tokens[id]!] = id;
+  cached = { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex') };
+  return cached;
+}
