@@ -140,11 +140,11 @@ export async function loadPipelineFile(file: string, overrides: Overrides = {}):
   } catch {
     throw new ConfigError(file, '', 'cannot read the pipeline file');
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
-    throw new ConfigError(file, pos ? `line ${pos.line}, column ${pos.col}` : '', `invalid YAML: ${e.message.split('\n')[0]}`);
+    throw new ConfigError(file, pos ? `line ${pos.line}, column ${pos.col}` : '', `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   return prepareConfig(doc.toJS(), { file, baseDir: dirname(resolve(file)) }, overrides);
 }

@@ -4,7 +4,7 @@
  * that every document is accounted for.
  */
 import { availableParallelism } from 'node:os';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { prepareConfig, type RunConfig } from './config.ts';
 import { RefineryError } from './errors.ts';
@@ -33,6 +33,12 @@ export async function makePlan(config: RunConfig): Promise<RunPlan> {
   return planRun(config, async (i) => (await createGlobalStage(config, i)).partitions);
 }
 
+/** Temporary files left by a process that was killed mid-write; only called when no task runs. */
+export async function removeStaleTemporaries(out: string): Promise<void> {
+  const entries = await readdir(out, { recursive: true }).catch(() => [] as string[]);
+  for (const e of entries) if (e.endsWith('.tmp')) await rm(join(out, e), { force: true });
+}
+
 /** Checks the output folder is this run's (or empties it with force) and records the run. */
 export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void> {
   const out = plan.config.output;
@@ -40,6 +46,8 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
   const previous = await readFile(infoPath, 'utf8').then((t) => JSON.parse(t) as { config_hash?: string }, () => null);
   if (force) {
     for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
+  } else if (previous) {
+    await removeStaleTemporaries(out);
   } else if (previous && previous.config_hash !== plan.configHash) {
     throw new RefineryError(`${out} holds the output of a run with another config or other inputs; choose another --output, or pass --force to replace it`);
   }
@@ -110,6 +118,7 @@ export async function finishRun(plan: RunPlan, results: TaskResult[]): Promise<R
   checkAccounting(stats, keptWritten);
   await writeFileAtomic(join(config.output, 'stats.json'), stableJson({ ...stats, config_hash: plan.configHash, shards: plan.shards.length }));
   await writeFileAtomic(join(config.output, 'report.md'), `# Refinery run report\n\nPipeline: ${relative(config.output, config.file) || config.file}\n\n${funnelMarkdown(stats)}`);
+  await removeStaleTemporaries(config.output);
   for (let k = 0; k < plan.segments.length - 1; k++) await rm(join(config.output, '_work', `segment-${k}`), { recursive: true, force: true });
   return { output: config.output, stats };
 }

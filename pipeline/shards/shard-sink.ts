@@ -1,0 +1,116 @@
+/**
+ * Turns a stream of tokenized documents into numbered Parquet files `<prefix>-00000.parquet`,
+ * `<prefix>-00001.parquet` ...: buffers rows up to one row group, streams row groups into the
+ * current file and starts the next file once the current one holds the target amount of data.
+ */
+import { basename } from 'node:path';
+import type { Table } from 'apache-arrow';
+import { ParquetStreamWriter } from './parquet-stream-writer.ts';
+import { SequencePacker } from './sequence-packer.ts';
+import { documentTable, packedTable, type DocumentRow, type PackedRow } from './token-rows.ts';
+
+export interface ShardFileEntry {
+  /** File name, relative to the manifest's folder. */
+  file: string;
+  rows: number;
+  tokens: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ShardSinkOptions {
+  /** Path prefix of the files, e.g. `<out>/tokens/shard-00003`. */
+  prefix: string;
+  /**
+   * Start a new file once a file holds this many bytes of token data, uncompressed (4 per token).
+   * Uncompressed, so that where files are cut depends only on the data (the compressed size is
+   * known only after the asynchronous WASM writer has caught up); zstd makes files smaller.
+   */
+  shardSize: number;
+  /** Uncompressed token bytes per row group. */
+  rowGroupBytes: number;
+  /** Packed rows of this length, or one row per document when null. */
+  seqLen: number | null;
+  metadata: Record<string, string>;
+}
+
+export const SHARD_NUMBER_DIGITS = 5;
+
+export function shardNumber(n: number): string {
+  return String(n).padStart(SHARD_NUMBER_DIGITS, '0');
+}
+
+export class ShardSink {
+  private readonly packer: SequencePacker | null;
+  private pendingDocs: DocumentRow[] = [];
+  private pendingPacked: PackedRow[] = [];
+  private pendingTokens = 0;
+  private writer: ParquetStreamWriter | null = null;
+  private part = 0;
+  private fileRows = 0;
+  private fileTokens = 0;
+  readonly files: ShardFileEntry[] = [];
+
+  constructor(private readonly options: ShardSinkOptions) {
+    this.packer = options.seqLen === null ? null : new SequencePacker(options.seqLen);
+  }
+
+  async add(row: DocumentRow): Promise<void> {
+    if (this.packer) {
+      for (const packed of this.packer.push(row.id, row.tokens)) {
+        this.pendingPacked.push(packed);
+        this.pendingTokens += packed.tokens.length;
+      }
+    } else {
+      this.pendingDocs.push(row);
+      this.pendingTokens += row.tokens.length;
+    }
+    if (this.pendingTokens * 4 >= this.options.rowGroupBytes) await this.flush();
+  }
+
+  /** Tokens dropped at the end in packed mode (a last row that was not filled). */
+  get droppedTokens(): number {
+    return this.packer?.remainderTokens ?? 0;
+  }
+
+  async finish(): Promise<ShardFileEntry[]> {
+    await this.flush();
+    await this.closeFile();
+    return this.files;
+  }
+
+  async abort(): Promise<void> {
+    await this.writer?.abort();
+    this.writer = null;
+  }
+
+  private async flush(): Promise<void> {
+    const rows = this.packer ? this.pendingPacked.length : this.pendingDocs.length;
+    if (rows === 0) return;
+    const table: Table = this.packer ? packedTable(this.pendingPacked) : documentTable(this.pendingDocs);
+    const tokens = this.pendingTokens;
+    this.pendingDocs = [];
+    this.pendingPacked = [];
+    this.pendingTokens = 0;
+    if (!this.writer) {
+      this.writer = await ParquetStreamWriter.open(`${this.options.prefix}-${shardNumber(this.part)}.parquet`, {
+        rowGroupBytes: this.options.rowGroupBytes,
+        metadata: this.options.metadata,
+      });
+    }
+    await this.writer.write(table);
+    this.fileRows += rows;
+    this.fileTokens += tokens;
+    if (this.fileTokens * 4 >= this.options.shardSize) await this.closeFile();
+  }
+
+  private async closeFile(): Promise<void> {
+    if (!this.writer) return;
+    const written = await this.writer.close();
+    this.writer = null;
+    this.files.push({ file: basename(written.path), rows: this.fileRows, tokens: this.fileTokens, bytes: written.bytes, sha256: written.sha256 });
+    this.part++;
+    this.fileRows = 0;
+    this.fileTokens = 0;
+  }
+}

@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, writeFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { spawn, spawnSync } from 'node:child_process';
+import { loadPipelineFile } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/run.ts';
+import { ConfigError } from '../pipeline/errors.ts';
+
+const BIN = resolve('bin/refinery.mjs');
+const PLUGIN = resolve('tests/fixtures/core/test-stages.ts');
+
+/** Writes `shards` JSONL files of generated documents; some exact duplicates, a poison one, a bad line. */
+async function makeCorpus(dir: string, shards: number, perShard: number): Promise<void> {
+  for (let s = 0; s < shards; s++) {
+    const rows: string[] = [];
+    for (let i = 0; i < perShard; i++) {
+      const n = s * perShard + i;
+      const text = n % 10 === 3 ? 'a text that repeats across shards' : n % 97 === 5 ? `POISON ${n}` : n % 13 === 0 ? 'tiny' : `document ${n}: ${'lorem '.repeat(n % 17)}`;
+      rows.push(JSON.stringify({ id: `doc-${n}`, text, source: s % 2 ? 'web' : 'books' }));
+    }
+    if (s === 1) rows.splice(4, 0, '{"id": broken');
+    await writeFile(join(dir, `part-${s}.jsonl`), rows.join('\n') + '\n');
+  }
+}
+
+async function pipelineIn(dir: string, extra = ''): Promise<string> {
+  const f = join(dir, 'pipeline.yaml');
+  await writeFile(f, `inputs: ["data/*.jsonl"]\noutput: out\nplugins: ["${PLUGIN}"]\nstages:\n  - poison\n  - first-text\n  - stage: select\n    options: {where: [{field: source, in: [web, books]}]}\n${extra}`);
+  return f;
+}
+
+async function tree(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const sub of ['kept', 'rejected', 'errors']) {
+    const files = await readdir(join(dir, sub)).catch(() => [] as string[]);
+    for (const f of files.sort()) out.set(`${sub}/${f}`, await readFile(join(dir, sub, f)));
+  }
+  return out;
+}
+
+const readJsonlGz = async (f: string) => gunzipSync(await readFile(f)).toString('utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('every document is kept, rejected with a reason, or errored; outputs are identical for 1 and 3 workers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-run-'));
+  await (await import('node:fs/promises')).mkdir(join(dir, 'data'));
+  await makeCorpus(join(dir, 'data'), 4, 250);
+  const file = await pipelineIn(dir);
+  const one = await runPipeline(await loadPipelineFile(file, { workers: 1, output: join(dir, 'w1') }), { quiet: true });
+  const three = await runPipeline(await loadPipelineFile(file, { workers: 3, output: join(dir, 'w3') }), { quiet: true });
+  const t = one.stats.totals;
+  assert.equal(t.in, 1001);
+  assert.equal(t.in, t.kept + t.rejected + t.errored);
+  assert.equal(one.stats.read.errors, 1, 'the broken line');
+  const poisonCount = Array.from({ length: 1000 }, (_, n) => n).filter((n) => n % 10 !== 3 && n % 97 === 5).length;
+  assert.equal(one.stats.stages[0]!.errored, poisonCount, 'only the poisoned documents fail, not their batches');
+  const dupDrops = one.stats.stages[1]!.reasons['duplicate'];
+  assert.equal(dupDrops, 99, 'the repeated text is kept once across 4 shards');
+  const a = await tree(join(dir, 'w1'));
+  const b = await tree(join(dir, 'w3'));
+  assert.deepEqual([...a.keys()], [...b.keys()]);
+  for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), `${k} differs between 1 and 3 workers`);
+  const rejected = (await Promise.all([...a.keys()].filter((k) => k.startsWith('rejected/')).map((k) => readJsonlGz(join(dir, 'w1', k))))).flat();
+  assert.equal(rejected.length, t.rejected);
+  for (const r of rejected) assert.match((r.meta as Record<string, string>).reject_reason!, /^(poison:too_short|first-text:duplicate)$/);
+  const errors = (await Promise.all([...a.keys()].filter((k) => k.startsWith('errors/')).map((k) => readJsonlGz(join(dir, 'w1', k))))).flat();
+  assert.equal(errors.length, t.errored);
+  assert.ok(errors.some((e) => e.stage === 'read' && /part-1\.jsonl:5$/.test(String(e.where))));
+  assert.ok(errors.some((e) => e.stage === 'poison' && /poisoned document/.test(String(e.error)) && typeof e.text === 'string'));
+  const stats = JSON.parse(await readFile(join(dir, 'w1', 'stats.json'), 'utf8'));
+  assert.deepEqual(stats.totals, t);
+  assert.match(await readFile(join(dir, 'w1', 'report.md'), 'utf8'), /first-text:duplicate \| 99 \|/);
+});
+
+test('a rerun resumes: finished tasks are skipped; a run killed with SIGKILL finishes with the same bytes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-resume-'));
+  await (await import('node:fs/promises')).mkdir(join(dir, 'data'));
+  await makeCorpus(join(dir, 'data'), 6, 200);
+  const file = await pipelineIn(dir, '  - stage: slow\n    options: {ms: 40}\n');
+  const clean = spawnSync(process.execPath, [BIN, 'run', file, '-o', join(dir, 'clean'), '-w', '2', '-q'], { encoding: 'utf8' });
+  assert.equal(clean.status, 0, clean.stderr);
+
+  const child = spawn(process.execPath, [BIN, 'run', file, '-o', join(dir, 'killed'), '-w', '2', '-q'], { stdio: 'ignore' });
+  const markers = join(dir, 'killed', '_work', 'tasks');
+  for (let i = 0; i < 600; i++) {
+    const n = (await readdir(markers).catch(() => [])).filter((f) => f.startsWith('process-1')).length;
+    if (n >= 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.equal(await stat(join(dir, 'killed', 'stats.json')).catch(() => null), null, 'the run was interrupted before it finished');
+  const rerun = spawnSync(process.execPath, [BIN, 'run', file, '-o', join(dir, 'killed'), '-w', '2'], { encoding: 'utf8' });
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.match(rerun.stderr, /already finished, skipped/);
+  const a = await tree(join(dir, 'clean'));
+  const b = await tree(join(dir, 'killed'));
+  assert.deepEqual([...b.keys()], [...a.keys()]);
+  for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), `${k} differs after resume`);
+  const leftovers = (await readdir(join(dir, 'killed', 'kept'))).filter((f) => f.endsWith('.tmp'));
+  assert.deepEqual(leftovers, []);
+});
+
+test('config errors name the file and key path; the CLI prints them without a stack trace and exits 1', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-config-'));
+  const cases: [string, RegExp][] = [
+    ['inputs: [a]\noutput: o\nstages:\n  - stage: select\n    options: {where: [{field: x, min: "high"}]}\n', /stages\[0\]\.options\.where\[0\]\.min: expected number, received string/],
+    ['inputs: [a]\noutput: o\nstages: [nonsense]\n', /stages\[0\]: unknown stage "nonsense"; known stages: .*select/],
+    ['inputs: [a]\noutput: o\nworkers: 0\n', /workers: Too small/i],
+    ['inputs: [a]\noutput: o\nstagez: []\n', /\(top level\): unknown key "stagez"/],
+    ['inputs: [a\noutput: o\n', /line \d+, column \d+: invalid YAML/],
+  ];
+  for (const [i, [yaml, re]] of cases.entries()) {
+    const f = join(dir, `p${i}.yaml`);
+    await writeFile(f, yaml);
+    await assert.rejects(loadPipelineFile(f), (e: unknown) => e instanceof ConfigError && e.message.startsWith(f) && re.test(e.message), `case ${i}`);
+  }
+  const f = join(dir, 'p0.yaml');
+  const r = spawnSync(process.execPath, [BIN, 'run', f], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^refinery: .*p0\.yaml: stages\[0\]\.options\.where\[0\]\.min/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const missing = join(dir, 'missing.yaml');
+  await writeFile(missing, 'inputs: [does-not-exist.jsonl]\noutput: o\n');
+  const m = spawnSync(process.execPath, [BIN, 'run', missing], { encoding: 'utf8' });
+  assert.equal(m.status, 1);
+  assert.match(m.stderr, /inputs\[0\]: no such file: .*does-not-exist\.jsonl/);
+});
+
+test('a different config in the same output folder is refused unless --force', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-force-'));
+  await writeFile(join(dir, 'a.jsonl'), '{"id":"1","text":"hello there"}\n');
+  await writeFile(join(dir, 'p1.yaml'), 'inputs: [a.jsonl]\noutput: out\n');
+  await writeFile(join(dir, 'p2.yaml'), 'inputs: [a.jsonl]\noutput: out\nseed: 5\n');
+  assert.equal(spawnSync(process.execPath, [BIN, 'run', join(dir, 'p1.yaml'), '-q']).status, 0);
+  const refused = spawnSync(process.execPath, [BIN, 'run', join(dir, 'p2.yaml'), '-q'], { encoding: 'utf8' });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /another config.*--force/);
+  assert.equal(spawnSync(process.execPath, [BIN, 'run', join(dir, 'p2.yaml'), '-q', '--force']).status, 0);
+});
+
+test('--help describes the commands', () => {
+  const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  for (const c of ['run', 'stages']) assert.match(r.stdout, new RegExp(`\\n\\s+${c}\\b`));
+  const run = spawnSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' });
+  for (const flag of ['--input', '--output', '--workers', '--force']) assert.match(run.stdout, new RegExp(flag));
+});
