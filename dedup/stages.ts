@@ -1,4 +1,7 @@
 /** Pipeline stages of this folder: deduplication. */
 import type { AnyStageDefinition } from '../pipeline/stage.ts';
+import { exactDedupStage } from './exact-dedup.ts';
+import { urlDedupStage } from './url-dedup.ts';
+import { minhashDedupStage } from './minhash-dedup.ts';
 
-export const dedupStages: AnyStageDefinition[] = [];
+export const dedupStages: AnyStageDefinition[] = [exactDedupStage, urlDedupStage, minhashDedupStage];

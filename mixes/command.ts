@@ -1,4 +1,118 @@
-/** CLI: refinery mix census|plan|fit and refinery report. (Not registered yet: this module's commands land with its issue.) */
-import type { Command } from 'commander';
+/** CLI: refinery mix census|plan|fit and refinery report. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
+import { buildCensus, readCensus, type Census } from './census.ts';
+import { loadMixConfig } from './mix-config.ts';
+import { describeShares, formatTokens, MixInfeasibleError, pct, planMix, type MixPlan } from './planner.ts';
+import { fitMix } from './fit-mix.ts';
+import { MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
+import { readProxyRuns } from './runs-csv.ts';
+import { writeRunReport } from './report.ts';
 
-export function registerMixCommands(_program: Command): void {}
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function censusSummary(c: Census): string {
+  const lines = [`${c.buckets.length} buckets, ${c.totals.docs} documents, ${formatTokens(c.totals.tokens)} tokens${c.estimated_docs ? ` (${c.estimated_docs} documents with estimated token counts)` : ''}`];
+  for (const [cat, t] of Object.entries(c.totals.by_category).sort((a, b) => b[1] - a[1])) lines.push(`  ${cat.padEnd(16)} ${formatTokens(t).padStart(8)}  ${pct(t / c.totals.tokens)}`);
+  return lines.join('\n') + '\n';
+}
+
+export function planSummary(plan: MixPlan): string {
+  const lines = [`${plan.status === 'optimal' ? 'Plan' : 'Closest feasible plan'}: ${describeShares(plan)}`, '', 'category          natural  planned  target'];
+  for (const [c, s] of Object.entries(plan.shares.category)) {
+    const target = s.min !== undefined ? `${pct(s.min)}–${pct(s.max ?? 1)}` : '(free)';
+    lines.push(`  ${c.padEnd(16)}${pct(s.natural).padStart(8)} ${pct(s.planned).padStart(8)}  ${target}`);
+  }
+  const ne = plan.shares.non_english;
+  lines.push(`  ${'non-English'.padEnd(16)}${pct(ne.natural).padStart(8)} ${pct(ne.planned).padStart(8)}  ${pct(ne.min ?? 0)}–${pct(ne.max ?? 1)}`);
+  const binding = plan.constraints.filter((c) => c.binding && c.shortfall_tokens === 0);
+  if (binding.length) lines.push('', 'Binding constraints:', ...binding.map((c) => `  ${c.message}`));
+  return lines.join('\n') + '\n';
+}
+
+export function registerMixCommands(program: Command): void {
+  const mix = program.command('mix').description('Census, mix planning and mix selection from proxy runs.');
+
+  mix
+    .command('census')
+    .description('Tokens and documents per bucket (source × category × language × quality band).')
+    .argument('<inputs...>', 'manifest.json / census.json files, tokenized output folders, or document files and folders to count')
+    .requiredOption('-o, --output <census.json>', 'where to write the census')
+    .action(async (inputs: string[], o: { output: string }) => {
+      const { census, errors } = await buildCensus(inputs);
+      await writeFileAtomic(o.output, stableJson(census));
+      process.stdout.write(censusSummary(census) + (errors ? `${errors} unreadable records skipped\n` : '') + `Wrote ${o.output}\n`);
+    });
+
+  mix
+    .command('plan')
+    .description('Solve the mix as a linear program: tokens and sampling rate per bucket.')
+    .argument('<census.json>', 'census from `refinery mix census`')
+    .requiredOption('-c, --config <mix.yaml>', 'the targets (see docs/mixes.md)')
+    .requiredOption('-o, --output <plan.json>', 'where to write the plan')
+    .action(async (censusPath: string, o: { config: string; output: string }) => {
+      const [census, config] = await Promise.all([readCensus(censusPath), loadMixConfig(o.config)]);
+      try {
+        const plan = await planMix(census, config);
+        await writeFileAtomic(o.output, stableJson(plan));
+        process.stdout.write(planSummary(plan) + `Wrote ${o.output}\n`);
+      } catch (e) {
+        if (!(e instanceof MixInfeasibleError)) throw e;
+        const closestPath = o.output.replace(/(\.json)?$/i, '.closest.json');
+        await writeFileAtomic(closestPath, stableJson(e.closest));
+        process.stdout.write(planSummary(e.closest) + `Wrote the closest feasible plan to ${closestPath} (not to ${o.output})\n`);
+        throw e;
+      }
+    });
+
+  mix
+    .command('fit')
+    .description('RegMix-style regression from proxy runs (mix weights → loss); proposes the best mix.')
+    .argument('<runs.csv>', 'one row per proxy run: w_<domain> weight columns, loss_<name> loss columns')
+    .option('-c, --config <mix.yaml>', 'constraints the proposal must meet (shares, tolerance, max_epochs)')
+    .option('--census <census.json>', 'with --config: caps each domain at max_epochs × its tokens')
+    .option('-t, --target <name>', 'the loss_<name> column to minimise (default: the mean of all)')
+    .addOption(new Option('-m, --model <kind>', 'regression family (default: lowest leave-one-out error)').choices([...MODEL_KINDS]))
+    .option('--candidates <n>', 'random candidate mixes to score', wholeNumber, 20000)
+    .option('--seed <n>', 'seed of the candidate search', wholeNumber, 0)
+    .option('--predict <mixes.csv>', 'also print the predicted loss of these mixes (w_<domain> columns)')
+    .option('-o, --output <fit.json>', 'where to write the fit and the proposal')
+    .action(async (runsPath: string, o: { config?: string; census?: string; target?: string; model?: ModelKind; candidates: number; seed: number; predict?: string; output?: string }) => {
+      const runs = await readProxyRuns(runsPath);
+      const config = o.config ? await loadMixConfig(o.config) : undefined;
+      const census = o.census ? await readCensus(o.census) : undefined;
+      const fit = fitMix(runs, { target: o.target, model: o.model, config, census, candidates: o.candidates, seed: o.seed });
+      const out: string[] = [`${fit.runs} runs, target ${fit.target}`, 'model        R²      LOO RMSE'];
+      for (const m of fit.compared) out.push(`  ${m.kind.padEnd(11)}${m.r2.toFixed(4).padStart(7)}  ${m.loo_rmse.toPrecision(4)}${m.kind === fit.model.kind ? '  (chosen)' : ''}`);
+      out.push('', 'domain          best run  proposed  bounds');
+      for (const d of fit.domains) out.push(`  ${d.padEnd(14)}${pct(fit.best_run.weights[d]!).padStart(8)}  ${pct(fit.proposal.weights[d]!).padStart(8)}  ${pct(fit.bounds[d]!.min)}–${pct(fit.bounds[d]!.max)}`);
+      out.push(`  ${'loss'.padEnd(14)}${fit.best_run.loss.toFixed(4).padStart(8)}  ${fit.proposal.predicted_loss.toFixed(4).padStart(8)}  (proposed: predicted)`);
+      if (o.predict) {
+        const candidates = await readProxyRuns(o.predict, false);
+        out.push('', `Predicted ${fit.target} of ${o.predict}:`);
+        candidates.weights.forEach((w, i) => {
+          const aligned = fit.domains.map((d) => w[candidates.domains.indexOf(d)] ?? 0);
+          out.push(`  row ${i + 2}: ${predictLoss(fit.model, aligned).toFixed(4)}`);
+        });
+      }
+      if (o.output) {
+        await writeFileAtomic(o.output, stableJson(fit));
+        out.push(`Wrote ${o.output}`);
+      }
+      process.stdout.write(out.join('\n') + '\n');
+    });
+
+  program
+    .command('report')
+    .description('Write report.json, report.md and a self-contained report.html for a run folder.')
+    .argument('<run dir>', 'output folder of `refinery run` (stats.json, stats/, tokens/manifest.json, plan.json)')
+    .requiredOption('-o, --output <dir>', 'folder for the report files')
+    .action(async (runDir: string, o: { output: string }) => {
+      await writeRunReport(runDir, o.output);
+      process.stdout.write(`Wrote ${o.output}/report.json, report.md, report.html\n`);
+    });
+}

@@ -47,9 +47,8 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
   if (force) {
     for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
   } else if (previous) {
+    if (previous.config_hash !== plan.configHash) throw new RefineryError(`${out} holds the output of a run with another config or other inputs; choose another --output, or pass --force to replace it`);
     await removeStaleTemporaries(out);
-  } else if (previous && previous.config_hash !== plan.configHash) {
-    throw new RefineryError(`${out} holds the output of a run with another config or other inputs; choose another --output, or pass --force to replace it`);
   }
   await writeFileAtomic(infoPath, stableJson({ config_hash: plan.configHash, config: { ...plan.config, workers: undefined }, shards: plan.shards }));
 }
