@@ -32,6 +32,8 @@ export const PipelineFileSchema = z
     /** Worker threads; default: every core. */
     workers: z.number().int().min(1).optional(),
     seed: z.number().int().min(0).default(0),
+    /** Input files larger than this (bytes on disk) are shared by several tasks; 0 = never. */
+    split_bytes: z.number().int().min(0).default(256 * 1024 * 1024),
     /** Compression of kept/rejected/errors shards. */
     compression: z.enum(['gzip', 'zstd']).default('gzip'),
     reader: z
@@ -67,6 +69,7 @@ export interface RunConfig {
   plugins: string[];
   workers: number;
   seed: number;
+  splitBytes: number;
   compression: 'gzip' | 'zstd';
   reader: ReaderOptions;
 }
@@ -123,6 +126,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     plugins: p.plugins.map((x) => resolve(where.baseDir, x)),
     workers: overrides.workers ?? p.workers ?? 0,
     seed: p.seed,
+    splitBytes: p.split_bytes,
     compression: p.compression,
     reader: {
       textField: p.reader.text_field,

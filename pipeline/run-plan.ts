@@ -34,9 +34,19 @@ export interface Phase {
   tasks: Task[];
 }
 
+/**
+ * One unit of input: a file, or one stripe of a large file (every `parts`-th batch of
+ * STRIPE_LINES records starting at batch `part`), so that several cores share one big file.
+ */
+export interface InputShard {
+  file: string;
+  part: number;
+  parts: number;
+}
+
 export interface RunPlan {
   config: RunConfig;
-  shards: string[];
+  shards: InputShard[];
   segments: Segment[];
   /** Partitions of each global stage, in segment order (segments[k].global). */
   partitions: number[];
@@ -79,13 +89,24 @@ export async function expandInputs(config: RunConfig): Promise<string[]> {
   return [...files].sort();
 }
 
-export function hashConfig(config: RunConfig, shards: string[]): string {
+/** Files over `splitBytes` become ceil(size / splitBytes) striped shards. */
+export async function shardsOf(files: string[], splitBytes: number): Promise<InputShard[]> {
+  const out: InputShard[] = [];
+  for (const file of files) {
+    const size = (await stat(file)).size;
+    const parts = splitBytes > 0 ? Math.max(1, Math.ceil(size / splitBytes)) : 1;
+    for (let part = 0; part < parts; part++) out.push({ file, part, parts });
+  }
+  return out;
+}
+
+export function hashConfig(config: RunConfig, shards: InputShard[]): string {
   const { workers: _w, file: _f, ...rest } = config;
   return createHash('sha256').update(JSON.stringify({ rest, shards })).digest('hex').slice(0, 16);
 }
 
-export async function planRun(config: RunConfig, partitionsOf: (stageIndex: number) => Promise<number>, shards?: string[]): Promise<RunPlan> {
-  const files = shards ?? (await expandInputs(config));
+export async function planRun(config: RunConfig, partitionsOf: (stageIndex: number) => Promise<number>, shards?: InputShard[]): Promise<RunPlan> {
+  const files = shards ?? (await shardsOf(await expandInputs(config), config.splitBytes));
   const segments = segmentsOf(config);
   const partitions: number[] = [];
   const phases: Phase[] = [];

@@ -148,3 +148,16 @@ test('--help describes the commands', () => {
   const run = spawnSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' });
   for (const flag of ['--input', '--output', '--workers', '--force']) assert.match(run.stdout, new RegExp(flag));
 });
+
+test('a large file is split into stripes that together read every record exactly once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-stripe-'));
+  const rows = Array.from({ length: 4500 }, (_, i) => (i === 2100 ? '{bad json' : JSON.stringify({ id: `d${i}`, text: `text number ${i}` })));
+  await writeFile(join(dir, 'big.jsonl'), rows.join('\n') + '\n');
+  await writeFile(join(dir, 'p.yaml'), 'inputs: [big.jsonl]\noutput: out\nsplit_bytes: 40000\n');
+  const r = await runPipeline(await loadPipelineFile(join(dir, 'p.yaml'), { workers: 2 }), { quiet: true });
+  const kept = await readdir(join(dir, 'out', 'kept'));
+  assert.ok(kept.length >= 3, `the file became ${kept.length} shards`);
+  assert.deepEqual(r.stats.totals, { in: 4500, kept: 4499, rejected: 0, errored: 1 });
+  const ids = (await Promise.all(kept.map((f) => readJsonlGz(join(dir, 'out', 'kept', f))))).flat().map((d) => d.id as string);
+  assert.equal(new Set(ids).size, 4499);
+});

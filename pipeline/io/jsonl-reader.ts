@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Doc } from '../doc.ts';
 import { compressionOf, createDecompress } from './compression.ts';
-import { recordToDoc, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { inStripe, recordToDoc, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 const NL = 0x0a;
 
@@ -30,6 +30,10 @@ export async function* readJsonl(file: string, options: ReaderOptions): AsyncGen
     const where = { file, line: lineNo };
     const lineStart = offset;
     offset += bytes.length + 1;
+    if (!inStripe(lineNo - 1, options.stripe)) {
+      overflow = false;
+      return null;
+    }
     if (overflow) {
       overflow = false;
       return { kind: 'error', where, error: `line is longer than max_doc_bytes (${options.maxDocBytes} bytes); its first 1 KB is kept in "raw"`, raw: bytes.subarray(0, 1024).toString('utf8') };

@@ -21,6 +21,16 @@ export interface ReaderOptions {
   maxDocBytes: number;
   /** Written to `meta.source` when the record has no `source` of its own. */
   source?: string;
+  /** Read only this stripe: records whose batch (index / STRIPE_LINES) % parts === part. */
+  stripe?: { part: number; parts: number };
+}
+
+/** Records per stripe batch when a large file is shared by several tasks. */
+export const STRIPE_LINES = 1000;
+
+/** Whether record number `n` (0-based, counting every line or record) belongs to the stripe. */
+export function inStripe(n: number, stripe: ReaderOptions['stripe']): boolean {
+  return !stripe || stripe.parts <= 1 || Math.floor(n / STRIPE_LINES) % stripe.parts === stripe.part;
 }
 
 export const DEFAULT_READER_OPTIONS: ReaderOptions = {

@@ -4,7 +4,7 @@ import { InputError } from '../errors.ts';
 import { readJsonl } from './jsonl-reader.ts';
 import { readParquetDocs } from './parquet-reader.ts';
 import { readWarcDocs } from './warc-reader.ts';
-import { DEFAULT_READER_OPTIONS, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { DEFAULT_READER_OPTIONS, inStripe, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 export type InputFormat = 'jsonl' | 'parquet' | 'warc';
 
@@ -27,12 +27,18 @@ export async function* readDocs(file: string, options: Partial<ReaderOptions> = 
   if (!info.isFile()) throw new InputError(file, {}, 'not a regular file');
   switch (formatOf(file)) {
     case 'parquet':
-      yield* readParquetDocs(file, opts);
+      yield* striped(readParquetDocs(file, opts), opts);
       return;
     case 'warc':
-      yield* readWarcDocs(file, opts);
+      yield* striped(readWarcDocs(file, opts), opts);
       return;
     default:
-      yield* readJsonl(file, opts);
+      yield* readJsonl(file, opts); // skips other stripes' lines before decoding them
   }
+}
+
+/** Stripe selection for readers that do not do it themselves: by the index of each item. */
+async function* striped(items: AsyncIterable<ReadItem>, opts: ReaderOptions): AsyncGenerator<ReadItem> {
+  let n = 0;
+  for await (const it of items) if (inStripe(n++, opts.stripe)) yield it;
 }
