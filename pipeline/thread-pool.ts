@@ -1,8 +1,8 @@
 /** Runs tasks on worker threads (one task per thread at a time), or in this thread when size is 1. */
 import { Worker } from 'node:worker_threads';
-import { RefineryError } from './errors.ts';
+import { errorMessage, RefineryError } from './errors.ts';
 import { runTask, type TaskResult } from './task.ts';
-import type { RunPlan, Task } from './run-plan.ts';
+import { taskId, type RunPlan, type Task } from './run-plan.ts';
 import type { FromThread } from './task-thread.ts';
 
 export type SlotProgress = (slot: number, docs: number, bytes: number) => void;
@@ -48,8 +48,18 @@ export class ThreadPool {
     return results;
   }
 
+  private describe(task: Task): string {
+    const shard = this.plan.shards[task.index];
+    const input = task.kind !== 'reduce' && shard ? ` (${shard.file}${shard.parts > 1 ? `, part ${shard.part + 1} of ${shard.parts}` : ''})` : '';
+    return `task ${taskId(task)}${input} failed`;
+  }
+
   private runOne(s: number, task: Task, onProgress: SlotProgress): Promise<TaskResult> {
-    if (this.workers.length === 0) return runTask(this.plan, task, (d, b) => onProgress(s, d, b));
+    if (this.workers.length === 0) {
+      return runTask(this.plan, task, (d, b) => onProgress(s, d, b)).catch((e: unknown) => {
+        throw new TaskFailed(`${this.describe(task)}: ${errorMessage(e)}`, { cause: e });
+      });
+    }
     const w = this.workers[s]!;
     return new Promise<TaskResult>((resolve, reject) => {
       const onMessage = (m: FromThread) => {
@@ -58,12 +68,12 @@ export class ThreadPool {
           w.off('message', onMessage);
           w.off('error', onError);
           if (m.type === 'done') resolve(m.result);
-          else reject(new TaskFailed(m.message));
+          else reject(new TaskFailed(`${this.describe(task)}: ${m.message}`));
         }
       };
       const onError = (e: Error) => {
         w.off('message', onMessage);
-        reject(e);
+        reject(new TaskFailed(`${this.describe(task)}: worker thread died: ${e.message}`));
       };
       w.on('message', onMessage);
       w.once('error', onError);
