@@ -1,4 +1,5 @@
-/** Pipeline stages of this folder: model-based scoring (quality, topic). */
+/** Pipeline stages of this folder: model-based scoring (quality, and topic via `field: category`). */
 import type { AnyStageDefinition } from '../pipeline/stage.ts';
+import { qualityStage } from './quality-stage.ts';
 
-export const classifierStages: AnyStageDefinition[] = [];
+export const classifierStages: AnyStageDefinition[] = [qualityStage];

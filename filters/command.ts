@@ -1,4 +1,46 @@
-/** CLI: refinery filter. (Not registered yet: this module's commands land with its issue.) */
-import type { Command } from 'commander';
+/** CLI: refinery filter <inputs...> -o <dir> [--stages a,b,...] [--workers N] [--force]. */
+import { Command, InvalidArgumentError } from 'commander';
+import { runStages } from '../pipeline/run.ts';
+import { funnelMarkdown } from '../pipeline/stats.ts';
+import { defaultFilterStages, filterStages } from './stages.ts';
 
-export function registerFilterCommand(_program: Command): void {}
+function stageList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = new Set(filterStages.map((s) => s.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown filter stage ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
+  if (names.length === 0) throw new InvalidArgumentError('name at least one stage');
+  return names;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+}
+
+export function registerFilterCommand(program: Command): void {
+  program
+    .command('filter')
+    .description(`Run the quality, safety and language filters (default: ${defaultFilterStages.join(', ')}).`)
+    .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
+    .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/, errors/, stats.json, report.md')
+    .option('-s, --stages <a,b,...>', 'filter stages to run, in this order (default options; use `refinery run` with YAML to set options)', stageList)
+    .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
+    .option('--seed <n>', 'seed for the sampled reference of token-outlier', (v) => Number(v), 0)
+    .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (inputs: string[], o: { output: string; stages?: string[]; workers?: number; seed: number; force: boolean; quiet: boolean }) => {
+      const result = await runStages({
+        inputs,
+        output: o.output,
+        stages: (o.stages ?? defaultFilterStages).map((stage) => ({ stage })),
+        ...(o.workers ? { workers: o.workers } : {}),
+        seed: o.seed,
+        force: o.force,
+        quiet: o.quiet,
+        origin: 'refinery filter',
+      });
+      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${result.output}/: kept/, rejected/, errors/, stats.json, report.md\n`);
+    });
+}

@@ -25,6 +25,13 @@ const MIN_ARTICLE_CHARS = 200;
  * page (a home page's publication list gave 848 of 11,948 characters in our sample).
  */
 const MIN_ARTICLE_SHARE = 0.1;
+/**
+ * Readability's time grows with the square of the tree's depth (a 20,000-deep page took 32 s,
+ * tests/readers-html-text.test.ts): deeper pages, and pages with more elements, go straight to
+ * the body text. The 53 real pages of our samples are at most 20 deep and 1,108 elements large.
+ */
+const MAX_READABILITY_DEPTH = 256;
+const MAX_READABILITY_ELEMENTS = 100_000;
 
 const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'canvas', 'head', 'select', 'button']);
 const BOILERPLATE = new Set(['nav', 'header', 'footer', 'aside', 'form', 'menu']);
@@ -40,18 +47,21 @@ export function extractPageText(html: string): PageText {
   const title = document.title?.trim() || undefined;
   // The body text is taken first: Readability rewrites the tree it reads.
   const body = (document.body ?? document.documentElement) as unknown as DomNode | null;
-  const bodyText = body ? blockText(body, new Set([...SKIP, ...BOILERPLATE])) : '';
+  const { text: bodyText, depth } = body ? walkText(body, new Set([...SKIP, ...BOILERPLATE])) : { text: '', depth: 0 };
   let article: ReturnType<Readability<string>['parse']> = null;
-  try {
-    article = new Readability<string>(document as unknown as ConstructorParameters<typeof Readability>[0], { serializer: (node) => blockText(node as unknown as DomNode, SKIP) }).parse();
-  } catch {
-    article = null; // Readability throws on some malformed trees; the body text still serves.
+  if (depth <= MAX_READABILITY_DEPTH) {
+    try {
+      const options = { maxElemsToParse: MAX_READABILITY_ELEMENTS, serializer: (node: unknown) => blockText(node as DomNode, SKIP) };
+      article = new Readability<string>(document as unknown as ConstructorParameters<typeof Readability>[0], options).parse();
+    } catch {
+      article = null; // too many elements, or a tree Readability cannot handle: the body text serves
+    }
   }
   const articleText = article?.content ?? '';
   if (articleText.length >= MIN_ARTICLE_CHARS && articleText.length >= MIN_ARTICLE_SHARE * bodyText.length) {
     return { text: articleText, title: article?.title?.trim() || title, lang: lang ?? (article?.lang || undefined), method: 'readability' };
   }
-  return bodyText.length >= articleText.length ? { text: bodyText, title, lang, method: 'body' } : { text: articleText, title, lang, method: 'readability' };
+  return bodyText || !articleText ? { text: bodyText, title, lang, method: 'body' } : { text: articleText, title, lang, method: 'readability' };
 }
 
 /** The part of a DOM node the walker reads (linkedom and the browser DOM both have it). */
@@ -65,16 +75,34 @@ interface DomNode {
 const ELEMENT = 1;
 const TEXT = 3;
 
-/** Text of a subtree: one line per block element, spaces collapsed except inside <pre>. */
+/**
+ * Text of a subtree: one line per block element, spaces collapsed except inside <pre>.
+ * Iterative, so that a page nested ten thousand levels deep does not overflow the stack.
+ */
 function blockText(root: DomNode, skip: Set<string>): string {
+  return walkText(root, skip).text;
+}
+
+function walkText(root: DomNode, skip: Set<string>): { text: string; depth: number } {
   const lines: string[] = [];
+  let depth = 0;
   let line = '';
   const flush = () => {
     const t = line.replace(/[ \t\f\v\u00a0]+/g, ' ').trim();
     if (t) lines.push(t);
     line = '';
   };
-  const walk = (node: DomNode, inPre: boolean) => {
+  // `null` marks the end of a block element: its last line is flushed then.
+  const stack: ({ node: DomNode; inPre: boolean; level: number } | null)[] = [{ node: root, inPre: false, level: 0 }];
+  while (stack.length > 0) {
+    const entry = stack.pop();
+    if (entry === undefined) break;
+    if (entry === null) {
+      flush();
+      continue;
+    }
+    const { node, inPre, level } = entry;
+    if (level > depth) depth = level;
     if (node.nodeType === TEXT) {
       const v = node.nodeValue ?? '';
       if (inPre) {
@@ -85,21 +113,22 @@ function blockText(root: DomNode, skip: Set<string>): string {
           line = parts[i];
         }
       } else line += v.replace(/\s+/g, ' ');
-      return;
+      continue;
     }
-    if (node.nodeType !== ELEMENT) return;
+    if (node.nodeType !== ELEMENT) continue;
     const tag = node.nodeName.toLowerCase();
-    if (skip.has(tag)) return;
+    if (skip.has(tag)) continue;
     const block = BLOCK.has(tag);
-    if (block) flush();
+    if (block) {
+      flush();
+      stack.push(null);
+    }
     if (tag === 'td' || tag === 'th') line += ' ';
     const pre = inPre || tag === 'pre';
-    for (let i = 0; i < node.childNodes.length; i++) walk(node.childNodes[i], pre);
-    if (block) flush();
-  };
-  walk(root, false);
+    for (let i = node.childNodes.length - 1; i >= 0; i--) stack.push({ node: node.childNodes[i], inPre: pre, level: level + 1 });
+  }
   flush();
-  return lines.join('\n');
+  return { text: lines.join('\n'), depth };
 }
 
 /**

@@ -5,6 +5,9 @@
  * JS values. The text column (`ReaderOptions.textField`) becomes `Doc.text`, the id column
  * (`idField`, optional) `Doc.id`, and every other column a JSON-safe value in `meta`.
  *
+ * `options.stripe` (a large file shared by several tasks) selects rows by their index in the
+ * file, as the JSONL reader selects lines; row groups with no row in the stripe are not decoded.
+ *
  * A missing or non-string text column stops the run (InputError: every row would fail the same
  * way); a row whose text is null becomes an error item naming the file and the row (1-based).
  */
@@ -13,7 +16,7 @@ import { basename } from 'node:path';
 import { DataType, tableFromIPC, type Field, type Table } from 'apache-arrow';
 import { ParquetFile, type RecordBatch } from 'parquet-wasm/node';
 import { InputError } from '../errors.ts';
-import type { ReadItem, ReaderOptions } from './read-item.ts';
+import { inStripe, STRIPE_LINES, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 /** Rows per record batch: the unit that is converted to JS values at a time. */
 const BATCH_ROWS = 1024;
@@ -23,44 +26,55 @@ type Convert = (value: unknown) => unknown;
 export async function* readParquetDocs(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
   const name = basename(file);
   let parquet: ParquetFile;
+  let groupRows: number[];
   try {
     parquet = await ParquetFile.fromFile(await openAsBlob(file));
+    groupRows = parquet.metadata().rowGroups().map((g) => g.numRows());
   } catch (e) {
     yield { kind: 'error', where: { file, offset: 0 }, error: `not a readable Parquet file: ${messageOf(e)}` };
     return;
   }
   try {
-    let stream: ReadableStream<RecordBatch>;
-    try {
-      stream = (await parquet.stream({ batchSize: BATCH_ROWS })) as ReadableStream<RecordBatch>;
-    } catch (e) {
-      yield { kind: 'error', where: { file, offset: 0 }, error: `cannot read Parquet data: ${messageOf(e)}` };
-      return;
-    }
-    let row = 0;
     let columns: ColumnPlan | null = null;
-    const reader = stream.getReader();
-    for (;;) {
-      let next: Awaited<ReturnType<typeof reader.read>>;
+    let firstRow = 0; // 0-based index of the group's first row in the file
+    for (const [group, rows] of groupRows.entries()) {
+      const start = firstRow;
+      firstRow += rows;
+      // A task that reads one stripe of a large file decodes only the row groups it needs.
+      if (!rangeInStripe(start, rows, options.stripe)) continue;
+      let row = start;
       try {
-        next = await reader.read();
+        const reader = ((await parquet.stream({ batchSize: BATCH_ROWS, rowGroups: [group] })) as ReadableStream<RecordBatch>).getReader();
+        for (let next = await reader.read(); !next.done; next = await reader.read()) {
+          const table = tableFromIPC(next.value.intoIPCStream());
+          columns ??= planColumns(file, table, options);
+          const vectors = table.schema.fields.map((_, k) => table.getChildAt(k) as Column);
+          for (let i = 0; i < table.numRows; i++) {
+            row++;
+            if (inStripe(row - 1, options.stripe)) yield rowToItem(vectors, i, row, columns, file, name, options);
+          }
+        }
       } catch (e) {
-        // A corrupt page or a file cut short: what came before has been yielded.
-        yield { kind: 'error', where: { file, record: row + 1 }, error: `cannot read Parquet data after row ${row}: ${messageOf(e)}` };
-        return;
-      }
-      if (next.done) return;
-      const table = tableFromIPC(next.value.intoIPCStream());
-      columns ??= planColumns(file, table, options);
-      const vectors = table.schema.fields.map((_, k) => table.getChildAt(k) as Column);
-      for (let i = 0; i < table.numRows; i++) {
-        row++;
-        yield rowToItem(vectors, i, row, columns, file, name, options);
+        if (e instanceof InputError) throw e;
+        // A corrupt page: what came before has been yielded; the group's other rows cannot be read.
+        if (inStripe(row, options.stripe)) {
+          yield { kind: 'error', where: { file, record: row + 1 }, error: `cannot read rows ${row + 1}-${start + rows} (row group ${group}): ${messageOf(e)}` };
+        }
       }
     }
   } finally {
     parquet.free();
   }
+}
+
+/** Whether any of the rows [start, start + count) belongs to the stripe. */
+function rangeInStripe(start: number, count: number, stripe: ReaderOptions['stripe']): boolean {
+  if (!stripe || stripe.parts <= 1) return true;
+  const firstBatch = Math.floor(start / STRIPE_LINES);
+  const lastBatch = Math.floor((start + count - 1) / STRIPE_LINES);
+  if (lastBatch - firstBatch + 1 >= stripe.parts) return true;
+  for (let b = firstBatch; b <= lastBatch; b++) if (b % stripe.parts === stripe.part) return true;
+  return false;
 }
 
 interface ColumnPlan {

@@ -4,14 +4,14 @@ import { InputError } from '../errors.ts';
 import { readJsonl } from './jsonl-reader.ts';
 import { readParquetDocs } from './parquet-reader.ts';
 import { readWarcDocs } from './warc-reader.ts';
-import { DEFAULT_READER_OPTIONS, inStripe, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { DEFAULT_READER_OPTIONS, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 export type InputFormat = 'jsonl' | 'parquet' | 'warc';
 
 export function formatOf(file: string): InputFormat {
   const f = file.toLowerCase().replace(/\.(gz|zst)$/, '');
   if (f.endsWith('.parquet')) return 'parquet';
-  if (f.endsWith('.warc') || f.endsWith('.wet') || f.endsWith('.arc')) return 'warc';
+  if (f.endsWith('.warc') || f.endsWith('.wet') || f.endsWith('.wat') || f.endsWith('.arc')) return 'warc';
   return 'jsonl';
 }
 
@@ -27,18 +27,12 @@ export async function* readDocs(file: string, options: Partial<ReaderOptions> = 
   if (!info.isFile()) throw new InputError(file, {}, 'not a regular file');
   switch (formatOf(file)) {
     case 'parquet':
-      yield* striped(readParquetDocs(file, opts), opts);
+      yield* readParquetDocs(file, opts); // selects its stripe's rows itself, skipping whole row groups
       return;
     case 'warc':
-      yield* striped(readWarcDocs(file, opts), opts);
+      yield* readWarcDocs(file, opts); // extracts text only from its stripe's records
       return;
     default:
       yield* readJsonl(file, opts); // skips other stripes' lines before decoding them
   }
-}
-
-/** Stripe selection for readers that do not do it themselves: by the index of each item. */
-async function* striped(items: AsyncIterable<ReadItem>, opts: ReaderOptions): AsyncGenerator<ReadItem> {
-  let n = 0;
-  for await (const it of items) if (inStripe(n++, opts.stripe)) yield it;
 }

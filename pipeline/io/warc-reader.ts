@@ -10,6 +10,8 @@
  * - `warcinfo`, `request`, `metadata` and `revisit` records describe the crawl, not documents:
  *   they are skipped and not counted as input.
  * - A file cut short yields every complete record, then one error item with the byte offset.
+ * - `options.stripe` (a large file shared by several tasks) selects records by their index
+ *   among all records of the file, as the JSONL reader selects lines.
  *
  * Byte offsets are positions in the decompressed WARC stream (node's zlib decompresses the
  * whole file as one stream; it is 1.7x faster than warcio's per-record pako inflation).
@@ -18,7 +20,7 @@ import { createReadStream } from 'node:fs';
 import { WARCParser, type LimitReader, type WARCRecord } from 'warcio';
 import { compressionOf, createDecompress } from './compression.ts';
 import { decodeHtml, extractPageText, isHtmlMediaType, isTextMediaType } from './html-text.ts';
-import type { ReadItem, ReaderOptions, Where } from './read-item.ts';
+import { inStripe, type ReadItem, type ReaderOptions, type Where } from './read-item.ts';
 
 const SKIPPED_TYPES = new Set(['warcinfo', 'request', 'metadata', 'revisit', 'continuation']);
 
@@ -29,6 +31,9 @@ export async function* readWarcDocs(file: string, options: ReaderOptions): Async
   const parser = new WARCParser(inflate ? raw.pipe(inflate) : raw);
   let recordNo = 0;
   let where: Where = { file, offset: 0 };
+  // With a stripe, every task reads the whole stream but decodes only its own records; an
+  // error belongs to the stripe of the record it happened in, so exactly one task reports it.
+  const mine = () => inStripe(Math.max(recordNo - 1, 0), options.stripe);
   try {
     for (;;) {
       const record = await parser.parse();
@@ -36,13 +41,13 @@ export async function* readWarcDocs(file: string, options: ReaderOptions): Async
       recordNo++;
       where = { file, record: recordNo, offset: parser.offset };
       if (!record.warcType) {
-        yield { kind: 'error', where, error: `${at(where)}: not a WARC record (no WARC-Type header); is this a WARC file?` };
+        if (mine()) yield { kind: 'error', where, error: `${at(where)}: not a WARC record (no WARC-Type header); is this a WARC file?` };
         return;
       }
-      if (SKIPPED_TYPES.has(record.warcType)) {
+      if (SKIPPED_TYPES.has(record.warcType) || !mine()) {
         await record.skipFully();
         if (cutShort(record)) {
-          yield { kind: 'error', where, error: truncatedMessage(where, record) };
+          if (mine()) yield { kind: 'error', where, id: recordId(record), error: truncatedMessage(where, record) };
           return;
         }
         continue;
@@ -56,7 +61,7 @@ export async function* readWarcDocs(file: string, options: ReaderOptions): Async
     }
   } catch (e) {
     // A truncated or corrupt compressed stream: every complete record has been yielded.
-    yield { kind: 'error', where, error: `${at(where)}: cannot read on (truncated or corrupt file?): ${e instanceof Error ? e.message : String(e)}` };
+    if (mine()) yield { kind: 'error', where, error: `${at(where)}: cannot read on (truncated or corrupt file?): ${e instanceof Error ? e.message : String(e)}` };
   } finally {
     raw.destroy();
   }
@@ -92,7 +97,13 @@ async function recordToItem(record: WARCRecord, where: Where, options: ReaderOpt
   }
   let text: string;
   if (type !== 'conversion' && isHtmlMediaType(mediaType)) {
-    const page = extractPageText(decodeHtml(payload, mediaType).html);
+    let page;
+    try {
+      page = extractPageText(decodeHtml(payload, mediaType).html);
+    } catch (e) {
+      // e.g. a tree nested too deeply for the DOM walk: this page is lost, the file goes on.
+      return { kind: 'error', where, id, error: `${at(where)}: cannot extract text from the HTML: ${e instanceof Error ? e.message : String(e)}` };
+    }
     text = page.text;
     if (page.title) meta.title = page.title;
     if (page.lang) meta.html_lang = page.lang;

@@ -81,6 +81,8 @@ interface ProtoNode {
   attribute: ProtoAttribute[];
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
@@ -92,6 +94,9 @@ function rawBytes(value: OnnxTensorValue): Uint8Array {
     throw new RangeError(`tensor data has ${value.data.length} values but dims [${value.dims.join(', ')}] need ${n}`);
   }
   const width = value.type === 'int64' ? 8 : 4;
+  if (LITTLE_ENDIAN && value.type === 'float32' && value.data instanceof Float32Array) {
+    return new Uint8Array(value.data.buffer.slice(value.data.byteOffset, value.data.byteOffset + n * 4));
+  }
   const buf = new ArrayBuffer(n * width);
   const view = new DataView(buf);
   for (let i = 0; i < n; i++) {

@@ -1,4 +1,122 @@
-/** CLI: refinery submit|worker|status. (Not registered yet: this module's commands land with its issue.) */
-import type { Command } from 'commander';
+/** CLI: `refinery submit`, `refinery worker`, `refinery status` (a run on BullMQ workers). */
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadPipelineFile } from '../config.ts';
+import { RefineryError } from '../errors.ts';
+import { positiveInt } from '../cli.ts';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, type QueueTarget } from './connection.ts';
+import { RunQueue } from './run-queue.ts';
+import { submitRun } from './submit.ts';
+import { QueueWorker } from './worker.ts';
+import { formatStatus, runStatus } from './status.ts';
 
-export function registerQueueCommands(_program: Command): void {}
+interface TargetOptions {
+  redis: string;
+  queue: string;
+  prefix: string;
+  cluster: boolean;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  return n;
+}
+
+function withTarget(cmd: Command): Command {
+  return cmd
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379 (with --cluster: comma-separated seed nodes)')
+    .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
+    .option('--prefix <prefix>', 'key prefix; keep a {hash tag} for Redis Cluster', DEFAULT_PREFIX)
+    .option('--cluster', 'connect to a Redis Cluster', false);
+}
+
+const targetOf = (o: TargetOptions): QueueTarget => ({ redis: o.redis, queue: o.queue, prefix: o.prefix, cluster: o.cluster });
+
+const log = (line: string) => process.stderr.write(`refinery worker ${new Date().toISOString()} ${line}\n`);
+
+export function registerQueueCommands(program: Command): void {
+  withTarget(
+    program
+      .command('submit')
+      .description('Queue a pipeline run on BullMQ for `refinery worker` processes; prints the run id on the last line.')
+      .argument('<pipeline.yaml>', 'pipeline file (every worker must see its inputs, plugins and output at the same paths)')
+      .option('-i, --input <paths...>', "input files or globs, instead of the pipeline's inputs")
+      .option('-o, --output <dir>', "output folder, instead of the pipeline's output")
+      .option('--force', 'drop the run\'s jobs and outputs and start it afresh', false)
+      .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
+      .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', nonNegativeNumber, 10_000),
+  ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number }) => {
+    const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}) });
+    const rq = RunQueue.open(targetOf(o));
+    try {
+      const { run, outcome } = await submitRun(rq, config, { force: o.force, retry: { attempts: o.attempts, backoff: o.backoff } });
+      const rec = (await rq.records.get(run))!;
+      const tasks = rec.plan.phases.reduce((a, p) => a + p.tasks.length, 0);
+      process.stderr.write(
+        outcome === 'already submitted' || outcome === 'already completed'
+          ? `refinery: run ${run} is ${outcome}; nothing added\n`
+          : `refinery: ${outcome} run ${run}: ${rec.plan.phases.length} phases, ${tasks} tasks (${rec.plan.shards.length} shards) on ${o.queue}; follow it with \`refinery status ${run} --redis ${o.redis} --watch\`\n`,
+      );
+      process.stdout.write(`${run}\n`);
+    } finally {
+      await rq.close();
+    }
+  });
+
+  withTarget(
+    program
+      .command('worker')
+      .description('Execute queued pipeline tasks of any run until SIGTERM (tasks in flight finish or are handed back).')
+      .option('-c, --concurrency <n>', 'tasks at once, one thread each (default: every core)', positiveInt)
+      .option('--lock-duration <ms>', 'lock of a job in flight; a killed worker\'s job is taken up again after it', positiveInt, 30_000)
+      .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInt, 30_000)
+      .option('--grace <s>', 'seconds SIGTERM lets tasks in flight finish before handing them back', nonNegativeNumber, 20),
+  ).action(async (o: TargetOptions & { concurrency?: number; lockDuration: number; stalledInterval: number; grace: number }) => {
+    const concurrency = o.concurrency ?? availableParallelism();
+    const worker = new QueueWorker(targetOf(o), { concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, grace: o.grace, log });
+    const onSignal = (signal: string) => {
+      const again = signalled;
+      signalled = true;
+      log(again ? `${signal} again: handing back the tasks in flight` : `${signal}: taking no more jobs; tasks in flight get ${o.grace} s to finish`);
+      void worker.stop(again);
+    };
+    let signalled = false;
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    log(`pid ${process.pid} working on queue ${o.queue} at ${o.redis} with ${concurrency} thread(s)`);
+    await worker.run();
+    await worker.stop();
+    log('stopped');
+  });
+
+  withTarget(
+    program
+      .command('status')
+      .description('Progress of a queued run per phase, throughput and failures.')
+      .argument('<run>', 'run id printed by `refinery submit`')
+      .option('--watch', 'refresh until interrupted (or until the run ends, with --wait)', false)
+      .option('--wait', 'block until the run ends; exit 0 only if it completed', false)
+      .option('--interval <s>', 'seconds between refreshes', nonNegativeNumber, 2),
+  ).action(async (run: string, o: TargetOptions & { watch: boolean; wait: boolean; interval: number }) => {
+    const rq = RunQueue.open(targetOf(o));
+    const tty = Boolean(process.stdout.isTTY);
+    try {
+      for (;;) {
+        const rec = await rq.records.get(run);
+        if (!rec) throw new RefineryError(`no run ${run} in queue ${o.queue} (prefix ${o.prefix}) at ${o.redis}`);
+        const s = await runStatus(rq, rec);
+        const ended = s.state !== 'running';
+        if (o.watch || ended || !o.wait) process.stdout.write(`${o.watch && tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(s)}\n${o.watch && !tty ? '\n' : ''}`);
+        if (ended || (!o.watch && !o.wait)) {
+          if (o.wait && s.state === 'failed') throw new RefineryError(`run ${run} failed`);
+          return;
+        }
+        await sleep(o.interval * 1000);
+      }
+    } finally {
+      await rq.close();
+    }
+  });
+}

@@ -1,13 +1,13 @@
 /**
  * Streams Arrow tables into one Parquet file with parquet-wasm (Rust arrow-rs writer), zstd,
- * one row group per written table. Memory stays at about one row group: each table is handed to
- * the WASM writer, whose encoded bytes are written to a temporary file as they come, and the file
- * is renamed into place on `close` (a reader never sees a half-written shard).
+ * one row group per record batch (tables built from single vectors have one). `write` returns once the table's row group is in the file, so
+ * memory stays at about one row group and `bytesWritten` is exact (and the same on every run)
+ * between writes. The file is written under a temporary name and renamed into place on `close`
+ * (a reader never sees a half-written shard).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tableToIPC, type Table } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { tempNameFor } from '../io/atomic.ts';
@@ -19,11 +19,7 @@ export interface WrittenFile {
 }
 
 export interface ParquetStreamWriterOptions {
-  /** A table at least this large (uncompressed) becomes one row group on its own. */
-  rowGroupBytes: number;
-  /** zstd level (1..22). */
-  zstdLevel?: number;
-  /** Parquet key-value metadata (e.g. the tokenizer), readable by every Parquet reader. */
+  /** Parquet key-value metadata. Give at most one key: parquet-wasm writes several in random order. */
   metadata?: Record<string, string>;
 }
 
@@ -33,6 +29,10 @@ export class ParquetStreamWriter {
   private bytes = 0;
   private readonly hash = createHash('sha256');
   private failure: unknown;
+  private batches = 0;
+  /** Encoded chunks written to the file: parquet-wasm emits one per row group. */
+  private chunks = 0;
+  private wake: (() => void) | null = null;
 
   private constructor(
     readonly path: string,
@@ -46,7 +46,8 @@ export class ParquetStreamWriter {
     );
     let props = new parquet.WriterPropertiesBuilder()
       .setCompression(parquet.Compression.ZSTD)
-      .setMaxRowGroupBytes(options.rowGroupBytes)
+      // 1 byte: the writer closes a row group after every table, so callers size row groups
+      .setMaxRowGroupBytes(1)
       .setCreatedBy('refinery (parquet-wasm)');
     if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
     this.done = parquet.transformParquetStream(input, props.build()).then(async (output) => {
@@ -54,9 +55,14 @@ export class ParquetStreamWriter {
         this.hash.update(chunk);
         this.bytes += chunk.length;
         await this.file.write(chunk);
+        this.chunks++;
+        this.wake?.();
       }
     });
-    this.done.catch((e: unknown) => void (this.failure = e));
+    this.done.catch((e: unknown) => {
+      this.failure = e;
+      this.wake?.();
+    });
   }
 
   static async open(path: string, options: ParquetStreamWriterOptions): Promise<ParquetStreamWriter> {
@@ -69,11 +75,20 @@ export class ParquetStreamWriter {
     if (this.failure) throw this.failure;
     if (table.numRows === 0) return;
     const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
-    for (const batch of wasmTable.recordBatches()) this.controller.enqueue(batch);
+    // Tables built from single vectors have one record batch; each batch becomes a row group.
+    for (const batch of wasmTable.recordBatches()) {
+      this.controller.enqueue(batch);
+      this.batches++;
+    }
     wasmTable.free();
-    // Wait until the writer has taken the batch (and so has encoded the previous row group).
-    while ((this.controller.desiredSize ?? 1) <= 0 && !this.failure) await nextTurn();
+    while (this.chunks < this.batches && !this.failure) await new Promise<void>((r) => (this.wake = r));
+    this.wake = null;
     if (this.failure) throw this.failure;
+  }
+
+  /** Bytes in the file so far: every row group written. */
+  get bytesWritten(): number {
+    return this.bytes;
   }
 
   async close(): Promise<WrittenFile> {
@@ -102,3 +117,4 @@ export class ParquetStreamWriter {
     await rm(this.tmp, { force: true });
   }
 }
+

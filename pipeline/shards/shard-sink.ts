@@ -1,7 +1,7 @@
 /**
  * Turns a stream of tokenized documents into numbered Parquet files `<prefix>-00000.parquet`,
  * `<prefix>-00001.parquet` ...: buffers rows up to one row group, streams row groups into the
- * current file and starts the next file once the current one holds the target amount of data.
+ * current file and starts the next file once the current one reaches the target size.
  */
 import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
@@ -21,11 +21,7 @@ export interface ShardFileEntry {
 export interface ShardSinkOptions {
   /** Path prefix of the files, e.g. `<out>/tokens/shard-00003`. */
   prefix: string;
-  /**
-   * Start a new file once a file holds this many bytes of token data, uncompressed (4 per token).
-   * Uncompressed, so that where files are cut depends only on the data (the compressed size is
-   * known only after the asynchronous WASM writer has caught up); zstd makes files smaller.
-   */
+  /** Start a new file once a file reaches this many bytes (checked after each row group). */
   shardSize: number;
   /** Uncompressed token bytes per row group. */
   rowGroupBytes: number;
@@ -93,15 +89,12 @@ export class ShardSink {
     this.pendingPacked = [];
     this.pendingTokens = 0;
     if (!this.writer) {
-      this.writer = await ParquetStreamWriter.open(`${this.options.prefix}-${shardNumber(this.part)}.parquet`, {
-        rowGroupBytes: this.options.rowGroupBytes,
-        metadata: this.options.metadata,
-      });
+      this.writer = await ParquetStreamWriter.open(`${this.options.prefix}-${shardNumber(this.part)}.parquet`, { metadata: this.options.metadata });
     }
     await this.writer.write(table);
     this.fileRows += rows;
     this.fileTokens += tokens;
-    if (this.fileTokens * 4 >= this.options.shardSize) await this.closeFile();
+    if (this.writer.bytesWritten >= this.options.shardSize) await this.closeFile();
   }
 
   private async closeFile(): Promise<void> {

@@ -9,6 +9,7 @@
 import { Tiktoken } from 'tiktoken';
 import { llama3Vocabulary, LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE } from './llama3-vocabulary.ts';
 import { metaEncodeChunks } from './meta-chunks.ts';
+import { LLAMA3_PRETOKEN_REGEX, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
 
 /**
  * Meta's pattern (llama3 `tokenizer.py`, REFERENCE.md). tiktoken compiles it with Rust's
@@ -22,6 +23,20 @@ export const EOS_ID = 128_001; // <|end_of_text|>
 
 export const LLAMA3_TOKENIZER_NAME = 'llama3';
 
+export interface Llama3TokenizerOptions {
+  /**
+   * Split text in JavaScript and remember the ids of each distinct pre-token (word, number, run of
+   * spaces), so tiktoken runs once per distinct piece. Same ids either way; see docs/tokenize.md
+   * for the speed-up (bench/tokenizer.bench.ts).
+   */
+  pretokenCache?: boolean;
+  /** Pieces remembered before the cache is emptied and refilled. */
+  cacheEntries?: number;
+}
+
+/** Pieces longer than this are not cached (rarely repeated, and they would crowd the cache). */
+const MAX_CACHED_PIECE = 32;
+
 export class Llama3Tokenizer {
   readonly name = LLAMA3_TOKENIZER_NAME;
   readonly vocabSize = LLAMA3_VOCAB_SIZE;
@@ -31,19 +46,24 @@ export class Llama3Tokenizer {
   readonly vocabularySha256: string;
   private readonly core: Tiktoken;
   private readonly utf8 = new TextDecoder('utf-8');
+  private readonly cache: Map<string, Uint32Array> | null;
+  private readonly cacheEntries: number;
+  private buffer = new Uint32Array(1 << 16);
 
-  constructor() {
+  constructor(options: Llama3TokenizerOptions = {}) {
     const vocab = llama3Vocabulary();
     this.core = new Tiktoken(vocab.bpeRanks, vocab.specialTokens, LLAMA3_PATTERN);
     this.vocabularySha256 = vocab.sha256;
+    this.cache = options.pretokenCache === false ? null : new Map();
+    this.cacheEntries = options.cacheEntries ?? 200_000;
   }
 
   /** Ids of `text` as ordinary text (no BOS/EOS), exactly as Meta's `encode(s, bos=False, eos=False)`. */
   encode(text: string): Uint32Array {
     const wellFormed = replaceLoneSurrogates(text);
     const chunks = metaEncodeChunks(wellFormed);
-    if (chunks.length === 1) return this.core.encode_ordinary(wellFormed);
-    const parts = chunks.map((c) => this.core.encode_ordinary(c));
+    if (chunks.length === 1) return this.encodeChunk(wellFormed);
+    const parts = chunks.map((c) => this.encodeChunk(c));
     const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) {
@@ -51,6 +71,35 @@ export class Llama3Tokenizer {
       at += p.length;
     }
     return out;
+  }
+
+  private encodeChunk(text: string): Uint32Array {
+    const cache = this.cache;
+    if (cache === null || UNICODE_VERSION_SKEW.test(text)) return this.core.encode_ordinary(text);
+    let out = this.buffer;
+    let n = 0;
+    for (const match of text.matchAll(LLAMA3_PRETOKEN_REGEX)) {
+      const piece = match[0];
+      let ids = cache.get(piece);
+      if (ids === undefined) {
+        ids = this.core.encode_ordinary(piece);
+        if (piece.length <= MAX_CACHED_PIECE) {
+          if (cache.size >= this.cacheEntries) cache.clear();
+          cache.set(piece, ids);
+        }
+      }
+      if (n + ids.length > out.length) {
+        const grown = new Uint32Array(Math.max(out.length * 2, n + ids.length));
+        grown.set(out.subarray(0, n));
+        out = this.buffer = grown;
+      }
+      if (ids.length === 1) out[n++] = ids[0]!;
+      else {
+        out.set(ids, n);
+        n += ids.length;
+      }
+    }
+    return out.slice(0, n);
   }
 
   /** BOS, the ids of `text`, EOS: one document as a trainer sees it. */

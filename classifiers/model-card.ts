@@ -1,0 +1,81 @@
+/**
+ * The JSON card beside a model's ONNX file (`card.json` in the model folder): what the model
+ * predicts, how its inputs are made, the threshold picked at training time, the held-out
+ * metrics and the hash of the training data. The scorer reads only this file and the ONNX file.
+ *
+ * Two formats: `refinery-fasttext/1` (trained here; features are computed by
+ * classifiers/fasttext/features.ts) and `hf-sequence-classification/1` (a Hugging Face
+ * transformer exported to ONNX, with its tokenizer.json; see docs/classifiers.md).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FeatureOptions } from './fasttext/features.ts';
+import { InputError } from '../pipeline/errors.ts';
+
+export const MODEL_CARD_FILE = 'card.json';
+
+const Common = {
+  task: z.enum(['binary', 'multiclass', 'regression']),
+  /** Class names in output order; ['score'] for regression. */
+  labels: z.array(z.string()).min(1),
+  /** Binary: the class whose probability is the score. */
+  positive_label: z.string().nullable().default(null),
+  /** Binary: probability at or above which a document is positive; regression: the score cut. */
+  threshold: z.number().nullable().default(null),
+  /** ONNX file, relative to the card. */
+  onnx: z.string().default('model.onnx'),
+  metrics: z.record(z.string(), z.unknown()).default({}),
+  training: z.record(z.string(), z.unknown()).default({}),
+};
+
+export const FastTextCard = z.object({
+  format: z.literal('refinery-fasttext/1'),
+  ...Common,
+  features: FeatureOptions,
+  model: z.object({ dim: z.number().int(), hidden: z.number().int(), buckets: z.number().int(), outputs: z.number().int() }),
+});
+export type FastTextCard = z.infer<typeof FastTextCard>;
+
+export const TransformerCard = z.object({
+  format: z.literal('hf-sequence-classification/1'),
+  ...Common,
+  /** tokenizer.json (Hugging Face tokenizers format), relative to the card. */
+  tokenizer: z.string().default('tokenizer.json'),
+  /** Tokens per document, including special tokens (DistilRoBERTa / BERT: 512). */
+  max_length: z.number().int().min(2).default(512),
+  /** Graph input names: ids, mask, and token_type_ids when the model has them (BERT). */
+  input_ids: z.string().default('input_ids'),
+  attention_mask: z.string().default('attention_mask'),
+  token_type_ids: z.string().nullable().default(null),
+  /** Graph output holding logits [batch, classes] (or [batch, 1] for regression). */
+  output: z.string().default('logits'),
+  /** How logits become scores: softmax over classes, sigmoid of one logit, or as they are. */
+  activation: z.enum(['softmax', 'sigmoid', 'none']).default('softmax'),
+});
+export type TransformerCard = z.infer<typeof TransformerCard>;
+
+export const ModelCard = z.discriminatedUnion('format', [FastTextCard, TransformerCard]);
+export type ModelCard = z.infer<typeof ModelCard>;
+
+export async function readModelCard(modelDir: string): Promise<ModelCard> {
+  const path = join(modelDir, MODEL_CARD_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InputError(path, {}, `no model card: a model folder holds ${MODEL_CARD_FILE} and the ONNX file (made by "refinery classify train")`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(path, {}, `malformed JSON: ${(e as Error).message}`);
+  }
+  const parsed = ModelCard.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(path, {}, `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

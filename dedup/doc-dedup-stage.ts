@@ -1,0 +1,284 @@
+/**
+ * The phases shared by every document-level dedup method (exact, URL, MinHash, semantic). A
+ * method only says which keys a document has (`ShardKeyer`) and, optionally, how to verify two
+ * candidates that share a key (`PartitionVerifier`); this file does the storage and clustering:
+ *
+ * - map (per shard): records `(key, rank, shard, pos)` into one sorted file per partition, and the
+ *   shard's `[id, bytes]` index;
+ * - reduce (per partition): sorts the partition's records, walks each group of equal keys in rank
+ *   order and unions candidates (verified when the method verifies) in a union-find local to the
+ *   partition; writes the spanning-forest edges it used (at most one per document per partition);
+ * - merge (once, at the start of the apply phase): union-find over all partitions' edges, keeps the
+ *   member with the lowest (rank, shard, pos) of each cluster, resolves ids, writes one verdict file
+ *   per shard and the stage statistics;
+ * - apply (per shard): drops the documents its verdict file names.
+ * No state passes between phases except these files, so each task can run in another process.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Doc } from '../pipeline/doc.ts';
+import { KEEP, drop, type DocStage, type GlobalStage, type ShardRef, type Verdict } from '../pipeline/stage.ts';
+import { JsonlWriter } from '../pipeline/io/jsonl-writer.ts';
+import { writeFileAtomic, stableJson } from '../pipeline/io/atomic.ts';
+import { RefineryError } from '../pipeline/errors.ts';
+import { KeyedUnionFind } from './union-find.ts';
+import {
+  PartitionedRecords,
+  RECORD_WORDS,
+  concatRecords,
+  readRecordFile,
+  refKey,
+  refOfKey,
+  sortRecords,
+  writeRecordFile,
+  type DocRef,
+} from './records.ts';
+import { workFiles } from './work-files.ts';
+import { readDocIndex } from './doc-index.ts';
+import { histogram, writeStageStats } from './cluster-stats.ts';
+import { runOnce } from './run-once.ts';
+
+/** Adds a record for the current document; rank defaults to 0 (then the earliest document wins). */
+export type EmitKey = (keyHi: number, keyLo: number, rankHi?: number, rankLo?: number) => void;
+
+export interface ShardKeyer {
+  add(doc: Doc, pos: number, emit: EmitKey): void | Promise<void>;
+  /** Writes any side data the verifier needs (signatures, embeddings). */
+  finish(): Promise<void>;
+}
+
+export interface PartitionVerifier {
+  same(a: DocRef, b: DocRef): boolean | Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DocDedupMethod {
+  name: string;
+  /** The verdict rule of a removed duplicate: reject reason `<name>:<rule>`. */
+  rule: string;
+  partitions: number;
+  workDir: string;
+  outputDir: string;
+  keyer(shard: number): ShardKeyer;
+  verifier?(partition: number, shardCount: number): Promise<PartitionVerifier>;
+  /** With a verifier: how many earlier members of a bucket a document is compared with. */
+  maxComparisons?: number;
+  /** Echoed in the statistics (the options that shaped the result). */
+  settings: Record<string, unknown>;
+}
+
+const EDGE_WORDS = 8;
+
+interface VerdictLine {
+  pos: number;
+  id: string;
+  cluster: string;
+  duplicate_of: string | null;
+}
+
+export function docDedupStage(m: DocDedupMethod): GlobalStage {
+  return {
+    kind: 'global',
+    name: m.name,
+    partitions: m.partitions,
+
+    async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
+      const keyer = m.keyer(shard.index);
+      const parts = new PartitionedRecords(m.partitions);
+      const index = await JsonlWriter.open(workFiles.docIndex(m.workDir, shard.index));
+      try {
+        let pos = 0;
+        for await (const doc of docs) {
+          const p = pos;
+          await keyer.add(doc, p, (kh, kl, rh = 0, rl = 0) => parts.push(kh >>> 0, kl >>> 0, rh >>> 0, rl >>> 0, shard.index, p));
+          await index.write([doc.id, Buffer.byteLength(doc.text)]);
+          pos++;
+        }
+        await keyer.finish();
+      } catch (e) {
+        await index.abort();
+        throw e;
+      }
+      for (let p = 0; p < m.partitions; p++) {
+        await writeRecordFile(workFiles.mapRecords(m.workDir, p, shard.index), sortRecords(parts.parts[p].view()));
+      }
+      await index.close();
+    },
+
+    async reduce(partition: number, shardCount: number): Promise<void> {
+      const files: Uint32Array[] = [];
+      for (let s = 0; s < shardCount; s++) files.push(await readRecordFile(workFiles.mapRecords(m.workDir, partition, s)));
+      const recs = sortRecords(concatRecords(files));
+      const n = recs.length / RECORD_WORDS;
+      const verifier = m.verifier ? await m.verifier(partition, shardCount) : undefined;
+      const maxComparisons = m.maxComparisons ?? 8;
+      const uf = new KeyedUnionFind();
+      const edges: number[] = [];
+      let candidates = 0;
+      let verified = 0;
+      let groups = 0;
+      const refAt = (i: number): number => refKey(recs[i * RECORD_WORDS + 4], recs[i * RECORD_WORDS + 5]);
+      const addEdge = (a: number, b: number): void => {
+        for (const i of [a, b]) for (const k of [4, 5, 2, 3]) edges.push(recs[i * RECORD_WORDS + k]);
+      };
+      try {
+        let start = 0;
+        while (start < n) {
+          let end = start + 1;
+          while (end < n && recs[end * RECORD_WORDS] === recs[start * RECORD_WORDS] && recs[end * RECORD_WORDS + 1] === recs[start * RECORD_WORDS + 1]) end++;
+          if (end - start > 1) {
+            groups++;
+            for (let i = start + 1; i < end; i++) {
+              const b = refAt(i);
+              const firstCompared = verifier ? Math.max(start, i - maxComparisons) : start;
+              for (let j = verifier ? i - 1 : start; j >= firstCompared; j--) {
+                const a = refAt(j);
+                if (a === b || uf.connected(a, b)) break;
+                candidates++;
+                if (verifier && !(await verifier.same(refOfKey(a), refOfKey(b)))) continue;
+                verified++;
+                uf.union(a, b);
+                addEdge(j, i);
+                break;
+              }
+            }
+          }
+          start = end;
+        }
+      } finally {
+        await verifier?.close();
+      }
+      await writeFileAtomic(workFiles.edges(m.workDir, partition), new Uint8Array(new Uint32Array(edges).buffer));
+      await writeFileAtomic(
+        workFiles.reduceStats(m.workDir, partition),
+        stableJson({ records: n, shared_key_groups: groups, candidate_pairs: candidates, merged_pairs: verified }),
+      );
+    },
+
+    async applier(shard: ShardRef): Promise<DocStage> {
+      await runOnce(workFiles.mergeDir(m.workDir), () => mergeClusters(m, shard.count));
+      const verdicts = new Map<number, VerdictLine>();
+      for (const line of (await readFile(workFiles.verdicts(m.workDir, shard.index), 'utf8')).split('\n')) {
+        if (line.length === 0) continue;
+        const v = JSON.parse(line) as VerdictLine;
+        verdicts.set(v.pos, v);
+      }
+      let pos = 0;
+      return {
+        kind: 'filter',
+        name: m.name,
+        process(docs: Doc[]): Verdict[] {
+          return docs.map((doc) => {
+            const v = verdicts.get(pos++);
+            if (!v) return KEEP;
+            if (v.id !== doc.id) {
+              throw new RefineryError(`${m.name}: shard ${shard.index} position ${v.pos} is "${doc.id}" in the apply phase but was "${v.id}" in the map phase; the input changed between phases`);
+            }
+            doc.meta.dedup_cluster = v.cluster;
+            if (v.duplicate_of === null) return KEEP;
+            doc.meta.duplicate_of = v.duplicate_of;
+            return drop(m.rule, `duplicate of ${v.duplicate_of}`);
+          });
+        },
+      };
+    },
+  };
+}
+
+/** The merge step: global union-find over the partitions' forests, one verdict file per shard. */
+async function mergeClusters(m: DocDedupMethod, shardCount: number): Promise<void> {
+  const uf = new KeyedUnionFind();
+  const rank = new Map<number, number>();
+  const reduceTotals: Record<string, number> = {};
+  for (let p = 0; p < m.partitions; p++) {
+    const buf = await readFile(workFiles.edges(m.workDir, p));
+    const e = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    for (let i = 0; i < e.length; i += EDGE_WORDS) {
+      const a = refKey(e[i], e[i + 1]);
+      const b = refKey(e[i + 4], e[i + 5]);
+      rank.set(a, e[i + 2] * 0x1_0000_0000 + e[i + 3]);
+      rank.set(b, e[i + 6] * 0x1_0000_0000 + e[i + 7]);
+      uf.union(a, b);
+    }
+    const rs = JSON.parse(await readFile(workFiles.reduceStats(m.workDir, p), 'utf8')) as Record<string, number>;
+    for (const [k, v] of Object.entries(rs)) reduceTotals[k] = (reduceTotals[k] ?? 0) + v;
+  }
+
+  // Members by component; the kept one is the lowest (rank, ref).
+  const members = new Map<number, number[]>();
+  for (const key of uf.keys) {
+    const root = uf.sets.find(uf.idOf(key));
+    const list = members.get(root);
+    if (list) list.push(key);
+    else members.set(root, [key]);
+  }
+  const better = (a: number, b: number): boolean => {
+    const ra = rank.get(a) ?? 0;
+    const rb = rank.get(b) ?? 0;
+    return ra !== rb ? ra < rb : a < b;
+  };
+  const clusters = [...members.values()].map((list) => {
+    let best = list[0];
+    for (const k of list) if (better(k, best)) best = k;
+    return { best, list };
+  });
+  clusters.sort((x, y) => x.best - y.best);
+
+  // What each shard must do: positions of kept representatives and of removed duplicates.
+  const perShard = new Map<number, Map<number, { cluster: number; best: number }>>();
+  clusters.forEach((c, index) => {
+    for (const k of c.list) {
+      const { shard, pos } = refOfKey(k);
+      let byPos = perShard.get(shard);
+      if (!byPos) perShard.set(shard, (byPos = new Map()));
+      byPos.set(pos, { cluster: index, best: c.best });
+    }
+  });
+
+  // Ids of kept documents and bytes of removed ones, from the shards' indexes (streamed).
+  const keptIds = new Map<number, string>();
+  const ids = new Map<number, string>();
+  let docsIn = 0;
+  let removedBytes = 0;
+  for (let s = 0; s < shardCount; s++) {
+    const byPos = perShard.get(s);
+    let pos = 0;
+    for await (const [id, bytes] of readDocIndex(workFiles.docIndex(m.workDir, s))) {
+      docsIn++;
+      const hit = byPos?.get(pos);
+      if (hit) {
+        const key = refKey(s, pos);
+        ids.set(key, id);
+        if (hit.best === key) keptIds.set(key, id);
+        else removedBytes += bytes;
+      }
+      pos++;
+    }
+  }
+
+  const label = (cluster: number): string => `${m.name}/${cluster}`;
+  for (let s = 0; s < shardCount; s++) {
+    const byPos = perShard.get(s);
+    const lines: string[] = [];
+    if (byPos) {
+      for (const pos of [...byPos.keys()].sort((a, b) => a - b)) {
+        const { cluster, best } = byPos.get(pos)!;
+        const key = refKey(s, pos);
+        const v: VerdictLine = { pos, id: ids.get(key)!, cluster: label(cluster), duplicate_of: best === key ? null : keptIds.get(best)! };
+        lines.push(JSON.stringify(v));
+      }
+    }
+    await writeFileAtomic(workFiles.verdicts(m.workDir, s), lines.length ? lines.join('\n') + '\n' : '');
+  }
+
+  const removed = clusters.reduce((sum, c) => sum + c.list.length - 1, 0);
+  await writeStageStats(m.outputDir, m.name, {
+    settings: m.settings,
+    docs_in: docsIn,
+    clusters: clusters.length,
+    docs_in_clusters: uf.keys.length,
+    cluster_size_histogram: histogram(clusters.map((c) => c.list.length)),
+    removed_docs: removed,
+    removed_bytes: removedBytes,
+    ...reduceTotals,
+  });
+}

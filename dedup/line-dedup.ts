@@ -1,0 +1,191 @@
+/**
+ * Line-level dedup as Llama 3 did after ccNet (Llama 3 §3.1.1: "we removed lines that appeared
+ * more than 6 times in each bucket of 30M documents"). Documents are cut, in input order, into
+ * buckets of `bucket_size`; a normalised line that occurs in more than `max_occurrences`
+ * documents of a bucket is removed from all of them. A document that loses all its lines is
+ * dropped (rule `empty`). Removed lines are recorded in `meta.line_dedup_removed`.
+ *
+ * - map (per shard): one record per distinct normalised line of each document, key = 64-bit line
+ *   hash, rankLo = the line's bytes; plus the shard's document count;
+ * - reduce (per partition of line hashes): counts each (line, bucket) and writes the duplicated
+ *   ones as `(bucket, hash)` triples;
+ * - apply (per shard): loads the triples of the buckets its documents fall in and removes lines.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Doc } from '../pipeline/doc.ts';
+import { KEEP, defineStage, drop, type DocStage, type GlobalStage, type ShardRef, type Verdict } from '../pipeline/stage.ts';
+import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
+import { hashString32 } from './hash64.ts';
+import { normalizationSchema, normalizeText, type Normalization } from './normalize-text.ts';
+import { PartitionedRecords, RECORD_WORDS, concatRecords, readRecordFile, sortRecords, writeRecordFile } from './records.ts';
+import { workFiles } from './work-files.ts';
+import { writeStageStats } from './cluster-stats.ts';
+import { runOnce } from './run-once.ts';
+
+export const lineDedupOptions = z.object({
+  /** A line is removed when more documents than this in its bucket contain it (Llama 3: 6). */
+  max_occurrences: z.number().int().min(1).default(6),
+  /** Documents per bucket, in input order (Llama 3: 30M). */
+  bucket_size: z.number().int().min(1).default(30_000_000),
+  /** Lines shorter than this (normalised characters) are never counted nor removed. */
+  min_line_chars: z.number().int().min(0).default(0),
+  /** ccNet normalises lines before hashing (lower case, digits, punctuation, accents). */
+  normalization: normalizationSchema.default(normalizationSchema.parse({})),
+  partitions: z.number().int().min(1).max(65536).default(16),
+});
+export type LineDedupOptions = z.infer<typeof lineDedupOptions>;
+
+/** The 53-bit key of each line, or -1 for lines that are never removed (blank or short). */
+export function lineKeys(text: string, norm: Normalization, minChars: number): { lines: string[]; keys: number[] } {
+  const lines = text.split('\n');
+  const keys = lines.map((line) => {
+    const n = normalizeText(line, norm);
+    if (n.length === 0 || n.length < minChars) return -1;
+    return hashString32(n, 0x6c696e65) * 0x20_0000 + (hashString32(n, 0x1d8e4e27) >>> 11);
+  });
+  return { lines, keys };
+}
+
+const countsPath = (workDir: string, shard: number) => join(workDir, 'docs', `s${String(shard).padStart(6, '0')}.json`);
+const duplicatesPath = (workDir: string, partition: number) => join(workDir, 'duplicates', `p${String(partition).padStart(6, '0')}.bin`);
+const reduceStatsPath = (workDir: string, partition: number) => join(workDir, 'duplicates', `p${String(partition).padStart(6, '0')}.json`);
+
+/** Prefix sums of the shards' document counts: the global ordinal of (shard, 0). */
+async function shardOffsets(workDir: string, shardCount: number): Promise<number[]> {
+  const offsets = [0];
+  for (let s = 0; s < shardCount; s++) {
+    const { docs } = JSON.parse(await readFile(countsPath(workDir, s), 'utf8')) as { docs: number };
+    offsets.push(offsets[s] + docs);
+  }
+  return offsets;
+}
+
+function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: string): GlobalStage {
+  const split = (key: number): [number, number] => [Math.floor(key / 0x20_0000), key % 0x20_0000];
+  return {
+    kind: 'global',
+    name: 'line-dedup',
+    partitions: o.partitions,
+
+    async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
+      const parts = new PartitionedRecords(o.partitions);
+      let pos = 0;
+      for await (const doc of docs) {
+        const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
+        const seen = new Set<number>();
+        keys.forEach((key, i) => {
+          if (key < 0 || seen.has(key)) return;
+          seen.add(key);
+          const [hi, lo] = split(key);
+          parts.push(hi, lo, 0, Buffer.byteLength(lines[i]) + 1, shard.index, pos);
+        });
+        pos++;
+      }
+      for (let p = 0; p < o.partitions; p++) await writeRecordFile(workFiles.mapRecords(workDir, p, shard.index), sortRecords(parts.parts[p].view()));
+      await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos }));
+    },
+
+    async reduce(partition: number, shardCount: number): Promise<void> {
+      const offsets = await shardOffsets(workDir, shardCount);
+      const files: Uint32Array[] = [];
+      for (let s = 0; s < shardCount; s++) files.push(await readRecordFile(workFiles.mapRecords(workDir, partition, s)));
+      const recs = sortRecords(concatRecords(files));
+      const n = recs.length / RECORD_WORDS;
+      const out: number[] = [];
+      let duplicatedLines = 0;
+      let removedOccurrences = 0;
+      let removedBytes = 0;
+      let start = 0;
+      while (start < n) {
+        let end = start + 1;
+        while (end < n && recs[end * RECORD_WORDS] === recs[start * RECORD_WORDS] && recs[end * RECORD_WORDS + 1] === recs[start * RECORD_WORDS + 1]) end++;
+        if (end - start > o.max_occurrences) {
+          const perBucket = new Map<number, { count: number; bytes: number }>();
+          for (let i = start; i < end; i++) {
+            const r = i * RECORD_WORDS;
+            const bucket = Math.floor((offsets[recs[r + 4]] + recs[r + 5]) / o.bucket_size);
+            const c = perBucket.get(bucket) ?? { count: 0, bytes: 0 };
+            c.count++;
+            c.bytes += recs[r + 3];
+            perBucket.set(bucket, c);
+          }
+          for (const bucket of [...perBucket.keys()].sort((a, b) => a - b)) {
+            const c = perBucket.get(bucket)!;
+            if (c.count <= o.max_occurrences) continue;
+            out.push(bucket, recs[start * RECORD_WORDS], recs[start * RECORD_WORDS + 1]);
+            duplicatedLines++;
+            removedOccurrences += c.count;
+            removedBytes += c.bytes;
+          }
+        }
+        start = end;
+      }
+      await writeFileAtomic(duplicatesPath(workDir, partition), new Uint8Array(new Uint32Array(out).buffer));
+      await writeFileAtomic(
+        reduceStatsPath(workDir, partition),
+        stableJson({ duplicated_lines: duplicatedLines, removed_line_occurrences: removedOccurrences, removed_bytes: removedBytes }),
+      );
+    },
+
+    async applier(shard: ShardRef): Promise<DocStage> {
+      await runOnce(join(workDir, 'stats'), async () => {
+        const totals: Record<string, number> = {};
+        for (let p = 0; p < o.partitions; p++) {
+          const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;
+          for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
+        }
+        const offsets = await shardOffsets(workDir, shard.count);
+        await writeStageStats(outputDir, 'line-dedup', {
+          settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
+          docs_in: offsets[shard.count],
+          buckets: Math.ceil(offsets[shard.count] / o.bucket_size),
+          ...totals,
+        });
+      });
+      const offsets = await shardOffsets(workDir, shard.index + 1);
+      const first = offsets[shard.index];
+      const bucketOf = (pos: number): number => Math.floor((first + pos) / o.bucket_size);
+      const lastBucket = bucketOf(offsets[shard.index + 1] - first - 1);
+      const duplicates = new Map<number, Set<number>>();
+      for (let p = 0; p < o.partitions; p++) {
+        const buf = await readFile(duplicatesPath(workDir, p));
+        const t = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+        for (let i = 0; i < t.length; i += 3) {
+          if (t[i] < bucketOf(0) || t[i] > lastBucket) continue;
+          let set = duplicates.get(t[i]);
+          if (!set) duplicates.set(t[i], (set = new Set()));
+          set.add(t[i + 1] * 0x20_0000 + t[i + 2]);
+        }
+      }
+      let pos = 0;
+      return {
+        kind: 'mapper',
+        name: 'line-dedup',
+        process(docs: Doc[]): Verdict[] {
+          return docs.map((doc) => {
+            const set = duplicates.get(bucketOf(pos++));
+            if (!set) return KEEP;
+            const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
+            const kept: string[] = [];
+            const removed: string[] = [];
+            lines.forEach((line, i) => (keys[i] >= 0 && set.has(keys[i]) ? removed : kept).push(line));
+            if (removed.length === 0) return KEEP;
+            doc.meta.line_dedup_removed = removed;
+            doc.text = kept.join('\n').trim();
+            return doc.text.length === 0 ? drop('empty', `all ${removed.length} lines were duplicated`) : KEEP;
+          });
+        },
+      };
+    },
+  };
+}
+
+export const lineDedupStage = defineStage<LineDedupOptions>({
+  name: 'line-dedup',
+  kind: 'global',
+  description: 'Removes lines found in more than 6 documents of a bucket of 30M documents (Llama 3, after ccNet).',
+  options: lineDedupOptions,
+  create: (o, ctx) => lineDedupGlobalStage(o, ctx.workDir, ctx.outputDir),
+});

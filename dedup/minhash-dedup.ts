@@ -1,0 +1,150 @@
+/**
+ * MinHash/LSH near-duplicate removal with FineWeb's settings (Penedo et al. 2024 §3.4; datatrove
+ * `dedup/minhash.py`): word 5-gram shingles of normalised text, 112 hashes as 14 bands × 8 rows,
+ * 64-bit hash values, clusters by union-find, one document kept per cluster (the earliest in
+ * input order). Optionally, candidates are verified by true Jaccard of their shingle sets, or by
+ * edit similarity (fastest-levenshtein) when both normalised texts are short.
+ */
+import { z } from 'zod';
+import { distance } from 'fastest-levenshtein';
+import { defineStage } from '../pipeline/stage.ts';
+import { normalizationSchema, normalizeText, wordsOf } from './normalize-text.ts';
+import { docDedupStage, type PartitionVerifier } from './doc-dedup-stage.ts';
+import { MinHasher } from './minhash/signature.ts';
+import { bandKeys } from './minhash/bands.ts';
+import { jaccard, shingleSet, wordShingles } from './minhash/shingles.ts';
+import { SideDataReader, SideDataWriter } from './side-data.ts';
+import { workFiles } from './work-files.ts';
+
+export const minhashDedupOptions = z.object({
+  /** Word n-grams per shingle (FineWeb: 5). */
+  n_grams: z.number().int().min(1).max(64).default(5),
+  /** Bands (FineWeb: 14). */
+  num_buckets: z.number().int().min(1).max(512).default(14),
+  /** Rows per band (FineWeb: 8); hashes = num_buckets × hashes_per_bucket = 112. */
+  hashes_per_bucket: z.number().int().min(1).max(64).default(8),
+  /** Seed of the hash family; the run's seed when absent. */
+  seed: z.number().int().optional(),
+  normalization: normalizationSchema.default(normalizationSchema.parse({})),
+  /**
+   * Checks candidates before merging them. FineWeb does not ('none'), which merges ~5% of pairs at
+   * Jaccard 0.5 (1 − (1 − 0.5^8)^14); 'signature' compares all 112 hashes of the pair (cheap,
+   * σ ≈ 0.04), 'jaccard' their true shingle sets, 'edit' the edit similarity of short texts.
+   */
+  verification: z
+    .object({
+      method: z.enum(['none', 'signature', 'jaccard', 'edit']).default('signature'),
+      /** Minimum (estimated) Jaccard or edit similarity of a verified pair; near the LSH's own threshold (1/14)^(1/8) ≈ 0.72. */
+      threshold: z.number().min(0).max(1).default(0.7),
+      /** 'edit' compares texts up to this many normalised characters; longer pairs fall back to Jaccard. */
+      edit_max_chars: z.number().int().min(1).default(2000),
+      /** Earlier bucket members a document is compared with. */
+      max_comparisons: z.number().int().min(1).default(8),
+    })
+    .default({ method: 'signature', threshold: 0.7, edit_max_chars: 2000, max_comparisons: 8 }),
+  partitions: z.number().int().min(1).max(65536).default(16),
+});
+export type MinhashDedupOptions = z.infer<typeof minhashDedupOptions>;
+
+export const minhashDedupStage = defineStage<MinhashDedupOptions>({
+  name: 'minhash-dedup',
+  kind: 'global',
+  description: 'Removes near-duplicates by MinHash LSH (FineWeb: 5-grams, 14 bands x 8 rows), one kept per cluster.',
+  options: minhashDedupOptions,
+  create(o, ctx) {
+    const hasher = new MinHasher(o.num_buckets * o.hashes_per_bucket, o.seed ?? ctx.seed);
+    const method = o.verification.method;
+    const K = o.num_buckets * o.hashes_per_bucket;
+    const shinglePath = (shard: number) => workFiles.sideData(ctx.workDir, 'shingles', shard);
+    const signaturePath = (shard: number) => workFiles.sideData(ctx.workDir, 'signatures', shard);
+    const textPath = (shard: number) => workFiles.sideData(ctx.workDir, 'texts', shard);
+    return docDedupStage({
+      name: 'minhash-dedup',
+      rule: 'minhash',
+      partitions: o.partitions,
+      workDir: ctx.workDir,
+      outputDir: ctx.outputDir,
+      maxComparisons: o.verification.max_comparisons,
+      settings: { n_grams: o.n_grams, num_buckets: o.num_buckets, hashes_per_bucket: o.hashes_per_bucket, seed: o.seed ?? ctx.seed, verification: o.verification },
+      keyer(shard) {
+        const sets = method === 'jaccard' || method === 'edit' ? new SideDataWriter(shinglePath(shard)) : undefined;
+        const texts = method === 'edit' ? new SideDataWriter(textPath(shard)) : undefined;
+        const signatures = method === 'signature' ? new SideDataWriter(signaturePath(shard)) : undefined;
+        const encoder = new TextEncoder();
+        return {
+          add(doc, _pos, emit) {
+            const normalized = normalizeText(doc.text, o.normalization);
+            const shingles = wordShingles(wordsOf(normalized), o.n_grams);
+            if (sets) {
+              const set = shingleSet(shingles);
+              sets.add(new Uint8Array(set.buffer, set.byteOffset, set.byteLength));
+            }
+            texts?.add(normalized.length <= o.verification.edit_max_chars ? encoder.encode(normalized) : new Uint8Array(0));
+            if (shingles.length === 0) {
+              signatures?.add(new Uint8Array(0));
+              return;
+            }
+            const signature = hasher.signature(shingles);
+            if (signatures) {
+              const hi = new Uint32Array(K);
+              for (let k = 0; k < K; k++) hi[k] = signature[2 * k];
+              signatures.add(new Uint8Array(hi.buffer));
+            }
+            const keys = bandKeys(signature, o.num_buckets, o.hashes_per_bucket);
+            for (let b = 0; b < o.num_buckets; b++) emit(keys[2 * b], keys[2 * b + 1]);
+          },
+          async finish() {
+            await sets?.finish();
+            await texts?.finish();
+            await signatures?.finish();
+          },
+        };
+      },
+      verifier:
+        method === 'signature'
+          ? async (): Promise<PartitionVerifier> => {
+              const signatures = new SideDataReader(signaturePath);
+              const read = async (shard: number, pos: number): Promise<Uint32Array> => {
+                const b = await signatures.get(shard, pos);
+                return new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+              };
+              return {
+                async same(a, b) {
+                  const [x, y] = [await read(a.shard, a.pos), await read(b.shard, b.pos)];
+                  let equal = 0;
+                  for (let k = 0; k < x.length; k++) if (x[k] === y[k]) equal++;
+                  return equal / K >= o.verification.threshold;
+                },
+                close: () => signatures.close(),
+              };
+            }
+          : method !== 'none'
+        ? async (): Promise<PartitionVerifier> => {
+            const sets = new SideDataReader(shinglePath);
+            const texts = o.verification.method === 'edit' ? new SideDataReader(textPath) : undefined;
+            const decoder = new TextDecoder();
+            const setOf = async (shard: number, pos: number): Promise<Float64Array> => {
+              const b = await sets.get(shard, pos);
+              return new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
+            };
+            return {
+              async same(a, b) {
+                if (texts) {
+                  const [ta, tb] = [await texts.get(a.shard, a.pos), await texts.get(b.shard, b.pos)];
+                  if (ta.byteLength > 0 && tb.byteLength > 0) {
+                    const [sa, sb] = [decoder.decode(ta), decoder.decode(tb)];
+                    return 1 - distance(sa, sb) / Math.max(sa.length, sb.length, 1) >= o.verification.threshold;
+                  }
+                }
+                return jaccard(await setOf(a.shard, a.pos), await setOf(b.shard, b.pos)) >= o.verification.threshold;
+              },
+              async close() {
+                await sets.close();
+                await texts?.close();
+              },
+            };
+          }
+        : undefined,
+    });
+  },
+});

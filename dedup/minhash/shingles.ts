@@ -1,0 +1,56 @@
+/**
+ * Word n-gram shingles of a normalised text as 64-bit fingerprints: `[hi0, lo0, hi1, lo1, ...]`.
+ * A text with fewer than n words is one shingle of all its words (so short texts still match).
+ */
+import { hashString32, mix32, fmix32 } from '../hash64.ts';
+
+export function wordShingles(words: string[], n: number): Uint32Array {
+  if (words.length === 0) return new Uint32Array(0);
+  const wa = new Int32Array(words.length);
+  const wb = new Int32Array(words.length);
+  for (let i = 0; i < words.length; i++) {
+    wa[i] = hashString32(words[i], 0x51ed270b);
+    wb[i] = hashString32(words[i], 0x2f3c9a7d);
+  }
+  const width = Math.min(n, words.length);
+  const count = words.length - width + 1;
+  const out = new Uint32Array(count * 2);
+  for (let s = 0; s < count; s++) {
+    let h1 = 0x3c6ef372;
+    let h2 = 0x1b873593;
+    for (let j = s; j < s + width; j++) {
+      h1 = mix32(mix32(h1, wa[j]), wb[j]);
+      h2 = mix32(mix32(h2, wb[j]), wa[j]);
+    }
+    out[2 * s] = fmix32(h1 ^ width);
+    out[2 * s + 1] = fmix32(h2 ^ (width * 0x9e3779b9));
+  }
+  return out;
+}
+
+/** Sorted distinct shingles as 53-bit numbers, for exact Jaccard (collisions ~2^-53 per pair). */
+export function shingleSet(shingles: Uint32Array): Float64Array {
+  const keys = new Float64Array(shingles.length / 2);
+  for (let i = 0; i < keys.length; i++) keys[i] = shingles[2 * i] * 0x20_0000 + (shingles[2 * i + 1] >>> 11);
+  keys.sort();
+  let w = 0;
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[w++] = keys[i];
+  return keys.slice(0, w);
+}
+
+/** |A ∩ B| / |A ∪ B| of two sorted distinct sets. */
+export function jaccard(a: Float64Array, b: Float64Array): number {
+  if (a.length === 0 && b.length === 0) return 1;
+  let i = 0;
+  let j = 0;
+  let inter = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      inter++;
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  return inter / (a.length + b.length - inter);
+}

@@ -1,0 +1,125 @@
+/**
+ * Semantic dedup (after SemDeDup, Abbas et al. 2023): embed every document with an ONNX model,
+ * bucket the embeddings by random-hyperplane LSH (SimHash bands) instead of k-means, verify
+ * candidates by cosine ≥ threshold, cluster by union-find and keep the earliest document of each
+ * cluster. The default model is built in code (dedup/semantic/hashed-ngram-embedder.ts); any
+ * sentence-embedding ONNX model with its tokenizer.json plugs in with `model: <folder>`.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { Doc } from '../pipeline/doc.ts';
+import { defineStage } from '../pipeline/stage.ts';
+import { docDedupStage, type EmitKey, type PartitionVerifier } from './doc-dedup-stage.ts';
+import { SideDataReader, SideDataWriter } from './side-data.ts';
+import { workFiles } from './work-files.ts';
+import { SimHashBands } from './semantic/simhash.ts';
+import { cosine, type Embedder } from './semantic/embedder.ts';
+import { DEFAULT_HASHED_NGRAM, HashedNgramEmbedder } from './semantic/hashed-ngram-embedder.ts';
+import { OnnxSentenceEmbedder } from './semantic/onnx-sentence-embedder.ts';
+
+export const semanticDedupOptions = z.object({
+  /** Folder with model.onnx + tokenizer.json (WordPiece) of a sentence-embedding model; absent: the built-in hashed n-gram model. */
+  model: z.string().optional(),
+  /** Tokens per document for a plug-in model (default: the tokenizer's max_length). */
+  max_tokens: z.number().int().min(8).optional(),
+  /**
+   * Duplicates have cosine ≥ threshold. SemDeDup/NeMo use 1 − ε with ε = 0.01 for transformer
+   * embeddings; with the built-in model 0.95 corresponds to word 5-gram Jaccard ≈ 0.7
+   * (docs/dedup.md, measured on injected pairs).
+   */
+  threshold: z.number().min(-1).max(1).default(0.95),
+  /** SimHash bands × rows bits: a pair at cosine 0.95 becomes a candidate with p ≈ 0.98, at 0.3 with p ≈ 0.004. */
+  bands: z.number().int().min(1).max(256).default(20),
+  rows: z.number().int().min(1).max(64).default(16),
+  /** Documents per ONNX run. */
+  batch_size: z.number().int().min(1).default(32),
+  /** Earlier members of a bucket that a document is compared with. */
+  max_comparisons: z.number().int().min(1).default(16),
+  /** Built-in model: hash buckets, dimension and largest word n-gram. */
+  hashed_ngram: z
+    .object({ buckets: z.number().int().min(16).default(DEFAULT_HASHED_NGRAM.buckets), dim: z.number().int().min(8).default(DEFAULT_HASHED_NGRAM.dim), max_n: z.number().int().min(1).max(5).default(DEFAULT_HASHED_NGRAM.maxN) })
+    .default({ buckets: DEFAULT_HASHED_NGRAM.buckets, dim: DEFAULT_HASHED_NGRAM.dim, max_n: DEFAULT_HASHED_NGRAM.maxN }),
+  seed: z.number().int().optional(),
+  partitions: z.number().int().min(1).max(65536).default(16),
+});
+export type SemanticDedupOptions = z.infer<typeof semanticDedupOptions>;
+
+/** One model per process and settings: ONNX sessions are costly to build and live as long as the worker. */
+const embedders = new Map<string, Promise<Embedder>>();
+
+function embedderFor(o: SemanticDedupOptions, baseDir: string, seed: number): Promise<Embedder> {
+  const dir = o.model === undefined ? undefined : resolve(baseDir, o.model);
+  const key = JSON.stringify([dir, o.max_tokens, o.hashed_ngram, seed]);
+  let e = embedders.get(key);
+  if (!e) {
+    e = dir
+      ? OnnxSentenceEmbedder.load(dir, o.max_tokens)
+      : HashedNgramEmbedder.create({ buckets: o.hashed_ngram.buckets, dim: o.hashed_ngram.dim, maxN: o.hashed_ngram.max_n, maxFeatures: DEFAULT_HASHED_NGRAM.maxFeatures, seed });
+    embedders.set(key, e);
+    e.catch(() => embedders.delete(key));
+  }
+  return e;
+}
+
+export const semanticDedupStage = defineStage<SemanticDedupOptions>({
+  name: 'semantic-dedup',
+  kind: 'global',
+  description: 'Removes semantic near-duplicates: ONNX embeddings, SimHash LSH buckets, cosine >= threshold, one kept per cluster.',
+  options: semanticDedupOptions,
+  async create(o, ctx) {
+    const seed = o.seed ?? ctx.seed;
+    const embedder = await embedderFor(o, ctx.baseDir, seed);
+    const lsh = new SimHashBands(embedder.dim, o.bands, o.rows, seed);
+    const vectorsPath = (shard: number) => workFiles.sideData(ctx.workDir, 'embeddings', shard);
+    return docDedupStage({
+      name: 'semantic-dedup',
+      rule: 'semantic',
+      partitions: o.partitions,
+      workDir: ctx.workDir,
+      outputDir: ctx.outputDir,
+      maxComparisons: o.max_comparisons,
+      settings: { model: embedder.description, dim: embedder.dim, threshold: o.threshold, bands: o.bands, rows: o.rows },
+      keyer(shard) {
+        const vectors = new SideDataWriter(vectorsPath(shard));
+        let pending: { doc: Doc; emit: EmitKey }[] = [];
+        const flush = async (): Promise<void> => {
+          if (pending.length === 0) return;
+          const batch = pending;
+          pending = [];
+          const m = await embedder.embed(batch.map((p) => p.doc.text));
+          const dim = embedder.dim;
+          batch.forEach((p, r) => {
+            const row = m.slice(r * dim, (r + 1) * dim);
+            vectors.add(new Uint8Array(row.buffer));
+            if (p.doc.text.trim().length === 0) return;
+            const keys = lsh.keys(m, r * dim);
+            for (let b = 0; b < o.bands; b++) p.emit(keys[2 * b], keys[2 * b + 1]);
+          });
+        };
+        return {
+          async add(doc, _pos, emit) {
+            pending.push({ doc, emit });
+            if (pending.length >= o.batch_size) await flush();
+          },
+          async finish() {
+            await flush();
+            await vectors.finish();
+          },
+        };
+      },
+      async verifier(): Promise<PartitionVerifier> {
+        const vectors = new SideDataReader(vectorsPath);
+        const read = async (shard: number, pos: number): Promise<Float32Array> => {
+          const b = await vectors.get(shard, pos);
+          return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+        };
+        return {
+          async same(a, b) {
+            return cosine(await read(a.shard, a.pos), await read(b.shard, b.pos)) >= o.threshold;
+          },
+          close: () => vectors.close(),
+        };
+      },
+    });
+  },
+});

@@ -1,0 +1,24 @@
+/**
+ * Where a dedup stage keeps its phase data under its `workDir`. Every file is written atomically
+ * by exactly one task, so map, reduce and apply tasks can run in different processes or machines
+ * that share the storage. Names are zero-padded so listings sort.
+ */
+import { join } from 'node:path';
+
+const pad = (n: number): string => String(n).padStart(6, '0');
+
+export const workFiles = {
+  /** Map output: the records of one shard that fall in one partition, sorted. */
+  mapRecords: (workDir: string, partition: number, shard: number) => join(workDir, 'map', `p${pad(partition)}`, `s${pad(shard)}.bin`),
+  /** Map output: `[id, bytes]` per document of the shard, one JSON array a line, in input order. */
+  docIndex: (workDir: string, shard: number) => join(workDir, 'docs', `s${pad(shard)}.jsonl`),
+  /** Map output of methods that verify candidates: per-shard side data (signatures, embeddings). */
+  sideData: (workDir: string, kind: string, shard: number) => join(workDir, kind, `s${pad(shard)}.bin`),
+  /** Reduce output: edges of the partition's clustering forest. */
+  edges: (workDir: string, partition: number) => join(workDir, 'edges', `p${pad(partition)}.bin`),
+  /** Reduce output: numbers of the partition (candidates, verified pairs ...). */
+  reduceStats: (workDir: string, partition: number) => join(workDir, 'edges', `p${pad(partition)}.json`),
+  /** Merge output: what the applier of one shard does. */
+  verdicts: (workDir: string, shard: number) => join(workDir, 'verdicts', `s${pad(shard)}.jsonl`),
+  mergeDir: (workDir: string) => join(workDir, 'verdicts'),
+};

@@ -1,0 +1,112 @@
+/**
+ * Is this document source code? Code skips the prose rules (which would drop nearly all of
+ * it) and gets `code-quality` instead. The first of these that applies decides:
+ *   1. `meta.category`: `"code"` is code; any other category is not (a source rule in the
+ *      pipeline YAML that sets the category is the way to say it for a whole source);
+ *   2. `meta.programming_language` (as The Stack records it) is set: code, unless it names a
+ *      prose format (Markdown, plain text, reStructuredText, AsciiDoc);
+ *   3. `meta.language` names a programming language (`python`, `c++`, ...), not a human one;
+ *   4. the file extension of `meta.path` / `meta.filename` / `meta.file`;
+ *   5. a detector over the text: most non-empty lines look like code (see `looksLikeCode`).
+ */
+import type { Doc } from '../pipeline/doc.ts';
+import { nonEmptyLines } from './text/lines.ts';
+
+export type CodeEvidence = 'category' | 'programming_language' | 'language' | 'extension' | 'detector';
+
+export interface CodeDecision {
+  isCode: boolean;
+  by: CodeEvidence;
+}
+
+const PROGRAMMING_LANGUAGES = new Set([
+  'assembly', 'bash', 'batchfile', 'c', 'c#', 'c++', 'clojure', 'cmake', 'cobol', 'coffeescript',
+  'cpp', 'csharp', 'css', 'cuda', 'dart', 'dockerfile', 'elixir', 'elm', 'erlang', 'f#', 'fortran',
+  'go', 'groovy', 'haskell', 'html', 'java', 'javascript', 'json', 'julia', 'jupyter', 'kotlin',
+  'lisp', 'lua', 'makefile', 'matlab', 'objective-c', 'ocaml', 'pascal', 'perl', 'php',
+  'powershell', 'prolog', 'python', 'r', 'racket', 'ruby', 'rust', 'scala', 'scheme', 'shell',
+  'sql', 'swift', 'systemverilog', 'tcl', 'toml', 'typescript', 'verilog', 'vhdl', 'visual basic',
+  'xml', 'yaml', 'zig', 'cython',
+]);
+
+const PROSE_FORMATS = new Set(['markdown', 'text', 'plain text', 'restructuredtext', 'rst', 'asciidoc', 'org']);
+
+const CODE_EXTENSIONS = new Set([
+  'asm', 'bash', 'bat', 'c', 'cc', 'cjs', 'clj', 'cmake', 'coffee', 'cpp', 'cs', 'css', 'cu', 'cxx',
+  'dart', 'erl', 'ex', 'exs', 'f90', 'fs', 'go', 'groovy', 'h', 'hh', 'hpp', 'hs', 'html', 'htm',
+  'ipynb', 'java', 'jl', 'js', 'json', 'jsx', 'kt', 'kts', 'lisp', 'lua', 'm', 'mjs', 'ml', 'mm',
+  'php', 'pl', 'pm', 'ps1', 'pxd', 'py', 'pyx', 'r', 'rb', 'rkt', 'rs', 'scala', 'scm', 'sh', 'sql',
+  'sv', 'swift', 'tcl', 'toml', 'ts', 'tsx', 'v', 'vb', 'vhd', 'xml', 'yaml', 'yml', 'zig', 'zsh',
+]);
+const CODE_FILE_NAMES = new Set(['makefile', 'dockerfile', 'cmakelists.txt', 'gemfile', 'rakefile']);
+const PROSE_EXTENSIONS = new Set(['md', 'markdown', 'txt', 'rst', 'adoc', 'org', 'tex']);
+
+const cache = new WeakMap<Doc, { text: string; decision: CodeDecision }>();
+
+export function detectCode(doc: Doc): CodeDecision {
+  const hit = cache.get(doc);
+  if (hit !== undefined && hit.text === doc.text) return hit.decision;
+  const decision = decide(doc);
+  cache.set(doc, { text: doc.text, decision });
+  return decision;
+}
+
+export function isCode(doc: Doc): boolean {
+  return detectCode(doc).isCode;
+}
+
+function decide(doc: Doc): CodeDecision {
+  const m = doc.meta;
+  if (typeof m.category === 'string' && m.category !== '') {
+    return { isCode: m.category.toLowerCase() === 'code', by: 'category' };
+  }
+  if (typeof m.programming_language === 'string' && m.programming_language !== '') {
+    return { isCode: !PROSE_FORMATS.has(m.programming_language.toLowerCase()), by: 'programming_language' };
+  }
+  if (typeof m.language === 'string' && PROGRAMMING_LANGUAGES.has(m.language.toLowerCase())) {
+    return { isCode: true, by: 'language' };
+  }
+  for (const key of ['path', 'filename', 'file'] as const) {
+    const v = m[key];
+    if (typeof v !== 'string' || v === '') continue;
+    const byExt = codeByFileName(v);
+    if (byExt !== undefined) return { isCode: byExt, by: 'extension' };
+  }
+  return { isCode: looksLikeCode(doc.text), by: 'detector' };
+}
+
+function codeByFileName(path: string): boolean | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+  if (CODE_FILE_NAMES.has(name)) return true;
+  const dot = name.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  const ext = name.slice(dot + 1);
+  if (CODE_EXTENSIONS.has(ext)) return true;
+  if (PROSE_EXTENSIONS.has(ext)) return false;
+  return undefined;
+}
+
+/** Line starts and ends that prose rarely has and code usually does. */
+const CODE_LINE_START =
+  /^(?:def |class |import |from [\w.]+ import |#include|#define|#if|#endif|function\b|const |let |var |return\b|if ?\(|for ?\(|while ?\(|switch ?\(|public |private |protected |static |fn |pub |impl |package |func |use |namespace |using |@\w+|\/\/|\/\*|\*\/|\* |#!|}|\]|\)|end$|elif |else\b|try:|except\b|catch\b|print\(|echo |export |module |struct |enum |interface |type \w+ =|async |await |#\s|"""|'''|\$ |\w+\s*\(.*\)$|[\w.]+\s*=\s*|--?\w[\w-]* )/;
+const CODE_LINE_END = /(?:[;{}]|\)\s*:|\[|\(|=>|->|,\s*\\|\\)$/;
+const CODE_OPERATOR = /(?:==|!=|&&|\|\||::|=>|->|\+=|<-|\w\(\)|\w+\.\w+\(|\$\{?\w|\s--\w)/;
+
+/**
+ * The detector: at least 3 non-empty lines and at least half of them look like code (a code
+ * line start, a code line end, or an operator prose does not use). Measured on the dev set in
+ * docs/filters.md ("Recognising code").
+ */
+export function looksLikeCode(text: string, minCodeLineFraction = 0.5): boolean {
+  return codeLineFraction(text) >= minCodeLineFraction && nonEmptyLines(text).length >= 3;
+}
+
+export function codeLineFraction(text: string): number {
+  const lines = nonEmptyLines(text);
+  if (lines.length === 0) return 0;
+  let code = 0;
+  for (const line of lines) {
+    if (CODE_LINE_START.test(line) || CODE_LINE_END.test(line) || CODE_OPERATOR.test(line)) code++;
+  }
+  return code / lines.length;
+}

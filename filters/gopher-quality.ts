@@ -1,0 +1,105 @@
+/**
+ * Gopher quality rules (Rae et al. 2021, "Scaling Language Models", App. A; as DT
+ * `filters/gopher_quality_filter.py` implements them). Words are counted without punctuation
+ * tokens ("non-symbol words"); the ratios per word use that count.
+ * Gopher was English-only. Here the stop-word rule applies to `stop_words_languages` (and to docs
+ * with no `meta.language`), and the mean-word-length rule is not applied to text in scripts
+ * written without spaces (Chinese, Japanese, Thai...), where a "word" is one or two characters.
+ */
+import { z } from 'zod';
+import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import type { Doc } from '../pipeline/doc.ts';
+import { countSymbolTokens, hasLetter, needsSegmenter, splitWords } from './text/words.ts';
+import { splitLines } from './text/lines.ts';
+import { isCode } from './code-detection.ts';
+import { skipCode } from './skip-code.ts';
+
+/** All defaults: Rae et al. 2021 App. A / DT GopherQualityFilter. */
+export const gopherQualityOptions = z
+  .object({
+    min_doc_words: z.number().int().nonnegative().default(50),
+    max_doc_words: z.number().int().positive().default(100_000),
+    min_avg_word_length: z.number().nonnegative().default(3),
+    max_avg_word_length: z.number().positive().default(10),
+    /** `#` per word, and `...`/`…` per word. */
+    max_symbol_word_ratio: z.number().nonnegative().default(0.1),
+    max_bullet_lines_ratio: z.number().min(0).max(1).default(0.9),
+    max_ellipsis_lines_ratio: z.number().min(0).max(1).default(0.3),
+    /** Fraction of tokens (words and punctuation tokens) that contain a letter. */
+    min_alpha_words_ratio: z.number().min(0).max(1).default(0.8),
+    min_stop_words: z.number().int().nonnegative().default(2),
+    stop_words: z.array(z.string()).default(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']),
+    /** The stop-word rule is English: it applies to these meta.language values (and to docs without one). */
+    stop_words_languages: z.array(z.string()).default(['en']),
+  })
+  .strict();
+export type GopherQualityOptions = z.infer<typeof gopherQualityOptions>;
+
+const BULLET = /^\s*[•●○■□▪▫◦‣⁃\-*]/;
+const ELLIPSIS_END = /(?:\.\.\.|…)\s*$/;
+
+export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
+  if (isCode(doc)) return skipCode(doc, 'gopher_quality');
+  const text = doc.text;
+  const words = splitWords(text);
+  const nWords = words.length;
+  const tokens = nWords + countSymbolTokens(text);
+  let letters = 0;
+  let alphaWords = 0;
+  for (const w of words) {
+    letters += w.length;
+    if (hasLetter(w)) alphaWords++;
+  }
+  const stop = new Set(o.stop_words);
+  let stopWords = 0;
+  for (const w of words) if (stop.has(w.toLowerCase())) stopWords++;
+  const hashes = count(text, /#/g);
+  const ellipses = count(text, /\.\.\.|…/g);
+  const lines = splitLines(text);
+  const bulletLines = lines.filter((l) => BULLET.test(l)).length;
+  const ellipsisLines = lines.filter((l) => ELLIPSIS_END.test(l)).length;
+
+  const m = {
+    words: nWords,
+    mean_word_length: nWords ? round(letters / nWords) : 0,
+    hash_word_ratio: round(hashes / Math.max(nWords, 1)),
+    ellipsis_word_ratio: round(ellipses / Math.max(nWords, 1)),
+    bullet_lines_ratio: round(bulletLines / lines.length),
+    ellipsis_lines_ratio: round(ellipsisLines / lines.length),
+    alpha_words_ratio: tokens ? round(alphaWords / tokens) : 0,
+    stop_words: stopWords,
+  };
+  doc.meta.gopher_quality = m;
+
+  if (nWords < o.min_doc_words) return drop('short_doc', `${nWords} words`);
+  if (nWords > o.max_doc_words) return drop('long_doc', `${nWords} words`);
+  if (!needsSegmenter(text)) {
+    if (m.mean_word_length < o.min_avg_word_length) return drop('below_avg_word_length');
+    if (m.mean_word_length > o.max_avg_word_length) return drop('above_avg_word_length');
+  }
+  if (hashes / nWords > o.max_symbol_word_ratio) return drop('too_many_hashes');
+  if (ellipses / nWords > o.max_symbol_word_ratio) return drop('too_many_ellipsis');
+  if (bulletLines / lines.length > o.max_bullet_lines_ratio) return drop('too_many_bullet_lines');
+  if (ellipsisLines / lines.length > o.max_ellipsis_lines_ratio) return drop('too_many_end_ellipsis_lines');
+  if (alphaWords / tokens < o.min_alpha_words_ratio) return drop('below_alpha_words_ratio');
+  const language = doc.meta.language;
+  const stopWordsApply = typeof language !== 'string' || o.stop_words_languages.includes(language);
+  if (stopWordsApply && stopWords < o.min_stop_words) return drop('not_enough_stop_words');
+  return KEEP;
+}
+
+function count(text: string, re: RegExp): number {
+  return text.match(re)?.length ?? 0;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}
+
+export const gopherQualityStage = defineStage<GopherQualityOptions>({
+  name: 'gopher-quality',
+  kind: 'filter',
+  description: 'Gopher quality rules: word count, mean word length, symbols, bullets, ellipses, alphabetic words, stop words',
+  options: gopherQualityOptions,
+  create: (o) => perDocStage('filter', 'gopher-quality', (doc) => gopherQuality(doc, o)),
+});

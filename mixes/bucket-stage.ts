@@ -1,0 +1,99 @@
+/**
+ * The `mix-buckets` annotator: gives every document the bucket fields the census, the planner
+ * and the sampler read. `meta.category` from the first matching rule (a category a topic
+ * classifier already wrote is kept unless `overwrite_category`), and `meta.quality_band` from a
+ * score field and thresholds. Put it before `tokenize` so that manifests count by these buckets.
+ */
+import { z } from 'zod';
+import { defineStage, KEEP, type DocStage } from '../pipeline/stage.ts';
+import type { Doc } from '../pipeline/doc.ts';
+import { isCode } from '../filters/code-detection.ts';
+import { isNonEnglish, UNKNOWN } from './bucket.ts';
+
+const ruleSchema = z.strictObject({
+  category: z.string().min(1),
+  /** Any of these `meta.source` values. */
+  source: z.array(z.string()).optional(),
+  /** Any of these `meta.language` values. */
+  language: z.array(z.string()).optional(),
+  /** A human language other than English (see docs/mixes.md). */
+  non_english: z.boolean().optional(),
+  /** Source code, as the code rules decide it (`filters/code-detection.ts`). */
+  code: z.boolean().optional(),
+  /** A regular expression that `meta.url` must match. */
+  url: z
+    .string()
+    .refine((s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a valid regular expression')
+    .optional(),
+});
+
+export const mixBucketsOptions = z.strictObject({
+  /** Checked in order; the first rule whose every condition holds sets the category. */
+  category_rules: z.array(ruleSchema).default([]),
+  /** Category when no rule matches and the document has none. */
+  default_category: z.string().min(1).default('general'),
+  /** Replace a `meta.category` the document already has (e.g. from a topic classifier). */
+  overwrite_category: z.boolean().default(false),
+  /** Quality band from a numeric score: the first band whose `min` the score reaches, else `below`. */
+  quality_bands: z
+    .strictObject({
+      field: z.string().min(1),
+      bands: z.array(z.strictObject({ band: z.string().min(1), min: z.number() })).min(1),
+      below: z.string().min(1).default('low'),
+    })
+    .optional(),
+});
+export type MixBucketsOptions = z.output<typeof mixBucketsOptions>;
+
+type Rule = z.output<typeof ruleSchema>;
+
+function matches(rule: Rule, doc: Doc, url: RegExp | undefined): boolean {
+  const m = doc.meta;
+  if (rule.source && !rule.source.includes(String(m.source ?? ''))) return false;
+  if (rule.language && !rule.language.includes(String(m.language ?? ''))) return false;
+  if (rule.non_english !== undefined && isNonEnglish(typeof m.language === 'string' ? m.language : UNKNOWN) !== rule.non_english) return false;
+  if (rule.code !== undefined && isCode(doc) !== rule.code) return false;
+  if (url && !(typeof m.url === 'string' && url.test(m.url))) return false;
+  return true;
+}
+
+/** Sets `meta.category` and `meta.quality_band` of one document. */
+export function assignBucket(doc: Doc, options: MixBucketsOptions, urls: (RegExp | undefined)[] = options.category_rules.map((r) => (r.url ? new RegExp(r.url) : undefined))): void {
+  const existing = doc.meta.category;
+  if (options.overwrite_category || typeof existing !== 'string' || existing === '' || existing === UNKNOWN) {
+    const i = options.category_rules.findIndex((r, k) => matches(r, doc, urls[k]));
+    doc.meta.category = i >= 0 ? options.category_rules[i]!.category : options.default_category;
+  }
+  const q = options.quality_bands;
+  if (q) {
+    const score = doc.meta[q.field];
+    const bands = [...q.bands].sort((a, b) => b.min - a.min);
+    doc.meta.quality_band = typeof score === 'number' && Number.isFinite(score) ? (bands.find((b) => score >= b.min)?.band ?? q.below) : UNKNOWN;
+  }
+}
+
+export const mixBucketsStage = defineStage<MixBucketsOptions>({
+  name: 'mix-buckets',
+  kind: 'annotator',
+  description: 'mix buckets: meta.category from rules (source, language, code, url) and meta.quality_band from a score',
+  options: mixBucketsOptions,
+  create(options): DocStage {
+    const urls = options.category_rules.map((r) => (r.url ? new RegExp(r.url) : undefined));
+    return {
+      kind: 'annotator',
+      name: 'mix-buckets',
+      process: (docs) =>
+        docs.map((doc) => {
+          assignBucket(doc, options, urls);
+          return KEEP;
+        }),
+    };
+  },
+});

@@ -1,0 +1,194 @@
+/**
+ * The census: documents and tokens per bucket (source × category × language × quality band),
+ * read from tokenized manifests or earlier censuses, or counted from documents.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../pipeline/errors.ts';
+import { readDocs } from '../pipeline/io/read.ts';
+import type { Doc } from '../pipeline/doc.ts';
+import { bucketId, bucketKeyOf, bucketKeyOfDoc, compareBuckets, type BucketCount, type BucketKey } from './bucket.ts';
+
+/**
+ * Bytes of UTF-8 per token assumed when a document has no `meta.num_tokens`. The Llama 3
+ * tokenizer gives 3.25 (raw Common Crawl, multilingual) to 4.42 (edited English) bytes per token
+ * on the dev corpora (`bench/mixes.bench.ts`), so the estimate is within −19% / +11%.
+ */
+export const BYTES_PER_TOKEN_ESTIMATE = 4;
+
+export function estimateTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / BYTES_PER_TOKEN_ESTIMATE);
+}
+
+/** `meta.num_tokens` when present, else the byte-based estimate. */
+export function tokensOfDoc(doc: Doc): { tokens: number; estimated: boolean } {
+  const n = doc.meta.num_tokens;
+  if (typeof n === 'number' && Number.isFinite(n) && n >= 0) return { tokens: n, estimated: false };
+  return { tokens: estimateTokens(doc.text), estimated: true };
+}
+
+export interface Census {
+  version: 1;
+  inputs: string[];
+  /** Documents whose token count is the byte estimate rather than `meta.num_tokens` or a manifest. */
+  estimated_docs: number;
+  totals: {
+    docs: number;
+    tokens: number;
+    by_source: Record<string, number>;
+    by_category: Record<string, number>;
+    by_language: Record<string, number>;
+    by_quality_band: Record<string, number>;
+  };
+  buckets: BucketCount[];
+}
+
+const bucketRow = z.object({
+  source: z.unknown().optional(),
+  category: z.unknown().optional(),
+  language: z.unknown().optional(),
+  quality_band: z.unknown().optional(),
+  docs: z.number().nonnegative().default(0),
+  tokens: z.number().nonnegative(),
+});
+
+/** Anything with a `buckets` array: a tokenized `manifest.json` or a `census.json`. */
+export const bucketFileSchema = z.looseObject({ buckets: z.array(bucketRow), estimated_docs: z.number().optional() });
+
+/** Adds up bucket counts; the order of additions never changes the result's bytes. */
+export class CensusBuilder {
+  private readonly rows = new Map<string, BucketCount>();
+  estimatedDocs = 0;
+  readonly inputs: string[] = [];
+
+  add(key: BucketKey, docs: number, tokens: number): void {
+    const id = bucketId(key);
+    const row = this.rows.get(id);
+    if (row) {
+      row.docs += docs;
+      row.tokens += tokens;
+    } else {
+      this.rows.set(id, { ...key, docs, tokens });
+    }
+  }
+
+  addDoc(doc: Doc): void {
+    const { tokens, estimated } = tokensOfDoc(doc);
+    if (estimated) this.estimatedDocs++;
+    this.add(bucketKeyOfDoc(doc), 1, tokens);
+  }
+
+  build(): Census {
+    const buckets = [...this.rows.values()].sort(compareBuckets);
+    const totals: Census['totals'] = { docs: 0, tokens: 0, by_source: {}, by_category: {}, by_language: {}, by_quality_band: {} };
+    const bump = (m: Record<string, number>, k: string, v: number) => {
+      m[k] = (m[k] ?? 0) + v;
+    };
+    for (const b of buckets) {
+      totals.docs += b.docs;
+      totals.tokens += b.tokens;
+      bump(totals.by_source, b.source, b.tokens);
+      bump(totals.by_category, b.category, b.tokens);
+      bump(totals.by_language, b.language, b.tokens);
+      bump(totals.by_quality_band, b.quality_band, b.tokens);
+    }
+    return { version: 1, inputs: [...this.inputs], estimated_docs: this.estimatedDocs, totals, buckets };
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(path, {}, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Reads the buckets of a manifest or census file into the builder. */
+export async function addBucketFile(builder: CensusBuilder, path: string): Promise<void> {
+  const parsed = bucketFileSchema.safeParse(await readJson(path));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(path, {}, `expected a tokenized manifest.json or a census.json with "buckets" (${issue.path.join('.') || 'top level'}: ${issue.message}); for documents, pass the JSONL files or folders`);
+  }
+  for (const row of parsed.data.buckets) builder.add(bucketKeyOf(row), row.docs, row.tokens);
+  builder.estimatedDocs += parsed.data.estimated_docs ?? 0;
+}
+
+/** Counting pass over one document file (JSONL, Parquet, WARC); unreadable records are skipped and counted. */
+export async function addDocFile(builder: CensusBuilder, path: string): Promise<{ errors: number }> {
+  let errors = 0;
+  for await (const item of readDocs(path)) {
+    if (item.kind === 'doc') builder.addDoc(item.doc);
+    else errors++;
+  }
+  return { errors };
+}
+
+const DOC_FILE = /\.(jsonl|json|ndjson|parquet|warc|wet)(\.gz|\.zst)?$/i;
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (DOC_FILE.test(entry.name)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Builds a census from inputs: `*.json` files with `buckets` (manifests, censuses) are read as
+ * counts; a folder with a `manifest.json` is read through it; other files and folders are
+ * counted document by document.
+ */
+export async function buildCensus(inputs: string[]): Promise<{ census: Census; errors: number }> {
+  const builder = new CensusBuilder();
+  let errors = 0;
+  for (const input of inputs) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch {
+      throw new InputError(input, {}, 'no such file or folder');
+    }
+    builder.inputs.push(input);
+    if (info.isDirectory()) {
+      const manifest = [join(input, 'manifest.json'), join(input, 'tokens', 'manifest.json')];
+      const found = (await Promise.all(manifest.map((m) => stat(m).then((s) => s.isFile(), () => false)))).indexOf(true);
+      if (found >= 0) {
+        await addBucketFile(builder, manifest[found]!);
+        continue;
+      }
+      // A run folder: count what it kept, not what it rejected.
+      const kept = join(input, 'kept');
+      const dir = (await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input;
+      for (const f of await filesUnder(dir)) errors += (await addDocFile(builder, f)).errors;
+    } else if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) {
+      await addBucketFile(builder, input);
+    } else {
+      errors += (await addDocFile(builder, input)).errors;
+    }
+  }
+  return { census: builder.build(), errors };
+}
+
+/** A `.json` file holding one JSON value (a manifest, a census, or a mistaken stats.json), not JSON lines. */
+async function isSingleJsonValue(path: string): Promise<boolean> {
+  try {
+    JSON.parse(await readFile(path, 'utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readCensus(path: string): Promise<Census> {
+  const builder = new CensusBuilder();
+  await addBucketFile(builder, path);
+  const c = builder.build();
+  c.inputs.push(path);
+  return c;
+}

@@ -1,0 +1,80 @@
+/** `refinery mix fit`: proxy runs → fitted regression → the best mix under the plan's constraints. */
+import { RefineryError } from '../pipeline/errors.ts';
+import type { Census } from './census.ts';
+import { shareRange, type MixConfig } from './mix-config.ts';
+import { MODEL_KINDS, selectModel, type FittedModel, type ModelKind } from './regmix-model.ts';
+import { proposeMix, type DomainBounds, type MixProposal } from './regmix-search.ts';
+import type { ProxyRuns } from './runs-csv.ts';
+
+export interface FitOptions {
+  /** A `loss_<name>` column to minimise; default: the mean of every loss column. */
+  target?: string;
+  /** Model family; default: the one with the lowest leave-one-out error. */
+  model?: ModelKind;
+  config?: MixConfig;
+  census?: Census;
+  candidates?: number;
+  seed?: number;
+}
+
+export interface FitResult {
+  version: 1;
+  runs: number;
+  domains: string[];
+  target: string;
+  model: FittedModel;
+  compared: { kind: ModelKind; r2: number; loo_rmse: number }[];
+  bounds: Record<string, { min: number; max: number }>;
+  proposal: MixProposal;
+  /** The best of the runs actually trained, for comparison. */
+  best_run: { index: number; weights: Record<string, number>; loss: number };
+}
+
+export function targetValues(runs: ProxyRuns, target?: string): { name: string; y: number[] } {
+  if (target !== undefined) {
+    if (!runs.losses.includes(target)) throw new RefineryError(`no loss column loss_${target}; the runs have ${runs.losses.map((l) => `loss_${l}`).join(', ')}`);
+    return { name: target, y: runs.loss.map((l) => l[target]!) };
+  }
+  return { name: runs.losses.length === 1 ? runs.losses[0]! : `mean(${runs.losses.join(', ')})`, y: runs.loss.map((l) => runs.losses.reduce((a, k) => a + l[k]!, 0) / runs.losses.length) };
+}
+
+/** Per-domain share ranges: mix.yaml's shares (with tolerance) and, with a census, the epoch cap of each category. */
+export function domainBounds(domains: string[], config?: MixConfig, census?: Census): DomainBounds {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (const d of domains) {
+    const r = config ? shareRange(config, d) : undefined;
+    let max = r?.max ?? 1;
+    if (config && census) {
+      const available = census.buckets
+        .filter((b) => b.category === d)
+        .reduce((a, b) => a + (config.sources[b.source]?.max_epochs ?? config.max_epochs) * b.tokens, 0);
+      max = Math.min(max, available / config.total_tokens);
+    }
+    lo.push(r?.min ?? 0);
+    hi.push(max);
+  }
+  return { domains, lo, hi };
+}
+
+export function fitMix(runs: ProxyRuns, options: FitOptions = {}): FitResult {
+  const { name, y } = targetValues(runs, options.target);
+  const { best, compared } = selectModel(runs.domains, runs.weights, y, options.model ? [options.model] : MODEL_KINDS);
+  const bounds = domainBounds(runs.domains, options.config, options.census);
+  const proposal = proposeMix(best, bounds, { candidates: options.candidates, seed: options.seed });
+  let bestRun = 0;
+  y.forEach((v, i) => {
+    if (v < y[bestRun]!) bestRun = i;
+  });
+  return {
+    version: 1,
+    runs: y.length,
+    domains: runs.domains,
+    target: name,
+    model: best,
+    compared: compared.map((m) => ({ kind: m.kind, r2: m.r2, loo_rmse: m.loo_rmse })),
+    bounds: Object.fromEntries(runs.domains.map((d, i) => [d, { min: bounds.lo[i]!, max: bounds.hi[i]! }])),
+    proposal,
+    best_run: { index: bestRun, weights: Object.fromEntries(runs.domains.map((d, i) => [d, runs.weights[bestRun]![i]!])), loss: y[bestRun]! },
+  };
+}

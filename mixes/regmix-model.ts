@@ -1,0 +1,103 @@
+/**
+ * Regression from mixture weights to validation loss, after RegMix (Liu et al. 2024, "RegMix:
+ * Data Mixture as Regression for Language Model Pre-training"): fit on small proxy runs, then
+ * predict the loss of mixes never trained. Three model families; `selectModel` keeps the one
+ * with the lowest leave-one-out error.
+ *   linear:     loss = Σ β_i w_i            (an intercept is implied: Σ w_i = 1)
+ *   log-linear: log loss = Σ β_i w_i        (the exponential form of Ye et al. 2024, "Data Mixing Laws")
+ *   quadratic:  loss = Σ β_i w_i + Σ γ_i w_i²  (a per-domain optimum inside the simplex)
+ */
+import { RefineryError } from '../pipeline/errors.ts';
+
+export type ModelKind = 'linear' | 'log-linear' | 'quadratic';
+export const MODEL_KINDS: readonly ModelKind[] = ['linear', 'log-linear', 'quadratic'];
+
+export interface MixModel {
+  kind: ModelKind;
+  domains: string[];
+  coefficients: number[];
+}
+
+export interface FittedModel extends MixModel {
+  /** In-sample coefficient of determination. */
+  r2: number;
+  /** Root mean squared error of leave-one-out predictions, in loss units. */
+  loo_rmse: number;
+}
+
+/** Ridge added to XᵀX, relative to its trace: keeps nearly collinear designs solvable. */
+const RIDGE = 1e-9;
+
+export function parameterCount(kind: ModelKind, domains: number): number {
+  return kind === 'quadratic' ? 2 * domains : domains;
+}
+
+function features(kind: ModelKind, w: readonly number[]): number[] {
+  return kind === 'quadratic' ? [...w, ...w.map((x) => x * x)] : [...w];
+}
+
+export function predictLoss(model: MixModel, w: readonly number[]): number {
+  const x = features(model.kind, w);
+  const z = x.reduce((a, xi, i) => a + xi * model.coefficients[i]!, 0);
+  return model.kind === 'log-linear' ? Math.exp(z) : z;
+}
+
+/** Least squares with a tiny ridge, by Gaussian elimination with partial pivoting. */
+function leastSquares(X: number[][], t: number[]): number[] {
+  const p = X[0]!.length;
+  const A = Array.from({ length: p }, () => new Array<number>(p + 1).fill(0));
+  for (let r = 0; r < X.length; r++) {
+    const x = X[r]!;
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) A[i]![j]! += x[i]! * x[j]!;
+      A[i]![p]! += x[i]! * t[r]!;
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < p; i++) trace += A[i]![i]!;
+  for (let i = 0; i < p; i++) A[i]![i]! += RIDGE * Math.max(trace, 1e-12);
+  for (let c = 0; c < p; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[pivot]![c]!)) pivot = r;
+    [A[c], A[pivot]] = [A[pivot]!, A[c]!];
+    const d = A[c]![c]!;
+    if (Math.abs(d) < 1e-300) throw new RefineryError('the regression is singular: the runs do not vary the mixture enough');
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = A[r]![c]! / d;
+      if (f === 0) continue;
+      for (let k = c; k <= p; k++) A[r]![k]! -= f * A[c]![k]!;
+    }
+  }
+  return A.map((row, i) => row[p]! / row[i]!);
+}
+
+export function fitModel(kind: ModelKind, domains: string[], W: number[][], y: number[]): MixModel {
+  if (kind === 'log-linear' && y.some((v) => v <= 0)) throw new RefineryError('log-linear needs positive losses');
+  const X = W.map((w) => features(kind, w));
+  const t = kind === 'log-linear' ? y.map(Math.log) : y;
+  return { kind, domains, coefficients: leastSquares(X, t) };
+}
+
+export function evaluateModel(kind: ModelKind, domains: string[], W: number[][], y: number[]): FittedModel {
+  const model = fitModel(kind, domains, W, y);
+  const mean = y.reduce((a, b) => a + b, 0) / y.length;
+  const ssTot = y.reduce((a, v) => a + (v - mean) ** 2, 0);
+  const ssRes = y.reduce((a, v, i) => a + (v - predictLoss(model, W[i]!)) ** 2, 0);
+  let looSq = 0;
+  for (let i = 0; i < W.length; i++) {
+    const m = fitModel(kind, domains, W.filter((_, j) => j !== i), y.filter((_, j) => j !== i));
+    looSq += (y[i]! - predictLoss(m, W[i]!)) ** 2;
+  }
+  return { ...model, r2: ssTot > 0 ? 1 - ssRes / ssTot : 1, loo_rmse: Math.sqrt(looSq / W.length) };
+}
+
+/** Fits every family the runs can identify (more runs than parameters + 1) and ranks them by leave-one-out error. */
+export function selectModel(domains: string[], W: number[][], y: number[], kinds: readonly ModelKind[] = MODEL_KINDS): { best: FittedModel; compared: FittedModel[] } {
+  const usable = kinds.filter((k) => W.length >= parameterCount(k, domains.length) + 2 && (k !== 'log-linear' || y.every((v) => v > 0)));
+  if (usable.length === 0) {
+    throw new RefineryError(`${W.length} runs are too few to fit ${kinds.join(' or ')} over ${domains.length} domains (need at least ${parameterCount(kinds[0]!, domains.length) + 2})`);
+  }
+  const compared = usable.map((k) => evaluateModel(k, domains, W, y)).sort((a, b) => a.loo_rmse - b.loo_rmse);
+  return { best: compared[0]!, compared };
+}

@@ -1,0 +1,404 @@
+/**
+ * Everything a run report shows, gathered from a run folder. Each part is optional: what the run
+ * did not produce is reported as not run, never invented.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { readDocs } from '../pipeline/io/read.ts';
+import { isNonEnglish } from './bucket.ts';
+import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from './census.ts';
+
+/** Documents read from kept/ and rejected/ for the language, score and per-rule token figures. */
+export const SCAN_LIMIT_DEFAULT = 200_000;
+const SCORE_BINS = 20;
+
+const stageSchema = z.looseObject({
+  name: z.string(),
+  kind: z.string().default('unknown'),
+  in: z.number().default(0),
+  kept: z.number().default(0),
+  rejected: z.number().default(0),
+  errored: z.number().default(0),
+  bytes_in: z.number().default(0),
+  bytes_out: z.number().default(0),
+  seconds: z.number().default(0),
+  reasons: z.record(z.string(), z.number()).default({}),
+});
+const statsSchema = z.looseObject({
+  totals: z.looseObject({ in: z.number(), kept: z.number(), rejected: z.number(), errored: z.number() }),
+  stages: z.array(stageSchema).default([]),
+});
+const dedupSchema = z.looseObject({
+  clusters: z.number(),
+  cluster_size_histogram: z.record(z.string(), z.number()).default({}),
+  removed_docs: z.number().optional(),
+  removed_bytes: z.number().optional(),
+  docs_in: z.number().optional(),
+});
+const shareLineSchema = z.looseObject({ natural: z.number(), planned: z.number(), min: z.number().optional(), max: z.number().optional(), available_tokens: z.number(), planned_tokens: z.number() });
+const planSchema = z.looseObject({
+  status: z.string(),
+  total_tokens: z.number(),
+  planned_tokens: z.number(),
+  shares: z.looseObject({
+    category: z.record(z.string(), shareLineSchema),
+    non_english: shareLineSchema,
+    source: z.record(z.string(), shareLineSchema.extend({ epochs: z.number() })),
+  }),
+  constraints: z.array(z.looseObject({ key: z.string(), kind: z.string(), bound: z.string(), binding: z.boolean(), shortfall_tokens: z.number(), message: z.string() })),
+});
+type PlanData = z.output<typeof planSchema>;
+
+export interface Missing {
+  available: false;
+  /** Why the section is empty, e.g. "not run: no stats.json". */
+  note: string;
+}
+
+export interface FunnelSection {
+  available: true;
+  totals: { in: number; kept: number; rejected: number; errored: number };
+  stages: {
+    name: string;
+    kind: string;
+    in: number;
+    kept: number;
+    rejected: number;
+    errored: number;
+    bytes_removed: number;
+    /** bytes_removed / BYTES_PER_TOKEN_ESTIMATE. */
+    tokens_removed_estimate: number;
+    seconds: number;
+  }[];
+  rules: { stage: string; rule: string; docs: number; tokens?: number }[];
+  /** Where per-rule tokens come from, when rejected/ was read. */
+  rule_tokens_note?: string;
+}
+
+export interface DedupSection {
+  available: true;
+  stages: { stage: string; clusters: number; removed_docs?: number; removed_bytes?: number; docs_in?: number; histogram: { size: string; clusters: number }[] }[];
+}
+
+export interface CountSection {
+  available: true;
+  /** What the counts are of, e.g. "tokens in tokens/manifest.json". */
+  basis: string;
+  rows: { name: string; docs: number; tokens: number }[];
+}
+
+export interface ScoreSection {
+  available: true;
+  basis: string;
+  fields: { field: string; count: number; min: number; max: number; mean: number; bins: { from: number; to: number; docs: number }[] }[];
+}
+
+export interface BucketSection {
+  available: true;
+  basis: string;
+  rows: { source: string; category: string; language: string; quality_band: string; docs: number; tokens: number }[];
+}
+
+export interface SharesSection {
+  available: true;
+  plan_status: string;
+  rows: { name: string; natural: number; planned: number; achieved?: number; min?: number; max?: number }[];
+}
+
+export interface EpochsSection {
+  available: true;
+  rows: { source: string; available_tokens: number; planned_epochs: number; achieved_epochs?: number }[];
+}
+
+export interface ConstraintsSection {
+  available: true;
+  rows: { key: string; kind: string; bound: string; shortfall_tokens: number; message: string }[];
+}
+
+export interface RunReport {
+  version: 1;
+  run_dir: string;
+  funnel: FunnelSection | Missing;
+  dedup: DedupSection | Missing;
+  languages: CountSection | Missing;
+  quality_scores: ScoreSection | Missing;
+  buckets: BucketSection | Missing;
+  shares: SharesSection | Missing;
+  epochs: EpochsSection | Missing;
+  binding_constraints: ConstraintsSection | Missing;
+}
+
+async function readJsonIf(path: string): Promise<unknown | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+async function docFiles(dir: string): Promise<string[]> {
+  if (!(await exists(dir))) return [];
+  const out: string[] = [];
+  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await docFiles(p)));
+    else if (/\.(jsonl|parquet)(\.gz|\.zst)?$/i.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+interface Scan {
+  docs: number;
+  truncated: boolean;
+  languages: Map<string, { docs: number; tokens: number }>;
+  scores: Map<string, number[]>;
+  rules: Map<string, { docs: number; tokens: number }>;
+}
+
+function numericScores(meta: Record<string, unknown>): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [k, v] of Object.entries(meta)) {
+    if (typeof v === 'number' && Number.isFinite(v) && /score/i.test(k)) out.push([k, v]);
+    else if (k === 'scores' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) if (typeof v2 === 'number' && Number.isFinite(v2)) out.push([`scores.${k2}`, v2]);
+    }
+  }
+  return out;
+}
+
+async function scanDocs(dir: string, limit: number): Promise<Scan | undefined> {
+  const files = await docFiles(dir);
+  if (files.length === 0) return undefined;
+  const scan: Scan = { docs: 0, truncated: false, languages: new Map(), scores: new Map(), rules: new Map() };
+  outer: for (const f of files) {
+    for await (const item of readDocs(f)) {
+      if (item.kind !== 'doc') continue;
+      if (scan.docs >= limit) {
+        scan.truncated = true;
+        break outer;
+      }
+      scan.docs++;
+      const { meta, text } = item.doc;
+      const tokens = typeof meta.num_tokens === 'number' ? meta.num_tokens : estimateTokens(text);
+      const lang = typeof meta.language === 'string' && meta.language ? meta.language : 'unknown';
+      const l = scan.languages.get(lang) ?? { docs: 0, tokens: 0 };
+      l.docs++;
+      l.tokens += tokens;
+      scan.languages.set(lang, l);
+      for (const [k, v] of numericScores(meta)) {
+        const list = scan.scores.get(k) ?? [];
+        list.push(v);
+        scan.scores.set(k, list);
+      }
+      if (typeof meta.reject_reason === 'string') {
+        const r = scan.rules.get(meta.reject_reason) ?? { docs: 0, tokens: 0 };
+        r.docs++;
+        r.tokens += tokens;
+        scan.rules.set(meta.reject_reason, r);
+      }
+    }
+  }
+  return scan;
+}
+
+function histogramOf(values: number[]): ScoreSection['fields'][number]['bins'] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min >= 0 && max <= 1) {
+    min = 0;
+    max = 1;
+  }
+  const width = max > min ? (max - min) / SCORE_BINS : 1;
+  const bins = Array.from({ length: max > min ? SCORE_BINS : 1 }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, docs: 0 }));
+  for (const v of values) bins[Math.min(bins.length - 1, Math.floor((v - min) / width))]!.docs++;
+  return bins;
+}
+
+function scanBasis(dir: string, scan: Scan): string {
+  return `${scan.truncated ? `the first ${scan.docs}` : `all ${scan.docs}`} documents in ${dir}/`;
+}
+
+async function findManifest(runDir: string): Promise<{ path: string; value: Record<string, unknown> } | undefined> {
+  for (const p of [join(runDir, 'tokens', 'manifest.json'), join(runDir, 'manifest.json')]) {
+    const v = await readJsonIf(p);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return { path: p, value: v as Record<string, unknown> };
+  }
+  return undefined;
+}
+
+async function findPlan(runDir: string, manifest?: Record<string, unknown>): Promise<{ path: string; plan: PlanData } | undefined> {
+  const candidates = [join(runDir, 'plan.json'), join(runDir, 'tokens', 'plan.json')];
+  const ref = manifest?.plan;
+  if (ref !== null && typeof ref === 'object' && typeof (ref as { path?: unknown }).path === 'string') {
+    const p = (ref as { path: string }).path;
+    candidates.push(isAbsolute(p) ? p : resolve(p), resolve(runDir, p), resolve(runDir, 'tokens', p));
+  }
+  for (const p of candidates) {
+    const parsed = planSchema.safeParse(await readJsonIf(p));
+    if (parsed.success) return { path: p, plan: parsed.data };
+  }
+  return undefined;
+}
+
+const missing = (note: string): Missing => ({ available: false, note });
+
+export async function collectRunReport(runDir: string, options: { scanLimit?: number } = {}): Promise<RunReport> {
+  const limit = options.scanLimit ?? SCAN_LIMIT_DEFAULT;
+  const statsRaw = await readJsonIf(join(runDir, 'stats.json'));
+  const stats = statsSchema.safeParse(statsRaw);
+  const rejectedScan = await scanDocs(join(runDir, 'rejected'), limit);
+  const keptScan = await scanDocs(join(runDir, 'kept'), limit);
+
+  let funnel: RunReport['funnel'] = missing(statsRaw === undefined ? 'not run: no stats.json in the run folder' : 'stats.json is not in the expected shape');
+  if (stats.success) {
+    const rules: FunnelSection['rules'] = [];
+    for (const s of stats.data.stages) {
+      for (const [rule, docs] of Object.entries(s.reasons)) {
+        const t = rejectedScan?.rules.get(`${s.name}:${rule}`);
+        rules.push({ stage: s.name, rule, docs, ...(t ? { tokens: t.tokens } : {}) });
+      }
+    }
+    rules.sort((a, b) => b.docs - a.docs || (a.stage + a.rule < b.stage + b.rule ? -1 : 1));
+    funnel = {
+      available: true,
+      totals: { in: stats.data.totals.in, kept: stats.data.totals.kept, rejected: stats.data.totals.rejected, errored: stats.data.totals.errored },
+      stages: stats.data.stages.map((s) => {
+        const removed = Math.max(0, s.bytes_in - s.bytes_out);
+        return { name: s.name, kind: s.kind, in: s.in, kept: s.kept, rejected: s.rejected, errored: s.errored, bytes_removed: removed, tokens_removed_estimate: Math.round(removed / BYTES_PER_TOKEN_ESTIMATE), seconds: s.seconds };
+      }),
+      rules,
+      ...(rejectedScan ? { rule_tokens_note: `tokens per rule from ${scanBasis('rejected', rejectedScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
+    };
+  }
+
+  const dedupStages: DedupSection['stages'] = [];
+  const statsDir = join(runDir, 'stats');
+  if (await exists(statsDir)) {
+    for (const f of (await readdir(statsDir)).filter((n) => n.endsWith('.json')).sort()) {
+      const d = dedupSchema.safeParse(await readJsonIf(join(statsDir, f)));
+      if (!d.success) continue;
+      const histogram = Object.entries(d.data.cluster_size_histogram)
+        .map(([size, clusters]) => ({ size, clusters }))
+        .sort((a, b) => parseInt(a.size, 10) - parseInt(b.size, 10));
+      dedupStages.push({ stage: f.replace(/\.json$/, ''), clusters: d.data.clusters, histogram, ...pick(d.data, ['removed_docs', 'removed_bytes', 'docs_in']) });
+    }
+  }
+
+  const manifest = await findManifest(runDir);
+  const manifestBuckets = manifest ? bucketFileSchema.safeParse(manifest.value) : undefined;
+  const buckets = manifestBuckets?.success
+    ? manifestBuckets.data.buckets.map((b) => ({ source: str(b.source), category: str(b.category), language: str(b.language), quality_band: str(b.quality_band), docs: b.docs, tokens: b.tokens }))
+    : undefined;
+
+  let languages: RunReport['languages'] = missing('not run: no tokens/manifest.json and no documents in kept/');
+  if (buckets) {
+    const m = new Map<string, { docs: number; tokens: number }>();
+    for (const b of buckets) {
+      const r = m.get(b.language) ?? { docs: 0, tokens: 0 };
+      r.docs += b.docs;
+      r.tokens += b.tokens;
+      m.set(b.language, r);
+    }
+    languages = { available: true, basis: `tokens in ${rel(runDir, manifest!.path)}`, rows: sortedRows(m) };
+  } else if (keptScan) {
+    languages = { available: true, basis: `${scanBasis('kept', keptScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})`, rows: sortedRows(keptScan.languages) };
+  }
+
+  let quality: RunReport['quality_scores'] = missing(keptScan ? 'no numeric *score* fields in the kept documents\' meta' : 'not run: no documents in kept/');
+  if (keptScan && keptScan.scores.size > 0) {
+    quality = {
+      available: true,
+      basis: scanBasis('kept', keptScan),
+      fields: [...keptScan.scores.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([field, values]) => ({
+        field,
+        count: values.length,
+        min: Math.min(...values),
+        max: Math.max(...values),
+        mean: values.reduce((a, b) => a + b, 0) / values.length,
+        bins: histogramOf(values),
+      })),
+    };
+  }
+
+  const plan = await findPlan(runDir, manifest?.value);
+  const noPlan = 'not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest';
+  let shares: RunReport['shares'] = missing(noPlan);
+  let epochs: RunReport['epochs'] = missing(noPlan);
+  let binding: RunReport['binding_constraints'] = missing(noPlan);
+  if (plan) {
+    const achievedTotal = buckets?.reduce((a, b) => a + b.tokens, 0) ?? 0;
+    const achievedBy = (pred: (b: NonNullable<typeof buckets>[number]) => boolean) =>
+      buckets && achievedTotal > 0 ? buckets.filter(pred).reduce((a, b) => a + b.tokens, 0) / achievedTotal : undefined;
+    const rows: SharesSection['rows'] = Object.entries(plan.plan.shares.category).map(([name, s]) => ({
+      name,
+      natural: s.natural,
+      planned: s.planned,
+      ...opt('achieved', achievedBy((b) => b.category === name)),
+      ...opt('min', s.min),
+      ...opt('max', s.max),
+    }));
+    const ne = plan.plan.shares.non_english;
+    rows.push({ name: 'non_english', natural: ne.natural, planned: ne.planned, ...opt('achieved', achievedBy((b) => isNonEnglish(b.language, b.category))), ...opt('min', ne.min), ...opt('max', ne.max) });
+    shares = { available: true, plan_status: plan.plan.status, rows };
+    epochs = {
+      available: true,
+      rows: Object.entries(plan.plan.shares.source).map(([source, s]) => {
+        const achievedTokens = buckets?.filter((b) => b.source === source).reduce((a, b) => a + b.tokens, 0);
+        return {
+          source,
+          available_tokens: s.available_tokens,
+          planned_epochs: s.epochs,
+          ...opt('achieved_epochs', achievedTokens !== undefined && s.available_tokens > 0 ? achievedTokens / s.available_tokens : undefined),
+        };
+      }),
+    };
+    binding = {
+      available: true,
+      rows: plan.plan.constraints.filter((c) => c.binding).map((c) => ({ key: c.key, kind: c.kind, bound: c.bound, shortfall_tokens: c.shortfall_tokens, message: c.message })),
+    };
+  }
+
+  return {
+    version: 1,
+    run_dir: runDir,
+    funnel,
+    dedup: dedupStages.length ? { available: true, stages: dedupStages } : missing('not run: no stats/<stage>.json with clusters'),
+    languages,
+    quality_scores: quality,
+    buckets: buckets ? { available: true, basis: `tokens in ${rel(runDir, manifest!.path)}`, rows: buckets } : missing('not run: no tokens/manifest.json'),
+    shares,
+    epochs,
+    binding_constraints: binding,
+  };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : 'unknown';
+}
+
+function rel(runDir: string, path: string): string {
+  return path.startsWith(runDir) ? path.slice(runDir.length).replace(/^[/\\]/, '') : path;
+}
+
+function sortedRows(m: Map<string, { docs: number; tokens: number }>): CountSection['rows'] {
+  return [...m.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.tokens - a.tokens || (a.name < b.name ? -1 : 1));
+}
+
+function opt<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}
+
+function pick<T extends Record<string, unknown>, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}

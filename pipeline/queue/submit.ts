@@ -1,0 +1,37 @@
+/** `refinery submit`: plans a run, records it in Redis and queues its first phase. */
+import type { RunConfig } from '../config.ts';
+import { RefineryError } from '../errors.ts';
+import { makePlan, prepareOutput } from '../run.ts';
+import { phaseJobId, runIdOf, type RetryPolicy } from './jobs.ts';
+import type { RunQueue } from './run-queue.ts';
+import { runState } from './status.ts';
+
+export type SubmitOutcome = 'submitted' | 'already submitted' | 'already completed' | 'resubmitted';
+
+export interface SubmitOptions {
+  /** Drop the run's jobs and outputs and start it again. */
+  force: boolean;
+  retry: RetryPolicy;
+}
+
+/**
+ * Submitting the run that is queued or running already adds nothing; submitting one that failed
+ * queues it again (tasks that finished are skipped by their markers); `force` starts afresh.
+ */
+export async function submitRun(rq: RunQueue, config: RunConfig, opts: SubmitOptions): Promise<{ run: string; outcome: SubmitOutcome }> {
+  const plan = await makePlan(config);
+  const run = runIdOf(plan);
+  let outcome: SubmitOutcome = 'submitted';
+  const existing = await rq.records.get(run);
+  if (existing) {
+    const state = await runState(rq, existing);
+    if (!opts.force && state !== 'failed') return { run, outcome: state === 'completed' ? 'already completed' : 'already submitted' };
+    await rq.removeRun(plan, run);
+    if (await rq.queue.getJob(phaseJobId(run, 0))) throw new RefineryError(`run ${run}: some of its jobs are being processed; stop the workers running them, or wait, then submit again`);
+    if (!opts.force) outcome = 'resubmitted';
+  }
+  await prepareOutput(plan, opts.force);
+  if (!(await rq.records.create(run, plan, opts.retry))) return { run, outcome: 'already submitted' };
+  await rq.addPhase(plan, run, 0, opts.retry);
+  return { run, outcome };
+}

@@ -1,0 +1,100 @@
+/**
+ * The queue worker's threads: each runs one task at a time with the same thread code as local
+ * runs (task-thread.ts), for whichever run the task belongs to. Tasks run off the main thread so
+ * that BullMQ's lock renewal never waits behind a CPU-bound stage (a late renewal would make
+ * other workers take the task as stalled), and so that a task can be abandoned on shutdown.
+ */
+import { Worker } from 'node:worker_threads';
+import type { RunPlan, Task } from '../run-plan.ts';
+import type { TaskResult, ProgressFn } from '../task.ts';
+import type { FromThread, ToThread } from '../task-thread.ts';
+import { RefineryError } from '../errors.ts';
+
+/** The task was abandoned (shutdown): its job goes back to the queue. */
+export class TaskAbandoned extends RefineryError {
+  override name = 'TaskAbandoned';
+}
+
+export class TaskThreadFailed extends RefineryError {
+  override name = 'TaskFailed';
+}
+
+interface Slot {
+  thread: Worker;
+  /** Run whose plan the thread holds. */
+  run: string | null;
+  busy: boolean;
+  abandon: (() => void) | null;
+}
+
+const THREAD_URL = new URL('../task-thread.mjs', import.meta.url);
+
+export class TaskThreads {
+  private readonly slots: Slot[] = [];
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.slots.push(this.newSlot());
+  }
+
+  private newSlot(): Slot {
+    return { thread: new Worker(THREAD_URL, { execArgv: [] }), run: null, busy: false, abandon: null };
+  }
+
+  /** Runs a task on a free thread (the caller never asks for more than `size` at once). */
+  run(run: string, plan: RunPlan, task: Task, progress: ProgressFn): Promise<TaskResult> {
+    const i = this.slots.findIndex((s) => !s.busy);
+    if (i < 0) throw new RefineryError('no free task thread');
+    const slot = this.slots[i]!;
+    slot.busy = true;
+    const post = (m: ToThread) => slot.thread.postMessage(m);
+    if (slot.run !== run) {
+      post({ type: 'plan', plan });
+      slot.run = run;
+    }
+    return new Promise<TaskResult>((resolve, reject) => {
+      const settle = () => {
+        slot.thread.off('message', onMessage);
+        slot.thread.off('error', onError);
+        slot.thread.off('exit', onExit);
+        slot.busy = false;
+        slot.abandon = null;
+      };
+      const onMessage = (m: FromThread) => {
+        if (m.type === 'progress') return progress(m.docs, m.bytes);
+        settle();
+        if (m.type === 'done') resolve(m.result);
+        else reject(new TaskThreadFailed(m.message));
+      };
+      const replace = (err: Error) => {
+        settle();
+        this.slots[i] = this.newSlot();
+        reject(err);
+      };
+      const onError = (e: Error) => {
+        void slot.thread.terminate();
+        replace(e);
+      };
+      const onExit = (code: number) => replace(new TaskThreadFailed(`task thread exited with code ${code}`));
+      slot.abandon = () => {
+        slot.thread.off('exit', onExit);
+        void slot.thread.terminate();
+        replace(new TaskAbandoned('task abandoned at shutdown'));
+      };
+      slot.thread.on('message', onMessage);
+      slot.thread.once('error', onError);
+      slot.thread.once('exit', onExit);
+      post({ type: 'task', task });
+    });
+  }
+
+  /** Stops the tasks in flight; their `run` promises reject with TaskAbandoned. */
+  abandonAll(): number {
+    const busy = this.slots.filter((s) => s.abandon);
+    for (const s of busy) s.abandon!();
+    return busy.length;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.thread.terminate()));
+  }
+}

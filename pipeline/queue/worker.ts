@@ -1,0 +1,132 @@
+/**
+ * `refinery worker`: takes jobs of any run from the queue and executes them with the same task
+ * code as a local run. A task job runs one task on a thread; a phase job (the barrier after all
+ * tasks of a phase) queues the next phase, or finishes the run with `finishRun`.
+ */
+import { Worker, WaitingError, type Job } from 'bullmq';
+import { RefineryError } from '../errors.ts';
+import { taskId } from '../run-plan.ts';
+import { finishedTask, type TaskResult } from '../task.ts';
+import { finishRun } from '../run.ts';
+import type { QueueTarget } from './connection.ts';
+import type { JobData } from './jobs.ts';
+import { RunQueue } from './run-queue.ts';
+import { TaskAbandoned, TaskThreads } from './task-threads.ts';
+
+export interface WorkerSettings {
+  /** Tasks run at once (one thread each). */
+  concurrency: number;
+  /** ms a job's lock lasts without renewal; a worker that stops renewing (killed) loses its job after it. */
+  lockDuration: number;
+  /** ms between checks for jobs whose lock expired (stalled), which go back to the queue. */
+  stalledInterval: number;
+  /** Seconds a SIGTERM waits for tasks in flight to finish before handing them back. */
+  grace: number;
+  log: (line: string) => void;
+}
+
+/** How often a running task reports its document count to Redis (for `refinery status`). */
+const PROGRESS_EVERY_MS = 2000;
+
+export class QueueWorker {
+  private readonly rq: RunQueue;
+  private readonly threads: TaskThreads;
+  private readonly worker: Worker<JobData>;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    target: QueueTarget,
+    private readonly settings: WorkerSettings,
+  ) {
+    this.rq = RunQueue.open(target);
+    this.threads = new TaskThreads(settings.concurrency);
+    this.worker = new Worker<JobData>(target.queue, (job, token) => this.process(job, token), {
+      connection: this.rq.client,
+      prefix: target.prefix,
+      concurrency: settings.concurrency,
+      lockDuration: settings.lockDuration,
+      stalledInterval: settings.stalledInterval,
+      // Tasks are idempotent (markers, atomic renames): a task that stalls is simply run again.
+      maxStalledCount: 3,
+      autorun: false,
+    });
+    this.worker.on('failed', (job, err) => {
+      if (job) settings.log(`${job.data.run} ${job.name}: failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${err.message}`);
+    });
+    this.worker.on('error', (err) => settings.log(`queue error: ${err.message}`));
+  }
+
+  /** Resolves when the worker has stopped (after `stop`). */
+  run(): Promise<void> {
+    return this.worker.run();
+  }
+
+  /**
+   * Stops taking jobs; tasks in flight may finish within the grace period, after which (or at
+   * once with `now`) they are abandoned and their jobs handed back to the queue for another worker.
+   */
+  stop(now = false): Promise<void> {
+    if (now) {
+      const n = this.threads.abandonAll();
+      if (n) this.settings.log(`handing back ${n} task(s)`);
+    }
+    this.stopping ??= (async () => {
+      const timer = setTimeout(() => this.stop(true), this.settings.grace * 1000);
+      await this.worker.close();
+      clearTimeout(timer);
+      await this.threads.close();
+      await this.rq.close();
+    })();
+    return this.stopping;
+  }
+
+  private async process(job: Job<JobData>, token: string | undefined): Promise<null> {
+    const data = job.data;
+    const { records } = this.rq;
+    const plan = await records.plan(data.run);
+    if (data.kind === 'phase') {
+      if (data.phase + 1 < plan.phases.length) {
+        await this.rq.addPhase(plan, data.run, data.phase + 1, await records.retry(data.run));
+        this.settings.log(`${data.run}: phase "${plan.phases[data.phase]!.name}" done; queued "${plan.phases[data.phase + 1]!.name}"`);
+        return null;
+      }
+      const results: TaskResult[] = [];
+      for (const phase of plan.phases)
+        for (const t of phase.tasks) {
+          const r = await finishedTask(plan, t);
+          if (!r) throw new RefineryError(`task ${taskId(t)} completed in the queue but left no marker in ${plan.config.output}: every worker must see the same output folder (shared storage, same path)`);
+          results.push(r);
+        }
+      const { stats } = await finishRun(plan, results);
+      await records.finished(data.run);
+      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs in ${plan.config.output}`);
+      return null;
+    }
+    const label = `${data.run} ${taskId(data.task)}`;
+    if (await finishedTask(plan, data.task)) {
+      this.settings.log(`${label}: finished earlier (marker found), skipped`);
+      return null;
+    }
+    await records.taskStarted(data.run);
+    this.settings.log(`${label}: started (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+    let last = 0;
+    const t0 = performance.now();
+    let result: TaskResult;
+    try {
+      result = await this.threads.run(data.run, plan, data.task, (docs, bytes) => {
+        const now = performance.now();
+        if (now - last < PROGRESS_EVERY_MS) return;
+        last = now;
+        job.updateProgress({ docs, bytes }).catch(() => {});
+      });
+    } catch (err) {
+      if (!(err instanceof TaskAbandoned)) throw err;
+      await job.moveToWait(token);
+      this.settings.log(`${label}: handed back to the queue`);
+      throw new WaitingError();
+    }
+    await records.taskDone(data.run, result.read?.docs ?? 0, result.read?.bytes ?? 0);
+    this.settings.log(`${label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s${result.read ? ` (${result.read.docs} docs)` : ''}`);
+    return null;
+  }
+}

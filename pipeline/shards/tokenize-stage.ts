@@ -1,0 +1,216 @@
+/**
+ * The `tokenize` stage: the pipeline's product. A global stage so that the shard files, the global
+ * shuffle and the manifest come out the same however the work is spread:
+ * - map (per input shard i): tokenizes each document with Llama 3's tokenizer (BOS ... EOS), emits
+ *   as many copies as the mix plan says (one without a plan), and writes
+ *   `<out>/tokens/shard-<i>-<part>.parquet` (or spills to shuffle buckets when shuffling);
+ * - reduce (one partition): writes the shuffled files if shuffling, then `<out>/tokens/manifest.json`;
+ * - applier: keeps every document and records `meta.num_tokens` (tokens with BOS and EOS).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadPlanSampler } from '../../mixes/sampler.ts';
+import { stableJson, writeFileAtomic } from '../io/atomic.ts';
+import type { Doc } from '../doc.ts';
+import { RefineryError } from '../errors.ts';
+import { KEEP, defineStage, type DocStage, type GlobalStage, type ShardRef, type StageContext } from '../stage.ts';
+import { BOS_ID, EOS_ID, Llama3Tokenizer } from '../tokenizer/llama3-tokenizer.ts';
+import { LLAMA3_VOCAB_SIZE } from '../tokenizer/llama3-vocabulary.ts';
+import { BucketTally, buildManifest, type ShardSummary, type TokenizeManifest } from './manifest.ts';
+import { ShardSink, shardNumber } from './shard-sink.ts';
+import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
+import { documentRow } from './token-rows.ts';
+
+export const tokenizeOptions = z.strictObject({
+  /** Packed rows of this many tokens; null writes one row per document. Llama 3 trains on 8,192-token sequences (Llama 3 paper §3.4). */
+  seq_len: z.number().int().min(2).nullable().default(null),
+  /** Target file size in bytes: a new file starts once a file reaches it (checked per row group). About 1 GB. */
+  shard_size: z.number().int().positive().default(1_000_000_000),
+  /** Uncompressed token bytes per Parquet row group: small enough for streaming readers. */
+  row_group_size: z.number().int().positive().default(32 * 1024 * 1024),
+  /** Shuffle documents across the whole corpus with this seed; null keeps input order. */
+  shuffle_seed: z.number().int().nullable().default(null),
+  /** Shuffle buckets: the reduce holds one bucket (about corpus / buckets) in memory at a time. */
+  shuffle_buckets: z.number().int().min(1).default(64),
+  /** A mix plan (`refinery mix plan`): documents are repeated or sampled by it, seeded by the run's seed. */
+  plan: z.string().nullable().default(null),
+});
+export type TokenizeOptions = z.infer<typeof tokenizeOptions>;
+
+export const TOKENS_DIR = 'tokens';
+export const MANIFEST_FILE = 'manifest.json';
+
+let sharedTokenizer: Llama3Tokenizer | undefined;
+
+/** One tokenizer per thread: building it (128k ranks into WASM) takes about 0.3 s. */
+export function llama3Tokenizer(): Llama3Tokenizer {
+  return (sharedTokenizer ??= new Llama3Tokenizer());
+}
+
+class TokenizeStage implements GlobalStage {
+  readonly kind = 'global';
+  readonly name = 'tokenize';
+  readonly partitions = 1;
+  private readonly tokensDir: string;
+  private readonly planPath: string | null;
+
+  constructor(
+    private readonly options: TokenizeOptions,
+    private readonly ctx: StageContext,
+  ) {
+    this.tokensDir = join(ctx.outputDir, TOKENS_DIR);
+    this.planPath = options.plan === null ? null : resolve(ctx.baseDir, options.plan);
+  }
+
+  private summaryPath(shard: number): string {
+    return join(this.ctx.workDir, 'map', `shard-${shardNumber(shard)}.json`);
+  }
+
+  private countsPath(shard: number): string {
+    return join(this.ctx.workDir, 'counts', `shard-${shardNumber(shard)}.i32`);
+  }
+
+  /** One key (parquet-wasm stores the map unordered): `refinery` = JSON of tokenizer and layout. */
+  private metadata(): Record<string, string> {
+    const tokenizer = llama3Tokenizer();
+    return {
+      refinery: JSON.stringify({
+        tokenizer: tokenizer.name,
+        vocabulary_sha256: tokenizer.vocabularySha256,
+        bos_id: BOS_ID,
+        eos_id: EOS_ID,
+        seq_len: this.options.seq_len,
+      }),
+    };
+  }
+
+  private newSink(prefix: string): ShardSink {
+    return new ShardSink({
+      prefix: join(this.tokensDir, prefix),
+      shardSize: this.options.shard_size,
+      rowGroupBytes: this.options.row_group_size,
+      seqLen: this.options.seq_len,
+      metadata: this.metadata(),
+    });
+  }
+
+  async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
+    const tokenizer = llama3Tokenizer();
+    const copiesOf = this.planPath === null ? () => 1 : await loadPlanSampler(this.planPath, this.ctx.seed);
+    const shuffleSeed = this.options.shuffle_seed;
+    const sink = shuffleSeed === null ? this.newSink(`shard-${shardNumber(shard.index)}`) : null;
+    const spill = shuffleSeed === null ? null : new ShuffleSpill(this.ctx.workDir, shard.index, shuffleSeed, this.options.shuffle_buckets);
+    const tally = new BucketTally();
+    const counts: number[] = [];
+    const summary: ShardSummary = { files: [], docs_in: 0, docs_out: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: 0, buckets: [] };
+    try {
+      for await (const doc of docs) {
+        const tokens = tokenizer.encodeDocument(doc.text);
+        const copies = copiesOf(doc);
+        if (!Number.isInteger(copies) || copies < 0) throw new RefineryError(`mix plan ${this.planPath}: document ${doc.id} got ${copies} copies`);
+        const row = documentRow(doc, tokens);
+        for (let copy = 0; copy < copies; copy++) {
+          if (sink) await sink.add(row);
+          else await spill!.add(counts.length, copy, row);
+        }
+        counts.push(tokens.length);
+        tally.add(doc, copies, copies * tokens.length);
+        summary.docs_in++;
+        summary.tokens_in += tokens.length;
+        summary.docs_out += copies;
+        summary.tokens_out += copies * tokens.length;
+      }
+      if (sink) {
+        summary.files = await sink.finish();
+        summary.dropped_tokens = sink.droppedTokens;
+      } else {
+        await spill!.finish();
+      }
+    } catch (e) {
+      await sink?.abort();
+      await spill?.abort();
+      throw e;
+    }
+    summary.buckets = tally.toArray();
+    const countBytes = new Int32Array(counts);
+    await writeFileAtomic(this.countsPath(shard.index), new Uint8Array(countBytes.buffer));
+    await writeFileAtomic(this.summaryPath(shard.index), stableJson(summary));
+  }
+
+  async reduce(_partition: number, shardCount: number): Promise<void> {
+    const summaries: ShardSummary[] = [];
+    for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readFile(this.summaryPath(i), 'utf8')) as ShardSummary);
+    if (this.options.shuffle_seed !== null) summaries.push(...(await this.writeShuffled(shardCount)));
+    const tokenizer = llama3Tokenizer();
+    const plan = this.planPath === null ? null : { path: this.options.plan!, sha256: sha256(await readFile(this.planPath)), seed: this.ctx.seed };
+    const configHash = sha256(stableJson({
+      options: { ...this.options, plan: plan?.sha256 ?? null },
+      plan_seed: plan?.seed ?? null,
+      tokenizer: tokenizer.vocabularySha256,
+    }));
+    const manifest: TokenizeManifest = buildManifest(summaries, {
+      tokenizer: { name: tokenizer.name, vocab_size: LLAMA3_VOCAB_SIZE, vocabulary_sha256: tokenizer.vocabularySha256, bos_id: BOS_ID, eos_id: EOS_ID },
+      config_hash: configHash,
+      format: {
+        layout: this.options.seq_len === null ? 'documents' : 'packed',
+        seq_len: this.options.seq_len,
+        columns: this.options.seq_len === null
+          ? ['id', 'input_ids', 'num_tokens', 'source', 'language', 'category', 'quality', 'quality_band']
+          : ['input_ids', 'offsets', 'doc_ids', 'num_tokens'],
+      },
+      shuffle: this.options.shuffle_seed === null ? null : { seed: this.options.shuffle_seed, buckets: this.options.shuffle_buckets },
+      plan,
+    });
+    await writeFileAtomic(join(this.tokensDir, MANIFEST_FILE), stableJson(manifest));
+    await writeFileAtomic(join(this.ctx.outputDir, 'stats', `${this.name}.json`), stableJson({ manifest: join(TOKENS_DIR, MANIFEST_FILE), totals: manifest.totals, by_source: manifest.by_source }));
+  }
+
+  /** Shuffle reduce: each bucket's rows in key order into `shuffled-<bucket>-<part>.parquet`. */
+  private async writeShuffled(shardCount: number): Promise<ShardSummary[]> {
+    const out: ShardSummary[] = [];
+    for (let bucket = 0; bucket < this.options.shuffle_buckets; bucket++) {
+      const rows = await readShuffleBucket(this.ctx.workDir, bucket, shardCount);
+      if (rows.length === 0) continue;
+      const sink = this.newSink(`shuffled-${shardNumber(bucket)}`);
+      try {
+        for (const row of rows) await sink.add(row);
+        const files = await sink.finish();
+        out.push({ files, docs_in: 0, docs_out: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: sink.droppedTokens, buckets: [] });
+      } catch (e) {
+        await sink.abort();
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  async applier(shard: ShardRef): Promise<DocStage> {
+    const bytes = await readFile(this.countsPath(shard.index));
+    const counts = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    let next = 0;
+    return {
+      kind: 'annotator',
+      name: this.name,
+      process: (docs) =>
+        docs.map((doc) => {
+          if (next >= counts.length) throw new RefineryError(`tokenize: shard ${shard.index} has more documents than its map phase saw (${counts.length})`);
+          doc.meta.num_tokens = counts[next++]!;
+          return KEEP;
+        }),
+    };
+  }
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export const tokenizeStage = defineStage<TokenizeOptions>({
+  name: 'tokenize',
+  kind: 'global',
+  description: 'Llama 3 token ids to Parquet shards (one row per document, or packed), with manifest.json',
+  options: tokenizeOptions,
+  create: (options, ctx) => new TokenizeStage(options, ctx),
+});

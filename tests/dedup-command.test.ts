@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { runStages } from '../pipeline/run.ts';
+import { runOnce } from '../dedup/run-once.ts';
+import { injectedCorpus } from './dedup-corpus.ts';
+
+async function readOutput(dir: string): Promise<{ id: string; meta: Record<string, unknown> }[]> {
+  const out: { id: string; meta: Record<string, unknown> }[] = [];
+  for (const f of (await readdir(dir)).sort()) {
+    const raw = await readFile(join(dir, f));
+    const text = f.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    for (const line of text.split('\n')) if (line) out.push(JSON.parse(line));
+  }
+  return out;
+}
+
+test('refinery dedup through the runner (worker threads): exact, minhash and lines in order, byte-identical reruns', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-run-'));
+  const corpus = injectedCorpus(41, 80, 120, 0.04, 3);
+  const inputs: string[] = [];
+  for (const [i, shard] of corpus.shards.entries()) {
+    const path = join(dir, `in-${i}.jsonl`);
+    const lines = shard.map((d, j) => JSON.stringify({ id: d.id, text: `${d.text}\nPosted by admin in Uncategorized`, exact: j === 0 }));
+    if (i === 1) lines.push(JSON.stringify({ id: 'exact-copy', text: `${corpus.shards[0][0].text}\nPosted by admin in Uncategorized` }));
+    await writeFile(path, lines.join('\n') + '\n');
+    inputs.push(path);
+  }
+  const stages = [{ stage: 'exact-dedup' }, { stage: 'minhash-dedup' }, { stage: 'line-dedup' }];
+  const first = await runStages({ inputs, output: join(dir, 'out1'), stages, workers: 2, quiet: true });
+  const rejected = await readOutput(join(dir, 'out1', 'rejected'));
+  const kept = await readOutput(join(dir, 'out1', 'kept'));
+  assert.equal(first.stats.totals.in, 161);
+  assert.equal(kept.length + rejected.length, 161);
+  const exact = rejected.filter((d) => d.meta.reject_reason === 'exact-dedup:exact');
+  // The planted copy, plus any generated copy that drew no edit at all.
+  assert.ok(exact.some((d) => d.id === 'exact-copy' && d.meta.duplicate_of === corpus.shards[0][0].id));
+  assert.equal(exact.length, 1 + corpus.pairs.filter((p) => p.jaccard === 1).length);
+  const near = rejected.filter((d) => d.meta.reject_reason === 'minhash-dedup:minhash');
+  const highPairs = corpus.pairs.filter((p) => p.jaccard >= 0.8);
+  // The kept one is the earliest by (input file, position): the original or the copy.
+  const removed = [...near, ...exact];
+  const found = highPairs.filter((p) => removed.some((d) => (d.id === p.b && d.meta.duplicate_of === p.a) || (d.id === p.a && d.meta.duplicate_of === p.b)));
+  assert.ok(near.length > 0);
+  assert.ok(found.length >= 0.95 * highPairs.length, `${found.length}/${highPairs.length}`);
+  assert.ok(kept.every((d) => Array.isArray(d.meta.line_dedup_removed)), 'the boilerplate line is removed from every kept page');
+  for (const name of ['exact-dedup', 'minhash-dedup', 'line-dedup']) {
+    const s = JSON.parse(await readFile(join(dir, 'out1', 'stats', `${name}.json`), 'utf8'));
+    assert.equal(s.stage, name);
+  }
+  await runStages({ inputs, output: join(dir, 'out2'), stages, workers: 1, quiet: true });
+  for (const sub of ['kept', 'rejected']) {
+    for (const f of await readdir(join(dir, 'out1', sub))) {
+      assert.ok((await readFile(join(dir, 'out1', sub, f))).equals(await readFile(join(dir, 'out2', sub, f))), `${sub}/${f} differs between runs`);
+    }
+  }
+});
+
+test('runOnce runs a step once when many tasks reach it together', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-once-'));
+  let runs = 0;
+  await Promise.all(Array.from({ length: 6 }, () => runOnce(dir, async () => {
+    runs++;
+    await new Promise((r) => setTimeout(r, 30));
+  }, 5)));
+  assert.equal(runs, 1);
+  await runOnce(dir, async () => void runs++);
+  assert.equal(runs, 1);
+});

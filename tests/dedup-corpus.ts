@@ -1,0 +1,118 @@
+/**
+ * Real-looking documents and injected near-duplicates for the dedup tests and benchmark: a word
+ * bigram chain trained on tests/fixtures/dedup/public-domain-prose.txt (with random jumps so that
+ * documents do not share long runs), and copies with a given rate of word edits.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Doc } from '../pipeline/doc.ts';
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const PROSE = readFileSync(fileURLToPath(new URL('./fixtures/dedup/public-domain-prose.txt', import.meta.url)), 'utf8');
+
+export class ProseGenerator {
+  private readonly next = new Map<string, string[]>();
+  readonly vocabulary: string[];
+  private readonly rng: () => number;
+
+  constructor(seed: number, source = PROSE) {
+    this.rng = mulberry32(seed);
+    const words = source.toLowerCase().replace(/[^a-z' ]+/g, ' ').split(/\s+/).filter(Boolean);
+    for (let i = 0; i + 1 < words.length; i++) {
+      const list = this.next.get(words[i]) ?? [];
+      list.push(words[i + 1]);
+      this.next.set(words[i], list);
+    }
+    this.vocabulary = [...new Set(words)].sort();
+  }
+
+  pick<T>(list: T[]): T {
+    return list[Math.floor(this.rng() * list.length)];
+  }
+
+  /** A document of about `words` words in sentences and paragraphs. */
+  document(words: number): string {
+    const out: string[] = [];
+    let sentence: string[] = [];
+    let word = this.pick(this.vocabulary);
+    for (let i = 0; i < words; i++) {
+      sentence.push(sentence.length === 0 ? word[0].toUpperCase() + word.slice(1) : word);
+      if (sentence.length > 6 && this.rng() < 0.12) {
+        out.push(sentence.join(' ') + (this.rng() < 0.9 ? '.' : '?') + (this.rng() < 0.2 ? '\n\n' : ' '));
+        sentence = [];
+      }
+      const followers = this.next.get(word);
+      word = followers && this.rng() > 0.3 ? this.pick(followers) : this.pick(this.vocabulary);
+    }
+    if (sentence.length) out.push(sentence.join(' ') + '.');
+    return out.join('').trim();
+  }
+
+  /** A copy with about `rate` of its words substituted, deleted or preceded by an inserted word. */
+  mutate(text: string, rate: number): string {
+    const tokens = text.split(' ');
+    const out: string[] = [];
+    for (const t of tokens) {
+      const r = this.rng();
+      if (r < rate / 3) out.push(this.pick(this.vocabulary));
+      else if (r < (2 * rate) / 3) continue;
+      else if (r < rate) out.push(this.pick(this.vocabulary), t);
+      else out.push(t);
+    }
+    return out.join(' ');
+  }
+
+  random(): number {
+    return this.rng();
+  }
+}
+
+/** Word 5-gram Jaccard computed on strings (independent of the hashing under test). */
+export function trueJaccard(a: string, b: string, n = 5): number {
+  const grams = (t: string): Set<string> => {
+    const w = t.toLowerCase().replace(/[^\p{L}\p{N}\s]+/gu, ' ').split(/\s+/).filter(Boolean);
+    const s = new Set<string>();
+    for (let i = 0; i + n <= w.length; i++) s.add(w.slice(i, i + n).join(' '));
+    if (w.length < n && w.length > 0) s.add(w.join(' '));
+    return s;
+  };
+  const [x, y] = [grams(a), grams(b)];
+  let inter = 0;
+  for (const g of x) if (y.has(g)) inter++;
+  return inter / (x.size + y.size - inter || 1);
+}
+
+export interface InjectedCorpus {
+  shards: Doc[][];
+  /** Injected pairs: ids of the original and its copy, with their true 5-gram Jaccard. */
+  pairs: { a: string; b: string; jaccard: number }[];
+}
+
+/**
+ * `originals` documents of ~`words` words, each followed somewhere later by one copy edited at a
+ * rate drawn uniformly from [0, maxRate]; documents are dealt round-robin into `shardCount` shards.
+ */
+export function injectedCorpus(seed: number, originals: number, words: number, maxRate: number, shardCount: number): InjectedCorpus {
+  const gen = new ProseGenerator(seed);
+  const docs: Doc[] = [];
+  const pairs: InjectedCorpus['pairs'] = [];
+  for (let i = 0; i < originals; i++) docs.push({ id: `orig-${i}`, text: gen.document(words), meta: {} });
+  for (let i = 0; i < originals; i++) {
+    const rate = gen.random() * maxRate;
+    const text = gen.mutate(docs[i].text, rate);
+    docs.push({ id: `copy-${i}`, text, meta: {} });
+    pairs.push({ a: `orig-${i}`, b: `copy-${i}`, jaccard: trueJaccard(docs[i].text, text) });
+  }
+  const shards: Doc[][] = Array.from({ length: shardCount }, () => []);
+  docs.forEach((d, i) => shards[i % shardCount].push(d));
+  return { shards, pairs };
+}

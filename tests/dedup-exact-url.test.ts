@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Doc } from '../pipeline/doc.ts';
+import type { StageContext } from '../pipeline/stage.ts';
+import { exactDedupStage } from '../dedup/exact-dedup.ts';
+import { urlDedupStage } from '../dedup/url-dedup.ts';
+import { normalizeUrl } from '../dedup/url-normalize.ts';
+import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+
+async function context(): Promise<StageContext> {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-test-'));
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+}
+
+const doc = (id: string, text: string, meta: Record<string, unknown> = {}): Doc => ({ id, text, meta });
+
+test('exact dedup keeps the first copy across shards and marks the others with duplicate_of', async () => {
+  const ctx = await context();
+  const shards = [
+    [doc('a', 'The cat sat on the mat.'), doc('b', 'Something else entirely.')],
+    [doc('c', 'the  CAT sat on the mat'), doc('d', 'A third text.'), doc('e', 'The cat sat on the mat!')],
+  ];
+  const { verdicts } = await runGlobalStageInProcess(exactDedupStage, { partitions: 3 }, ctx, shards);
+  assert.deepEqual(verdicts.map((s) => s.map((v) => v.keep)), [[true, true], [false, true, false]]);
+  assert.equal(shards[1][0].meta.duplicate_of, 'a');
+  assert.equal(shards[1][2].meta.duplicate_of, 'a');
+  assert.equal(shards[1][0].meta.dedup_cluster, shards[0][0].meta.dedup_cluster);
+  assert.equal(shards[0][1].meta.dedup_cluster, undefined);
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+  assert.equal(stats.docs_in, 5);
+  assert.equal(stats.clusters, 1);
+  assert.equal(stats.removed_docs, 2);
+  assert.equal(stats.removed_bytes, Buffer.byteLength('the  CAT sat on the mat') + Buffer.byteLength('The cat sat on the mat!'));
+  assert.deepEqual(stats.cluster_size_histogram, { '3': 1 });
+});
+
+test('exact dedup without normalisation treats case and punctuation as different', async () => {
+  const ctx = await context();
+  const none = { lowercase: false, remove_diacritics: false, norm_numbers: false, remove_punctuation: false, norm_whitespace: false };
+  const shards = [[doc('a', 'Hello world.'), doc('b', 'hello world'), doc('c', 'Hello world.')]];
+  const { verdicts } = await runGlobalStageInProcess(exactDedupStage, { normalization: none }, ctx, shards);
+  assert.deepEqual(verdicts[0].map((v) => v.keep), [true, true, false]);
+});
+
+test('a rerun of every phase writes byte-identical work files and stats', async () => {
+  const ctx = await context();
+  const shards = [[doc('a', 'x y z'), doc('b', 'x y z')], [doc('c', 'x y z'), doc('d', 'q')]];
+  await runGlobalStageInProcess(exactDedupStage, {}, ctx, shards);
+  const snapshot = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const sub of ['edges', 'verdicts']) for (const f of (await readdir(join(ctx.workDir, sub))).sort()) if (f !== 'DONE') out.push(await readFile(join(ctx.workDir, sub, f), 'latin1'));
+    out.push(await readFile(join(ctx.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+    return out;
+  };
+  const first = await snapshot();
+  const ctx2 = { ...ctx, workDir: ctx.workDir + '2', outputDir: ctx.outputDir + '2' };
+  await runGlobalStageInProcess(exactDedupStage, {}, ctx2, shards.map((s) => s.map((d) => ({ ...d, meta: {} }))));
+  const again = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const sub of ['edges', 'verdicts']) for (const f of (await readdir(join(ctx2.workDir, sub))).sort()) if (f !== 'DONE') out.push(await readFile(join(ctx2.workDir, sub, f), 'latin1'));
+    out.push(await readFile(join(ctx2.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+    return out;
+  };
+  assert.deepEqual(await again(), first);
+});
+
+test('URL normalisation merges scheme, www, fragments, default ports, slashes and tracking parameters', () => {
+  const a = normalizeUrl('https://www.Example.com:443/a/b/?utm_source=x&z=1&a=2#top', { keepQuery: true });
+  const b = normalizeUrl('http://example.com/a/b?a=2&z=1', { keepQuery: true });
+  assert.equal(a, b);
+  assert.notEqual(normalizeUrl('http://example.com/a?id=1', { keepQuery: true }), normalizeUrl('http://example.com/a?id=2', { keepQuery: true }));
+  assert.equal(normalizeUrl('http://example.com/a?id=1', { keepQuery: false }), normalizeUrl('http://example.com/a?id=2', { keepQuery: false }));
+  assert.equal(normalizeUrl('not a url', { keepQuery: true }), null);
+});
+
+test('URL dedup keeps the most recent crawl of a URL and passes documents without one', async () => {
+  const ctx = await context();
+  const shards = [
+    [doc('old', 'v1', { url: 'http://example.com/page', date: '2019-07-01T00:00:00Z' }), doc('nourl', 'n')],
+    [doc('new', 'v3', { url: 'https://www.example.com/page/', date: '2024-05-20T10:00:00Z' }), doc('mid', 'v2', { url: 'http://example.com/page#x', date: 1600000000 })],
+    [doc('undated', 'v0', { url: 'http://example.com/page' }), doc('other', 'o', { url: 'http://example.com/other' })],
+  ];
+  const { verdicts } = await runGlobalStageInProcess(urlDedupStage, { partitions: 2 }, ctx, shards);
+  assert.deepEqual(verdicts.map((s) => s.map((v) => v.keep)), [[false, true], [true, false], [false, true]]);
+  for (const d of [shards[0][0], shards[1][1], shards[2][0]]) assert.equal(d.meta.duplicate_of, 'new');
+  const v = verdicts[0][0];
+  assert.equal(v.keep === false && v.rule, 'url');
+});

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Doc } from '../pipeline/doc.ts';
+import type { StageContext } from '../pipeline/stage.ts';
+import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
+import { MinHasher, estimateJaccard } from '../dedup/minhash/signature.ts';
+import { bandKeys, candidateProbability } from '../dedup/minhash/bands.ts';
+import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';
+import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
+import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { injectedCorpus, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
+
+async function context(): Promise<StageContext> {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-minhash-'));
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+}
+
+const NORM = normalizationSchema.parse({});
+const shinglesOf = (text: string): Uint32Array => wordShingles(wordsOf(normalizeText(text, NORM)), 5);
+
+/** Recall at J ≥ 0.8 and merge rate at J < 0.5 of the injected pairs, plus merges of unrelated originals. */
+function score(corpus: InjectedCorpus): { recall: number; high: number; falseRate: number; low: number; unrelatedMerged: number } {
+  const byId = new Map<string, Doc>(corpus.shards.flat().map((d) => [d.id, d]));
+  const together = (a: string, b: string): boolean => {
+    const [x, y] = [byId.get(a)!.meta.dedup_cluster, byId.get(b)!.meta.dedup_cluster];
+    return x !== undefined && x === y;
+  };
+  const high = corpus.pairs.filter((p) => p.jaccard >= 0.8);
+  const low = corpus.pairs.filter((p) => p.jaccard < 0.5);
+  const originalsPerCluster = new Map<unknown, number>();
+  for (const d of byId.values()) if (d.id.startsWith('orig-') && d.meta.dedup_cluster !== undefined) originalsPerCluster.set(d.meta.dedup_cluster, (originalsPerCluster.get(d.meta.dedup_cluster) ?? 0) + 1);
+  return {
+    recall: high.filter((p) => together(p.a, p.b)).length / high.length,
+    high: high.length,
+    falseRate: low.filter((p) => together(p.a, p.b)).length / low.length,
+    low: low.length,
+    unrelatedMerged: [...originalsPerCluster.values()].filter((n) => n > 1).length,
+  };
+}
+
+test('MinHash dedup (FineWeb bands, signature verification) finds >= 95% of injected pairs at Jaccard >= 0.8 and merges < 1% below 0.5', async () => {
+  const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
+  const ctx = await context();
+  const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { partitions: 4 }, ctx, corpus.shards);
+  const s = score(corpus);
+  assert.ok(s.high >= 100 && s.low >= 100, `enough pairs on both sides (${s.high} high, ${s.low} low)`);
+  assert.ok(s.recall >= 0.95, `recall ${s.recall}`);
+  assert.ok(s.falseRate < 0.01, `false merge rate ${s.falseRate}`);
+  assert.equal(s.unrelatedMerged, 0);
+  // Originals come first in every shard, so a removed document is always a copy and points at its original.
+  for (const [i, shard] of corpus.shards.entries()) {
+    shard.forEach((d, j) => {
+      if (verdicts[i][j].keep) return;
+      assert.ok(d.id.startsWith('copy-'));
+      assert.equal(d.meta.duplicate_of, d.id.replace('copy-', 'orig-'));
+    });
+  }
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'minhash-dedup.json'), 'utf8'));
+  assert.equal(stats.docs_in, 1200);
+  assert.equal(stats.removed_docs, verdicts.flat().filter((v) => !v.keep).length);
+  assert.equal(stats.settings.num_buckets, 14);
+});
+
+test('without verification (FineWeb as published) the LSH also merges some pairs just below 0.5, as its S-curve predicts', async () => {
+  const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
+  await runGlobalStageInProcess(minhashDedupStage, { partitions: 4, verification: { method: 'none' } }, await context(), corpus.shards);
+  const s = score(corpus);
+  const expected = corpus.pairs.filter((p) => p.jaccard < 0.5).reduce((sum, p) => sum + candidateProbability(p.jaccard, 14, 8), 0) / s.low;
+  assert.ok(s.recall >= 0.95);
+  // Binomial sampling: within 4 standard deviations of the expected merge rate.
+  assert.ok(Math.abs(s.falseRate - expected) <= 4 * Math.sqrt(expected / s.low) + 1e-9, `merged ${s.falseRate}, expected ${expected}`);
+});
+
+test('verification by true Jaccard removes the merges of pairs below the threshold', async () => {
+  const corpus = injectedCorpus(12, 400, 200, 0.25, 3);
+  const ctx = await context();
+  await runGlobalStageInProcess(minhashDedupStage, { partitions: 2, verification: { method: 'jaccard', threshold: 0.7 } }, ctx, corpus.shards);
+  const byId = new Map<string, Doc>(corpus.shards.flat().map((d) => [d.id, d]));
+  for (const p of corpus.pairs) {
+    const merged = byId.get(p.b)!.meta.duplicate_of === p.a;
+    if (p.jaccard < 0.65) assert.equal(merged, false, `pair at J=${p.jaccard} merged`);
+  }
+  assert.ok(score(corpus).recall >= 0.95);
+});
+
+test('verification by edit similarity merges short near-copies and not short different texts', async () => {
+  const ctx = await context();
+  const shards = [[
+    { id: 'a', text: 'The quick brown fox jumps over the lazy dog near the river bank today.', meta: {} },
+    { id: 'b', text: 'The quick brown fox jumps over the lazy dog near the river bank today!!', meta: {} },
+    { id: 'c', text: 'A completely different sentence about installing software packages.', meta: {} },
+  ]];
+  const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { verification: { method: 'edit', threshold: 0.9 } }, ctx, shards);
+  assert.deepEqual(verdicts[0].map((v) => v.keep), [true, false, true]);
+});
+
+test('the MinHash Jaccard estimate has the error of the theory, sqrt(J(1-J)/k)', () => {
+  const corpus = injectedCorpus(13, 300, 300, 0.3, 1);
+  const texts = new Map(corpus.shards[0].map((d) => [d.id, d.text]));
+  const hasher = new MinHasher(112, 1);
+  let err = 0;
+  let theory = 0;
+  for (const p of corpus.pairs) {
+    const [a, b] = [shinglesOf(texts.get(p.a)!), shinglesOf(texts.get(p.b)!)];
+    const j = jaccard(shingleSet(a), shingleSet(b));
+    err += Math.abs(estimateJaccard(hasher.signature(a), hasher.signature(b)) - j);
+    theory += Math.sqrt((2 / Math.PI) * (j * (1 - j)) / 112);
+  }
+  const n = corpus.pairs.length;
+  // E|X − J| = sqrt(2/π)·σ for a binomial estimate; allow 15% sampling slack over 300 pairs.
+  assert.ok(err / n <= (theory / n) * 1.15, `MAE ${err / n} vs theory ${theory / n}`);
+});
+
+test('shingle Jaccard from hashes equals Jaccard of the 5-gram strings', () => {
+  const corpus = injectedCorpus(14, 50, 120, 0.3, 1);
+  const texts = new Map(corpus.shards[0].map((d) => [d.id, d.text]));
+  for (const p of corpus.pairs) {
+    const j = jaccard(shingleSet(shinglesOf(texts.get(p.a)!)), shingleSet(shinglesOf(texts.get(p.b)!)));
+    assert.ok(Math.abs(j - trueJaccard(texts.get(p.a)!, texts.get(p.b)!)) < 1e-9);
+  }
+});
+
+test('band keys differ between bands and the candidate probability follows 1-(1-s^r)^b', () => {
+  const sig = new Uint32Array(16).fill(7);
+  const keys = bandKeys(sig, 2, 4);
+  assert.notEqual(keys[0], keys[2]);
+  assert.ok(Math.abs(candidateProbability(0.8, 14, 8) - 0.924) < 0.001);
+});

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Doc } from '../pipeline/doc.ts';
+import type { StageContext } from '../pipeline/stage.ts';
+import { semanticDedupStage } from '../dedup/semantic-dedup.ts';
+import { HashedNgramEmbedder } from '../dedup/semantic/hashed-ngram-embedder.ts';
+import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.ts';
+import { WordPieceTokenizer } from '../dedup/semantic/wordpiece-tokenizer.ts';
+import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
+import { cosine } from '../dedup/semantic/embedder.ts';
+import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { injectedCorpus } from './dedup-corpus.ts';
+
+async function context(): Promise<StageContext> {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-semantic-'));
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+}
+
+async function embedAll(e: { embed(t: string[]): Promise<Float32Array>; dim: number }, docs: Doc[]): Promise<Float32Array[]> {
+  const rows: Float32Array[] = [];
+  for (let b = 0; b < docs.length; b += 32) {
+    const m = await e.embed(docs.slice(b, b + 32).map((d) => d.text));
+    for (let r = 0; r * e.dim < m.length; r++) rows.push(m.slice(r * e.dim, (r + 1) * e.dim));
+  }
+  return rows;
+}
+
+test('the built-in model runs in ONNX Runtime and gives unit vectors; near-copies are closer than unrelated texts', async () => {
+  const e = await HashedNgramEmbedder.create({ seed: 1 });
+  const corpus = injectedCorpus(31, 20, 150, 0.05, 1);
+  const v = await embedAll(e, corpus.shards[0]);
+  for (const row of v) assert.ok(Math.abs(cosine(row, row) - 1) < 1e-4);
+  assert.ok(cosine(v[0], v[20]) > 0.9, 'original vs its copy');
+  assert.ok(cosine(v[0], v[1]) < 0.6, 'two unrelated originals');
+  const [empty] = await embedAll(e, [{ id: 'e', text: '', meta: {} }]);
+  assert.equal(cosine(empty, empty), 0);
+});
+
+test('semantic dedup: LSH finds >= 90% of the pairs brute-force cosine finds above the threshold', async () => {
+  const corpus = injectedCorpus(32, 300, 200, 0.2, 3);
+  const docs = corpus.shards.flat();
+  const ctx = await context();
+  await runGlobalStageInProcess(semanticDedupStage, { partitions: 4 }, ctx, corpus.shards);
+  const vectors = await embedAll(await HashedNgramEmbedder.create({ seed: 1 }), docs);
+  let brute = 0;
+  let found = 0;
+  for (let i = 0; i < docs.length; i++) {
+    for (let j = i + 1; j < docs.length; j++) {
+      if (cosine(vectors[i], vectors[j]) < 0.95) continue;
+      brute++;
+      if (docs[i].meta.dedup_cluster !== undefined && docs[i].meta.dedup_cluster === docs[j].meta.dedup_cluster) found++;
+    }
+  }
+  assert.ok(brute >= 50, `enough pairs above the threshold (${brute})`);
+  assert.ok(found / brute >= 0.9, `LSH recall ${found}/${brute}`);
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'semantic-dedup.json'), 'utf8'));
+  assert.equal(stats.removed_docs, docs.filter((d) => d.meta.duplicate_of !== undefined).length);
+  assert.match(stats.settings.model, /hashed word/);
+  // No two originals (unrelated texts) end in one cluster.
+  const clusters = new Set<unknown>();
+  for (const d of docs) if (d.id.startsWith('orig-') && d.meta.dedup_cluster !== undefined) {
+    assert.ok(!clusters.has(d.meta.dedup_cluster));
+    clusters.add(d.meta.dedup_cluster);
+  }
+});
+
+test('WordPiece tokenizer.json: normalisation, punctuation split, longest-match subwords, [CLS]/[SEP]', () => {
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'un', '##aff', '##able', 'the', 'cafe', ',', 'runn', '##ing'];
+  const t = new WordPieceTokenizer(
+    {
+      normalizer: { type: 'BertNormalizer', lowercase: true, strip_accents: null },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      model: { type: 'WordPiece', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((w, i) => [w, i])) },
+      post_processor: { type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3] },
+    },
+    'test',
+  );
+  assert.deepEqual(t.encode('The UNAFFABLE Café, running xyz'), [2, 7, 4, 5, 6, 8, 9, 10, 11, 1, 3]);
+  assert.deepEqual(t.encode('the the the the', 4), [2, 7, 7, 3]);
+  assert.throws(() => new WordPieceTokenizer({ model: { type: 'BPE', vocab: {} } }, 'x.json'), /not supported/);
+});
+
+test('plug-in path: a model.onnx + tokenizer.json folder (the project-trained subword model) deduplicates', async () => {
+  const corpus = injectedCorpus(33, 150, 200, 0.1, 2);
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-model-'));
+  await exportSubwordEmbeddingModel(corpus.shards.flat().map((d) => d.text), dir, { vocabSize: 2000, dim: 128, seed: 3 });
+  const embedder = await OnnxSentenceEmbedder.load(dir);
+  assert.equal(embedder.dim, 128);
+  const ctx = await context();
+  await runGlobalStageInProcess(semanticDedupStage, { model: dir, threshold: 0.95 }, ctx, corpus.shards);
+  const byId = new Map(corpus.shards.flat().map((d) => [d.id, d]));
+  const high = corpus.pairs.filter((p) => p.jaccard >= 0.8);
+  const merged = high.filter((p) => byId.get(p.b)!.meta.duplicate_of === p.a).length;
+  assert.ok(high.length >= 30 && merged / high.length >= 0.9, `${merged}/${high.length} pairs at J >= 0.8 merged`);
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'semantic-dedup.json'), 'utf8'));
+  assert.match(stats.settings.model, /dedup-model-/);
+  await embedder.close();
+});

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Doc } from '../pipeline/doc.ts';
+import type { GlobalStage, StageContext } from '../pipeline/stage.ts';
+import { tokenOutlierOptions, createTokenOutlier } from '../filters/token-outlier.ts';
+import { buildReference, countWords, klDivergence, quantile } from '../filters/token-outlier/distribution.ts';
+
+/** Deterministic generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EN = 'the of and to in is was that for on with as by at from his her it an were which are this be has had not but one'.split(' ');
+const DE = 'der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat'.split(' ');
+
+/** Zipf-distributed words from `vocab` plus rarer made-up content words. */
+function makeDoc(id: string, vocab: string[], r: () => number, language: string): Doc {
+  const words: string[] = [];
+  for (let i = 0; i < 120; i++) words.push(r() < 0.6 ? vocab[Math.floor(vocab.length * r() ** 2)]! : `word${Math.floor(400 * r() ** 2)}`);
+  return { id, text: words.join(' '), meta: { language } };
+}
+
+async function* iterate(docs: Doc[]): AsyncIterable<Doc> {
+  yield* docs;
+}
+
+async function runStage(stage: GlobalStage, shards: Doc[][]): Promise<Doc[]> {
+  for (const [i, docs] of shards.entries()) await stage.map({ index: i, count: shards.length }, iterate(docs));
+  await stage.reduce(0, shards.length);
+  const out: Doc[] = [];
+  for (const [i, docs] of shards.entries()) {
+    const applier = await stage.applier({ index: i, count: shards.length });
+    const copies = docs.map((d) => structuredClone(d));
+    const vs = await applier.process(copies);
+    copies.forEach((d, j) => (d.meta.verdict = vs[j]!.keep ? 'kept' : vs[j]!.rule));
+    out.push(...copies);
+  }
+  return out;
+}
+
+async function context(): Promise<StageContext> {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-kl-'));
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 7, keyPath: 'stages[0]' };
+}
+
+function corpus(): Doc[][] {
+  const r = rng(1);
+  const shards: Doc[][] = [[], []];
+  for (let i = 0; i < 1200; i++) shards[i % 2]!.push(makeDoc(`en-${i}`, EN, r, 'en'));
+  for (let i = 0; i < 300; i++) shards[i % 2]!.push(makeDoc(`de-${i}`, DE, r, 'de'));
+  // outliers: long runs of digits and random strings
+  for (let i = 0; i < 6; i++) {
+    shards[i % 2]!.push({ id: `junk-${i}`, text: Array.from({ length: 120 }, () => Math.floor(r() * 1e9).toString(36)).join(' '), meta: { language: 'en' } });
+  }
+  return shards;
+}
+
+test('distribution: KL is 0 for a document shaped like the reference and grows with outlying words', () => {
+  const ref = buildReference(countWords('a a b b c c'.split(' ')), 10, 0.0001);
+  assert.ok(Math.abs(klDivergence(countWords(['a', 'b', 'c']), ref)) < 1e-3);
+  assert.ok(klDivergence(countWords(['a', 'zzz', 'yyy']), ref) > klDivergence(countWords(['a', 'a', 'b']), ref));
+  assert.equal(quantile([1, 2, 3, 4, 5], 0.5), 3);
+  assert.equal(quantile([0, 10], 0.995), 9.95);
+});
+
+test('token-outlier: drops the injected junk, about 0.5% per language, and keeps the minority language', async () => {
+  const ctx = await context();
+  const o = tokenOutlierOptions.parse({ min_sample_docs: 200 });
+  const out = await runStage(createTokenOutlier(o, ctx), corpus());
+  const dropped = out.filter((d) => d.meta.verdict !== 'kept');
+  for (const d of out.filter((d) => d.id.startsWith('junk-'))) assert.equal(d.meta.verdict, 'kl_divergence', d.id);
+  const de = out.filter((d) => d.id.startsWith('de-'));
+  const deDropped = de.filter((d) => d.meta.verdict !== 'kept').length;
+  assert.ok(deDropped <= 3, `German judged against its own reference: ${deDropped} dropped`);
+  assert.ok(dropped.length <= 6 + 12, `${dropped.length} dropped`);
+  const kept = out.find((d) => d.meta.verdict === 'kept')!;
+  const m = kept.meta.token_outlier as { kl: number; threshold: number };
+  assert.ok(m.kl > 0 && m.threshold > m.kl);
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'token-outlier.json'), 'utf8')) as { languages: Record<string, { sample_docs: number }> };
+  assert.equal(stats.languages.de!.sample_docs, 300);
+});
+
+test('token-outlier: the reference is the same whatever the order shards are mapped in; too few docs means no drops', async () => {
+  const a = await context();
+  const b = await context();
+  const o = tokenOutlierOptions.parse({ min_sample_docs: 200 });
+  const shards = corpus();
+  const sa = createTokenOutlier(o, a);
+  await sa.map({ index: 0, count: 2 }, iterate(shards[0]!));
+  await sa.map({ index: 1, count: 2 }, iterate(shards[1]!));
+  await sa.reduce(0, 2);
+  const sb = createTokenOutlier(o, b);
+  await sb.map({ index: 1, count: 2 }, iterate(shards[1]!));
+  await sb.map({ index: 0, count: 2 }, iterate(shards[0]!));
+  await sb.reduce(0, 2);
+  assert.equal(await readFile(join(a.workDir, 'reference.json'), 'utf8'), await readFile(join(b.workDir, 'reference.json'), 'utf8'));
+
+  const small = await runStage(createTokenOutlier(tokenOutlierOptions.parse({ min_sample_docs: 2000 }), await context()), corpus());
+  assert.ok(small.every((d) => d.meta.verdict === 'kept'), 'under min_sample_docs per language: annotate only');
+  assert.equal((small[0]!.meta.token_outlier as { threshold: unknown }).threshold, null);
+});

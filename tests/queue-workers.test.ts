@@ -1,0 +1,330 @@
+/**
+ * Queue runs with real Redis and real worker processes (`refinery worker`), compared byte for byte
+ * with a local run of the same pipeline. The pipelines use the stage plugin in
+ * tests/fixtures/queue/test-stages.ts: a slow filter (so that a worker can be killed mid-task),
+ * poison documents, failing tasks, and a global stage whose phases are separated by barriers.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { loadPipelineFile } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/run.ts';
+import { RunQueue } from '../pipeline/queue/run-queue.ts';
+import { submitRun } from '../pipeline/queue/submit.ts';
+import { runStatus, type RunStatus } from '../pipeline/queue/status.ts';
+import type { QueueTarget } from '../pipeline/queue/connection.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'refinery.mjs');
+const PLUGIN = join(ROOT, 'tests', 'fixtures', 'queue', 'test-stages.ts');
+const REDIS = 'redis://127.0.0.1:6379';
+const SHARDS = 3;
+const DOCS = 24;
+
+let dir: string;
+let localOut: string;
+const prefixes: string[] = [];
+const children: ChildProcess[] = [];
+
+/** Texts with rejects, poison documents, duplicates across shards and one unreadable line. */
+async function writeCorpus(into: string): Promise<void> {
+  await mkdir(into, { recursive: true });
+  for (let s = 0; s < SHARDS; s++) {
+    const lines: string[] = [];
+    for (let i = 0; i < DOCS; i++) {
+      const text = i % 7 === 3 ? `please reject document ${s}-${i}` : i % 11 === 5 ? `poison pill ${s}-${i}` : i % 4 === 0 ? `shared paragraph number ${i}` : `ordinary text of shard ${s}, line ${i}`;
+      lines.push(JSON.stringify({ id: `s${s}-d${i}`, text }));
+    }
+    if (s === 1) lines.splice(5, 0, '{"id": "broken", "text": ');
+    await writeFile(join(into, `part-${s}.jsonl`), `${lines.join('\n')}\n`);
+  }
+}
+
+interface SleepyOptions {
+  ms_per_doc?: number;
+  fail_first_attempt?: boolean;
+  fail_ids?: string[];
+}
+
+async function writePipeline(name: string, sleepy: SleepyOptions): Promise<string> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(
+    file,
+    [
+      'inputs: input/*.jsonl',
+      `output: out-${name}`,
+      `plugins: [${JSON.stringify(PLUGIN)}]`,
+      'workers: 1',
+      'stages:',
+      '  - stage: sleepy',
+      `    options: ${JSON.stringify(sleepy)}`,
+      '  - test-exact-dedup',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Every output file (kept, rejected, errors) by relative path, compressed bytes as written. */
+async function outputFiles(out: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const sub of ['kept', 'rejected', 'errors']) {
+    const names = await readdir(join(out, sub)).catch(() => [] as string[]);
+    for (const n of names.sort()) if (!n.endsWith('.tmp')) files.set(`${sub}/${n}`, await readFile(join(out, sub, n)));
+  }
+  return files;
+}
+
+async function assertSameOutput(out: string): Promise<void> {
+  const [mine, ref] = await Promise.all([outputFiles(out), outputFiles(localOut)]);
+  assert.deepEqual([...mine.keys()], [...ref.keys()]);
+  for (const [k, v] of ref) assert.ok(mine.get(k)!.equals(v), `${k} differs from the local run's`);
+  const totals = async (o: string) => (JSON.parse(await readFile(join(o, 'stats.json'), 'utf8')) as { totals: unknown }).totals;
+  assert.deepEqual(await totals(out), await totals(localOut));
+}
+
+function target(prefix: string, redis = REDIS): QueueTarget {
+  prefixes.push(prefix);
+  return { redis, queue: 'runs', prefix, cluster: false };
+}
+
+interface WorkerProcess {
+  proc: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+function startWorker(t: QueueTarget, ...extra: string[]): WorkerProcess {
+  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(proc);
+  let log = '';
+  proc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, log: () => log, exited };
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: dir }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | false | undefined>, timeoutMs = 45_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function statusOf(rq: RunQueue, run: string): Promise<RunStatus> {
+  return runStatus(rq, (await rq.records.get(run))!);
+}
+
+const ended = (rq: RunQueue, run: string) => async () => {
+  const s = await statusOf(rq, run);
+  return s.state !== 'running' ? s : null;
+};
+
+/** A task of the worker process `pid` (any, if omitted) is writing its output: the middle of a task. */
+const writing = (out: string, pid?: number) => async () => {
+  for (const sub of ['kept', '_work/segment-0'])
+    if ((await readdir(join(out, sub)).catch(() => [] as string[])).some((n) => n.endsWith('.tmp') && (pid === undefined || n.includes(`.${pid}.`)))) return true;
+  return false;
+};
+
+async function submit(t: QueueTarget, pipeline: string, retry = { attempts: 3, backoff: 100 }): Promise<{ rq: RunQueue; run: string; out: string }> {
+  const config = await loadPipelineFile(pipeline);
+  const rq = RunQueue.open(t);
+  const { run } = await submitRun(rq, config, { force: true, retry });
+  return { rq, run, out: config.output };
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'refinery-queue-'));
+  await writeCorpus(join(dir, 'input'));
+  const config = await loadPipelineFile(await writePipeline('local', {}));
+  localOut = (await runPipeline(config, { quiet: true })).output;
+});
+
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  const redis = new Redis(REDIS);
+  for (const p of prefixes) {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${p}:*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    if (keys.length) await redis.del(...keys);
+  }
+  redis.disconnect();
+  await rm(dir, { recursive: true, force: true });
+});
+
+// The scenarios run side by side (each on its own queue prefix and output folder): most of their
+// time is spent waiting for worker processes to start, locks to expire and retries to come due.
+describe('queue runs on worker processes', { concurrency: true }, () => {
+  test('two worker processes give the local run\'s output byte for byte; a task failing once is retried; submitting twice adds nothing', async () => {
+    const t = target(`{rq-two-${process.pid}}`);
+    const pipeline = await writePipeline('two', { ms_per_doc: 20, fail_first_attempt: true });
+    const sub = await cli(['submit', pipeline, '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, '--backoff', '100']);
+    assert.equal(sub.code, 0, sub.stderr);
+    const run = sub.stdout.trim().split('\n').at(-1)!;
+    assert.match(run, /^[0-9a-f]{16}$/);
+
+    const rq = RunQueue.open(t);
+    try {
+      const jobsBefore = await rq.queue.getJobCounts();
+      const again = await submitRun(rq, await loadPipelineFile(pipeline), { force: false, retry: { attempts: 3, backoff: 100 } });
+      assert.deepEqual(again, { run, outcome: 'already submitted' });
+      assert.deepEqual(await rq.queue.getJobCounts(), jobsBefore);
+
+      const workers = [startWorker(t, '-c', '1'), startWorker(t, '-c', '1')];
+      const wait = await cli(['status', run, '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, '--wait', '--interval', '0.2']);
+      assert.equal(wait.code, 0, wait.stderr);
+      assert.match(wait.stdout, /: completed/);
+      await assertSameOutput(join(dir, 'out-two'));
+      // Both processes took tasks, and each first attempt failed once and was retried.
+      for (const w of workers) assert.match(w.log(), /done in/);
+      const log = workers.map((w) => w.log()).join('');
+      assert.equal(log.match(/deliberate first-attempt failure/g)?.length, SHARDS, log);
+
+      const third = await submitRun(rq, await loadPipelineFile(pipeline), { force: false, retry: { attempts: 3, backoff: 100 } });
+      assert.equal(third.outcome, 'already completed');
+      for (const w of workers) w.proc.kill('SIGTERM');
+      assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
+    } finally {
+      await rq.close();
+    }
+  });
+
+  test('a worker killed with kill -9 in the middle of a task: the task is taken up again after the lock expires, nothing lost or duplicated', async () => {
+    const t = target(`{rq-kill-${process.pid}}`);
+    const fast = ['-c', '1', '--lock-duration', '1500', '--stalled-interval', '500'];
+    const { rq, run, out } = await submit(t, await writePipeline('kill', { ms_per_doc: 100 }));
+    try {
+      const a = startWorker(t, ...fast);
+      // B starts once A is taking jobs, so that A surely holds one; B's start-up overlaps A's task.
+      await until('worker A to start', async () => a.log().includes('working on queue'));
+      const b = startWorker(t, ...fast);
+      await until('a task of worker A in the middle of writing', writing(out, a.proc.pid));
+      await sleep(300);
+      a.proc.kill('SIGKILL');
+      assert.equal(await a.exited, null);
+      const killedTask = a.log().match(/(process-0-\d+): started/)![1]!;
+      assert.doesNotMatch(a.log(), new RegExp(`${killedTask}: done`));
+
+      const s = await until('the run to end', ended(rq, run), 60_000);
+      assert.equal(s.state, 'completed');
+      assert.match(b.log(), new RegExp(`${killedTask}: started`));
+      await assertSameOutput(out);
+      b.proc.kill('SIGTERM');
+      assert.equal(await b.exited, 0);
+    } finally {
+      await rq.close();
+    }
+  });
+
+  async function freePort(): Promise<number> {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    return port;
+  }
+
+  async function startRedis(port: number, dataDir: string): Promise<ChildProcess> {
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir], { stdio: 'ignore' });
+    children.push(proc);
+    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
+    await until('redis-server to answer', async () => (await probe.ping().catch(() => null)) === 'PONG', 10_000);
+    probe.disconnect();
+    return proc;
+  }
+
+  test('Redis restarted during a run: the workers reconnect and the run completes with the same output', async () => {
+    const port = await freePort();
+    const dataDir = join(dir, `redis-${port}`);
+    await mkdir(dataDir);
+    let redis = await startRedis(port, dataDir);
+    const t = target('{rq-restart}', `redis://127.0.0.1:${port}`);
+    const { rq, run, out } = await submit(t, await writePipeline('restart', { ms_per_doc: 60 }));
+    try {
+      const w = startWorker(t, '-c', '2');
+      await until('tasks in the middle of writing', writing(out));
+      // A maintenance restart: the data is saved on shutdown and loaded on start.
+      const admin = new Redis({ port, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      await admin.call('SHUTDOWN', 'SAVE').catch(() => {});
+      admin.disconnect();
+      await new Promise((r) => (redis.exitCode !== null ? r(null) : redis.once('exit', r)));
+      await sleep(500);
+      redis = await startRedis(port, dataDir);
+      const s = await until('the run to end', ended(rq, run), 60_000);
+      assert.equal(s.state, 'completed', JSON.stringify(s));
+      await assertSameOutput(out);
+      w.proc.kill('SIGTERM');
+      assert.equal(await w.exited, 0);
+    } finally {
+      await rq.close();
+      redis.kill('SIGTERM');
+    }
+  });
+
+  test('a task that keeps failing ends in the failed set; status shows its error and `status --wait` exits non-zero', async () => {
+    const t = target(`{rq-fail-${process.pid}}`);
+    const { rq, run } = await submit(t, await writePipeline('fail', { fail_ids: ['s2-d1'] }), { attempts: 2, backoff: 100 });
+    try {
+      const w = startWorker(t, '-c', '2');
+      const waiting = cli(['status', run, '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, '--wait', '--interval', '0.2']);
+      const s = await until('the run to end', ended(rq, run), 60_000);
+      assert.equal(s.state, 'failed');
+      assert.equal(s.failures.length, 1);
+      assert.deepEqual({ ...s.failures[0]!, error: '' }, { task: 'process-0-00002', attempts: 2, maxAttempts: 2, error: '' });
+      assert.match(s.failures[0]!.error, /deliberate failure of the task holding s2-d1/);
+      assert.equal(s.phases[0]!.failed, 1);
+      const wait = await waiting;
+      assert.equal(wait.code, 1);
+      assert.match(wait.stdout, /FAILED process-0-00002 after 2 of 2 attempts: .*s2-d1/);
+      assert.match(wait.stderr, /run [0-9a-f]+ failed/);
+      w.proc.kill('SIGTERM');
+      assert.equal(await w.exited, 0);
+    } finally {
+      await rq.close();
+    }
+  });
+
+  test('SIGTERM during a task: the worker hands the task back and exits 0; another worker completes the run', async () => {
+    const t = target(`{rq-term-${process.pid}}`);
+    const { rq, run, out } = await submit(t, await writePipeline('term', { ms_per_doc: 80 }));
+    try {
+      const a = startWorker(t, '-c', '1', '--grace', '0.3');
+      await until('a task in the middle of writing', writing(out, a.proc.pid));
+      const b = startWorker(t, '-c', '2');
+      a.proc.kill('SIGTERM');
+      assert.equal(await a.exited, 0);
+      const task = a.log().match(/(process-0-\d+): handed back/)?.[1];
+      assert.ok(task, a.log());
+      const s = await until('the run to end', ended(rq, run), 60_000);
+      assert.equal(s.state, 'completed');
+      // Handed back, not failed: the next worker starts it as its first attempt.
+      assert.match(b.log(), new RegExp(`${task}: started \\(attempt 1 of 3\\)`));
+      await assertSameOutput(out);
+      b.proc.kill('SIGTERM');
+      assert.equal(await b.exited, 0);
+    } finally {
+      await rq.close();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectRunReport } from '../mixes/report-data.ts';
+import { writeRunReport } from '../mixes/report.ts';
+import { writeSyntheticRun } from './fixtures/mixes/synthetic-run.ts';
+
+test('a run folder with only stats.json reports the funnel and says every other part was not run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, 'stats.json'),
+    JSON.stringify({ totals: { in: 10, kept: 7, rejected: 3, errored: 0 }, stages: [{ name: 'gopher', kind: 'filter', in: 10, kept: 7, rejected: 3, errored: 0, bytes_in: 4000, bytes_out: 2800, seconds: 0.1, reasons: { short_doc: 2, symbols: 1 } }] }),
+  );
+  const r = await collectRunReport(dir);
+  assert.ok(r.funnel.available);
+  assert.equal(r.funnel.stages[0]!.tokens_removed_estimate, 300);
+  assert.deepEqual(r.funnel.rules.map((x) => [x.rule, x.docs]), [['short_doc', 2], ['symbols', 1]]);
+  for (const part of [r.dedup, r.languages, r.quality_scores, r.buckets, r.shares, r.epochs, r.binding_constraints]) {
+    assert.equal(part.available, false);
+    if (!part.available) assert.match(part.note, /not run/);
+  }
+  await writeRunReport(dir, join(dir, 'report'));
+  const md = await readFile(join(dir, 'report', 'report.md'), 'utf8');
+  assert.match(md, /## Planned vs achieved shares\n\nnot run: no plan\.json/);
+});
+
+test('an empty folder still gives a report that says nothing was run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'run'));
+  await writeRunReport(join(dir, 'run'), join(dir, 'out'));
+  const json = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as { funnel: { available: boolean; note: string } };
+  assert.equal(json.funnel.available, false);
+  assert.match(json.funnel.note, /no stats\.json/);
+});
+
+test('a full run folder: tokens per rule, dedup histogram, planned vs achieved shares, epochs and binding constraints', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeSyntheticRun(join(dir, 'run'));
+  const r = await collectRunReport(join(dir, 'run'));
+  assert.ok(r.funnel.available && r.dedup.available && r.languages.available && r.quality_scores.available);
+  assert.ok(r.funnel.rules.every((x) => x.tokens !== undefined && x.tokens > 0));
+  assert.deepEqual(r.dedup.stages[0]!.histogram.map((h) => h.size), ['2', '3', '4', '11-100']);
+  assert.equal(r.quality_scores.fields[0]!.field, 'quality_score');
+  assert.equal(r.quality_scores.fields[0]!.bins.reduce((a, b) => a + b.docs, 0), r.quality_scores.fields[0]!.count);
+  assert.ok(r.shares.available && r.epochs.available && r.binding_constraints.available);
+  const code = r.shares.rows.find((x) => x.name === 'code')!;
+  assert.ok(code.achieved !== undefined && Math.abs(code.achieved - code.planned) < 0.02);
+  assert.ok(r.binding_constraints.rows.some((x) => x.key === 'shares.code'));
+  assert.ok(r.epochs.rows.every((x) => x.achieved_epochs !== undefined));
+});
+
+test('the same run folder gives byte-identical report files', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeSyntheticRun(join(dir, 'run'));
+  await writeRunReport(join(dir, 'run'), join(dir, 'a'));
+  await writeRunReport(join(dir, 'run'), join(dir, 'b'));
+  for (const f of ['report.json', 'report.md', 'report.html']) {
+    assert.equal(await readFile(join(dir, 'a', f), 'utf8'), await readFile(join(dir, 'b', f), 'utf8'), f);
+  }
+});

@@ -1,0 +1,49 @@
+/**
+ * The pre-token cache splits text with a JavaScript copy of Meta's pattern; these tests check that
+ * the copy splits like tiktoken's Rust regex, so the cache never changes an id.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
+import { UNICODE_VERSION_SKEW } from '../pipeline/tokenizer/pretoken-split.ts';
+
+const cached = new Llama3Tokenizer({ pretokenCache: true, cacheEntries: 1000 });
+const plain = new Llama3Tokenizer({ pretokenCache: false });
+
+/** Contexts in which a character's class (letter, number, White_Space, other) decides the split. */
+function probes(c: string): string {
+  return `a${c}b ${c}1 ${c}${c}\n'${c}x\t${c} \r\n${c}`;
+}
+
+function assertSameIds(text: string, label: string): void {
+  const a = cached.encode(text);
+  const b = plain.encode(text);
+  if (a.length !== b.length || a.some((x, i) => x !== b[i])) assert.fail(`cache changes the ids of ${label}`);
+}
+
+test('with and without the cache, ids agree for every BMP character in splitting contexts', () => {
+  for (let start = 0; start < 0x10000; start += 1024) {
+    let text = '';
+    for (let cp = start; cp < start + 1024; cp++) if (cp < 0xd800 || cp > 0xdfff) text += probes(String.fromCodePoint(cp));
+    assertSameIds(text, `U+${start.toString(16)}..U+${(start + 1023).toString(16)}`);
+  }
+});
+
+test('ids agree for astral characters (every 61st code point, and the known Unicode-version skew)', () => {
+  let text = '';
+  for (let cp = 0x10000; cp < 0x110000; cp += 61) text += probes(String.fromCodePoint(cp));
+  for (const cp of [0x11de0, 0x11de9, 0x16ff4, 0x16ff6, 0x1f600, 0x20000, 0x1d400]) {
+    text += probes(String.fromCodePoint(cp));
+    assertSameIds(probes(String.fromCodePoint(cp)), `U+${cp.toString(16)}`);
+  }
+  assertSameIds(text, 'astral sample');
+  assert.ok(UNICODE_VERSION_SKEW.test('\u{11de5}'));
+});
+
+test('ids agree on contractions, whitespace runs and repeated text (cache hits and evictions)', () => {
+  const text = "I'm sure it'S fine, we'LL see; they'd've ſ 'ſ it'ſ\n\n\n   \t\t  x  \u0085\u0085 \uFEFF end ";
+  for (let i = 0; i < 3; i++) assertSameIds(text.repeat(50 + i), `repeat ${i}`);
+  let many = '';
+  for (let i = 0; i < 3000; i++) many += `w${i.toString(36)} ${i} `; // more pieces than cacheEntries
+  assertSameIds(many, 'many distinct pieces');
+});
