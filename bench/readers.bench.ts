@@ -26,7 +26,7 @@ import { readDocs } from '../pipeline/io/read.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_BYTES = 50e6;
 
-type Measure = 'zlib-json-parse' | 'jsonl-reader' | 'parquet-reader' | 'parquet-arrow-scan' | 'warcio-parse' | 'warc-reader';
+type Measure = 'zlib-json-parse' | 'jsonl-reader' | 'parquet-reader' | 'parquet-arrow-scan' | 'duckdb-scan' | 'warcio-parse' | 'warc-reader';
 
 interface Result {
   docs: number;
@@ -57,6 +57,15 @@ async function measure(kind: Measure, file: string): Promise<Result> {
         for (const c of cols) c.get(i);
         docs++;
       }
+    }
+  } else if (kind === 'duckdb-scan') {
+    // Reference: DuckDB's native Parquet reader (a devDependency), one thread, every value to JS.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
+    const result = await db.stream(`SELECT * FROM read_parquet('${file}')`);
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      chunk.getColumns();
+      docs += chunk.rowCount;
     }
   } else if (kind === 'warcio-parse') {
     for await (const r of new WARCParser(createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip()))) {
@@ -120,7 +129,11 @@ try {
   const parquet = join(dir, 'docs.parquet');
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await (await DuckDBInstance.create(':memory:')).connect();
-  await db.run(`COPY (SELECT * FROM read_json('${plain}', format = 'newline_delimited', columns = {id: 'VARCHAR', text: 'VARCHAR', source: 'VARCHAR', url: 'VARCHAR', score: 'BIGINT'})) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd)`);
+  const select = `SELECT * FROM read_json('${plain}', format = 'newline_delimited', columns = {id: 'VARCHAR', text: 'VARCHAR', source: 'VARCHAR', url: 'VARCHAR', score: 'BIGINT'})`;
+  await db.run(`COPY (${select}) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd)`);
+  // The same rows in row groups of 1,000: the reader holds one group at a time.
+  const parquetSmallGroups = join(dir, 'docs-small-groups.parquet');
+  await db.run(`COPY (${select}) TO '${parquetSmallGroups}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000)`);
   db.closeSync();
   await rm(plain);
 
@@ -135,19 +148,21 @@ try {
     ['zlib + JSON.parse loop (baseline)', 'zlib-json-parse', jsonlGz, jsonlMb],
     ['Refinery JSONL.gz reader', 'jsonl-reader', jsonlGz, jsonlMb],
     ['parquet-wasm + arrow scan, no Docs', 'parquet-arrow-scan', parquet, jsonlMb],
+    ['DuckDB read_parquet, 1 thread, no Docs (reference)', 'duckdb-scan', parquet, jsonlMb],
     ['Refinery Parquet reader', 'parquet-reader', parquet, jsonlMb],
+    ['Refinery Parquet reader, 1,000-row groups', 'parquet-reader', parquetSmallGroups, jsonlMb],
     ['zlib + warcio parse (baseline)', 'warcio-parse', warc, warcMb],
     ['Refinery WARC reader (HTML main text)', 'warc-reader', warc, warcMb],
   ];
   const results = rows.map(([, kind, file]) => runChild(kind, file));
   const base = results[0];
-  const warcBase = results[4];
+  const warcBase = results[6];
   console.log(`Input: ${lines.length} documents, ${jsonlMb.toFixed(1)} MB of JSONL (${((await stat(jsonlGz)).size / 1e6).toFixed(1)} MB gzipped, ${((await stat(parquet)).size / 1e6).toFixed(1)} MB as zstd Parquet), text from ${docs[0].source}; WARC ${warcMb.toFixed(1)} MB uncompressed.\n`);
   console.log('| reader | docs | seconds | MB/s | vs baseline | peak RSS MB |');
   console.log('|---|---:|---:|---:|---:|---:|');
   rows.forEach(([label, , , mb], i) => {
     const r = results[i];
-    const b = i < 4 ? base : warcBase;
+    const b = i < 6 ? base : warcBase;
     console.log(`| ${label} | ${r.docs} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(1)} | ${(b.seconds / r.seconds).toFixed(2)}x | ${r.maxRssMb.toFixed(0)} |`);
   });
 } finally {

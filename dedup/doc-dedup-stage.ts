@@ -33,8 +33,7 @@ import {
   type DocRef,
 } from './records.ts';
 import { workFiles } from './work-files.ts';
-import { readDocIndex } from './doc-index.ts';
-import { histogram, writeStageStats } from './cluster-stats.ts';
+import { mergeClusters, type VerdictLine } from './cluster-merge.ts';
 import { runOnce } from './run-once.ts';
 
 /** Adds a record for the current document; rank defaults to 0 (then the earliest document wins). */
@@ -64,15 +63,6 @@ export interface DocDedupMethod {
   maxComparisons?: number;
   /** Echoed in the statistics (the options that shaped the result). */
   settings: Record<string, unknown>;
-}
-
-const EDGE_WORDS = 8;
-
-interface VerdictLine {
-  pos: number;
-  id: string;
-  cluster: string;
-  duplicate_of: string | null;
 }
 
 export function docDedupStage(m: DocDedupMethod): GlobalStage {
@@ -155,7 +145,9 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
     },
 
     async applier(shard: ShardRef): Promise<DocStage> {
-      await runOnce(workFiles.mergeDir(m.workDir), () => mergeClusters(m, shard.count));
+      await runOnce(workFiles.mergeDir(m.workDir), () =>
+        mergeClusters({ name: m.name, workDir: m.workDir, outputDir: m.outputDir, partitions: m.partitions, shardCount: shard.count, settings: m.settings }),
+      );
       const verdicts = new Map<number, VerdictLine>();
       for (const line of (await readFile(workFiles.verdicts(m.workDir, shard.index), 'utf8')).split('\n')) {
         if (line.length === 0) continue;
@@ -182,103 +174,4 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
       };
     },
   };
-}
-
-/** The merge step: global union-find over the partitions' forests, one verdict file per shard. */
-async function mergeClusters(m: DocDedupMethod, shardCount: number): Promise<void> {
-  const uf = new KeyedUnionFind();
-  const rank = new Map<number, number>();
-  const reduceTotals: Record<string, number> = {};
-  for (let p = 0; p < m.partitions; p++) {
-    const buf = await readFile(workFiles.edges(m.workDir, p));
-    const e = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    for (let i = 0; i < e.length; i += EDGE_WORDS) {
-      const a = refKey(e[i], e[i + 1]);
-      const b = refKey(e[i + 4], e[i + 5]);
-      rank.set(a, e[i + 2] * 0x1_0000_0000 + e[i + 3]);
-      rank.set(b, e[i + 6] * 0x1_0000_0000 + e[i + 7]);
-      uf.union(a, b);
-    }
-    const rs = JSON.parse(await readFile(workFiles.reduceStats(m.workDir, p), 'utf8')) as Record<string, number>;
-    for (const [k, v] of Object.entries(rs)) reduceTotals[k] = (reduceTotals[k] ?? 0) + v;
-  }
-
-  // Members by component; the kept one is the lowest (rank, ref).
-  const members = new Map<number, number[]>();
-  for (const key of uf.keys) {
-    const root = uf.sets.find(uf.idOf(key));
-    const list = members.get(root);
-    if (list) list.push(key);
-    else members.set(root, [key]);
-  }
-  const better = (a: number, b: number): boolean => {
-    const ra = rank.get(a) ?? 0;
-    const rb = rank.get(b) ?? 0;
-    return ra !== rb ? ra < rb : a < b;
-  };
-  const clusters = [...members.values()].map((list) => {
-    let best = list[0];
-    for (const k of list) if (better(k, best)) best = k;
-    return { best, list };
-  });
-  clusters.sort((x, y) => x.best - y.best);
-
-  // What each shard must do: positions of kept representatives and of removed duplicates.
-  const perShard = new Map<number, Map<number, { cluster: number; best: number }>>();
-  clusters.forEach((c, index) => {
-    for (const k of c.list) {
-      const { shard, pos } = refOfKey(k);
-      let byPos = perShard.get(shard);
-      if (!byPos) perShard.set(shard, (byPos = new Map()));
-      byPos.set(pos, { cluster: index, best: c.best });
-    }
-  });
-
-  // Ids of kept documents and bytes of removed ones, from the shards' indexes (streamed).
-  const keptIds = new Map<number, string>();
-  const ids = new Map<number, string>();
-  let docsIn = 0;
-  let removedBytes = 0;
-  for (let s = 0; s < shardCount; s++) {
-    const byPos = perShard.get(s);
-    let pos = 0;
-    for await (const [id, bytes] of readDocIndex(workFiles.docIndex(m.workDir, s))) {
-      docsIn++;
-      const hit = byPos?.get(pos);
-      if (hit) {
-        const key = refKey(s, pos);
-        ids.set(key, id);
-        if (hit.best === key) keptIds.set(key, id);
-        else removedBytes += bytes;
-      }
-      pos++;
-    }
-  }
-
-  const label = (cluster: number): string => `${m.name}/${cluster}`;
-  for (let s = 0; s < shardCount; s++) {
-    const byPos = perShard.get(s);
-    const lines: string[] = [];
-    if (byPos) {
-      for (const pos of [...byPos.keys()].sort((a, b) => a - b)) {
-        const { cluster, best } = byPos.get(pos)!;
-        const key = refKey(s, pos);
-        const v: VerdictLine = { pos, id: ids.get(key)!, cluster: label(cluster), duplicate_of: best === key ? null : keptIds.get(best)! };
-        lines.push(JSON.stringify(v));
-      }
-    }
-    await writeFileAtomic(workFiles.verdicts(m.workDir, s), lines.length ? lines.join('\n') + '\n' : '');
-  }
-
-  const removed = clusters.reduce((sum, c) => sum + c.list.length - 1, 0);
-  await writeStageStats(m.outputDir, m.name, {
-    settings: m.settings,
-    docs_in: docsIn,
-    clusters: clusters.length,
-    docs_in_clusters: uf.keys.length,
-    cluster_size_histogram: histogram(clusters.map((c) => c.list.length)),
-    removed_docs: removed,
-    removed_bytes: removedBytes,
-    ...reduceTotals,
-  });
 }

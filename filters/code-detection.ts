@@ -31,12 +31,18 @@ const PROGRAMMING_LANGUAGES = new Set([
 
 const PROSE_FORMATS = new Set(['markdown', 'text', 'plain text', 'restructuredtext', 'rst', 'asciidoc', 'org']);
 
+/**
+ * Extensions of program source only. Data and markup formats (json, yaml, toml, xml, html) are
+ * left out: a `meta.path` / `meta.file` often names the container a document was read from
+ * (`sotu.json`, `pages.jsonl`), not the document itself; sources of such files set
+ * `meta.programming_language` or `meta.category`.
+ */
 const CODE_EXTENSIONS = new Set([
   'asm', 'bash', 'bat', 'c', 'cc', 'cjs', 'clj', 'cmake', 'coffee', 'cpp', 'cs', 'css', 'cu', 'cxx',
-  'dart', 'erl', 'ex', 'exs', 'f90', 'fs', 'go', 'groovy', 'h', 'hh', 'hpp', 'hs', 'html', 'htm',
-  'ipynb', 'java', 'jl', 'js', 'json', 'jsx', 'kt', 'kts', 'lisp', 'lua', 'm', 'mjs', 'ml', 'mm',
-  'php', 'pl', 'pm', 'ps1', 'pxd', 'py', 'pyx', 'r', 'rb', 'rkt', 'rs', 'scala', 'scm', 'sh', 'sql',
-  'sv', 'swift', 'tcl', 'toml', 'ts', 'tsx', 'v', 'vb', 'vhd', 'xml', 'yaml', 'yml', 'zig', 'zsh',
+  'dart', 'erl', 'ex', 'exs', 'f90', 'go', 'groovy', 'h', 'hh', 'hpp', 'hs', 'ipynb', 'java', 'jl',
+  'js', 'jsx', 'kt', 'kts', 'lisp', 'lua', 'mjs', 'ml', 'mm', 'php', 'pl', 'pm', 'ps1', 'pxd', 'py',
+  'pyx', 'rb', 'rkt', 'rs', 'scala', 'scm', 'sh', 'sql', 'sv', 'swift', 'tcl', 'ts', 'tsx', 'vb',
+  'vhd', 'zig', 'zsh',
 ]);
 const CODE_FILE_NAMES = new Set(['makefile', 'dockerfile', 'cmakelists.txt', 'gemfile', 'rakefile']);
 const PROSE_EXTENSIONS = new Set(['md', 'markdown', 'txt', 'rst', 'adoc', 'org', 'tex']);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { splitWords } from './text/words.ts';
+import { round4 } from './meta-number.ts';
 
 export const dirtyWordsOptions = z
   .object({
@@ -67,7 +68,7 @@ export function dirtyWords(doc: Doc, o: DirtyWordsOptions): Verdict {
   const count = doc.text.match(re)?.length ?? 0;
   const words = splitWords(doc.text).length;
   const ratio = count / Math.max(words, 1);
-  doc.meta.dirty_words = { list: lang, count, ratio: Math.round(ratio * 10000) / 10000 };
+  doc.meta.dirty_words = { list: lang, count, ratio: round4(ratio) };
   if (ratio > o.max_dirty_word_ratio) return drop('dirty_word_ratio', `${count}/${words}`);
   if (o.max_dirty_words > 0 && count >= o.max_dirty_words) return drop('dirty_word_count', String(count));
   return KEEP;
@@ -80,8 +81,3 @@ export const dirtyWordsStage = defineStage<DirtyWordsOptions>({
   options: dirtyWordsOptions,
   create: (o) => perDocStage('filter', 'dirty-words', (doc) => dirtyWords(doc, o)),
 });
-
-/** Languages with a list, as `meta.language` codes. */
-export function dirtyWordLanguages(): string[] {
-  return Object.keys(LISTS).sort();
-}

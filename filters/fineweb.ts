@@ -10,6 +10,7 @@ import { duplicates } from './text/repetition.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
+import { round4 } from './meta-number.ts';
 
 export const finewebOptions = z
   .object({
@@ -45,20 +46,16 @@ export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
   const listRatio = newlines / Math.max(words, 1);
   doc.meta.fineweb = {
     lines: lines.length,
-    line_punct_ratio: round(punct),
-    short_line_ratio: round(short),
-    char_dup_ratio: round(dupChars),
-    new_line_ratio: round(listRatio),
+    line_punct_ratio: round4(punct),
+    short_line_ratio: round4(short),
+    char_dup_ratio: round4(dupChars),
+    new_line_ratio: round4(listRatio),
   };
   if (punct <= o.line_punct_thr) return drop('line_punct_ratio');
   if (short >= o.short_line_thr) return drop('short_line_ratio');
   if (dupChars >= o.char_duplicates_ratio) return drop('char_dup_ratio');
   if (listRatio > o.new_line_ratio) return drop('list_ratio');
   return KEEP;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }
 
 export const finewebStage = defineStage<FinewebOptions>({

@@ -9,10 +9,11 @@
 import { z } from 'zod';
 import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { countSymbolTokens, hasLetter, needsSegmenter, splitWords } from './text/words.ts';
+import { hasLetter, needsSegmenter, splitWords } from './text/words.ts';
 import { splitLines } from './text/lines.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
+import { round4 } from './meta-number.ts';
 
 /** All defaults: Rae et al. 2021 App. A / DT GopherQualityFilter. */
 export const gopherQualityOptions = z
@@ -25,7 +26,7 @@ export const gopherQualityOptions = z
     max_symbol_word_ratio: z.number().nonnegative().default(0.1),
     max_bullet_lines_ratio: z.number().min(0).max(1).default(0.9),
     max_ellipsis_lines_ratio: z.number().min(0).max(1).default(0.3),
-    /** Fraction of tokens (words and punctuation tokens) that contain a letter. */
+    /** Fraction of words (punctuation is not a word) that contain a letter. */
     min_alpha_words_ratio: z.number().min(0).max(1).default(0.8),
     min_stop_words: z.number().int().nonnegative().default(2),
     stop_words: z.array(z.string()).default(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']),
@@ -43,7 +44,6 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
   const text = doc.text;
   const words = splitWords(text);
   const nWords = words.length;
-  const tokens = nWords + countSymbolTokens(text);
   let letters = 0;
   let alphaWords = 0;
   for (const w of words) {
@@ -61,12 +61,12 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
 
   const m = {
     words: nWords,
-    mean_word_length: nWords ? round(letters / nWords) : 0,
-    hash_word_ratio: round(hashes / Math.max(nWords, 1)),
-    ellipsis_word_ratio: round(ellipses / Math.max(nWords, 1)),
-    bullet_lines_ratio: round(bulletLines / lines.length),
-    ellipsis_lines_ratio: round(ellipsisLines / lines.length),
-    alpha_words_ratio: tokens ? round(alphaWords / tokens) : 0,
+    mean_word_length: nWords ? round4(letters / nWords) : 0,
+    hash_word_ratio: round4(hashes / Math.max(nWords, 1)),
+    ellipsis_word_ratio: round4(ellipses / Math.max(nWords, 1)),
+    bullet_lines_ratio: round4(bulletLines / lines.length),
+    ellipsis_lines_ratio: round4(ellipsisLines / lines.length),
+    alpha_words_ratio: nWords ? round4(alphaWords / nWords) : 0,
     stop_words: stopWords,
   };
   doc.meta.gopher_quality = m;
@@ -81,7 +81,7 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
   if (ellipses / nWords > o.max_symbol_word_ratio) return drop('too_many_ellipsis');
   if (bulletLines / lines.length > o.max_bullet_lines_ratio) return drop('too_many_bullet_lines');
   if (ellipsisLines / lines.length > o.max_ellipsis_lines_ratio) return drop('too_many_end_ellipsis_lines');
-  if (alphaWords / tokens < o.min_alpha_words_ratio) return drop('below_alpha_words_ratio');
+  if (alphaWords / nWords < o.min_alpha_words_ratio) return drop('below_alpha_words_ratio');
   const language = doc.meta.language;
   const stopWordsApply = typeof language !== 'string' || o.stop_words_languages.includes(language);
   if (stopWordsApply && stopWords < o.min_stop_words) return drop('not_enough_stop_words');
@@ -90,10 +90,6 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
 
 function count(text: string, re: RegExp): number {
   return text.match(re)?.length ?? 0;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }
 
 export const gopherQualityStage = defineStage<GopherQualityOptions>({

@@ -11,6 +11,7 @@ import { splitParagraphs } from './text/lines.ts';
 import { duplicates, WordNgrams } from './text/repetition.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
+import { round4 } from './meta-number.ts';
 
 /** All defaults: Rae et al. 2021, Table A1 (the same values in DT and DCLM). */
 export const gopherRepetitionOptions = z
@@ -48,13 +49,13 @@ export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions): Verdict 
   const line = duplicates(lines);
   const grams = new WordNgrams(splitWords(text));
   const m: Record<string, number> = {
-    dup_para_frac: round(para.count / Math.max(paragraphs.length, 1)),
-    dup_para_char_frac: round(para.chars / chars),
-    dup_line_frac: round(line.count / Math.max(lines.length, 1)),
-    dup_line_char_frac: round(line.chars / chars),
+    dup_para_frac: round4(para.count / Math.max(paragraphs.length, 1)),
+    dup_para_char_frac: round4(para.chars / chars),
+    dup_line_frac: round4(line.count / Math.max(lines.length, 1)),
+    dup_line_char_frac: round4(line.chars / chars),
   };
-  for (const [n] of o.top_n_grams) m[`top_${n}_gram_char_frac`] = round(grams.topNgramChars(n) / chars);
-  for (const [n] of o.dup_n_grams) m[`dup_${n}_gram_char_frac`] = round(grams.duplicateNgramChars(n) / chars);
+  for (const [n] of o.top_n_grams) m[`top_${n}_gram_char_frac`] = round4(grams.topNgramChars(n) / chars);
+  for (const [n] of o.dup_n_grams) m[`dup_${n}_gram_char_frac`] = round4(grams.duplicateNgramChars(n) / chars);
   doc.meta.gopher_repetition = m;
 
   if (m.dup_para_frac! > o.dup_para_frac) return drop('dup_para_frac');
@@ -64,10 +65,6 @@ export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions): Verdict 
   for (const [n, max] of o.top_n_grams) if (m[`top_${n}_gram_char_frac`]! > max) return drop(`top_${n}_gram`);
   for (const [n, max] of o.dup_n_grams) if (m[`dup_${n}_gram_char_frac`]! > max) return drop(`duplicated_${n}_n_grams`);
   return KEEP;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }
 
 export const gopherRepetitionStage = defineStage<GopherRepetitionOptions>({

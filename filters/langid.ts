@@ -10,6 +10,7 @@ import type { Doc } from '../pipeline/doc.ts';
 import { loadLidModel, predictWith } from './langid/lid-model.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
+import { round4 } from './meta-number.ts';
 
 export const langidOptions = z
   .object({
@@ -23,7 +24,7 @@ export type LangidOptions = z.infer<typeof langidOptions>;
 
 export function decideLanguage(doc: Doc, language: string, score: number, options: LangidOptions): Verdict {
   doc.meta.language = language;
-  doc.meta.language_score = Math.round(score * 10000) / 10000;
+  doc.meta.language_score = round4(score);
   if (options.languages !== undefined && !options.languages.includes(language)) {
     return drop('language_not_allowed', language);
   }

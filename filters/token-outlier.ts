@@ -20,6 +20,7 @@ import { unitHash } from './text/stable-hash.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { buildReference, countWords, klDivergence, mergeCounts, quantile, topWords, type Reference, type WordCounts } from './token-outlier/distribution.ts';
+import { round4 } from './meta-number.ts';
 
 export const tokenOutlierOptions = z
   .object({
@@ -149,7 +150,7 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
           return KEEP;
         }
         const kl = klDivergence(countWords(words), r.ref);
-        doc.meta.token_outlier = { kl: Math.round(kl * 10000) / 10000, threshold: r.threshold === null ? null : Math.round(r.threshold * 10000) / 10000 };
+        doc.meta.token_outlier = { kl: round4(kl), threshold: r.threshold === null ? null : round4(r.threshold) };
         if (r.threshold !== null && kl > r.threshold) return drop('kl_divergence', kl.toFixed(3));
         return KEEP;
       };

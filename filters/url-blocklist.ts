@@ -13,19 +13,26 @@ import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/
 import type { Doc } from '../pipeline/doc.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 
-const SHIPPED_DOMAINS = fileURLToPath(new URL('./nsfw/adult-domains.txt', import.meta.url));
-const SHIPPED_WORDS = fileURLToPath(new URL('./nsfw/url-words.txt', import.meta.url));
+/**
+ * `builtin:<name>` names a list shipped in filters/nsfw/, so that configs (and their hashes) do not
+ * carry this install's absolute path to queue workers installed elsewhere.
+ */
+const BUILTIN = 'builtin:';
+function listPath(f: string, baseDir: string): string {
+  if (f.startsWith(BUILTIN)) return fileURLToPath(new URL(`./nsfw/${f.slice(BUILTIN.length)}`, import.meta.url));
+  return isAbsolute(f) ? f : resolve(baseDir, f);
+}
 
 export const urlBlocklistOptions = z
   .object({
     /** meta field that holds the URL. */
     url_field: z.string().default('url'),
     /** Domain lists (UT1 `domains` format); the shipped starter list is used unless replaced. */
-    domain_files: z.array(z.string()).default([SHIPPED_DOMAINS]),
+    domain_files: z.array(z.string()).default(['builtin:adult-domains.txt']),
     /** Exact-URL lists (UT1 `urls` format: host/path, no scheme). */
     url_files: z.array(z.string()).default([]),
     /** "<word> <weight|hard>" lists. */
-    word_files: z.array(z.string()).default([SHIPPED_WORDS]),
+    word_files: z.array(z.string()).default(['builtin:url-words.txt']),
     /** Block when the soft-word score reaches this. 2: RefinedWeb's "two or more soft-banned words". */
     soft_word_threshold: z.number().positive().default(2),
   })
@@ -64,7 +71,7 @@ export function parseWordList(text: string, file: string): { hard: string[]; sof
 
 export async function loadUrlBlocklist(o: UrlBlocklistOptions, baseDir: string): Promise<UrlBlocklist> {
   const read = async (f: string) => {
-    const path = isAbsolute(f) ? f : resolve(baseDir, f);
+    const path = listPath(f, baseDir);
     try {
       return await readFile(path, 'utf8');
     } catch (e) {

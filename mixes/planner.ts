@@ -138,6 +138,10 @@ export async function planMix(census: Census, config: MixConfig): Promise<MixPla
   const glpk = await (solver ??= GLPK());
   const B = config.total_tokens;
   const buckets = census.buckets.filter((b) => b.tokens > 0);
+  // Documents without tokens change no share: they pass through once, so the sampler knows them.
+  const emptyBuckets: PlannedBucket[] = census.buckets
+    .filter((b) => b.tokens <= 0)
+    .map((b) => ({ ...pickKey(b), id: bucketId(b), non_english: isNonEnglish(b.language, b.category), available_docs: b.docs, available_tokens: 0, max_epochs: 0, tokens: 0, rate: 1, share: 0 }));
   if (buckets.length === 0) throw new RefineryError('the census has no buckets with tokens: nothing to plan');
 
   const epochsOf = (b: BucketKey) => config.sources[b.source]?.max_epochs ?? config.max_epochs;
@@ -156,7 +160,7 @@ export async function planMix(census: Census, config: MixConfig): Promise<MixPla
   // Targets.
   const rows: Row[] = [];
   const all = indices(() => true);
-  rows.push({ status: { key: 'total_tokens', kind: 'total_tokens', bound: 'min', limit_tokens: B, available_tokens: availableOf(all) }, members: all, rhs: 1, slack: true });
+  rows.push({ status: { key: 'total_tokens', kind: 'total_tokens', bound: 'min', limit_tokens: B, available_tokens: Math.round(availableOf(all)) }, members: all, rhs: 1, slack: true });
   const categories = [...new Set(buckets.map((b) => b.category))];
   for (const name of Object.keys(config.shares).filter((n) => n !== 'non_english').sort()) {
     if (!categories.includes(name)) categories.push(name);
@@ -178,7 +182,7 @@ export async function planMix(census: Census, config: MixConfig): Promise<MixPla
     const members = indices((i) => buckets[i]!.source === name);
     const avail = availableOf(members);
     const push = (key: string, bound: 'min' | 'max', tokens: number) =>
-      rows.push({ status: { key: `sources.${name}.${key}`, kind: 'source', bound, limit_tokens: tokens, available_tokens: avail }, members, rhs: tokens / B, slack: true });
+      rows.push({ status: { key: `sources.${name}.${key}`, kind: 'source', bound, limit_tokens: Math.round(tokens), available_tokens: Math.round(avail) }, members, rhs: tokens / B, slack: true });
     if (lim.min_tokens !== undefined) push('min_tokens', 'min', lim.min_tokens);
     if (lim.max_tokens !== undefined) push('max_tokens', 'max', lim.max_tokens);
     if (lim.min_share !== undefined) push('min_share', 'min', lim.min_share * B);
@@ -317,7 +321,7 @@ export async function planMix(census: Census, config: MixConfig): Promise<MixPla
     },
     shares: { category: categoryShares, non_english: shareLine(nonEnMembers, nonEnRange), source: sourceShares },
     constraints,
-    buckets: plannedBuckets,
+    buckets: [...plannedBuckets, ...emptyBuckets].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
   const violations = constraints.filter((c) => c.shortfall_tokens > 0);
   if (violations.length > 0) throw new MixInfeasibleError(violations, plan);
@@ -325,8 +329,8 @@ export async function planMix(census: Census, config: MixConfig): Promise<MixPla
 }
 
 function addRange(rows: Row[], key: string, kind: ConstraintKind, range: { min: number; max: number }, members: number[], available: number, B: number): void {
-  if (range.min > 0) rows.push({ status: { key, kind, bound: 'min', limit_tokens: range.min * B, available_tokens: available }, members, rhs: range.min, slack: true });
-  if (range.max < 1) rows.push({ status: { key, kind, bound: 'max', limit_tokens: range.max * B, available_tokens: available }, members, rhs: range.max, slack: true });
+  if (range.min > 0) rows.push({ status: { key, kind, bound: 'min', limit_tokens: Math.round(range.min * B), available_tokens: Math.round(available) }, members, rhs: range.min, slack: true });
+  if (range.max < 1) rows.push({ status: { key, kind, bound: 'max', limit_tokens: Math.round(range.max * B), available_tokens: Math.round(available) }, members, rhs: range.max, slack: true });
 }
 
 function constraintMessage(r: Row, plannedTokens: number, shortfall: number, B: number): string {

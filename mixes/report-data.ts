@@ -67,8 +67,10 @@ export interface FunnelSection {
     rejected: number;
     errored: number;
     bytes_removed: number;
-    /** bytes_removed / BYTES_PER_TOKEN_ESTIMATE. */
+    /** bytes_removed / BYTES_PER_TOKEN_ESTIMATE (covers mappers that remove lines, too). */
     tokens_removed_estimate: number;
+    /** Tokens of this stage's documents in rejected/, when it was read. */
+    tokens_rejected?: number;
     seconds: number;
   }[];
   rules: { stage: string; rule: string; docs: number; tokens?: number }[];
@@ -273,10 +275,24 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
       totals: { in: stats.data.totals.in, kept: stats.data.totals.kept, rejected: stats.data.totals.rejected, errored: stats.data.totals.errored },
       stages: stats.data.stages.map((s) => {
         const removed = Math.max(0, s.bytes_in - s.bytes_out);
-        return { name: s.name, kind: s.kind, in: s.in, kept: s.kept, rejected: s.rejected, errored: s.errored, bytes_removed: removed, tokens_removed_estimate: Math.round(removed / BYTES_PER_TOKEN_ESTIMATE), seconds: s.seconds };
+        const rejectedTokens = rejectedScan
+          ? [...rejectedScan.rules.entries()].filter(([reason]) => reason.startsWith(`${s.name}:`)).reduce((a, [, v]) => a + v.tokens, 0)
+          : undefined;
+        return {
+          name: s.name,
+          kind: s.kind,
+          in: s.in,
+          kept: s.kept,
+          rejected: s.rejected,
+          errored: s.errored,
+          bytes_removed: removed,
+          tokens_removed_estimate: Math.round(removed / BYTES_PER_TOKEN_ESTIMATE),
+          ...opt('tokens_rejected', rejectedTokens),
+          seconds: s.seconds,
+        };
       }),
       rules,
-      ...(rejectedScan ? { rule_tokens_note: `tokens per rule from ${scanBasis('rejected', rejectedScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
+      ...(rejectedScan ? { rule_tokens_note: `from ${scanBasis('rejected', rejectedScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
     };
   }
 

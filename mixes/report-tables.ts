@@ -49,16 +49,16 @@ export function reportSections(r: RunReport): Section[] {
         const f = r.funnel;
         if (!f.available) break;
         const t = f.totals;
-        s.notes.push(`Documents in ${n(t.in)}; kept ${n(t.kept)} (${t.in ? pct(t.kept / t.in) : '–'}), rejected ${n(t.rejected)}, errored ${n(t.errored)}. Tokens removed are estimated from bytes removed (UTF-8 bytes / 4).`);
+        s.notes.push(`Documents in ${n(t.in)}; kept ${n(t.kept)} (${t.in ? pct(t.kept / t.in) : '–'}), rejected ${n(t.rejected)}, errored ${n(t.errored)}. Tokens removed are estimated from bytes removed (UTF-8 bytes / 4); tokens rejected are counted in rejected/.`);
         s.tables.push(
           table(
-            ['stage', 'kind', 'in', 'kept', 'rejected', 'errored', 'bytes removed', 'tokens removed (est.)', 'seconds'],
-            f.stages.map((x) => [x.name, x.kind, n(x.in), n(x.kept), n(x.rejected), n(x.errored), n(x.bytes_removed), formatTokens(x.tokens_removed_estimate), x.seconds.toFixed(2)]),
-            [false, false, true, true, true, true, true, true, true],
+            ['stage', 'kind', 'in', 'kept', 'rejected', 'errored', 'bytes removed', 'tokens removed (est.)', 'tokens rejected', 'seconds'],
+            f.stages.map((x) => [x.name, x.kind, n(x.in), n(x.kept), n(x.rejected), n(x.errored), n(x.bytes_removed), formatTokens(x.tokens_removed_estimate), maybe(x.tokens_rejected, formatTokens), x.seconds.toFixed(2)]),
+            [false, false, true, true, true, true, true, true, true, true],
           ),
         );
         if (f.rules.length) {
-          if (f.rule_tokens_note) s.notes.push(`Tokens per rule: ${f.rule_tokens_note}.`);
+          if (f.rule_tokens_note) s.notes.push(`Tokens rejected per stage and rule: ${f.rule_tokens_note}.`);
           s.tables.push(table(['stage', 'rule', 'documents', 'tokens'], f.rules.map((x) => [x.stage, x.rule, n(x.docs), maybe(x.tokens, formatTokens)]), [false, false, true, true]));
         }
         break;

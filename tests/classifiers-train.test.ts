@@ -78,7 +78,7 @@ test('binary: trains, picks a threshold, writes card + metrics, and ONNX Runtime
   });
   const file = await writeLabels(rows);
   const out = join(file, '..', 'model');
-  const result = await trainFromLabels(file, out, { buckets: 4096, dim: 8, epochs: 5, seed: 3 });
+  const result = await trainFromLabels(file, out, { buckets: 4096, dim: 8, epochs: 5, seed: 3, minn: 3, maxn: 5 });
   const card = JSON.parse(await readFile(join(out, 'card.json'), 'utf8'));
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
   assert.equal(card.task, 'binary');

@@ -7,6 +7,7 @@ import type { Doc } from '../pipeline/doc.ts';
 import type { StageContext } from '../pipeline/stage.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { MinHasher, estimateJaccard } from '../dedup/minhash/signature.ts';
+import { OnePermutationHasher } from '../dedup/minhash/one-permutation.ts';
 import { bandKeys, candidateProbability } from '../dedup/minhash/bands.ts';
 import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
@@ -41,28 +42,31 @@ function score(corpus: InjectedCorpus): { recall: number; high: number; falseRat
   };
 }
 
-test('MinHash dedup (FineWeb bands, signature verification) finds >= 95% of injected pairs at Jaccard >= 0.8 and merges < 1% below 0.5', async () => {
-  const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
-  const ctx = await context();
-  const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { partitions: 4 }, ctx, corpus.shards);
-  const s = score(corpus);
-  assert.ok(s.high >= 100 && s.low >= 100, `enough pairs on both sides (${s.high} high, ${s.low} low)`);
-  assert.ok(s.recall >= 0.95, `recall ${s.recall}`);
-  assert.ok(s.falseRate < 0.01, `false merge rate ${s.falseRate}`);
-  assert.equal(s.unrelatedMerged, 0);
-  // Originals come first in every shard, so a removed document is always a copy and points at its original.
-  for (const [i, shard] of corpus.shards.entries()) {
-    shard.forEach((d, j) => {
-      if (verdicts[i][j].keep) return;
-      assert.ok(d.id.startsWith('copy-'));
-      assert.equal(d.meta.duplicate_of, d.id.replace('copy-', 'orig-'));
-    });
-  }
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'minhash-dedup.json'), 'utf8'));
-  assert.equal(stats.docs_in, 1200);
-  assert.equal(stats.removed_docs, verdicts.flat().filter((v) => !v.keep).length);
-  assert.equal(stats.settings.num_buckets, 14);
-});
+for (const hashing of ['one-permutation', 'independent'] as const) {
+  test(`MinHash dedup (FineWeb bands, ${hashing} hashing, signature verification) finds >= 95% of injected pairs at Jaccard >= 0.8 and merges < 1% below 0.5`, async () => {
+    const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
+    const ctx = await context();
+    const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { partitions: 4, hashing }, ctx, corpus.shards);
+    const s = score(corpus);
+    assert.ok(s.high >= 100 && s.low >= 100, `enough pairs on both sides (${s.high} high, ${s.low} low)`);
+    assert.ok(s.recall >= 0.95, `recall ${s.recall}`);
+    assert.ok(s.falseRate < 0.01, `false merge rate ${s.falseRate}`);
+    assert.equal(s.unrelatedMerged, 0);
+    // Originals come first in every shard, so a removed document is always a copy and points at its original.
+    for (const [i, shard] of corpus.shards.entries()) {
+      shard.forEach((d, j) => {
+        if (verdicts[i][j].keep) return;
+        assert.ok(d.id.startsWith('copy-'));
+        assert.equal(d.meta.duplicate_of, d.id.replace('copy-', 'orig-'));
+      });
+    }
+    const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'minhash-dedup.json'), 'utf8'));
+    assert.equal(stats.docs_in, 1200);
+    assert.equal(stats.removed_docs, verdicts.flat().filter((v) => !v.keep).length);
+    assert.equal(stats.settings.num_buckets, 14);
+    assert.equal(stats.settings.hashing, hashing);
+  });
+}
 
 test('without verification (FineWeb as published) the LSH also merges some pairs just below 0.5, as its S-curve predicts', async () => {
   const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
@@ -97,10 +101,9 @@ test('verification by edit similarity merges short near-copies and not short dif
   assert.deepEqual(verdicts[0].map((v) => v.keep), [true, false, true]);
 });
 
-test('the MinHash Jaccard estimate has the error of the theory, sqrt(J(1-J)/k)', () => {
+for (const [name, hasher] of [['independent', new MinHasher(112, 1)], ['one-permutation', new OnePermutationHasher(112, 1)]] as const) test(`the MinHash Jaccard estimate (${name}) has the error of the theory, sqrt(J(1-J)/k)`, () => {
   const corpus = injectedCorpus(13, 300, 300, 0.3, 1);
   const texts = new Map(corpus.shards[0].map((d) => [d.id, d.text]));
-  const hasher = new MinHasher(112, 1);
   let err = 0;
   let theory = 0;
   for (const p of corpus.pairs) {

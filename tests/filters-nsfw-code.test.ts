@@ -86,8 +86,13 @@ test('code-quality: line lengths, alphanumeric fraction, auto-generated marker, 
   const blob = 'QUJD'.repeat(300);
   assert.equal(verdictOf(codeQuality(code(`${python}\ndata = (\n${blob.match(/.{1,80}/g)!.map((l) => `  "${l}"`).join('\n')}\n)\n`), o)), 'encoded_data');
   assert.equal(verdictOf(codeQuality(doc('{"a": 1}', { category: 'code' }), o)), 'kept', 'not a data file without an extension');
-  assert.equal(verdictOf(codeQuality(doc('{"a": 1}', { path: 'x.json' }), o)), 'data_file_size');
+  assert.equal(verdictOf(codeQuality(doc('{"a": 1}', { programming_language: 'JSON', path: 'x.json' }), o)), 'data_file_size');
   const prose = doc('Plain prose.', { category: 'web' });
   assert.equal(verdictOf(codeQuality(prose, o)), 'kept');
   assert.deepEqual(prose.meta.code_quality, { skipped: 'not code' });
+});
+
+test('a data-file name in meta.path decides nothing: it often names the container, not the document', () => {
+  const speech = doc('Fellow citizens, the state of the Union is strong.', { file: 'data/1790_george_washington.json' });
+  assert.deepEqual(detectCode(speech), { isCode: false, by: 'detector' });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeHtml, extractPageText, isTextMediaType } from '../pipeline/io/html-text.ts';
+import { decodeText, extractPageText, isTextMediaType } from '../pipeline/io/html-text.ts';
 
 const paragraph = (n: number) => `<p>Paragraph ${n} of the essay explains, in plain words and at some length, why the river floods every spring and what the town does about it.</p>`;
 
@@ -34,13 +34,13 @@ test('<pre> keeps its line breaks and indentation; elsewhere whitespace collapse
   assert.ok(page.text.includes('\nSome spaced words\n'));
 });
 
-test('decodeHtml takes the charset from the header, then from <meta>, else UTF-8', () => {
-  assert.equal(decodeHtml(Buffer.from('<p>\u00e9t\u00e9</p>', 'latin1'), 'text/html; charset=ISO-8859-1').html, '<p>été</p>');
+test('decodeText takes the charset from the header, then from <meta>, else UTF-8', () => {
+  assert.equal(decodeText(Buffer.from('<p>\u00e9t\u00e9</p>', 'latin1'), 'text/html; charset=ISO-8859-1').text, '<p>été</p>');
   const sjis = Buffer.concat([Buffer.from('<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS"><p>'), Buffer.from([0x82, 0xa0]), Buffer.from('</p>')]);
-  assert.deepEqual(decodeHtml(sjis, 'text/html'), { html: sjis.toString('latin1').replace('\u0082\u00a0', 'あ'), charset: 'shift_jis' });
-  assert.equal(decodeHtml(Buffer.from('<p>日本</p>'), null).html, '<p>日本</p>');
-  assert.equal(decodeHtml(Buffer.from('<p>ok</p>'), 'text/html; charset=no-such-charset').charset, 'utf-8');
-  assert.equal(decodeHtml(Buffer.from([0x93, 0x61, 0x94]), 'text/html; charset=windows-1252').html, '\u201ca\u201d');
+  assert.deepEqual(decodeText(sjis, 'text/html'), { text: sjis.toString('latin1').replace('\u0082\u00a0', 'あ'), charset: 'shift_jis' });
+  assert.equal(decodeText(Buffer.from('<p>日本</p>'), null).text, '<p>日本</p>');
+  assert.equal(decodeText(Buffer.from('<p>ok</p>'), 'text/html; charset=no-such-charset').charset, 'utf-8');
+  assert.equal(decodeText(Buffer.from([0x93, 0x61, 0x94]), 'text/html; charset=windows-1252').text, '\u201ca\u201d');
 });
 
 test('text media types are told from binary ones', () => {

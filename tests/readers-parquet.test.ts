@@ -93,7 +93,7 @@ test('rows stream across many row groups and record batches, in file order', asy
 test('a missing or non-string text column stops the run with an InputError listing the columns', async () => {
   const path = await parquet('notext.parquet', `SELECT 1 AS id, 'x' AS body, 2 AS score`);
   await assert.rejects(readAll(path), (e: unknown) => e instanceof InputError && /no text column "text" \(columns: id, body, score\)/.test(e.message));
-  await assert.rejects(readAll(path, { textField: 'score' }), (e: unknown) => e instanceof InputError && /text column "score" has type Int32, not a string/.test(e.message));
+  await assert.rejects(readAll(path, { textField: 'score' }), (e: unknown) => e instanceof InputError && /text column "score" has type INTEGER, not a string/.test(e.message));
 });
 
 test('a file that is not Parquet, an empty file and a file cut short each give one error item', async () => {
@@ -130,4 +130,19 @@ test('stripes of a large file partition its rows: together they read every row e
   const merged = stripes.flat().map(key).sort();
   assert.deepEqual(merged, whole.map(key).sort());
   assert.equal(stripes.flat().filter((i) => i.kind === 'error').length, 1);
+});
+
+test('a corrupt page gives the rows before it and one error item, without crashing the process', async () => {
+  const whole = await readFile(await parquet('intact.parquet', `SELECT i AS id, 'text of row ' || i || ' ' || md5(i::VARCHAR) AS text FROM range(3000) t(i)`, 1000));
+  const broken = Buffer.from(whole);
+  const at = Math.floor(broken.length * 0.45);
+  for (let i = at; i < at + 200; i++) broken[i] ^= 0x5a;
+  const path = join(dir, 'corrupt.parquet');
+  await writeFile(path, broken);
+  const items = await readAll(path);
+  const last = items.at(-1);
+  assert.equal(last?.kind, 'error');
+  assert.match(last?.kind === 'error' ? last.error : '', /^cannot read past row \d+: /);
+  assert.ok(items.slice(0, -1).every((i) => i.kind === 'doc'));
+  assert.ok(items.length < 3000);
 });

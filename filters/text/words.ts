@@ -14,9 +14,6 @@ const NO_SPACE_RUN = new RegExp(`[${NO_SPACE_CLASS}][${NO_SPACE_CLASS}\\p{M}\\p{
 /** A run of letters, marks and digits, with inner apostrophes, hyphens and dots ("don't", "e-mail", "3.14"). */
 const WORD = /[\p{L}\p{M}\p{N}]+(?:['’\-.][\p{L}\p{M}\p{N}]+)*/gu;
 
-/** A run of characters that are neither word characters nor white space ("...", "#", "),"). */
-const SYMBOL_RUN = /[^\s\p{L}\p{M}\p{N}]+/gu;
-
 let segmenter: Intl.Segmenter | undefined;
 
 export function needsSegmenter(text: string): boolean {
@@ -40,14 +37,6 @@ export function splitWords(text: string): string[] {
   }
   for (const w of text.slice(last).match(WORD) ?? []) words.push(w);
   return words;
-}
-
-/** Runs of punctuation/symbols, each counted as one token (as a word tokenizer would emit them). */
-export function countSymbolTokens(text: string): number {
-  let n = 0;
-  SYMBOL_RUN.lastIndex = 0;
-  while (SYMBOL_RUN.exec(text) !== null) n++;
-  return n;
 }
 
 const LETTER = /\p{L}/u;

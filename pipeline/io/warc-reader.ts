@@ -19,7 +19,7 @@
 import { createReadStream } from 'node:fs';
 import { WARCParser, type LimitReader, type WARCRecord } from 'warcio';
 import { compressionOf, createDecompress } from './compression.ts';
-import { decodeHtml, extractPageText, isHtmlMediaType, isTextMediaType } from './html-text.ts';
+import { decodeText, extractPageText, isHtmlMediaType, isTextMediaType } from './html-text.ts';
 import { inStripe, type ReadItem, type ReaderOptions, type Where } from './read-item.ts';
 
 const SKIPPED_TYPES = new Set(['warcinfo', 'request', 'metadata', 'revisit', 'continuation']);
@@ -95,11 +95,14 @@ async function recordToItem(record: WARCRecord, where: Where, options: ReaderOpt
   } catch (e) {
     return { kind: 'error', where, id, error: `${at(where)}: cannot decode the HTTP payload: ${e instanceof Error ? e.message : String(e)}` };
   }
+  if (payload.byteLength > options.maxDocBytes) {
+    return { kind: 'error', where, id, error: `${at(where)}: payload of ${payload.byteLength} bytes (after content decoding) is longer than max_doc_bytes (${options.maxDocBytes})` };
+  }
   let text: string;
   if (type !== 'conversion' && isHtmlMediaType(mediaType)) {
     let page;
     try {
-      page = extractPageText(decodeHtml(payload, mediaType).html);
+      page = extractPageText(decodeText(payload, mediaType).text);
     } catch (e) {
       // e.g. a tree nested too deeply for the DOM walk: this page is lost, the file goes on.
       return { kind: 'error', where, id, error: `${at(where)}: cannot extract text from the HTML: ${e instanceof Error ? e.message : String(e)}` };
@@ -109,7 +112,7 @@ async function recordToItem(record: WARCRecord, where: Where, options: ReaderOpt
     if (page.lang) meta.html_lang = page.lang;
     meta.extraction = page.method;
   } else {
-    text = decodeHtml(payload, mediaType).html;
+    text = decodeText(payload, mediaType).text;
   }
   return { kind: 'doc', doc: { id, text, meta: dropUndefined(meta) }, where };
 }

@@ -81,8 +81,14 @@ export class ParquetStreamWriter {
       this.batches++;
     }
     wasmTable.free();
-    while (this.chunks < this.batches && !this.failure) await new Promise<void>((r) => (this.wake = r));
-    this.wake = null;
+    // parquet-wasm's stream makes progress without holding the event loop open: hold it here.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      while (this.chunks < this.batches && !this.failure) await new Promise<void>((r) => (this.wake = r));
+    } finally {
+      clearInterval(keepAlive);
+      this.wake = null;
+    }
     if (this.failure) throw this.failure;
   }
 

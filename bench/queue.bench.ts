@@ -1,0 +1,213 @@
+/**
+ * Queue runs on this machine: throughput of a filter pipeline with 1, 2 and 4 `refinery worker`
+ * processes (one thread each), as a speed-up over 1 process, against a local `refinery run`
+ * with one thread; and the queue's overhead per job (Redis commands, Redis memory, time) on a run
+ * of many tiny tasks. Uses its own redis-server on a free port, so that its command counts are
+ * its own. Text: ../shared/devdata (web and quality sets) when present, else generated text.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { loadPipelineFile } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/run.ts';
+import { RunQueue } from '../pipeline/queue/run-queue.ts';
+import { submitRun } from '../pipeline/queue/submit.ts';
+import type { QueueTarget } from '../pipeline/queue/connection.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'refinery.mjs');
+const DEVDATA = join(ROOT, '..', 'shared', 'devdata');
+const SHARDS = 8;
+const SHARD_BYTES = 1_500_000;
+
+const dir = await mkdtemp(join(tmpdir(), 'refinery-bench-queue-'));
+const children: ChildProcess[] = [];
+
+function realTexts(): { texts: string[]; origin: string } | null {
+  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'].map((f) => join(DEVDATA, f));
+  if (!files.every(existsSync)) return null;
+  const texts: string[] = [];
+  for (const f of files) {
+    const raw = readFileSync(f);
+    const body = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    for (const line of body.split('\n')) if (line.trim()) texts.push((JSON.parse(line) as { text: string }).text);
+  }
+  return { texts, origin: 'devdata web + DCLM quality + State of the Union texts, repeated' };
+}
+
+function generatedTexts(): { texts: string[]; origin: string } {
+  const words = 'the of and to in a is that for it as was with be by on not he this are or his from at which data model text'.split(' ');
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const texts = Array.from({ length: 500 }, () => {
+    const lines = Array.from({ length: 3 + Math.floor(rnd() * 20) }, () => `${Array.from({ length: 6 + Math.floor(rnd() * 20) }, () => words[Math.floor(rnd() * words.length)]).join(' ')}.`);
+    return lines.join('\n');
+  });
+  return { texts, origin: 'generated text (devdata not present)' };
+}
+
+async function writeShards(into: string, count: number, bytesPerShard: number, texts: string[]): Promise<number> {
+  await mkdir(into, { recursive: true });
+  let docs = 0;
+  let k = 0;
+  for (let s = 0; s < count; s++) {
+    const lines: string[] = [];
+    let bytes = 0;
+    while (bytes < bytesPerShard) {
+      const text = texts[k++ % texts.length]!;
+      const line = JSON.stringify({ id: `s${s}-${lines.length}`, text });
+      lines.push(line);
+      bytes += line.length + 1;
+    }
+    docs += lines.length;
+    await writeFile(join(into, `part-${String(s).padStart(3, '0')}.jsonl`), `${lines.join('\n')}\n`);
+  }
+  return docs;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function startRedis(port: number): Promise<void> {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  children.push(proc);
+  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
+  probe.on('error', () => {});
+  for (let i = 0; i < 100 && (await probe.ping().catch(() => null)) !== 'PONG'; i++) await sleep(100);
+  probe.disconnect();
+}
+
+/** Starts worker processes and waits until each has loaded its task thread. */
+async function startWorkers(t: QueueTarget, n: number): Promise<ChildProcess[]> {
+  const procs: ChildProcess[] = [];
+  const ready: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = spawn(process.execPath, [BIN, 'worker', '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, '-c', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(p);
+    procs.push(p);
+    let log = '';
+    ready.push(
+      new Promise((resolve) =>
+        p.stderr!.on('data', (b: Buffer) => {
+          log += b.toString();
+          if (log.includes('working on queue')) resolve();
+        }),
+      ),
+    );
+  }
+  await Promise.all(ready);
+  return procs;
+}
+
+async function stopWorkers(procs: ChildProcess[]): Promise<void> {
+  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : (p.once('exit', r), p.kill('SIGTERM'))))));
+}
+
+async function redisInfo(redis: Redis, field: string): Promise<number> {
+  const info = await redis.info();
+  return Number(info.match(new RegExp(`^${field}:(\\d+)`, 'm'))?.[1] ?? NaN);
+}
+
+async function pipelineFile(name: string, inputs: string, stages: string): Promise<string> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, `inputs: ${inputs}\noutput: out-${name}\nworkers: 1\nstages:\n${stages}`);
+  return file;
+}
+
+/** Runs a queued pipeline to completion; returns seconds from submit to finish and Redis command count. */
+async function queueRun(t: QueueTarget, admin: Redis, file: string, output: string): Promise<{ secs: number; commands: number; jobs: number; memoryPerJob: number }> {
+  const config = await loadPipelineFile(file, { output });
+  const rq = RunQueue.open(t);
+  const mem0 = await redisInfo(admin, 'used_memory');
+  const cmd0 = await redisInfo(admin, 'total_commands_processed');
+  const t0 = performance.now();
+  const { run } = await submitRun(rq, config, { force: true, retry: { attempts: 3, backoff: 1000 } });
+  const firstPhaseJobs = (await rq.records.get(run))!.plan.phases[0]!.tasks.length + 1;
+  const memoryPerJob = ((await redisInfo(admin, 'used_memory')) - mem0) / firstPhaseJobs;
+  for (;;) {
+    const rec = await rq.records.get(run);
+    if (rec?.finishedAt) break;
+    await sleep(50);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const commands = (await redisInfo(admin, 'total_commands_processed')) - cmd0;
+  const plan = (await rq.records.get(run))!.plan;
+  await rq.close();
+  return { secs, commands, jobs: plan.phases.reduce((a, p) => a + p.tasks.length + 1, 0), memoryPerJob };
+}
+
+const { texts, origin } = realTexts() ?? generatedTexts();
+const docs = await writeShards(join(dir, 'input'), SHARDS, SHARD_BYTES, texts);
+const mb = (SHARDS * SHARD_BYTES) / 1e6;
+const filters = '  - gopher-quality\n  - gopher-repetition\n  - c4\n';
+const main = await pipelineFile('filters', 'input/*.jsonl', filters);
+
+const port = await freePort();
+await startRedis(port);
+const admin = new Redis({ port });
+const target: QueueTarget = { redis: `redis://127.0.0.1:${port}`, queue: 'bench', prefix: '{bench}', cluster: false };
+
+// Baseline: the same pipeline run locally on one thread.
+const t0 = performance.now();
+await runPipeline(await loadPipelineFile(main, { output: join(dir, 'local') }), { quiet: true });
+const localSecs = (performance.now() - t0) / 1000;
+
+const rows: { n: number; secs: number; commands: number; jobs: number }[] = [];
+for (const n of [1, 2, 4]) {
+  const procs = await startWorkers(target, n);
+  // A warm-up run (one tiny shard per worker) so that every task thread has loaded its modules.
+  const warm = await pipelineFile(`warm${n}`, 'warm/*.jsonl', filters);
+  await writeShards(join(dir, 'warm'), n, 2000, texts);
+  await queueRun(target, admin, warm, join(dir, `warm-out-${n}`));
+  const r = await queueRun(target, admin, main, join(dir, `queue-${n}`));
+  rows.push({ n, ...r });
+  await stopWorkers(procs);
+  await rm(join(dir, 'warm'), { recursive: true, force: true });
+}
+
+// Overhead per job: 200 tiny shards, no stages, one worker process, against the same locally.
+const TINY = 200;
+await writeShards(join(dir, 'tiny'), TINY, 200, texts);
+const tiny = await pipelineFile('tiny', 'tiny/*.jsonl', '  []\n');
+const t1 = performance.now();
+await runPipeline(await loadPipelineFile(tiny, { output: join(dir, 'tiny-local') }), { quiet: true });
+const tinyLocal = (performance.now() - t1) / 1000;
+const procs = await startWorkers(target, 1);
+await queueRun(target, admin, await pipelineFile('tiny-warm', 'tiny/part-000.jsonl', '  []\n'), join(dir, 'tiny-warm'));
+const overhead = await queueRun(target, admin, tiny, join(dir, 'tiny-queue'));
+await stopWorkers(procs);
+
+const base = rows[0]!;
+console.log(`Input: ${SHARDS} shards, ${mb.toFixed(1)} MB, ${docs} documents (${origin}); stages gopher-quality, gopher-repetition, c4.`);
+console.log(`Machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end (shared machine); Redis ${target.redis} (private).\n`);
+console.log('| run | seconds | MB/s | docs/s | speed-up vs 1 worker process | Redis commands per job |');
+console.log('|---|---:|---:|---:|---:|---:|');
+console.log(`| local \`refinery run\`, 1 thread (baseline for the per-core figure) | ${localSecs.toFixed(2)} | ${(mb / localSecs).toFixed(2)} | ${Math.round(docs / localSecs)} | ${(base.secs / localSecs).toFixed(2)} | – |`);
+for (const r of rows) console.log(`| queue, ${r.n} worker process${r.n > 1 ? 'es' : ''} × 1 thread | ${r.secs.toFixed(2)} | ${(mb / r.secs).toFixed(2)} | ${Math.round(docs / r.secs)} | ${(base.secs / r.secs).toFixed(2)} | ${(r.commands / r.jobs).toFixed(1)} |`);
+console.log('');
+console.log(`Queue overhead per job (${TINY} tiny shards, no stages, 1 worker process; ${overhead.jobs} jobs):`);
+console.log('');
+console.log('| measure | value |');
+console.log('|---|---:|');
+console.log(`| Redis commands per job (all clients, incl. polling) | ${(overhead.commands / overhead.jobs).toFixed(1)} |`);
+console.log(`| Redis memory per queued job | ${(overhead.memoryPerJob / 1024).toFixed(2)} KiB |`);
+console.log(`| time per task, queue | ${((overhead.secs / TINY) * 1000).toFixed(1)} ms |`);
+console.log(`| time per task, local run (baseline) | ${((tinyLocal / TINY) * 1000).toFixed(1)} ms |`);
+console.log(`| queue overhead per task | ${(((overhead.secs - tinyLocal) / TINY) * 1000).toFixed(1)} ms |`);
+console.log(`\nPeak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+
+admin.disconnect();
+for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+await rm(dir, { recursive: true, force: true });
