@@ -23,7 +23,9 @@ import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts'
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { semanticDedupStage } from '../dedup/semantic-dedup.ts';
 import { HashedNgramEmbedder } from '../dedup/semantic/hashed-ngram-embedder.ts';
-import { cosine } from '../dedup/semantic/embedder.ts';
+import { cosine, type Embedder } from '../dedup/semantic/embedder.ts';
+import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.ts';
+import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
 import { ProseGenerator, mulberry32 } from '../tests/dedup-corpus.ts';
 
 interface MinhashPackage {
@@ -277,6 +279,91 @@ async function main(): Promise<void> {
   process.stdout.write(`| peak MB map / reduce / apply (per task; model already built) | ${fmt(fig.peakMB.map, 1)} / ${fmt(fig.peakMB.reduce, 1)} / ${fmt(fig.peakMB.apply, 1)} |\n`);
   process.stdout.write(`| building the built-in model once per process: peak MB (JS side) | ${fmt(modelMB, 1)} |\n`);
   await embedder.close();
+
+  await paraphraseQuality();
+}
+
+/** Rank of each value (average rank for ties), for Spearman correlation and ROC AUC. */
+function ranks(v: number[]): number[] {
+  const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(v.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+function spearman(x: number[], y: number[]): number {
+  const [rx, ry] = [ranks(x), ranks(y)];
+  const mean = (rx.length + 1) / 2;
+  let num = 0;
+  let dx = 0;
+  let dy = 0;
+  for (let i = 0; i < rx.length; i++) {
+    num += (rx[i] - mean) * (ry[i] - mean);
+    dx += (rx[i] - mean) ** 2;
+    dy += (ry[i] - mean) ** 2;
+  }
+  return num / Math.sqrt(dx * dy);
+}
+
+/** Probability that a positive pair scores above a negative one. */
+function auc(scores: number[], positive: boolean[]): number {
+  const r = ranks(scores);
+  const pos = positive.filter(Boolean).length;
+  const neg = positive.length - pos;
+  const sum = r.reduce((s, x, i) => s + (positive[i] ? x : 0), 0);
+  return (sum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/** How well the embedding models track human similarity judgements (devdata MRPC and STS pairs). */
+async function paraphraseQuality(): Promise<void> {
+  const file = join(devdata, 'neardup/paraphrase_sts_pairs.jsonl.gz');
+  if (!existsSync(file)) {
+    process.stdout.write('\n(devdata paraphrase pairs absent: model quality on human judgements skipped)\n');
+    return;
+  }
+  const mrpc: { a: string; b: string; label: boolean }[] = [];
+  const sts: { a: string; b: string; score: number }[] = [];
+  for await (const item of readDocs(file)) {
+    if (item.kind !== 'doc') continue;
+    const b = String(item.doc.meta.text_b ?? '').trim();
+    if (typeof item.doc.meta.label === 'number' && item.doc.id.startsWith('mrpc')) mrpc.push({ a: item.doc.text, b, label: item.doc.meta.label === 1 });
+    else if (typeof item.doc.meta.score === 'number' && String(item.doc.meta.source).includes('semeval-sts')) sts.push({ a: item.doc.text, b, score: item.doc.meta.score });
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-bench-model-'));
+  await exportSubwordEmbeddingModel([...mrpc, ...sts].flatMap((p) => [p.a, p.b]), dir, { vocabSize: 20000, dim: 256, seed: 1 });
+  const models: [string, Embedder][] = [
+    ['built-in hashed word 1–3-gram projection', await HashedNgramEmbedder.create({ seed: 1 })],
+    ['project-trained WordPiece + IDF model (plug-in path)', await OnnxSentenceEmbedder.load(dir)],
+  ];
+  const wordJaccard = (a: string, b: string): number => {
+    const [x, y] = [new Set(wordsOf(normalizeText(a, NORM))), new Set(wordsOf(normalizeText(b, NORM)))];
+    let inter = 0;
+    for (const w of x) if (y.has(w)) inter++;
+    return inter / (x.size + y.size - inter || 1);
+  };
+  const cosines = async (e: Embedder, pairs: { a: string; b: string }[]): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < pairs.length; i += 64) {
+      const chunk = pairs.slice(i, i + 64);
+      const m = await e.embed(chunk.flatMap((p) => [p.a, p.b]));
+      for (let r = 0; r < chunk.length; r++) out.push(cosine(m.subarray(2 * r * e.dim, (2 * r + 1) * e.dim), m.subarray((2 * r + 1) * e.dim, (2 * r + 2) * e.dim)));
+    }
+    return out;
+  };
+  process.stdout.write(`\n### Embedding models on human similarity judgements (devdata: ${mrpc.length} MRPC pairs, ${sts.length} STS 2012–16 pairs)\n\n| similarity | MRPC paraphrase ROC AUC | STS Spearman ρ |\n|---|---:|---:|\n`);
+  const wj = (ps: { a: string; b: string }[]): number[] => ps.map((p) => wordJaccard(p.a, p.b));
+  process.stdout.write(`| word-set Jaccard (baseline) | ${fmt(auc(wj(mrpc), mrpc.map((p) => p.label)), 3)} | ${fmt(spearman(wj(sts), sts.map((p) => p.score)), 3)} |\n`);
+  for (const [name, e] of models) {
+    const [cm, cs] = [await cosines(e, mrpc), await cosines(e, sts)];
+    process.stdout.write(`| ${name}, cosine | ${fmt(auc(cm, mrpc.map((p) => p.label)), 3)} | ${fmt(spearman(cs, sts.map((p) => p.score)), 3)} |\n`);
+    await e.close();
+  }
+  await rm(dir, { recursive: true, force: true });
 }
 
 await main();

@@ -12,12 +12,12 @@ export const DEDUP_METHODS: Record<string, string> = {
   semantic: 'semantic-dedup',
 };
 
-function collectMethods(value: string, previous: string[]): string[] {
+function collectMethods(value: string, previous: string[] | undefined): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
     if (!(n in DEDUP_METHODS)) throw new InvalidArgumentError(`unknown method "${n}"; choose from ${Object.keys(DEDUP_METHODS).join(', ')}`);
   }
-  return [...previous, ...names];
+  return [...(previous ?? []), ...names];
 }
 
 function positiveInt(value: string): number {
@@ -28,7 +28,7 @@ function positiveInt(value: string): number {
 
 interface DedupCommandOptions {
   output: string;
-  method: string[];
+  method?: string[];
   model?: string;
   workers?: number;
   seed: number;
@@ -42,14 +42,14 @@ export function registerDedupCommand(program: Command): void {
     .description('Remove duplicates: exact, URL (most recent kept), MinHash near-duplicates, repeated lines, semantic (embeddings). Methods run in the order given.')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
     .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/ (with meta.duplicate_of), errors/, stats.json, stats/<method>.json, report.md')
-    .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods, [])
+    .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods)
     .option('--model <dir>', 'semantic: a folder with model.onnx and tokenizer.json of a sentence-embedding model (default: the built-in hashed n-gram model)')
     .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
     .option('--seed <n>', 'seed of the hash functions and projections', (v) => Number(v), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (inputs: string[], o: DedupCommandOptions) => {
-      const methods = o.method.length > 0 ? o.method : ['minhash'];
+      const methods = o.method ?? ['minhash'];
       const result = await runStages({
         inputs,
         output: o.output,

@@ -3,8 +3,9 @@
  * `dedup/minhash.py`): word 5-gram shingles of normalised text, 112 hashes as 14 bands × 8 rows,
  * 64-bit hash values, clusters by union-find, one document kept per cluster (the earliest in
  * input order). The 112 values come from one-permutation hashing by default (the same Jaccard
- * error, ~20x faster) or from 112 independent hash functions as FineWeb. Optionally, candidates are verified by true Jaccard of their shingle sets, or by
- * edit similarity (fastest-levenshtein) when both normalised texts are short.
+ * error, ~5x faster) or from 112 independent hash functions as FineWeb. Candidates are verified
+ * by default by comparing their full signatures; alternatively by true Jaccard of their shingle
+ * sets, by edit similarity (fastest-levenshtein) when both normalised texts are short, or not.
  */
 import { z } from 'zod';
 import { distance } from 'fastest-levenshtein';
@@ -28,7 +29,7 @@ export const minhashDedupOptions = z.object({
   /**
    * How the 112 values are made. 'independent': 112 independent hash functions, as FineWeb;
    * 'one-permutation': one hash per shingle into 112 bins with optimal densification, the same
-   * Jaccard error on documents of 100+ words and ~20x faster (docs/dedup.md, bench/dedup.bench.ts).
+   * Jaccard error on documents of 100+ words and ~5x faster (docs/dedup.md, bench/dedup.bench.ts).
    */
   hashing: z.enum(['one-permutation', 'independent']).default('one-permutation'),
   /** Seed of the hash family; the run's seed when absent. */

@@ -13,10 +13,12 @@ function stageList(value: string): string[] {
   return names;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return n;
+function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of ${min} or more`);
+    return n;
+  };
 }
 
 export function registerFilterCommand(program: Command): void {
@@ -26,8 +28,8 @@ export function registerFilterCommand(program: Command): void {
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
     .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/, errors/, stats.json, report.md')
     .option('-s, --stages <a,b,...>', 'filter stages to run, in this order (default options; use `refinery run` with YAML to set options)', stageList)
-    .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
-    .option('--seed <n>', 'seed for the sampled reference of token-outlier', (v) => Number(v), 0)
+    .option('-w, --workers <n>', 'worker threads (default: every core)', wholeNumber(1))
+    .option('--seed <n>', 'seed for the sampled reference of token-outlier', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (inputs: string[], o: { output: string; stages?: string[]; workers?: number; seed: number; force: boolean; quiet: boolean }) => {

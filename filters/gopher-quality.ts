@@ -3,8 +3,8 @@
  * `filters/gopher_quality_filter.py` implements them). Words are counted without punctuation
  * tokens ("non-symbol words"); the ratios per word use that count.
  * Gopher was English-only. Here the stop-word rule applies to `stop_words_languages` (and to docs
- * with no `meta.language`), and the mean-word-length rule is not applied to text in scripts
- * written without spaces (Chinese, Japanese, Thai...), where a "word" is one or two characters.
+ * with no `meta.language`), and the mean-word-length rule is not applied to languages written
+ * without spaces (Chinese, Japanese, Thai...), where a "word" is one or two characters.
  */
 import { z } from 'zod';
 import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
@@ -36,6 +36,8 @@ export const gopherQualityOptions = z
   .strict();
 export type GopherQualityOptions = z.infer<typeof gopherQualityOptions>;
 
+/** Languages written without spaces between words (by meta.language; else by script). */
+const NO_SPACE_LANGUAGES = new Set(['zh', 'ja', 'th', 'lo', 'km', 'my', 'bo', 'yue', 'wuu']);
 const BULLET = /^\s*[•●○■□▪▫◦‣⁃\-*]/;
 const ELLIPSIS_END = /(?:\.\.\.|…)\s*$/;
 
@@ -73,7 +75,9 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
 
   if (nWords < o.min_doc_words) return drop('short_doc', `${nWords} words`);
   if (nWords > o.max_doc_words) return drop('long_doc', `${nWords} words`);
-  if (!needsSegmenter(text)) {
+  const language = doc.meta.language;
+  const spacedText = typeof language === 'string' ? !NO_SPACE_LANGUAGES.has(language) : !needsSegmenter(text);
+  if (spacedText) {
     if (m.mean_word_length < o.min_avg_word_length) return drop('below_avg_word_length');
     if (m.mean_word_length > o.max_avg_word_length) return drop('above_avg_word_length');
   }
@@ -82,7 +86,6 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
   if (bulletLines / lines.length > o.max_bullet_lines_ratio) return drop('too_many_bullet_lines');
   if (ellipsisLines / lines.length > o.max_ellipsis_lines_ratio) return drop('too_many_end_ellipsis_lines');
   if (alphaWords / nWords < o.min_alpha_words_ratio) return drop('below_alpha_words_ratio');
-  const language = doc.meta.language;
   const stopWordsApply = typeof language !== 'string' || o.stop_words_languages.includes(language);
   if (stopWordsApply && stopWords < o.min_stop_words) return drop('not_enough_stop_words');
   return KEEP;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { runStages } from '../pipeline/run.ts';
 import { runOnce } from '../dedup/run-once.ts';
+import { main } from '../pipeline/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
 
 async function readOutput(dir: string): Promise<{ id: string; meta: Record<string, unknown> }[]> {
@@ -69,4 +70,23 @@ test('runOnce runs a step once when many tasks reach it together', async () => {
   assert.equal(runs, 1);
   await runOnce(dir, async () => void runs++);
   assert.equal(runs, 1);
+});
+
+test('the refinery dedup command runs the methods in the order given and writes their statistics', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-cli-'));
+  const input = join(dir, 'in.jsonl');
+  const docs = [
+    { id: 'a', text: 'Alpha text here.\nFooter line of the site', url: 'http://e.com/a', date: '2020-01-01' },
+    { id: 'b', text: 'alpha TEXT here\nFooter line of the site', url: 'http://e.com/b', date: '2020-01-01' },
+    { id: 'c', text: 'Another page.\nFooter line of the site', url: 'https://www.e.com/a', date: '2023-01-01' },
+  ];
+  await writeFile(input, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const out = join(dir, 'out');
+  const code = await main(['node', 'refinery', 'dedup', input, '-o', out, '-m', 'url,exact', '--method', 'lines', '-q', '-w', '1']);
+  assert.equal(code, 0);
+  const stats = JSON.parse(await readFile(join(out, 'stats.json'), 'utf8'));
+  assert.deepEqual(stats.stages.map((s: { name: string }) => s.name), ['url-dedup', 'exact-dedup', 'line-dedup']);
+  const rejected = await readOutput(join(out, 'rejected'));
+  assert.deepEqual(rejected.map((d) => [d.id, d.meta.reject_reason, d.meta.duplicate_of]).sort(), [['a', 'url-dedup:url', 'c'], ['b', 'exact-dedup:exact', 'a']].sort());
+  for (const name of ['url-dedup', 'exact-dedup', 'line-dedup']) assert.ok(JSON.parse(await readFile(join(out, 'stats', `${name}.json`), 'utf8')).docs_in >= 1);
 });

@@ -62,10 +62,11 @@ test('gopher-quality: words with a letter ≥ 80%, and at least 2 stop words for
 });
 
 test('gopher-quality: Chinese text is split into words by Intl.Segmenter and skips the word-length rule', () => {
-  const zh = '我们今天去公园散步，天气很好。'.repeat(1) + '北京是中国的首都，有很多名胜古迹。上海是一个国际化的大城市。'.repeat(2);
+  const zh = '我们今天去公园散步，天气很好。北京是中国的首都，有很多名胜古迹。上海是一个国际化的大城市。'.repeat(3);
   const d = doc(zh, { language: 'zh' });
-  gopherQuality(d, q);
-  assert.ok((d.meta.gopher_quality as { words: number }).words >= 20);
+  assert.equal(verdictOf(gopherQuality(d, q)), 'kept');
+  const m = d.meta.gopher_quality as { words: number; mean_word_length: number };
+  assert.ok(m.words >= 50 && m.mean_word_length < 3, JSON.stringify(m));
 });
 
 test('gopher-quality: code documents are skipped and say so', () => {

@@ -220,17 +220,19 @@ describe('queue runs on worker processes', () => {
   test('a worker killed with kill -9 in the middle of a task: the task is taken up again after the lock expires, nothing lost or duplicated', async () => {
     const t = target(`{rq-kill-${process.pid}}`);
     const fast = ['-c', '1', '--lock-duration', '1500', '--stalled-interval', '500'];
-    const { rq, run, out } = await submit(t, await writePipeline('kill', { ms_per_doc: 100 }));
+    const { rq, run, out } = await submit(t, await writePipeline('kill', { ms_per_doc: 60 }));
     try {
+      // Paused until A is up, so that A surely holds a task; B starts at the same time.
+      await rq.queue.pause();
       const a = startWorker(t, ...fast);
-      // B starts once A is taking jobs, so that A surely holds one; B's start-up overlaps A's task.
-      await until('worker A to start', async () => a.log().includes('working on queue'), [a]);
       const b = startWorker(t, ...fast);
+      await until('worker A to start', async () => a.log().includes('working on queue'), [a]);
+      await rq.queue.resume();
       await until('a task of worker A in the middle of writing', writing(out, a.proc.pid), [a]);
       await sleep(300);
       a.proc.kill('SIGKILL');
       assert.equal(await a.exited, null);
-      const killedTask = a.log().match(/(process-0-\d+): started/)![1]!;
+      const killedTask = [...a.log().matchAll(/(process-0-\d+): started/g)].at(-1)![1]!;
       assert.doesNotMatch(a.log(), new RegExp(`${killedTask}: done`));
 
       const s = await until('the run to end', ended(rq, run), [a, b]);
@@ -307,6 +309,13 @@ describe('queue runs on worker processes', () => {
       assert.equal(wait.code, 1);
       assert.match(wait.stdout, /FAILED process-0-00002 after 2 of 2 attempts: .*s2-d1/);
       assert.match(wait.stderr, /run [0-9a-f]+ failed/);
+
+      // Submitting the failed run again queues it again; the tasks that finished are not redone.
+      const again = await submitRun(rq, await loadPipelineFile(join(dir, 'fail.yaml')), { force: false, retry: { attempts: 1, backoff: 100 } });
+      assert.deepEqual(again, { run, outcome: 'resubmitted' });
+      assert.equal((await until('the run to end again', ended(rq, run), [w])).state, 'failed');
+      assert.match(w.log(), /process-0-00000: finished earlier \(marker found\), skipped/);
+      assert.match(w.log(), /process-0-00001: finished earlier \(marker found\), skipped/);
       w.proc.kill('SIGTERM');
       assert.equal(await w.exited, 0);
     } finally {
@@ -316,11 +325,14 @@ describe('queue runs on worker processes', () => {
 
   test('SIGTERM during a task: the worker hands the task back and exits 0; another worker completes the run', async () => {
     const t = target(`{rq-term-${process.pid}}`);
-    const { rq, run, out } = await submit(t, await writePipeline('term', { ms_per_doc: 80 }));
+    const { rq, run, out } = await submit(t, await writePipeline('term', { ms_per_doc: 60 }));
     try {
+      await rq.queue.pause();
       const a = startWorker(t, '-c', '1', '--grace', '0.3');
-      await until('a task in the middle of writing', writing(out, a.proc.pid), [a]);
       const b = startWorker(t, '-c', '2');
+      await until('worker A to start', async () => a.log().includes('working on queue'), [a]);
+      await rq.queue.resume();
+      await until('a task of worker A in the middle of writing', writing(out, a.proc.pid), [a]);
       a.proc.kill('SIGTERM');
       assert.equal(await a.exited, 0);
       const task = a.log().match(/(process-0-\d+): handed back/)?.[1];

@@ -50,6 +50,35 @@ const WORD_UNIT = (() => {
   return table;
 })();
 
+/** Lower case of each UTF-16 code unit where it is one code unit (full-string case mappings such as "İ" → "i̇" are left as they are). */
+const LOWER = (() => {
+  const table = new Uint16Array(65536);
+  for (let c = 0; c < 65536; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) {
+      table[c] = c;
+      continue;
+    }
+    const l = String.fromCharCode(c).toLowerCase();
+    table[c] = l.length === 1 ? l.charCodeAt(0) : c;
+  }
+  return table;
+})();
+
+function lowerUnits(text: string, from: number, to: number): string {
+  let changed = false;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (LOWER[c] !== c) {
+      changed = true;
+      break;
+    }
+  }
+  if (!changed) return text.slice(from, to);
+  const units = new Array<number>(to - from);
+  for (let k = from; k < to; k++) units[k - from] = LOWER[text.charCodeAt(k)]!;
+  return String.fromCharCode(...units);
+}
+
 /** Per word: its raw hash (for word n-grams) and the bucket ids of the word and its char n-grams. */
 interface WordEntry {
   hash: number;
@@ -57,8 +86,9 @@ interface WordEntry {
 }
 
 /**
- * Computes feature ids. Holds a cache of word entries (words follow Zipf's law, so most
- * lookups hit); the cache is keyed by the word itself and never changes a result.
+ * Computes feature ids. With char n-grams it holds a cache of word entries (words follow
+ * Zipf's law, so most lookups hit); the cache is keyed by the word itself and never changes a
+ * result. Words are lower-cased code unit by code unit.
  */
 export class FeatureHasher {
   private readonly cache = new Map<string, WordEntry>();
@@ -111,7 +141,9 @@ export class FeatureHasher {
    * one-character token (punctuation says much about quality).
    */
   features(text: string): Int32Array {
-    const { word_ngrams: wordNgrams, buckets, max_words: maxWords } = this.options;
+    const { word_ngrams: wordNgrams, buckets, max_words: maxWords, minn } = this.options;
+    // Without char n-grams a word's features follow from its hash alone: no string is made.
+    const subwords = minn > 0;
     let count = 0;
     let words = 0;
     let lineStart = 0;
@@ -119,12 +151,11 @@ export class FeatureHasher {
     let i = 0;
     while (i < len && words < maxWords) {
       const c = text.charCodeAt(i);
-      let token: string;
+      let hash: number;
+      let j: number;
       if (WORD_UNIT[c] === 1) {
-        let j = i + 1;
+        j = i + 1;
         while (j < len && WORD_UNIT[text.charCodeAt(j)] === 1) j++;
-        token = text.slice(i, j).toLowerCase();
-        i = j;
       } else if (c === 10) {
         // As in fastText, a line end is the </s> token; word n-grams do not cross it.
         count = this.push(count, this.eosId);
@@ -135,19 +166,30 @@ export class FeatureHasher {
         i++;
         continue;
       } else {
-        token = text[i]!;
-        i++;
+        j = i + 1; // one punctuation or symbol character
       }
-      const e = this.entry(token);
+      if (subwords) {
+        const e = this.entry(lowerUnits(text, i, j));
+        hash = e.hash;
+        for (let k = 0; k < e.ids.length; k++) count = this.push(count, e.ids[k]!);
+      } else {
+        let h = FNV_OFFSET;
+        for (let k = i; k < j; k++) {
+          h ^= LOWER[text.charCodeAt(k)]!;
+          h = Math.imul(h, FNV_PRIME);
+        }
+        hash = h >>> 0;
+        count = this.push(count, hash % buckets);
+      }
+      i = j;
       if (words === this.hashes.length) {
         const next = new Int32Array(this.hashes.length * 2);
         next.set(this.hashes);
         this.hashes = next;
       }
-      this.hashes[words] = e.hash;
-      for (let k = 0; k < e.ids.length; k++) count = this.push(count, e.ids[k]!);
+      this.hashes[words] = hash;
       // Word n-grams ending at this word.
-      let h = e.hash;
+      let h = hash;
       for (let n = 2; n <= wordNgrams && n <= words - lineStart + 1; n++) {
         h = (Math.imul(h, NGRAM_MULTIPLIER) + this.hashes[words - n + 1]!) | 0;
         count = this.push(count, (((h >>> 0) + n) >>> 0) % buckets);
