@@ -20,10 +20,21 @@ const StageEntrySchema = z.union([
     .strict(),
 ]);
 
+const InputEntrySchema = z.union([
+  z.string(),
+  z
+    .object({
+      path: z.string(),
+      /** Default meta fields of these documents, e.g. {source: stack, category: code}. */
+      meta: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+]);
+
 export const PipelineFileSchema = z
   .object({
-    /** Paths or globs, relative to the pipeline file. */
-    inputs: z.union([z.string(), z.array(z.string()).min(1)]),
+    /** Paths or globs, relative to the pipeline file, each optionally with default meta fields. */
+    inputs: z.union([z.string(), z.array(InputEntrySchema).min(1)]),
     /** Output folder, relative to the pipeline file. */
     output: z.string().min(1),
     /** Modules exporting `stages` (extra stage definitions), relative to the pipeline file. */
@@ -41,8 +52,6 @@ export const PipelineFileSchema = z
         text_field: z.string().default('text'),
         id_field: z.string().default('id'),
         max_doc_bytes: z.number().int().positive().default(64 * 1024 * 1024),
-        /** Written to meta.source for records without a `source` field. */
-        source: z.string().optional(),
       })
       .strict()
       .default({ text_field: 'text', id_field: 'id', max_doc_bytes: 64 * 1024 * 1024 }),
@@ -50,6 +59,13 @@ export const PipelineFileSchema = z
   .strict();
 
 export type PipelineFile = z.input<typeof PipelineFileSchema>;
+
+export interface InputSpec {
+  /** Absolute path or glob. */
+  pattern: string;
+  /** Default meta fields of the documents read from it. */
+  meta: Record<string, unknown>;
+}
 
 export interface ResolvedStage {
   stage: string;
@@ -62,7 +78,7 @@ export interface RunConfig {
   /** The pipeline file, or a description such as `refinery filter` for command-line runs. */
   file: string;
   baseDir: string;
-  inputs: string[];
+  inputs: InputSpec[];
   output: string;
   stages: ResolvedStage[];
   /** Absolute paths of stage plugin modules, loaded before stages are created. */
@@ -115,12 +131,13 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error);
     return { stage: name, options: opts.data, keyPath };
   });
-  const inputs = overrides.inputs?.length ? overrides.inputs : typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
+  const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
+  const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: resolve(where.baseDir, e), meta: {} } : { pattern: resolve(where.baseDir, e.path), meta: e.meta }));
   return {
     file: where.file,
     baseDir: where.baseDir,
     // Overrides come from the command line: relative to the current folder, not the YAML.
-    inputs: overrides.inputs?.length ? inputs.map((x) => resolve(x)) : inputs.map((x) => resolve(where.baseDir, x)),
+    inputs: overrides.inputs?.length ? overrides.inputs.map((x) => ({ pattern: resolve(x), meta: {} })) : fromFile,
     output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output),
     stages,
     plugins: p.plugins.map((x) => resolve(where.baseDir, x)),
@@ -132,7 +149,6 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
       textField: p.reader.text_field,
       idField: p.reader.id_field,
       maxDocBytes: p.reader.max_doc_bytes,
-      ...(p.reader.source !== undefined ? { source: p.reader.source } : {}),
     },
   };
 }

@@ -42,6 +42,8 @@ export interface InputShard {
   file: string;
   part: number;
   parts: number;
+  /** Default meta fields from the pipeline's `inputs` entry that named the file. */
+  meta: Record<string, unknown>;
 }
 
 export interface RunPlan {
@@ -71,10 +73,13 @@ export function segmentsOf(config: RunConfig): Segment[] {
   return segments;
 }
 
-/** Expands inputs (paths or globs) to a sorted, de-duplicated list of files; each is one shard. */
-export async function expandInputs(config: RunConfig): Promise<string[]> {
-  const files = new Set<string>();
-  for (const [i, pattern] of config.inputs.entries()) {
+/**
+ * Expands inputs (paths or globs) to a sorted, de-duplicated list of files, each with the meta
+ * defaults of the first entry that names it.
+ */
+export async function expandInputs(config: RunConfig): Promise<{ file: string; meta: Record<string, unknown> }[]> {
+  const files = new Map<string, Record<string, unknown>>();
+  for (const [i, { pattern, meta }] of config.inputs.entries()) {
     let matched: string[];
     const isGlob = /[*?[\]{}]/.test(pattern);
     if (isGlob) matched = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
@@ -84,18 +89,18 @@ export async function expandInputs(config: RunConfig): Promise<string[]> {
       matched = info.isDirectory() ? await glob('**/*', { cwd: pattern, absolute: true, onlyFiles: true }) : [pattern];
     }
     if (matched.length === 0) throw new ConfigError(config.file, `inputs[${i}]`, `"${pattern}" matches no file`);
-    for (const m of matched) files.add(m);
+    for (const m of matched) if (!files.has(m)) files.set(m, meta);
   }
-  return [...files].sort();
+  return [...files.keys()].sort().map((file) => ({ file, meta: files.get(file)! }));
 }
 
 /** Files over `splitBytes` become ceil(size / splitBytes) striped shards. */
-export async function shardsOf(files: string[], splitBytes: number): Promise<InputShard[]> {
+export async function shardsOf(files: { file: string; meta: Record<string, unknown> }[], splitBytes: number): Promise<InputShard[]> {
   const out: InputShard[] = [];
-  for (const file of files) {
+  for (const { file, meta } of files) {
     const size = (await stat(file)).size;
     const parts = splitBytes > 0 ? Math.max(1, Math.ceil(size / splitBytes)) : 1;
-    for (let part = 0; part < parts; part++) out.push({ file, part, parts });
+    for (let part = 0; part < parts; part++) out.push({ file, part, parts, meta });
   }
   return out;
 }

@@ -107,7 +107,7 @@ async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Pro
   const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
 
   const input = plan.shards[task.index]!;
-  const source = k === 0 ? readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts } }) : readDocs(layout.between(config.output, k - 1, task.index, e), DEFAULT_READER_OPTIONS);
+  const source = k === 0 ? readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta }) : readDocs(layout.between(config.output, k - 1, task.index, e), DEFAULT_READER_OPTIONS);
 
   const runStage = async (si: number, docs: Doc[]): Promise<Doc[]> => {
     const stage = stages[si]!;

@@ -161,3 +161,12 @@ test('a large file is split into stripes that together read every record exactly
   const ids = (await Promise.all(kept.map((f) => readJsonlGz(join(dir, 'out', 'kept', f))))).flat().map((d) => d.id as string);
   assert.equal(new Set(ids).size, 4499);
 });
+
+test('an inputs entry can give its documents default meta fields; a record\'s own fields win', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-inputmeta-'));
+  await writeFile(join(dir, 'code.jsonl'), '{"id":"1","text":"print(1)"}\n{"id":"2","text":"x = 2","source":"gist"}\n');
+  await writeFile(join(dir, 'p.yaml'), 'inputs:\n  - {path: code.jsonl, meta: {source: stack, category: code}}\noutput: out\n');
+  await runPipeline(await loadPipelineFile(join(dir, 'p.yaml'), { workers: 1 }), { quiet: true });
+  const kept = await readJsonlGz(join(dir, 'out', 'kept', 'shard-00000.jsonl.gz'));
+  assert.deepEqual(kept.map((d) => d.meta), [{ source: 'stack', category: 'code' }, { source: 'gist', category: 'code' }]);
+});

@@ -71,9 +71,9 @@ test('the text and id columns are configurable; without an id column the id is <
   const byName = docs(await readAll(path, { textField: 'content', idField: 'n' }));
   assert.deepEqual(byName.map((d) => [d.id, d.text]), [['0', 'body 0'], ['1', 'body 1'], ['2', 'body 2']]);
   assert.deepEqual(byName[0].meta, { source: 'web' });
-  const noId = docs(await readAll(path, { textField: 'content', source: 'fallback' }));
+  const noId = docs(await readAll(path, { textField: 'content', meta: { source: 'fallback' } }));
   assert.deepEqual(noId.map((d) => d.id), ['custom.parquet:1', 'custom.parquet:2', 'custom.parquet:3']);
-  assert.deepEqual(noId[0].meta, { n: 0, source: 'web' }, 'a source column wins over the source option');
+  assert.deepEqual(noId[0].meta, { n: 0, source: 'web' }, 'a source column wins over the input\'s meta default');
 });
 
 test('a row with a null text is an error item naming the file and row; the rows after it are read', async () => {

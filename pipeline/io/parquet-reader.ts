@@ -96,7 +96,6 @@ export async function* readParquetDocs(file: string, options: ReaderOptions): As
           }
           const meta: Record<string, unknown> = {};
           metaColumns.forEach((c, k) => (meta[c.name] = metas[k][i]));
-          if (options.source !== undefined && meta.source === undefined) meta.source = options.source;
           yield { kind: 'doc', doc: { id: docId, text: t, meta }, where: { file, record: row } };
         }
       }

@@ -19,8 +19,8 @@ export interface ReaderOptions {
   idField: string;
   /** Longer records go to the error output instead of into memory. */
   maxDocBytes: number;
-  /** Written to `meta.source` when the record has no `source` of its own. */
-  source?: string;
+  /** Default `meta` fields of this input (e.g. `{source: "books", category: "code"}`); a record's own fields win. */
+  meta?: Record<string, unknown>;
   /** Read only this stripe: records whose batch (index / STRIPE_LINES) % parts === part. */
   stripe?: { part: number; parts: number };
 }
@@ -65,6 +65,5 @@ export function recordToDoc(record: unknown, where: Where, options: ReaderOption
     if ((k === 'meta' || k === 'metadata') && v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(meta, v);
     else meta[k] = v;
   }
-  if (options.source !== undefined && meta.source === undefined) meta.source = options.source;
   return { kind: 'doc', doc: { id, text, meta }, where };
 }

@@ -25,6 +25,21 @@ export async function* readDocs(file: string, options: Partial<ReaderOptions> = 
     throw new InputError(file, {}, 'no such file');
   }
   if (!info.isFile()) throw new InputError(file, {}, 'not a regular file');
+  if (opts.meta && Object.keys(opts.meta).length) {
+    yield* withMetaDefaults(readByFormat(file, opts), opts.meta);
+    return;
+  }
+  yield* readByFormat(file, opts);
+}
+
+async function* withMetaDefaults(items: AsyncIterable<ReadItem>, defaults: Record<string, unknown>): AsyncGenerator<ReadItem> {
+  for await (const it of items) {
+    if (it.kind === 'doc') for (const [k, v] of Object.entries(defaults)) if (it.doc.meta[k] === undefined) it.doc.meta[k] = v;
+    yield it;
+  }
+}
+
+async function* readByFormat(file: string, opts: ReaderOptions): AsyncGenerator<ReadItem> {
   switch (formatOf(file)) {
     case 'parquet':
       yield* readParquetDocs(file, opts); // selects its stripe's rows itself, skipping whole row groups

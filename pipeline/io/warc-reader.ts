@@ -81,7 +81,6 @@ async function recordToItem(record: WARCRecord, where: Where, options: ReaderOpt
   if (mediaType) meta.content_type = mediaType;
   const language = record.warcHeader('WARC-Identified-Content-Language');
   if (language) meta.identified_language = language; // Common Crawl's own detection (CLD2), not the page's
-  if (options.source !== undefined) meta.source = options.source;
 
   if (type !== 'conversion' && !isTextMediaType(mediaType)) {
     await record.skipFully();
