@@ -159,33 +159,42 @@ async function main(): Promise<void> {
   const words = docs.map((d) => wordsOf(normalizeText(d, NORM)));
   const hasher = new MinHasher(K, 1);
   const oph = new OnePermutationHasher(K, 1);
-  const ours = timeIt(3, () => {
-    for (const w of words) hasher.signature(wordShingles(w, 5));
-    return words.length;
-  });
-  const ophRun = timeIt(3, () => {
-    for (const w of words) oph.signature(wordShingles(w, 5));
-    return words.length;
-  });
-  const sample = words.slice(0, 60);
-  const sampleMB = sample.reduce((s, w) => s + Buffer.byteLength(w.join(' ')), 0) / 2 ** 20;
-  const theirs = timeIt(3, () => {
-    for (const w of sample) {
-      const m = new Minhash({ numPerm: K });
-      for (let i = 0; i + 5 <= w.length; i++) m.update(w.slice(i, i + 5).join(' '));
-    }
-    return sample.length;
-  });
-  const wordsMB = words.reduce((s, w) => s + Buffer.byteLength(w.join(' ')), 0) / 2 ** 20;
-  const oursDps = ours.units / ours.seconds;
-  const theirsDps = theirs.units / theirs.seconds;
-  const oursMBps = (wordsMB * (ours.units / words.length)) / ours.seconds;
-  const theirsMBps = (sampleMB * (theirs.units / sample.length)) / theirs.seconds;
-  process.stdout.write('### MinHash signatures (112 hashes, word 5-grams, one core)\n\n| implementation | signatures/s | MB/s (normalised text) | ratio |\n|---|---:|---:|---:|\n');
+  // The same documents for all three (every 10th, so every source is represented).
+  const sample = words.filter((_, i) => i % 10 === 0);
+  const mb = (ws: string[][]): number => ws.reduce((s, w) => s + Buffer.byteLength(w.join(' ')), 0) / 2 ** 20;
+  const sampleMB = mb(sample);
+  // Rounds alternate the implementations and the best rate of each counts: the machine is shared,
+  // and the best of several interleaved rounds is the least disturbed by other jobs.
+  const best = { ours: 0, oph: 0, theirs: 0 };
+  for (let round = 0; round < 5; round++) {
+    const a = timeIt(0.6, () => {
+      for (const w of sample) hasher.signature(wordShingles(w, 5));
+      return sample.length;
+    });
+    best.ours = Math.max(best.ours, a.units / a.seconds);
+    const b = timeIt(0.6, () => {
+      for (const w of sample) oph.signature(wordShingles(w, 5));
+      return sample.length;
+    });
+    best.oph = Math.max(best.oph, b.units / b.seconds);
+    const c = timeIt(0.6, () => {
+      for (const w of sample) {
+        const m = new Minhash({ numPerm: K });
+        for (let i = 0; i + 5 <= w.length; i++) m.update(w.slice(i, i + 5).join(' '));
+      }
+      return sample.length;
+    });
+    best.theirs = Math.max(best.theirs, c.units / c.seconds);
+  }
+  const oursDps = best.ours;
+  const theirsDps = best.theirs;
+  const ophDps = best.oph;
+  const oursMBps = (oursDps * sampleMB) / sample.length;
+  const theirsMBps = (theirsDps * sampleMB) / sample.length;
+  process.stdout.write('### MinHash signatures (112 hashes, word 5-grams, one core; best of 5 interleaved rounds)\n\n| implementation | signatures/s | MB/s (normalised text) | ratio |\n|---|---:|---:|---:|\n');
   process.stdout.write(`| \`minhash\` npm 0.0.9 (baseline) | ${fmt(theirsDps, 1)} | ${fmt(theirsMBps)} | 1.00 |\n`);
-  process.stdout.write(`| refinery, 112 independent tabulation hashes (\`hashing: independent\`) | ${fmt(oursDps, 1)} | ${fmt(oursMBps)} | ${fmt(oursDps / theirsDps, 1)}x |\n`);
-  const ophDps = ophRun.units / ophRun.seconds;
-  process.stdout.write(`| refinery, one-permutation + optimal densification (default) | ${fmt(ophDps, 1)} | ${fmt((wordsMB * (ophRun.units / words.length)) / ophRun.seconds)} | ${fmt(ophDps / theirsDps, 1)}x |\n\n`);
+  process.stdout.write(`| refinery, 112 independent tabulation hashes (default) | ${fmt(oursDps, 1)} | ${fmt(oursMBps)} | ${fmt(oursDps / theirsDps, 1)}x |\n`);
+  process.stdout.write(`| refinery, one-permutation + optimal densification (\`hashing: one-permutation\`) | ${fmt(ophDps, 1)} | ${fmt((ophDps * sampleMB) / sample.length)} | ${fmt(ophDps / theirsDps, 1)}x |\n\n`);
 
   // 2. Jaccard estimate error on injected pairs.
   const originals = docs.slice(0, 500);
@@ -213,13 +222,13 @@ async function main(): Promise<void> {
   process.stdout.write(`### Jaccard estimate, mean absolute error over ${n} injected pairs (true 5-gram Jaccard spread over 0–1)\n\n| estimator | MAE | ratio to theory |\n|---|---:|---:|\n`);
   process.stdout.write(`| theory, E|X−J| = sqrt(2/π)·sqrt(J(1−J)/112) | ${fmt(theory / n, 4)} | 1.00 |\n`);
   process.stdout.write(`| \`minhash\` npm 0.0.9 | ${fmt(errPkg / n, 4)} | ${fmt(errPkg / theory)} |\n`);
-  process.stdout.write(`| refinery, independent | ${fmt(errOurs / n, 4)} | ${fmt(errOurs / theory)} |\n`);
-  process.stdout.write(`| refinery, one-permutation (default) | ${fmt(errOph / n, 4)} | ${fmt(errOph / theory)} |\n\n`);
+  process.stdout.write(`| refinery, independent (default) | ${fmt(errOurs / n, 4)} | ${fmt(errOurs / theory)} |\n`);
+  process.stdout.write(`| refinery, one-permutation | ${fmt(errOph / n, 4)} | ${fmt(errOph / theory)} |\n\n`);
 
   // 3. Quality of MinHash dedup on the injected pairs, by verification method.
   const trueJ = new Map(pairs.map((p) => [p.b.id, jaccard(setOf(p.a.text), setOf(p.b.text))]));
   process.stdout.write(`### MinHash dedup quality on ${pairs.length} injected pairs (real originals + edited copies)\n\n| hashing, verification | recall at J ≥ 0.8 | merged at 0.5 ≤ J < 0.8 | merged at J < 0.5 | map s | reduce s | apply s |\n|---|---:|---:|---:|---:|---:|---:|\n`);
-  const variants = [['one-permutation', 'none'], ['one-permutation', 'signature'], ['one-permutation', 'jaccard'], ['independent', 'none'], ['independent', 'signature']] as const;
+  const variants = [['independent', 'signature'], ['independent', 'none'], ['one-permutation', 'none'], ['one-permutation', 'signature'], ['one-permutation', 'jaccard']] as const;
   for (const [hashing, method] of variants) {
     const copy = shards.map((s) => s.map((d): Doc => ({ ...d, meta: {} })));
     const byId = new Map(copy.flat().map((d) => [d.id, d]));

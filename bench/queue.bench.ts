@@ -126,26 +126,48 @@ async function pipelineFile(name: string, inputs: string, stages: string): Promi
   return file;
 }
 
-/** Runs a queued pipeline to completion; returns seconds from submit to finish and Redis command count. */
-async function queueRun(t: QueueTarget, admin: Redis, file: string, output: string): Promise<{ secs: number; commands: number; jobs: number; memoryPerJob: number }> {
+interface QueueRunFigures {
+  secs: number;
+  jobs: number;
+  /** Commands sent by the workers and the submitter (Lua scripts count once). */
+  roundTrips: number;
+  /** Commands Redis executed, those inside Lua scripts included. */
+  commands: number;
+  memoryQueued: number;
+  memoryAfter: number;
+}
+
+/** Runs a queued pipeline to completion, watching Redis with MONITOR. */
+async function queueRun(t: QueueTarget, admin: Redis, file: string, output: string): Promise<QueueRunFigures> {
   const config = await loadPipelineFile(file, { output });
+  // The bench's own connections (polling, INFO) are left out of the counts.
+  const poller = new Redis(t.redis);
+  const own = new Set<string>();
+  for (const c of [poller, admin]) own.add(String(await c.client('INFO')).match(/ addr=(\S+)/)![1]!);
+  const monitor = await admin.monitor();
+  let roundTrips = 0;
+  let commands = 0;
+  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+    if (own.has(source)) return;
+    commands++;
+    if (source !== 'lua') roundTrips++;
+  });
   const rq = RunQueue.open(t);
   const mem0 = await redisInfo(admin, 'used_memory');
-  const cmd0 = await redisInfo(admin, 'total_commands_processed');
   const t0 = performance.now();
   const { run } = await submitRun(rq, config, { force: true, retry: { attempts: 3, backoff: 1000 } });
   const firstPhaseJobs = (await rq.records.get(run))!.plan.phases[0]!.tasks.length + 1;
-  const memoryPerJob = ((await redisInfo(admin, 'used_memory')) - mem0) / firstPhaseJobs;
-  for (;;) {
-    const rec = await rq.records.get(run);
-    if (rec?.finishedAt) break;
-    await sleep(50);
-  }
+  const memoryQueued = ((await redisInfo(admin, 'used_memory')) - mem0) / firstPhaseJobs;
+  const key = `${t.prefix}:${t.queue}:runs:${run}`;
+  while (!(await poller.hget(key, 'finished_at'))) await sleep(50);
   const secs = (performance.now() - t0) / 1000;
-  const commands = (await redisInfo(admin, 'total_commands_processed')) - cmd0;
+  monitor.disconnect();
   const plan = (await rq.records.get(run))!.plan;
+  const jobs = plan.phases.reduce((a, p) => a + p.tasks.length + 1, 0);
   await rq.close();
-  return { secs, commands, jobs: plan.phases.reduce((a, p) => a + p.tasks.length + 1, 0), memoryPerJob };
+  poller.disconnect();
+  const memoryAfter = ((await redisInfo(admin, 'used_memory')) - mem0) / jobs;
+  return { secs, jobs, roundTrips, commands, memoryQueued, memoryAfter };
 }
 
 const { texts, origin } = realTexts() ?? generatedTexts();
@@ -159,12 +181,14 @@ await startRedis(port);
 const admin = new Redis({ port });
 const target: QueueTarget = { redis: `redis://127.0.0.1:${port}`, queue: 'bench', prefix: '{bench}', cluster: false };
 
-// Baseline: the same pipeline run locally on one thread.
+// Baseline: the same pipeline run locally on one thread (after a warm-up that loads the stages).
+await writeShards(join(dir, 'warm-local'), 1, 2000, texts);
+await runPipeline(await loadPipelineFile(await pipelineFile('warm-local', 'warm-local/*.jsonl', filters), { output: join(dir, 'warm-local-out') }), { quiet: true });
 const t0 = performance.now();
 await runPipeline(await loadPipelineFile(main, { output: join(dir, 'local') }), { quiet: true });
 const localSecs = (performance.now() - t0) / 1000;
 
-const rows: { n: number; secs: number; commands: number; jobs: number }[] = [];
+const rows: ({ n: number } & QueueRunFigures)[] = [];
 for (const n of [1, 2, 4]) {
   const procs = await startWorkers(target, n);
   // A warm-up run (one tiny shard per worker) so that every task thread has loaded its modules.
@@ -181,6 +205,7 @@ for (const n of [1, 2, 4]) {
 const TINY = 200;
 await writeShards(join(dir, 'tiny'), TINY, 200, texts);
 const tiny = await pipelineFile('tiny', 'tiny/*.jsonl', '  []\n');
+await runPipeline(await loadPipelineFile(tiny, { output: join(dir, 'tiny-local-warm') }), { quiet: true });
 const t1 = performance.now();
 await runPipeline(await loadPipelineFile(tiny, { output: join(dir, 'tiny-local') }), { quiet: true });
 const tinyLocal = (performance.now() - t1) / 1000;
@@ -192,17 +217,19 @@ await stopWorkers(procs);
 const base = rows[0]!;
 console.log(`Input: ${SHARDS} shards, ${mb.toFixed(1)} MB, ${docs} documents (${origin}); stages gopher-quality, gopher-repetition, c4.`);
 console.log(`Machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end (shared machine); Redis ${target.redis} (private).\n`);
-console.log('| run | seconds | MB/s | docs/s | speed-up vs 1 worker process | Redis commands per job |');
+console.log('| run | seconds | MB/s | docs/s | speed-up vs 1 worker process | Redis round trips per job |');
 console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| local \`refinery run\`, 1 thread (baseline for the per-core figure) | ${localSecs.toFixed(2)} | ${(mb / localSecs).toFixed(2)} | ${Math.round(docs / localSecs)} | ${(base.secs / localSecs).toFixed(2)} | – |`);
-for (const r of rows) console.log(`| queue, ${r.n} worker process${r.n > 1 ? 'es' : ''} × 1 thread | ${r.secs.toFixed(2)} | ${(mb / r.secs).toFixed(2)} | ${Math.round(docs / r.secs)} | ${(base.secs / r.secs).toFixed(2)} | ${(r.commands / r.jobs).toFixed(1)} |`);
+for (const r of rows) console.log(`| queue, ${r.n} worker process${r.n > 1 ? 'es' : ''} × 1 thread | ${r.secs.toFixed(2)} | ${(mb / r.secs).toFixed(2)} | ${Math.round(docs / r.secs)} | ${(base.secs / r.secs).toFixed(2)} | ${(r.roundTrips / r.jobs).toFixed(1)} |`);
 console.log('');
 console.log(`Queue overhead per job (${TINY} tiny shards, no stages, 1 worker process; ${overhead.jobs} jobs):`);
 console.log('');
 console.log('| measure | value |');
 console.log('|---|---:|');
-console.log(`| Redis commands per job (all clients, incl. polling) | ${(overhead.commands / overhead.jobs).toFixed(1)} |`);
-console.log(`| Redis memory per queued job | ${(overhead.memoryPerJob / 1024).toFixed(2)} KiB |`);
+console.log(`| Redis round trips per job (commands sent by worker and submitter, idle polling included) | ${(overhead.roundTrips / overhead.jobs).toFixed(1)} |`);
+console.log(`| Redis commands executed per job (inside BullMQ's Lua scripts included) | ${(overhead.commands / overhead.jobs).toFixed(1)} |`);
+console.log(`| Redis memory per queued job | ${(overhead.memoryQueued / 1024).toFixed(2)} KiB |`);
+console.log(`| Redis memory per completed job (kept 7 days), events stream and run record included | ${(overhead.memoryAfter / 1024).toFixed(2)} KiB |`);
 console.log(`| time per task, queue | ${((overhead.secs / TINY) * 1000).toFixed(1)} ms |`);
 console.log(`| time per task, local run (baseline) | ${((tinyLocal / TINY) * 1000).toFixed(1)} ms |`);
 console.log(`| queue overhead per task | ${(((overhead.secs - tinyLocal) / TINY) * 1000).toFixed(1)} ms |`);

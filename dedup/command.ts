@@ -1,7 +1,14 @@
-/** CLI: refinery dedup <inputs...> -o <dir> --method exact|url|minhash|lines|semantic [--method ...]. */
+/**
+ * CLI: refinery dedup <inputs...> -o <dir> --method exact|url|minhash|lines|semantic [--method ...],
+ * and refinery dedup-model <inputs...> -o <dir> (trains the plug-in embedding model).
+ */
 import { Command, InvalidArgumentError } from 'commander';
 import { runStages } from '../pipeline/run.ts';
 import { funnelMarkdown } from '../pipeline/stats.ts';
+import { prepareConfig } from '../pipeline/config.ts';
+import { expandInputs } from '../pipeline/run-plan.ts';
+import { readDocs } from '../pipeline/io/read.ts';
+import { exportSubwordEmbeddingModel } from './semantic/subword-model-export.ts';
 
 /** Command-line method name → stage name (the same stages in pipeline YAML). */
 export const DEDUP_METHODS: Record<string, string> = {
@@ -61,5 +68,35 @@ export function registerDedupCommand(program: Command): void {
         origin: 'refinery dedup',
       });
       process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${result.output}/: kept/, rejected/, errors/, stats.json, stats/, report.md\n`);
+    });
+  registerDedupModelCommand(program);
+}
+
+/** Texts of the inputs' documents, at most `limit`, in input order. */
+async function* inputTexts(inputs: string[], limit: number): AsyncGenerator<string> {
+  const config = await prepareConfig({ inputs, output: '.', stages: [] }, { file: 'refinery dedup-model', baseDir: process.cwd() });
+  let n = 0;
+  for (const { file } of await expandInputs(config)) {
+    for await (const item of readDocs(file, config.reader)) {
+      if (item.kind !== 'doc') continue;
+      if (n++ >= limit) return;
+      yield item.doc.text;
+    }
+  }
+}
+
+function registerDedupModelCommand(program: Command): void {
+  program
+    .command('dedup-model')
+    .description('Train the project\'s subword embedding model on a corpus and write model.onnx + tokenizer.json, for `refinery dedup -m semantic --model <dir>`.')
+    .argument('<inputs...>', 'input files, folders or globs')
+    .requiredOption('-o, --output <dir>', 'folder for model.onnx and tokenizer.json')
+    .option('--vocab-size <n>', 'WordPiece vocabulary size', positiveInt, 30000)
+    .option('--dim <n>', 'embedding dimension', positiveInt, 256)
+    .option('--max-docs <n>', 'documents read for the vocabulary and IDF', positiveInt, 1_000_000)
+    .option('--seed <n>', 'seed of the token vectors', (v) => Number(v), 0)
+    .action(async (inputs: string[], o: { output: string; vocabSize: number; dim: number; maxDocs: number; seed: number }) => {
+      const r = await exportSubwordEmbeddingModel(inputTexts(inputs, o.maxDocs), o.output, { vocabSize: o.vocabSize, dim: o.dim, seed: o.seed });
+      process.stdout.write(`Wrote ${o.output}/model.onnx and tokenizer.json: ${r.vocabulary} tokens, ${o.dim} dimensions, from ${r.documents} documents.\n`);
     });
 }

@@ -2,8 +2,8 @@
  * MinHash/LSH near-duplicate removal with FineWeb's settings (Penedo et al. 2024 §3.4; datatrove
  * `dedup/minhash.py`): word 5-gram shingles of normalised text, 112 hashes as 14 bands × 8 rows,
  * 64-bit hash values, clusters by union-find, one document kept per cluster (the earliest in
- * input order). The 112 values come from one-permutation hashing by default (the same Jaccard
- * error, ~5x faster) or from 112 independent hash functions as FineWeb. Candidates are verified
+ * input order). The 112 values come from 112 independent hash functions as FineWeb, or on request
+ * from one-permutation hashing (the same Jaccard error, ~5x faster). Candidates are verified
  * by default by comparing their full signatures; alternatively by true Jaccard of their shingle
  * sets, by edit similarity (fastest-levenshtein) when both normalised texts are short, or not.
  */
@@ -31,7 +31,7 @@ export const minhashDedupOptions = z.object({
    * 'one-permutation': one hash per shingle into 112 bins with optimal densification, the same
    * Jaccard error on documents of 100+ words and ~5x faster (docs/dedup.md, bench/dedup.bench.ts).
    */
-  hashing: z.enum(['one-permutation', 'independent']).default('one-permutation'),
+  hashing: z.enum(['independent', 'one-permutation']).default('independent'),
   /** Seed of the hash family; the run's seed when absent. */
   seed: z.number().int().optional(),
   normalization: normalizationSchema.default(normalizationSchema.parse({})),

@@ -195,3 +195,11 @@ test('stripes of a large WARC partition its records, and the truncation error is
   const key = (i: ReadItem) => (i.kind === 'doc' ? i.doc.text : i.error);
   assert.deepEqual(stripes.flat().map(key).sort(), all.map(key).sort());
 });
+
+test('a WAT file (metadata records only) gives no documents', async () => {
+  const path = await writeWarc('crawl.warc.wat.gz', [
+    { type: 'warcinfo', filename: 'crawl.warc.wat.gz', body: 'format: WARC\r\n' },
+    { type: 'metadata', url: 'https://example.org/', warcHeaders: { 'Content-Type': 'application/json' }, body: '{"Envelope":{}}' },
+  ]);
+  assert.deepEqual(await readAll(path), []);
+});

@@ -32,7 +32,7 @@ export interface Rubric {
   /** The user prompt with `{document}` in it. */
   template: string;
   answerPattern: RegExp;
-  /** sha256-free identity of the text, for the label records. */
+  /** The file it was read from. */
   path: string;
 }
 

@@ -29,11 +29,16 @@ function words(text: string): string[] {
     .filter(Boolean);
 }
 
-export async function exportSubwordEmbeddingModel(texts: Iterable<string>, dir: string, s: SubwordModelSettings): Promise<void> {
+/** Trains on `texts` and writes `<dir>/model.onnx` and `<dir>/tokenizer.json`; returns the vocabulary size and documents read. */
+export async function exportSubwordEmbeddingModel(
+  texts: Iterable<string> | AsyncIterable<string>,
+  dir: string,
+  s: SubwordModelSettings,
+): Promise<{ vocabulary: number; documents: number }> {
   const df = new Map<string, number>();
   const chars = new Set<string>();
   let docs = 0;
-  for (const t of texts) {
+  for await (const t of texts) {
     docs++;
     const seen = new Set(words(t));
     for (const w of seen) {
@@ -84,4 +89,5 @@ export async function exportSubwordEmbeddingModel(texts: Iterable<string>, dir: 
     model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
   };
   await writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+  return { vocabulary: vocab.length, documents: docs };
 }

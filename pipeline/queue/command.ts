@@ -34,6 +34,15 @@ function withTarget(cmd: Command): Command {
 
 const targetOf = (o: TargetOptions): QueueTarget => ({ redis: o.redis, queue: o.queue, prefix: o.prefix, cluster: o.cluster });
 
+/** The options naming this queue, as one would type them again. */
+function targetArgs(o: TargetOptions): string {
+  const args = [`--redis ${o.redis}`];
+  if (o.queue !== DEFAULT_QUEUE) args.push(`--queue ${o.queue}`);
+  if (o.prefix !== DEFAULT_PREFIX) args.push(`--prefix '${o.prefix}'`);
+  if (o.cluster) args.push('--cluster');
+  return args.join(' ');
+}
+
 const log = (line: string) => process.stderr.write(`refinery worker ${new Date().toISOString()} ${line}\n`);
 
 export function registerQueueCommands(program: Command): void {
@@ -57,7 +66,7 @@ export function registerQueueCommands(program: Command): void {
       process.stderr.write(
         outcome === 'already submitted' || outcome === 'already completed'
           ? `refinery: run ${run} is ${outcome}; nothing added\n`
-          : `refinery: ${outcome} run ${run}: ${rec.plan.phases.length} phases, ${tasks} tasks (${rec.plan.shards.length} shards) on ${o.queue}; follow it with \`refinery status ${run} --redis ${o.redis} --watch\`\n`,
+          : `refinery: ${outcome} run ${run}: ${rec.plan.phases.length} phases, ${tasks} tasks (${rec.plan.shards.length} shards) on queue ${o.queue}; follow it with \`refinery status ${run} ${targetArgs(o)} --watch\`\n`,
       );
       process.stdout.write(`${run}\n`);
     } finally {

@@ -55,6 +55,9 @@ export async function runState(rq: RunQueue, rec: RunRecord): Promise<RunState> 
 
 const ofRun = (run: string) => (j: Job<JobData> | undefined): j is Job<JobData> => j !== undefined && j.data?.run === run;
 
+/** A task's failure, or a phase job's own (such as finishing the run), not "a child failed". */
+const ownFailure = (j: Job<JobData>) => j.data.kind === 'task' || !/^child .* failed$/.test(j.failedReason ?? '');
+
 function problem(j: Job<JobData>): TaskProblem {
   return { task: j.name, attempts: j.attemptsMade, maxAttempts: j.opts.attempts ?? 1, error: j.failedReason ?? '' };
 }
@@ -105,8 +108,8 @@ export async function runStatus(rq: RunQueue, rec: RunRecord): Promise<RunStatus
     finishedAt: rec.finishedAt,
     docs,
     bytes,
-    failures: failed.filter((j) => j.data.kind === 'task').map(problem),
-    retrying: delayed.filter((j) => j.data.kind === 'task').map(problem),
+    failures: failed.filter(ownFailure).map(problem),
+    retrying: delayed.filter(ownFailure).map(problem),
   };
 }
 
