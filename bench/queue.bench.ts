@@ -29,6 +29,10 @@ const SHARD_BYTES = 1_500_000;
 
 const dir = await mkdtemp(join(tmpdir(), 'refinery-bench-queue-'));
 const children: ChildProcess[] = [];
+// Whatever happens, leave no redis-server or worker behind.
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
 
 function realTexts(): { texts: string[]; origin: string } | null {
   const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'].map((f) => join(DEVDATA, f));
@@ -217,7 +221,7 @@ await stopWorkers(procs);
 const base = rows[0]!;
 console.log(`Input: ${SHARDS} shards, ${mb.toFixed(1)} MB, ${docs} documents (${origin}); stages gopher-quality, gopher-repetition, c4.`);
 console.log(`Machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end (shared machine); Redis ${target.redis} (private).\n`);
-console.log('| run | seconds | MB/s | docs/s | speed-up vs 1 worker process | Redis round trips per job |');
+console.log('| run | seconds | MB/s | docs/s | speed-up vs 1 worker process | Redis commands sent per job |');
 console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| local \`refinery run\`, 1 thread (baseline for the per-core figure) | ${localSecs.toFixed(2)} | ${(mb / localSecs).toFixed(2)} | ${Math.round(docs / localSecs)} | ${(base.secs / localSecs).toFixed(2)} | – |`);
 for (const r of rows) console.log(`| queue, ${r.n} worker process${r.n > 1 ? 'es' : ''} × 1 thread | ${r.secs.toFixed(2)} | ${(mb / r.secs).toFixed(2)} | ${Math.round(docs / r.secs)} | ${(base.secs / r.secs).toFixed(2)} | ${(r.roundTrips / r.jobs).toFixed(1)} |`);
@@ -226,7 +230,7 @@ console.log(`Queue overhead per job (${TINY} tiny shards, no stages, 1 worker pr
 console.log('');
 console.log('| measure | value |');
 console.log('|---|---:|');
-console.log(`| Redis round trips per job (commands sent by worker and submitter, idle polling included) | ${(overhead.roundTrips / overhead.jobs).toFixed(1)} |`);
+console.log(`| Redis commands sent per job, each a round trip unless pipelined (worker and submitter, idle polling included) | ${(overhead.roundTrips / overhead.jobs).toFixed(1)} |`);
 console.log(`| Redis commands executed per job (inside BullMQ's Lua scripts included) | ${(overhead.commands / overhead.jobs).toFixed(1)} |`);
 console.log(`| Redis memory per queued job | ${(overhead.memoryQueued / 1024).toFixed(2)} KiB |`);
 console.log(`| Redis memory per completed job (kept 7 days), events stream and run record included | ${(overhead.memoryAfter / 1024).toFixed(2)} KiB |`);

@@ -53,11 +53,8 @@ export function defaultBandCuts(card: ModelCard): number[] {
   return [t / 2, t];
 }
 
-export async function createQualityStage(options: QualityOptions, ctx: StageContext): Promise<DocStage> {
-  const where = `${ctx.keyPath}.options`;
-  const modelDir = isAbsolute(options.model) ? options.model : resolve(ctx.baseDir, options.model);
-  const scorer = await openScorer(modelDir);
-  const { card } = scorer;
+/** Checks the options against the model card; returns the resolved threshold, band cuts and positive class. */
+function checkOptions(options: QualityOptions, card: ModelCard, modelDir: string, where: string): { threshold: number | undefined; cuts: number[]; positive: number } {
   const numeric = card.task !== 'multiclass';
   let threshold: number | undefined;
   if (options.threshold === 'card') {
@@ -75,6 +72,26 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
     throw new ConfigError('pipeline', `${where}.band_names`, `${cuts.length} cut points need ${cuts.length + 1} band names, got ${options.band_names.length}`);
   }
   const positive = card.task === 'binary' ? card.labels.indexOf(card.positive_label ?? card.labels[1]!) : 0;
+  if (positive < 0 || (card.task === 'binary' && card.labels.length !== 2)) {
+    throw new ConfigError('pipeline', `${where}.model`, `the model card in ${modelDir} needs two labels and a positive_label among them for a binary task`);
+  }
+  return { threshold, cuts, positive };
+}
+
+export async function createQualityStage(options: QualityOptions, ctx: StageContext): Promise<DocStage> {
+  const where = `${ctx.keyPath}.options`;
+  const modelDir = isAbsolute(options.model) ? options.model : resolve(ctx.baseDir, options.model);
+  const scorer = await openScorer(modelDir);
+  const { card } = scorer;
+  let checked: { threshold: number | undefined; cuts: number[]; positive: number };
+  try {
+    checked = checkOptions(options, card, modelDir, where);
+  } catch (e) {
+    await scorer.close();
+    throw e;
+  }
+  const { threshold, cuts, positive } = checked;
+  const numeric = card.task !== 'multiclass';
   const keep = options.keep_labels ? new Set(options.keep_labels) : null;
   const { field } = options;
   const k = scorer.outputs;

@@ -121,6 +121,17 @@ class TransformerScorer implements TextScorer {
     const out = await this.session.run(feeds, [card.output]);
     const logits = out[card.output]!.data as Float32Array;
     const k = this.outputs;
+    if (card.task === 'binary' && card.activation === 'sigmoid' && logits.length === n) {
+      // One logit per text: the positive class's probability is its sigmoid.
+      const positive = card.labels.indexOf(card.positive_label ?? card.labels[1]!);
+      const scores = new Float32Array(n * 2);
+      for (let r = 0; r < n; r++) {
+        const p = 1 / (1 + Math.exp(-logits[r]!));
+        scores[r * 2 + positive] = p;
+        scores[r * 2 + 1 - positive] = 1 - p;
+      }
+      return scores;
+    }
     if (logits.length !== n * k) {
       throw new InputError(card.output, {}, `model output has ${logits.length / n} values per text, the card names ${k} labels`);
     }

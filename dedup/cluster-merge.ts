@@ -2,8 +2,9 @@
  * The merge step of document-level dedup: joins the partitions' clustering forests into global
  * clusters and writes, per shard, what its applier must do. It runs once per stage (run-once.ts),
  * at the start of the apply phase, and holds only the documents that have a duplicate, in typed
- * arrays: 24 bytes per such document (sorted ref, rank, union-find parent and size), plus the id
- * of each cluster's kept document. Edge files and shard indexes are streamed.
+ * arrays: about 40 bytes per such document (sorted ref, rank, union-find parent and size, root,
+ * kept member, cluster number), plus the id of each cluster's kept document. Edge files and
+ * shard indexes are streamed.
  *
  * Passes: (1) collect the distinct refs of all edges, sorted; (2) union the edges, record ranks;
  * (3) stream the shards' `[id, bytes]` indexes to learn the kept documents' ids, the removed
@@ -45,11 +46,12 @@ async function readEdges(workDir: string, partition: number): Promise<Uint32Arra
   return words;
 }
 
+/** Sorts `a` in place and returns its distinct values (a view of its start). */
 function sortedUnique(a: Float64Array): Float64Array {
   a.sort();
   let w = 0;
   for (let i = 0; i < a.length; i++) if (i === 0 || a[i] !== a[i - 1]) a[w++] = a[i];
-  return a.slice(0, w);
+  return a.subarray(0, w);
 }
 
 function indexOf(sorted: Float64Array, key: number): number {
@@ -65,22 +67,35 @@ function indexOf(sorted: Float64Array, key: number): number {
 }
 
 export async function mergeClusters(m: MergeInput): Promise<void> {
-  // 1. Distinct refs, sorted (so also grouped by shard and ordered by position).
-  let nodes: Float64Array = new Float64Array(0);
+  // 1. Distinct refs, sorted (so also grouped by shard and ordered by position). Refs are
+  // appended to a buffer that is sorted and de-duplicated whenever it has doubled, so the cost
+  // stays O(edges · log) and the memory about twice the distinct refs.
+  let buffer = new Float64Array(1 << 16);
+  let unique = 0;
+  let length = 0;
+  const compact = (): void => {
+    unique = length = sortedUnique(buffer.subarray(0, length)).length;
+  };
   const reduceTotals: Record<string, number> = {};
   for (let p = 0; p < m.partitions; p++) {
     const e = await readEdges(m.workDir, p);
-    const refs = new Float64Array(nodes.length + e.length / 4);
-    refs.set(nodes);
-    let at = nodes.length;
     for (let i = 0; i < e.length; i += EDGE_WORDS) {
-      refs[at++] = refKey(e[i], e[i + 1]);
-      refs[at++] = refKey(e[i + 4], e[i + 5]);
+      if (length + 2 > buffer.length) {
+        compact();
+        if (length + 2 > buffer.length / 2) {
+          const bigger = new Float64Array(buffer.length * 2);
+          bigger.set(buffer.subarray(0, length));
+          buffer = bigger;
+        }
+      }
+      buffer[length++] = refKey(e[i], e[i + 1]);
+      buffer[length++] = refKey(e[i + 4], e[i + 5]);
     }
-    nodes = sortedUnique(refs);
     const rs = JSON.parse(await readFile(workFiles.reduceStats(m.workDir, p), 'utf8')) as Record<string, number>;
     for (const [k, v] of Object.entries(rs)) reduceTotals[k] = (reduceTotals[k] ?? 0) + v;
   }
+  compact();
+  const nodes = buffer.slice(0, unique);
   const n = nodes.length;
 
   // 2. Union the edges; remember each node's rank.
@@ -107,13 +122,14 @@ export async function mergeClusters(m: MergeInput): Promise<void> {
     const b = best[r];
     if (b < 0 || rank[i] < rank[b] || (rank[i] === rank[b] && nodes[i] < nodes[b])) best[r] = i;
   }
+  // Nodes are sorted by ref, so numbering kept documents in node order numbers clusters by them.
   const clusterOf = new Int32Array(n).fill(-1);
   const sizes: number[] = [];
-  const byKept = [...new Set(Array.from(root, (r) => best[r]))].sort((a, b) => nodes[a] - nodes[b]);
-  byKept.forEach((keptIndex, c) => {
-    clusterOf[root[keptIndex]] = c;
-    sizes.push(size[root[keptIndex]]);
-  });
+  for (let i = 0; i < n; i++) {
+    if (best[root[i]] !== i) continue;
+    clusterOf[root[i]] = sizes.length;
+    sizes.push(size[root[i]]);
+  }
 
   // 3. Ids of kept documents, bytes of removed ones, documents in.
   const keptId = new Map<number, string>();

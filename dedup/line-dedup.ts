@@ -12,7 +12,6 @@
  * - apply (per shard): loads the triples of the buckets its documents fall in and removes lines.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import type { Doc } from '../pipeline/doc.ts';
 import { KEEP, defineStage, drop, type DocStage, type GlobalStage, type ShardRef, type Verdict } from '../pipeline/stage.ts';
@@ -48,9 +47,9 @@ export function lineKeys(text: string, norm: Normalization, minChars: number): {
   return { lines, keys };
 }
 
-const countsPath = (workDir: string, shard: number) => join(workDir, 'docs', `s${String(shard).padStart(6, '0')}.json`);
-const duplicatesPath = (workDir: string, partition: number) => join(workDir, 'duplicates', `p${String(partition).padStart(6, '0')}.bin`);
-const reduceStatsPath = (workDir: string, partition: number) => join(workDir, 'duplicates', `p${String(partition).padStart(6, '0')}.json`);
+const countsPath = workFiles.docCount;
+const duplicatesPath = workFiles.duplicateLines;
+const reduceStatsPath = workFiles.duplicateLineStats;
 
 /** Prefix sums of the shards' document counts: the global ordinal of (shard, 0). */
 async function shardOffsets(workDir: string, shardCount: number): Promise<number[]> {
@@ -130,7 +129,7 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
     },
 
     async applier(shard: ShardRef): Promise<DocStage> {
-      await runOnce(join(workDir, 'stats'), async () => {
+      await runOnce(workFiles.lineStatsDir(workDir), async () => {
         const totals: Record<string, number> = {};
         for (let p = 0; p < o.partitions; p++) {
           const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;

@@ -21,4 +21,11 @@ export const workFiles = {
   /** Merge output: what the applier of one shard does. */
   verdicts: (workDir: string, shard: number) => join(workDir, 'verdicts', `s${pad(shard)}.jsonl`),
   mergeDir: (workDir: string) => join(workDir, 'verdicts'),
+  /** Line dedup, map output: the shard's document count. */
+  docCount: (workDir: string, shard: number) => join(workDir, 'docs', `s${pad(shard)}.json`),
+  /** Line dedup, reduce output: `(bucket, hash hi, hash lo)` of the duplicated lines, and counters. */
+  duplicateLines: (workDir: string, partition: number) => join(workDir, 'duplicates', `p${pad(partition)}.bin`),
+  duplicateLineStats: (workDir: string, partition: number) => join(workDir, 'duplicates', `p${pad(partition)}.json`),
+  /** Line dedup: where the statistics step records that it ran. */
+  lineStatsDir: (workDir: string) => join(workDir, 'stats'),
 };

@@ -142,3 +142,26 @@ test('bring-your-own model: a Hugging Face-style classifier with tokenizer.json 
   assert.deepEqual(v.map((x) => x.keep), [true, false, true]);
   await stage.close?.();
 });
+
+test('bring-your-own binary model with one logit and a sigmoid; a card whose positive label is not a label is refused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-byo1-'));
+  const g = new OnnxGraphBuilder('one_logit');
+  g.input('input_ids', 'int64', ['batch', 'seq']);
+  g.input('attention_mask', 'int64', ['batch', 'seq']);
+  g.initializer('w', 'float32', [12, 1], [0, 0, 0, 0, 3, -3, 0, 0, 0, 0, 0, 0]);
+  g.initializer('one_axis', 'int64', [1], [1]);
+  const [rows] = g.node('Gather', ['w', 'input_ids'], 1, { axis: { int: 0 } });
+  g.node('ReduceSum', [rows!, 'one_axis'], ['logits'], { keepdims: { int: 0 } });
+  g.output('logits', 'float32', ['batch', 1]);
+  await writeFile(join(dir, 'model.onnx'), g.toBytes());
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tinyBertTokenizer()));
+  await writeFile(join(dir, 'card.json'), JSON.stringify({ format: 'hf-sequence-classification/1', task: 'binary', labels: ['bad', 'good'], positive_label: 'good', activation: 'sigmoid' }));
+  const stage = await createQualityStage(qualityOptions.parse({ model: dir }), ctx('/'));
+  const batch = docs(['good', 'bad bad']);
+  await stage.process(batch);
+  assert.equal(batch[0]!.meta.quality, Math.round((1 / (1 + Math.exp(-3))) * 1e6) / 1e6);
+  assert.equal(batch[1]!.meta.quality, Math.round((1 / (1 + Math.exp(6))) * 1e6) / 1e6);
+  await stage.close?.();
+  await writeFile(join(dir, 'card.json'), JSON.stringify({ format: 'hf-sequence-classification/1', task: 'binary', labels: ['bad', 'good'], positive_label: 'great' }));
+  await assert.rejects(createQualityStage(qualityOptions.parse({ model: dir }), ctx('/')), /needs two labels and a positive_label among them/);
+});

@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { execFile } from 'node:child_process';
 import { runStages } from '../pipeline/run.ts';
 import { runOnce } from '../dedup/run-once.ts';
+import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { main } from '../pipeline/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
 
@@ -72,6 +75,14 @@ test('runOnce runs a step once when many tasks reach it together', async () => {
   assert.equal(runs, 1);
 });
 
+test('runOnce takes over a lock left by a dead process on this host', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-once-'));
+  await writeFile(join(dir, 'LOCK'), `${hostname()} 999999999`);
+  let runs = 0;
+  await runOnce(dir, async () => void runs++, 5);
+  assert.equal(runs, 1);
+});
+
 test('the refinery dedup command runs the methods in the order given and writes their statistics', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-cli-'));
   const input = join(dir, 'in.jsonl');
@@ -89,4 +100,44 @@ test('the refinery dedup command runs the methods in the order given and writes 
   const rejected = await readOutput(join(out, 'rejected'));
   assert.deepEqual(rejected.map((d) => [d.id, d.meta.reject_reason, d.meta.duplicate_of]).sort(), [['a', 'url-dedup:url', 'c'], ['c', 'exact-dedup:exact', 'b']].sort());
   for (const name of ['url-dedup', 'exact-dedup', 'line-dedup']) assert.ok(JSON.parse(await readFile(join(out, 'stats', `${name}.json`), 'utf8')).docs_in >= 1);
+});
+
+test('map, reduce and apply tasks run in separate processes that share only the work folder', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-procs-'));
+  const corpus = injectedCorpus(42, 60, 120, 0.03, 2);
+  await writeFile(join(dir, 'shards.json'), JSON.stringify(corpus.shards));
+  const stageUrl = new URL('../dedup/minhash-dedup.ts', import.meta.url).href;
+  // One process per task; each reads the shards from disk and creates its own stage.
+  const script = `
+    import { readFileSync, writeFileSync } from 'node:fs';
+    import { join } from 'node:path';
+    import { minhashDedupStage } from ${JSON.stringify(stageUrl)};
+    const [dir, phase, indices] = process.argv.slice(1);
+    const shards = JSON.parse(readFileSync(join(dir, 'shards.json'), 'utf8'));
+    const ctx = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 3, keyPath: 'x' };
+    const stage = await minhashDedupStage.create(minhashDedupStage.options.parse({ partitions: 2 }), ctx);
+    const count = shards.length;
+    for (const i of indices.split(',').map(Number)) {
+    if (phase === 'map') await stage.map({ index: i, count }, (async function* () { yield* shards[i]; })());
+    if (phase === 'reduce') await stage.reduce(i, count);
+    if (phase === 'apply') {
+      const applier = await stage.applier({ index: i, count });
+      const verdicts = await applier.process(shards[i]);
+      writeFileSync(join(dir, 'verdicts-' + i + '.json'), JSON.stringify(shards[i].map((d, j) => [d.id, verdicts[j].keep, d.meta.duplicate_of ?? null])));
+    }
+    }`;
+  const run = (phase: string, indices: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir, phase, indices], (err) => (err ? reject(err) : resolve()));
+    });
+  await Promise.all([run('map', '0'), run('map', '1')]);
+  await run('reduce', '0,1');
+  await run('apply', '1,0');
+  const fromProcesses = (await Promise.all([0, 1].map(async (i) => JSON.parse(await readFile(join(dir, `verdicts-${i}.json`), 'utf8')) as unknown[]))).flat();
+  // The same stage run in this process gives the same verdicts.
+  const ctx = { baseDir: dir, outputDir: join(dir, 'out-local'), workDir: join(dir, 'work-local'), seed: 3, keyPath: 'x' };
+  const local = await runGlobalStageInProcess(minhashDedupStage, { partitions: 2 }, ctx, corpus.shards);
+  const expected = corpus.shards.flatMap((s, i) => s.map((d, j) => [d.id, local.verdicts[i][j].keep, d.meta.duplicate_of ?? null]));
+  assert.deepEqual(fromProcesses, expected);
+  assert.ok(expected.some((v) => (v as unknown[])[1] === false), 'some near-duplicates are removed');
 });

@@ -89,3 +89,26 @@ test('URL dedup keeps the most recent crawl of a URL and passes documents withou
   const v = verdicts[0][0];
   assert.equal(v.keep === false && v.rule, 'url');
 });
+
+test('at 50,000 documents over 5 shards and 64 partitions, exactly the first copy of every text is kept', async () => {
+  let state = 7;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) % 15000;
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'omega'];
+  const textOf = (k: number): string => `${words[k % 5]} ${words[Math.floor(k / 5) % 5]} ${k.toString(36)}`;
+  const shards = Array.from({ length: 5 }, (_, s) => Array.from({ length: 10000 }, (_, i) => doc(`${s}-${i}`, textOf(next()))));
+  const none = { lowercase: false, remove_diacritics: false, norm_numbers: false, remove_punctuation: false, norm_whitespace: false };
+  const ctx = await context();
+  const { verdicts } = await runGlobalStageInProcess(exactDedupStage, { partitions: 64, normalization: none }, ctx, shards, 1000);
+  const first = new Map<string, string>();
+  let wrong = 0;
+  shards.forEach((shard, s) => shard.forEach((d, i) => {
+    const kept = first.get(d.text);
+    if (kept === undefined) {
+      first.set(d.text, d.id);
+      if (!verdicts[s][i].keep) wrong++;
+    } else if (verdicts[s][i].keep || d.meta.duplicate_of !== kept) wrong++;
+  }));
+  assert.equal(wrong, 0);
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+  assert.equal(stats.removed_docs, 50000 - first.size);
+});

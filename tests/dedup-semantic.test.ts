@@ -80,6 +80,7 @@ test('WordPiece tokenizer.json: normalisation, punctuation split, longest-match 
   );
   assert.deepEqual(t.encode('The UNAFFABLE Café, running xyz'), [2, 7, 4, 5, 6, 8, 9, 10, 11, 1, 3]);
   assert.deepEqual(t.encode('the the the the', 4), [2, 7, 7, 3]);
+  assert.deepEqual(t.encode('the\ncafe\u200b'), [2, 7, 8, 3]);
   assert.throws(() => new WordPieceTokenizer({ model: { type: 'BPE', vocab: {} } }, 'x.json'), /not supported/);
 });
 

@@ -200,7 +200,7 @@ describe('queue runs on worker processes', () => {
       await assertSameOutput(join(dir, 'out-two'));
       // Both processes took tasks; each task ran once, except that the first attempt of each
       // first-phase task failed on purpose and was retried.
-      for (const w of workers) assert.match(w.log(), /done in/);
+      for (const w of workers) assert.match(w.log(), /: started/);
       const log = workers.map((w) => w.log()).join('');
       const starts = new Map<string, number>();
       for (const m of log.matchAll(/ ((?:process|map|reduce)-\d+-\d+): started/g)) starts.set(m[1]!, (starts.get(m[1]!) ?? 0) + 1);
@@ -284,6 +284,7 @@ describe('queue runs on worker processes', () => {
       redis = await startRedis(port, dataDir);
       const s = await until('the run to end', ended(rq, run), [w]);
       assert.equal(s.state, 'completed', JSON.stringify(s));
+      assert.match(w.log(), /lost Redis[^]*Redis is back/);
       await assertSameOutput(out);
       w.proc.kill('SIGTERM');
       assert.equal(await w.exited, 0);
@@ -311,6 +312,7 @@ describe('queue runs on worker processes', () => {
       assert.match(wait.stderr, /run [0-9a-f]+ failed/);
 
       // Submitting the failed run again queues it again; the tasks that finished are not redone.
+      await until('the other tasks to end', async () => (await rq.queue.getActiveCount()) === 0, [w]);
       const again = await submitRun(rq, await loadPipelineFile(join(dir, 'fail.yaml')), { force: false, retry: { attempts: 1, backoff: 100 } });
       assert.deepEqual(again, { run, outcome: 'resubmitted' });
       assert.equal((await until('the run to end again', ended(rq, run), [w])).state, 'failed');

@@ -234,3 +234,28 @@ test('a mix plan repeats and samples documents; the manifest records what was em
   assert.equal(manifest.totals.docs_out, manifest.totals.rows);
   assert.equal(manifest.plan!.seed, 3);
 });
+
+test('a document whose bucket the plan lacks is in no shard, and its applier call fails (error output)', async () => {
+  const shards = corpus(1, 20);
+  const dir = await tempDir('refinery-plan-');
+  const buckets = [...new Set(shards[0]!.map((d) => bucketId(bucketKeyOfDoc(d))))];
+  const missing = buckets[0]!;
+  const planPath = join(dir, 'plan.json');
+  await writeFile(planPath, JSON.stringify({ buckets: buckets.slice(1).map((id) => ({ id, rate: 1 })) }));
+  const out = await tempDir('refinery-tokenize-');
+  const parsed = tokenizeStage.options.parse({ plan: planPath }) as TokenizeOptions;
+  const stage = (await tokenizeStage.create(parsed, { baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 1, keyPath: 'stages[0]' })) as GlobalStage;
+  await stage.map({ index: 0, count: 1 }, iterate(shards[0]!));
+  await stage.reduce(0, 1);
+  const manifest = await manifestOf(out);
+  const lacking = shards[0]!.filter((d) => bucketId(bucketKeyOfDoc(d)) === missing);
+  assert.ok(lacking.length > 0);
+  assert.equal(manifest.totals.docs_errored, lacking.length);
+  assert.equal(manifest.totals.rows, 20 - lacking.length);
+  const applier = await stage.applier({ index: 0, count: 1 });
+  for (const d of shards[0]!) {
+    const doc = { ...d, meta: { ...d.meta } };
+    if (lacking.includes(d)) await assert.rejects(async () => applier.process([doc]), /plan has no rate/);
+    else assert.deepEqual(await applier.process([doc]), [{ keep: true }]);
+  }
+});

@@ -105,7 +105,8 @@ export class WordPieceTokenizer {
   }
 
   private normalize(text: string): string {
-    let t = text.replace(CONTROL, '').replace(/\s/gu, ' ');
+    // Whitespace first: \t \n \r are control characters too, but separate words.
+    let t = text.replace(/\s/gu, ' ').replace(CONTROL, '');
     if (this.chinese) t = t.replace(CHINESE, (c) => ` ${c} `);
     if (this.lowercase) t = t.toLowerCase();
     if (this.stripAccents) t = t.normalize('NFD').replace(/\p{Mn}+/gu, '');

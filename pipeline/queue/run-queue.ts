@@ -4,6 +4,7 @@ import { connectRedis, type QueueTarget, type RedisClient } from './connection.t
 import { RunRecords } from './run-record.ts';
 import { phaseFlow, phaseJobId, type JobData, type RetryPolicy } from './jobs.ts';
 import type { RunPlan } from '../run-plan.ts';
+import { RefineryError } from '../errors.ts';
 
 export class RunQueue {
   readonly queue: Queue<JobData>;
@@ -31,9 +32,17 @@ export class RunQueue {
     return true;
   }
 
-  /** Removes every job of a run (those of a phase with the phase job) and its record. */
+  /**
+   * Removes every job of a run (those of a phase with the phase job) and its record. BullMQ does
+   * not remove a phase whose job or a task of which a worker holds: then this throws, having
+   * removed nothing (only the phase in flight can hold active jobs, and it goes first).
+   */
   async removeRun(plan: RunPlan, run: string): Promise<void> {
-    for (let p = 0; p < plan.phases.length; p++) await this.queue.remove(phaseJobId(run, p), { removeChildren: true });
+    for (let p = plan.phases.length - 1; p >= 0; p--) {
+      const id = phaseJobId(run, p);
+      await this.queue.remove(id, { removeChildren: true });
+      if (await this.queue.getJob(id)) throw new RefineryError(`run ${run}: some of its tasks are running; wait until they end (refinery status shows them as active), then submit again`);
+    }
     await this.records.remove(run);
   }
 

@@ -1,8 +1,7 @@
 /** `refinery submit`: plans a run, records it in Redis and queues its first phase. */
 import type { RunConfig } from '../config.ts';
-import { RefineryError } from '../errors.ts';
 import { makePlan, prepareOutput } from '../run.ts';
-import { phaseJobId, runIdOf, type RetryPolicy } from './jobs.ts';
+import { runIdOf, type RetryPolicy } from './jobs.ts';
 import type { RunQueue } from './run-queue.ts';
 import { runState } from './status.ts';
 
@@ -27,7 +26,6 @@ export async function submitRun(rq: RunQueue, config: RunConfig, opts: SubmitOpt
     const state = await runState(rq, existing);
     if (!opts.force && state !== 'failed') return { run, outcome: state === 'completed' ? 'already completed' : 'already submitted' };
     await rq.removeRun(plan, run);
-    if (await rq.queue.getJob(phaseJobId(run, 0))) throw new RefineryError(`run ${run}: some of its jobs are being processed; stop the workers running them, or wait, then submit again`);
     if (!opts.force) outcome = 'resubmitted';
   }
   await prepareOutput(plan, opts.force);

@@ -33,6 +33,8 @@ export class QueueWorker {
   private readonly threads: TaskThreads;
   private readonly worker: Worker<JobData>;
   private stopping: Promise<void> | null = null;
+  /** Set when tasks are handed back: a task fetched meanwhile is handed back before it starts. */
+  private handingBack = false;
 
   constructor(
     target: QueueTarget,
@@ -54,6 +56,16 @@ export class QueueWorker {
       if (job) settings.log(`${job.data.run} ${job.name}: failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${err.message}`);
     });
     this.worker.on('error', (err) => settings.log(`queue error: ${err.message}`));
+    // Say once that Redis went away and once that it is back; commands wait meanwhile.
+    let lost = false;
+    this.rq.client.on('error', (err: Error) => {
+      if (!lost) settings.log(`lost Redis (${err.message}); reconnecting, tasks in flight go on`);
+      lost = true;
+    });
+    this.rq.client.on('ready', () => {
+      if (lost) settings.log('Redis is back');
+      lost = false;
+    });
   }
 
   /** Resolves when the worker has stopped (after `stop`). */
@@ -67,6 +79,7 @@ export class QueueWorker {
    */
   stop(now = false): Promise<void> {
     if (now) {
+      this.handingBack = true;
       const n = this.threads.abandonAll();
       if (n) this.settings.log(`handing back ${n} task(s)`);
     }
@@ -113,6 +126,7 @@ export class QueueWorker {
     const t0 = performance.now();
     let result: TaskResult;
     try {
+      if (this.handingBack) throw new TaskAbandoned('stopping');
       result = await this.threads.run(data.run, plan, data.task, (docs, bytes) => {
         const now = performance.now();
         if (now - last < PROGRESS_EVERY_MS) return;

@@ -9,9 +9,11 @@ import type { ShardFileEntry } from './shard-sink.ts';
 /** What one map task (one input shard, or one shuffle bucket) produced. */
 export interface ShardSummary {
   files: ShardFileEntry[];
-  /** Documents read, and documents written (counting plan copies). */
+  /** Documents tokenized, and rows of documents written (counting plan copies). */
   docs_in: number;
   docs_out: number;
+  /** Documents the mix plan had no rate for: in no shard, sent to the error output. */
+  docs_errored: number;
   /** Tokens (with BOS/EOS) of the documents read, and of the documents written. */
   tokens_in: number;
   tokens_out: number;
@@ -64,6 +66,7 @@ export interface TokenizeManifest {
     tokens: number;
     docs_in: number;
     docs_out: number;
+    docs_errored: number;
     tokens_in: number;
     dropped_tokens: number;
     bytes: number;
@@ -92,12 +95,13 @@ export function buildManifest(
 ): TokenizeManifest {
   const tally = new BucketTally();
   const shards: ShardFileEntry[] = [];
-  const totals = { rows: 0, tokens: 0, docs_in: 0, docs_out: 0, tokens_in: 0, dropped_tokens: 0, bytes: 0 };
+  const totals = { rows: 0, tokens: 0, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, dropped_tokens: 0, bytes: 0 };
   for (const s of summaries) {
     tally.addCounts(s.buckets);
     shards.push(...s.files);
     totals.docs_in += s.docs_in;
     totals.docs_out += s.docs_out;
+    totals.docs_errored += s.docs_errored;
     totals.tokens_in += s.tokens_in;
     totals.dropped_tokens += s.dropped_tokens;
     for (const f of s.files) {

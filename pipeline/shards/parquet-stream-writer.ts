@@ -1,13 +1,14 @@
 /**
- * Streams Arrow tables into one Parquet file with parquet-wasm (Rust arrow-rs writer), zstd,
- * one row group per record batch (tables built from single vectors have one). `write` returns once the table's row group is in the file, so
- * memory stays at about one row group and `bytesWritten` is exact (and the same on every run)
- * between writes. The file is written under a temporary name and renamed into place on `close`
- * (a reader never sees a half-written shard).
+ * Streams Arrow tables into one Parquet file with parquet-wasm (Rust arrow-rs writer), zstd, one
+ * row group per written table. `write` returns once the WASM writer has taken the table, so memory
+ * stays at about one row group; encoded bytes go to a temporary file as they come, and the file is
+ * renamed into place on `close` (a reader never sees a half-written shard). How far the encoder
+ * has got at any moment depends on timing, so the size is only reported by `close`.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tableToIPC, type Table } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { tempNameFor } from '../io/atomic.ts';
@@ -29,10 +30,6 @@ export class ParquetStreamWriter {
   private bytes = 0;
   private readonly hash = createHash('sha256');
   private failure: unknown;
-  private batches = 0;
-  /** Encoded chunks written to the file: parquet-wasm emits one per row group. */
-  private chunks = 0;
-  private wake: (() => void) | null = null;
 
   private constructor(
     readonly path: string,
@@ -46,7 +43,7 @@ export class ParquetStreamWriter {
     );
     let props = new parquet.WriterPropertiesBuilder()
       .setCompression(parquet.Compression.ZSTD)
-      // 1 byte: the writer closes a row group after every table, so callers size row groups
+      // 1 byte: a row group ends after each table (tiny tables may share one): callers size them
       .setMaxRowGroupBytes(1)
       .setCreatedBy('refinery (parquet-wasm)');
     if (options.metadata) props = props.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
@@ -55,14 +52,9 @@ export class ParquetStreamWriter {
         this.hash.update(chunk);
         this.bytes += chunk.length;
         await this.file.write(chunk);
-        this.chunks++;
-        this.wake?.();
       }
     });
-    this.done.catch((e: unknown) => {
-      this.failure = e;
-      this.wake?.();
-    });
+    this.done.catch((e: unknown) => void (this.failure = e));
   }
 
   static async open(path: string, options: ParquetStreamWriterOptions): Promise<ParquetStreamWriter> {
@@ -75,26 +67,12 @@ export class ParquetStreamWriter {
     if (this.failure) throw this.failure;
     if (table.numRows === 0) return;
     const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
-    // Tables built from single vectors have one record batch; each batch becomes a row group.
-    for (const batch of wasmTable.recordBatches()) {
-      this.controller.enqueue(batch);
-      this.batches++;
-    }
+    for (const batch of wasmTable.recordBatches()) this.controller.enqueue(batch);
     wasmTable.free();
-    // parquet-wasm's stream makes progress without holding the event loop open: hold it here.
-    const keepAlive = setInterval(() => undefined, 60_000);
-    try {
-      while (this.chunks < this.batches && !this.failure) await new Promise<void>((r) => (this.wake = r));
-    } finally {
-      clearInterval(keepAlive);
-      this.wake = null;
-    }
+    // Wait until the writer has taken the table. (Polled: parquet-wasm's stream does not keep
+    // Node's event loop alive by itself, so awaiting its progress alone can stall.)
+    while ((this.controller.desiredSize ?? 1) <= 0 && !this.failure) await nextTurn();
     if (this.failure) throw this.failure;
-  }
-
-  /** Bytes in the file so far: every row group written. */
-  get bytesWritten(): number {
-    return this.bytes;
   }
 
   async close(): Promise<WrittenFile> {

@@ -35,7 +35,7 @@ function text(v: unknown): string | null {
   return null;
 }
 
-/** `meta.quality` is a score, or `{ score }` from a classifier that keeps more fields. */
+/** A numeric score, or `{ score }`. */
 function score(v: unknown): number | null {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (v !== null && typeof v === 'object' && 'score' in v) return score((v as { score: unknown }).score);
@@ -49,7 +49,8 @@ export function documentRow(doc: Doc, tokens: Int32Array): DocumentRow {
     source: text(doc.meta.source),
     language: text(doc.meta.language),
     category: text(doc.meta.category),
-    quality: score(doc.meta.quality),
+    // the quality stage writes a score to meta.quality, or a class label there and its probability to meta.quality_score
+    quality: score(doc.meta.quality) ?? score(doc.meta.quality_score),
     quality_band: text(doc.meta.quality_band),
   };
 }

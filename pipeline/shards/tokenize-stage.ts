@@ -5,7 +5,8 @@
  *   as many copies as the mix plan says (one without a plan), and writes
  *   `<out>/tokens/shard-<i>-<part>.parquet` (or spills to shuffle buckets when shuffling);
  * - reduce (one partition): writes the shuffled files if shuffling, then `<out>/tokens/manifest.json`;
- * - applier: keeps every document and records `meta.num_tokens` (tokens with BOS and EOS).
+ * - applier: keeps every document and records `meta.num_tokens` (tokens with BOS and EOS); a
+ *   document the plan has no rate for goes to the error output (it is in no shard).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -72,6 +73,10 @@ class TokenizeStage implements GlobalStage {
     return join(this.ctx.workDir, 'counts', `shard-${shardNumber(shard)}.i32`);
   }
 
+  private failedPath(shard: number): string {
+    return join(this.ctx.workDir, 'counts', `shard-${shardNumber(shard)}.failed.json`);
+  }
+
   /** One key (parquet-wasm stores the map unordered): `refinery` = JSON of tokenizer and layout. */
   private metadata(): Record<string, string> {
     const tokenizer = llama3Tokenizer();
@@ -104,12 +109,23 @@ class TokenizeStage implements GlobalStage {
     const spill = shuffleSeed === null ? null : new ShuffleSpill(this.ctx.workDir, shard.index, shuffleSeed, this.options.shuffle_buckets);
     const tally = new BucketTally();
     const counts: number[] = [];
-    const summary: ShardSummary = { files: [], docs_in: 0, docs_out: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: 0, buckets: [] };
+    /** Documents the plan could not place, by position: the applier sends them to the error output. */
+    const failed: Record<number, string> = {};
+    const summary: ShardSummary = { files: [], docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: 0, buckets: [] };
     try {
       for await (const doc of docs) {
+        let copies: number;
+        try {
+          copies = copiesOf(doc);
+          if (!Number.isInteger(copies) || copies < 0) throw new RefineryError(`${this.planPath}: document ${doc.id} got ${copies} copies`);
+        } catch (e) {
+          if (!(e instanceof RefineryError)) throw e;
+          failed[counts.length] = e.message;
+          counts.push(-1);
+          summary.docs_errored++;
+          continue;
+        }
         const tokens = tokenizer.encodeDocument(doc.text);
-        const copies = copiesOf(doc);
-        if (!Number.isInteger(copies) || copies < 0) throw new RefineryError(`mix plan ${this.planPath}: document ${doc.id} got ${copies} copies`);
         const row = documentRow(doc, tokens);
         for (let copy = 0; copy < copies; copy++) {
           if (sink) await sink.add(row);
@@ -136,6 +152,7 @@ class TokenizeStage implements GlobalStage {
     summary.buckets = tally.toArray();
     const countBytes = new Int32Array(counts);
     await writeFileAtomic(this.countsPath(shard.index), new Uint8Array(countBytes.buffer));
+    await writeFileAtomic(this.failedPath(shard.index), stableJson(failed));
     await writeFileAtomic(this.summaryPath(shard.index), stableJson(summary));
   }
 
@@ -144,7 +161,7 @@ class TokenizeStage implements GlobalStage {
     for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readFile(this.summaryPath(i), 'utf8')) as ShardSummary);
     if (this.options.shuffle_seed !== null) summaries.push(...(await this.writeShuffled(shardCount)));
     const tokenizer = llama3Tokenizer();
-    const plan = this.planPath === null ? null : { path: this.options.plan!, sha256: sha256(await readFile(this.planPath)), seed: this.ctx.seed };
+    const plan = this.planPath === null ? null : { path: this.planPath, sha256: sha256(await readFile(this.planPath)), seed: this.ctx.seed };
     const configHash = sha256(stableJson({
       options: { ...this.options, plan: plan?.sha256 ?? null },
       plan_seed: plan?.seed ?? null,
@@ -177,7 +194,7 @@ class TokenizeStage implements GlobalStage {
       try {
         for (const row of rows) await sink.add(row);
         const files = await sink.finish();
-        out.push({ files, docs_in: 0, docs_out: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: sink.droppedTokens, buckets: [] });
+        out.push({ files, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: sink.droppedTokens, buckets: [] });
       } catch (e) {
         await sink.abort();
         throw e;
@@ -189,6 +206,7 @@ class TokenizeStage implements GlobalStage {
   async applier(shard: ShardRef): Promise<DocStage> {
     const bytes = await readFile(this.countsPath(shard.index));
     const counts = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const failed = JSON.parse(await readFile(this.failedPath(shard.index), 'utf8')) as Record<string, string>;
     let next = 0;
     return {
       kind: 'annotator',
@@ -196,7 +214,9 @@ class TokenizeStage implements GlobalStage {
       process: (docs) =>
         docs.map((doc) => {
           if (next >= counts.length) throw new RefineryError(`tokenize: shard ${shard.index} has more documents than its map phase saw (${counts.length})`);
-          doc.meta.num_tokens = counts[next++]!;
+          const position = next++;
+          if (counts[position] === -1) throw new RefineryError(failed[position] ?? `tokenize: document ${doc.id} was not tokenized`);
+          doc.meta.num_tokens = counts[position]!;
           return KEEP;
         }),
     };
