@@ -4,8 +4,7 @@
  * pattern where that package's JavaScript `\s` makes it differ (U+FEFF, U+0085), and Meta's
  * chunking of long strings.
  *
- * Fixture: tests/fixtures/tokenizer/varied-text.jsonl (see SOURCE.md), made by
- *   random.seed(5); for each locale: random.sample(sorted(messages), 60), joined with "\n".
+ * Fixture: tests/fixtures/tokenizer/varied-text.jsonl (how it was made: SOURCE.md there).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,11 +1,11 @@
 /**
  * Global shuffle in two passes, so that no process holds the corpus. Map: every document copy gets
- * a key, sha256(seed, input shard, position, copy); its first 4 bytes pick one of B buckets and the
- * tokenized row is spilled to `<work>/spill/bucket-b/shard-i.parquet`. Reduce: bucket by bucket,
- * the rows of all input shards are read back, sorted by key and written out. Every document is
- * equally likely to land anywhere; memory is one bucket (about corpus / B), so B is chosen to make a
- * bucket fit in RAM (64 buckets of a 1 TB-token corpus would not: use thousands). The keys depend
- * only on the seed and the input, never on the number of workers.
+ * a key, sha256(seed, input shard, position, copy) (12 bytes of it sort; 4 more pick one of B
+ * buckets), and the tokenized row is spilled to `<work>/spill/bucket-b/shard-i.parquet`. Reduce:
+ * bucket by bucket, the rows of all input shards are read back, sorted by key and written out. Every document is
+ * equally likely to land anywhere; the reduce holds one bucket (about corpus / B) in memory, and a
+ * map task keeps B spill files open, so B is at most a few hundred (docs/tokenize.md: limits).
+ * The keys depend only on the seed and the input, never on the number of workers.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -33,8 +33,8 @@ export const tokenizeOptions = z.strictObject({
   row_group_size: z.number().int().positive().default(32 * 1024 * 1024),
   /** Shuffle documents across the whole corpus with this seed; null keeps input order. */
   shuffle_seed: z.number().int().nullable().default(null),
-  /** Shuffle buckets: the reduce holds one bucket (about corpus / buckets) in memory at a time. */
-  shuffle_buckets: z.number().int().min(1).default(64),
+  /** Shuffle buckets: the reduce holds one bucket (about corpus / buckets) in memory; each map task buffers 1 MiB and keeps a file open per bucket. */
+  shuffle_buckets: z.number().int().min(1).max(1024).default(64),
   /** A mix plan (`refinery mix plan`): documents are repeated or sampled by it, seeded by the run's seed. */
   plan: z.string().nullable().default(null),
 });
