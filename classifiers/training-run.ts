@@ -17,7 +17,7 @@ import { MODEL_CARD_FILE, type FastTextCard } from './model-card.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { InputError } from '../pipeline/errors.ts';
+import { ConfigError, InputError } from '../pipeline/errors.ts';
 
 export const TrainRunOptions = FeatureOptions.extend(SgdOptions.shape).extend({
   /** 'auto': numbers other than 0/1 → regression, two classes → binary, more → multiclass. */
@@ -91,7 +91,15 @@ function classOrder(rows: LabelledText[]): string[] {
 const POSITIVE_NAMES = ['1', 'true', 'yes', 'high', 'good', 'positive', 'pos'];
 
 export async function trainFromLabels(labelsFile: string, outDir: string, opts: Partial<TrainRunOptions> = {}): Promise<TrainRunResult> {
-  const options = TrainRunOptions.parse(opts);
+  const parsed = TrainRunOptions.safeParse(opts);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError('refinery classify train', issue.path.join('.'), issue.message);
+  }
+  const options = parsed.data;
+  if (options.minn > 0 && options.maxn < options.minn) {
+    throw new ConfigError('refinery classify train', 'maxn', `maxn (${options.maxn}) must be at least minn (${options.minn}) when char n-grams are on`);
+  }
   const { rows, skipped } = await readLabels(labelsFile, options);
   if (rows.length < 10) throw new InputError(labelsFile, {}, `only ${rows.length} usable labelled documents; training needs at least 10`);
   const task = chooseTask(rows, options.task);

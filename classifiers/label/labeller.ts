@@ -107,7 +107,12 @@ export async function labelDocuments(
   opts: Partial<LabelRunOptions> & Pick<LabelRunOptions, 'endpoint' | 'model'>,
   log: (line: string) => void = () => {},
 ): Promise<LabelSummary> {
-  const options = LabelRunOptions.parse(opts);
+  const parsed = LabelRunOptions.safeParse(opts);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError('refinery classify label', issue.path.join('.'), issue.message);
+  }
+  const options = parsed.data;
   if (!output.endsWith('.jsonl')) throw new ConfigError('command line', 'output', `labels are appended as they arrive, so the file must be plain .jsonl: ${output}`);
   const rubric = await loadRubric(options.rubric);
   const client = new LlmClient(options);
