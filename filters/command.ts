@@ -1,4 +1,5 @@
 /** CLI: refinery filter <inputs...> -o <dir> [--stages a,b,...] [--workers N] [--force]. */
+import { wholeNumber } from '../pipeline/cli-arguments.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { runStages } from '../pipeline/run.ts';
 import { funnelMarkdown } from '../pipeline/stats.ts';
@@ -13,13 +14,6 @@ function stageList(value: string): string[] {
   return names;
 }
 
-function wholeNumber(min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of ${min} or more`);
-    return n;
-  };
-}
 
 export function registerFilterCommand(program: Command): void {
   program

@@ -1,5 +1,6 @@
 /** The `refinery` command line. Each folder registers its own commands; this file wires them. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from './cli-arguments.ts';
 import { relative } from 'node:path';
 import { loadPipelineFile } from './config.ts';
 import { runPipeline } from './run.ts';
@@ -12,12 +13,6 @@ import { registerClassifyCommand } from '../classifiers/command.ts';
 import { registerTokenizeCommand } from './shards/command.ts';
 import { registerMixCommands } from '../mixes/command.ts';
 import { registerQueueCommands } from './queue/command.ts';
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return n;
-}
 
 /** Prints where a run's outputs are, and its funnel. */
 export function printRunSummary(output: string, funnel: string): void {

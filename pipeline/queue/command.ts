@@ -1,10 +1,10 @@
 /** CLI: `refinery submit`, `refinery worker`, `refinery status` (a run on BullMQ workers). */
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
-import { positiveInt } from '../cli.ts';
+import { finiteNumber, positiveInt } from '../cli-arguments.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, type QueueTarget } from './connection.ts';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
@@ -18,11 +18,6 @@ interface TargetOptions {
   cluster: boolean;
 }
 
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
-  return n;
-}
 
 function withTarget(cmd: Command): Command {
   return cmd
@@ -55,7 +50,7 @@ export function registerQueueCommands(program: Command): void {
       .option('-o, --output <dir>', "output folder, instead of the pipeline's output")
       .option('--force', 'drop the run\'s jobs and outputs and start it afresh', false)
       .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
-      .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', nonNegativeNumber, 10_000),
+      .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000),
   ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number }) => {
     const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}) });
     const rq = RunQueue.open(targetOf(o));
@@ -81,7 +76,7 @@ export function registerQueueCommands(program: Command): void {
       .option('-c, --concurrency <n>', 'tasks at once, one thread each (default: every core)', positiveInt)
       .option('--lock-duration <ms>', 'lock of a job in flight; a killed worker\'s job is taken up again after it', positiveInt, 30_000)
       .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInt, 30_000)
-      .option('--grace <s>', 'seconds SIGTERM lets tasks in flight finish before handing them back', nonNegativeNumber, 20),
+      .option('--grace <s>', 'seconds SIGTERM lets tasks in flight finish before handing them back', finiteNumber(0), 20),
   ).action(async (o: TargetOptions & { concurrency?: number; lockDuration: number; stalledInterval: number; grace: number }) => {
     const concurrency = o.concurrency ?? availableParallelism();
     const worker = new QueueWorker(targetOf(o), { concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, grace: o.grace, log });
@@ -107,7 +102,7 @@ export function registerQueueCommands(program: Command): void {
       .argument('<run>', 'run id printed by `refinery submit`')
       .option('--watch', 'refresh until interrupted (or until the run ends, with --wait)', false)
       .option('--wait', 'block until the run ends; exit 0 only if it completed', false)
-      .option('--interval <s>', 'seconds between refreshes', nonNegativeNumber, 2),
+      .option('--interval <s>', 'seconds between refreshes', finiteNumber(0), 2),
   ).action(async (run: string, o: TargetOptions & { watch: boolean; wait: boolean; interval: number }) => {
     const rq = RunQueue.open(targetOf(o));
     const tty = Boolean(process.stdout.isTTY);

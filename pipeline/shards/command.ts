@@ -2,19 +2,13 @@
  * CLI: refinery tokenize <inputs...> -o <dir> [--seq-len N] [--shard-size BYTES] [--shuffle-seed N]
  * [--plan plan.json] [--seed N] [--workers N] [--force]. Runs the `tokenize` stage over the inputs.
  */
+import { wholeNumber } from '../cli-arguments.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { runStages } from '../run.ts';
 import { funnelMarkdown } from '../stats.ts';
 import { MANIFEST_FILE, TOKENS_DIR } from './tokenize-stage.ts';
 
-function wholeNumber(min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of ${min} or more`);
-    return n;
-  };
-}
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 
