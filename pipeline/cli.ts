@@ -1,7 +1,8 @@
 /** The `refinery` command line. Each folder registers its own commands; this file wires them. */
 import { Command } from 'commander';
 import { positiveInt } from './cli-arguments.ts';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
+import { writeRunReport } from '../mixes/report.ts';
 import { loadPipelineFile } from './config.ts';
 import { runPipeline } from './run.ts';
 import { RefineryError } from './errors.ts';
@@ -15,9 +16,9 @@ import { registerMixCommands } from '../mixes/command.ts';
 import { registerQueueCommands } from './queue/command.ts';
 
 /** Prints where a run's outputs are, and its funnel. */
-export function printRunSummary(output: string, funnel: string): void {
+export function printRunSummary(output: string, funnel: string, withReport = false): void {
   const rel = relative(process.cwd(), output) || '.';
-  process.stdout.write(`\n${funnel}\nOutputs in ${rel}/: kept/, rejected/, errors/, stats.json, report.md\n`);
+  process.stdout.write(`\n${funnel}\nOutputs in ${rel}/: kept/, rejected/, errors/, stats.json, report.md${withReport ? `\nReport for researchers: ${join(rel, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
 }
 
 export function buildProgram(): Command {
@@ -35,10 +36,12 @@ export function buildProgram(): Command {
     .option('-w, --workers <n>', 'worker threads (default: the pipeline\'s workers, else every core)', positiveInt)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
-    .action(async (file: string, o: { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean }) => {
+    .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
+    .action(async (file: string, o: { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean }) => {
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}) });
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      printRunSummary(result.output, funnelMarkdown(result.stats));
+      if (o.report) await writeRunReport(result.output, join(result.output, 'report'));
+      printRunSummary(result.output, funnelMarkdown(result.stats), o.report);
     });
 
   program

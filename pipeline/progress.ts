@@ -28,13 +28,14 @@ export class Progress {
     this.draw(false);
   }
 
-  taskDone(slot: number, label: string, docs: number, bytes: number): void {
+  /** `docs` is undefined for tasks that do not stream documents (reduce). */
+  taskDone(slot: number, label: string, docs: number | undefined, bytes: number): void {
     this.live.delete(slot);
     this.done++;
-    this.docs += docs;
+    this.docs += docs ?? 0;
     this.bytes += bytes;
     if (this.tty) this.draw(true);
-    else this.log(`${this.phase}: ${label} done (${this.done}/${this.total}) ${docs} docs; ${this.rate()}`);
+    else this.log(`${this.phase}: ${label} done (${this.done}/${this.total})${docs === undefined ? '' : `, ${docs} docs; ${this.rate()}`}`);
   }
 
   endPhase(): void {

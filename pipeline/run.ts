@@ -98,7 +98,7 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
       const fresh = await pool.runAll(
         todo,
         (slot, docs, bytes) => progress.update(slot, docs, bytes),
-        (slot, r) => progress.taskDone(slot, taskId(r.task), r.read?.docs ?? r.stages[0]?.in ?? 0, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
+        (slot, r) => progress.taskDone(slot, taskId(r.task), r.read?.docs ?? r.stages[0]?.in, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
       );
       results.push(...fresh);
       progress.endPhase();
