@@ -28,7 +28,7 @@ import { SgdOptions, trainFastText, type TrainingExample } from '../classifiers/
 import { trainFromLabels } from '../classifiers/training-run.ts';
 import { createQualityStage, qualityOptions } from '../classifiers/quality-stage.ts';
 import { binaryMetrics } from '../classifiers/metrics.ts';
-import { SeededRandom } from '../classifiers/seeded-random.ts';
+import { SeededRandom } from '../pipeline/seeded-random.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEVDATA = join(here, '..', '..', 'shared', 'devdata');

@@ -14,7 +14,7 @@ import { fastTextToOnnx } from './fasttext/export-onnx.ts';
 import type { FastTextModel, TaskKind } from './fasttext/model.ts';
 import { bestF1Threshold, binaryMetrics, classificationMetrics, regressionMetrics } from './metrics.ts';
 import { MODEL_CARD_FILE, type FastTextCard } from './model-card.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { ConfigError, InputError } from '../pipeline/errors.ts';

@@ -19,6 +19,7 @@ import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { WARCRecord, WARCSerializer } from 'warcio';
 import { JsonlWriter } from '../pipeline/io/jsonl-writer.ts';
+import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 
 const SRC = process.env.CORPUS_SRC ?? '/tmp/corpus-src';
 const DEB = join(SRC, 'deb/x');
@@ -34,17 +35,6 @@ interface Row {
   [field: string]: unknown;
 }
 
-/** mulberry32: a tiny seeded generator, so generated text is the same on every rebuild. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A stable pseudo-random subset: the n names with the smallest salted hash. */
 function pick<T>(items: T[], n: number, key: (t: T) => string, salt: string): T[] {

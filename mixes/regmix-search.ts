@@ -5,6 +5,7 @@
  */
 import { RefineryError } from '../pipeline/errors.ts';
 import { predictLoss, type MixModel } from './regmix-model.ts';
+import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 
 export interface DomainBounds {
   domains: string[];
@@ -41,16 +42,6 @@ export function projectToBounds(v: readonly number[], b: DomainBounds): number[]
   return at((low + high) / 2);
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform on the constrained simplex by rejection (lo + (1 − Σlo) · Dirichlet(1)); projection when rejection keeps failing. */
 function candidate(random: () => number, b: DomainBounds): number[] {

@@ -7,7 +7,7 @@ import { FeatureHasher, FeatureOptions } from '../classifiers/fasttext/features.
 import { fastTextFeeds } from '../classifiers/fasttext/export-onnx.ts';
 import { trainFromLabels } from '../classifiers/training-run.ts';
 import { openScorer } from '../classifiers/scorer.ts';
-import { SeededRandom } from '../classifiers/seeded-random.ts';
+import { SeededRandom } from '../pipeline/seeded-random.ts';
 
 const TOPICS = {
   science: ['atom', 'energy', 'cell', 'experiment', 'molecule', 'gravity', 'orbit', 'photon'],

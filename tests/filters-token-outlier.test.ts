@@ -7,18 +7,8 @@ import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage, StageContext } from '../pipeline/stage.ts';
 import { tokenOutlierOptions, createTokenOutlier } from '../filters/token-outlier.ts';
 import { buildReference, countWords, klDivergence, quantile } from '../filters/token-outlier/distribution.ts';
+import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 
-/** Deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EN = 'the of and to in is was that for on with as by at from his her it an were which are this be has had not but one'.split(' ');
 const DE = 'der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat'.split(' ');

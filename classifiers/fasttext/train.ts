@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { FastTextModel, softmaxInPlace, type FastTextShape } from './model.ts';
-import { SeededRandom } from '../seeded-random.ts';
+import { SeededRandom } from '../../pipeline/seeded-random.ts';
 
 export const SgdOptions = z.object({
   /** Embedding size (fastText `-dim` 100; 32 scores 4× faster and lost no F1 on our dev set, see docs/classifiers.md). */
