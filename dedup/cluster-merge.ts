@@ -1,7 +1,7 @@
 /**
  * The merge step of document-level dedup: joins the partitions' clustering forests into global
- * clusters and writes, per shard, what its applier must do. It runs once per stage (run-once.ts),
- * at the start of the apply phase, and holds only the documents that have a duplicate, in typed
+ * clusters and writes, per shard, what its applier must do. It is the stage's `finish` task (one per
+ * stage, after every reduce and before any apply task), and holds only the documents that have a duplicate, in typed
  * arrays: about 40 bytes per such document (sorted ref, rank, union-find parent and size, root,
  * kept member, cluster number), plus the id of each cluster's kept document. Edge files and
  * shard indexes are streamed.

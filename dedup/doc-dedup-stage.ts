@@ -34,7 +34,6 @@ import {
 } from './records.ts';
 import { workFiles } from './work-files.ts';
 import { mergeClusters, type VerdictLine } from './cluster-merge.ts';
-import { runOnce } from './run-once.ts';
 
 /** Adds a record for the current document; rank defaults to 0 (then the earliest document wins). */
 export type EmitKey = (keyHi: number, keyLo: number, rankHi?: number, rankLo?: number) => void;
@@ -144,10 +143,11 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
       );
     },
 
+    async finish(shardCount: number): Promise<void> {
+      await mergeClusters({ name: m.name, workDir: m.workDir, outputDir: m.outputDir, partitions: m.partitions, shardCount, settings: m.settings });
+    },
+
     async applier(shard: ShardRef): Promise<DocStage> {
-      await runOnce(workFiles.mergeDir(m.workDir), () =>
-        mergeClusters({ name: m.name, workDir: m.workDir, outputDir: m.outputDir, partitions: m.partitions, shardCount: shard.count, settings: m.settings }),
-      );
       const verdicts = new Map<number, VerdictLine>();
       for (const line of (await readFile(workFiles.verdicts(m.workDir, shard.index), 'utf8')).split('\n')) {
         if (line.length === 0) continue;

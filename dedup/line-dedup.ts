@@ -21,7 +21,6 @@ import { normalizationSchema, normalizeText, type Normalization } from './normal
 import { PartitionedRecords, RECORD_WORDS, concatRecords, readRecordFile, sortRecords, writeRecordFile } from './records.ts';
 import { workFiles } from './work-files.ts';
 import { writeStageStats } from './cluster-stats.ts';
-import { runOnce } from './run-once.ts';
 
 export const lineDedupOptions = z.object({
   /** A line is removed when more documents than this in its bucket contain it (Llama 3: 6). */
@@ -128,21 +127,22 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
       );
     },
 
-    async applier(shard: ShardRef): Promise<DocStage> {
-      await runOnce(workFiles.lineStatsDir(workDir), async () => {
-        const totals: Record<string, number> = {};
-        for (let p = 0; p < o.partitions; p++) {
-          const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;
-          for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
-        }
-        const offsets = await shardOffsets(workDir, shard.count);
-        await writeStageStats(outputDir, 'line-dedup', {
-          settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
-          docs_in: offsets[shard.count],
-          buckets: Math.ceil(offsets[shard.count] / o.bucket_size),
-          ...totals,
-        });
+    async finish(shardCount: number): Promise<void> {
+      const totals: Record<string, number> = {};
+      for (let p = 0; p < o.partitions; p++) {
+        const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;
+        for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
+      }
+      const offsets = await shardOffsets(workDir, shardCount);
+      await writeStageStats(outputDir, 'line-dedup', {
+        settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
+        docs_in: offsets[shardCount],
+        buckets: Math.ceil(offsets[shardCount] / o.bucket_size),
+        ...totals,
       });
+    },
+
+    async applier(shard: ShardRef): Promise<DocStage> {
       const offsets = await shardOffsets(workDir, shard.index + 1);
       const first = offsets[shard.index];
       const bucketOf = (pos: number): number => Math.floor((first + pos) / o.bucket_size);

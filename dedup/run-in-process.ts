@@ -37,6 +37,7 @@ export async function runGlobalStageInProcess(
   t = performance.now();
   const partitions = (await fresh()).partitions;
   for (let p = 0; p < partitions; p++) await (await fresh()).reduce(p, count);
+  await (await fresh()).finish?.(count);
   const reduce = (performance.now() - t) / 1000;
   t = performance.now();
   const verdicts: Verdict[][] = [];

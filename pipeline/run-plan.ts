@@ -12,13 +12,13 @@ import type { RunConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { stageDefinition } from './registry.ts';
 
-export type TaskKind = 'process' | 'map' | 'reduce';
+export type TaskKind = 'process' | 'map' | 'reduce' | 'finish';
 
 export interface Task {
   kind: TaskKind;
   /** Segment number for process tasks; global-stage number (1-based) for map and reduce. */
   step: number;
-  /** Shard index (process, map) or partition (reduce). */
+  /** Shard index (process, map), partition (reduce), or 0 (finish). */
   index: number;
 }
 
@@ -110,7 +110,13 @@ export function hashConfig(config: RunConfig, shards: InputShard[]): string {
   return createHash('sha256').update(JSON.stringify({ rest, shards })).digest('hex').slice(0, 16);
 }
 
-export async function planRun(config: RunConfig, partitionsOf: (stageIndex: number) => Promise<number>, shards?: InputShard[]): Promise<RunPlan> {
+/** What the planner needs to know of a global stage. */
+export interface GlobalShape {
+  partitions: number;
+  finish: boolean;
+}
+
+export async function planRun(config: RunConfig, shapeOf: (stageIndex: number) => Promise<GlobalShape>, shards?: InputShard[]): Promise<RunPlan> {
   const files = shards ?? (await shardsOf(await expandInputs(config), config.splitBytes));
   const segments = segmentsOf(config);
   const partitions: number[] = [];
@@ -118,10 +124,12 @@ export async function planRun(config: RunConfig, partitionsOf: (stageIndex: numb
   const shardTasks = (kind: TaskKind, step: number): Task[] => files.map((_, index) => ({ kind, step, index }));
   for (const [k, seg] of segments.entries()) {
     if (seg.global !== null) {
-      const p = await partitionsOf(seg.global);
+      const { partitions: p, finish } = await shapeOf(seg.global);
+      const name = config.stages[seg.global]!.stage;
       partitions.push(p);
-      phases.push({ name: `map ${config.stages[seg.global]!.stage}`, tasks: shardTasks('map', k) });
-      phases.push({ name: `reduce ${config.stages[seg.global]!.stage}`, tasks: Array.from({ length: p }, (_, index) => ({ kind: 'reduce' as const, step: k, index })) });
+      phases.push({ name: `map ${name}`, tasks: shardTasks('map', k) });
+      phases.push({ name: `reduce ${name}`, tasks: Array.from({ length: p }, (_, index) => ({ kind: 'reduce' as const, step: k, index })) });
+      if (finish) phases.push({ name: `finish ${name}`, tasks: [{ kind: 'finish', step: k, index: 0 }] });
     }
     phases.push({ name: k === 0 ? 'read and filter' : `apply ${config.stages[seg.global!]!.stage}`, tasks: shardTasks('process', k) });
   }

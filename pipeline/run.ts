@@ -30,7 +30,10 @@ export interface RunResult {
 const OUTPUT_NAMES = ['kept', 'rejected', 'errors', 'stats', 'tokens', '_work', 'stats.json', 'report.md', 'run.json'];
 
 export async function makePlan(config: RunConfig): Promise<RunPlan> {
-  return planRun(config, async (i) => (await createGlobalStage(config, i)).partitions);
+  return planRun(config, async (i) => {
+    const stage = await createGlobalStage(config, i);
+    return { partitions: stage.partitions, finish: typeof stage.finish === 'function' };
+  });
 }
 
 /** Temporary files left by a process that was killed mid-write; only called when no task runs. */

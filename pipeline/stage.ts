@@ -54,7 +54,8 @@ export interface ShardRef {
 /**
  * A stage that needs the whole corpus (dedup, tokenized output, the mix). The runner calls
  * `map` once per shard (any order, any process), then `reduce` once per partition after every
- * map is done, then `applier` once per shard after every reduce is done; the applier sees the
+ * map is done, then `finish` (if defined) once after every reduce is done, then `applier` once
+ * per shard after that; the applier sees the
  * same documents in the same order as `map` did. Everything a phase writes goes under the
  * stage's `workDir` (or `outputDir` for final products), written atomically, so a phase task
  * that runs twice leaves the same bytes.
@@ -65,6 +66,8 @@ export interface GlobalStage {
   readonly partitions: number;
   map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void>;
   reduce(partition: number, shardCount: number): Promise<void>;
+  /** One task that combines every partition's result (e.g. merging clusters across partitions). */
+  finish?(shardCount: number): Promise<void>;
   applier(shard: ShardRef): Promise<DocStage>;
 }
 

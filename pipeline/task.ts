@@ -215,9 +215,18 @@ async function runReduce(plan: RunPlan, task: Task): Promise<TaskResult> {
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
 
+async function runFinish(plan: RunPlan, task: Task): Promise<TaskResult> {
+  const t0 = performance.now();
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
+  await stage.finish?.(plan.shards.length);
+  return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
+}
+
+const runners = { process: runProcess, map: runMap, reduce: runReduce, finish: runFinish } as const;
+
 /** Runs a task and records it as finished (its marker holds its statistics). */
 export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
-  const result = task.kind === 'process' ? await runProcess(plan, task, progress) : task.kind === 'map' ? await runMap(plan, task) : await runReduce(plan, task);
+  const result = await runners[task.kind](plan, task, progress);
   await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(result));
   return result;
 }

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { runStages } from '../pipeline/run.ts';
-import { runOnce } from '../dedup/run-once.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { main } from '../pipeline/cli.ts';
@@ -63,26 +62,6 @@ test('refinery dedup through the runner (worker threads): exact, minhash and lin
   }
 });
 
-test('runOnce runs a step once when many tasks reach it together', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dedup-once-'));
-  let runs = 0;
-  await Promise.all(Array.from({ length: 6 }, () => runOnce(dir, async () => {
-    runs++;
-    await new Promise((r) => setTimeout(r, 30));
-  }, 5)));
-  assert.equal(runs, 1);
-  await runOnce(dir, async () => void runs++);
-  assert.equal(runs, 1);
-});
-
-test('runOnce takes over a lock left by a dead process on this host', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dedup-once-'));
-  await writeFile(join(dir, 'LOCK'), `${hostname()} 999999999`);
-  let runs = 0;
-  await runOnce(dir, async () => void runs++, 5);
-  assert.equal(runs, 1);
-});
-
 test('the refinery dedup command runs the methods in the order given and writes their statistics', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-cli-'));
   const input = join(dir, 'in.jsonl');
@@ -120,6 +99,7 @@ test('map, reduce and apply tasks run in separate processes that share only the 
     for (const i of indices.split(',').map(Number)) {
     if (phase === 'map') await stage.map({ index: i, count }, (async function* () { yield* shards[i]; })());
     if (phase === 'reduce') await stage.reduce(i, count);
+    if (phase === 'finish') await stage.finish(count);
     if (phase === 'apply') {
       const applier = await stage.applier({ index: i, count });
       const verdicts = await applier.process(shards[i]);
@@ -132,6 +112,7 @@ test('map, reduce and apply tasks run in separate processes that share only the 
     });
   await Promise.all([run('map', '0'), run('map', '1')]);
   await run('reduce', '0,1');
+  await run('finish', '0');
   await run('apply', '1,0');
   const fromProcesses = (await Promise.all([0, 1].map(async (i) => JSON.parse(await readFile(join(dir, `verdicts-${i}.json`), 'utf8')) as unknown[]))).flat();
   // The same stage run in this process gives the same verdicts.

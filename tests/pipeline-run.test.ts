@@ -51,6 +51,7 @@ test('every document is kept, rejected with a reason, or errored; outputs are id
   const one = await runPipeline(await loadPipelineFile(file, { workers: 1, output: join(dir, 'w1') }), { quiet: true });
   const three = await runPipeline(await loadPipelineFile(file, { workers: 3, output: join(dir, 'w3') }), { quiet: true });
   const t = one.stats.totals;
+  assert.deepEqual(three.stats.totals, t);
   assert.equal(t.in, 1001);
   assert.equal(t.in, t.kept + t.rejected + t.errored);
   assert.equal(one.stats.read.errors, 1, 'the broken line');
