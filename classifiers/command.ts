@@ -4,25 +4,15 @@
  *   train  <labels.jsonl> -o model/
  *   score  <inputs...> --model model/ -o <dir>   (the `quality` stage over the inputs)
  */
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { finiteNumber, wholeNumber } from '../pipeline/cli-arguments.ts';
 import { runStages } from '../pipeline/run.ts';
-import { funnelMarkdown } from '../pipeline/stats.ts';
+import { printRunSummary } from '../pipeline/run-summary.ts';
 import { labelDocuments, summaryPathFor } from './label/labeller.ts';
 import { trainFromLabels } from './training-run.ts';
 
-function int(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of ${min} or more`);
-    return n;
-  };
-}
-
-function num(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
-  return n;
-}
+const int = wholeNumber;
+const num = finiteNumber();
 
 function numberList(value: string): number[] {
   return value.split(',').map((v) => num(v.trim()));
@@ -173,6 +163,6 @@ export function registerClassifyCommand(program: Command): void {
         quiet: o.quiet,
         origin: 'refinery classify score',
       });
-      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${result.output}/: kept/, rejected/, errors/, stats.json, report.md\n`);
+      printRunSummary(result);
     });
 }

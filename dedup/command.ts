@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { runStages } from '../pipeline/run.ts';
-import { funnelMarkdown } from '../pipeline/stats.ts';
+import { printRunSummary } from '../pipeline/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { expandInputs } from '../pipeline/run-plan.ts';
 import { readDocs } from '../pipeline/io/read.ts';
@@ -67,7 +67,7 @@ export function registerDedupCommand(program: Command): void {
         quiet: o.quiet,
         origin: 'refinery dedup',
       });
-      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${result.output}/: kept/, rejected/, errors/, stats.json, stats/, report.md\n`);
+      printRunSummary(result);
     });
   registerDedupModelCommand(program);
 }

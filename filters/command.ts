@@ -2,7 +2,7 @@
 import { wholeNumber } from '../pipeline/cli-arguments.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { runStages } from '../pipeline/run.ts';
-import { funnelMarkdown } from '../pipeline/stats.ts';
+import { printRunSummary } from '../pipeline/run-summary.ts';
 import { defaultFilterStages, filterStages } from './stages.ts';
 
 function stageList(value: string): string[] {
@@ -37,6 +37,6 @@ export function registerFilterCommand(program: Command): void {
         quiet: o.quiet,
         origin: 'refinery filter',
       });
-      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${result.output}/: kept/, rejected/, errors/, stats.json, report.md\n`);
+      printRunSummary(result);
     });
 }

@@ -1,25 +1,19 @@
 /** The `refinery` command line. Each folder registers its own commands; this file wires them. */
 import { Command } from 'commander';
 import { positiveInt } from './cli-arguments.ts';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { writeRunReport } from '../mixes/report.ts';
 import { loadPipelineFile } from './config.ts';
 import { runPipeline } from './run.ts';
 import { RefineryError } from './errors.ts';
 import { allStages } from './registry.ts';
-import { funnelMarkdown } from './stats.ts';
+import { printRunSummary } from './run-summary.ts';
 import { registerFilterCommand } from '../filters/command.ts';
 import { registerDedupCommand } from '../dedup/command.ts';
 import { registerClassifyCommand } from '../classifiers/command.ts';
 import { registerTokenizeCommand } from './shards/command.ts';
 import { registerMixCommands } from '../mixes/command.ts';
 import { registerQueueCommands } from './queue/command.ts';
-
-/** Prints where a run's outputs are, and its funnel. */
-export function printRunSummary(output: string, funnel: string, withReport = false): void {
-  const rel = relative(process.cwd(), output) || '.';
-  process.stdout.write(`\n${funnel}\nOutputs in ${rel}/: kept/, rejected/, errors/, stats.json, report.md${withReport ? `\nReport for researchers: ${join(rel, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
-}
 
 export function buildProgram(): Command {
   const program = new Command('refinery')
@@ -41,7 +35,7 @@ export function buildProgram(): Command {
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}) });
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
       if (o.report) await writeRunReport(result.output, join(result.output, 'report'));
-      printRunSummary(result.output, funnelMarkdown(result.stats), o.report);
+      printRunSummary(result, o.report);
     });
 
   program
