@@ -5,7 +5,8 @@
  * for a multi-class model the top class, e.g. a topic into `meta.category`) and, for scores,
  * `meta.<field>_band` from cut points, which the mix planner groups by. It only drops
  * documents when a threshold (or, for classes, a keep list) is configured: annotate once,
- * decide many times.
+ * decide many times. Source code (as the filters recognise it, filters/code-detection.ts) is
+ * skipped by default: a prose model has nothing to say about it.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import { defineStage, drop, KEEP, type DocStage, type StageContext, type Verdict
 import { ConfigError } from '../pipeline/errors.ts';
 import { openScorer } from './scorer.ts';
 import type { ModelCard } from './model-card.ts';
+import { isCode } from '../filters/code-detection.ts';
 
 export const qualityOptions = z.object({
   /** Model folder (card.json + ONNX file), relative to the pipeline file. */
@@ -29,6 +31,8 @@ export const qualityOptions = z.object({
   band_names: z.array(z.string().min(1)).default(['low', 'mid', 'high']),
   /** Documents per ONNX Runtime call. */
   batch_size: z.number().int().min(1).max(65536).default(256),
+  /** Leave source code (filters/code-detection.ts, as the prose filters skip it) unscored, meta.<field> unset; ours. */
+  skip_code: z.boolean().default(true),
 });
 export type QualityOptions = z.infer<typeof qualityOptions>;
 
@@ -100,9 +104,11 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
     kind: threshold !== undefined || keep ? 'filter' : 'annotator',
     name: 'quality',
     batchSize: options.batch_size,
-    async process(docs): Promise<Verdict[]> {
-      const scores = await scorer.score(docs.map((d) => d.text));
-      return docs.map((doc, r) => {
+    async process(batch): Promise<Verdict[]> {
+      const skipped = batch.map((doc) => options.skip_code && isCode(doc));
+      const docs = batch.filter((_, i) => !skipped[i]);
+      const scores = docs.length > 0 ? await scorer.score(docs.map((d) => d.text)) : [];
+      const verdicts = docs.map((doc, r): Verdict => {
         if (numeric) {
           const value = scores[r * k + positive]!;
           doc.meta[field] = round(value, card.task === 'regression' ? 4 : 6);
@@ -118,6 +124,8 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
         if (keep && !keep.has(label)) return drop('label_not_kept', label);
         return KEEP;
       });
+      let next = 0;
+      return skipped.map((skip) => (skip ? KEEP : verdicts[next++]!));
     },
     close: () => scorer.close(),
   };

@@ -3,6 +3,7 @@
  * and refinery dedup-model <inputs...> -o <dir> (trains the plug-in embedding model).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
 import { runStages } from '../pipeline/run.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
@@ -27,12 +28,6 @@ function collectMethods(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), ...names];
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return n;
-}
-
 interface DedupCommandOptions {
   output: string;
   method?: string[];
@@ -52,7 +47,7 @@ export function registerDedupCommand(program: Command): void {
     .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods)
     .option('--model <dir>', 'semantic: a folder with model.onnx and tokenizer.json of a sentence-embedding model (default: the built-in hashed n-gram model)')
     .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
-    .option('--seed <n>', 'seed of the hash functions and projections', (v) => Number(v), 0)
+    .option('--seed <n>', 'seed of the hash functions and projections', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (inputs: string[], o: DedupCommandOptions) => {
@@ -94,7 +89,7 @@ function registerDedupModelCommand(program: Command): void {
     .option('--vocab-size <n>', 'WordPiece vocabulary size', positiveInt, 30000)
     .option('--dim <n>', 'embedding dimension', positiveInt, 256)
     .option('--max-docs <n>', 'documents read for the vocabulary and IDF', positiveInt, 1_000_000)
-    .option('--seed <n>', 'seed of the token vectors', (v) => Number(v), 0)
+    .option('--seed <n>', 'seed of the token vectors', wholeNumber(0), 0)
     .action(async (inputs: string[], o: { output: string; vocabSize: number; dim: number; maxDocs: number; seed: number }) => {
       const r = await exportSubwordEmbeddingModel(inputTexts(inputs, o.maxDocs), o.output, { vocabSize: o.vocabSize, dim: o.dim, seed: o.seed });
       process.stdout.write(`Wrote ${o.output}/model.onnx and tokenizer.json: ${r.vocabulary} tokens, ${o.dim} dimensions, from ${r.documents} documents.\n`);

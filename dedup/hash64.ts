@@ -1,6 +1,7 @@
 /**
- * Fast non-cryptographic 32/64-bit hashing on UTF-16 strings and on words, with Math.imul only
- * (no BigInt on the hot path). A 64-bit value is a pair of unsigned 32-bit halves (hi, lo).
+ * Fast non-cryptographic 32-bit hashing on UTF-16 strings and on words, with Math.imul only
+ * (no BigInt on the hot path). Callers that need 64 bits combine two independent 32-bit hashes
+ * as a pair of unsigned halves (hi, lo).
  */
 
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
@@ -30,11 +31,6 @@ export function mix32(state: number, word: number): number {
   let h = state ^ k;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** A 64-bit hash of a string, returned as [hi, lo]. */
-export function hashString64(s: string): [number, number] {
-  return [hashString32(s, 0x2545f491), hashString32(s, 0x9e3779b9)];
 }
 
 /** Deterministic 32-bit generator (SplitMix32) for hash tables and projections from a seed. */

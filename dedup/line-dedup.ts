@@ -4,6 +4,11 @@
  * buckets of `bucket_size`; a normalised line that occurs in more than `max_occurrences`
  * documents of a bucket is removed from all of them. A document that loses all its lines is
  * dropped (rule `empty`). Removed lines are recorded in `meta.line_dedup_removed`.
+ * Source code is left alone (by the filters' detector, `filters/code-detection.ts`): its short
+ * repeated lines (`} else {`, `#endif`, `return 0;`) are syntax, not boilerplate, so a code
+ * document's lines are neither counted nor removed; it gets `meta.line_dedup = { skipped: 'code' }`
+ * and is counted in `skipped_code_docs` of the stage's statistics. It still takes its place in
+ * its bucket (buckets are documents in input order).
  *
  * - map (per shard): one record per distinct normalised line of each document, key = 64-bit line
  *   hash, rankLo = the line's bytes; plus the shard's document count;
@@ -20,6 +25,8 @@ import { hashString32 } from './hash64.ts';
 import { normalizationSchema, normalizeText, type Normalization } from './normalize-text.ts';
 import { PartitionedRecords, RECORD_WORDS, concatRecords, readRecordFile, sortRecords, writeRecordFile } from './records.ts';
 import { workFiles } from './work-files.ts';
+import { isCode } from '../filters/code-detection.ts';
+import { skipCode } from '../filters/skip-code.ts';
 import { writeStageStats } from './cluster-stats.ts';
 
 export const lineDedupOptions = z.object({
@@ -70,7 +77,13 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
     async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
       const parts = new PartitionedRecords(o.partitions);
       let pos = 0;
+      let code = 0;
       for await (const doc of docs) {
+        if (isCode(doc)) {
+          code++;
+          pos++;
+          continue;
+        }
         const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
         const seen = new Set<number>();
         keys.forEach((key, i) => {
@@ -82,7 +95,7 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
         pos++;
       }
       for (let p = 0; p < o.partitions; p++) await writeRecordFile(workFiles.mapRecords(workDir, p, shard.index), sortRecords(parts.parts[p].view()));
-      await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos }));
+      await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos, skipped_code_docs: code }));
     },
 
     async reduce(partition: number, shardCount: number): Promise<void> {
@@ -134,9 +147,14 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
         for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
       }
       const offsets = await shardOffsets(workDir, shardCount);
+      let skippedCode = 0;
+      for (let s = 0; s < shardCount; s++) {
+        skippedCode += (JSON.parse(await readFile(countsPath(workDir, s), 'utf8')) as { skipped_code_docs: number }).skipped_code_docs;
+      }
       await writeStageStats(outputDir, 'line-dedup', {
         settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
         docs_in: offsets[shardCount],
+        skipped_code_docs: skippedCode,
         buckets: Math.ceil(offsets[shardCount] / o.bucket_size),
         ...totals,
       });
@@ -165,6 +183,7 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
         process(docs: Doc[]): Verdict[] {
           return docs.map((doc) => {
             const set = duplicates.get(bucketOf(pos++));
+            if (isCode(doc)) return skipCode(doc, 'line_dedup');
             if (!set) return KEEP;
             const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
             const kept: string[] = [];

@@ -7,6 +7,7 @@ import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/
 import type { Doc } from '../pipeline/doc.ts';
 import { splitWords } from './text/words.ts';
 import { duplicates } from './text/repetition.ts';
+import { nonBlankLines } from './text/lines.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
@@ -33,14 +34,14 @@ export type FinewebOptions = z.infer<typeof finewebOptions>;
 export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
   if (isCode(doc)) return skipCode(doc, 'fineweb');
   const text = doc.text;
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const lines = nonBlankLines(text);
   if (lines.length === 0) {
     doc.meta.fineweb = { lines: 0 };
     return drop('empty');
   }
   const punct = lines.filter(endsWithTerminalPunctuation).length / lines.length;
   const short = lines.filter((l) => l.length <= o.short_line_length).length / lines.length;
-  const dupChars = duplicates(lines).chars / Math.max(text.replace(/\n/g, '').length, 1);
+  const dupChars = duplicates(lines).chars / Math.max(text.replace(/\r?\n/g, '').length, 1);
   const words = splitWords(text).length;
   const newlines = text.match(/\n/g)?.length ?? 0;
   const listRatio = newlines / Math.max(words, 1);

@@ -16,7 +16,7 @@ import { defineStage, drop, KEEP, type DocStage, type GlobalStage, type ShardRef
 import type { Doc } from '../pipeline/doc.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { splitWords } from './text/words.ts';
-import { unitHash } from './text/stable-hash.ts';
+import { fnv1aUnitHash } from './text/stable-hash.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { buildReference, countWords, klDivergence, mergeCounts, quantile, topWords, type Reference, type WordCounts } from './token-outlier/distribution.ts';
@@ -89,7 +89,7 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
       for await (const doc of docs) {
         const words = splitWords(doc.text);
         if (!scored(doc, words)) continue;
-        const h = unitHash(doc.id, ctx.seed);
+        const h = fnv1aUnitHash(doc.id, ctx.seed);
         const lang = languageOf(doc);
         let d = perLang.get(lang);
         if (d === undefined) perLang.set(lang, (d = { docs: 0, counts: new Map(), sample: [] }));

@@ -98,7 +98,13 @@ export class CensusBuilder {
 }
 
 async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(path, {}, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a manifest.json or census.json' : `cannot read the file (${(e as Error).message})`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {

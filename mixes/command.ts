@@ -1,5 +1,6 @@
 /** CLI: refinery mix census|plan|fit and refinery report. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { buildCensus, readCensus, type Census } from './census.ts';
 import { loadMixConfig } from './mix-config.ts';
@@ -8,12 +9,6 @@ import { fitMix } from './fit-mix.ts';
 import { MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
 import { readProxyRuns } from './runs-csv.ts';
 import { writeRunReport } from './report.ts';
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
-  return n;
-}
 
 function censusSummary(c: Census): string {
   const lines = [`${c.buckets.length} buckets, ${c.totals.docs} documents, ${formatTokens(c.totals.tokens)} tokens${c.estimated_docs ? ` (${c.estimated_docs} documents with estimated token counts)` : ''}`];
@@ -77,8 +72,8 @@ export function registerMixCommands(program: Command): void {
     .option('--census <census.json>', 'with --config: caps each domain at max_epochs × its tokens')
     .option('-t, --target <name>', 'the loss_<name> column to minimise (default: the mean of all)')
     .addOption(new Option('-m, --model <kind>', 'regression family (default: lowest leave-one-out error)').choices([...MODEL_KINDS]))
-    .option('--candidates <n>', 'random candidate mixes to score', wholeNumber, 20000)
-    .option('--seed <n>', 'seed of the candidate search', wholeNumber, 0)
+    .option('--candidates <n>', 'random candidate mixes to score', positiveInt, 20000)
+    .option('--seed <n>', 'seed of the candidate search', wholeNumber(0), 0)
     .option('--predict <mixes.csv>', 'also print the predicted loss of these mixes (w_<domain> columns)')
     .option('-o, --output <fit.json>', 'where to write the fit and the proposal')
     .action(async (runsPath: string, o: { config?: string; census?: string; target?: string; model?: ModelKind; candidates: number; seed: number; predict?: string; output?: string }) => {

@@ -162,10 +162,22 @@ interface Scan {
   rules: Map<string, { docs: number; tokens: number }>;
 }
 
+/**
+ * The meta fields the "Quality scores" section shows (numbers only): `quality` (what the
+ * `quality` stage writes by default), any key containing `score` (`quality_score`, a multi-class
+ * model's `category_score`, `fasttext_score` ...), and each entry of a `scores` object.
+ */
+export const SCORE_FIELD_NAMES: readonly string[] = ['quality'];
+const SCORE_FIELD_PATTERN = /score/i;
+
+export function isScoreField(key: string): boolean {
+  return SCORE_FIELD_NAMES.includes(key) || SCORE_FIELD_PATTERN.test(key);
+}
+
 function numericScores(meta: Record<string, unknown>): [string, number][] {
   const out: [string, number][] = [];
   for (const [k, v] of Object.entries(meta)) {
-    if (typeof v === 'number' && Number.isFinite(v) && /score/i.test(k)) out.push([k, v]);
+    if (typeof v === 'number' && Number.isFinite(v) && isScoreField(k)) out.push([k, v]);
     else if (k === 'scores' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) if (typeof v2 === 'number' && Number.isFinite(v2)) out.push([`scores.${k2}`, v2]);
     }
@@ -329,7 +341,7 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
     languages = { available: true, basis: `${scanBasis('kept', keptScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})`, rows: sortedRows(keptScan.languages) };
   }
 
-  let quality: RunReport['quality_scores'] = missing(keptScan ? 'no numeric *score* fields in the kept documents\' meta' : 'not run: no documents in kept/');
+  let quality: RunReport['quality_scores'] = missing(keptScan ? 'no numeric quality or *score* fields in the kept documents\' meta' : 'not run: no documents in kept/');
   if (keptScan && keptScan.scores.size > 0) {
     quality = {
       available: true,

@@ -1,13 +1,25 @@
 /** `refinery report <run dir> -o report/`: report.json, report.md and a self-contained report.html. */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
+import { RefineryError } from '../pipeline/errors.ts';
 import { collectRunReport } from './report-data.ts';
 import { renderCharts } from './report-charts.ts';
 import { reportSections } from './report-tables.ts';
 import { reportMarkdown } from './report-markdown.ts';
 import { reportHtml } from './report-html.ts';
 
+/** Every run writes stats.json; a folder without one is a mistyped path or not a run folder. */
+async function checkRunFolder(runDir: string): Promise<void> {
+  const dir = await stat(runDir).catch(() => undefined);
+  if (!dir) throw new RefineryError(`${runDir}: no such folder`);
+  if (!dir.isDirectory()) throw new RefineryError(`${runDir}: not a folder; pass the output folder of a run`);
+  const stats = await stat(join(runDir, 'stats.json')).catch(() => undefined);
+  if (!stats?.isFile()) throw new RefineryError(`${runDir}: no stats.json, so not the output folder of a run (refinery run, filter, dedup, tokenize or a queue run)`);
+}
+
 export async function writeRunReport(runDir: string, outDir: string): Promise<void> {
+  await checkRunFolder(runDir);
   const report = await collectRunReport(runDir);
   const sections = reportSections(report);
   const charts = await renderCharts(report);

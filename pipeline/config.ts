@@ -102,15 +102,32 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, known: readonly string[]): string {
+  if (issue.code === 'unrecognized_keys') {
+    const hints = issue.keys.map((k) => {
+      const near = known.find((n) => n !== k && (n.startsWith(k) || k.startsWith(n)));
+      return `"${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${hints.join(', ')}`;
+  }
+  if (valueAt(input, issue.path) === undefined) return 'required, but missing';
   return issue.message.replace(/^Invalid input: /, '');
 }
 
-function firstIssue(file: string, prefix: string, error: z.ZodError): ConfigError {
-  const issue = error.issues[0]!;
+/** The most useful issue first: an unknown key (often a typo) explains a missing one. */
+function firstIssue(file: string, prefix: string, error: z.ZodError, input: unknown, known: readonly string[] = []): ConfigError {
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
   const path = formatPath(issue.path);
-  return new ConfigError(file, [prefix, path].filter(Boolean).join(prefix && path && !path.startsWith('[') ? '.' : ''), describeIssue(issue));
+  return new ConfigError(file, [prefix, path].filter(Boolean).join(prefix && path && !path.startsWith('[') ? '.' : ''), describeIssue(issue, input, known));
 }
 
 /**
@@ -119,7 +136,7 @@ function firstIssue(file: string, prefix: string, error: z.ZodError): ConfigErro
  */
 export function resolveConfig(raw: unknown, where: { file: string; baseDir: string }, overrides: Overrides = {}): RunConfig {
   const parsed = PipelineFileSchema.safeParse(raw);
-  if (!parsed.success) throw firstIssue(where.file, '', parsed.error);
+  if (!parsed.success) throw firstIssue(where.file, '', parsed.error, raw, Object.keys(PipelineFileSchema.shape));
   const p = parsed.data;
   const stages: ResolvedStage[] = p.stages.map((entry, i) => {
     const keyPath = `stages[${i}]`;
@@ -128,7 +145,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     if (!def) throw new ConfigError(where.file, typeof entry === 'string' ? keyPath : `${keyPath}.stage`, `unknown stage "${name}"; known stages: ${stageNames().join(', ') || '(none)'}`);
     const rawOptions = typeof entry === 'string' ? {} : (entry.options ?? {});
     const opts = def.options.safeParse(rawOptions);
-    if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error);
+    if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error, rawOptions);
     return { stage: name, options: opts.data, keyPath };
   });
   const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
@@ -158,7 +175,7 @@ export async function loadPipelineFile(file: string, overrides: Overrides = {}):
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new ConfigError(file, '', 'cannot read the pipeline file');
+    throw new ConfigError(file, '', 'no such file, or it cannot be read');
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {

@@ -4,13 +4,13 @@
  * that every document is accounted for.
  */
 import { availableParallelism } from 'node:os';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { prepareConfig, type RunConfig } from './config.ts';
-import { RefineryError } from './errors.ts';
+import { ConfigError, errorMessage, RefineryError } from './errors.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
-import { layout, planRun, taskId, type RunPlan } from './run-plan.ts';
-import { createGlobalStage, finishedTask, type TaskResult } from './task.ts';
+import { layout, planRun, taskId, type GlobalShape, type RunPlan } from './run-plan.ts';
+import { createStage, finishedTask, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { Progress } from './progress.ts';
 import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type ReadStats, type RunStats, type StageStats } from './stats.ts';
@@ -29,11 +29,23 @@ export interface RunResult {
 /** Names in an output folder that a run owns (and --force removes). */
 const OUTPUT_NAMES = ['kept', 'rejected', 'errors', 'stats', 'tokens', '_work', 'stats.json', 'report.md', 'run.json'];
 
+/**
+ * Plans the run after creating every stage once, so that a bad option (a model folder or a list
+ * file that does not exist) stops the run before any work, naming its config key.
+ */
 export async function makePlan(config: RunConfig): Promise<RunPlan> {
-  return planRun(config, async (i) => {
-    const stage = await createGlobalStage(config, i);
-    return { partitions: stage.partitions, finish: typeof stage.finish === 'function' };
-  });
+  const shapes = new Map<number, GlobalShape>();
+  for (const [i, s] of config.stages.entries()) {
+    let stage;
+    try {
+      stage = await createStage(config, i);
+    } catch (e) {
+      throw new ConfigError(config.file, `${s.keyPath} (${s.stage})`, errorMessage(e));
+    }
+    if (stage.kind === 'global') shapes.set(i, { partitions: stage.partitions, finish: typeof stage.finish === 'function' });
+    else await stage.close?.();
+  }
+  return planRun(config, async (i) => shapes.get(i)!);
 }
 
 /** Temporary files left by a process that was killed mid-write; only called when no task runs. */
@@ -53,6 +65,8 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
     if (previous.config_hash !== plan.configHash) throw new RefineryError(`${out} holds the output of a run with another config or other inputs; choose another --output, or pass --force to replace it`);
     await removeStaleTemporaries(out);
   }
+  // The layout is the same for every run, even when nothing is rejected or fails.
+  for (const d of ['kept', 'rejected', 'errors']) await mkdir(join(out, d), { recursive: true });
   await writeFileAtomic(infoPath, stableJson({ config_hash: plan.configHash, config: { ...plan.config, workers: undefined }, shards: plan.shards }));
 }
 

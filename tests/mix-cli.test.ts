@@ -79,3 +79,21 @@ test('mix census reads a run folder through its tokens/manifest.json, and refuse
   await writeFile(join(dir, 'stats.json'), JSON.stringify({ totals: { in: 1, kept: 1, rejected: 0, errored: 0 }, stages: [] }, null, 2));
   assert.equal(await main(['node', 'refinery', 'mix', 'census', join(dir, 'stats.json'), '-o', join(dir, 'c2.json')]), 1);
 });
+
+test('mix plan names a missing census file (exit 1, not an unexpected error)', async (t) => {
+  const dir = await workDir(t);
+  await writeFile(join(dir, 'mix.yaml'), 'total_tokens: 6000\n');
+  const chunks: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  const missing = join(dir, 'missing.json');
+  assert.equal(await main(['node', 'refinery', 'mix', 'plan', missing, '-c', join(dir, 'mix.yaml'), '-o', join(dir, 'plan.json')]), 1);
+  assert.ok(chunks.join('').includes(`${missing}: no such file`), chunks.join(''));
+  assert.ok(!chunks.join('').includes('unexpected error'));
+});

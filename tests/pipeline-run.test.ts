@@ -112,6 +112,8 @@ test('config errors name the file and key path; the CLI prints them without a st
     ['inputs: [a]\noutput: o\nworkers: 0\n', /workers: Too small/i],
     ['inputs: [a]\noutput: o\nstagez: []\n', /\(top level\): unknown key "stagez"/],
     ['inputs: [a\noutput: o\n', /line \d+, column \d+: invalid YAML/],
+    ['input: [a]\noutput: o\n', /\(top level\): unknown key "input" \(did you mean "inputs"\?\)/],
+    ['output: o\n', /: inputs: required, but missing/],
   ];
   for (const [i, [yaml, re]] of cases.entries()) {
     const f = join(dir, `p${i}.yaml`);
@@ -170,4 +172,14 @@ test('an inputs entry can give its documents default meta fields; a record\'s ow
   await runPipeline(await loadPipelineFile(join(dir, 'p.yaml'), { workers: 1 }), { quiet: true });
   const kept = await readJsonlGz(join(dir, 'out', 'kept', 'shard-00000.jsonl.gz'));
   assert.deepEqual(kept.map((d) => d.meta), [{ source: 'stack', category: 'code' }, { source: 'gist', category: 'code' }]);
+});
+
+test('a stage that cannot be created stops the run before any task, naming its config key', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-early-'));
+  await writeFile(join(dir, 'a.jsonl'), '{"id":"1","text":"hello there"}\n');
+  await writeFile(join(dir, 'p.yaml'), `inputs: [a.jsonl]\noutput: out\nplugins: ["${PLUGIN}"]\nstages:\n  - first-text\n  - stage: quality\n    options: {model: no-such-model}\n`);
+  const r = spawnSync(process.execPath, [BIN, 'run', join(dir, 'p.yaml'), '-q'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /p\.yaml: stages\[1\] \(quality\): .*no-such-model/);
+  assert.deepEqual(await readdir(join(dir, 'out', '_work', 'tasks')).catch(() => []), [], 'no task ran');
 });

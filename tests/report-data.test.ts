@@ -1,11 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectRunReport } from '../mixes/report-data.ts';
+import { collectRunReport, isScoreField } from '../mixes/report-data.ts';
+import { RefineryError } from '../pipeline/errors.ts';
+import { main } from '../pipeline/cli.ts';
 import { writeRunReport } from '../mixes/report.ts';
 import { writeSyntheticRun } from './fixtures/mixes/synthetic-run.ts';
+
+/** Collects what the CLI writes to stderr during a test. */
+function captureStderr(t: { after: (fn: () => void) => void }): { text: () => string } {
+  const chunks: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  return { text: () => chunks.join('') };
+}
 
 test('a run folder with only stats.json reports the funnel and says every other part was not run', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
@@ -27,14 +43,34 @@ test('a run folder with only stats.json reports the funnel and says every other 
   assert.match(md, /## Planned vs achieved shares\n\nnot run: no plan\.json/);
 });
 
-test('an empty folder still gives a report that says nothing was run', async (t) => {
+test('collectRunReport on an empty folder says nothing was run; writeRunReport refuses it and a missing folder', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'run'));
-  await writeRunReport(join(dir, 'run'), join(dir, 'out'));
-  const json = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as { funnel: { available: boolean; note: string } };
-  assert.equal(json.funnel.available, false);
-  assert.match(json.funnel.note, /no stats\.json/);
+  const r = await collectRunReport(join(dir, 'run'));
+  assert.equal(r.funnel.available, false);
+  if (!r.funnel.available) assert.match(r.funnel.note, /no stats\.json/);
+  await assert.rejects(writeRunReport(join(dir, 'run'), join(dir, 'out')), (e: Error) => e instanceof RefineryError && e.message.includes(join(dir, 'run')) && /no stats\.json/.test(e.message));
+  await assert.rejects(access(join(dir, 'out')));
+  const stderr = captureStderr(t);
+  assert.equal(await main(['node', 'refinery', 'report', join(dir, 'nowhere'), '-o', join(dir, 'out')]), 1);
+  assert.ok(stderr.text().includes(`${join(dir, 'nowhere')}: no such folder`), stderr.text());
+  await assert.rejects(access(join(dir, 'out')));
+});
+
+test('the quality stage\'s meta.quality is a quality-score field, with *score* fields; other numbers are not', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'kept'));
+  const docs = [0.1, 0.45, 0.9].map((q, i) => JSON.stringify({ id: `d${i}`, text: 'some words', quality: q, quality_band: q < 0.25 ? 'low' : q < 0.5 ? 'mid' : 'high', category_score: 0.5, num_tokens: 3, scores: { edu: i } }));
+  await writeFile(join(dir, 'kept', 'part-00000.jsonl'), docs.join('\n') + '\n');
+  const r = await collectRunReport(dir);
+  assert.ok(r.quality_scores.available);
+  assert.deepEqual(r.quality_scores.fields.map((f) => f.field), ['category_score', 'quality', 'scores.edu']);
+  const q = r.quality_scores.fields.find((f) => f.field === 'quality')!;
+  assert.equal(q.count, 3);
+  assert.ok(Math.abs(q.mean - (0.1 + 0.45 + 0.9) / 3) < 1e-12);
+  assert.ok(isScoreField('quality') && isScoreField('fasttext_score') && !isScoreField('num_tokens') && !isScoreField('quality_band'));
 });
 
 test('a full run folder: tokens per rule, dedup histogram, planned vs achieved shares, epochs and binding constraints', async (t) => {

@@ -43,8 +43,3 @@ export class SimHashBands {
     return out;
   }
 }
-
-export function simhashCandidateProbability(cos: number, bands: number, rows: number): number {
-  const agree = 1 - Math.acos(Math.max(-1, Math.min(1, cos))) / Math.PI;
-  return 1 - (1 - agree ** rows) ** bands;
-}

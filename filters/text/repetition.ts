@@ -49,7 +49,10 @@ export class WordNgrams {
     return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
   }
 
-  /** Characters covered by the most frequent n-gram: its length with spaces, times its count. */
+  /**
+   * Characters covered by the most frequent n-gram: its length with spaces, times its count; 0 when
+   * no n-gram occurs twice.
+   */
   topNgramChars(n: number): number {
     const counts = new Map<number, number>();
     let best = 0;
@@ -57,6 +60,8 @@ export class WordNgrams {
       const key = this.key(i, n);
       const c = (counts.get(key) ?? 0) + 1;
       counts.set(key, c);
+      // Unlike DT's find_top_duplicate, an n-gram seen once is not repetition (else short texts fail).
+      if (c < 2) continue;
       const covered = c * (this.prefix[i + n]! - this.prefix[i]! + n - 1);
       if (covered > best) best = covered;
     }

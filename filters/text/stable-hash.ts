@@ -1,5 +1,10 @@
-/** A seeded 32-bit FNV-1a hash mapped to [0, 1): the same key and seed give the same value on every machine. */
-export function unitHash(key: string, seed: number): number {
+/**
+ * A seeded 32-bit FNV-1a hash of `key` mapped to [0, 1): the same key and seed give the same value
+ * on every machine. token-outlier's reference sample uses it. It differs from mixes/sampler.ts
+ * `unitHash(seed, text)` (53 bits, another algorithm) on purpose: swapping one for the other would
+ * change which documents either stage picks.
+ */
+export function fnv1aUnitHash(key: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
