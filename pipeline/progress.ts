@@ -75,6 +75,7 @@ export class Progress {
     const secs = (now - this.started) / 1000;
     const eta = frac > 0 && frac < 1 ? Math.round((secs / frac) * (1 - frac)) : 0;
     const { docs } = this.counts();
-    process.stderr.write(`\r\x1b[K${this.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} · ${docs} docs · ${this.rate()} · ETA ${eta}s`);
+    const flow = docs > 0 ? ` · ${docs} docs · ${this.rate()}` : '';
+    process.stderr.write(`\r\x1b[K${this.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${flow} · ETA ${eta}s`);
   }
 }
