@@ -107,7 +107,7 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
     async process(batch): Promise<Verdict[]> {
       const skipped = batch.map((doc) => options.skip_code && isCode(doc));
       const docs = batch.filter((_, i) => !skipped[i]);
-      const scores = docs.length > 0 ? await scorer.score(docs.map((d) => d.text)) : [];
+      const scores = docs.length > 0 ? await scorer.score(docs.map((d) => d.text)) : new Float32Array(0);
       const verdicts = docs.map((doc, r): Verdict => {
         if (numeric) {
           const value = scores[r * k + positive]!;

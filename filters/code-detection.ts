@@ -7,7 +7,8 @@
  *      prose format (Markdown, plain text, reStructuredText, AsciiDoc);
  *   3. `meta.language` names a programming language (`python`, `c++`, ...), not a human one;
  *   4. the file extension of `meta.path` / `meta.filename` / `meta.file`;
- *   5. a detector over the text: most non-empty lines look like code (see `looksLikeCode`).
+ *   5. a detector over the text: most non-empty lines look like code (see `looksLikeCode`), and
+ *      the text is not HTML/XML markup (an e-mail or web page: markup, not program source).
  */
 import type { Doc } from '../pipeline/doc.ts';
 import { nonEmptyLines } from './text/lines.ts';
@@ -99,12 +100,37 @@ const CODE_LINE_END = /(?:[;{}]|\)\s*:|\[|\(|=>|->|,\s*\\|\\)$/;
 const CODE_OPERATOR = /(?:==|!=|&&|\|\||::|=>|->|\+=|<-|\w\(\)|\w+\.\w+\(|\$\{?\w|\s--\w)/;
 
 /**
- * The detector: at least 3 non-empty lines and at least half of them look like code (a code
- * line start, a code line end, or an operator prose does not use). Measured on the dev set in
- * docs/filters.md ("Recognising code").
+ * The detector: at least 3 non-empty lines, at least half of them look like code (a code line
+ * start, a code line end, or an operator prose does not use), and the text is not markup (see
+ * `isMarkup`). Measured on the dev set in docs/filters.md ("Recognising code").
  */
 export function looksLikeCode(text: string, minCodeLineFraction = 0.5): boolean {
-  return codeLineFraction(text) >= minCodeLineFraction && nonEmptyLines(text).length >= 3;
+  return codeLineFraction(text) >= minCodeLineFraction && nonEmptyLines(text).length >= 3 && !isMarkup(text);
+}
+
+/** A line that opens an HTML or XML document (a doctype or document element). */
+const MARKUP_DOCUMENT = /^<(?:!doctype\s+html|html|head|body|\?xml)[\s>]/i;
+/** How far into the text (non-empty lines) a document element counts: past a subject line and headers. */
+const MARKUP_DOCUMENT_WITHIN = 10;
+/** A tag of HTML's text vocabulary, or a comment: `<br>`, `</font>`, `<a href=...>`, `<!--`. */
+const HTML_TAG =
+  /<\/?(?:a|abbr|b|big|blockquote|body|br|center|dd|div|dl|dt|em|font|form|h[1-6]|head|hr|html|i|img|input|li|link|meta|ol|option|p|pre|script|select|small|span|strong|style|sub|sup|table|tbody|td|textarea|th|thead|title|tr|u|ul)(?:\s[^<>]*)?\/?>|<!--/i;
+
+/**
+ * Is this text HTML or XML markup (an HTML e-mail, a web page, an RSS feed)? Markup is not program
+ * source, whatever share of its lines end in `;` or `{` (inline CSS and scripts). True when one of
+ * its first 10 non-empty lines opens a document (`<html>`, `<body>`, `<!DOCTYPE html>`, `<?xml`)
+ * (further down, such a line is more likely a string in a program that handles HTML), or when a
+ * quarter of its non-empty lines carry an HTML tag or comment. PHP (`<?php`) is a program that
+ * outputs markup, not markup. HTML source in a code corpus is still code by rules 1-4.
+ */
+export function isMarkup(text: string): boolean {
+  if (text.includes('<?php')) return false;
+  const lines = nonEmptyLines(text);
+  if (lines.slice(0, MARKUP_DOCUMENT_WITHIN).some((l) => MARKUP_DOCUMENT.test(l))) return true;
+  let tagged = 0;
+  for (const line of lines) if (HTML_TAG.test(line)) tagged++;
+  return lines.length > 0 && tagged >= 0.25 * lines.length;
 }
 
 export function codeLineFraction(text: string): number {

@@ -63,6 +63,27 @@ test('quality stage annotates meta.quality and meta.quality_band and keeps every
   await assert.rejects(createQualityStage(qualityOptions.parse({ model: 'nowhere' }), ctx(dir)), /nowhere\/card\.json: no model card/);
 });
 
+test('quality stage leaves source code unscored by default (filters/code-detection.ts), and scores it with skip_code: false', async () => {
+  const dir = await trainedModel((i) => i % 2, (i) => (i % 2 ? `${GOOD} ${i}` : `${BAD} ${i}`));
+  const code = 'import sys\n\ndef main(argv):\n    for arg in argv[1:]:\n        print(arg)\n    return 0\n';
+  const stage = await createQualityStage(qualityOptions.parse({ model: 'model', threshold: 'card' }), ctx(dir));
+  const batch = [...docs([GOOD, code, BAD]), { id: 'c', text: GOOD, meta: { category: 'code' } }];
+  const verdicts = await stage.process(batch);
+  assert.deepEqual(verdicts.map((v) => v.keep), [true, true, false, true]);
+  assert.ok((batch[0]!.meta.quality as number) > 0.8);
+  assert.equal(batch[1]!.meta.quality, undefined);
+  assert.equal(batch[1]!.meta.quality_band, undefined);
+  assert.equal(batch[3]!.meta.quality, undefined, 'meta.category code is code');
+  await stage.close?.();
+
+  const all = await createQualityStage(qualityOptions.parse({ model: 'model', skip_code: false }), ctx(dir));
+  const b2 = docs([code]);
+  await all.process(b2);
+  assert.equal(typeof b2[0]!.meta.quality, 'number');
+  assert.equal(typeof b2[0]!.meta.quality_band, 'string');
+  await all.close?.();
+});
+
 test('a topic model writes meta.category with its probability and can keep chosen classes', async () => {
   const topics = ['cooking', 'science', 'sport'];
   const words = ['oven flour butter recipe garlic sauce', 'atom energy cell molecule photon orbit', 'match goal team coach league referee'];

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { runStages } from '../pipeline/run.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
-import { main } from '../pipeline/cli.ts';
+import { buildProgram, main } from '../pipeline/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
 
 async function readOutput(dir: string): Promise<{ id: string; meta: Record<string, unknown> }[]> {
@@ -121,4 +121,20 @@ test('map, reduce and apply tasks run in separate processes that share only the 
   const expected = corpus.shards.flatMap((s, i) => s.map((d, j) => [d.id, local.verdicts[i][j].keep, d.meta.duplicate_of ?? null]));
   assert.deepEqual(fromProcesses, expected);
   assert.ok(expected.some((v) => (v as unknown[])[1] === false), 'some near-duplicates are removed');
+});
+
+test('refinery dedup refuses a seed that is not a whole number, naming the option', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-seed-'));
+  const input = join(dir, 'in.jsonl');
+  await writeFile(input, JSON.stringify({ id: 'a', text: 'Some text.' }) + '\n');
+  for (const seed of ['abc', '1.5', '-2']) {
+    const program = buildProgram();
+    const dedup = program.commands.find((c) => c.name() === 'dedup')!;
+    dedup.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+    await assert.rejects(
+      program.parseAsync(['node', 'refinery', 'dedup', input, '-o', join(dir, 'out'), '-q', '--seed', seed]),
+      /'--seed <n>' argument '.*' is invalid\. expected a whole number of 0 or more/,
+      `--seed ${seed}`,
+    );
+  }
 });

@@ -116,3 +116,28 @@ export function injectedCorpus(seed: number, originals: number, words: number, m
   docs.forEach((d, i) => shards[i % shardCount].push(d));
   return { shards, pairs };
 }
+
+/** Common Chinese words (no spaces between words in Chinese text) for `chineseDocument`. */
+const CHINESE_WORDS = [
+  '我们', '今天', '学校', '学习', '中文', '老师', '朋友', '时间', '问题', '工作', '城市', '国家', '经济', '发展', '社会',
+  '历史', '文化', '科学', '技术', '研究', '教育', '政府', '市场', '公司', '人民', '生活', '环境', '变化', '方法', '系统',
+  '世界', '重要', '非常', '已经', '可以', '需要', '认为', '希望', '开始', '继续', '提高', '影响', '关系', '情况', '地方',
+  '因为', '所以', '但是', '如果', '虽然', '而且', '然后', '还是', '一起', '这个', '那些', '自己', '大家', '每天', '现在',
+  '山水', '河流', '天气', '春天', '秋天', '音乐', '电影', '书籍', '图书馆', '医院', '银行', '火车', '飞机', '汽车', '道路',
+  '孩子', '父母', '家庭', '故事', '语言', '文字', '思想', '艺术', '自然', '动物', '植物', '季节', '农业', '工业', '新闻',
+];
+
+/** A Chinese document of about `chars` characters: random common words, sentences ending in "。", clauses in "，". */
+export function chineseDocument(seed: number, chars: number): string {
+  const rng = mulberry32(seed);
+  let text = '';
+  let clause = 0;
+  while (text.length < chars) {
+    text += CHINESE_WORDS[Math.floor(rng() * CHINESE_WORDS.length)];
+    if (++clause >= 4 && rng() < 0.3) {
+      text += rng() < 0.6 ? '，' : '。';
+      clause = 0;
+    }
+  }
+  return text + '。';
+}

@@ -63,3 +63,46 @@ test('short lines are exempt with min_line_chars, and a document made only of re
   await runGlobalStageInProcess(lineDedupStage, { min_line_chars: 10 }, await context(), [again]);
   assert.ok(again.every((d) => d.text.startsWith('Home\n') && !d.text.includes('navigation')));
 });
+
+/** A small C file; every one carries the same licence comment and the same syntax lines. */
+function cFile(i: number): string {
+  return [
+    '// Copyright 2021 Example Corp. All rights reserved.',
+    '#ifndef UTIL_H',
+    `static int sum_${i}(int n) {`,
+    '  int total = 0;',
+    '  for (int k = 0; k < n; k++) {',
+    `    if (k % ${i + 2} == 0) {`,
+    '      continue;',
+    '    } else {',
+    `      total += k * ${i + 3};`,
+    '    }',
+    '  }',
+    '  return total;',
+    '}',
+    '#endif',
+  ].join('\n');
+}
+
+test('source code is neither counted nor edited: its repeated syntax lines stay, and it does not make prose lines repeats', async () => {
+  const code: Doc[] = Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, text: cFile(i), meta: {} }));
+  const originals = code.map((d) => d.text);
+  // Three prose pages share the licence line with the 8 code files: 3 counted copies, so it stays.
+  const prose = pages(3, () => ['Copyright 2021 Example Corp. All rights reserved.']);
+  const ctx = await context();
+  const { verdicts } = await runGlobalStageInProcess(lineDedupStage, { partitions: 2 }, ctx, [code.slice(0, 5), [...prose, ...code.slice(5)]]);
+  assert.ok(verdicts.flat().every((v) => v.keep));
+  code.forEach((d, i) => {
+    assert.equal(d.text, originals[i], `code file ${i} was edited`);
+    assert.deepEqual(d.meta.line_dedup, { skipped: 'code' });
+    assert.equal(d.meta.line_dedup_removed, undefined);
+  });
+  for (const d of prose) {
+    assert.ok(d.text.includes('Copyright 2021'));
+    assert.equal(d.meta.line_dedup, undefined);
+  }
+  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'line-dedup.json'), 'utf8'));
+  assert.equal(stats.docs_in, 11);
+  assert.equal(stats.skipped_code_docs, 8);
+  assert.equal(stats.duplicated_lines, 0);
+});

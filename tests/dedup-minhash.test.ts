@@ -12,7 +12,7 @@ import { bandKeys, candidateProbability } from '../dedup/minhash/bands.ts';
 import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
-import { injectedCorpus, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
+import { chineseDocument, injectedCorpus, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-minhash-'));
@@ -131,4 +131,29 @@ test('band keys differ between bands and the candidate probability follows 1-(1-
   const keys = bandKeys(sig, 2, 4);
   assert.notEqual(keys[0], keys[2]);
   assert.ok(Math.abs(candidateProbability(0.8, 14, 8) - 0.924) < 0.001);
+});
+
+test('Chinese near-duplicates (~800 characters, a few characters changed) are clustered: words come from the shared segmenter', async () => {
+  const a = chineseDocument(7, 800);
+  // Four characters replaced, spread over the document.
+  const chars = [...a];
+  for (const at of [100, 300, 500, 700]) chars[at] = chars[at] === '猫' ? '狗' : '猫';
+  const b = chars.join('');
+  assert.equal([...b].filter((c, i) => c !== [...a][i]).length, 4);
+  const docs: Doc[] = [
+    { id: 'zh-a', text: a, meta: {} },
+    { id: 'zh-other', text: chineseDocument(8, 800), meta: {} },
+    { id: 'zh-b', text: b, meta: {} },
+  ];
+  const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { partitions: 2 }, await context(), [docs]);
+  assert.deepEqual(verdicts[0].map((v) => v.keep), [true, true, false]);
+  assert.equal(docs[2].meta.duplicate_of, 'zh-a');
+  assert.equal(docs[1].meta.dedup_cluster, undefined);
+});
+
+test('normalisation keeps the marks of Thai and Japanese words (they are part of the word) and removes Latin accents', () => {
+  assert.deepEqual(wordsOf(normalizeText('ภาษาไทยเป็นภาษาที่สวยงาม', NORM)), ['ภาษา', 'ไทย', 'เป็น', 'ภาษา', 'ที่', 'สวยงาม']);
+  assert.ok(wordsOf(normalizeText('私は学生です。', NORM)).includes('です'));
+  assert.deepEqual(wordsOf(normalizeText('Café NAÏVE, 2024!', NORM)), ['cafe', 'naive', '0000']);
+  assert.deepEqual(wordsOf(normalizeText('Un café à Tokyo: 東京の喫茶店です', NORM)).slice(0, 4), ['un', 'cafe', 'a', 'tokyo']);
 });

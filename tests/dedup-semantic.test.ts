@@ -12,7 +12,7 @@ import { WordPieceTokenizer } from '../dedup/semantic/wordpiece-tokenizer.ts';
 import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
 import { cosine } from '../dedup/semantic/embedder.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
-import { injectedCorpus } from './dedup-corpus.ts';
+import { chineseDocument, injectedCorpus } from './dedup-corpus.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-semantic-'));
@@ -99,4 +99,15 @@ test('plug-in path: a model.onnx + tokenizer.json folder (the project-trained su
   const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'semantic-dedup.json'), 'utf8'));
   assert.match(stats.settings.model, /dedup-model-/);
   await embedder.close();
+});
+
+test('the built-in model embeds Chinese by words (the shared segmenter): a copy with 4 characters changed stays above the 0.95 threshold', async () => {
+  const a = chineseDocument(7, 800);
+  const chars = [...a];
+  for (const at of [100, 300, 500, 700]) chars[at] = chars[at] === '猫' ? '狗' : '猫';
+  const e = await HashedNgramEmbedder.create({ seed: 1 });
+  const m = await e.embed([a, chars.join(''), chineseDocument(8, 800)]);
+  const row = (i: number): Float32Array => m.subarray(i * e.dim, (i + 1) * e.dim);
+  assert.ok(cosine(row(0), row(1)) >= 0.95, `near copy: cosine ${cosine(row(0), row(1))}`);
+  assert.ok(cosine(row(0), row(2)) < 0.95, `unrelated: cosine ${cosine(row(0), row(2))}`);
 });

@@ -109,3 +109,13 @@ test('gopher-repetition: top 2-gram coverage 0.20 and duplicated 5-grams 0.15', 
   assert.equal(verdictOf(gopherRepetition(once, dup5)), 'kept');
   assert.ok((once.meta.gopher_repetition as Record<string, number>).dup_5_gram_char_frac! > 0, 'measured even when kept');
 });
+
+test('gopher-repetition: a short text with no repeated n-gram is not repetition (the top n-gram must occur twice)', () => {
+  const fortune = doc('Never trust a computer you cannot throw out a window.');
+  assert.equal(verdictOf(gopherRepetition(fortune, r)), 'kept');
+  const m = fortune.meta.gopher_repetition as Record<string, number>;
+  assert.deepEqual([m.top_2_gram_char_frac, m.top_3_gram_char_frac, m.top_4_gram_char_frac], [0, 0, 0]);
+  const twice = doc('buy now buy now and then go home');
+  gopherRepetition(twice, r);
+  assert.equal((twice.meta.gopher_repetition as Record<string, number>).top_2_gram_char_frac, Number((14 / 32).toFixed(4)));
+});

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeQuality, codeQualityOptions } from '../filters/code-quality.ts';
-import { detectCode, looksLikeCode } from '../filters/code-detection.ts';
+import { detectCode, isMarkup, looksLikeCode } from '../filters/code-detection.ts';
 import { doc, docStage, testContext } from './filters-helpers.ts';
 
 const verdictOf = (v: { keep: boolean; rule?: string }) => (v.keep ? 'kept' : v.rule);
@@ -95,4 +95,49 @@ test('code-quality: line lengths, alphanumeric fraction, auto-generated marker, 
 test('a data-file name in meta.path decides nothing: it often names the container, not the document', () => {
   const speech = doc('Fellow citizens, the state of the Union is strong.', { file: 'data/1790_george_washington.json' });
   assert.deepEqual(detectCode(speech), { isCode: false, by: 'detector' });
+});
+
+// An HTML spam e-mail in the style of the SpamAssassin corpus (written for this test): its bullet
+// lines start with "* ", its inline script ends lines with ";" and "{", yet it is markup, not code.
+const htmlSpam = `FEEL TWENTY AGAIN!
+
+<html>
+<body bgColor="#FFFFFF" onLoad="window.status=''; return true;">
+<script>
+function hide() {
+  window.status = '';
+}
+</script>
+Dear friend,<BR>
+* Lose we<!--x-->ight without dieting!<br>
+* Sleep bet<!--y-->ter every night!<br>
+* Look ten years younger!<br>
+* Grow your hair back!<br>
+* Double your energy!<br>
+* Guaranteed or your money back!<br>
+<a href="http://example.com/offer">CLICK HERE</a>
+</body>
+</html>
+`;
+const htmlFragment = [
+  'Subject: last chance',
+  '',
+  '<font size=3>Act now;</font>',
+  '* free shipping on every order;',
+  '* no questions asked;',
+  'window.open(offer);',
+  '<p>Reply to stop.</p>',
+].join('\n');
+
+test('HTML e-mails and pages are markup, not code, unless meta or the extension says code', () => {
+  assert.deepEqual(detectCode(doc(htmlSpam)), { isCode: false, by: 'detector' });
+  assert.deepEqual(detectCode(doc(htmlFragment)), { isCode: false, by: 'detector' });
+  assert.equal(isMarkup(htmlSpam), true);
+  assert.deepEqual(detectCode(doc(htmlSpam, { programming_language: 'HTML' })), { isCode: true, by: 'programming_language' });
+  assert.deepEqual(detectCode(doc(htmlSpam, { category: 'code' })), { isCode: true, by: 'category' });
+  // a program that handles HTML is still code; so is PHP
+  const scraper = `${python}\nPAGE = """\n<!DOCTYPE html>\n<html>\n<body><p>hi</p></body>\n</html>\n"""\n`;
+  assert.deepEqual(detectCode(doc(scraper)), { isCode: true, by: 'detector' });
+  const php = '<?php\n$items = get_items();\nforeach ($items as $item) {\n  echo "<li>" . $item . "</li>";\n}\n?>\n<p>done</p>\n';
+  assert.deepEqual(detectCode(doc(php)), { isCode: true, by: 'detector' });
 });

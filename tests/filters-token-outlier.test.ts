@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage, StageContext } from '../pipeline/stage.ts';
 import { tokenOutlierOptions, createTokenOutlier } from '../filters/token-outlier.ts';
+import { fnv1aUnitHash } from '../filters/text/stable-hash.ts';
 import { buildReference, countWords, klDivergence, quantile } from '../filters/token-outlier/distribution.ts';
 import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 
@@ -98,4 +99,14 @@ test('token-outlier: the reference is the same whatever the order shards are map
   const small = await runStage(createTokenOutlier(tokenOutlierOptions.parse({ min_sample_docs: 2000 }), await context()), corpus());
   assert.ok(small.every((d) => d.meta.verdict === 'kept'), 'under min_sample_docs per language: annotate only');
   assert.equal((small[0]!.meta.token_outlier as { threshold: unknown }).threshold, null);
+});
+
+test('the filters\' seeded hash has its own name (mixes/sampler.ts unitHash is another algorithm with (seed, text))', () => {
+  const a = fnv1aUnitHash('doc-1', 7);
+  assert.equal(fnv1aUnitHash('doc-1', 7), a);
+  assert.notEqual(fnv1aUnitHash('doc-1', 8), a);
+  assert.ok(a >= 0 && a < 1);
+  const bins = new Array<number>(10).fill(0);
+  for (let i = 0; i < 10_000; i++) bins[Math.floor(fnv1aUnitHash(`doc-${i}`, 3) * 10)]!++;
+  assert.ok(bins.every((b) => b > 900 && b < 1100), bins.join(','));
 });

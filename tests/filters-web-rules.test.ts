@@ -108,3 +108,16 @@ test('c4: Chinese lines are counted in words and sentences without spaces', () =
   assert.equal((d.meta.c4 as { sentences: number }).sentences, 5);
   assert.equal(d.text, zh);
 });
+
+test('fineweb: CRLF line ends measure the same as LF (lines come from filters/text/lines.ts)', () => {
+  // 30-character lines: short at ≤ 30 only if the \r is not counted as part of the line
+  const lines = Array.from({ length: 6 }, (_, i) => `A line of exactly thirty ch ${i}.`);
+  lines.push('A last line that is long enough to be a full line of prose.', lines[0]!);
+  const lf = doc(lines.join('\n'));
+  const crlf = doc(lines.join('\r\n'));
+  assert.equal(lines[0]!.length, 30);
+  const vLf = verdictOf(fineweb(lf, fw));
+  assert.equal(verdictOf(fineweb(crlf, fw)), vLf);
+  assert.deepEqual(crlf.meta.fineweb, lf.meta.fineweb);
+  assert.equal((lf.meta.fineweb as { short_line_ratio: number }).short_line_ratio, 0.875);
+});

@@ -16,5 +16,5 @@ export function fnv1aUnitHash(key: string, seed: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35) >>> 0;
   h ^= h >>> 16;
-  return h / 0x100000000;
+  return (h >>> 0) / 0x100000000; // `^=` leaves a signed int: unsigned before dividing
 }

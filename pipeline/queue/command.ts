@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
 import { finiteNumber, positiveInt } from '../cli-arguments.ts';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, type QueueTarget } from './connection.ts';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE, withinTime, type QueueTarget } from './connection.ts';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
 import { QueueWorker } from './worker.ts';
@@ -26,6 +26,10 @@ function withTarget(cmd: Command): Command {
     .option('--prefix <prefix>', 'key prefix; keep a {hash tag} for Redis Cluster', DEFAULT_PREFIX)
     .option('--cluster', 'connect to a Redis Cluster', false);
 }
+
+/** `--timeout`: how long submit and status wait for Redis before giving up (the worker waits for ever). */
+const TIMEOUT_DEFAULT_SECONDS = 10;
+const timeoutOption = ['--timeout <s>', 'seconds to wait for Redis to answer before giving up with exit code 1', finiteNumber(0), TIMEOUT_DEFAULT_SECONDS] as const;
 
 const targetOf = (o: TargetOptions): QueueTarget => ({ redis: o.redis, queue: o.queue, prefix: o.prefix, cluster: o.cluster });
 
@@ -50,11 +54,13 @@ export function registerQueueCommands(program: Command): void {
       .option('-o, --output <dir>', "output folder, instead of the pipeline's output")
       .option('--force', 'drop the run\'s jobs and outputs and start it afresh', false)
       .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
-      .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000),
-  ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number }) => {
+      .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000)
+      .option(...timeoutOption),
+  ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number; timeout: number }) => {
     const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}) });
     const rq = RunQueue.open(targetOf(o));
     try {
+      await rq.ready(o.timeout);
       const { run, outcome } = await submitRun(rq, config, { force: o.force, retry: { attempts: o.attempts, backoff: o.backoff } });
       const rec = (await rq.records.get(run))!;
       const tasks = rec.plan.phases.reduce((a, p) => a + p.tasks.length, 0);
@@ -102,15 +108,19 @@ export function registerQueueCommands(program: Command): void {
       .argument('<run>', 'run id printed by `refinery submit`')
       .option('--watch', 'refresh until interrupted (or until the run ends, with --wait)', false)
       .option('--wait', 'block until the run ends; exit 0 only if it completed', false)
-      .option('--interval <s>', 'seconds between refreshes', finiteNumber(0), 2),
-  ).action(async (run: string, o: TargetOptions & { watch: boolean; wait: boolean; interval: number }) => {
-    const rq = RunQueue.open(targetOf(o));
+      .option('--interval <s>', 'seconds between refreshes', finiteNumber(0), 2)
+      .option(...timeoutOption),
+  ).action(async (run: string, o: TargetOptions & { watch: boolean; wait: boolean; interval: number; timeout: number }) => {
+    const target = targetOf(o);
+    const rq = RunQueue.open(target);
     const tty = Boolean(process.stdout.isTTY);
     try {
+      await rq.ready(o.timeout);
       for (;;) {
-        const rec = await rq.records.get(run);
+        // Bounded: commands wait for a reconnection, which may never come.
+        const rec = await withinTime(rq.records.get(run), target, o.timeout);
         if (!rec) throw new RefineryError(`no run ${run} in queue ${o.queue} (prefix ${o.prefix}) at ${o.redis}`);
-        const s = await runStatus(rq, rec);
+        const s = await withinTime(runStatus(rq, rec), target, o.timeout);
         const ended = s.state !== 'running';
         if (o.watch || ended || !o.wait) process.stdout.write(`${o.watch && tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(s)}\n${o.watch && !tty ? '\n' : ''}`);
         if (ended || (!o.watch && !o.wait)) {

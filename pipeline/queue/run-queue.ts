@@ -1,10 +1,14 @@
 /** The BullMQ objects of one queue (and the run records beside it), opened once per command. */
 import { FlowProducer, Queue } from 'bullmq';
-import { connectRedis, type QueueTarget, type RedisClient } from './connection.ts';
+import { connectRedis, isConnectionError, waitForRedis, type QueueTarget, type RedisClient } from './connection.ts';
 import { RunRecords } from './run-record.ts';
 import { phaseFlow, phaseJobId, type JobData, type RetryPolicy } from './jobs.ts';
 import type { RunPlan } from '../run-plan.ts';
 import { RefineryError } from '../errors.ts';
+
+function reportQueueError(err: Error): void {
+  if (!isConnectionError(err)) process.stderr.write(`refinery: queue error: ${err.message}\n`);
+}
 
 export class RunQueue {
   readonly queue: Queue<JobData>;
@@ -14,15 +18,29 @@ export class RunQueue {
   private constructor(
     readonly target: QueueTarget,
     readonly client: RedisClient,
+    onError: (err: Error) => void,
   ) {
     const opts = { connection: client, prefix: target.prefix };
     this.queue = new Queue<JobData>(target.queue, opts);
     this.flows = new FlowProducer(opts);
+    // Without listeners BullMQ prints every failed reconnection attempt with its stack trace.
+    this.queue.on('error', onError);
+    this.flows.on('error', onError);
     this.records = new RunRecords(client, target);
   }
 
-  static open(target: QueueTarget): RunQueue {
-    return new RunQueue(target, connectRedis(target));
+  /**
+   * `onError` gets the errors BullMQ reports outside any call (chiefly failed reconnection
+   * attempts); by default connection errors are ignored (callers bound their wait with
+   * `waitForRedis`) and any other is printed as one line.
+   */
+  static open(target: QueueTarget, onError: (err: Error) => void = reportQueueError): RunQueue {
+    return new RunQueue(target, connectRedis(target), onError);
+  }
+
+  /** Resolves once Redis answers; a RefineryError naming the URL after `seconds`. */
+  ready(seconds: number): Promise<void> {
+    return waitForRedis(this.client, this.target, seconds);
   }
 
   /** Adds a phase's flow unless it is there already (a retried barrier job calls this again). */

@@ -87,6 +87,11 @@ export class TaskThreads {
     });
   }
 
+  /** Tasks running now. */
+  get busy(): number {
+    return this.slots.filter((s) => s.busy).length;
+  }
+
   /** Stops the tasks in flight; their `run` promises reject with TaskAbandoned. */
   abandonAll(): number {
     const busy = this.slots.filter((s) => s.abandon);

@@ -8,7 +8,7 @@ import { RefineryError } from '../errors.ts';
 import { taskId } from '../run-plan.ts';
 import { finishedTask, type TaskResult } from '../task.ts';
 import { finishRun } from '../run.ts';
-import type { QueueTarget } from './connection.ts';
+import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import type { JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
 import { TaskAbandoned, TaskThreads } from './task-threads.ts';
@@ -35,12 +35,24 @@ export class QueueWorker {
   private stopping: Promise<void> | null = null;
   /** Set when tasks are handed back: a task fetched meanwhile is handed back before it starts. */
   private handingBack = false;
+  /** Resolves when `stop` has closed everything, which `run` also waits for. */
+  private readonly stopped: Promise<void>;
+  private markStopped: () => void = () => {};
 
   constructor(
     target: QueueTarget,
     private readonly settings: WorkerSettings,
   ) {
-    this.rq = RunQueue.open(target);
+    this.stopped = new Promise((resolve) => (this.markStopped = resolve));
+    // One line per outage, whichever connection (ours, BullMQ's blocking one) reports it, and
+    // however often ioredis retries; other errors one line each.
+    const outage = new RedisOutage(target, settings.log);
+    const onError = (err: Error) => {
+      if (!isConnectionError(err)) settings.log(`queue error: ${err.message}`);
+      // The blocking connection may fail an attempt after ours is back: not a new outage.
+      else if (this.rq.client.status !== 'ready') outage.lost(err);
+    };
+    this.rq = RunQueue.open(target, onError);
     this.threads = new TaskThreads(settings.concurrency);
     this.worker = new Worker<JobData>(target.queue, (job, token) => this.process(job, token), {
       connection: this.rq.client,
@@ -55,22 +67,18 @@ export class QueueWorker {
     this.worker.on('failed', (job, err) => {
       if (job) settings.log(`${job.data.run} ${job.name}: failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${err.message}`);
     });
-    this.worker.on('error', (err) => settings.log(`queue error: ${err.message}`));
-    // Say once that Redis went away and once that it is back; commands wait meanwhile.
-    let lost = false;
-    this.rq.client.on('error', (err: Error) => {
-      if (!lost) settings.log(`lost Redis (${err.message}); reconnecting, tasks in flight go on`);
-      lost = true;
-    });
-    this.rq.client.on('ready', () => {
-      if (lost) settings.log('Redis is back');
-      lost = false;
-    });
+    this.worker.on('error', onError);
+    // Commands wait while Redis is away (ioredis retries for ever); say so once, and when it is back.
+    this.rq.client.on('error', (err: Error) => outage.lost(err));
+    this.rq.client.on('ready', () => outage.back());
   }
 
-  /** Resolves when the worker has stopped (after `stop`). */
+  /**
+   * Resolves when the worker has stopped (after `stop`). BullMQ's loop may still be waiting for
+   * Redis when a forced stop has closed everything, hence the race.
+   */
   run(): Promise<void> {
-    return this.worker.run();
+    return Promise.race([this.worker.run(), this.stopped]);
   }
 
   /**
@@ -85,10 +93,14 @@ export class QueueWorker {
     }
     this.stopping ??= (async () => {
       const timer = setTimeout(() => this.stop(true), this.settings.grace * 1000);
-      await this.worker.close();
+      // A graceful close waits for BullMQ's pending commands, which run only once Redis is back;
+      // with no task in flight there is nothing to wait for, so close at once.
+      const force = this.rq.client.status !== 'ready' && this.threads.busy === 0;
+      await this.worker.close(force);
       clearTimeout(timer);
       await this.threads.close();
       await this.rq.close();
+      this.markStopped();
     })();
     return this.stopping;
   }
