@@ -198,6 +198,12 @@ describe('queue runs on worker processes', () => {
       assert.equal(wait.code, 0, wait.stderr);
       assert.match(wait.stdout, /: completed/);
       await assertSameOutput(join(dir, 'out-two'));
+      // The last phase job writes the researcher report, as `refinery run` does.
+      const report = JSON.parse(await readFile(join(dir, 'out-two', 'report', 'report.json'), 'utf8')) as { funnel: { available: boolean; totals?: unknown } };
+      const stats = JSON.parse(await readFile(join(dir, 'out-two', 'stats.json'), 'utf8')) as { totals: unknown };
+      assert.ok(report.funnel.available);
+      assert.deepEqual(report.funnel.totals, stats.totals);
+      assert.match(await readFile(join(dir, 'out-two', 'report', 'report.html'), 'utf8'), /<svg/);
       // Both processes took tasks; each task ran once, except that the first attempt of each
       // first-phase task failed on purpose and was retried.
       for (const w of workers) assert.match(w.log(), /: started/);
@@ -284,7 +290,9 @@ describe('queue runs on worker processes', () => {
       redis = await startRedis(port, dataDir);
       const s = await until('the run to end', ended(rq, run), [w]);
       assert.equal(s.state, 'completed', JSON.stringify(s));
-      assert.match(w.log(), /lost Redis[^]*Redis is back/);
+      assert.match(w.log(), /Redis unreachable at redis:\/\/127\.0\.0\.1:\d+ \([^)]*\), retrying[^]*Redis is back/);
+      assert.doesNotMatch(w.log(), /\n\s+at /, 'no stack traces');
+      assert.equal(w.log().match(/Redis unreachable/g)!.length, 1, 'one line per outage');
       await assertSameOutput(out);
       w.proc.kill('SIGTERM');
       assert.equal(await w.exited, 0);

@@ -124,12 +124,18 @@ export class RedisOutage {
   }
 }
 
+/**
+ * ioredis keeps a socket that never connected for this long after `disconnect` (default 2000 ms),
+ * which held a worker stopped while Redis was away, and `status` giving up, for 2 s.
+ */
+const DISCONNECT_TIMEOUT_MS = 200;
+
 function openClient(target: QueueTarget): RedisClient {
   const urls = target.redis.split(',').map((s) => s.trim()).filter(Boolean).map(parseUrl);
   if (urls.length === 0) throw new RefineryError('--redis: no URL given');
   if (!target.cluster) {
     if (urls.length > 1) throw new RefineryError('--redis: several URLs are only meaningful with --cluster');
-    return new Redis(urls[0]!.href, { maxRetriesPerRequest: null });
+    return new Redis(urls[0]!.href, { maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
   }
   const first = urls[0]!;
   return new Cluster(
@@ -137,6 +143,7 @@ function openClient(target: QueueTarget): RedisClient {
     {
       redisOptions: {
         maxRetriesPerRequest: null,
+        disconnectTimeout: DISCONNECT_TIMEOUT_MS,
         ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
         ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
         ...(first.protocol === 'rediss:' ? { tls: {} } : {}),

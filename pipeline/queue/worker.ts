@@ -1,13 +1,16 @@
 /**
  * `refinery worker`: takes jobs of any run from the queue and executes them with the same task
  * code as a local run. A task job runs one task on a thread; a phase job (the barrier after all
- * tasks of a phase) queues the next phase, or finishes the run with `finishRun`.
+ * tasks of a phase) queues the next phase, or finishes the run with `finishRun` and writes the
+ * report (report/, as `refinery run` does).
  */
+import { join } from 'node:path';
 import { Worker, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
 import { taskId } from '../run-plan.ts';
 import { finishedTask, type TaskResult } from '../task.ts';
 import { finishRun } from '../run.ts';
+import { writeRunReport } from '../../mixes/report.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import type { JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
@@ -123,8 +126,10 @@ export class QueueWorker {
           results.push(r);
         }
       const { stats } = await finishRun(plan, results);
+      // The researcher report, as `refinery run` writes it: written before the run counts as completed.
+      await writeRunReport(plan.config.output, join(plan.config.output, 'report'));
       await records.finished(data.run);
-      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs in ${plan.config.output}`);
+      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
       return null;
     }
     const label = `${data.run} ${taskId(data.task)}`;
