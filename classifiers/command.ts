@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { finiteNumber, wholeNumber } from '../pipeline/cli-arguments.ts';
+import { RefineryError } from '../pipeline/errors.ts';
 import { runStages } from '../pipeline/run.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
 import { labelDocuments, summaryPathFor } from './label/labeller.ts';
@@ -83,7 +84,14 @@ export function registerClassifyCommand(program: Command): void {
           (summary.failures.length ? `first failures:\n  ${summary.failures.join('\n  ')}\n` : '') +
           `summary: ${summaryPathFor(o.output)}\n`,
       );
-      if (summary.failed > 0) process.exitCode = 1;
+      if (summary.failed > 0) {
+        const asked = summary.labelled_now + summary.failed;
+        throw new RefineryError(
+          summary.labelled_now === 0
+            ? `no document could be labelled: all ${asked} requests failed after the retries (${summary.failures[0] ?? 'no message'})`
+            : `${summary.failed} of ${asked} documents could not be labelled; run the same command again to ask for them`,
+        );
+      }
     });
 
   classify

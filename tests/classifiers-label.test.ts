@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { loadRubric, parseAnswer, parseRubric, renderPrompt } from '../classifiers/label/rubric.ts';
 import { llama2ChatPrompt } from '../classifiers/label/llama2-chat-template.ts';
 import { LlmClient } from '../classifiers/label/openai-client.ts';
 import { DocSampler } from '../classifiers/label/sample.ts';
 import { labelDocuments, summaryPathFor, type LabelRecord } from '../classifiers/label/labeller.ts';
 import { startFakeLlm } from './classifiers-llm-server.ts';
+import { main } from '../pipeline/cli.ts';
 
 async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'refinery-label-'));
@@ -179,4 +181,35 @@ test('labelling cuts documents to the token budget and records that it did', asy
   } finally {
     await server.close();
   }
+});
+
+test('no server at the endpoint: every failure names the cause (ECONNREFUSED) and `classify label` exits 1', async () => {
+  const dir = await tmp();
+  const input = await writeDocs(dir, [{ id: 'a', text: 'First document.' }, { id: 'b', text: 'Second document.' }]);
+  // A port that was free a moment ago: nothing listens there.
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const summary = await labelDocuments([input], join(dir, 'direct.jsonl'), { endpoint, model: 'm', n: 2, retries: 1, backoff_ms: 1 });
+  assert.equal(summary.failed, 2);
+  assert.equal(summary.labelled_now, 0);
+  for (const f of summary.failures) assert.match(f, new RegExp(`^[ab]: ${endpoint}/v1/chat/completions: fetch failed \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)$`));
+
+  const stderr: string[] = [];
+  const stdout: string[] = [];
+  const writes = [process.stderr.write.bind(process.stderr), process.stdout.write.bind(process.stdout)] as const;
+  process.stderr.write = ((c: string | Uint8Array) => stderr.push(String(c)) > 0) as typeof process.stderr.write;
+  process.stdout.write = ((c: string | Uint8Array) => stdout.push(String(c)) > 0) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await main(['node', 'refinery', 'classify', 'label', input, '--endpoint', endpoint, '--model', 'm', '-n', '2', '--retries', '0', '-o', join(dir, 'cli.jsonl')]);
+  } finally {
+    [process.stderr.write, process.stdout.write] = writes;
+  }
+  assert.equal(code, 1, stderr.join(''));
+  assert.match(stderr.join(''), /refinery: no document could be labelled: all 2 requests failed after the retries \([ab]: .*ECONNREFUSED/);
+  assert.match(stdout.join(''), /first failures:\n {2}[ab]: .*fetch failed \(connect ECONNREFUSED/);
 });

@@ -49,6 +49,30 @@ export class LlmRequestError extends RefineryError {
   }
 }
 
+/**
+ * fetch's own message is only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error)
+ * is in its `cause`, an AggregateError when several addresses were tried.
+ */
+export function fetchErrorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const reasons: string[] = [];
+  const seen = new Set<unknown>();
+  const collect = (e: unknown) => {
+    if (!(e instanceof Error) || seen.has(e)) return;
+    seen.add(e);
+    if (e instanceof AggregateError && e.errors.length) for (const inner of e.errors) collect(inner);
+    else {
+      const code = (e as Error & { code?: unknown }).code;
+      if (e.message) reasons.push(e.message);
+      else if (typeof code === 'string') reasons.push(code);
+    }
+    collect(e.cause);
+  };
+  collect(err.cause);
+  const unique = [...new Set(reasons)].filter((r) => r !== err.message);
+  return unique.length ? `${err.message} (${unique.join('; ')})` : err.message;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface ChatResponse {
@@ -99,7 +123,7 @@ export class LlmClient {
       res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(o.timeout_ms) });
     } catch (e) {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-      throw new LlmRequestError(timedOut ? `${url}: no answer within ${o.timeout_ms} ms` : `${url}: ${(e as Error).message}`, null, true);
+      throw new LlmRequestError(timedOut ? `${url}: no answer within ${o.timeout_ms} ms` : `${url}: ${fetchErrorMessage(e)}`, null, true);
     }
     const text = await res.text();
     if (!res.ok) {
