@@ -106,6 +106,9 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
     batchSize: options.batch_size,
     async process(batch): Promise<Verdict[]> {
       const skipped = batch.map((doc) => options.skip_code && isCode(doc));
+      batch.forEach((doc, i) => {
+        if (skipped[i]) doc.meta[`${field}_skipped`] = 'code';
+      });
       const docs = batch.filter((_, i) => !skipped[i]);
       const scores = docs.length > 0 ? await scorer.score(docs.map((d) => d.text)) : new Float32Array(0);
       const verdicts = docs.map((doc, r): Verdict => {

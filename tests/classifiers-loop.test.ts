@@ -66,7 +66,10 @@ test('the whole loop on real text: label with an OpenAI-protocol server, train, 
     const kept = await readJsonlDir(join(out, 'kept'));
     const rejected = await readJsonlDir(join(out, 'rejected'));
     const metaOf = (d: Record<string, unknown>) => (d.meta ?? d) as Record<string, unknown>;
-    for (const d of kept) {
+    // Source code in the README sections is not scored by a prose model (skip_code), and kept.
+    const scored = kept.filter((d) => metaOf(d).quality_skipped !== 'code');
+    for (const d of kept.filter((x) => !scored.includes(x))) assert.equal(metaOf(d).quality, undefined);
+    for (const d of scored) {
       assert.ok((metaOf(d).quality as number) >= card.threshold);
       assert.equal(metaOf(d).quality_band, 'high');
     }
@@ -76,8 +79,10 @@ test('the whole loop on real text: label with an OpenAI-protocol server, train, 
     }
     // The scores agree with the rule the LLM applied on most documents (training and held-out together).
     const byId = new Map(records.map((r) => [r.id, r.label]));
-    const agree = [...kept.map((d) => byId.get(d.id as string) === 1), ...rejected.map((d) => byId.get(d.id as string) === 0)].filter(Boolean).length;
-    assert.ok(agree / 247 >= 0.85, `agreement ${agree}/247`);
+    const judged = scored.length + rejected.length;
+    assert.ok(judged >= 150, `${judged} documents scored`); // README sections that are mostly code are skipped
+    const agree = [...scored.map((d) => byId.get(d.id as string) === 1), ...rejected.map((d) => byId.get(d.id as string) === 0)].filter(Boolean).length;
+    assert.ok(agree / judged >= 0.85, `agreement ${agree}/${judged}`);
   } finally {
     await server.close();
   }
