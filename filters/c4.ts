@@ -7,7 +7,7 @@
  * it alone removes about 30% of tokens.
  */
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { splitLines } from './text/lines.ts';
 import { needsSegmenter, splitWords } from './text/words.ts';
@@ -123,10 +123,10 @@ export function countSentences(line: string): number {
   return n;
 }
 
-export const c4Stage = defineStage<C4Options>({
+export const c4Stage = defineRuleStage<C4Options>({
   name: 'c4',
   kind: 'mapper',
   description: 'C4 rules: remove short, javascript and policy lines; drop lorem ipsum, curly-bracket and <5-sentence docs',
   options: c4Options,
-  create: (o) => perDocStage('mapper', 'c4', (doc) => c4(doc, o)),
+  rule: c4,
 });

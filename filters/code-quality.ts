@@ -4,7 +4,7 @@
  * Applies to documents recognised as code (filters/code-detection.ts); prose passes untouched.
  */
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { detectCode } from './code-detection.ts';
 import { splitLines } from './text/lines.ts';
@@ -92,10 +92,10 @@ function extensionOf(doc: Doc): string | undefined {
   return typeof lang === 'string' ? lang.toLowerCase() : undefined;
 }
 
-export const codeQualityStage = defineStage<CodeQualityOptions>({
+export const codeQualityStage = defineRuleStage<CodeQualityOptions>({
   name: 'code-quality',
   kind: 'filter',
   description: 'The Stack / StarCoder rules for source code: line lengths, alphanumeric fraction, auto-generated, encoded data, data files',
   options: codeQualityOptions,
-  create: (o) => perDocStage('filter', 'code-quality', (doc) => codeQuality(doc, o)),
+  rule: codeQuality,
 });

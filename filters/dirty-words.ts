@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { splitWords } from './text/words.ts';
 import { round4 } from './meta-number.ts';
@@ -74,10 +74,10 @@ export function dirtyWords(doc: Doc, o: DirtyWordsOptions): Verdict {
   return KEEP;
 }
 
-export const dirtyWordsStage = defineStage<DirtyWordsOptions>({
+export const dirtyWordsStage = defineRuleStage<DirtyWordsOptions>({
   name: 'dirty-words',
   kind: 'filter',
   description: 'Count LDNOOBW dirty words for the doc language (naughty-words); drop above a ratio (default 0.01)',
   options: dirtyWordsOptions,
-  create: (o) => perDocStage('filter', 'dirty-words', (doc) => dirtyWords(doc, o)),
+  rule: dirtyWords,
 });

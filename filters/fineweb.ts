@@ -3,7 +3,7 @@
  * non-empty lines of a document.
  */
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { splitWords } from './text/words.ts';
 import { duplicates } from './text/repetition.ts';
@@ -59,10 +59,10 @@ export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
   return KEEP;
 }
 
-export const finewebStage = defineStage<FinewebOptions>({
+export const finewebStage = defineRuleStage<FinewebOptions>({
   name: 'fineweb',
   kind: 'filter',
   description: 'FineWeb rules: lines ending in punctuation, short lines, duplicated-line characters, list-like docs',
   options: finewebOptions,
-  create: (o) => perDocStage('filter', 'fineweb', (doc) => fineweb(doc, o)),
+  rule: fineweb,
 });

@@ -7,7 +7,7 @@
  * without spaces (Chinese, Japanese, Thai...), where a "word" is one or two characters.
  */
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { hasLetter, needsSegmenter, splitWords } from './text/words.ts';
 import { splitLines } from './text/lines.ts';
@@ -95,10 +95,10 @@ function count(text: string, re: RegExp): number {
   return text.match(re)?.length ?? 0;
 }
 
-export const gopherQualityStage = defineStage<GopherQualityOptions>({
+export const gopherQualityStage = defineRuleStage<GopherQualityOptions>({
   name: 'gopher-quality',
   kind: 'filter',
   description: 'Gopher quality rules: word count, mean word length, symbols, bullets, ellipses, alphabetic words, stop words',
   options: gopherQualityOptions,
-  create: (o) => perDocStage('filter', 'gopher-quality', (doc) => gopherQuality(doc, o)),
+  rule: gopherQuality,
 });

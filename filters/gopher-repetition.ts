@@ -4,7 +4,7 @@
  * Fractions of characters are relative to the whole text.
  */
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { splitWords } from './text/words.ts';
 import { splitParagraphs } from './text/lines.ts';
@@ -67,10 +67,10 @@ export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions): Verdict 
   return KEEP;
 }
 
-export const gopherRepetitionStage = defineStage<GopherRepetitionOptions>({
+export const gopherRepetitionStage = defineRuleStage<GopherRepetitionOptions>({
   name: 'gopher-repetition',
   kind: 'filter',
   description: 'Gopher repetition rules (Llama 3 duplicated n-gram coverage): repeated lines, paragraphs and n-grams',
   options: gopherRepetitionOptions,
-  create: (o) => perDocStage('filter', 'gopher-repetition', (doc) => gopherRepetition(doc, o)),
+  rule: gopherRepetition,
 });

@@ -9,6 +9,7 @@ import { dirtyWordsStage } from './dirty-words.ts';
 import { urlBlocklistStage } from './url-blocklist.ts';
 import { tokenOutlierStage } from './token-outlier.ts';
 import { codeQualityStage } from './code-quality.ts';
+import { selectStage } from './select.ts';
 
 export const filterStages: AnyStageDefinition[] = [
   langidStage,
@@ -20,6 +21,7 @@ export const filterStages: AnyStageDefinition[] = [
   urlBlocklistStage,
   tokenOutlierStage,
   codeQualityStage,
+  selectStage,
 ];
 
 /**

@@ -8,10 +8,8 @@ import { classifierStages } from '../classifiers/stages.ts';
 import { shardStages } from './shards/stages.ts';
 import { mixStages } from '../mixes/stages.ts';
 
-import { selectStage } from './stages/select.ts';
 
 export const allStages: AnyStageDefinition[] = [
-  selectStage,
   ...filterStages,
   ...dedupStages,
   ...classifierStages,

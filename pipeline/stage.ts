@@ -97,7 +97,22 @@ export function defineStage<O>(def: StageDefinition<O>): AnyStageDefinition {
   return def as unknown as AnyStageDefinition;
 }
 
-/** A per-document stage from a pure function of one document (the common case for filters). */
+/**
+ * The common case for filters: a stage whose rule is a pure function of one document and its
+ * options. The definition names the stage once; the rule is all its module has to write.
+ */
+export function defineRuleStage<O>(def: {
+  name: string;
+  kind: DocStage['kind'];
+  description: string;
+  options: z.ZodType<O>;
+  rule: (doc: Doc, options: O) => Verdict;
+}): AnyStageDefinition {
+  const { rule, ...rest } = def;
+  return defineStage<O>({ ...rest, create: (o) => perDocStage(def.kind, def.name, (doc) => rule(doc, o)) });
+}
+
+/** A per-document stage from a pure function of one document. */
 export function perDocStage(
   kind: DocStage['kind'],
   name: string,

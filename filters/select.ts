@@ -4,8 +4,8 @@
  * many times"). Dotted paths reach nested fields: `gopher_quality.mean_word_length`.
  */
 import { z } from 'zod';
-import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../stage.ts';
-import type { Doc } from '../doc.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import type { Doc } from '../pipeline/doc.ts';
 
 const ConditionSchema = z
   .object({
@@ -41,17 +41,16 @@ export function checkCondition(doc: Doc, c: Condition): Verdict {
   return KEEP;
 }
 
-export const selectStage = defineStage({
+export const selectStage = defineRuleStage({
   name: 'select',
   kind: 'filter',
   description: 'Keep documents whose meta fields pass thresholds (re-threshold annotated output).',
   options: SelectOptions,
-  create: (o) =>
-    perDocStage('filter', 'select', (doc) => {
-      for (const c of o.where) {
-        const v = checkCondition(doc, c);
-        if (!v.keep) return v;
-      }
-      return KEEP;
-    }),
+  rule: (doc, o) => {
+    for (const c of o.where) {
+      const v = checkCondition(doc, c);
+      if (!v.keep) return v;
+    }
+    return KEEP;
+  },
 });
