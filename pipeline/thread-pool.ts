@@ -1,9 +1,8 @@
-/** Runs tasks on worker threads (one task per thread at a time), or in this thread when size is 1. */
-import { Worker } from 'node:worker_threads';
+/** Runs the tasks of a phase on worker threads (or in this thread when size is 1), at most `size` at a time. */
 import { errorMessage, RefineryError } from './errors.ts';
 import { runTask, type TaskResult } from './task.ts';
+import { TaskThreads } from './task-threads.ts';
 import { taskId, type RunPlan, type Task } from './run-plan.ts';
-import type { FromThread } from './task-thread.ts';
 
 export type SlotProgress = (slot: number, docs: number, bytes: number) => void;
 
@@ -12,21 +11,16 @@ export class TaskFailed extends RefineryError {
 }
 
 export class ThreadPool {
-  private readonly workers: Worker[] = [];
+  private readonly threads: TaskThreads | null;
 
   constructor(
     private readonly plan: RunPlan,
     readonly size: number,
   ) {
-    if (size <= 1) return;
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./task-thread.mjs', import.meta.url), { execArgv: [] });
-      w.postMessage({ type: 'plan', plan });
-      this.workers.push(w);
-    }
+    this.threads = size > 1 ? new TaskThreads(size) : null;
   }
 
-  /** Runs the tasks, at most `size` at a time; rejects on the first task that fails. */
+  /** Runs the tasks; rejects on the first task that fails (after the tasks in flight end). */
   async runAll(tasks: Task[], onProgress: SlotProgress, onDone: (slot: number, r: TaskResult) => void): Promise<TaskResult[]> {
     const results: TaskResult[] = new Array(tasks.length);
     let next = 0;
@@ -50,38 +44,20 @@ export class ThreadPool {
 
   private describe(task: Task): string {
     const shard = this.plan.shards[task.index];
-    const input = task.kind !== 'reduce' && shard ? ` (${shard.file}${shard.parts > 1 ? `, part ${shard.part + 1} of ${shard.parts}` : ''})` : '';
+    const input = (task.kind === 'process' || task.kind === 'map') && shard ? ` (${shard.file}${shard.parts > 1 ? `, part ${shard.part + 1} of ${shard.parts}` : ''})` : '';
     return `task ${taskId(task)}${input} failed`;
   }
 
-  private runOne(s: number, task: Task, onProgress: SlotProgress): Promise<TaskResult> {
-    if (this.workers.length === 0) {
-      return runTask(this.plan, task, (d, b) => onProgress(s, d, b)).catch((e: unknown) => {
-        throw new TaskFailed(`${this.describe(task)}: ${errorMessage(e)}`, { cause: e });
-      });
+  private async runOne(s: number, task: Task, onProgress: SlotProgress): Promise<TaskResult> {
+    const progress = (docs: number, bytes: number) => onProgress(s, docs, bytes);
+    try {
+      return this.threads ? await this.threads.run(this.plan.configHash, this.plan, task, progress) : await runTask(this.plan, task, progress);
+    } catch (e) {
+      throw new TaskFailed(`${this.describe(task)}: ${errorMessage(e)}`, { cause: e });
     }
-    const w = this.workers[s]!;
-    return new Promise<TaskResult>((resolve, reject) => {
-      const onMessage = (m: FromThread) => {
-        if (m.type === 'progress') onProgress(s, m.docs, m.bytes);
-        else {
-          w.off('message', onMessage);
-          w.off('error', onError);
-          if (m.type === 'done') resolve(m.result);
-          else reject(new TaskFailed(`${this.describe(task)}: ${m.message}`));
-        }
-      };
-      const onError = (e: Error) => {
-        w.off('message', onMessage);
-        reject(new TaskFailed(`${this.describe(task)}: worker thread died: ${e.message}`));
-      };
-      w.on('message', onMessage);
-      w.once('error', onError);
-      w.postMessage({ type: 'task', task });
-    });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.threads?.close();
   }
 }

@@ -14,7 +14,7 @@ import { writeRunReport } from '../../mixes/report.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import type { JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
-import { TaskAbandoned, TaskThreads } from './task-threads.ts';
+import { TaskAbandoned, TaskThreads } from '../task-threads.ts';
 
 export interface WorkerSettings {
   /** Tasks run at once (one thread each). */

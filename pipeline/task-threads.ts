@@ -1,14 +1,15 @@
 /**
- * The queue worker's threads: each runs one task at a time with the same thread code as local
- * runs (task-thread.ts), for whichever run the task belongs to. Tasks run off the main thread so
- * that BullMQ's lock renewal never waits behind a CPU-bound stage (a late renewal would make
- * other workers take the task as stalled), and so that a task can be abandoned on shutdown.
+ * Worker threads that run tasks (task-thread.ts), one task per thread at a time, for whichever
+ * run a task belongs to. The local runner (thread-pool.ts) and the queue worker share them. In a
+ * queue worker, tasks run off the main thread so that BullMQ's lock renewal never waits behind a
+ * CPU-bound stage (a late renewal would make other workers take the task as stalled), and so
+ * that a task can be abandoned on shutdown.
  */
 import { Worker } from 'node:worker_threads';
-import type { RunPlan, Task } from '../run-plan.ts';
-import type { TaskResult, ProgressFn } from '../task.ts';
-import type { FromThread, ToThread } from '../task-thread.ts';
-import { RefineryError } from '../errors.ts';
+import type { RunPlan, Task } from './run-plan.ts';
+import type { TaskResult, ProgressFn } from './task.ts';
+import type { FromThread, ToThread } from './task-thread.ts';
+import { RefineryError } from './errors.ts';
 
 /** The task was abandoned (shutdown): its job goes back to the queue. */
 export class TaskAbandoned extends RefineryError {
@@ -27,7 +28,7 @@ interface Slot {
   abandon: (() => void) | null;
 }
 
-const THREAD_URL = new URL('../task-thread.mjs', import.meta.url);
+const THREAD_URL = new URL('./task-thread.mjs', import.meta.url);
 
 export class TaskThreads {
   private readonly slots: Slot[] = [];
