@@ -9,6 +9,7 @@ import { defineStage, KEEP, type DocStage } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { isCode } from '../filters/code-detection.ts';
 import { isNonEnglish, UNKNOWN } from './bucket.ts';
+import { bandOf } from '../classifiers/quality-stage.ts';
 
 const ruleSchema = z.strictObject({
   category: z.string().min(1),
@@ -74,8 +75,8 @@ export function assignBucket(doc: Doc, options: MixBucketsOptions, urls: (RegExp
   const q = options.quality_bands;
   if (q) {
     const score = doc.meta[q.field];
-    const bands = [...q.bands].sort((a, b) => b.min - a.min);
-    doc.meta.quality_band = typeof score === 'number' && Number.isFinite(score) ? (bands.find((b) => score >= b.min)?.band ?? q.below) : UNKNOWN;
+    const bands = [...q.bands].sort((a, b) => a.min - b.min);
+    doc.meta.quality_band = typeof score === 'number' && Number.isFinite(score) ? bandOf(score, bands.map((x) => x.min), [q.below, ...bands.map((x) => x.band)]) : UNKNOWN;
   }
 }
 
