@@ -145,10 +145,12 @@ function lowQuality(realParagraphs: string[]): Row[] {
     const c = any(cities);
     add('template-page', `Best ${p} in ${c}\nLooking for the best ${p} in ${c}? Our ${c} store offers a wide selection of ${p} at great prices. Visit our ${c} location today or order online. We ship ${p} to ${c} and all nearby areas.\nCall now for a free quote on ${p} in ${c}!`);
   }
-  // Duplicates: real public-domain paragraphs copied verbatim and with small edits (for dedup).
+  // Duplicates: real public-domain passages copied verbatim (twice each) and with two different
+  // small word edits (a near-duplicate pair each: about 0.8–0.9 word 5-gram Jaccard), for dedup.
   for (let i = 0; i < 20; i++) {
     const para = realParagraphs[i % realParagraphs.length];
-    add(i % 2 === 0 ? 'exact-duplicate' : 'near-duplicate', i % 2 === 0 ? para : para.replace(/\bthe\b/, 'THE').replace(/\.$/, '!') + ' Share this article.');
+    const edited = i < 10 ? para.replace(/\bthe\b/, 'this').replace(/\.$/, '!') + ' Share this article.' : para.replace(/\bof\b/, 'for') + ' Read more.';
+    add(i % 2 === 0 ? 'exact-duplicate' : 'near-duplicate', i % 2 === 0 ? para : edited);
   }
   return rows;
 }
@@ -248,11 +250,12 @@ const sotu = speeches();
 await writeJsonl('speeches.jsonl.gz', sotu);
 await writeJsonl('email.jsonl.gz', emails());
 await writeJsonl('multilingual.jsonl.gz', multilingual());
-// The addresses have no paragraph breaks: runs of four sentences stand in for paragraphs.
+// The addresses have no paragraph breaks: runs of six sentences stand in for paragraphs (C4
+// keeps pages of at least five sentences, so the copies reach the dedup stages).
 const paragraphs = sotu.flatMap((d) => {
   const sentences = d.text.match(/[^.!?]+[.!?]+\s*/g) ?? [];
-  return Array.from({ length: Math.floor(sentences.length / 4) }, (_, k) => sentences.slice(4 * k, 4 * k + 4).join('').trim());
-}).filter((p) => p.length > 300 && p.length < 900);
+  return Array.from({ length: Math.floor(sentences.length / 6) }, (_, k) => sentences.slice(6 * k, 6 * k + 6).join('').trim());
+}).filter((p) => p.length > 600 && p.length < 1400);
 await writeJsonl('generated-lowquality.jsonl.gz', lowQuality(pick(paragraphs, 10, (p) => p, 'dup')));
 await writeCodeParquet(codeFiles());
 await writeHistoryWarc();
