@@ -97,8 +97,8 @@ async function* iterate(docs: Doc[]): AsyncGenerator<Doc> {
 }
 
 interface PhaseFigures {
-  seconds: Record<'map' | 'reduce' | 'apply', number>;
-  peakMB: Record<'map' | 'reduce' | 'apply', number>;
+  seconds: Record<'map' | 'reduce' | 'finish' | 'apply', number>;
+  peakMB: Record<'map' | 'reduce' | 'finish' | 'apply', number>;
 }
 
 /** Runs a global stage phase by phase with a fresh instance per task, measuring each phase. */
@@ -108,10 +108,10 @@ async function runPhases(def: AnyStageDefinition, options: unknown, shards: Doc[
   const fresh = async (): Promise<GlobalStage> => (await def.create(def.options.parse(options), ctx)) as GlobalStage;
   const count = shards.length;
   const mem = new PeakMemory();
-  const seconds = { map: 0, reduce: 0, apply: 0 };
-  const peakMB = { map: 0, reduce: 0, apply: 0 };
+  const seconds = { map: 0, reduce: 0, finish: 0, apply: 0 };
+  const peakMB = { map: 0, reduce: 0, finish: 0, apply: 0 };
   /** Times only the tasks (not the collections between them that the memory figure needs). */
-  const phase = async (name: 'map' | 'reduce' | 'apply', tasks: number, task: (i: number) => Promise<void>): Promise<void> => {
+  const phase = async (name: 'map' | 'reduce' | 'finish' | 'apply', tasks: number, task: (i: number) => Promise<void>): Promise<void> => {
     mem.start();
     for (let i = 0; i < tasks; i++) {
       const t = performance.now();
@@ -124,6 +124,7 @@ async function runPhases(def: AnyStageDefinition, options: unknown, shards: Doc[
   await phase('map', count, async (i) => (await fresh()).map({ index: i, count }, iterate(shards[i])));
   const partitions = (await fresh()).partitions;
   await phase('reduce', partitions, async (p) => (await fresh()).reduce(p, count));
+  await phase('finish', 1, async () => (await fresh()).finish?.(count));
   await phase('apply', count, async (i) => {
     const a = await (await fresh()).applier({ index: i, count });
     for (let b = 0; b < shards[i].length; b += 256) await a.process(shards[i].slice(b, b + 256));
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
 
   // 3. Quality of MinHash dedup on the injected pairs, by verification method.
   const trueJ = new Map(pairs.map((p) => [p.b.id, jaccard(setOf(p.a.text), setOf(p.b.text))]));
-  process.stdout.write(`### MinHash dedup quality on ${pairs.length} injected pairs (real originals + edited copies)\n\n| hashing, verification | recall at J ≥ 0.8 | merged at 0.5 ≤ J < 0.8 | merged at J < 0.5 | map s | reduce s | apply s |\n|---|---:|---:|---:|---:|---:|---:|\n`);
+  process.stdout.write(`### MinHash dedup quality on ${pairs.length} injected pairs (real originals + edited copies)\n\n| hashing, verification | recall at J ≥ 0.8 | merged at 0.5 ≤ J < 0.8 | merged at J < 0.5 | map s | reduce s | finish s | apply s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n`);
   const variants = [['independent', 'signature'], ['independent', 'none'], ['one-permutation', 'none'], ['one-permutation', 'signature'], ['one-permutation', 'jaccard']] as const;
   for (const [hashing, method] of variants) {
     const copy = shards.map((s) => s.map((d): Doc => ({ ...d, meta: {} })));
@@ -238,11 +239,11 @@ async function main(): Promise<void> {
       const sel = pairs.filter((p) => trueJ.get(p.b.id)! >= lo && trueJ.get(p.b.id)! < hi);
       return `${fmt((100 * sel.filter((p) => merged(p.b.id)).length) / sel.length, 1)}% of ${sel.length}`;
     };
-    process.stdout.write(`| ${hashing}, ${method} | ${rate(0.8, 1.01)} | ${rate(0.5, 0.8)} | ${rate(0, 0.5)} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.apply)} |\n`);
+    process.stdout.write(`| ${hashing}, ${method} | ${rate(0.8, 1.01)} | ${rate(0.5, 0.8)} | ${rate(0, 0.5)} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.finish)} | ${fmt(fig.seconds.apply)} |\n`);
   }
 
   // 4. Scale: the same per-shard size, 4x the shards: per-phase peak memory must not grow 4x.
-  process.stdout.write('\n### MinHash dedup phases at two corpus sizes (generated 300-word documents, 10% near-copies, 1,000-document shards, 16 partitions; peak = one task)\n\n| documents | map s | reduce s (bucketing + clustering) | apply s (merge + drop) | peak MB map | peak MB reduce | peak MB apply |\n|---:|---:|---:|---:|---:|---:|---:|\n');
+  process.stdout.write('\n### MinHash dedup phases at two corpus sizes (generated 300-word documents, 10% near-copies, 1,000-document shards, 16 partitions; peak = one task)\n\n| documents | map s | reduce s (bucketing + clustering) | finish s (cluster merge) | apply s (drop) | peak MB map | peak MB reduce | peak MB finish | peak MB apply |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
   const gen = new ProseGenerator(5);
   for (const total of [2000, 8000]) {
     const docsN: Doc[] = [];
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
     const sh: Doc[][] = [];
     for (let i = 0; i < total; i += 1000) sh.push(docsN.slice(i, i + 1000));
     const fig = await runPhases(minhashDedupStage, { partitions: 16 }, sh);
-    process.stdout.write(`| ${total} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.apply)} | ${fmt(fig.peakMB.map, 1)} | ${fmt(fig.peakMB.reduce, 1)} | ${fmt(fig.peakMB.apply, 1)} |\n`);
+    process.stdout.write(`| ${total} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.finish)} | ${fmt(fig.seconds.apply)} | ${fmt(fig.peakMB.map, 1)} | ${fmt(fig.peakMB.reduce, 1)} | ${fmt(fig.peakMB.finish, 1)} | ${fmt(fig.peakMB.apply, 1)} |\n`);
   }
 
   // 5. Semantic dedup: embedding speed, LSH recall vs brute force.
@@ -284,8 +285,8 @@ async function main(): Promise<void> {
   process.stdout.write(`| brute-force pairs at cosine ≥ 0.95 | ${brutePairs.length} (${fmt(bruteSeconds)} s for ${semDocs.length} docs) |\n`);
   process.stdout.write(`| LSH recall vs brute force | ${fmt((100 * found) / brutePairs.length, 1)}% |\n`);
   process.stdout.write(`| injected pairs merged at J ≥ 0.8 / J < 0.5 | ${fmt((100 * semHigh.filter(semMerged).length) / semHigh.length, 1)}% / ${fmt((100 * semLow.filter(semMerged).length) / semLow.length, 1)}% |\n`);
-  process.stdout.write(`| map (embed + LSH) / reduce / apply seconds | ${fmt(fig.seconds.map)} / ${fmt(fig.seconds.reduce)} / ${fmt(fig.seconds.apply)} |\n`);
-  process.stdout.write(`| peak MB map / reduce / apply (per task; model already built) | ${fmt(fig.peakMB.map, 1)} / ${fmt(fig.peakMB.reduce, 1)} / ${fmt(fig.peakMB.apply, 1)} |\n`);
+  process.stdout.write(`| map (embed + LSH) / reduce / finish / apply seconds | ${fmt(fig.seconds.map)} / ${fmt(fig.seconds.reduce)} / ${fmt(fig.seconds.finish)} / ${fmt(fig.seconds.apply)} |\n`);
+  process.stdout.write(`| peak MB map / reduce / finish / apply (per task; model already built) | ${fmt(fig.peakMB.map, 1)} / ${fmt(fig.peakMB.reduce, 1)} / ${fmt(fig.peakMB.finish, 1)} / ${fmt(fig.peakMB.apply, 1)} |\n`);
   process.stdout.write(`| building the built-in model once per process: peak MB (JS side) | ${fmt(modelMB, 1)} |\n`);
   await embedder.close();
 
