@@ -8,7 +8,7 @@
  * - reduce (per partition): sorts the partition's records, walks each group of equal keys in rank
  *   order and unions candidates (verified when the method verifies) in a union-find local to the
  *   partition; writes the spanning-forest edges it used (at most one per document per partition);
- * - merge (once, at the start of the apply phase): union-find over all partitions' edges, keeps the
+ * - finish (one task, after every reduce): union-find over all partitions' edges, keeps the
  *   member with the lowest (rank, shard, pos) of each cluster, resolves ids, writes one verdict file
  *   per shard and the stage statistics;
  * - apply (per shard): drops the documents its verdict file names.
