@@ -1,21 +1,14 @@
 /** A small seeded PRNG (SplitMix32 seeding a Mulberry32 stream): same seed, same sequence, on any machine. */
 export class SeededRandom {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
     // SplitMix32 scramble, so that seeds 1, 2, 3 start far apart.
     let z = (seed >>> 0) + 0x9e3779b9;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    this.state = (z ^ (z >>> 16)) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32((z ^ (z >>> 16)) >>> 0);
   }
 
   /** Uniform integer in [0, n). */
