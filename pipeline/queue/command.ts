@@ -55,13 +55,14 @@ export function registerQueueCommands(program: Command): void {
       .option('--force', 'drop the run\'s jobs and outputs and start it afresh', false)
       .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
       .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000)
+      .option('--no-report', 'skip the researcher report (report/) at the end of the run')
       .option(...timeoutOption),
-  ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number; timeout: number }) => {
+  ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number; timeout: number; report: boolean }) => {
     const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}) });
     const rq = RunQueue.open(targetOf(o));
     try {
       await rq.ready(o.timeout);
-      const { run, outcome } = await submitRun(rq, config, { force: o.force, retry: { attempts: o.attempts, backoff: o.backoff } });
+      const { run, outcome } = await submitRun(rq, config, { force: o.force, retry: { attempts: o.attempts, backoff: o.backoff }, report: o.report });
       const rec = (await rq.records.get(run))!;
       const tasks = rec.plan.phases.reduce((a, p) => a + p.tasks.length, 0);
       process.stderr.write(

@@ -36,11 +36,11 @@ export class RunRecords {
   }
 
   /** Records a new run; false if a run with this id is recorded already. */
-  async create(run: string, plan: RunPlan, retry: RetryPolicy): Promise<boolean> {
+  async create(run: string, plan: RunPlan, retry: RetryPolicy, report = true): Promise<boolean> {
     const key = this.key(run);
     const created = await this.client.hsetnx(key, 'plan', JSON.stringify(plan));
     if (created === 0) return false;
-    await this.client.hset(key, { retry: JSON.stringify(retry), submitted_at: Date.now(), docs: 0, bytes: 0, tasks_done: 0 });
+    await this.client.hset(key, { retry: JSON.stringify(retry), report: report ? 1 : 0, submitted_at: Date.now(), docs: 0, bytes: 0, tasks_done: 0 });
     return true;
   }
 
@@ -76,6 +76,11 @@ export class RunRecords {
   async retry(run: string): Promise<RetryPolicy> {
     const text = await this.client.hget(this.key(run), 'retry');
     return text ? (JSON.parse(text) as RetryPolicy) : { attempts: 3, backoff: 10_000 };
+  }
+
+  /** Whether the run's last step writes the researcher report (report/). */
+  async report(run: string): Promise<boolean> {
+    return (await this.client.hget(this.key(run), 'report')) !== '0';
   }
 
   async taskStarted(run: string): Promise<void> {

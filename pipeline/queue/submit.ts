@@ -11,6 +11,8 @@ export interface SubmitOptions {
   /** Drop the run's jobs and outputs and start it again. */
   force: boolean;
   retry: RetryPolicy;
+  /** Write report/ at the end, as `refinery run` does (default true). */
+  report?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function submitRun(rq: RunQueue, config: RunConfig, opts: SubmitOpt
     if (!opts.force) outcome = 'resubmitted';
   }
   await prepareOutput(plan, opts.force);
-  if (!(await rq.records.create(run, plan, opts.retry))) return { run, outcome: 'already submitted' };
+  if (!(await rq.records.create(run, plan, opts.retry, opts.report ?? true))) return { run, outcome: 'already submitted' };
   await rq.addPhase(plan, run, 0, opts.retry);
   return { run, outcome };
 }

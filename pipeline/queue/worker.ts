@@ -127,7 +127,7 @@ export class QueueWorker {
         }
       const { stats } = await finishRun(plan, results);
       // The researcher report, as `refinery run` writes it: written before the run counts as completed.
-      await writeRunReport(plan.config.output, join(plan.config.output, 'report'));
+      if (await records.report(data.run)) await writeRunReport(plan.config.output, join(plan.config.output, 'report'));
       await records.finished(data.run);
       this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
       return null;
