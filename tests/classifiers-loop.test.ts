@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { startFakeLlm } from './classifiers-llm-server.ts';
+import { readJsonlDir } from './output-files.ts';
 
 const run = promisify(execFile);
 const BIN = resolve('bin/refinery.mjs');
@@ -22,16 +22,6 @@ const STOP_WORDS = new Set('the be to of and a in that have it for not on with a
 function isProse(doc: string): boolean {
   const words = doc.toLowerCase().match(/[a-z']+/g) ?? [];
   return words.filter((w) => STOP_WORDS.has(w)).length / Math.max(1, words.length) >= 0.2;
-}
-
-async function readJsonlDir(dir: string): Promise<Record<string, unknown>[]> {
-  const rows: Record<string, unknown>[] = [];
-  for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) {
-    const buf = await readFile(join(dir, f));
-    const text = f.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-    for (const l of text.split('\n')) if (l.trim()) rows.push(JSON.parse(l) as Record<string, unknown>);
-  }
-  return rows;
 }
 
 test('the whole loop on real text: label with an OpenAI-protocol server, train, export to ONNX, score a corpus with the quality stage', async () => {

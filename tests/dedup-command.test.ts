@@ -3,23 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { runStages } from '../pipeline/run.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { buildProgram, main } from '../pipeline/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
+import { readJsonlDir } from './output-files.ts';
 
-async function readOutput(dir: string): Promise<{ id: string; meta: Record<string, unknown> }[]> {
-  const out: { id: string; meta: Record<string, unknown> }[] = [];
-  for (const f of (await readdir(dir)).sort()) {
-    const raw = await readFile(join(dir, f));
-    const text = f.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-    for (const line of text.split('\n')) if (line) out.push(JSON.parse(line));
-  }
-  return out;
-}
+const readOutput = (dir: string) => readJsonlDir<{ id: string; meta: Record<string, unknown> }>(dir);
 
 test('refinery dedup through the runner (worker threads): exact, minhash and lines in order, byte-identical reruns', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-run-'));

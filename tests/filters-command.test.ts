@@ -1,25 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { registerFilterCommand } from '../filters/command.ts';
+import { readJsonlDir as readOutput } from './output-files.ts';
 
 const BIN = resolve('bin/refinery.mjs');
 const FIXTURES = resolve('tests/fixtures/filters');
-
-async function readOutput(dir: string): Promise<Record<string, unknown>[]> {
-  const rows: Record<string, unknown>[] = [];
-  for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) {
-    const buf = await readFile(join(dir, f));
-    const text = f.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-    for (const l of text.split('\n')) if (l.trim()) rows.push(JSON.parse(l) as Record<string, unknown>);
-  }
-  return rows;
-}
 
 test('refinery filter runs the default set: real prose kept, bad pages rejected with a reason, counts add up', async () => {
   const out = join(await mkdtemp(join(tmpdir(), 'refinery-filter-')), 'out');
