@@ -79,6 +79,8 @@ export interface RunConfig {
   file: string;
   baseDir: string;
   inputs: InputSpec[];
+  /** The inputs came from --input rather than the pipeline file (for error messages). */
+  inputsFromCommandLine: boolean;
   output: string;
   stages: ResolvedStage[];
   /** Absolute paths of stage plugin modules, loaded before stages are created. */
@@ -155,6 +157,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     baseDir: where.baseDir,
     // Overrides come from the command line: relative to the current folder, not the YAML.
     inputs: overrides.inputs?.length ? overrides.inputs.map((x) => ({ pattern: resolve(x), meta: {} })) : fromFile,
+    inputsFromCommandLine: Boolean(overrides.inputs?.length),
     output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output),
     stages,
     plugins: p.plugins.map((x) => resolve(where.baseDir, x)),

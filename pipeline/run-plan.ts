@@ -73,6 +73,11 @@ export function segmentsOf(config: RunConfig): Segment[] {
   return segments;
 }
 
+/** What a folder named as an input contributes: data files only. */
+const DATA_FILES = ['**/*.{jsonl,json,ndjson,parquet,warc,wet}', '**/*.{jsonl,json,ndjson,warc,wet}.{gz,zst}'];
+
+const inputKey = (config: RunConfig, i: number) => (config.inputsFromCommandLine ? `--input[${i}]` : `inputs[${i}]`);
+
 /**
  * Expands inputs (paths or globs) to a sorted, de-duplicated list of files, each with the meta
  * defaults of the first entry that names it.
@@ -85,10 +90,11 @@ export async function expandInputs(config: RunConfig): Promise<{ file: string; m
     if (isGlob) matched = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
     else {
       const info = await stat(pattern).catch(() => null);
-      if (!info) throw new ConfigError(config.file, `inputs[${i}]`, `no such file: ${pattern}`);
-      matched = info.isDirectory() ? await glob('**/*', { cwd: pattern, absolute: true, onlyFiles: true }) : [pattern];
+      if (!info) throw new ConfigError(config.file, inputKey(config, i), `no such file: ${pattern}`);
+      // A folder contributes its data files (not READMEs, not a run's _work/).
+      matched = info.isDirectory() ? await glob(DATA_FILES, { cwd: pattern, absolute: true, onlyFiles: true, ignore: ['**/_work/**'] }) : [pattern];
     }
-    if (matched.length === 0) throw new ConfigError(config.file, `inputs[${i}]`, `"${pattern}" matches no file`);
+    if (matched.length === 0) throw new ConfigError(config.file, inputKey(config, i), `"${pattern}" matches no ${isGlob ? 'file' : 'data file'}`);
     for (const m of matched) if (!files.has(m)) files.set(m, meta);
   }
   return [...files.keys()].sort().map((file) => ({ file, meta: files.get(file)! }));
@@ -105,9 +111,18 @@ export async function shardsOf(files: { file: string; meta: Record<string, unkno
   return out;
 }
 
-export function hashConfig(config: RunConfig, shards: InputShard[]): string {
+/**
+ * Identifies a run: the config (less the worker count) and the inputs, with each file's size and
+ * modification time, so that a rerun over changed inputs is not mistaken for a resume.
+ */
+export async function hashConfig(config: RunConfig, shards: InputShard[]): Promise<string> {
   const { workers: _w, file: _f, ...rest } = config;
-  return createHash('sha256').update(JSON.stringify({ rest, shards })).digest('hex').slice(0, 16);
+  const files = [...new Set(shards.map((s) => s.file))];
+  const versions = await Promise.all(files.map(async (f) => {
+    const st = await stat(f);
+    return [f, st.size, Math.floor(st.mtimeMs)];
+  }));
+  return createHash('sha256').update(JSON.stringify({ rest, shards, versions })).digest('hex').slice(0, 16);
 }
 
 /** What the planner needs to know of a global stage. */
@@ -133,7 +148,7 @@ export async function planRun(config: RunConfig, shapeOf: (stageIndex: number) =
     }
     phases.push({ name: k === 0 ? 'read and filter' : `apply ${config.stages[seg.global!]!.stage}`, tasks: shardTasks('process', k) });
   }
-  return { config, shards: files, segments, partitions, phases, configHash: hashConfig(config, files) };
+  return { config, shards: files, segments, partitions, phases, configHash: await hashConfig(config, files) };
 }
 
 /** Folder layout of a run's output. */

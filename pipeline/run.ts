@@ -4,6 +4,7 @@
  * that every document is accounted for.
  */
 import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { prepareConfig, type RunConfig } from './config.ts';
@@ -27,7 +28,7 @@ export interface RunResult {
 }
 
 /** Names in an output folder that a run owns (and --force removes). */
-const OUTPUT_NAMES = ['kept', 'rejected', 'errors', 'stats', 'tokens', '_work', 'stats.json', 'report.md', 'run.json'];
+const OUTPUT_NAMES = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', '_work', 'stats.json', 'report.md', 'run.json'];
 
 /**
  * Plans the run after creating every stage once, so that a bad option (a model folder or a list
@@ -59,7 +60,12 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
   const out = plan.config.output;
   const infoPath = layout.runInfo(out);
   const previous = await readFile(infoPath, 'utf8').then((t) => JSON.parse(t) as { config_hash?: string }, () => null);
-  if (force) {
+  if (!previous) {
+    // Never delete or mix into what is not a Refinery output: a folder without run.json must not
+    // hold any of the names a run writes.
+    const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
+    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (no run.json) but holds ${present.join(', ')}; choose an empty or new --output`);
+  } else if (force) {
     for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
   } else if (previous) {
     if (previous.config_hash !== plan.configHash) throw new RefineryError(`${out} holds the output of a run with another config or other inputs; choose another --output, or pass --force to replace it`);
@@ -101,7 +107,8 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   await prepareOutput(plan, options.force ?? false);
   const workers = config.workers > 0 ? config.workers : availableParallelism();
   const progress = new Progress(options.quiet);
-  const pool = new ThreadPool(plan, Math.min(workers, Math.max(1, plan.shards.length)));
+  const widest = Math.max(1, ...plan.phases.map((p) => p.tasks.length));
+  const pool = new ThreadPool(plan, Math.min(workers, widest));
   const results: TaskResult[] = [];
   try {
     for (const phase of plan.phases) {
@@ -133,9 +140,14 @@ export async function finishRun(plan: RunPlan, results: TaskResult[]): Promise<R
   const keptWritten = results.filter((r) => r.task.kind === 'process' && r.task.step === plan.segments.length - 1).reduce((a, r) => a + r.keptWritten, 0);
   checkAccounting(stats, keptWritten);
   await writeFileAtomic(join(config.output, 'stats.json'), stableJson({ ...stats, config_hash: plan.configHash, shards: plan.shards.length }));
-  await writeFileAtomic(join(config.output, 'report.md'), `# Refinery run report\n\nPipeline: ${relative(config.output, config.file) || config.file}\n\n${funnelMarkdown(stats)}`);
+  const origin = existsSync(config.file) ? relative(config.output, config.file) : config.file;
+  await writeFileAtomic(join(config.output, 'report.md'), `# Refinery run report\n\nPipeline: ${origin}\n\n${funnelMarkdown(stats)}`);
   await removeStaleTemporaries(config.output);
-  for (let k = 0; k < plan.segments.length - 1; k++) await rm(join(config.output, '_work', `segment-${k}`), { recursive: true, force: true });
+  // Phase data is only needed while the run is unfinished; the task markers stay, so a rerun of a
+  // finished run skips every task.
+  for (const name of await readdir(join(config.output, '_work')).catch(() => [] as string[])) {
+    if (name !== 'tasks') await rm(join(config.output, '_work', name), { recursive: true, force: true });
+  }
   return { output: config.output, stats };
 }
 

@@ -34,7 +34,9 @@ export interface StageContext {
  * Per-document stage. `process` receives documents in input order and returns one verdict per
  * document. It may write `doc.meta` (annotators and filters record what they measured, even
  * when they keep) and, for mappers, `doc.text`. If it throws, the runner retries the batch one
- * document at a time, so that only the document that fails goes to the error output.
+ * document at a time, so that only the document that fails goes to the error output: a batched
+ * stage must therefore change a document only once it has its verdict (compute, then write), so
+ * that the retry does not apply a change twice.
  */
 export interface DocStage {
   readonly kind: 'filter' | 'annotator' | 'mapper';

@@ -93,3 +93,24 @@ test('custom text and id fields', async () => {
   const [it] = await collect(f, { textField: 'content', idField: 'doc_id' });
   assert.deepEqual(it, { kind: 'doc', doc: { id: '7', text: 'hello', meta: { text: 'other' } }, where: { file: f, line: 1 } });
 });
+
+test('max_doc_bytes applies to every line, also short files read in one chunk', async () => {
+  const f = join(dir, 'small-lines.jsonl');
+  const long = JSON.stringify({ id: 'a', text: 'x'.repeat(300) });
+  await writeFile(f, lines(long, JSON.stringify({ id: 'b', text: 'ok' })));
+  const items = await collect(f, { maxDocBytes: 100 });
+  assert.deepEqual(items.map((i) => i.kind), ['error', 'doc']);
+  assert.ok(items[0]!.kind === 'error' && items[0]!.error.includes(`line of ${long.length} bytes is longer than max_doc_bytes (100 bytes)`), items[0]!.kind === 'error' ? items[0]!.error : '');
+});
+
+test('a read error in a striped file is reported by exactly one stripe', async () => {
+  const body = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: String(i), text: `document ${i} `.repeat(10) })).join('\n') + '\n';
+  const gz = gzipSync(body);
+  const f = join(dir, 'cut-striped.jsonl.gz');
+  await writeFile(f, gz.subarray(0, Math.floor(gz.length * 0.6)));
+  const all = await collect(f);
+  const parts = await Promise.all([0, 1].map((part) => collect(f, { stripe: { part, parts: 2 } })));
+  const errs = (items: ReadItem[]) => items.filter((i) => i.kind === 'error').length;
+  assert.equal(errs(parts[0]!) + errs(parts[1]!), errs(all));
+  assert.equal(parts[0]!.length + parts[1]!.length, all.length, 'the stripes together read what one reader reads');
+});

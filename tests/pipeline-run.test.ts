@@ -183,3 +183,29 @@ test('a stage that cannot be created stops the run before any task, naming its c
   assert.match(r.stderr, /p\.yaml: stages\[1\] \(quality\): .*no-such-model/);
   assert.deepEqual(await readdir(join(dir, 'out', '_work', 'tasks')).catch(() => []), [], 'no task ran');
 });
+
+test('a rerun over changed inputs is not taken for a resume', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-changed-'));
+  await writeFile(join(dir, 'a.jsonl'), '{"id":"1","text":"hello there"}\n{"id":"2","text":"and more"}\n');
+  await writeFile(join(dir, 'p.yaml'), 'inputs: [a.jsonl]\noutput: out\n');
+  assert.equal(spawnSync(process.execPath, [BIN, 'run', join(dir, 'p.yaml'), '-q', '--no-report']).status, 0);
+  await writeFile(join(dir, 'a.jsonl'), '{"id":"1","text":"hello there"}\n');
+  const r = spawnSync(process.execPath, [BIN, 'run', join(dir, 'p.yaml'), '-q', '--no-report'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /another config or other inputs/);
+});
+
+test('a folder that is not a Refinery output is never emptied, even with --force; a folder input takes only data files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-foreign-'));
+  await (await import('node:fs/promises')).mkdir(join(dir, 'data', 'stats'), { recursive: true });
+  await writeFile(join(dir, 'data', 'a.jsonl'), '{"id":"1","text":"hello there"}\n');
+  await writeFile(join(dir, 'data', 'README.md'), '# not data\n');
+  await writeFile(join(dir, 'data', 'stats', 'mine.csv'), 'a,b\n');
+  const r = spawnSync(process.execPath, [BIN, 'filter', join(dir, 'data', 'a.jsonl'), '-o', join(dir, 'data'), '--stages', 'gopher-quality', '--force', '-q'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /not the output folder of a Refinery run \(no run\.json\) but holds stats/);
+  assert.equal(await readFile(join(dir, 'data', 'stats', 'mine.csv'), 'utf8'), 'a,b\n');
+  await writeFile(join(dir, 'p.yaml'), 'inputs: [data]\noutput: out\n');
+  const run = await runPipeline(await loadPipelineFile(join(dir, 'p.yaml'), { workers: 1 }), { quiet: true });
+  assert.deepEqual(run.stats.totals, { in: 1, kept: 1, rejected: 0, errored: 0 }, 'README.md and mine.csv are not inputs');
+});

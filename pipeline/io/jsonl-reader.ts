@@ -25,18 +25,17 @@ export async function* readJsonl(file: string, options: ReaderOptions): AsyncGen
   let partsLen = 0;
   let overflow = false;
 
-  const emitLine = (bytes: Buffer): ReadItem | null => {
+  /** `length` is the line's full length in bytes; `bytes` holds only a 1 KB preview when it overflowed. */
+  const emitLine = (bytes: Buffer, length: number): ReadItem | null => {
     lineNo++;
     const where = { file, line: lineNo };
     const lineStart = offset;
-    offset += bytes.length + 1;
-    if (!inStripe(lineNo - 1, options.stripe)) {
-      overflow = false;
-      return null;
-    }
-    if (overflow) {
-      overflow = false;
-      return { kind: 'error', where, error: `line is longer than max_doc_bytes (${options.maxDocBytes} bytes); its first 1 KB is kept in "raw"`, raw: bytes.subarray(0, 1024).toString('utf8') };
+    offset += length + 1;
+    const tooLong = overflow || length > options.maxDocBytes;
+    overflow = false;
+    if (!inStripe(lineNo - 1, options.stripe)) return null;
+    if (tooLong) {
+      return { kind: 'error', where, error: `line of ${length} bytes is longer than max_doc_bytes (${options.maxDocBytes} bytes); its first 1 KB is kept in "raw"`, raw: bytes.subarray(0, 1024).toString('utf8') };
     }
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === 0x0d) end--;
@@ -62,6 +61,7 @@ export async function* readJsonl(file: string, options: ReaderOptions): AsyncGen
       let start = 0;
       for (let i = chunk.indexOf(NL, start); i !== -1; i = chunk.indexOf(NL, start)) {
         const piece = chunk.subarray(start, i);
+        const length = partsLen + piece.length;
         let line: Buffer;
         if (partsLen === 0) line = piece;
         else {
@@ -70,35 +70,35 @@ export async function* readJsonl(file: string, options: ReaderOptions): AsyncGen
           parts = [];
           partsLen = 0;
         }
-        const item = emitLine(line);
+        const item = emitLine(line, length);
         if (item) yield item;
         start = i + 1;
       }
       if (start < chunk.length) {
         const rest = chunk.subarray(start);
         if (partsLen + rest.length > options.maxDocBytes) {
+          // Keep a preview only: memory stays bounded by max_doc_bytes whatever the line's length.
           if (!overflow) {
             overflow = true;
             parts = [Buffer.concat([...parts, rest]).subarray(0, 1024)];
           }
-          partsLen += rest.length;
-        } else {
-          parts.push(Buffer.from(rest));
-          partsLen += rest.length;
-        }
+        } else parts.push(Buffer.from(rest));
+        partsLen += rest.length;
       }
     }
     if (partsLen > 0) {
-      const item = emitLine(Buffer.concat(parts));
+      const item = emitLine(Buffer.concat(parts), partsLen);
       if (item) yield item;
     }
   } catch (e) {
-    if (partsLen > 0 && !overflow) {
-      // The last line may be cut by the truncation: report it as such rather than guess.
-      lineNo++;
-      yield { kind: 'error', where: { file, line: lineNo }, error: `incomplete last line before a read error`, raw: Buffer.concat(parts).toString('utf8') };
+    // Exactly one stripe reports a read error: the one the next line would have belonged to.
+    if (inStripe(lineNo, options.stripe)) {
+      if (partsLen > 0 && !overflow) {
+        // The last line may be cut by the truncation: report it as such rather than guess.
+        yield { kind: 'error', where: { file, line: lineNo + 1 }, error: `incomplete last line before a read error`, raw: Buffer.concat(parts).toString('utf8') };
+      }
+      yield { kind: 'error', where: { file, offset }, error: `cannot read past decompressed byte ${offset}: ${(e as Error).message}` };
     }
-    yield { kind: 'error', where: { file, offset }, error: `cannot read past decompressed byte ${offset}: ${(e as Error).message}` };
   }
 }
 

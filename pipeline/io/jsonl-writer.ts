@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Transform } from 'node:stream';
 import { compressionOf, createCompress } from './compression.ts';
-import { tempNameFor } from './atomic.ts';
+import { syncFile, tempNameFor } from './atomic.ts';
+import { RefineryError } from '../errors.ts';
 
 export class JsonlWriter {
   private constructor(
@@ -28,20 +29,39 @@ export class JsonlWriter {
     const compress: Transform | null = await createCompress(compressionOf(path));
     const out: WriteStream = createWriteStream(tmp);
     const done = compress ? pipeline(input, compress, out) : pipeline(input, out);
-    return new JsonlWriter(path, tmp, input, done);
+    const writer = new JsonlWriter(path, tmp, input, done);
+    // A failed stream (disk full, file too large) must surface at the next write, not as an
+    // unhandled rejection.
+    done.catch((e: unknown) => {
+      writer.failure = e instanceof Error ? e : new Error(String(e));
+    });
+    return writer;
   }
+
+  private failure: Error | null = null;
 
   /** Resolves when the stream can take more (back-pressure). */
   async write(record: unknown): Promise<void> {
+    if (this.failure) throw this.writeError();
     const line = JSON.stringify(record) + '\n';
     this.count++;
     this.bytes += Buffer.byteLength(line);
-    if (!this.input.write(line)) await new Promise<void>((r) => this.input.once('drain', r));
+    if (!this.input.write(line)) {
+      await Promise.race([new Promise<void>((r) => this.input.once('drain', r)), this.done.then(() => undefined, () => undefined)]);
+      if (this.failure) throw this.writeError();
+    }
   }
 
+  private writeError(): Error {
+    return new RefineryError(`cannot write ${this.path}: ${this.failure!.message}`);
+  }
+
+  /** Flushes, syncs to disk and renames into place. */
   async close(): Promise<void> {
     this.input.end();
-    await this.done;
+    await this.done.catch(() => undefined);
+    if (this.failure) throw this.writeError();
+    await syncFile(this.tmp);
     await rename(this.tmp, this.path);
   }
 
