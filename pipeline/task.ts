@@ -3,6 +3,7 @@
  * and the queue worker both call `runTask` and know nothing of what it does.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { relative } from 'node:path';
 import type { Doc } from './doc.ts';
 import type { DocStage, GlobalStage, ShardRef, Stage } from './stage.ts';
 import type { RunConfig } from './config.ts';
@@ -107,7 +108,7 @@ async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Pro
   const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
 
   const input = plan.shards[task.index]!;
-  const source = k === 0 ? readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta }) : readDocs(layout.between(config.output, k - 1, task.index, e), DEFAULT_READER_OPTIONS);
+  const source = k === 0 ? readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix: relative(config.baseDir, input.file) }) : readDocs(layout.between(config.output, k - 1, task.index, e), DEFAULT_READER_OPTIONS);
 
   const runStage = async (si: number, docs: Doc[]): Promise<Doc[]> => {
     const stage = stages[si]!;

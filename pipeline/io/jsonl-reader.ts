@@ -18,7 +18,7 @@ export async function* readJsonl(file: string, options: ReaderOptions): AsyncGen
   const source = inflate ? raw.pipe(inflate) : raw;
   if (inflate) raw.on('error', (e) => inflate.destroy(e));
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const name = basename(file);
+  const name = options.idPrefix ?? basename(file);
   let lineNo = 0;
   let offset = 0; // decompressed byte offset of the current line's start
   let parts: Buffer[] = [];

@@ -42,7 +42,7 @@ interface Column {
 }
 
 export async function* readParquetDocs(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
-  const name = basename(file);
+  const name = options.idPrefix ?? basename(file);
   const connection = await (await duckdb()).connect();
   try {
     const source = `read_parquet(${sqlString(file)}, file_row_number = true)`;

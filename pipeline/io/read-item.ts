@@ -15,8 +15,10 @@ export type ReadItem =
 export interface ReaderOptions {
   /** Field (JSONL) or column (Parquet) holding the text. */
   textField: string;
-  /** Field or column holding the id; absent ids become `<file name>:<line or row>`. */
+  /** Field or column holding the id; absent ids become `<idPrefix>:<line or row>`. */
   idField: string;
+  /** Stands for the file in made-up ids; default its base name. A run passes the path relative to the pipeline's folder, so that two `part.jsonl` in different folders give different ids. */
+  idPrefix?: string;
   /** Longer records go to the error output instead of into memory. */
   maxDocBytes: number;
   /** Default `meta` fields of this input (e.g. `{source: "books", category: "code"}`); a record's own fields win. */
