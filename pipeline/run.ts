@@ -14,6 +14,7 @@ import { layout, planRun, taskId, type GlobalShape, type RunPlan } from './run-p
 import { createStage, finishedTask, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { Progress } from './progress.ts';
+import { lockOutput } from './output-lock.ts';
 import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type ReadStats, type RunStats, type StageStats } from './stats.ts';
 
 export interface RunOptions {
@@ -104,6 +105,16 @@ export function aggregate(plan: RunPlan, results: TaskResult[]): RunStats {
 
 export async function runPipeline(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const plan = await makePlan(config);
+  const unlock = await lockOutput(config.output);
+  try {
+    return await runLocked(plan, options);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult> {
+  const { config } = plan;
   await prepareOutput(plan, options.force ?? false);
   const workers = config.workers > 0 ? config.workers : availableParallelism();
   const progress = new Progress(options.quiet);

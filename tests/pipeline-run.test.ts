@@ -209,3 +209,18 @@ test('a folder that is not a Refinery output is never emptied, even with --force
   const run = await runPipeline(await loadPipelineFile(join(dir, 'p.yaml'), { workers: 1 }), { quiet: true });
   assert.deepEqual(run.stats.totals, { in: 1, kept: 1, rejected: 0, errored: 0 }, 'README.md and mine.csv are not inputs');
 });
+
+test('a second local run on the same output folder is refused while the first runs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-lock-'));
+  await (await import('node:fs/promises')).mkdir(join(dir, 'data'));
+  await makeCorpus(join(dir, 'data'), 2, 200);
+  const file = await pipelineIn(dir, '  - stage: slow\n    options: {ms: 250}\n');
+  const first = spawn(process.execPath, [BIN, 'run', file, '-w', '1', '-q', '--no-report'], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !(await stat(join(dir, 'out', 'run.lock')).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
+  const second = spawnSync(process.execPath, [BIN, 'run', file, '-w', '1', '-q', '--no-report'], { encoding: 'utf8' });
+  assert.equal(second.status, 1);
+  assert.match(second.stderr, /in use by another refinery run/);
+  const code = await new Promise((r) => first.once('exit', r));
+  assert.equal(code, 0, 'the first run was not disturbed');
+  assert.equal(await stat(join(dir, 'out', 'run.lock')).catch(() => null), null, 'the lock is released');
+});

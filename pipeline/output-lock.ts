@@ -1,0 +1,40 @@
+/**
+ * One local run at a time per output folder: `<output>/run.lock` holds the host and pid of the
+ * run writing there. A lock whose process is gone (killed run) is taken over; a live one stops
+ * the second run before it touches anything. (Queue runs use many processes by design and rely
+ * on their deterministic job ids instead.)
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { RefineryError } from './errors.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function lockOutput(out: string): Promise<() => Promise<void>> {
+  await mkdir(out, { recursive: true });
+  const path = join(out, 'run.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.writeFile(`${hostname()} ${process.pid}\n`);
+      await fh.close();
+      return () => rm(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const [host, pid] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+      if (host !== hostname() || alive(Number(pid))) {
+        throw new RefineryError(`${out} is in use by another refinery run (${host} pid ${pid}); wait for it, or delete ${path} if that run is gone`);
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new RefineryError(`cannot lock ${out}`);
+}
