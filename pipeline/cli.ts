@@ -1,6 +1,7 @@
 /** The `refinery` command line. Each folder registers its own commands; this file wires them. */
 import { Command } from 'commander';
 import { positiveInt } from './cli-arguments.ts';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRunReport } from '../mixes/report.ts';
 import { loadPipelineFile } from './config.ts';
@@ -18,6 +19,7 @@ import { registerQueueCommands } from './queue/command.ts';
 export function buildProgram(): Command {
   const program = new Command('refinery')
     .description('Curate LLM pretraining data: filters, deduplication, quality classifiers, mix planning, tokenized Parquet shards.')
+    .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
 
