@@ -16,12 +16,10 @@
  * Text for 1 and 2: ../shared/devdata web + quality pages joined and cut into 2,048-character
  * documents, else seeded generated text. Peak RSS is printed at the end.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import { FeatureHasher, FeatureOptions } from '../classifiers/fasttext/features.ts';
 import { SgdOptions, trainFastText, type TrainingExample } from '../classifiers/fasttext/train.ts';
@@ -29,9 +27,8 @@ import { trainFromLabels } from '../classifiers/training-run.ts';
 import { createQualityStage, qualityOptions } from '../classifiers/quality-stage.ts';
 import { binaryMetrics } from '../classifiers/metrics.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
+import { readDevdataJsonl } from './devdata.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DEVDATA = join(here, '..', '..', 'shared', 'devdata');
 const DOC_CHARS = 2048;
 let peakRss = 0;
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
@@ -51,17 +48,10 @@ interface Row {
   label?: unknown;
 }
 
-function loadJsonl(rel: string): Row[] {
-  const path = join(DEVDATA, rel);
-  if (!existsSync(path)) return [];
-  const buf = readFileSync(path);
-  const text = rel.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Row);
-}
 
 /** `count` documents of 2,048 characters: real pages joined and cut, else generated prose. */
 function corpus(count: number): { docs: string[]; origin: string } {
-  const real = [...loadJsonl('web/dolma_cc_main_2019_30_seg00140.jsonl'), ...loadJsonl('quality/dclm_human_quality_dev.jsonl'), ...loadJsonl('quality/sotu_state_of_the_union.jsonl.gz')];
+  const real = [...readDevdataJsonl<Row>('web/dolma_cc_main_2019_30_seg00140.jsonl'), ...readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl'), ...readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz')];
   const docs: string[] = [];
   if (real.length > 0) {
     const all = real.map((r) => r.text).join('\n\n');
@@ -155,7 +145,7 @@ async function trainingBench(dir: string): Promise<void> {
 }
 
 function humanF1Bench(): void {
-  const rows = loadJsonl('quality/dclm_human_quality_dev.jsonl').filter((r) => r.label === 0 || r.label === 1);
+  const rows = readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl').filter((r) => r.label === 0 || r.label === 1);
   process.stdout.write('### Held-out F1 on human quality labels (DCLM annotation study)\n\n');
   if (rows.length === 0) {
     process.stdout.write('../shared/devdata/quality/dclm_human_quality_dev.jsonl is absent: skipped.\n\n');
@@ -215,8 +205,8 @@ function humanF1Bench(): void {
 
   // DCLM's recipe: positives from a clean source, negatives from raw web, no human label used in
   // training; then every human-labelled page is held out.
-  const sotu = loadJsonl('quality/sotu_state_of_the_union.jsonl.gz');
-  const web = loadJsonl('web/dolma_cc_main_2019_30_seg00140.jsonl');
+  const sotu = readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz');
+  const web = readDevdataJsonl<Row>('web/dolma_cc_main_2019_30_seg00140.jsonl');
   if (sotu.length === 0 || web.length === 0) return;
   const chunks = (t: string) => Array.from({ length: Math.min(8, Math.ceil(t.length / 3000)) }, (_, i) => t.slice(i * 3000, (i + 1) * 3000));
   const pos = sotu.flatMap((r) => chunks(r.text));

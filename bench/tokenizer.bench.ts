@@ -18,8 +18,8 @@ import llama3TokenizerJs from 'llama3-tokenizer-js';
 import { Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
 import { ShardSink } from '../pipeline/shards/shard-sink.ts';
 import type { DocumentRow } from '../pipeline/shards/token-rows.ts';
+import { DEVDATA } from './devdata.ts';
 
-const DEVDATA = new URL('../../shared/devdata/', import.meta.url).pathname;
 const SOURCES = [
   { file: 'web/dolma_cc_main_2019_30_seg00140.jsonl', kind: 'web', max: 359 },
   { file: 'code/source_files_multilang.jsonl.gz', kind: 'code', max: 712 },

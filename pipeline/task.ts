@@ -65,11 +65,9 @@ async function* docsOf(items: AsyncIterable<ReadItem>): AsyncGenerator<Doc> {
 /** A writer that only creates its file when the first record arrives. */
 class LazyWriter {
   private writer: JsonlWriter | null = null;
-  count = 0;
   constructor(private readonly path: string) {}
   async write(record: unknown): Promise<void> {
     this.writer ??= await JsonlWriter.open(this.path);
-    this.count++;
     await this.writer.write(record);
   }
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { main } from '../pipeline/cli.ts';
 import type { Census } from '../mixes/census.ts';
 import type { MixPlan } from '../mixes/planner.ts';
+import { captureStderr } from './capture-stderr.ts';
 
 async function workDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mix-cli-'));
@@ -83,17 +84,9 @@ test('mix census reads a run folder through its tokens/manifest.json, and refuse
 test('mix plan names a missing census file (exit 1, not an unexpected error)', async (t) => {
   const dir = await workDir(t);
   await writeFile(join(dir, 'mix.yaml'), 'total_tokens: 6000\n');
-  const chunks: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  t.after(() => {
-    process.stderr.write = write;
-  });
+  const stderr = captureStderr(t);
   const missing = join(dir, 'missing.json');
   assert.equal(await main(['node', 'refinery', 'mix', 'plan', missing, '-c', join(dir, 'mix.yaml'), '-o', join(dir, 'plan.json')]), 1);
-  assert.ok(chunks.join('').includes(`${missing}: no such file`), chunks.join(''));
-  assert.ok(!chunks.join('').includes('unexpected error'));
+  assert.ok(stderr.text().includes(`${missing}: no such file`), stderr.text());
+  assert.ok(!stderr.text().includes('unexpected error'));
 });

@@ -8,20 +8,7 @@ import { RefineryError } from '../pipeline/errors.ts';
 import { main } from '../pipeline/cli.ts';
 import { writeRunReport } from '../mixes/report.ts';
 import { writeSyntheticRun } from './fixtures/mixes/synthetic-run.ts';
-
-/** Collects what the CLI writes to stderr during a test. */
-function captureStderr(t: { after: (fn: () => void) => void }): { text: () => string } {
-  const chunks: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  t.after(() => {
-    process.stderr.write = write;
-  });
-  return { text: () => chunks.join('') };
-}
+import { captureStderr } from './capture-stderr.ts';
 
 test('a run folder with only stats.json reports the funnel and says every other part was not run', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-data-'));

@@ -19,8 +19,8 @@ export class JsonlWriter {
     private readonly done: Promise<void>,
   ) {}
 
+  /** Records written so far. */
   count = 0;
-  bytes = 0;
 
   static async open(path: string): Promise<JsonlWriter> {
     await mkdir(dirname(path), { recursive: true });
@@ -45,7 +45,6 @@ export class JsonlWriter {
     if (this.failure) throw this.writeError();
     const line = JSON.stringify(record) + '\n';
     this.count++;
-    this.bytes += Buffer.byteLength(line);
     if (!this.input.write(line)) {
       await Promise.race([new Promise<void>((r) => this.input.once('drain', r)), this.done.then(() => undefined, () => undefined)]);
       if (this.failure) throw this.writeError();
