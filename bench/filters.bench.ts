@@ -18,7 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import type { DocStage, StageContext } from '../pipeline/stage.ts';
-import { defaultFilterStages, filterStages } from '../filters/stages.ts';
+import { defaultFilterStages, filterStageModules } from '../filters/stages.ts';
+import { loadStage, registerStageModules } from '../pipeline/registry.ts';
+
+registerStageModules(filterStageModules);
 import { splitWords } from '../filters/text/words.ts';
 import { predictLanguages } from '../filters/langid/lid-model.ts';
 import { fineweb, finewebOptions } from '../filters/fineweb.ts';
@@ -82,7 +85,7 @@ const BATCH = 256;
 
 /** Runs one stage over copies of `docs`; returns seconds and the documents it kept. */
 async function timeStage(name: string, docs: Doc[]): Promise<{ seconds: number; kept: Doc[] }> {
-  const def = filterStages.find((d) => d.name === name)!;
+  const def = (await loadStage(name))!;
   const ctx = await context();
   const copies = docs.map((d) => ({ id: d.id, text: d.text, meta: { ...d.meta } }));
   const t0 = performance.now();

@@ -20,6 +20,9 @@ import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import type { QueueTarget } from '../pipeline/queue/connection.ts';
 import { DEVDATA, readDevdataJsonl } from './devdata.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'refinery.mjs');

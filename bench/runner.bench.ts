@@ -9,6 +9,9 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/run.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const dir = await mkdtemp(join(tmpdir(), 'refinery-bench-runner-'));
 const words = 'the of and to in a is that for it as was with be by on not he this are or his from at which'.split(' ');

@@ -16,8 +16,8 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import llama3TokenizerJs from 'llama3-tokenizer-js';
 import { Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
-import { ShardSink } from '../pipeline/shards/shard-sink.ts';
-import type { DocumentRow } from '../pipeline/shards/token-rows.ts';
+import { ShardSink } from '../mixes/shards/shard-sink.ts';
+import type { DocumentRow } from '../mixes/shards/token-rows.ts';
 import { DEVDATA } from './devdata.ts';
 
 const SOURCES = [

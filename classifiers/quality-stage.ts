@@ -141,3 +141,6 @@ export const qualityStage = defineStage<QualityOptions>({
   options: qualityOptions,
   create: createQualityStage,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [qualityStage];

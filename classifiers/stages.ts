@@ -1,5 +1,4 @@
 /** Pipeline stages of this folder: model-based scoring (quality, and topic via `field: category`). */
-import type { AnyStageDefinition } from '../pipeline/stage.ts';
-import { qualityStage } from './quality-stage.ts';
+import { stageModules } from '../pipeline/registry.ts';
 
-export const classifierStages: AnyStageDefinition[] = [qualityStage];
+export const classifierStageModules = stageModules(import.meta.url, { quality: './quality-stage' });

@@ -41,3 +41,6 @@ export const exactDedupStage = defineStage<ExactDedupOptions>({
       }),
     }),
 });
+
+/** This module's stages, for the registry. */
+export const stages = [exactDedupStage];

@@ -207,3 +207,6 @@ export const lineDedupStage = defineStage<LineDedupOptions>({
   options: lineDedupOptions,
   create: (o, ctx) => lineDedupGlobalStage(o, ctx.workDir, ctx.outputDir),
 });
+
+/** This module's stages, for the registry. */
+export const stages = [lineDedupStage];

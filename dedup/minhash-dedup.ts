@@ -158,3 +158,6 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
     });
   },
 });
+
+/** This module's stages, for the registry. */
+export const stages = [minhashDedupStage];

@@ -123,3 +123,6 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
     });
   },
 });
+
+/** This module's stages, for the registry. */
+export const stages = [semanticDedupStage];

@@ -1,9 +1,10 @@
-/** Pipeline stages of this folder: deduplication. */
-import type { AnyStageDefinition } from '../pipeline/stage.ts';
-import { exactDedupStage } from './exact-dedup.ts';
-import { urlDedupStage } from './url-dedup.ts';
-import { minhashDedupStage } from './minhash-dedup.ts';
-import { lineDedupStage } from './line-dedup.ts';
-import { semanticDedupStage } from './semantic-dedup.ts';
+/** Pipeline stages of this folder: deduplication (stage name → module, loaded on first use). */
+import { stageModules } from '../pipeline/registry.ts';
 
-export const dedupStages: AnyStageDefinition[] = [exactDedupStage, urlDedupStage, minhashDedupStage, lineDedupStage, semanticDedupStage];
+export const dedupStageModules = stageModules(import.meta.url, {
+  'exact-dedup': './exact-dedup',
+  'url-dedup': './url-dedup',
+  'minhash-dedup': './minhash-dedup',
+  'line-dedup': './line-dedup',
+  'semantic-dedup': './semantic-dedup',
+});

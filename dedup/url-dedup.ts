@@ -77,3 +77,6 @@ export const urlDedupStage = defineStage<UrlDedupOptions>({
       }),
     }),
 });
+
+/** This module's stages, for the registry. */
+export const stages = [urlDedupStage];

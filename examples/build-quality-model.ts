@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDocs } from '../pipeline/io/read.ts';
-import { main } from '../pipeline/cli.ts';
+import { main } from '../bin/cli.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpus = (f: string) => join(here, 'corpus', f);

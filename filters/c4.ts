@@ -130,3 +130,6 @@ export const c4Stage = defineRuleStage<C4Options>({
   options: c4Options,
   rule: c4,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [c4Stage];

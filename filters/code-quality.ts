@@ -99,3 +99,6 @@ export const codeQualityStage = defineRuleStage<CodeQualityOptions>({
   options: codeQualityOptions,
   rule: codeQuality,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [codeQualityStage];

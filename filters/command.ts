@@ -3,11 +3,11 @@ import { wholeNumber } from '../pipeline/cli-arguments.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { runStages } from '../pipeline/run.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
-import { defaultFilterStages, filterStages } from './stages.ts';
+import { defaultFilterStages, filterStageModules } from './stages.ts';
 
 function stageList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  const known = new Set(filterStages.map((s) => s.name));
+  const known = new Set(Object.keys(filterStageModules));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown filter stage ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
   if (names.length === 0) throw new InvalidArgumentError('name at least one stage');

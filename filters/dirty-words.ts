@@ -81,3 +81,6 @@ export const dirtyWordsStage = defineRuleStage<DirtyWordsOptions>({
   options: dirtyWordsOptions,
   rule: dirtyWords,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [dirtyWordsStage];

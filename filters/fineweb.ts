@@ -66,3 +66,6 @@ export const finewebStage = defineRuleStage<FinewebOptions>({
   options: finewebOptions,
   rule: fineweb,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [finewebStage];

@@ -102,3 +102,6 @@ export const gopherQualityStage = defineRuleStage<GopherQualityOptions>({
   options: gopherQualityOptions,
   rule: gopherQuality,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [gopherQualityStage];

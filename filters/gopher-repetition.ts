@@ -74,3 +74,6 @@ export const gopherRepetitionStage = defineRuleStage<GopherRepetitionOptions>({
   options: gopherRepetitionOptions,
   rule: gopherRepetition,
 });
+
+/** This module's stages, for the registry. */
+export const stages = [gopherRepetitionStage];

@@ -53,3 +53,6 @@ export const langidStage = defineStage<LangidOptions>({
     };
   },
 });
+
+/** This module's stages, for the registry. */
+export const stages = [langidStage];

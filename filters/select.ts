@@ -54,3 +54,6 @@ export const selectStage = defineRuleStage({
     return KEEP;
   },
 });
+
+/** This module's stages, for the registry. */
+export const stages = [selectStage];

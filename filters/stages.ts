@@ -1,28 +1,19 @@
 /** Pipeline stages of this folder: filters (langid, gopher, c4, fineweb, nsfw, outliers, code). */
-import type { AnyStageDefinition } from '../pipeline/stage.ts';
-import { langidStage } from './langid.ts';
-import { gopherQualityStage } from './gopher-quality.ts';
-import { gopherRepetitionStage } from './gopher-repetition.ts';
-import { c4Stage } from './c4.ts';
-import { finewebStage } from './fineweb.ts';
-import { dirtyWordsStage } from './dirty-words.ts';
-import { urlBlocklistStage } from './url-blocklist.ts';
-import { tokenOutlierStage } from './token-outlier.ts';
-import { codeQualityStage } from './code-quality.ts';
-import { selectStage } from './select.ts';
+import { stageModules } from '../pipeline/registry.ts';
 
-export const filterStages: AnyStageDefinition[] = [
-  langidStage,
-  gopherQualityStage,
-  gopherRepetitionStage,
-  c4Stage,
-  finewebStage,
-  dirtyWordsStage,
-  urlBlocklistStage,
-  tokenOutlierStage,
-  codeQualityStage,
-  selectStage,
-];
+/** Stage name → module, loaded only when a pipeline uses the stage. */
+export const filterStageModules = stageModules(import.meta.url, {
+  langid: './langid',
+  'gopher-quality': './gopher-quality',
+  'gopher-repetition': './gopher-repetition',
+  c4: './c4',
+  fineweb: './fineweb',
+  'dirty-words': './dirty-words',
+  'url-blocklist': './url-blocklist',
+  'token-outlier': './token-outlier',
+  'code-quality': './code-quality',
+  select: './select',
+});
 
 /**
  * What `refinery filter` runs without --stages, in this order: language first (the later rules

@@ -166,3 +166,6 @@ export const tokenOutlierStage = defineStage<TokenOutlierOptions>({
   options: tokenOutlierOptions,
   create: (o, ctx) => createTokenOutlier(o, ctx),
 });
+
+/** This module's stages, for the registry. */
+export const stages = [tokenOutlierStage];

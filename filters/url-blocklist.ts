@@ -155,3 +155,6 @@ export const urlBlocklistStage = defineStage<UrlBlocklistOptions>({
     return perDocStage('filter', 'url-blocklist', (doc) => urlBlocklist(doc, list, o));
   },
 });
+
+/** This module's stages, for the registry. */
+export const stages = [urlBlocklistStage];

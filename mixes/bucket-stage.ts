@@ -98,3 +98,6 @@ export const mixBucketsStage = defineStage<MixBucketsOptions>({
     };
   },
 });
+
+/** This module's stages, for the registry. */
+export const stages = [mixBucketsStage];

@@ -8,7 +8,7 @@ import { describeShares, formatTokens, MixInfeasibleError, pct, planMix, type Mi
 import { fitMix } from './fit-mix.ts';
 import { MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
 import { readProxyRuns } from './runs-csv.ts';
-import { writeRunReport } from './report.ts';
+import { writeRunReport } from './report/index.ts';
 
 function censusSummary(c: Census): string {
   const lines = [`${c.buckets.length} buckets, ${c.totals.docs} documents, ${formatTokens(c.totals.tokens)} tokens${c.estimated_docs ? ` (${c.estimated_docs} documents with estimated token counts)` : ''}`];

@@ -1,5 +1,7 @@
-/** Pipeline stages of this folder: bucket annotation for the mix (sampling by plan happens in `tokenize`). */
-import type { AnyStageDefinition } from '../pipeline/stage.ts';
-import { mixBucketsStage } from './bucket-stage.ts';
+/** Pipeline stages of this folder: bucket annotation for the mix, and tokenized output (which samples by plan). */
+import { stageModules } from '../pipeline/registry.ts';
 
-export const mixStages: AnyStageDefinition[] = [mixBucketsStage];
+export const mixStageModules = stageModules(import.meta.url, {
+  'mix-buckets': './bucket-stage',
+  tokenize: './shards/tokenize-stage',
+});

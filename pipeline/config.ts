@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.ts';
-import { loadPlugins, stageDefinition, stageNames } from './registry.ts';
+import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.ts';
 import type { ReaderOptions } from './io/read-item.ts';
 
 const StageEntrySchema = z.union([
@@ -133,8 +133,8 @@ function firstIssue(file: string, prefix: string, error: z.ZodError, input: unkn
 }
 
 /**
- * Validates a parsed pipeline (from YAML or built by a command) into a RunConfig. Plugins named
- * by the pipeline must be loaded first (`prepareConfig` does both).
+ * Validates a parsed pipeline (from YAML or built by a command) into a RunConfig. Plugins and
+ * stage modules named by the pipeline must be loaded first (`prepareConfig` does both).
  */
 export function resolveConfig(raw: unknown, where: { file: string; baseDir: string }, overrides: Overrides = {}): RunConfig {
   const parsed = PipelineFileSchema.safeParse(raw);
@@ -189,7 +189,7 @@ export async function loadPipelineFile(file: string, overrides: Overrides = {}):
   return prepareConfig(doc.toJS(), { file, baseDir: dirname(resolve(file)) }, overrides);
 }
 
-/** Loads the plugins a raw pipeline names, then validates it. */
+/** Loads the plugins a raw pipeline names and the modules of the stages it uses, then validates it. */
 export async function prepareConfig(raw: unknown, where: { file: string; baseDir: string }, overrides: Overrides = {}): Promise<RunConfig> {
   const plugins = (raw as { plugins?: unknown } | null)?.plugins;
   if (Array.isArray(plugins)) {
@@ -200,6 +200,13 @@ export async function prepareConfig(raw: unknown, where: { file: string; baseDir
       } catch (e) {
         throw new ConfigError(where.file, `plugins[${i}]`, `cannot load ${p}: ${(e as Error).message}`);
       }
+    }
+  }
+  const stages = (raw as { stages?: unknown } | null)?.stages;
+  if (Array.isArray(stages)) {
+    for (const entry of stages) {
+      const name = typeof entry === 'string' ? entry : (entry as { stage?: unknown } | null)?.stage;
+      if (typeof name === 'string') await loadStage(name);
     }
   }
   return resolveConfig(raw, where, overrides);

@@ -3,8 +3,9 @@ import { parentPort } from 'node:worker_threads';
 import { runTask } from './task.ts';
 import type { RunPlan, Task } from './run-plan.ts';
 import { errorMessage } from './errors.ts';
+import { registerStageModules, type StageModuleTable } from './registry.ts';
 
-export type ToThread = { type: 'plan'; plan: RunPlan } | { type: 'task'; task: Task };
+export type ToThread = { type: 'stages'; modules: StageModuleTable } | { type: 'plan'; plan: RunPlan } | { type: 'task'; task: Task };
 export type FromThread =
   | { type: 'progress'; docs: number; bytes: number }
   | { type: 'done'; result: Awaited<ReturnType<typeof runTask>> }
@@ -13,6 +14,10 @@ export type FromThread =
 let plan: RunPlan | null = null;
 const port = parentPort!;
 port.on('message', (msg: ToThread) => {
+  if (msg.type === 'stages') {
+    registerStageModules(msg.modules);
+    return;
+  }
   if (msg.type === 'plan') {
     plan = msg.plan;
     return;

@@ -10,6 +10,7 @@ import type { RunPlan, Task } from './run-plan.ts';
 import type { TaskResult, ProgressFn } from './task.ts';
 import type { FromThread, ToThread } from './task-thread.ts';
 import { RefineryError } from './errors.ts';
+import { stageModuleTable } from './registry.ts';
 
 /** The task was abandoned (shutdown): its job goes back to the queue. */
 export class TaskAbandoned extends RefineryError {
@@ -37,8 +38,11 @@ export class TaskThreads {
     for (let i = 0; i < size; i++) this.slots.push(this.newSlot());
   }
 
+  /** A new thread knows the stage modules this process registered (it imports them when used). */
   private newSlot(): Slot {
-    return { thread: new Worker(THREAD_URL, { execArgv: [] }), run: null, busy: false, abandon: null };
+    const thread = new Worker(THREAD_URL, { execArgv: [] });
+    thread.postMessage({ type: 'stages', modules: stageModuleTable() } satisfies ToThread);
+    return { thread, run: null, busy: false, abandon: null };
   }
 
   /** Runs a task on a free thread (the caller never asks for more than `size` at once). */

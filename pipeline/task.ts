@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import type { Doc } from './doc.ts';
 import type { DocStage, GlobalStage, ShardRef, Stage } from './stage.ts';
 import type { RunConfig } from './config.ts';
-import { loadPlugins, stageDefinition } from './registry.ts';
+import { loadPlugins, loadStage } from './registry.ts';
 import { readDocs } from './io/read.ts';
 import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from './io/read-item.ts';
 import { JsonlWriter } from './io/jsonl-writer.ts';
@@ -33,7 +33,7 @@ export type ProgressFn = (docs: number, bytes: number) => void;
 export async function createStage(config: RunConfig, index: number): Promise<Stage> {
   await loadPlugins(config.plugins);
   const s = config.stages[index]!;
-  const def = stageDefinition(s.stage);
+  const def = await loadStage(s.stage);
   if (!def) throw new RefineryError(`${config.file}: ${s.keyPath}: unknown stage "${s.stage}"`);
   return def.create(s.options, {
     baseDir: config.baseDir,

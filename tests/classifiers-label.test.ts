@@ -10,7 +10,7 @@ import { LlmClient } from '../classifiers/label/openai-client.ts';
 import { DocSampler } from '../classifiers/label/sample.ts';
 import { labelDocuments, summaryPathFor, type LabelRecord } from '../classifiers/label/labeller.ts';
 import { startFakeLlm } from './classifiers-llm-server.ts';
-import { main } from '../pipeline/cli.ts';
+import { main } from '../bin/cli.ts';
 
 async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'refinery-label-'));

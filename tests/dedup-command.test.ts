@@ -7,9 +7,12 @@ import { execFile } from 'node:child_process';
 import { runStages } from '../pipeline/run.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
-import { buildProgram, main } from '../pipeline/cli.ts';
+import { buildProgram, main } from '../bin/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
 import { readJsonlDir } from './output-files.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const readOutput = (dir: string) => readJsonlDir<{ id: string; meta: Record<string, unknown> }>(dir);
 

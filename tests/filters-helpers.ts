@@ -2,12 +2,15 @@
 import { readFileSync } from 'node:fs';
 import type { Doc } from '../pipeline/doc.ts';
 import type { DocStage, StageContext, Verdict } from '../pipeline/stage.ts';
-import { filterStages } from '../filters/stages.ts';
+import { loadStage, registerStageModules } from '../pipeline/registry.ts';
+import { filterStageModules } from '../filters/stages.ts';
+
+registerStageModules(filterStageModules);
 
 export const testContext: StageContext = { baseDir: process.cwd(), outputDir: '/nonexistent', workDir: '/nonexistent', seed: 0, keyPath: 'stages[0]' };
 
 export async function docStage(name: string, options: Record<string, unknown> = {}, ctx: StageContext = testContext): Promise<DocStage> {
-  const def = filterStages.find((d) => d.name === name);
+  const def = await loadStage(name);
   if (def === undefined) throw new Error(`no stage ${name}`);
   const stage = await def.create(def.options.parse(options), ctx);
   if (stage.kind === 'global') throw new Error(`${name} is a global stage`);

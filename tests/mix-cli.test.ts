@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../pipeline/cli.ts';
+import { main } from '../bin/cli.ts';
 import type { Census } from '../mixes/census.ts';
 import type { MixPlan } from '../mixes/planner.ts';
 import { captureStderr } from './capture-stderr.ts';

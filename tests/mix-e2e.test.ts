@@ -7,7 +7,7 @@ import { runStages } from '../pipeline/run.ts';
 import { buildCensus } from '../mixes/census.ts';
 import { planMix } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
-import { collectRunReport } from '../mixes/report-data.ts';
+import { collectRunReport } from '../mixes/report/data.ts';
 import { stableJson } from '../pipeline/io/atomic.ts';
 
 test('census → plan → tokenize with the plan → report: the tokenized output meets the plan', async (t) => {

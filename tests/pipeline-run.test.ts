@@ -8,6 +8,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/run.ts';
 import { ConfigError } from '../pipeline/errors.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const BIN = resolve('bin/refinery.mjs');
 const PLUGIN = resolve('tests/fixtures/core/test-stages.ts');

@@ -21,6 +21,9 @@ import { submitRun } from '../pipeline/queue/submit.ts';
 import { runStatus, type RunStatus } from '../pipeline/queue/status.ts';
 import type { QueueTarget } from '../pipeline/queue/connection.ts';
 import { taskId } from '../pipeline/run-plan.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'refinery.mjs');

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectRunReport, isScoreField } from '../mixes/report-data.ts';
+import { collectRunReport, isScoreField } from '../mixes/report/data.ts';
 import { RefineryError } from '../pipeline/errors.ts';
-import { main } from '../pipeline/cli.ts';
-import { writeRunReport } from '../mixes/report.ts';
+import { main } from '../bin/cli.ts';
+import { writeRunReport } from '../mixes/report/index.ts';
 import { writeSyntheticRun } from './fixtures/mixes/synthetic-run.ts';
 import { captureStderr } from './capture-stderr.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeRunReport } from '../mixes/report.ts';
+import { writeRunReport } from '../mixes/report/index.ts';
 import { writeSyntheticRun } from './fixtures/mixes/synthetic-run.ts';
 import { probePage } from './fixtures/mixes/headless-chromium.ts';
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStages } from '../pipeline/run.ts';
 import { readDocs } from '../pipeline/io/read.ts';
-import { parseByteSize } from '../pipeline/shards/command.ts';
-import type { TokenizeManifest } from '../pipeline/shards/manifest.ts';
+import { parseByteSize } from '../mixes/shards/command.ts';
+import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'refinery-tokenize-run-'));
 after(() => rm(root, { recursive: true, force: true }));

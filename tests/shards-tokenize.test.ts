@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage } from '../pipeline/stage.ts';
-import { tokenizeStage, llama3Tokenizer, type TokenizeOptions } from '../pipeline/shards/tokenize-stage.ts';
-import type { TokenizeManifest } from '../pipeline/shards/manifest.ts';
+import { tokenizeStage, llama3Tokenizer, type TokenizeOptions } from '../mixes/shards/tokenize-stage.ts';
+import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { bucketId, bucketKeyOfDoc } from '../mixes/bucket.ts';
 
 const WORDS = ['the', 'river', 'data', 'token', 'Llama', 'shard', 'zstd', 'ünïcode', '東京', 'код', '42', '3.14', '🙂', '\n', '    ', 'def', '{', '}'];

@@ -8,7 +8,7 @@ import { finiteNumber, positiveInt } from '../cli-arguments.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, withinTime, type QueueTarget } from './connection.ts';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
-import { QueueWorker } from './worker.ts';
+import { QueueWorker, type RunFinishedHook } from './worker.ts';
 import { formatStatus, runStatus } from './status.ts';
 
 interface TargetOptions {
@@ -44,7 +44,8 @@ function targetArgs(o: TargetOptions): string {
 
 const log = (line: string) => process.stderr.write(`refinery worker ${new Date().toISOString()} ${line}\n`);
 
-export function registerQueueCommands(program: Command): void {
+/** `onRunFinished`: what a worker does after the last phase of a run (the composition root's report). */
+export function registerQueueCommands(program: Command, onRunFinished?: RunFinishedHook): void {
   withTarget(
     program
       .command('submit')
@@ -86,7 +87,7 @@ export function registerQueueCommands(program: Command): void {
       .option('--grace <s>', 'seconds SIGTERM lets tasks in flight finish before handing them back', finiteNumber(0), 20),
   ).action(async (o: TargetOptions & { concurrency?: number; lockDuration: number; stalledInterval: number; grace: number }) => {
     const concurrency = o.concurrency ?? availableParallelism();
-    const worker = new QueueWorker(targetOf(o), { concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, grace: o.grace, log });
+    const worker = new QueueWorker(targetOf(o), { concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, grace: o.grace, log, ...(onRunFinished ? { onRunFinished } : {}) });
     const onSignal = (signal: string) => {
       const again = signalled;
       signalled = true;

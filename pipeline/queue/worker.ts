@@ -1,16 +1,14 @@
 /**
  * `refinery worker`: takes jobs of any run from the queue and executes them with the same task
  * code as a local run. A task job runs one task on a thread; a phase job (the barrier after all
- * tasks of a phase) queues the next phase, or finishes the run with `finishRun` and writes the
- * report (report/, as `refinery run` does).
+ * tasks of a phase) queues the next phase, or finishes the run with `finishRun` and calls the
+ * run-finished hook (the researcher report, as `refinery run` writes it).
  */
-import { join } from 'node:path';
 import { Worker, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
 import { taskId } from '../run-plan.ts';
 import { finishedTask, type TaskResult } from '../task.ts';
 import { finishRun } from '../run.ts';
-import { writeRunReport } from '../../mixes/report.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import type { JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
@@ -26,7 +24,12 @@ export interface WorkerSettings {
   /** Seconds a SIGTERM waits for tasks in flight to finish before handing them back. */
   grace: number;
   log: (line: string) => void;
+  /** Runs when a run whose record asks for the report has finished (the researcher report). */
+  onRunFinished?: RunFinishedHook;
 }
+
+/** What the composition root does when a run has finished, given the run's output folder. */
+export type RunFinishedHook = (output: string) => Promise<void>;
 
 /** How often a running task reports its document count to Redis (for `refinery status`). */
 const PROGRESS_EVERY_MS = 2000;
@@ -127,7 +130,7 @@ export class QueueWorker {
         }
       const { stats } = await finishRun(plan, results);
       // The researcher report, as `refinery run` writes it: written before the run counts as completed.
-      if (await records.report(data.run)) await writeRunReport(plan.config.output, join(plan.config.output, 'report'));
+      if (this.settings.onRunFinished && (await records.report(data.run))) await this.settings.onRunFinished(plan.config.output);
       await records.finished(data.run);
       this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
       return null;

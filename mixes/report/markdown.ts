@@ -1,5 +1,5 @@
 /** report.md: the run report for terminals and notebooks. */
-import type { Section, Table } from './report-tables.ts';
+import type { Section, Table } from './tables.ts';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

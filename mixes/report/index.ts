@@ -1,13 +1,13 @@
 /** `refinery report <run dir> -o report/`: report.json, report.md and a self-contained report.html. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { RefineryError } from '../pipeline/errors.ts';
-import { collectRunReport } from './report-data.ts';
-import { renderCharts } from './report-charts.ts';
-import { reportSections } from './report-tables.ts';
-import { reportMarkdown } from './report-markdown.ts';
-import { reportHtml } from './report-html.ts';
+import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
+import { RefineryError } from '../../pipeline/errors.ts';
+import { collectRunReport } from './data.ts';
+import { renderCharts } from './charts.ts';
+import { reportSections } from './tables.ts';
+import { reportMarkdown } from './markdown.ts';
+import { reportHtml } from './html.ts';
 
 /** Every run writes stats.json; a folder without one is a mistyped path or not a run folder. */
 async function checkRunFolder(runDir: string): Promise<void> {

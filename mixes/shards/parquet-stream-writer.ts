@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tableToIPC, type Table } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { tempNameFor } from '../io/atomic.ts';
+import { tempNameFor } from '../../pipeline/io/atomic.ts';
 
 export interface WrittenFile {
   path: string;

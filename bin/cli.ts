@@ -1,22 +1,27 @@
 /** The `refinery` command line. Each folder registers its own commands; this file wires them. */
 import { Command } from 'commander';
-import { positiveInt } from './cli-arguments.ts';
+import { positiveInt } from '../pipeline/cli-arguments.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeRunReport } from '../mixes/report.ts';
-import { loadPipelineFile } from './config.ts';
-import { runPipeline } from './run.ts';
-import { RefineryError } from './errors.ts';
-import { allStages } from './registry.ts';
-import { printRunSummary } from './run-summary.ts';
+import { writeRunReport } from '../mixes/report/index.ts';
+import { loadPipelineFile } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/run.ts';
+import { RefineryError } from '../pipeline/errors.ts';
+import { loadAllStages } from '../pipeline/registry.ts';
+import { registerBuiltinStages } from './builtin-stages.ts';
+import { printRunSummary } from '../pipeline/run-summary.ts';
 import { registerFilterCommand } from '../filters/command.ts';
 import { registerDedupCommand } from '../dedup/command.ts';
 import { registerClassifyCommand } from '../classifiers/command.ts';
-import { registerTokenizeCommand } from './shards/command.ts';
+import { registerTokenizeCommand } from '../mixes/shards/command.ts';
 import { registerMixCommands } from '../mixes/command.ts';
-import { registerQueueCommands } from './queue/command.ts';
+import { registerQueueCommands } from '../pipeline/queue/command.ts';
+
+/** The run-finished hook: the researcher report in <output>/report/. */
+const writeReport = (output: string) => writeRunReport(output, join(output, 'report'));
 
 export function buildProgram(): Command {
+  registerBuiltinStages();
   const program = new Command('refinery')
     .description('Curate LLM pretraining data: filters, deduplication, quality classifiers, mix planning, tokenized Parquet shards.')
     .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
@@ -36,15 +41,15 @@ export function buildProgram(): Command {
     .action(async (file: string, o: { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean }) => {
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}) });
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      if (o.report) await writeRunReport(result.output, join(result.output, 'report'));
+      if (o.report) await writeReport(result.output);
       printRunSummary(result, o.report);
     });
 
   program
     .command('stages')
     .description('List every stage usable in pipeline YAML, with its kind and purpose.')
-    .action(() => {
-      for (const s of allStages) process.stdout.write(`${s.name.padEnd(20)} ${s.kind.padEnd(10)} ${s.description}\n`);
+    .action(async () => {
+      for (const s of await loadAllStages()) process.stdout.write(`${s.name.padEnd(20)} ${s.kind.padEnd(10)} ${s.description}\n`);
     });
 
   registerFilterCommand(program);
@@ -52,7 +57,7 @@ export function buildProgram(): Command {
   registerTokenizeCommand(program);
   registerClassifyCommand(program);
   registerMixCommands(program);
-  registerQueueCommands(program);
+  registerQueueCommands(program, writeReport);
   return program;
 }
 

@@ -2,8 +2,8 @@
  * `manifest.json` beside the token shards: what a trainer and the mix census read. Built in the
  * reduce phase from the per-shard summaries that the map phase leaves in the work folder.
  */
-import { bucketKeyOfDoc, compareBuckets, bucketId, type BucketCount } from '../../mixes/bucket.ts';
-import type { Doc } from '../doc.ts';
+import { bucketKeyOfDoc, compareBuckets, bucketId, type BucketCount } from '../bucket.ts';
+import type { Doc } from '../../pipeline/doc.ts';
 import type { ShardFileEntry } from './shard-sink.ts';
 
 /** What one map task (one input shard, or one shuffle bucket) produced. */

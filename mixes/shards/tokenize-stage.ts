@@ -12,13 +12,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadPlanSampler } from '../../mixes/sampler.ts';
-import { stableJson, writeFileAtomic } from '../io/atomic.ts';
-import type { Doc } from '../doc.ts';
-import { RefineryError } from '../errors.ts';
-import { KEEP, defineStage, type DocStage, type GlobalStage, type ShardRef, type StageContext } from '../stage.ts';
-import { BOS_ID, EOS_ID, Llama3Tokenizer } from '../tokenizer/llama3-tokenizer.ts';
-import { LLAMA3_VOCAB_SIZE } from '../tokenizer/llama3-vocabulary.ts';
+import { loadPlanSampler } from '../sampler.ts';
+import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
+import type { Doc } from '../../pipeline/doc.ts';
+import { RefineryError } from '../../pipeline/errors.ts';
+import { KEEP, defineStage, type DocStage, type GlobalStage, type ShardRef, type StageContext } from '../../pipeline/stage.ts';
+import { BOS_ID, EOS_ID, Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
+import { LLAMA3_VOCAB_SIZE } from '../../pipeline/tokenizer/llama3-vocabulary.ts';
 import { BucketTally, buildManifest, type ShardSummary, type TokenizeManifest } from './manifest.ts';
 import { ShardSink, shardNumber } from './shard-sink.ts';
 import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
@@ -234,3 +234,6 @@ export const tokenizeStage = defineStage<TokenizeOptions>({
   options: tokenizeOptions,
   create: (options, ctx) => new TokenizeStage(options, ctx),
 });
+
+/** This module's stages, for the registry. */
+export const stages = [tokenizeStage];

@@ -5,9 +5,9 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { readDocs } from '../pipeline/io/read.ts';
-import { isNonEnglish } from './bucket.ts';
-import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from './census.ts';
+import { readDocs } from '../../pipeline/io/read.ts';
+import { isNonEnglish } from '../bucket.ts';
+import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from '../census.ts';
 
 /** Documents read from kept/ and rejected/ for the language, score and per-rule token figures. */
 export const SCAN_LIMIT_DEFAULT = 200_000;

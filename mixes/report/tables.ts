@@ -1,6 +1,6 @@
 /** The report's sections as titled tables, shared by report.md and report.html. */
-import { formatTokens, pct } from './planner.ts';
-import type { RunReport } from './report-data.ts';
+import { formatTokens, pct } from '../planner.ts';
+import type { RunReport } from './data.ts';
 
 export interface Table {
   headers: string[];

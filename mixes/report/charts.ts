@@ -4,7 +4,7 @@
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RunReport } from './report-data.ts';
+import type { RunReport } from './data.ts';
 
 export interface Chart {
   /** Section the chart belongs to (a key of RunReport). */

@@ -2,11 +2,11 @@
  * CLI: refinery tokenize <inputs...> -o <dir> [--seq-len N] [--shard-size BYTES] [--shuffle-seed N]
  * [--plan plan.json] [--seed N] [--workers N] [--force]. Runs the `tokenize` stage over the inputs.
  */
-import { wholeNumber } from '../cli-arguments.ts';
+import { wholeNumber } from '../../pipeline/cli-arguments.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
-import { runStages } from '../run.ts';
-import { funnelMarkdown } from '../stats.ts';
+import { runStages } from '../../pipeline/run.ts';
+import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { MANIFEST_FILE, TOKENS_DIR } from './tokenize-stage.ts';
 
 

@@ -10,7 +10,7 @@ import {
   Field, Float64, Int32, List, Table, Utf8, makeData, makeVector, vectorFromArray,
   type Vector,
 } from 'apache-arrow';
-import type { Doc } from '../doc.ts';
+import type { Doc } from '../../pipeline/doc.ts';
 
 export interface DocumentRow {
   id: string;

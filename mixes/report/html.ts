@@ -1,6 +1,6 @@
 /** report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched). */
-import type { Chart } from './report-charts.ts';
-import type { Section, Table } from './report-tables.ts';
+import type { Chart } from './charts.ts';
+import type { Section, Table } from './tables.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

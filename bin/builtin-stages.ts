@@ -1,0 +1,15 @@
+/**
+ * The built-in stages, handed to the core's registry as plugins are: by name, each mapped to the
+ * module that defines it, so that a run imports only the stages it uses.
+ */
+import { registerStageModules } from '../pipeline/registry.ts';
+import { filterStageModules } from '../filters/stages.ts';
+import { dedupStageModules } from '../dedup/stages.ts';
+import { classifierStageModules } from '../classifiers/stages.ts';
+import { mixStageModules } from '../mixes/stages.ts';
+
+export const builtinStageModules = { ...filterStageModules, ...dedupStageModules, ...classifierStageModules, ...mixStageModules };
+
+export function registerBuiltinStages(): void {
+  registerStageModules(builtinStageModules);
+}
