@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { positiveInt } from '../pipeline/cli-arguments.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packagePath } from '../pipeline/package-root.ts';
 import { writeRunReport } from '../mixes/report/index.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/run.ts';
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
   registerBuiltinStages();
   const program = new Command('refinery')
     .description('Curate LLM pretraining data: filters, deduplication, quality classifiers, mix planning, tokenized Parquet shards.')
-    .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
+    .version((JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version)
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
 

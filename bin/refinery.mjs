@@ -1,7 +1,32 @@
 #!/usr/bin/env node
-// The `refinery` command: runs the TypeScript sources through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// The `refinery` command. Runs the JavaScript that `tsc -p tsconfig.build.json` wrote to dist/
+// (npm runs it at `npm ci` and `npm install`, as the `prepare` script). When dist/ is missing or
+// older than a source file (a developer edited the TypeScript), runs the sources through tsx.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv);
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const built = join(root, 'dist', 'bin', 'cli.js');
+/** Written by `npm run build` after tsc succeeds. */
+const stamp = join(root, 'dist', 'BUILT');
+
+function newestSource() {
+  let newest = 0;
+  for (const dir of ['bin', 'pipeline', 'filters', 'classifiers', 'dedup', 'mixes']) {
+    for (const f of readdirSync(join(root, dir), { recursive: true })) {
+      if (f.endsWith('.ts')) newest = Math.max(newest, statSync(join(root, dir, f)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+let cli;
+if (process.env.REFINERY_FROM_SOURCE !== '1' && existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource()) {
+  cli = await import(built);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import('./cli.ts');
+}
+process.exitCode = await cli.main(process.argv);

@@ -7,11 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { ConfigError } from '../pipeline/errors.ts';
+import { packagePath } from '../pipeline/package-root.ts';
 
 /**
  * `builtin:<name>` names a list shipped in filters/nsfw/, so that configs (and their hashes) do not
@@ -19,7 +19,7 @@ import { ConfigError } from '../pipeline/errors.ts';
  */
 const BUILTIN = 'builtin:';
 function listPath(f: string, baseDir: string): string {
-  if (f.startsWith(BUILTIN)) return fileURLToPath(new URL(`./nsfw/${f.slice(BUILTIN.length)}`, import.meta.url));
+  if (f.startsWith(BUILTIN)) return packagePath('filters', 'nsfw', f.slice(BUILTIN.length));
   return isAbsolute(f) ? f : resolve(baseDir, f);
 }
 

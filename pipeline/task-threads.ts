@@ -29,7 +29,8 @@ interface Slot {
   abandon: (() => void) | null;
 }
 
-const THREAD_URL = new URL('./task-thread.mjs', import.meta.url);
+/** Compiled: the thread runs task-thread.js; from the sources, task-thread.mjs loads them through tsx. */
+const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './task-thread.mjs' : './task-thread.js', import.meta.url);
 
 export class TaskThreads {
   private readonly slots: Slot[] = [];

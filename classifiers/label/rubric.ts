@@ -5,14 +5,14 @@
  * `{document}` where the document goes. Two ship in classifiers/rubrics/.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../../pipeline/errors.ts';
+import { packagePath } from '../../pipeline/package-root.ts';
 
 /** Folder of the shipped rubrics; `--rubric llama3-quality` names one of them. */
-export const RUBRICS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'rubrics');
+export const RUBRICS_DIR = packagePath('classifiers', 'rubrics');
 
 const FrontMatter = z.object({
   name: z.string().min(1),
