@@ -165,7 +165,7 @@ test('small shard size: several zero-padded files per input shard, counts still 
   assert.ok((groups[0]!.g as number) >= 2, 'row groups of about row_group_size');
 });
 
-test('packed rows: seq_len tokens each, document starts in offsets, the unfilled tail dropped and counted', async () => {
+test('packed rows: seq_len tokens each, document starts in offsets, the unfilled tail in a last partial row', async () => {
   const shards = corpus(2, 50);
   const seqLen = 128;
   const { out } = await runTokenize(shards, { seq_len: seqLen });
@@ -175,13 +175,15 @@ test('packed rows: seq_len tokens each, document starts in offsets, the unfilled
   for (let s = 0; s < 2; s++) {
     const stream = shards[s]!.flatMap((d) => Array.from(tokenizer.encodeDocument(d.text)));
     const packed = await rows(con, `select input_ids, offsets, doc_ids, num_tokens from read_parquet('${join(out, 'tokens', `shard-0000${s}-00000.parquet`)}')`);
-    const rowsExpected = Math.floor(stream.length / seqLen);
-    assert.equal(packed.length, rowsExpected);
-    assert.deepEqual(packed.flatMap((r) => r.input_ids as number[]), stream.slice(0, rowsExpected * seqLen));
+    assert.equal(packed.length, Math.ceil(stream.length / seqLen));
+    assert.deepEqual(packed.flatMap((r) => r.input_ids as number[]), stream, 'every token of the shard, the tail included');
+    assert.equal((packed.at(-1)!.input_ids as number[]).length, stream.length % seqLen || seqLen);
+    assert.deepEqual(new Set(packed.flatMap((r) => r.doc_ids as string[])), new Set(shards[s]!.map((d) => d.id)), 'every document is in a row');
     for (const r of packed) {
       const ids = r.input_ids as number[];
       const offsets = r.offsets as number[];
-      assert.equal(ids.length, seqLen);
+      if (r !== packed.at(-1)) assert.equal(ids.length, seqLen);
+      assert.equal(r.num_tokens, ids.length);
       assert.equal(offsets[0], 0);
       assert.equal((r.doc_ids as string[]).length, offsets.length);
       // every BOS inside the row starts a segment
@@ -189,8 +191,9 @@ test('packed rows: seq_len tokens each, document starts in offsets, the unfilled
     }
   }
   assert.equal(manifest.format.layout, 'packed');
-  assert.equal(manifest.totals.tokens, manifest.totals.rows * seqLen);
-  assert.equal(manifest.totals.tokens + manifest.totals.dropped_tokens, manifest.totals.tokens_in);
+  assert.equal(manifest.totals.partial_rows, 2);
+  assert.equal(manifest.totals.tokens, manifest.totals.tokens_in);
+  assert.equal(manifest.totals.docs, 100);
 });
 
 test('global shuffle: same documents, another order, decided by the seed', async () => {

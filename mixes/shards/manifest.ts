@@ -4,6 +4,7 @@
  */
 import { bucketKeyOfDoc, compareBuckets, bucketId, type BucketCount } from '../bucket.ts';
 import type { Doc } from '../../pipeline/doc.ts';
+import { AccountingError } from '../../pipeline/stats.ts';
 import type { ShardFileEntry } from './shard-sink.ts';
 
 /** What one map task (one input shard, or one shuffle bucket) produced. */
@@ -17,8 +18,6 @@ export interface ShardSummary {
   /** Tokens (with BOS/EOS) of the documents read, and of the documents written. */
   tokens_in: number;
   tokens_out: number;
-  /** Packed mode: tokens of the unfilled last row, dropped. */
-  dropped_tokens: number;
   buckets: BucketCount[];
 }
 
@@ -62,14 +61,18 @@ export interface TokenizeManifest {
   format: { layout: 'documents' | 'packed'; seq_len: number | null; columns: string[] };
   shards: ShardFileEntry[];
   totals: {
+    /** What the files hold: rows, documents starting in them (BOS tokens), tokens, partial rows, bytes. */
     rows: number;
+    docs: number;
     tokens: number;
+    partial_rows: number;
+    bytes: number;
+    /** What the map phase read and emitted: before the plan (`_in`) and after it (`_out`, = what the files must hold). */
     docs_in: number;
     docs_out: number;
     docs_errored: number;
     tokens_in: number;
-    dropped_tokens: number;
-    bytes: number;
+    tokens_out: number;
   };
   by_source: Record<string, Totals>;
   by_language: Record<string, Totals>;
@@ -95,7 +98,7 @@ export function buildManifest(
 ): TokenizeManifest {
   const tally = new BucketTally();
   const shards: ShardFileEntry[] = [];
-  const totals = { rows: 0, tokens: 0, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, dropped_tokens: 0, bytes: 0 };
+  const totals = { rows: 0, docs: 0, tokens: 0, partial_rows: 0, bytes: 0, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0 };
   for (const s of summaries) {
     tally.addCounts(s.buckets);
     shards.push(...s.files);
@@ -103,10 +106,12 @@ export function buildManifest(
     totals.docs_out += s.docs_out;
     totals.docs_errored += s.docs_errored;
     totals.tokens_in += s.tokens_in;
-    totals.dropped_tokens += s.dropped_tokens;
+    totals.tokens_out += s.tokens_out;
     for (const f of s.files) {
       totals.rows += f.rows;
+      totals.docs += f.docs;
       totals.tokens += f.tokens;
+      totals.partial_rows += f.partial_rows;
       totals.bytes += f.bytes;
     }
   }
@@ -122,4 +127,16 @@ export function buildManifest(
     by_category: totalsBy(buckets, 'category'),
     buckets,
   };
+}
+
+/**
+ * The manifest balances: every document copy and every token the map phase emitted is in a file
+ * (documents counted by their BOS tokens). A mismatch fails the run, as the document accounting does.
+ */
+export function checkManifestBalance(manifest: Pick<TokenizeManifest, 'totals'>, where: string): void {
+  const t = manifest.totals;
+  const problems: string[] = [];
+  if (t.docs !== t.docs_out) problems.push(`documents: ${t.docs_out} emitted but ${t.docs} in the files`);
+  if (t.tokens !== t.tokens_out) problems.push(`tokens: ${t.tokens_out} emitted but ${t.tokens} in the files`);
+  if (problems.length) throw new AccountingError(`${where}: tokenized output does not balance:\n  ${problems.join('\n  ')}`);
 }

@@ -2,9 +2,9 @@
  * Packs documents (each BOS ... EOS) end to end into rows of exactly `seqLen` tokens, the way
  * pretraining consumes them; a document longer than the room left continues in the next row.
  * Each row records where its document segments start (`offsets`, first always 0) so a trainer
- * can mask attention across documents. The tail that does not fill a last row is dropped and
- * counted (`remainderTokens`): padding it would train on pad tokens, carrying it over would tie
- * one input shard's output to the next and make the result depend on how work is split.
+ * can mask attention across documents. The tail that does not fill a last row is returned by
+ * `finish` as one shorter, partial row: no document is lost. It is not carried over to the next
+ * input shard, which would make the output depend on how work is split.
  */
 import type { PackedRow } from './token-rows.ts';
 
@@ -34,19 +34,22 @@ export class SequencePacker {
       this.row.set(tokens.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
-      if (this.fill === this.seqLen) {
-        done.push({ tokens: this.row, offsets: Int32Array.from(this.offsets), docIds: this.docIds });
-        this.row = new Int32Array(this.seqLen);
-        this.fill = 0;
-        this.offsets = [];
-        this.docIds = [];
-      }
+      if (this.fill === this.seqLen) done.push(this.take());
     }
     return done;
   }
 
-  /** Tokens waiting for a row that will not be filled (dropped when the input ends). */
-  get remainderTokens(): number {
-    return this.fill;
+  /** The unfilled last row (fewer than `seqLen` tokens), or null when the input filled whole rows. */
+  finish(): PackedRow | null {
+    return this.fill === 0 ? null : this.take();
+  }
+
+  private take(): PackedRow {
+    const row: PackedRow = { tokens: this.row.subarray(0, this.fill), offsets: Int32Array.from(this.offsets), docIds: this.docIds };
+    this.row = new Int32Array(this.seqLen);
+    this.fill = 0;
+    this.offsets = [];
+    this.docIds = [];
+    return row;
   }
 }

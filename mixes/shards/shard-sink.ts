@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { ParquetStreamWriter } from './parquet-stream-writer.ts';
+import { BOS_ID } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { SequencePacker } from './sequence-packer.ts';
 import { documentTable, packedTable, type DocumentRow, type PackedRow } from './token-rows.ts';
 
@@ -13,7 +14,11 @@ export interface ShardFileEntry {
   /** File name, relative to the manifest's folder. */
   file: string;
   rows: number;
+  /** Documents (plan copies included) that start in this file: BOS tokens in its rows. */
+  docs: number;
   tokens: number;
+  /** Packed mode: rows shorter than `seq_len` (the tail of an input shard or shuffle bucket). */
+  partial_rows: number;
   bytes: number;
   sha256: string;
 }
@@ -48,10 +53,14 @@ export class ShardSink {
   private pendingDocs: DocumentRow[] = [];
   private pendingPacked: PackedRow[] = [];
   private pendingTokens = 0;
+  private pendingDocCount = 0;
+  private pendingPartial = 0;
   private writer: ParquetStreamWriter | null = null;
   private part = 0;
   private fileRows = 0;
   private fileTokens = 0;
+  private fileDocs = 0;
+  private filePartial = 0;
   private ratio = FIRST_FILE_RATIO;
   readonly files: ShardFileEntry[] = [];
 
@@ -61,23 +70,26 @@ export class ShardSink {
 
   async add(row: DocumentRow): Promise<void> {
     if (this.packer) {
-      for (const packed of this.packer.push(row.id, row.tokens)) {
-        this.pendingPacked.push(packed);
-        this.pendingTokens += packed.tokens.length;
-      }
+      for (const packed of this.packer.push(row.id, row.tokens)) this.addPacked(packed);
     } else {
       this.pendingDocs.push(row);
       this.pendingTokens += row.tokens.length;
+      this.pendingDocCount += countBos(row.tokens);
     }
     if (this.pendingTokens * 4 >= this.options.rowGroupBytes) await this.flush();
   }
 
-  /** Tokens dropped at the end in packed mode (a last row that was not filled). */
-  get droppedTokens(): number {
-    return this.packer?.remainderTokens ?? 0;
+  private addPacked(packed: PackedRow): void {
+    this.pendingPacked.push(packed);
+    this.pendingTokens += packed.tokens.length;
+    this.pendingDocCount += countBos(packed.tokens);
+    if (packed.tokens.length < this.options.seqLen!) this.pendingPartial++;
   }
 
+  /** Writes what is pending, in packed mode with the unfilled tail as a last, partial row. */
   async finish(): Promise<ShardFileEntry[]> {
+    const tail = this.packer?.finish();
+    if (tail) this.addPacked(tail);
     await this.flush();
     await this.closeFile();
     return this.files;
@@ -93,15 +105,21 @@ export class ShardSink {
     if (rows === 0) return;
     const table: Table = this.packer ? packedTable(this.pendingPacked) : documentTable(this.pendingDocs);
     const tokens = this.pendingTokens;
+    const docs = this.pendingDocCount;
+    const partial = this.pendingPartial;
     this.pendingDocs = [];
     this.pendingPacked = [];
     this.pendingTokens = 0;
+    this.pendingDocCount = 0;
+    this.pendingPartial = 0;
     if (!this.writer) {
       this.writer = await ParquetStreamWriter.open(`${this.options.prefix}-${shardNumber(this.part)}.parquet`, { metadata: this.options.metadata });
     }
     await this.writer.write(table);
     this.fileRows += rows;
     this.fileTokens += tokens;
+    this.fileDocs += docs;
+    this.filePartial += partial;
     if (this.fileTokens * 4 * this.ratio >= this.options.shardSize) await this.closeFile();
   }
 
@@ -109,10 +127,22 @@ export class ShardSink {
     if (!this.writer) return;
     const written = await this.writer.close();
     this.writer = null;
-    this.files.push({ file: basename(written.path), rows: this.fileRows, tokens: this.fileTokens, bytes: written.bytes, sha256: written.sha256 });
+    this.files.push({
+      file: basename(written.path), rows: this.fileRows, docs: this.fileDocs, tokens: this.fileTokens,
+      partial_rows: this.filePartial, bytes: written.bytes, sha256: written.sha256,
+    });
     if (this.fileTokens > 0) this.ratio = written.bytes / (this.fileTokens * 4);
     this.part++;
     this.fileRows = 0;
     this.fileTokens = 0;
+    this.fileDocs = 0;
+    this.filePartial = 0;
   }
+}
+
+/** Every document starts with BOS, and text never encodes to it, so BOS tokens count documents. */
+function countBos(tokens: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] === BOS_ID) n++;
+  return n;
 }

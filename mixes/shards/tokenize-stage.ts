@@ -19,7 +19,7 @@ import { RefineryError } from '../../pipeline/errors.ts';
 import { KEEP, defineStage, type DocStage, type GlobalStage, type ShardRef, type StageContext } from '../../pipeline/stage.ts';
 import { BOS_ID, EOS_ID, Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { LLAMA3_VOCAB_SIZE } from '../../pipeline/tokenizer/llama3-vocabulary.ts';
-import { BucketTally, buildManifest, type ShardSummary, type TokenizeManifest } from './manifest.ts';
+import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, type TokenizeManifest } from './manifest.ts';
 import { ShardSink, shardNumber } from './shard-sink.ts';
 import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
 import { documentRow } from './token-rows.ts';
@@ -111,7 +111,7 @@ class TokenizeStage implements GlobalStage {
     const counts: number[] = [];
     /** Documents the plan could not place, by position: the applier sends them to the error output. */
     const failed: Record<number, string> = {};
-    const summary: ShardSummary = { files: [], docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: 0, buckets: [] };
+    const summary: ShardSummary = { files: [], docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, buckets: [] };
     try {
       for await (const doc of docs) {
         let copies: number;
@@ -140,7 +140,6 @@ class TokenizeStage implements GlobalStage {
       }
       if (sink) {
         summary.files = await sink.finish();
-        summary.dropped_tokens = sink.droppedTokens;
       } else {
         await spill!.finish();
       }
@@ -180,6 +179,7 @@ class TokenizeStage implements GlobalStage {
       shuffle: this.options.shuffle_seed === null ? null : { seed: this.options.shuffle_seed, buckets: this.options.shuffle_buckets },
       plan,
     });
+    checkManifestBalance(manifest, join(this.tokensDir, MANIFEST_FILE));
     await writeFileAtomic(join(this.tokensDir, MANIFEST_FILE), stableJson(manifest));
     await writeFileAtomic(join(this.ctx.outputDir, 'stats', `${this.name}.json`), stableJson({ manifest: join(TOKENS_DIR, MANIFEST_FILE), totals: manifest.totals, by_source: manifest.by_source }));
   }
@@ -194,7 +194,7 @@ class TokenizeStage implements GlobalStage {
       try {
         for (const row of rows) await sink.add(row);
         const files = await sink.finish();
-        out.push({ files, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, dropped_tokens: sink.droppedTokens, buckets: [] });
+        out.push({ files, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, buckets: [] });
       } catch (e) {
         await sink.abort();
         throw e;
