@@ -21,17 +21,7 @@ import { JsonlWriter } from '../pipeline/io/jsonl-writer.ts';
 import { writeFileAtomic, stableJson } from '../pipeline/io/atomic.ts';
 import { RefineryError } from '../pipeline/errors.ts';
 import { KeyedUnionFind } from './union-find.ts';
-import {
-  PartitionedRecords,
-  RECORD_WORDS,
-  concatRecords,
-  readRecordFile,
-  refKey,
-  refOfKey,
-  sortRecords,
-  writeRecordFile,
-  type DocRef,
-} from './records.ts';
+import { PartitionedRecords, readSortedRecords, refOfKey, sortRecords, writeRecordFile, type DocRef, type Records } from './records.ts';
 import { workFiles } from './work-files.ts';
 import { mergeClusters, type VerdictLine } from './cluster-merge.ts';
 
@@ -64,6 +54,11 @@ export interface DocDedupMethod {
   settings: Record<string, unknown>;
 }
 
+/** Appends an edge in the layout `cluster-merge.ts` reads (`EDGE_WORDS`): each end's shard, pos, rankHi, rankLo. */
+function pushEdge(edges: number[], recs: Records, a: number, b: number): void {
+  for (const i of [a, b]) edges.push(recs.shard(i), recs.pos(i), recs.rankHi(i), recs.rankLo(i));
+}
+
 export function docDedupStage(m: DocDedupMethod): GlobalStage {
   return {
     kind: 'global',
@@ -94,10 +89,7 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
     },
 
     async reduce(partition: number, shardCount: number): Promise<void> {
-      const files: Uint32Array[] = [];
-      for (let s = 0; s < shardCount; s++) files.push(await readRecordFile(workFiles.mapRecords(m.workDir, partition, s)));
-      const recs = sortRecords(concatRecords(files));
-      const n = recs.length / RECORD_WORDS;
+      const recs = await readSortedRecords(Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(m.workDir, partition, s)));
       const verifier = m.verifier ? await m.verifier(partition, shardCount) : undefined;
       const maxComparisons = m.maxComparisons ?? 8;
       const uf = new KeyedUnionFind();
@@ -105,33 +97,24 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
       let candidates = 0;
       let verified = 0;
       let groups = 0;
-      const refAt = (i: number): number => refKey(recs[i * RECORD_WORDS + 4], recs[i * RECORD_WORDS + 5]);
-      const addEdge = (a: number, b: number): void => {
-        for (const i of [a, b]) for (const k of [4, 5, 2, 3]) edges.push(recs[i * RECORD_WORDS + k]);
-      };
       try {
-        let start = 0;
-        while (start < n) {
-          let end = start + 1;
-          while (end < n && recs[end * RECORD_WORDS] === recs[start * RECORD_WORDS] && recs[end * RECORD_WORDS + 1] === recs[start * RECORD_WORDS + 1]) end++;
-          if (end - start > 1) {
-            groups++;
-            for (let i = start + 1; i < end; i++) {
-              const b = refAt(i);
-              const firstCompared = verifier ? Math.max(start, i - maxComparisons) : start;
-              for (let j = verifier ? i - 1 : start; j >= firstCompared; j--) {
-                const a = refAt(j);
-                if (a === b || uf.connected(a, b)) break;
-                candidates++;
-                if (verifier && !(await verifier.same(refOfKey(a), refOfKey(b)))) continue;
-                verified++;
-                uf.union(a, b);
-                addEdge(j, i);
-                break;
-              }
+        for (const [start, end] of recs.keyGroups()) {
+          if (end - start < 2) continue;
+          groups++;
+          for (let i = start + 1; i < end; i++) {
+            const b = recs.ref(i);
+            const firstCompared = verifier ? Math.max(start, i - maxComparisons) : start;
+            for (let j = verifier ? i - 1 : start; j >= firstCompared; j--) {
+              const a = recs.ref(j);
+              if (a === b || uf.connected(a, b)) break;
+              candidates++;
+              if (verifier && !(await verifier.same(refOfKey(a), refOfKey(b)))) continue;
+              verified++;
+              uf.union(a, b);
+              pushEdge(edges, recs, j, i);
+              break;
             }
           }
-          start = end;
         }
       } finally {
         await verifier?.close();
@@ -139,7 +122,7 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
       await writeFileAtomic(workFiles.edges(m.workDir, partition), new Uint8Array(new Uint32Array(edges).buffer));
       await writeFileAtomic(
         workFiles.reduceStats(m.workDir, partition),
-        stableJson({ records: n, shared_key_groups: groups, candidate_pairs: candidates, merged_pairs: verified }),
+        stableJson({ records: recs.count, shared_key_groups: groups, candidate_pairs: candidates, merged_pairs: verified }),
       );
     },
 

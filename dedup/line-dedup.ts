@@ -23,7 +23,7 @@ import { KEEP, defineStage, drop, type DocStage, type GlobalStage, type ShardRef
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { hashString32 } from './hash64.ts';
 import { normalizationSchema, normalizeText, type Normalization } from './normalize-text.ts';
-import { PartitionedRecords, RECORD_WORDS, concatRecords, readRecordFile, sortRecords, writeRecordFile } from './records.ts';
+import { PartitionedRecords, readSortedRecords, sortRecords, writeRecordFile } from './records.ts';
 import { workFiles } from './work-files.ts';
 import { isCode } from '../filters/code-detection.ts';
 import { skipCode } from '../filters/skip-code.ts';
@@ -42,13 +42,19 @@ export const lineDedupOptions = z.object({
 });
 export type LineDedupOptions = z.infer<typeof lineDedupOptions>;
 
+/** A line key (53 bits) as a record key: 32 high bits, 21 low bits. */
+const LINE_KEY_LO = 0x20_0000;
+const keyHiOf = (key: number): number => Math.floor(key / LINE_KEY_LO);
+const keyLoOf = (key: number): number => key % LINE_KEY_LO;
+const lineKey = (keyHi: number, keyLo: number): number => keyHi * LINE_KEY_LO + keyLo;
+
 /** The 53-bit key of each line, or -1 for lines that are never removed (blank or short). */
 export function lineKeys(text: string, norm: Normalization, minChars: number): { lines: string[]; keys: number[] } {
   const lines = text.split('\n');
   const keys = lines.map((line) => {
     const n = normalizeText(line, norm);
     if (n.length === 0 || n.length < minChars) return -1;
-    return hashString32(n, 0x6c696e65) * 0x20_0000 + (hashString32(n, 0x1d8e4e27) >>> 11);
+    return lineKey(hashString32(n, 0x6c696e65), hashString32(n, 0x1d8e4e27) >>> 11);
   });
   return { lines, keys };
 }
@@ -67,136 +73,134 @@ async function shardOffsets(workDir: string, shardCount: number): Promise<number
   return offsets;
 }
 
+/** The reduce's output file: one `[bucket, keyHi, keyLo]` triple per line duplicated in a bucket. */
+const TRIPLE_WORDS = 3;
+
+async function mapShard(o: LineDedupOptions, workDir: string, shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
+  const parts = new PartitionedRecords(o.partitions);
+  let pos = 0;
+  let code = 0;
+  for await (const doc of docs) {
+    if (isCode(doc)) {
+      code++;
+      pos++;
+      continue;
+    }
+    const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
+    const seen = new Set<number>();
+    keys.forEach((key, i) => {
+      if (key < 0 || seen.has(key)) return;
+      seen.add(key);
+      parts.push(keyHiOf(key), keyLoOf(key), 0, Buffer.byteLength(lines[i]) + 1, shard.index, pos);
+    });
+    pos++;
+  }
+  for (let p = 0; p < o.partitions; p++) await writeRecordFile(workFiles.mapRecords(workDir, p, shard.index), sortRecords(parts.parts[p].view()));
+  await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos, skipped_code_docs: code }));
+}
+
+async function reducePartition(o: LineDedupOptions, workDir: string, partition: number, shardCount: number): Promise<void> {
+  const offsets = await shardOffsets(workDir, shardCount);
+  const recs = await readSortedRecords(Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(workDir, partition, s)));
+  const triples: number[] = [];
+  let duplicatedLines = 0;
+  let removedOccurrences = 0;
+  let removedBytes = 0;
+  for (const [start, end] of recs.keyGroups()) {
+    if (end - start <= o.max_occurrences) continue;
+    const perBucket = new Map<number, { count: number; bytes: number }>();
+    for (let i = start; i < end; i++) {
+      const bucket = Math.floor((offsets[recs.shard(i)] + recs.pos(i)) / o.bucket_size);
+      const c = perBucket.get(bucket) ?? { count: 0, bytes: 0 };
+      c.count++;
+      c.bytes += recs.rankLo(i);
+      perBucket.set(bucket, c);
+    }
+    for (const bucket of [...perBucket.keys()].sort((a, b) => a - b)) {
+      const c = perBucket.get(bucket)!;
+      if (c.count <= o.max_occurrences) continue;
+      triples.push(bucket, recs.keyHi(start), recs.keyLo(start));
+      duplicatedLines++;
+      removedOccurrences += c.count;
+      removedBytes += c.bytes;
+    }
+  }
+  await writeFileAtomic(duplicatesPath(workDir, partition), new Uint8Array(new Uint32Array(triples).buffer));
+  await writeFileAtomic(
+    reduceStatsPath(workDir, partition),
+    stableJson({ duplicated_lines: duplicatedLines, removed_line_occurrences: removedOccurrences, removed_bytes: removedBytes }),
+  );
+}
+
+async function writeLineDedupStats(o: LineDedupOptions, workDir: string, outputDir: string, shardCount: number): Promise<void> {
+  const totals: Record<string, number> = {};
+  for (let p = 0; p < o.partitions; p++) {
+    const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;
+    for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
+  }
+  const offsets = await shardOffsets(workDir, shardCount);
+  let skippedCode = 0;
+  for (let s = 0; s < shardCount; s++) {
+    skippedCode += (JSON.parse(await readFile(countsPath(workDir, s), 'utf8')) as { skipped_code_docs: number }).skipped_code_docs;
+  }
+  await writeStageStats(outputDir, 'line-dedup', {
+    settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
+    docs_in: offsets[shardCount],
+    skipped_code_docs: skippedCode,
+    buckets: Math.ceil(offsets[shardCount] / o.bucket_size),
+    ...totals,
+  });
+}
+
+async function lineRemover(o: LineDedupOptions, workDir: string, shard: ShardRef): Promise<DocStage> {
+  const offsets = await shardOffsets(workDir, shard.index + 1);
+  const first = offsets[shard.index];
+  const bucketOf = (pos: number): number => Math.floor((first + pos) / o.bucket_size);
+  const firstBucket = bucketOf(0);
+  const lastBucket = bucketOf(offsets[shard.index + 1] - first - 1);
+  const duplicates = new Map<number, Set<number>>();
+  for (let p = 0; p < o.partitions; p++) {
+    const buf = await readFile(duplicatesPath(workDir, p));
+    const t = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    for (let i = 0; i < t.length; i += TRIPLE_WORDS) {
+      const [bucket, keyHi, keyLo] = [t[i], t[i + 1], t[i + 2]];
+      if (bucket < firstBucket || bucket > lastBucket) continue;
+      let set = duplicates.get(bucket);
+      if (!set) duplicates.set(bucket, (set = new Set()));
+      set.add(lineKey(keyHi, keyLo));
+    }
+  }
+  let pos = 0;
+  return {
+    kind: 'mapper',
+    name: 'line-dedup',
+    process(docs: Doc[]): Verdict[] {
+      return docs.map((doc) => {
+        const set = duplicates.get(bucketOf(pos++));
+        if (isCode(doc)) return skipCode(doc, 'line_dedup');
+        if (!set) return KEEP;
+        const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
+        const kept: string[] = [];
+        const removed: string[] = [];
+        lines.forEach((line, i) => (keys[i] >= 0 && set.has(keys[i]) ? removed : kept).push(line));
+        if (removed.length === 0) return KEEP;
+        doc.meta.line_dedup_removed = removed;
+        doc.text = kept.join('\n').trim();
+        return doc.text.length === 0 ? drop('empty', `all ${removed.length} lines were duplicated`) : KEEP;
+      });
+    },
+  };
+}
+
 function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: string): GlobalStage {
-  const split = (key: number): [number, number] => [Math.floor(key / 0x20_0000), key % 0x20_0000];
   return {
     kind: 'global',
     name: 'line-dedup',
     partitions: o.partitions,
-
-    async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
-      const parts = new PartitionedRecords(o.partitions);
-      let pos = 0;
-      let code = 0;
-      for await (const doc of docs) {
-        if (isCode(doc)) {
-          code++;
-          pos++;
-          continue;
-        }
-        const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
-        const seen = new Set<number>();
-        keys.forEach((key, i) => {
-          if (key < 0 || seen.has(key)) return;
-          seen.add(key);
-          const [hi, lo] = split(key);
-          parts.push(hi, lo, 0, Buffer.byteLength(lines[i]) + 1, shard.index, pos);
-        });
-        pos++;
-      }
-      for (let p = 0; p < o.partitions; p++) await writeRecordFile(workFiles.mapRecords(workDir, p, shard.index), sortRecords(parts.parts[p].view()));
-      await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos, skipped_code_docs: code }));
-    },
-
-    async reduce(partition: number, shardCount: number): Promise<void> {
-      const offsets = await shardOffsets(workDir, shardCount);
-      const files: Uint32Array[] = [];
-      for (let s = 0; s < shardCount; s++) files.push(await readRecordFile(workFiles.mapRecords(workDir, partition, s)));
-      const recs = sortRecords(concatRecords(files));
-      const n = recs.length / RECORD_WORDS;
-      const out: number[] = [];
-      let duplicatedLines = 0;
-      let removedOccurrences = 0;
-      let removedBytes = 0;
-      let start = 0;
-      while (start < n) {
-        let end = start + 1;
-        while (end < n && recs[end * RECORD_WORDS] === recs[start * RECORD_WORDS] && recs[end * RECORD_WORDS + 1] === recs[start * RECORD_WORDS + 1]) end++;
-        if (end - start > o.max_occurrences) {
-          const perBucket = new Map<number, { count: number; bytes: number }>();
-          for (let i = start; i < end; i++) {
-            const r = i * RECORD_WORDS;
-            const bucket = Math.floor((offsets[recs[r + 4]] + recs[r + 5]) / o.bucket_size);
-            const c = perBucket.get(bucket) ?? { count: 0, bytes: 0 };
-            c.count++;
-            c.bytes += recs[r + 3];
-            perBucket.set(bucket, c);
-          }
-          for (const bucket of [...perBucket.keys()].sort((a, b) => a - b)) {
-            const c = perBucket.get(bucket)!;
-            if (c.count <= o.max_occurrences) continue;
-            out.push(bucket, recs[start * RECORD_WORDS], recs[start * RECORD_WORDS + 1]);
-            duplicatedLines++;
-            removedOccurrences += c.count;
-            removedBytes += c.bytes;
-          }
-        }
-        start = end;
-      }
-      await writeFileAtomic(duplicatesPath(workDir, partition), new Uint8Array(new Uint32Array(out).buffer));
-      await writeFileAtomic(
-        reduceStatsPath(workDir, partition),
-        stableJson({ duplicated_lines: duplicatedLines, removed_line_occurrences: removedOccurrences, removed_bytes: removedBytes }),
-      );
-    },
-
-    async finish(shardCount: number): Promise<void> {
-      const totals: Record<string, number> = {};
-      for (let p = 0; p < o.partitions; p++) {
-        const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;
-        for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
-      }
-      const offsets = await shardOffsets(workDir, shardCount);
-      let skippedCode = 0;
-      for (let s = 0; s < shardCount; s++) {
-        skippedCode += (JSON.parse(await readFile(countsPath(workDir, s), 'utf8')) as { skipped_code_docs: number }).skipped_code_docs;
-      }
-      await writeStageStats(outputDir, 'line-dedup', {
-        settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
-        docs_in: offsets[shardCount],
-        skipped_code_docs: skippedCode,
-        buckets: Math.ceil(offsets[shardCount] / o.bucket_size),
-        ...totals,
-      });
-    },
-
-    async applier(shard: ShardRef): Promise<DocStage> {
-      const offsets = await shardOffsets(workDir, shard.index + 1);
-      const first = offsets[shard.index];
-      const bucketOf = (pos: number): number => Math.floor((first + pos) / o.bucket_size);
-      const lastBucket = bucketOf(offsets[shard.index + 1] - first - 1);
-      const duplicates = new Map<number, Set<number>>();
-      for (let p = 0; p < o.partitions; p++) {
-        const buf = await readFile(duplicatesPath(workDir, p));
-        const t = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-        for (let i = 0; i < t.length; i += 3) {
-          if (t[i] < bucketOf(0) || t[i] > lastBucket) continue;
-          let set = duplicates.get(t[i]);
-          if (!set) duplicates.set(t[i], (set = new Set()));
-          set.add(t[i + 1] * 0x20_0000 + t[i + 2]);
-        }
-      }
-      let pos = 0;
-      return {
-        kind: 'mapper',
-        name: 'line-dedup',
-        process(docs: Doc[]): Verdict[] {
-          return docs.map((doc) => {
-            const set = duplicates.get(bucketOf(pos++));
-            if (isCode(doc)) return skipCode(doc, 'line_dedup');
-            if (!set) return KEEP;
-            const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
-            const kept: string[] = [];
-            const removed: string[] = [];
-            lines.forEach((line, i) => (keys[i] >= 0 && set.has(keys[i]) ? removed : kept).push(line));
-            if (removed.length === 0) return KEEP;
-            doc.meta.line_dedup_removed = removed;
-            doc.text = kept.join('\n').trim();
-            return doc.text.length === 0 ? drop('empty', `all ${removed.length} lines were duplicated`) : KEEP;
-          });
-        },
-      };
-    },
+    map: (shard, docs) => mapShard(o, workDir, shard, docs),
+    reduce: (partition, shardCount) => reducePartition(o, workDir, partition, shardCount),
+    finish: (shardCount) => writeLineDedupStats(o, workDir, outputDir, shardCount),
+    applier: (shard) => lineRemover(o, workDir, shard),
   };
 }
 

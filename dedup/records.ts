@@ -9,6 +9,14 @@ import { writeFileAtomic } from '../pipeline/io/atomic.ts';
 
 export const RECORD_WORDS = 6;
 
+/** Word offsets of a record's fields. */
+const KEY_HI = 0;
+const KEY_LO = 1;
+const RANK_HI = 2;
+const RANK_LO = 3;
+const SHARD = 4;
+const POS = 5;
+
 /** A document's address in a run: input shard and 0-based position in it. */
 export interface DocRef {
   shard: number;
@@ -30,19 +38,19 @@ export class RecordBuffer {
   length = 0;
 
   push(keyHi: number, keyLo: number, rankHi: number, rankLo: number, shard: number, pos: number): void {
-    let at = this.length * RECORD_WORDS;
+    const at = this.length * RECORD_WORDS;
     if (at + RECORD_WORDS > this.words.length) {
       const bigger = new Uint32Array(this.words.length * 2);
       bigger.set(this.words);
       this.words = bigger;
     }
     const w = this.words;
-    w[at++] = keyHi;
-    w[at++] = keyLo;
-    w[at++] = rankHi;
-    w[at++] = rankLo;
-    w[at++] = shard;
-    w[at] = pos;
+    w[at + KEY_HI] = keyHi;
+    w[at + KEY_LO] = keyLo;
+    w[at + RANK_HI] = rankHi;
+    w[at + RANK_LO] = rankLo;
+    w[at + SHARD] = shard;
+    w[at + POS] = pos;
     this.length++;
   }
 
@@ -80,6 +88,62 @@ export async function readRecordFile(path: string): Promise<Uint32Array> {
   const copy = new Uint32Array(buf.byteLength / 4);
   new Uint8Array(copy.buffer).set(buf);
   return copy;
+}
+
+/** Sorted records with their fields by name; `i` is a record's index, not a word offset. */
+export class Records {
+  readonly count: number;
+
+  constructor(readonly words: Uint32Array) {
+    this.count = words.length / RECORD_WORDS;
+  }
+
+  keyHi(i: number): number {
+    return this.words[i * RECORD_WORDS + KEY_HI];
+  }
+
+  keyLo(i: number): number {
+    return this.words[i * RECORD_WORDS + KEY_LO];
+  }
+
+  rankHi(i: number): number {
+    return this.words[i * RECORD_WORDS + RANK_HI];
+  }
+
+  rankLo(i: number): number {
+    return this.words[i * RECORD_WORDS + RANK_LO];
+  }
+
+  shard(i: number): number {
+    return this.words[i * RECORD_WORDS + SHARD];
+  }
+
+  pos(i: number): number {
+    return this.words[i * RECORD_WORDS + POS];
+  }
+
+  /** The document of record `i`, packed by `refKey`. */
+  ref(i: number): number {
+    return refKey(this.shard(i), this.pos(i));
+  }
+
+  /** Each run of records with equal keys, as `[start, end)`, in order. */
+  *keyGroups(): Generator<[start: number, end: number]> {
+    let start = 0;
+    while (start < this.count) {
+      let end = start + 1;
+      while (end < this.count && this.keyHi(end) === this.keyHi(start) && this.keyLo(end) === this.keyLo(start)) end++;
+      yield [start, end];
+      start = end;
+    }
+  }
+}
+
+/** Reads record files (e.g. one partition's files from every shard) into one sorted set. */
+export async function readSortedRecords(paths: string[]): Promise<Records> {
+  const files: Uint32Array[] = [];
+  for (const p of paths) files.push(await readRecordFile(p));
+  return new Records(sortRecords(concatRecords(files)));
 }
 
 /** Concatenates record arrays (e.g. one partition's files from every shard). */

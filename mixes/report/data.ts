@@ -265,69 +265,93 @@ async function findPlan(runDir: string, manifest?: Record<string, unknown>): Pro
 
 const missing = (note: string): Missing => ({ available: false, note });
 
+type ManifestBucket = BucketSection['rows'][number];
+
 export async function collectRunReport(runDir: string, options: { scanLimit?: number } = {}): Promise<RunReport> {
   const limit = options.scanLimit ?? SCAN_LIMIT_DEFAULT;
   const statsRaw = await readJsonIf(join(runDir, 'stats.json'));
-  const stats = statsSchema.safeParse(statsRaw);
   const rejectedScan = await scanDocs(join(runDir, 'rejected'), limit);
   const keptScan = await scanDocs(join(runDir, 'kept'), limit);
-
-  let funnel: RunReport['funnel'] = missing(statsRaw === undefined ? 'not run: no stats.json in the run folder' : 'stats.json is not in the expected shape');
-  if (stats.success) {
-    const rules: FunnelSection['rules'] = [];
-    for (const s of stats.data.stages) {
-      for (const [rule, docs] of Object.entries(s.reasons)) {
-        const t = rejectedScan?.rules.get(`${s.name}:${rule}`);
-        rules.push({ stage: s.name, rule, docs, ...(t ? { tokens: t.tokens } : {}) });
-      }
-    }
-    rules.sort((a, b) => b.docs - a.docs || (a.stage + a.rule < b.stage + b.rule ? -1 : 1));
-    funnel = {
-      available: true,
-      totals: { in: stats.data.totals.in, kept: stats.data.totals.kept, rejected: stats.data.totals.rejected, errored: stats.data.totals.errored },
-      stages: stats.data.stages.map((s) => {
-        const removed = Math.max(0, s.bytes_in - s.bytes_out);
-        const rejectedTokens = rejectedScan
-          ? [...rejectedScan.rules.entries()].filter(([reason]) => reason.startsWith(`${s.name}:`)).reduce((a, [, v]) => a + v.tokens, 0)
-          : undefined;
-        return {
-          name: s.name,
-          kind: s.kind,
-          in: s.in,
-          kept: s.kept,
-          rejected: s.rejected,
-          errored: s.errored,
-          bytes_removed: removed,
-          tokens_removed_estimate: Math.round(removed / BYTES_PER_TOKEN_ESTIMATE),
-          ...opt('tokens_rejected', rejectedTokens),
-          seconds: s.seconds,
-        };
-      }),
-      rules,
-      ...(rejectedScan ? { rule_tokens_note: `from ${scanBasis('rejected', rejectedScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
-    };
-  }
-
-  const dedupStages: DedupSection['stages'] = [];
-  const statsDir = join(runDir, 'stats');
-  if (await exists(statsDir)) {
-    for (const f of (await readdir(statsDir)).filter((n) => n.endsWith('.json')).sort()) {
-      const d = dedupSchema.safeParse(await readJsonIf(join(statsDir, f)));
-      if (!d.success) continue;
-      const histogram = Object.entries(d.data.cluster_size_histogram)
-        .map(([size, clusters]) => ({ size, clusters }))
-        .sort((a, b) => parseInt(a.size, 10) - parseInt(b.size, 10));
-      dedupStages.push({ stage: f.replace(/\.json$/, ''), clusters: d.data.clusters, histogram, ...pick(d.data, ['removed_docs', 'removed_bytes', 'docs_in']) });
-    }
-  }
-
+  const dedupStages = await dedupStageStats(join(runDir, 'stats'));
   const manifest = await findManifest(runDir);
-  const manifestBuckets = manifest ? bucketFileSchema.safeParse(manifest.value) : undefined;
-  const buckets = manifestBuckets?.success
-    ? manifestBuckets.data.buckets.map((b) => ({ source: str(b.source), category: str(b.category), language: str(b.language), quality_band: str(b.quality_band), docs: b.docs, tokens: b.tokens }))
-    : undefined;
+  const buckets = manifest ? manifestBuckets(manifest.value) : undefined;
+  const basis = buckets ? `tokens in ${rel(runDir, manifest!.path)}` : '';
+  const plan = await findPlan(runDir, manifest?.value);
+  const planned = plan ? planSections(plan.plan, buckets) : undefined;
+  const noPlan = missing('not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest');
 
-  let languages: RunReport['languages'] = missing('not run: no tokens/manifest.json and no documents in kept/');
+  return {
+    version: 1,
+    run_dir: runDir,
+    funnel: funnelSection(statsRaw, rejectedScan),
+    dedup: dedupStages.length ? { available: true, stages: dedupStages } : missing('not run: no stats/<stage>.json with clusters'),
+    languages: languagesSection(buckets, basis, keptScan),
+    quality_scores: qualitySection(keptScan),
+    buckets: buckets ? { available: true, basis, rows: buckets } : missing('not run: no tokens/manifest.json'),
+    shares: planned?.shares ?? noPlan,
+    epochs: planned?.epochs ?? noPlan,
+    binding_constraints: planned?.binding_constraints ?? noPlan,
+  };
+}
+
+function funnelSection(statsRaw: unknown, rejectedScan: Scan | undefined): RunReport['funnel'] {
+  const stats = statsSchema.safeParse(statsRaw);
+  if (!stats.success) return missing(statsRaw === undefined ? 'not run: no stats.json in the run folder' : 'stats.json is not in the expected shape');
+  const rules: FunnelSection['rules'] = [];
+  for (const s of stats.data.stages) {
+    for (const [rule, docs] of Object.entries(s.reasons)) {
+      const t = rejectedScan?.rules.get(`${s.name}:${rule}`);
+      rules.push({ stage: s.name, rule, docs, ...(t ? { tokens: t.tokens } : {}) });
+    }
+  }
+  rules.sort((a, b) => b.docs - a.docs || (a.stage + a.rule < b.stage + b.rule ? -1 : 1));
+  return {
+    available: true,
+    totals: { in: stats.data.totals.in, kept: stats.data.totals.kept, rejected: stats.data.totals.rejected, errored: stats.data.totals.errored },
+    stages: stats.data.stages.map((s) => {
+      const removed = Math.max(0, s.bytes_in - s.bytes_out);
+      const rejectedTokens = rejectedScan
+        ? [...rejectedScan.rules.entries()].filter(([reason]) => reason.startsWith(`${s.name}:`)).reduce((a, [, v]) => a + v.tokens, 0)
+        : undefined;
+      return {
+        name: s.name,
+        kind: s.kind,
+        in: s.in,
+        kept: s.kept,
+        rejected: s.rejected,
+        errored: s.errored,
+        bytes_removed: removed,
+        tokens_removed_estimate: Math.round(removed / BYTES_PER_TOKEN_ESTIMATE),
+        ...opt('tokens_rejected', rejectedTokens),
+        seconds: s.seconds,
+      };
+    }),
+    rules,
+    ...(rejectedScan ? { rule_tokens_note: `from ${scanBasis('rejected', rejectedScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
+  };
+}
+
+async function dedupStageStats(statsDir: string): Promise<DedupSection['stages']> {
+  const out: DedupSection['stages'] = [];
+  if (!(await exists(statsDir))) return out;
+  for (const f of (await readdir(statsDir)).filter((n) => n.endsWith('.json')).sort()) {
+    const d = dedupSchema.safeParse(await readJsonIf(join(statsDir, f)));
+    if (!d.success) continue;
+    const histogram = Object.entries(d.data.cluster_size_histogram)
+      .map(([size, clusters]) => ({ size, clusters }))
+      .sort((a, b) => parseInt(a.size, 10) - parseInt(b.size, 10));
+    out.push({ stage: f.replace(/\.json$/, ''), clusters: d.data.clusters, histogram, ...pick(d.data, ['removed_docs', 'removed_bytes', 'docs_in']) });
+  }
+  return out;
+}
+
+function manifestBuckets(manifest: Record<string, unknown>): ManifestBucket[] | undefined {
+  const parsed = bucketFileSchema.safeParse(manifest);
+  if (!parsed.success) return undefined;
+  return parsed.data.buckets.map((b) => ({ source: str(b.source), category: str(b.category), language: str(b.language), quality_band: str(b.quality_band), docs: b.docs, tokens: b.tokens }));
+}
+
+function languagesSection(buckets: ManifestBucket[] | undefined, basis: string, keptScan: Scan | undefined): RunReport['languages'] {
   if (buckets) {
     const m = new Map<string, { docs: number; tokens: number }>();
     for (const b of buckets) {
@@ -336,50 +360,51 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
       r.tokens += b.tokens;
       m.set(b.language, r);
     }
-    languages = { available: true, basis: `tokens in ${rel(runDir, manifest!.path)}`, rows: sortedRows(m) };
-  } else if (keptScan) {
-    languages = { available: true, basis: `${scanBasis('kept', keptScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})`, rows: sortedRows(keptScan.languages) };
+    return { available: true, basis, rows: sortedRows(m) };
   }
-
-  let quality: RunReport['quality_scores'] = missing(keptScan ? 'no numeric quality or *score* fields in the kept documents\' meta' : 'not run: no documents in kept/');
-  if (keptScan && keptScan.scores.size > 0) {
-    quality = {
-      available: true,
-      basis: scanBasis('kept', keptScan),
-      fields: [...keptScan.scores.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([field, values]) => ({
-        field,
-        count: values.length,
-        min: Math.min(...values),
-        max: Math.max(...values),
-        mean: values.reduce((a, b) => a + b, 0) / values.length,
-        bins: histogramOf(values),
-      })),
-    };
+  if (keptScan) {
+    return { available: true, basis: `${scanBasis('kept', keptScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})`, rows: sortedRows(keptScan.languages) };
   }
+  return missing('not run: no tokens/manifest.json and no documents in kept/');
+}
 
-  const plan = await findPlan(runDir, manifest?.value);
-  const noPlan = 'not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest';
-  let shares: RunReport['shares'] = missing(noPlan);
-  let epochs: RunReport['epochs'] = missing(noPlan);
-  let binding: RunReport['binding_constraints'] = missing(noPlan);
-  if (plan) {
-    const achievedTotal = buckets?.reduce((a, b) => a + b.tokens, 0) ?? 0;
-    const achievedBy = (pred: (b: NonNullable<typeof buckets>[number]) => boolean) =>
-      buckets && achievedTotal > 0 ? buckets.filter(pred).reduce((a, b) => a + b.tokens, 0) / achievedTotal : undefined;
-    const rows: SharesSection['rows'] = Object.entries(plan.plan.shares.category).map(([name, s]) => ({
-      name,
-      natural: s.natural,
-      planned: s.planned,
-      ...opt('achieved', achievedBy((b) => b.category === name)),
-      ...opt('min', s.min),
-      ...opt('max', s.max),
-    }));
-    const ne = plan.plan.shares.non_english;
-    rows.push({ name: 'non_english', natural: ne.natural, planned: ne.planned, ...opt('achieved', achievedBy((b) => isNonEnglish(b.language, b.category))), ...opt('min', ne.min), ...opt('max', ne.max) });
-    shares = { available: true, plan_status: plan.plan.status, rows };
-    epochs = {
+function qualitySection(keptScan: Scan | undefined): RunReport['quality_scores'] {
+  if (!keptScan) return missing('not run: no documents in kept/');
+  if (keptScan.scores.size === 0) return missing('no numeric quality or *score* fields in the kept documents\' meta');
+  return {
+    available: true,
+    basis: scanBasis('kept', keptScan),
+    fields: [...keptScan.scores.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([field, values]) => ({
+      field,
+      count: values.length,
+      min: Math.min(...values),
+      max: Math.max(...values),
+      mean: values.reduce((a, b) => a + b, 0) / values.length,
+      bins: histogramOf(values),
+    })),
+  };
+}
+
+/** Planned against achieved: the plan's shares and epochs, with what the manifest's buckets hold. */
+function planSections(plan: PlanData, buckets: ManifestBucket[] | undefined): Pick<RunReport, 'shares' | 'epochs' | 'binding_constraints'> {
+  const achievedTotal = buckets?.reduce((a, b) => a + b.tokens, 0) ?? 0;
+  const achievedBy = (pred: (b: ManifestBucket) => boolean) =>
+    buckets && achievedTotal > 0 ? buckets.filter(pred).reduce((a, b) => a + b.tokens, 0) / achievedTotal : undefined;
+  const rows: SharesSection['rows'] = Object.entries(plan.shares.category).map(([name, s]) => ({
+    name,
+    natural: s.natural,
+    planned: s.planned,
+    ...opt('achieved', achievedBy((b) => b.category === name)),
+    ...opt('min', s.min),
+    ...opt('max', s.max),
+  }));
+  const ne = plan.shares.non_english;
+  rows.push({ name: 'non_english', natural: ne.natural, planned: ne.planned, ...opt('achieved', achievedBy((b) => isNonEnglish(b.language, b.category))), ...opt('min', ne.min), ...opt('max', ne.max) });
+  return {
+    shares: { available: true, plan_status: plan.status, rows },
+    epochs: {
       available: true,
-      rows: Object.entries(plan.plan.shares.source).map(([source, s]) => {
+      rows: Object.entries(plan.shares.source).map(([source, s]) => {
         const achievedTokens = buckets?.filter((b) => b.source === source).reduce((a, b) => a + b.tokens, 0);
         return {
           source,
@@ -388,24 +413,11 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
           ...opt('achieved_epochs', achievedTokens !== undefined && s.available_tokens > 0 ? achievedTokens / s.available_tokens : undefined),
         };
       }),
-    };
-    binding = {
+    },
+    binding_constraints: {
       available: true,
-      rows: plan.plan.constraints.filter((c) => c.binding).map((c) => ({ key: c.key, kind: c.kind, bound: c.bound, shortfall_tokens: c.shortfall_tokens, message: c.message })),
-    };
-  }
-
-  return {
-    version: 1,
-    run_dir: runDir,
-    funnel,
-    dedup: dedupStages.length ? { available: true, stages: dedupStages } : missing('not run: no stats/<stage>.json with clusters'),
-    languages,
-    quality_scores: quality,
-    buckets: buckets ? { available: true, basis: `tokens in ${rel(runDir, manifest!.path)}`, rows: buckets } : missing('not run: no tokens/manifest.json'),
-    shares,
-    epochs,
-    binding_constraints: binding,
+      rows: plan.constraints.filter((c) => c.binding).map((c) => ({ key: c.key, kind: c.kind, bound: c.bound, shortfall_tokens: c.shortfall_tokens, message: c.message })),
+    },
   };
 }
 
