@@ -5,6 +5,10 @@
  * `Doc.text`, the id column (`idField`, optional) `Doc.id`, and every other column a JSON-safe
  * value in `meta`.
  *
+ * Rows are read row group by row group: a corrupt group becomes one error item naming the file,
+ * the group and its rows, and every other group is read. DuckDB does not verify Parquet page
+ * checksums (CRC32), so damage that still decodes is not detected (docs/readers.md).
+ *
  * Why DuckDB and not parquet-wasm (bench/readers.bench.ts, docs/readers.md): parquet-wasm
  * aborts the whole process with an uncatchable WebAssembly "unreachable" on a corrupt page,
  * where DuckDB raises an error we turn into an error item; and DuckDB scans 2-3x faster.
@@ -20,6 +24,7 @@ import {
   DuckDBTypeId,
   JSDuckDBValueConverter,
   JsonDuckDBValueConverter,
+  type DuckDBConnection,
   type DuckDBDataChunk,
   type DuckDBType,
 } from '@duckdb/node-api';
@@ -69,46 +74,89 @@ export async function* readParquetDocs(file: string, options: ReaderOptions): As
     const columns: Column[] = names.map((n, index) => ({ name: n, index, convert: converterFor(types[index]) }));
     const metaColumns = columns.filter((c) => c.index !== text && c.index !== id && c.index !== rowColumn);
 
-    const stripe = options.stripe && options.stripe.parts > 1 ? options.stripe : null;
-    const where = stripe ? ` WHERE (file_row_number // ${STRIPE_LINES}) % ${stripe.parts} = ${stripe.part}` : '';
-    let lastRow = 0; // 1-based number of the last row read
+    let groups: RowGroup[];
     try {
-      const result = await connection.stream(`SELECT * FROM ${source}${where}`);
-      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-        const rows = chunk.getColumnValues(rowColumn) as bigint[];
-        const texts = chunk.getColumnValues(text) as (string | null)[];
-        const ids = id === -1 ? null : columns[id].convert(chunk, id);
-        const metas = metaColumns.map((c) => columns[c.index].convert(chunk, c.index));
-        for (let i = 0; i < chunk.rowCount; i++) {
-          const row = Number(rows[i]) + 1;
-          lastRow = row;
-          const idValue = ids?.[i];
-          const docId = idValue === null || idValue === undefined ? `${name}:${row}` : String(idValue);
-          const t = texts[i];
-          if (t === null) {
-            yield { kind: 'error', where: { file, record: row }, id: docId, error: `row ${row} has a null "${options.textField}"` };
-            continue;
-          }
-          // UTF-16 length bounds the UTF-8 size from below (x1) and above (x3): count bytes only near the limit.
-          if (t.length * 3 > options.maxDocBytes && Buffer.byteLength(t) > options.maxDocBytes) {
-            yield { kind: 'error', where: { file, record: row }, id: docId, error: `row ${row}: text is longer than max_doc_bytes (${options.maxDocBytes} bytes)`, raw: t.slice(0, 1024) };
-            continue;
-          }
-          const meta: Record<string, unknown> = {};
-          metaColumns.forEach((c, k) => (meta[c.name] = metas[k][i]));
-          yield { kind: 'doc', doc: { id: docId, text: t, meta }, where: { file, record: row } };
-        }
-      }
+      groups = await rowGroups(connection, file);
     } catch (e) {
-      // A corrupt page or a file cut short: what came before has been yielded. Every stripe
-      // stops at the same place, so only stripe 0 reports it.
-      if (!stripe || stripe.part === 0) {
-        yield { kind: 'error', where: { file, record: lastRow + 1 }, error: `cannot read past row ${lastRow}: ${firstLine(e)}` };
+      yield { kind: 'error', where: { file, offset: 0 }, error: `not a readable Parquet file: ${firstLine(e)}` };
+      return;
+    }
+    const stripe = options.stripe && options.stripe.parts > 1 ? options.stripe : null;
+    const stripeWhere = stripe ? ` AND (file_row_number // ${STRIPE_LINES}) % ${stripe.parts} = ${stripe.part}` : '';
+    // Row group by row group (DuckDB skips the other groups on the file_row_number range), so a
+    // corrupt group costs its own rows only.
+    for (const group of groups) {
+      if (!groupInStripe(group, stripe)) continue;
+      let lastRow = group.first; // 1-based number of the last row read; group.first = none yet
+      try {
+        const result = await connection.stream(`SELECT * FROM ${source} WHERE file_row_number BETWEEN ${group.first} AND ${group.first + group.rows - 1}${stripeWhere}`);
+        for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+          const rows = chunk.getColumnValues(rowColumn) as bigint[];
+          const texts = chunk.getColumnValues(text) as (string | null)[];
+          const ids = id === -1 ? null : columns[id].convert(chunk, id);
+          const metas = metaColumns.map((c) => columns[c.index].convert(chunk, c.index));
+          for (let i = 0; i < chunk.rowCount; i++) {
+            const row = Number(rows[i]) + 1;
+            lastRow = row;
+            const idValue = ids?.[i];
+            const docId = idValue === null || idValue === undefined ? `${name}:${row}` : String(idValue);
+            const t = texts[i];
+            if (t === null) {
+              yield { kind: 'error', where: { file, record: row }, id: docId, error: `row ${row} has a null "${options.textField}"` };
+              continue;
+            }
+            // UTF-16 length bounds the UTF-8 size from below (x1) and above (x3): count bytes only near the limit.
+            if (t.length * 3 > options.maxDocBytes && Buffer.byteLength(t) > options.maxDocBytes) {
+              yield { kind: 'error', where: { file, record: row }, id: docId, error: `row ${row}: text is longer than max_doc_bytes (${options.maxDocBytes} bytes)`, raw: t.slice(0, 1024) };
+              continue;
+            }
+            const meta: Record<string, unknown> = {};
+            metaColumns.forEach((c, k) => (meta[c.name] = metas[k][i]));
+            yield { kind: 'doc', doc: { id: docId, text: t, meta }, where: { file, record: row } };
+          }
+        }
+      } catch (e) {
+        // A corrupt page: the rows of this group read before it have been yielded; the next
+        // group is read as usual. Each stripe reports the rows it could not read.
+        const range = `rows ${group.first + 1}-${group.first + group.rows}`;
+        const lost = lastRow === group.first ? 'none of its rows could be read' : `rows after ${lastRow} could not be read`;
+        yield { kind: 'error', where: { file, record: lastRow + 1 }, error: `row group ${group.index} (${range}) is corrupt, ${lost}${stripe ? ' by this stripe' : ''}: ${firstLine(e)}` };
       }
     }
   } finally {
     connection.closeSync();
   }
+}
+
+interface RowGroup {
+  index: number;
+  /** 0-based number of its first row in the file. */
+  first: number;
+  rows: number;
+}
+
+/** The file's row groups in order, from its footer. */
+async function rowGroups(connection: DuckDBConnection, file: string): Promise<RowGroup[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT row_group_id, any_value(row_group_num_rows) AS num_rows FROM parquet_metadata(${sqlString(file)}) GROUP BY row_group_id ORDER BY row_group_id`,
+  );
+  const groups: RowGroup[] = [];
+  let first = 0;
+  for (const [index, rows] of reader.getRows() as [bigint, bigint][]) {
+    groups.push({ index: Number(index), first, rows: Number(rows) });
+    first += Number(rows);
+  }
+  return groups;
+}
+
+/** Whether any row of the group falls in the stripe's batches. */
+function groupInStripe(group: RowGroup, stripe: { part: number; parts: number } | null): boolean {
+  if (!stripe || group.rows === 0) return group.rows > 0;
+  const firstBatch = Math.floor(group.first / STRIPE_LINES);
+  const lastBatch = Math.floor((group.first + group.rows - 1) / STRIPE_LINES);
+  if (lastBatch - firstBatch + 1 >= stripe.parts) return true;
+  for (let b = firstBatch; b <= lastBatch; b++) if (b % stripe.parts === stripe.part) return true;
+  return false;
 }
 
 /** One converter per column, chosen once from its DuckDB type. */
