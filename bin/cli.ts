@@ -1,27 +1,50 @@
-/** The `refinery` command line. Each folder registers its own commands; this file wires them. */
+/**
+ * The `refinery` command line. Each folder registers its own commands; this file wires them and
+ * imports a folder's command module only when that command runs (or help lists every command),
+ * so that `refinery --version` or `refinery run` do not load what other commands need.
+ */
 import { Command } from 'commander';
 import { positiveInt } from '../pipeline/cli-arguments.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../pipeline/package-root.ts';
-import { writeRunReport } from '../mixes/report/index.ts';
-import { loadPipelineFile } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
 import { RefineryError } from '../pipeline/errors.ts';
 import { loadAllStages } from '../pipeline/registry.ts';
 import { registerBuiltinStages } from './builtin-stages.ts';
-import { printRunSummary } from '../pipeline/run-summary.ts';
-import { registerFilterCommand } from '../filters/command.ts';
-import { registerDedupCommand } from '../dedup/command.ts';
-import { registerClassifyCommand } from '../classifiers/command.ts';
-import { registerTokenizeCommand } from '../mixes/shards/command.ts';
-import { registerMixCommands } from '../mixes/command.ts';
-import { registerQueueCommands } from '../pipeline/queue/command.ts';
 
 /** The run-finished hook: the researcher report in <output>/report/. */
-const writeReport = (output: string) => writeRunReport(output, join(output, 'report'));
+async function writeReport(output: string): Promise<void> {
+  const { writeRunReport } = await import('../mixes/report/index.ts');
+  await writeRunReport(output, join(output, 'report'));
+}
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Commands of the domain folders, by the names they register, imported on demand. */
+const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['filter'], load: async () => (await import('../filters/command.ts')).registerFilterCommand },
+  { names: ['dedup', 'dedup-model'], load: async () => (await import('../dedup/command.ts')).registerDedupCommand },
+  { names: ['tokenize'], load: async () => (await import('../mixes/shards/command.ts')).registerTokenizeCommand },
+  { names: ['classify'], load: async () => (await import('../classifiers/command.ts')).registerClassifyCommand },
+  { names: ['mix', 'report'], load: async () => (await import('../mixes/command.ts')).registerMixCommands },
+  { names: ['submit', 'worker', 'status'], load: async () => {
+    const { registerQueueCommands } = await import('../pipeline/queue/command.ts');
+    return (program) => registerQueueCommands(program, writeReport);
+  } },
+];
+
+/** The command that `argv` runs, if it names one before any option; null for none. */
+function commandOf(argv: readonly string[]): string | null {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  return first ?? null;
+}
+
+/**
+ * The program for `argv`: the commands of this file, and the domain commands that `argv` needs
+ * (all of them for help, a bare `refinery` or an unknown command, so that help lists every one).
+ * Without `argv`, every command.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   registerBuiltinStages();
   const program = new Command('refinery')
     .description('Curate LLM pretraining data: filters, deduplication, quality classifiers, mix planning, tokenized Parquet shards.')
@@ -40,6 +63,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output', false)
     .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .action(async (file: string, o: { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean }) => {
+      const [{ loadPipelineFile }, { runPipeline }, { printRunSummary }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/run.ts'), import('../pipeline/run-summary.ts')]);
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}) });
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
       if (o.report) await writeReport(result.output);
@@ -53,18 +77,18 @@ export function buildProgram(): Command {
       for (const s of await loadAllStages()) process.stdout.write(`${s.name.padEnd(20)} ${s.kind.padEnd(10)} ${s.description}\n`);
     });
 
-  registerFilterCommand(program);
-  registerDedupCommand(program);
-  registerTokenizeCommand(program);
-  registerClassifyCommand(program);
-  registerMixCommands(program);
-  registerQueueCommands(program, writeReport);
+  const command = argv ? commandOf(argv) : null;
+  const own = ['run', 'stages'];
+  const wanted = COMMAND_MODULES.filter((m) => m.names.includes(command ?? ''));
+  const onlyVersion = argv !== undefined && command === null && argv.some((a) => a === '-V' || a === '--version');
+  if (wanted.length === 0 && !onlyVersion && !(command !== null && own.includes(command))) wanted.push(...COMMAND_MODULES);
+  for (const m of wanted) (await m.load())(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof RefineryError) {

@@ -123,7 +123,7 @@ test('refinery dedup refuses a seed that is not a whole number, naming the optio
   const input = join(dir, 'in.jsonl');
   await writeFile(input, JSON.stringify({ id: 'a', text: 'Some text.' }) + '\n');
   for (const seed of ['abc', '1.5', '-2']) {
-    const program = buildProgram();
+    const program = await buildProgram();
     const dedup = program.commands.find((c) => c.name() === 'dedup')!;
     dedup.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
     await assert.rejects(

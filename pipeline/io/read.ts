@@ -2,8 +2,6 @@
 import { stat } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
 import { readJsonl } from './jsonl-reader.ts';
-import { readParquetDocs } from './parquet-reader.ts';
-import { readWarcDocs } from './warc-reader.ts';
 import { DEFAULT_READER_OPTIONS, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 export type InputFormat = 'jsonl' | 'parquet' | 'warc';
@@ -39,13 +37,14 @@ async function* withMetaDefaults(items: AsyncIterable<ReadItem>, defaults: Recor
   }
 }
 
+/** The Parquet (DuckDB) and WARC (HTML extraction) readers are imported only for such inputs. */
 async function* readByFormat(file: string, opts: ReaderOptions): AsyncGenerator<ReadItem> {
   switch (formatOf(file)) {
     case 'parquet':
-      yield* readParquetDocs(file, opts); // selects its stripe's rows itself, skipping whole row groups
+      yield* (await import('./parquet-reader.ts')).readParquetDocs(file, opts); // selects its stripe's rows itself, skipping whole row groups
       return;
     case 'warc':
-      yield* readWarcDocs(file, opts); // extracts text only from its stripe's records
+      yield* (await import('./warc-reader.ts')).readWarcDocs(file, opts); // extracts text only from its stripe's records
       return;
     default:
       yield* readJsonl(file, opts); // skips other stripes' lines before decoding them
