@@ -4,7 +4,8 @@
  * sample order whatever the concurrency (same inputs + seed give the same file). Resumable:
  * ids that already have an answer in the file are skipped. Unparsable answers are written with
  * `label: null` and counted; requests that fail after every retry are counted, reported and
- * left out, so the next run asks again.
+ * left out, so the next run asks again. The API key and URL credentials are redacted from every
+ * log line, message and file (`secrets.ts`).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -20,17 +21,12 @@ import { loadRubric, parseAnswer, renderPrompt } from './rubric.ts';
 import { DocSampler } from './sample.ts';
 
 export const LabelRunOptions = LlmClientOptions.extend({
-  /** A rubric file, or a shipped one by name: llama3-quality (binary), fineweb-edu-additive (0–5). */
-  rubric: z.string().default('llama3-quality'),
-  /** Documents to label (FineWeb-Edu labelled 460k; a few thousand train a usable fastText model). */
-  n: z.number().int().min(1).default(5000),
-  seed: z.number().int().default(0),
-  /** meta key to stratify the sample by (e.g. "source", "language"); unset = simple random sample. */
-  stratify_by: z.string().optional(),
-  /** Document tokens shown to the LLM (Llama 3 tokenizer); longer documents are cut. Llama 2's context is 4,096. */
-  max_doc_tokens: z.number().int().min(16).default(2048),
-  /** Requests in flight at once. */
-  concurrency: z.number().int().min(1).max(1024).default(8),
+  rubric: z.string().default('llama3-quality').describe('A rubric file, or a shipped one by name: llama3-quality (binary), fineweb-edu-additive (0–5).'),
+  n: z.number().int().min(1).default(5000).describe('Documents to label (FineWeb-Edu labelled 460k; a few thousand train a usable fastText model).'),
+  seed: z.number().int().default(0).describe('Sampling seed.'),
+  stratify_by: z.string().optional().describe('meta key to stratify the sample by (e.g. "source", "language"); unset = simple random sample.'),
+  max_doc_tokens: z.number().int().min(16).default(2048).describe("Document tokens shown to the LLM (Llama 3 tokenizer); longer documents are cut. Llama 2's context is 4,096."),
+  concurrency: z.number().int().min(1).max(1024).default(8).describe('Requests in flight at once.'),
 });
 export type LabelRunOptions = z.infer<typeof LabelRunOptions>;
 
@@ -116,6 +112,8 @@ export async function labelDocuments(
   if (!output.endsWith('.jsonl')) throw new ConfigError('command line', 'output', `labels are appended as they arrive, so the file must be plain .jsonl: ${output}`);
   const rubric = await loadRubric(options.rubric);
   const client = new LlmClient(options);
+  const redact = (text: string) => client.redactor.redact(text);
+  const say = (line: string) => log(redact(line));
   const previous = await existingLabels(output);
   const done = new Set(previous.map((r) => r.id));
 
@@ -133,7 +131,7 @@ export async function labelDocuments(
   }
   const sample = sampler.result();
   const todo = sample.filter((d) => !done.has(d.id));
-  log(`sampled ${sample.length} documents; ${sample.length - todo.length} already labelled, ${todo.length} to ask ${options.model} (${rubric.name})`);
+  say(`sampled ${sample.length} documents; ${sample.length - todo.length} already labelled, ${todo.length} to ask ${options.model} (${rubric.name})`);
 
   await mkdir(dirname(output), { recursive: true });
   const out: WriteStream = createWriteStream(output, { flags: 'a' });
@@ -163,16 +161,16 @@ export async function labelDocuments(
         const label = parseAnswer(rubric, raw);
         if (label === null) unparsable++;
         labelled++;
-        const record: LabelRecord = { id: doc.id, text: cut.text, label, raw, rubric: rubric.name, model: options.model, truncated: cut.truncated };
+        const record: LabelRecord = { id: doc.id, text: redact(cut.text), label, raw: redact(raw), rubric: rubric.name, model: options.model, truncated: cut.truncated };
         if (doc.meta.source !== undefined) record.source = doc.meta.source;
         results[i] = record;
       } catch (e) {
         failed++;
-        if (failures.length < 5) failures.push(`${doc.id}: ${errorMessage(e)}`);
+        if (failures.length < 5) failures.push(redact(`${doc.id}: ${errorMessage(e)}`));
         results[i] = null;
       }
       flush();
-      if ((labelled + failed) % 100 === 0) log(`  ${labelled + failed}/${todo.length} answered (${unparsable} unparsable, ${failed} failed)`);
+      if ((labelled + failed) % 100 === 0) say(`  ${labelled + failed}/${todo.length} answered (${unparsable} unparsable, ${failed} failed)`);
     }
   };
   try {

@@ -9,30 +9,20 @@
 import { z } from 'zod';
 import { RefineryError } from '../../pipeline/errors.ts';
 import { llama2ChatPrompt } from './llama2-chat-template.ts';
+import { Redactor, endpointAuth } from './secrets.ts';
 
 export const LlmClientOptions = z.object({
-  /** Server base URL, with or without the trailing /v1 (e.g. http://127.0.0.1:8000). */
-  endpoint: z.string().url(),
-  /** Model name the server knows, e.g. meta-llama/Llama-2-70b-chat-hf. */
-  model: z.string().min(1),
-  /** "chat": /v1/chat/completions; "completions": /v1/completions with the Llama 2 template. */
-  api: z.enum(['chat', 'completions']).default('chat'),
-  /** Sent as "Authorization: Bearer <key>" when set. */
-  api_key: z.string().optional(),
-  /** Greedy decoding: the same document gets the same answer. */
-  temperature: z.number().min(0).default(0),
-  /** Answer length cap (the rubrics ask for ≤ 100 words of reasoning and a final line). */
-  max_tokens: z.number().int().min(1).default(256),
-  /** Per-request timeout. */
-  timeout_ms: z.number().int().min(1).default(120_000),
-  /** Retries after the first attempt. */
-  retries: z.number().int().min(0).default(5),
-  /** First backoff; doubles each retry, capped at 60 s. */
-  backoff_ms: z.number().int().min(0).default(1000),
-  /** Request starts per second, 0 = no cap. */
-  rate: z.number().min(0).default(0),
-  /** Completions API: write "<s>" before the template (for servers that add no BOS). */
-  bos_text: z.boolean().default(false),
+  endpoint: z.string().url().describe('Server base URL, with or without the trailing /v1 (e.g. http://127.0.0.1:8000); user:password@ in it is sent as HTTP Basic.'),
+  model: z.string().min(1).describe('Model name the server knows, e.g. meta-llama/Llama-2-70b-chat-hf.'),
+  api: z.enum(['chat', 'completions']).default('chat').describe('"chat": /v1/chat/completions; "completions": /v1/completions with the Llama 2 template.'),
+  api_key: z.string().optional().describe('Sent as "Authorization: Bearer <key>" when set.'),
+  temperature: z.number().min(0).default(0).describe('Greedy decoding: the same document gets the same answer.'),
+  max_tokens: z.number().int().min(1).default(256).describe('Answer length cap (the rubrics ask for ≤ 100 words of reasoning and a final line).'),
+  timeout_ms: z.number().int().min(1).default(120_000).describe('Per-request timeout.'),
+  retries: z.number().int().min(0).default(5).describe('Retries after the first attempt.'),
+  backoff_ms: z.number().int().min(0).default(1000).describe('First backoff; doubles each retry, capped at 60 s.'),
+  rate: z.number().min(0).default(0).describe('Request starts per second, 0 = no cap.'),
+  bos_text: z.boolean().default(false).describe('Completions API: write "<s>" before the template (for servers that add no BOS).'),
 });
 export type LlmClientOptions = z.infer<typeof LlmClientOptions>;
 
@@ -82,13 +72,19 @@ interface ChatResponse {
 export class LlmClient {
   readonly options: LlmClientOptions;
   private readonly base: string;
+  private readonly authorization: string | null;
+  /** Removes the API key and URL credentials from any text: use it on everything printed or stored. */
+  readonly redactor: Redactor;
   private nextStart = 0;
   /** Requests sent (attempts, retries included), for the summary. */
   attempts = 0;
 
   constructor(options: Partial<LlmClientOptions> & Pick<LlmClientOptions, 'endpoint' | 'model'>) {
     this.options = LlmClientOptions.parse(options);
-    const trimmed = this.options.endpoint.replace(/\/+$/, '');
+    const auth = endpointAuth(this.options.endpoint, this.options.api_key);
+    this.redactor = new Redactor(auth.secrets);
+    this.authorization = auth.authorization;
+    const trimmed = auth.url.replace(/\/+$/, '');
     this.base = /\/v1$/.test(trimmed) ? trimmed : `${trimmed}/v1`;
   }
 
@@ -103,6 +99,14 @@ export class LlmClient {
   }
 
   private async once(system: string, user: string): Promise<string> {
+    try {
+      return await this.request(system, user);
+    } catch (e) {
+      throw this.redactor.redactError(e);
+    }
+  }
+
+  private async request(system: string, user: string): Promise<string> {
     const o = this.options;
     const chat = o.api === 'chat';
     const body = chat
@@ -114,7 +118,7 @@ export class LlmClient {
         }
       : { model: o.model, prompt: llama2ChatPrompt(system, user, o.bos_text), temperature: o.temperature, max_tokens: o.max_tokens };
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (o.api_key) headers.authorization = `Bearer ${o.api_key}`;
+    if (this.authorization) headers.authorization = this.authorization;
     await this.slot();
     this.attempts++;
     let res: Response;
