@@ -18,7 +18,7 @@
  */
 import GLPK, { type LP } from 'glpk.js/node';
 import { RefineryError } from '../pipeline/errors.ts';
-import { bucketId, isNonEnglish, type BucketKey } from './bucket.ts';
+import { bucketId, isNonEnglish, type BucketCount, type BucketKey } from './bucket.ts';
 import type { Census } from './census.ts';
 import { shareRange, type MixConfig } from './mix-config.ts';
 
@@ -113,15 +113,11 @@ export function pct(x: number): string {
   return `${(x * 100).toFixed(2)}%`;
 }
 
+const compactTokens = new Intl.NumberFormat('en', { notation: 'compact', maximumSignificantDigits: 3 });
+
+/** A token count in three significant digits: `1.5B`, `123K`, `1M` (for 999,999). */
 export function formatTokens(n: number): string {
-  const abs = Math.abs(n);
-  for (const [unit, v] of [['T', 1e12], ['B', 1e9], ['M', 1e6], ['K', 1e3]] as const) {
-    if (abs >= v) {
-      const fixed = (n / v).toFixed(abs >= 100 * v ? 0 : 2);
-      return `${fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed}${unit}`;
-    }
-  }
-  return String(Math.round(n));
+  return compactTokens.format(n);
 }
 
 interface Row {
@@ -132,181 +128,65 @@ interface Row {
   slack: boolean;
 }
 
+/** The names of the LP's variables (columns) and constraints (rows), by what they stand for. */
+const lpVar = {
+  /** f_b: tokens drawn from bucket b / total_tokens. */
+  draw: (b: number) => `f${b}`,
+  /** Slack of target row k, priced at SLACK_PENALTY. */
+  slack: (k: number) => `s${k}`,
+  /** F_g = Σ_{b∈g} f_b. */
+  groupShare: (g: number) => `F${g}`,
+  /** D_g ≥ |F_g − P_g|. */
+  groupDeviation: (g: number) => `D${g}`,
+  /** d_b ≥ |f_b − q_b·F_g|. */
+  bucketDeviation: (b: number) => `d${b}`,
+};
+const lpRow = {
+  target: (k: number) => `t${k}`,
+  totalMax: 'total_max',
+  groupSum: (g: number) => `g${g}`,
+  groupDeviationAbove: (g: number) => `gp${g}`,
+  groupDeviationBelow: (g: number) => `gn${g}`,
+  bucketDeviationAbove: (b: number) => `wp${b}`,
+  bucketDeviationBelow: (b: number) => `wn${b}`,
+};
+
+/** The census's buckets with tokens, and what the LP needs to know of each (indexed alike). */
+interface Problem {
+  config: MixConfig;
+  /** The budget, in tokens. */
+  B: number;
+  buckets: BucketCount[];
+  /** Upper bound of f_b: max_epochs · available_b / B. */
+  cap: number[];
+  nonEn: boolean[];
+  /** Reference weight: available tokens × quality weight. */
+  weight: number[];
+  weightTotal: number;
+  /** Bucket indices of each group (category × English/non-English), groups in sorted order. */
+  groupMembers: number[][];
+  /** Categories with buckets or a share in the config, sorted. */
+  categories: string[];
+  /** Sources with buckets or limits in the config, sorted. */
+  sources: string[];
+}
+
 let solver: ReturnType<typeof GLPK> | undefined;
 
 export async function planMix(census: Census, config: MixConfig): Promise<MixPlan> {
   const glpk = await (solver ??= GLPK());
-  const B = config.total_tokens;
-  const buckets = census.buckets.filter((b) => b.tokens > 0);
-  // Documents without tokens change no share: they pass through once, so the sampler knows them.
-  const emptyBuckets: PlannedBucket[] = census.buckets
-    .filter((b) => b.tokens <= 0)
-    .map((b) => ({ ...pickKey(b), id: bucketId(b), non_english: isNonEnglish(b.language, b.category), available_docs: b.docs, available_tokens: 0, max_epochs: 0, tokens: 0, rate: 1, share: 0 }));
-  if (buckets.length === 0) throw new RefineryError('the census has no buckets with tokens: nothing to plan');
-
-  const epochsOf = (b: BucketKey) => config.sources[b.source]?.max_epochs ?? config.max_epochs;
-  const cap = buckets.map((b) => (epochsOf(b) * b.tokens) / B);
-  const nonEn = buckets.map((b) => isNonEnglish(b.language, b.category));
-  const weight = buckets.map((b) => (config.quality_weights[b.quality_band] ?? 1) * b.tokens);
-  const weightTotal = weight.reduce((a, b) => a + b, 0);
-
-  const groupOf = buckets.map((b, i) => `${b.category}\u0000${nonEn[i] ? 'non_en' : 'en'}`);
-  const groups = [...new Set(groupOf)].sort();
-  const groupMembers = groups.map((g) => buckets.map((_, i) => i).filter((i) => groupOf[i] === g));
-
-  const indices = (pred: (i: number) => boolean) => buckets.map((_, i) => i).filter(pred);
-  const availableOf = (members: number[]) => members.reduce((a, i) => a + cap[i]! * B, 0);
-
-  // Targets.
-  const rows: Row[] = [];
-  const all = indices(() => true);
-  rows.push({ status: { key: 'total_tokens', kind: 'total_tokens', bound: 'min', limit_tokens: B, available_tokens: Math.round(availableOf(all)) }, members: all, rhs: 1, slack: true });
-  const categories = [...new Set(buckets.map((b) => b.category))];
-  for (const name of Object.keys(config.shares).filter((n) => n !== 'non_english').sort()) {
-    if (!categories.includes(name)) categories.push(name);
-  }
-  categories.sort();
-  for (const name of categories) {
-    const range = shareRange(config, name);
-    if (!range) continue;
-    const members = indices((i) => buckets[i]!.category === name);
-    addRange(rows, `shares.${name}`, 'category_share', range, members, availableOf(members), B);
-  }
-  const nonEnMembers = indices((i) => nonEn[i]!);
-  const nonEnRange = shareRange(config, 'non_english')!;
-  addRange(rows, 'shares.non_english', 'non_english_share', nonEnRange, nonEnMembers, availableOf(nonEnMembers), B);
-  const sources = [...new Set([...buckets.map((b) => b.source), ...Object.keys(config.sources)])].sort();
-  for (const name of sources) {
-    const lim = config.sources[name];
-    if (!lim) continue;
-    const members = indices((i) => buckets[i]!.source === name);
-    const avail = availableOf(members);
-    const push = (key: string, bound: 'min' | 'max', tokens: number) =>
-      rows.push({ status: { key: `sources.${name}.${key}`, kind: 'source', bound, limit_tokens: Math.round(tokens), available_tokens: Math.round(avail) }, members, rhs: tokens / B, slack: true });
-    if (lim.min_tokens !== undefined) push('min_tokens', 'min', lim.min_tokens);
-    if (lim.max_tokens !== undefined) push('max_tokens', 'max', lim.max_tokens);
-    if (lim.min_share !== undefined) push('min_share', 'min', lim.min_share * B);
-    if (lim.max_share !== undefined) push('max_share', 'max', lim.max_share * B);
-  }
-
-  // The LP.
-  const f = (i: number) => `f${i}`;
-  const subjectTo: LP['subjectTo'] = [];
-  const objective: { name: string; coef: number }[] = [];
-  rows.forEach((r, k) => {
-    const vars = r.members.map((i) => ({ name: f(i), coef: 1 }));
-    if (r.slack) {
-      vars.push({ name: `s${k}`, coef: r.status.bound === 'min' ? 1 : -1 });
-      objective.push({ name: `s${k}`, coef: SLACK_PENALTY });
-    }
-    subjectTo.push({
-      name: `t${k}`,
-      vars,
-      bnds: r.status.bound === 'min' ? { type: glpk.GLP_LO, lb: r.rhs, ub: 0 } : { type: glpk.GLP_UP, lb: 0, ub: r.rhs },
-    });
-  });
-  subjectTo.push({ name: 'total_max', vars: all.map((i) => ({ name: f(i), coef: 1 })), bnds: { type: glpk.GLP_UP, lb: 0, ub: 1 } });
-  groupMembers.forEach((members, g) => {
-    const groupWeight = members.reduce((a, i) => a + weight[i]!, 0);
-    const P = groupWeight / weightTotal;
-    // F_g = Σ f_b (an explicit variable keeps every row below sparse).
-    subjectTo.push({ name: `g${g}`, vars: [{ name: `F${g}`, coef: 1 }, ...members.map((i) => ({ name: f(i), coef: -1 }))], bnds: { type: glpk.GLP_FX, lb: 0, ub: 0 } });
-    // D_g ≥ |F_g − P_g|
-    subjectTo.push({ name: `gp${g}`, vars: [{ name: `D${g}`, coef: 1 }, { name: `F${g}`, coef: -1 }], bnds: { type: glpk.GLP_LO, lb: -P, ub: 0 } });
-    subjectTo.push({ name: `gn${g}`, vars: [{ name: `D${g}`, coef: 1 }, { name: `F${g}`, coef: 1 }], bnds: { type: glpk.GLP_LO, lb: P, ub: 0 } });
-    objective.push({ name: `D${g}`, coef: 1 });
-    if (members.length < 2) return;
-    for (const i of members) {
-      const q = weight[i]! / groupWeight;
-      // d_b ≥ |f_b − q_b·F_g|
-      subjectTo.push({ name: `wp${i}`, vars: [{ name: `d${i}`, coef: 1 }, { name: f(i), coef: -1 }, { name: `F${g}`, coef: q }], bnds: { type: glpk.GLP_LO, lb: 0, ub: 0 } });
-      subjectTo.push({ name: `wn${i}`, vars: [{ name: `d${i}`, coef: 1 }, { name: f(i), coef: 1 }, { name: `F${g}`, coef: -q }], bnds: { type: glpk.GLP_LO, lb: 0, ub: 0 } });
-      objective.push({ name: `d${i}`, coef: 1 });
-    }
-  });
-  const lp: LP = {
-    name: 'mix',
-    objective: { direction: glpk.GLP_MIN, name: 'deviation', vars: objective },
-    subjectTo,
-    bounds: buckets.map((_, i) => ({ name: f(i), type: glpk.GLP_DB, lb: 0, ub: cap[i]! })),
-  };
-  const out = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, rows: true });
+  const p = problemOf(census, config);
+  const rows = targetRows(p);
+  const out = glpk.solve(buildLp(glpk, p, rows), { msglev: glpk.GLP_MSG_OFF, rows: true });
   if (out.result.status !== glpk.GLP_OPT) throw new RefineryError(`the mix LP did not solve (GLPK status ${out.result.status})`);
   const v = (name: string) => out.result.vars[name] ?? 0;
 
-  // Read the solution back.
-  const fx = buckets.map((_, i) => Math.max(0, Math.min(cap[i]!, v(f(i)))));
+  const B = p.B;
+  const fx = p.buckets.map((_, i) => Math.max(0, Math.min(p.cap[i]!, v(lpVar.draw(i)))));
   const planned = fx.reduce((a, x) => a + x, 0);
-  const plannedBuckets: PlannedBucket[] = buckets.map((b, i) => {
-    const tokens = fx[i]! * B;
-    return {
-      ...pickKey(b),
-      id: bucketId(b),
-      non_english: nonEn[i]!,
-      available_docs: b.docs,
-      available_tokens: b.tokens,
-      max_epochs: epochsOf(b),
-      tokens: Math.round(tokens),
-      rate: tokens / b.tokens,
-      share: planned > 0 ? fx[i]! / planned : 0,
-    };
-  });
-
-  const constraints: ConstraintStatus[] = rows.map((r, k) => {
-    const value = r.members.reduce((a, i) => a + fx[i]!, 0);
-    const slack = r.slack ? v(`s${k}`) : 0;
-    const gap = r.status.bound === 'min' ? r.rhs - value : value - r.rhs;
-    const shortfall = slack > EPS ? Math.max(0, gap) * B : 0;
-    const binding = Math.abs(gap) <= 1e-7;
-    const dual = out.result.dual?.[`t${k}`];
-    return {
-      ...r.status,
-      planned_tokens: Math.round(value * B),
-      shortfall_tokens: Math.round(shortfall),
-      binding: binding || shortfall > 0,
-      ...(dual !== undefined && dual !== 0 ? { dual } : {}),
-      message: constraintMessage(r, value * B, shortfall, B),
-    };
-  });
-  buckets.forEach((b, i) => {
-    if (cap[i]! > 0 && fx[i]! >= cap[i]! * (1 - 1e-9)) {
-      const tokens = cap[i]! * B;
-      constraints.push({
-        key: config.sources[b.source]?.max_epochs !== undefined ? `sources.${b.source}.max_epochs` : 'max_epochs',
-        kind: 'epochs',
-        bound: 'max',
-        limit_tokens: Math.round(tokens),
-        planned_tokens: Math.round(tokens),
-        available_tokens: Math.round(tokens),
-        shortfall_tokens: 0,
-        binding: true,
-        message: `bucket ${bucketId(b)} is drawn at its cap of ${epochsOf(b)} epochs (${formatTokens(tokens)} tokens)`,
-      });
-    }
-  });
-
-  const naturalTotal = buckets.reduce((a, b) => a + b.tokens, 0);
-  const shareLine = (members: number[], range?: { min: number; max: number }): ShareLine => {
-    const plannedTokens = members.reduce((a, i) => a + fx[i]!, 0) * B;
-    return {
-      natural: members.reduce((a, i) => a + buckets[i]!.tokens, 0) / naturalTotal,
-      planned: planned > 0 ? plannedTokens / (planned * B) : 0,
-      ...(range ? range : {}),
-      available_tokens: Math.round(members.reduce((a, i) => a + buckets[i]!.tokens, 0)),
-      planned_tokens: Math.round(plannedTokens),
-    };
-  };
-  const categoryShares: Record<string, ShareLine> = {};
-  for (const c of categories) categoryShares[c] = shareLine(indices((i) => buckets[i]!.category === c), shareRange(config, c));
-  const sourceShares: Record<string, ShareLine & { epochs: number }> = {};
-  for (const s of sources) {
-    const members = indices((i) => buckets[i]!.source === s);
-    const line = shareLine(members);
-    sourceShares[s] = { ...line, epochs: line.available_tokens > 0 ? line.planned_tokens / line.available_tokens : 0 };
-  }
-
-  const between = groups.reduce((a, _, g) => a + v(`D${g}`), 0);
-  const within = buckets.reduce((a, _, i) => a + v(`d${i}`), 0);
+  const constraints = [...targetStatuses(rows, fx, B, v, out.result.dual), ...epochCapStatuses(p, fx)];
+  const between = p.groupMembers.reduce((a, _, g) => a + v(lpVar.groupDeviation(g)), 0);
+  const within = p.buckets.reduce((a, _, i) => a + v(lpVar.bucketDeviation(i)), 0);
   const plan: MixPlan = {
     version: 1,
     status: constraints.some((c) => c.shortfall_tokens > 0) ? 'relaxed' : 'optimal',
@@ -319,13 +199,212 @@ export async function planMix(census: Census, config: MixConfig): Promise<MixPla
       between_groups: round6(between),
       within_groups: round6(within),
     },
-    shares: { category: categoryShares, non_english: shareLine(nonEnMembers, nonEnRange), source: sourceShares },
+    shares: shareLines(p, fx),
     constraints,
-    buckets: [...plannedBuckets, ...emptyBuckets].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    buckets: [...plannedBuckets(p, fx), ...emptyBuckets(census)].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
   const violations = constraints.filter((c) => c.shortfall_tokens > 0);
   if (violations.length > 0) throw new MixInfeasibleError(violations, plan);
   return plan;
+}
+
+const epochsOf = (config: MixConfig, b: BucketKey) => config.sources[b.source]?.max_epochs ?? config.max_epochs;
+
+function problemOf(census: Census, config: MixConfig): Problem {
+  const B = config.total_tokens;
+  const buckets = census.buckets.filter((b) => b.tokens > 0);
+  if (buckets.length === 0) throw new RefineryError('the census has no buckets with tokens: nothing to plan');
+  const nonEn = buckets.map((b) => isNonEnglish(b.language, b.category));
+  const weight = buckets.map((b) => (config.quality_weights[b.quality_band] ?? 1) * b.tokens);
+  const groupOf = buckets.map((b, i) => `${b.category}\u0000${nonEn[i] ? 'non_en' : 'en'}`);
+  const groups = [...new Set(groupOf)].sort();
+  const categories = [...new Set(buckets.map((b) => b.category))];
+  for (const name of Object.keys(config.shares).filter((n) => n !== 'non_english').sort()) {
+    if (!categories.includes(name)) categories.push(name);
+  }
+  categories.sort();
+  return {
+    config,
+    B,
+    buckets,
+    cap: buckets.map((b) => (epochsOf(config, b) * b.tokens) / B),
+    nonEn,
+    weight,
+    weightTotal: weight.reduce((a, b) => a + b, 0),
+    groupMembers: groups.map((g) => buckets.map((_, i) => i).filter((i) => groupOf[i] === g)),
+    categories,
+    sources: [...new Set([...buckets.map((b) => b.source), ...Object.keys(config.sources)])].sort(),
+  };
+}
+
+function indices(p: Problem, pred: (i: number) => boolean): number[] {
+  return p.buckets.map((_, i) => i).filter(pred);
+}
+
+/** The targets: budget, category and non-English shares, per-source limits; each has a slack. */
+function targetRows(p: Problem): Row[] {
+  const { config, B } = p;
+  const availableOf = (members: number[]) => members.reduce((a, i) => a + p.cap[i]! * B, 0);
+  const rows: Row[] = [];
+  const all = indices(p, () => true);
+  rows.push({ status: { key: 'total_tokens', kind: 'total_tokens', bound: 'min', limit_tokens: B, available_tokens: Math.round(availableOf(all)) }, members: all, rhs: 1, slack: true });
+  for (const name of p.categories) {
+    const range = shareRange(config, name);
+    if (!range) continue;
+    const members = indices(p, (i) => p.buckets[i]!.category === name);
+    addRange(rows, `shares.${name}`, 'category_share', range, members, availableOf(members), B);
+  }
+  const nonEnMembers = indices(p, (i) => p.nonEn[i]!);
+  addRange(rows, 'shares.non_english', 'non_english_share', shareRange(config, 'non_english')!, nonEnMembers, availableOf(nonEnMembers), B);
+  for (const name of p.sources) {
+    const lim = config.sources[name];
+    if (!lim) continue;
+    const members = indices(p, (i) => p.buckets[i]!.source === name);
+    const avail = availableOf(members);
+    const push = (key: string, bound: 'min' | 'max', tokens: number) =>
+      rows.push({ status: { key: `sources.${name}.${key}`, kind: 'source', bound, limit_tokens: Math.round(tokens), available_tokens: Math.round(avail) }, members, rhs: tokens / B, slack: true });
+    if (lim.min_tokens !== undefined) push('min_tokens', 'min', lim.min_tokens);
+    if (lim.max_tokens !== undefined) push('max_tokens', 'max', lim.max_tokens);
+    if (lim.min_share !== undefined) push('min_share', 'min', lim.min_share * B);
+    if (lim.max_share !== undefined) push('max_share', 'max', lim.max_share * B);
+  }
+  return rows;
+}
+
+function buildLp(glpk: Awaited<ReturnType<typeof GLPK>>, p: Problem, rows: Row[]): LP {
+  const draw = (i: number, coef: number) => ({ name: lpVar.draw(i), coef });
+  const subjectTo: LP['subjectTo'] = [];
+  const objective: { name: string; coef: number }[] = [];
+  rows.forEach((r, k) => {
+    const vars = r.members.map((i) => draw(i, 1));
+    if (r.slack) {
+      vars.push({ name: lpVar.slack(k), coef: r.status.bound === 'min' ? 1 : -1 });
+      objective.push({ name: lpVar.slack(k), coef: SLACK_PENALTY });
+    }
+    subjectTo.push({
+      name: lpRow.target(k),
+      vars,
+      bnds: r.status.bound === 'min' ? { type: glpk.GLP_LO, lb: r.rhs, ub: 0 } : { type: glpk.GLP_UP, lb: 0, ub: r.rhs },
+    });
+  });
+  subjectTo.push({ name: lpRow.totalMax, vars: indices(p, () => true).map((i) => draw(i, 1)), bnds: { type: glpk.GLP_UP, lb: 0, ub: 1 } });
+  p.groupMembers.forEach((members, g) => {
+    const F = lpVar.groupShare(g);
+    const D = lpVar.groupDeviation(g);
+    const groupWeight = members.reduce((a, i) => a + p.weight[i]!, 0);
+    const P = groupWeight / p.weightTotal;
+    // F_g = Σ f_b (an explicit variable keeps every row below sparse).
+    subjectTo.push({ name: lpRow.groupSum(g), vars: [{ name: F, coef: 1 }, ...members.map((i) => draw(i, -1))], bnds: { type: glpk.GLP_FX, lb: 0, ub: 0 } });
+    subjectTo.push({ name: lpRow.groupDeviationAbove(g), vars: [{ name: D, coef: 1 }, { name: F, coef: -1 }], bnds: { type: glpk.GLP_LO, lb: -P, ub: 0 } });
+    subjectTo.push({ name: lpRow.groupDeviationBelow(g), vars: [{ name: D, coef: 1 }, { name: F, coef: 1 }], bnds: { type: glpk.GLP_LO, lb: P, ub: 0 } });
+    objective.push({ name: D, coef: 1 });
+    if (members.length < 2) return;
+    for (const i of members) {
+      const q = p.weight[i]! / groupWeight;
+      const d = lpVar.bucketDeviation(i);
+      subjectTo.push({ name: lpRow.bucketDeviationAbove(i), vars: [{ name: d, coef: 1 }, draw(i, -1), { name: F, coef: q }], bnds: { type: glpk.GLP_LO, lb: 0, ub: 0 } });
+      subjectTo.push({ name: lpRow.bucketDeviationBelow(i), vars: [{ name: d, coef: 1 }, draw(i, 1), { name: F, coef: -q }], bnds: { type: glpk.GLP_LO, lb: 0, ub: 0 } });
+      objective.push({ name: d, coef: 1 });
+    }
+  });
+  return {
+    name: 'mix',
+    objective: { direction: glpk.GLP_MIN, name: 'deviation', vars: objective },
+    subjectTo,
+    bounds: p.buckets.map((_, i) => ({ name: lpVar.draw(i), type: glpk.GLP_DB, lb: 0, ub: p.cap[i]! })),
+  };
+}
+
+/** Each target as planned: met, binding, or short (its slack is used). */
+function targetStatuses(rows: Row[], fx: number[], B: number, v: (name: string) => number, duals: Record<string, number> | undefined): ConstraintStatus[] {
+  return rows.map((r, k) => {
+    const value = r.members.reduce((a, i) => a + fx[i]!, 0);
+    const slack = r.slack ? v(lpVar.slack(k)) : 0;
+    const gap = r.status.bound === 'min' ? r.rhs - value : value - r.rhs;
+    const shortfall = slack > EPS ? Math.max(0, gap) * B : 0;
+    const binding = Math.abs(gap) <= 1e-7;
+    const dual = duals?.[lpRow.target(k)];
+    return {
+      ...r.status,
+      planned_tokens: Math.round(value * B),
+      shortfall_tokens: Math.round(shortfall),
+      binding: binding || shortfall > 0,
+      ...(dual !== undefined && dual !== 0 ? { dual } : {}),
+      message: constraintMessage(r, value * B, shortfall, B),
+    };
+  });
+}
+
+/** The buckets drawn at their epoch cap. */
+function epochCapStatuses(p: Problem, fx: number[]): ConstraintStatus[] {
+  const out: ConstraintStatus[] = [];
+  p.buckets.forEach((b, i) => {
+    const cap = p.cap[i]!;
+    if (cap > 0 && fx[i]! >= cap * (1 - 1e-9)) {
+      const tokens = cap * p.B;
+      out.push({
+        key: p.config.sources[b.source]?.max_epochs !== undefined ? `sources.${b.source}.max_epochs` : 'max_epochs',
+        kind: 'epochs',
+        bound: 'max',
+        limit_tokens: Math.round(tokens),
+        planned_tokens: Math.round(tokens),
+        available_tokens: Math.round(tokens),
+        shortfall_tokens: 0,
+        binding: true,
+        message: `bucket ${bucketId(b)} is drawn at its cap of ${epochsOf(p.config, b)} epochs (${formatTokens(tokens)} tokens)`,
+      });
+    }
+  });
+  return out;
+}
+
+function shareLines(p: Problem, fx: number[]): MixPlan['shares'] {
+  const { B, buckets, config } = p;
+  const planned = fx.reduce((a, x) => a + x, 0);
+  const naturalTotal = buckets.reduce((a, b) => a + b.tokens, 0);
+  const shareLine = (members: number[], range?: { min: number; max: number }): ShareLine => {
+    const plannedTokens = members.reduce((a, i) => a + fx[i]!, 0) * B;
+    return {
+      natural: members.reduce((a, i) => a + buckets[i]!.tokens, 0) / naturalTotal,
+      planned: planned > 0 ? plannedTokens / (planned * B) : 0,
+      ...(range ? range : {}),
+      available_tokens: Math.round(members.reduce((a, i) => a + buckets[i]!.tokens, 0)),
+      planned_tokens: Math.round(plannedTokens),
+    };
+  };
+  const category: Record<string, ShareLine> = {};
+  for (const c of p.categories) category[c] = shareLine(indices(p, (i) => buckets[i]!.category === c), shareRange(config, c));
+  const source: Record<string, ShareLine & { epochs: number }> = {};
+  for (const s of p.sources) {
+    const line = shareLine(indices(p, (i) => buckets[i]!.source === s));
+    source[s] = { ...line, epochs: line.available_tokens > 0 ? line.planned_tokens / line.available_tokens : 0 };
+  }
+  return { category, non_english: shareLine(indices(p, (i) => p.nonEn[i]!), shareRange(config, 'non_english')!), source };
+}
+
+function plannedBuckets(p: Problem, fx: number[]): PlannedBucket[] {
+  const planned = fx.reduce((a, x) => a + x, 0);
+  return p.buckets.map((b, i) => {
+    const tokens = fx[i]! * p.B;
+    return {
+      ...pickKey(b),
+      id: bucketId(b),
+      non_english: p.nonEn[i]!,
+      available_docs: b.docs,
+      available_tokens: b.tokens,
+      max_epochs: epochsOf(p.config, b),
+      tokens: Math.round(tokens),
+      rate: tokens / b.tokens,
+      share: planned > 0 ? fx[i]! / planned : 0,
+    };
+  });
+}
+
+/** Documents without tokens change no share: they pass through once, so the sampler knows them. */
+function emptyBuckets(census: Census): PlannedBucket[] {
+  return census.buckets
+    .filter((b) => b.tokens <= 0)
+    .map((b) => ({ ...pickKey(b), id: bucketId(b), non_english: isNonEnglish(b.language, b.category), available_docs: b.docs, available_tokens: 0, max_epochs: 0, tokens: 0, rate: 1, share: 0 }));
 }
 
 function addRange(rows: Row[], key: string, kind: ConstraintKind, range: { min: number; max: number }, members: number[], available: number, B: number): void {

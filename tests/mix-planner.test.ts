@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planMix, MixInfeasibleError } from '../mixes/planner.ts';
+import { formatTokens, planMix, MixInfeasibleError } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 import { censusOf, WEB_LIKE } from './fixtures/mixes/synthetic-census.ts';
@@ -81,4 +81,11 @@ test('config errors name the key', () => {
   assert.throws(() => parseMixConfig({ total_tokens: 1e9, shares: { a: 0.7, b: 0.6 } }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'shares');
   assert.throws(() => parseMixConfig({ total_tokens: 1e9, sources: { wiki: { max_epoch: 3 } } }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'sources.wiki.max_epoch');
   assert.equal(parseMixConfig({ total_tokens: '15T' }).total_tokens, 15e12);
+});
+
+test('token counts print in three significant digits, rounding up into the next unit', async () => {
+  assert.deepEqual([999_999, 123_456, 1_234_567, 1.5e9, 20e9, 15e12, 42].map(formatTokens), ['1M', '123K', '1.23M', '1.5B', '20B', '15T', '42']);
+  const plan = await planMix(census, parseMixConfig({ total_tokens: 999_999 }));
+  const budget = plan.constraints.find((c) => c.key === 'total_tokens')!;
+  assert.equal(budget.message, 'total_tokens: at least 1M tokens; planned 1M');
 });
