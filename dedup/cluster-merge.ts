@@ -1,22 +1,29 @@
 /**
  * The merge step of document-level dedup: joins the partitions' clustering forests into global
- * clusters and writes, per shard, what its applier must do. It is the stage's `finish` task (one per
- * stage, after every reduce and before any apply task), and holds only the documents that have a duplicate, in typed
- * arrays: about 40 bytes per such document (sorted ref, rank, union-find parent and size, root,
- * kept member, cluster number), plus the id of each cluster's kept document. Edge files and
- * shard indexes are streamed.
+ * clusters and writes, per shard, what its applier must do. It runs as partitioned phases (the
+ * stage's `steps`), so no task holds more than its partition's share of the duplicated documents:
  *
- * Passes: (1) collect the distinct refs of all edges, sorted; (2) union the edges, record ranks;
- * (3) stream the shards' `[id, bytes]` indexes to learn the kept documents' ids, the removed
- * bytes and the number of documents; (4) stream them again to write each shard's verdicts.
+ * - merge partition q owns the documents of a contiguous range of shards (`shardsOf`), so that
+ *   partitions are ordered by document ref;
+ * - `merge` (repeats): min-label propagation with pointer jumping. A node's label is the key
+ *   (rank, shard, pos) of the lowest member of its cluster it has heard of; the rounds stop when
+ *   no message is sent, and then every node holds its cluster's lowest key, which names the kept
+ *   document (the rule of the single merge this replaced: lowest rank, then earliest document);
+ * - `resolve requests`: counts kept documents per partition; each duplicate asks the partition of
+ *   its kept document for the kept document's id and cluster number;
+ * - `resolve answers`: numbers the clusters by their kept document's ref (a prefix sum over the
+ *   partitions' counts) and answers;
+ * - `resolve verdicts`: writes each shard's verdict file; `finish` adds up the statistics.
+ * docs/dedup.md gives the round bound and the memory per task.
  */
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { UnionFind } from './union-find.ts';
-import { refKey } from './records.ts';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
+import { notePeakMemory } from '../pipeline/task-memory.ts';
+import type { GlobalStep } from '../pipeline/stage.ts';
 import { workFiles } from './work-files.ts';
 import { readDocIndex } from './doc-index.ts';
 import { histogram, writeStageStats } from './cluster-stats.ts';
+import { readRegion, readWordRegions, WordBuffer, writeRegionFile } from './region-file.ts';
 
 /** One line of a shard's verdict file. */
 export interface VerdictLine {
@@ -27,154 +34,372 @@ export interface VerdictLine {
   duplicate_of: string | null;
 }
 
-/** An edge is 8 words: a (shard, pos, rankHi, rankLo), b (shard, pos, rankHi, rankLo). */
-export const EDGE_WORDS = 8;
-
 export interface MergeInput {
   name: string;
   workDir: string;
   outputDir: string;
   partitions: number;
-  shardCount: number;
   settings: Record<string, unknown>;
 }
 
-async function readEdges(workDir: string, partition: number): Promise<Uint32Array> {
-  const buf = await readFile(workFiles.edges(workDir, partition));
+/** The merge partition that owns a shard's documents. */
+export function partitionOfShard(shard: number, shardCount: number, partitions: number): number {
+  return Math.floor((shard * partitions) / shardCount);
+}
+
+/** The shards `[first, end)` whose documents merge partition `q` owns. */
+export function shardsOf(q: number, shardCount: number, partitions: number): [number, number] {
+  const first = (k: number) => Math.floor((k * shardCount + partitions - 1) / partitions);
+  return [first(q), first(q + 1)];
+}
+
+/**
+ * Directed edges as the reduce writes them for the merge: `[vShard, vPos, vRankHi, vRankLo, uShard,
+ * uPos]`, each undirected edge twice, in the region of the merge partition that owns v.
+ */
+export const DIRECTED_WORDS = 6;
+
+/** Writes a reduce partition's forest edges (`[aShard, aPos, aRankHi, aRankLo]` then the same of b, per edge). */
+export async function writeEdgeFile(path: string, edges: ArrayLike<number>, shardCount: number, partitions: number): Promise<void> {
+  const out = Array.from({ length: partitions }, () => new WordBuffer());
+  for (let i = 0; i < edges.length; i += 8) {
+    const [as, ap, arh, arl, bs, bp, brh, brl] = [edges[i]!, edges[i + 1]!, edges[i + 2]!, edges[i + 3]!, edges[i + 4]!, edges[i + 5]!, edges[i + 6]!, edges[i + 7]!];
+    out[partitionOfShard(as, shardCount, partitions)]!.push6(as, ap, arh, arl, bs, bp);
+    out[partitionOfShard(bs, shardCount, partitions)]!.push6(bs, bp, brh, brl, as, ap);
+  }
+  await writeRegionFile(path, out.map((b) => b.bytes()));
+}
+
+/** A partition's nodes (sorted by ref) with their ranks, and their neighbours (CSR). */
+interface Graph {
+  n: number;
+  /** `[shard, pos]` per node. */
+  ref: Uint32Array;
+  /** `[rankHi, rankLo]` per node. */
+  rank: Uint32Array;
+  /** Neighbours of node i: `adj[2k], adj[2k+1]` (shard, pos) for k in `start[i]..start[i+1]`. */
+  start: Uint32Array;
+  adj: Uint32Array;
+}
+
+function encodeGraph(g: Graph): Uint8Array {
+  const m = g.adj.length / 2;
+  const words = new Uint32Array(2 + 4 * g.n + g.n + 1 + 2 * m);
+  words[0] = g.n;
+  words[1] = m;
+  words.set(g.ref, 2);
+  words.set(g.rank, 2 + 2 * g.n);
+  words.set(g.start, 2 + 4 * g.n);
+  words.set(g.adj, 3 + 5 * g.n);
+  return new Uint8Array(words.buffer);
+}
+
+async function readWords(path: string): Promise<Uint32Array> {
+  const buf = await readFile(path);
   const words = new Uint32Array(buf.byteLength / 4);
   new Uint8Array(words.buffer).set(buf);
   return words;
 }
 
-/** Sorts `a` in place and returns its distinct values (a view of its start). */
-function sortedUnique(a: Float64Array): Float64Array {
-  a.sort();
-  let w = 0;
-  for (let i = 0; i < a.length; i++) if (i === 0 || a[i] !== a[i - 1]) a[w++] = a[i];
-  return a.subarray(0, w);
+async function readGraph(path: string): Promise<Graph> {
+  const w = await readWords(path);
+  const n = w[0]!;
+  const m = w[1]!;
+  return { n, ref: w.subarray(2, 2 + 2 * n), rank: w.subarray(2 + 2 * n, 2 + 4 * n), start: w.subarray(2 + 4 * n, 3 + 5 * n), adj: w.subarray(3 + 5 * n, 3 + 5 * n + 2 * m) };
 }
 
-function indexOf(sorted: Float64Array, key: number): number {
+/** Builds the graph of a partition from its directed edges (any order, duplicates allowed). */
+function buildGraph(e: Uint32Array): Graph {
+  const count = e.length / DIRECTED_WORDS;
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  const cmp = [0, 1, 4, 5];
+  order.sort((a, b) => {
+    for (const k of cmp) {
+      const d = e[a * DIRECTED_WORDS + k]! - e[b * DIRECTED_WORDS + k]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+  const nodes = new WordBuffer();
+  const adj = new WordBuffer();
+  const start: number[] = [];
+  let prev = -1;
+  for (let k = 0; k < count; k++) {
+    const i = order[k]! * DIRECTED_WORDS;
+    const sameNode = prev >= 0 && e[prev] === e[i] && e[prev + 1] === e[i + 1];
+    if (sameNode && e[prev + 4] === e[i + 4] && e[prev + 5] === e[i + 5]) continue;
+    if (!sameNode) {
+      start.push(adj.length / 2);
+      nodes.push4(e[i]!, e[i + 1]!, e[i + 2]!, e[i + 3]!);
+    }
+    adj.push2(e[i + 4]!, e[i + 5]!);
+    prev = i;
+  }
+  start.push(adj.length / 2);
+  const both = nodes.words.subarray(0, nodes.length);
+  const n = both.length / 4;
+  const refs = new Uint32Array(2 * n);
+  const ranks = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    refs[2 * i] = both[4 * i]!;
+    refs[2 * i + 1] = both[4 * i + 1]!;
+    ranks[2 * i] = both[4 * i + 2]!;
+    ranks[2 * i + 1] = both[4 * i + 3]!;
+  }
+  return { n, ref: refs, rank: ranks, start: Uint32Array.from(start), adj: adj.words.slice(0, adj.length) };
+}
+
+/** Index of node (shard, pos) in a sorted ref array, or -1. */
+function find(ref: Uint32Array, shard: number, pos: number): number {
   let lo = 0;
-  let hi = sorted.length - 1;
+  let hi = ref.length / 2 - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < key) lo = mid + 1;
-    else if (sorted[mid] > key) hi = mid - 1;
+    const s = ref[2 * mid]!;
+    const p = ref[2 * mid + 1]!;
+    if (s < shard || (s === shard && p < pos)) lo = mid + 1;
+    else if (s > shard || p > pos) hi = mid - 1;
     else return mid;
   }
-  throw new Error(`document ref ${key} missing from the merge's node list`);
+  return -1;
 }
 
-export async function mergeClusters(m: MergeInput): Promise<void> {
-  // 1. Distinct refs, sorted (so also grouped by shard and ordered by position). Refs are
-  // appended to a buffer that is sorted and de-duplicated whenever it has doubled, so the cost
-  // stays O(edges · log) and the memory about twice the distinct refs.
-  let buffer = new Float64Array(1 << 16);
-  let unique = 0;
-  let length = 0;
-  const compact = (): void => {
-    unique = length = sortedUnique(buffer.subarray(0, length)).length;
-  };
+function mustFind(ref: Uint32Array, shard: number, pos: number, where: string): number {
+  const i = find(ref, shard, pos);
+  if (i < 0) throw new Error(`${where}: document (shard ${shard}, position ${pos}) is not a node of its merge partition; the merge's work files are inconsistent`);
+  return i;
+}
+
+/** Whether key a (4 words at a[i..]) is lower than key b (4 words at b[j..]). */
+function lower(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number): boolean {
+  for (let k = 0; k < 4; k++) if (a[i + k] !== b[j + k]) return a[i + k]! < b[j + k]!;
+  return false;
+}
+
+/** Labels: 4 words per node, `[rankHi, rankLo, shard, pos]` of the lowest key heard of. */
+function ownLabels(g: Graph): Uint32Array {
+  const labels = new Uint32Array(4 * g.n);
+  for (let i = 0; i < g.n; i++) labels.set([g.rank[2 * i]!, g.rank[2 * i + 1]!, g.ref[2 * i]!, g.ref[2 * i + 1]!], 4 * i);
+  return labels;
+}
+
+const isKept = (g: Graph, labels: Uint32Array, i: number): boolean => labels[4 * i + 2] === g.ref[2 * i] && labels[4 * i + 3] === g.ref[2 * i + 1];
+
+/**
+ * One round of partition q. Messages: candidates `[shard, pos, label×4]` (a label the node may
+ * take) and requests `[wShard, wPos, vShard, vPos]` (v asks node w for w's label). A node whose
+ * label dropped this round tells its neighbours and asks its label's node (pointer jumping); a
+ * request is answered when the asked node knows a lower label than its own key. Returns the number
+ * of messages sent: 0 in every partition means the labels are final.
+ */
+export async function mergeRound(m: MergeInput, q: number, round: number, shardCount: number): Promise<number> {
+  const P = m.partitions;
+  let g: Graph;
+  let labels: Uint32Array;
+  let changed: Uint8Array;
+  const cands = Array.from({ length: P }, () => new WordBuffer());
+  const reqs = Array.from({ length: P }, () => new WordBuffer());
+  const part = (shard: number) => partitionOfShard(shard, shardCount, P);
+  if (round === 0) {
+    const edges = await readWordRegions(Array.from({ length: P }, (_, p) => workFiles.edges(m.workDir, p)), P, q);
+    g = buildGraph(edges);
+    notePeakMemory();
+    await writeFileAtomic(workFiles.mergeGraph(m.workDir, q), encodeGraph(g));
+    labels = ownLabels(g);
+    changed = new Uint8Array(g.n).fill(1);
+  } else {
+    g = await readGraph(workFiles.mergeGraph(m.workDir, q));
+    labels = await readWords(workFiles.mergeLabels(m.workDir, round - 1, q));
+    changed = new Uint8Array(g.n);
+    const sent = Array.from({ length: P }, (_, p) => workFiles.mergeMessages(m.workDir, round - 1, p));
+    const incoming = await readWordRegions(sent, 2 * P, 2 * q);
+    for (let k = 0; k < incoming.length; k += 6) {
+      const i = mustFind(g.ref, incoming[k]!, incoming[k + 1]!, `${m.name} merge round ${round}`);
+      if (lower(incoming, k + 2, labels, 4 * i)) {
+        labels.set(incoming.subarray(k + 2, k + 6), 4 * i);
+        changed[i] = 1;
+      }
+    }
+    const asked = await readWordRegions(sent, 2 * P, 2 * q + 1);
+    notePeakMemory();
+    for (let k = 0; k < asked.length; k += 4) {
+      const w = mustFind(g.ref, asked[k]!, asked[k + 1]!, `${m.name} merge round ${round}`);
+      if (isKept(g, labels, w)) continue;
+      const l = 4 * w;
+      cands[part(asked[k + 2]!)]!.push6(asked[k + 2]!, asked[k + 3]!, labels[l]!, labels[l + 1]!, labels[l + 2]!, labels[l + 3]!);
+    }
+  }
+  for (let i = 0; i < g.n; i++) {
+    if (!changed[i]) continue;
+    const l = 4 * i;
+    for (let k = g.start[i]!; k < g.start[i + 1]!; k++) {
+      const us = g.adj[2 * k]!;
+      cands[part(us)]!.push6(us, g.adj[2 * k + 1]!, labels[l]!, labels[l + 1]!, labels[l + 2]!, labels[l + 3]!);
+    }
+    if (!isKept(g, labels, i)) reqs[part(labels[l + 2]!)]!.push4(labels[l + 2]!, labels[l + 3]!, g.ref[2 * i]!, g.ref[2 * i + 1]!);
+  }
+  notePeakMemory();
+  await writeFileAtomic(workFiles.mergeLabels(m.workDir, round, q), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+  await writeRegionFile(workFiles.mergeMessages(m.workDir, round, q), cands.flatMap((c, p) => [c.bytes(), reqs[p]!.bytes()]));
+  // Round r-2's files of this partition were read by round r-1 only, which is done.
+  if (round >= 2) {
+    await rm(workFiles.mergeLabels(m.workDir, round - 2, q), { force: true });
+    await rm(workFiles.mergeMessages(m.workDir, round - 2, q), { force: true });
+  }
+  return cands.reduce((a, c) => a + c.length / 6, 0) + reqs.reduce((a, r) => a + r.length / 4, 0);
+}
+
+/** The graph and final labels of partition q (those of the last round, which sent nothing). */
+async function finalState(m: MergeInput, q: number): Promise<{ g: Graph; labels: Uint32Array }> {
+  const rounds = (await readdir(workFiles.mergeRounds(m.workDir)).catch(() => [] as string[]))
+    .filter((d) => /^r\d+$/.test(d))
+    .map((d) => Number(d.slice(1)))
+    .sort((a, b) => b - a);
+  for (const r of rounds) {
+    const labels = await readWords(workFiles.mergeLabels(m.workDir, r, q)).catch(() => null);
+    if (labels) return { g: await readGraph(workFiles.mergeGraph(m.workDir, q)), labels };
+  }
+  throw new Error(`${m.name}: no merge round left labels for partition ${q} in ${m.workDir}`);
+}
+
+/** Ids and byte counts of the documents of merge partition q's shards, in ref order, for the nodes only. */
+async function* nodeDocs(m: MergeInput, g: Graph, q: number, shardCount: number): AsyncGenerator<{ shard: number; pos: number; node: number; id: string; bytes: number }> {
+  const [first, end] = shardsOf(q, shardCount, m.partitions);
+  let next = 0;
+  for (let s = first; s < end; s++) {
+    let pos = 0;
+    for await (const [id, bytes] of readDocIndex(workFiles.docIndex(m.workDir, s))) {
+      const node = next < g.n && g.ref[2 * next] === s && g.ref[2 * next + 1] === pos ? next++ : -1;
+      yield { shard: s, pos, node, id, bytes };
+      pos++;
+    }
+  }
+}
+
+interface Counts {
+  nodes: number;
+  kept: number;
+  docs_in: number;
+  removed_bytes: number;
+}
+
+async function resolveRequests(m: MergeInput, q: number, shardCount: number): Promise<void> {
+  const { g, labels } = await finalState(m, q);
+  const requests = Array.from({ length: m.partitions }, () => new WordBuffer());
+  const counts: Counts = { nodes: g.n, kept: 0, docs_in: 0, removed_bytes: 0 };
+  for (let i = 0; i < g.n; i++) {
+    if (isKept(g, labels, i)) counts.kept++;
+    else requests[partitionOfShard(labels[4 * i + 2]!, shardCount, m.partitions)]!.push4(labels[4 * i + 2]!, labels[4 * i + 3]!, g.ref[2 * i]!, g.ref[2 * i + 1]!);
+  }
+  for await (const d of nodeDocs(m, g, q, shardCount)) {
+    counts.docs_in++;
+    if (d.node >= 0 && !isKept(g, labels, d.node)) counts.removed_bytes += d.bytes;
+  }
+  notePeakMemory();
+  await writeRegionFile(workFiles.mergeRequests(m.workDir, q), requests.map((r) => r.bytes()));
+  await writeFileAtomic(workFiles.mergeCounts(m.workDir, q), stableJson(counts));
+}
+
+/** Cluster number of the first kept document of partition q: the kept documents of lower partitions. */
+async function clusterBase(m: MergeInput, q: number): Promise<number> {
+  let base = 0;
+  for (let p = 0; p < q; p++) base += (JSON.parse(await readFile(workFiles.mergeCounts(m.workDir, p), 'utf8')) as Counts).kept;
+  return base;
+}
+
+/** Cluster numbers of the kept nodes of partition q (-1 for the others). */
+function clusterNumbers(g: Graph, labels: Uint32Array, base: number): Float64Array {
+  const out = new Float64Array(g.n).fill(-1);
+  for (let i = 0; i < g.n; i++) if (isKept(g, labels, i)) out[i] = base++;
+  return out;
+}
+
+async function resolveAnswers(m: MergeInput, q: number, shardCount: number): Promise<void> {
+  const { g, labels } = await finalState(m, q);
+  const cluster = clusterNumbers(g, labels, await clusterBase(m, q));
+  const keptId = new Map<number, string>();
+  for await (const d of nodeDocs(m, g, q, shardCount)) if (d.node >= 0 && cluster[d.node]! >= 0) keptId.set(d.node, d.id);
+  const asked = await readWordRegions(Array.from({ length: m.partitions }, (_, p) => workFiles.mergeRequests(m.workDir, p)), m.partitions, q);
+  const size = new Uint32Array(g.n);
+  const answers: string[][] = Array.from({ length: m.partitions }, () => []);
+  for (let k = 0; k < asked.length; k += 4) {
+    const w = mustFind(g.ref, asked[k]!, asked[k + 1]!, `${m.name} resolve`);
+    size[w]++;
+    answers[partitionOfShard(asked[k + 2]!, shardCount, m.partitions)]!.push(JSON.stringify([asked[k + 2], asked[k + 3], cluster[w], keptId.get(w)]));
+  }
+  notePeakMemory();
+  const sizes: number[] = [];
+  for (let i = 0; i < g.n; i++) if (cluster[i]! >= 0) sizes.push(size[i]! + 1);
+  const enc = new TextEncoder();
+  await writeRegionFile(workFiles.mergeAnswers(m.workDir, q), answers.map((a) => enc.encode(a.length ? a.join('\n') + '\n' : '')));
+  await writeFileAtomic(workFiles.mergeSizes(m.workDir, q), stableJson({ cluster_size_histogram: histogram(sizes) }));
+}
+
+async function resolveVerdicts(m: MergeInput, q: number, shardCount: number): Promise<void> {
+  const { g, labels } = await finalState(m, q);
+  const cluster = clusterNumbers(g, labels, await clusterBase(m, q));
+  const keptOf = new Map<number, [number, string]>();
+  const dec = new TextDecoder();
+  for (let p = 0; p < m.partitions; p++) {
+    for (const line of dec.decode(await readRegion(workFiles.mergeAnswers(m.workDir, p), m.partitions, q)).split('\n')) {
+      if (!line) continue;
+      const [s, pos, c, id] = JSON.parse(line) as [number, number, number, string];
+      keptOf.set(mustFind(g.ref, s, pos, `${m.name} resolve`), [c, id]);
+    }
+  }
+  notePeakMemory();
+  const label = (c: number): string => `${m.name}/${c}`;
+  const [first, end] = shardsOf(q, shardCount, m.partitions);
+  const lines: string[][] = Array.from({ length: end - first }, () => []);
+  for await (const d of nodeDocs(m, g, q, shardCount)) {
+    if (d.node < 0) continue;
+    const kept = cluster[d.node]! >= 0;
+    const [c, keptId] = kept ? [cluster[d.node]!, null] : keptOf.get(d.node)!;
+    const v: VerdictLine = { pos: d.pos, id: d.id, cluster: label(c), duplicate_of: keptId };
+    lines[d.shard - first]!.push(JSON.stringify(v));
+  }
+  for (let s = first; s < end; s++) {
+    const l = lines[s - first]!;
+    await writeFileAtomic(workFiles.verdicts(m.workDir, s), l.length ? l.join('\n') + '\n' : '');
+  }
+}
+
+/** The merge as the stage's steps: rounds, then three resolving phases, one task per partition each. */
+export function mergeSteps(m: MergeInput): GlobalStep[] {
+  const tasks = m.partitions;
+  return [
+    { name: 'merge', tasks, repeat: true, run: (q, round, shardCount) => mergeRound(m, q, round, shardCount) },
+    { name: 'resolve requests', tasks, run: (q, _r, shardCount) => resolveRequests(m, q, shardCount) },
+    { name: 'resolve answers', tasks, run: (q, _r, shardCount) => resolveAnswers(m, q, shardCount) },
+    { name: 'resolve verdicts', tasks, run: (q, _r, shardCount) => resolveVerdicts(m, q, shardCount) },
+  ];
+}
+
+/** The stage statistics from the partitions' small files (the `finish` task). */
+export async function writeMergeStats(m: MergeInput): Promise<void> {
+  const totals = { docs_in: 0, clusters: 0, docs_in_clusters: 0, removed_bytes: 0 };
+  const sizes: Record<string, number> = {};
   const reduceTotals: Record<string, number> = {};
   for (let p = 0; p < m.partitions; p++) {
-    const e = await readEdges(m.workDir, p);
-    for (let i = 0; i < e.length; i += EDGE_WORDS) {
-      if (length + 2 > buffer.length) {
-        compact();
-        if (length + 2 > buffer.length / 2) {
-          const bigger = new Float64Array(buffer.length * 2);
-          bigger.set(buffer.subarray(0, length));
-          buffer = bigger;
-        }
-      }
-      buffer[length++] = refKey(e[i], e[i + 1]);
-      buffer[length++] = refKey(e[i + 4], e[i + 5]);
-    }
+    const c = JSON.parse(await readFile(workFiles.mergeCounts(m.workDir, p), 'utf8')) as Counts;
+    totals.docs_in += c.docs_in;
+    totals.clusters += c.kept;
+    totals.docs_in_clusters += c.nodes;
+    totals.removed_bytes += c.removed_bytes;
+    const h = (JSON.parse(await readFile(workFiles.mergeSizes(m.workDir, p), 'utf8')) as { cluster_size_histogram: Record<string, number> }).cluster_size_histogram;
+    for (const [k, v] of Object.entries(h)) sizes[k] = (sizes[k] ?? 0) + v;
     const rs = JSON.parse(await readFile(workFiles.reduceStats(m.workDir, p), 'utf8')) as Record<string, number>;
     for (const [k, v] of Object.entries(rs)) reduceTotals[k] = (reduceTotals[k] ?? 0) + v;
   }
-  compact();
-  const nodes = buffer.slice(0, unique);
-  const n = nodes.length;
-
-  // 2. Union the edges; remember each node's rank.
-  const uf = new UnionFind(Math.max(1, n));
-  for (let i = 0; i < n; i++) uf.add();
-  const rank = new Float64Array(n);
-  for (let p = 0; p < m.partitions; p++) {
-    const e = await readEdges(m.workDir, p);
-    for (let i = 0; i < e.length; i += EDGE_WORDS) {
-      const a = indexOf(nodes, refKey(e[i], e[i + 1]));
-      const b = indexOf(nodes, refKey(e[i + 4], e[i + 5]));
-      rank[a] = e[i + 2] * 0x1_0000_0000 + e[i + 3];
-      rank[b] = e[i + 6] * 0x1_0000_0000 + e[i + 7];
-      uf.union(a, b);
-    }
-  }
-  // Kept member of each cluster: lowest (rank, ref); clusters numbered by their kept ref.
-  const root = new Int32Array(n);
-  const best = new Int32Array(n).fill(-1);
-  const size = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = (root[i] = uf.find(i));
-    size[r]++;
-    const b = best[r];
-    if (b < 0 || rank[i] < rank[b] || (rank[i] === rank[b] && nodes[i] < nodes[b])) best[r] = i;
-  }
-  // Nodes are sorted by ref, so numbering kept documents in node order numbers clusters by them.
-  const clusterOf = new Int32Array(n).fill(-1);
-  const sizes: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (best[root[i]] !== i) continue;
-    clusterOf[root[i]] = sizes.length;
-    sizes.push(size[root[i]]);
-  }
-
-  // 3. Ids of kept documents, bytes of removed ones, documents in.
-  const keptId = new Map<number, string>();
-  let docsIn = 0;
-  let removedBytes = 0;
-  let next = 0;
-  for (let s = 0; s < m.shardCount; s++) {
-    let pos = 0;
-    for await (const [id, bytes] of readDocIndex(workFiles.docIndex(m.workDir, s))) {
-      docsIn++;
-      if (next < n && nodes[next] === refKey(s, pos)) {
-        if (best[root[next]] === next) keptId.set(next, id);
-        else removedBytes += bytes;
-        next++;
-      }
-      pos++;
-    }
-  }
-
-  // 4. Verdicts per shard.
-  next = 0;
-  const label = (cluster: number): string => `${m.name}/${cluster}`;
-  for (let s = 0; s < m.shardCount; s++) {
-    const lines: string[] = [];
-    let pos = 0;
-    for await (const [id] of readDocIndex(workFiles.docIndex(m.workDir, s))) {
-      if (next < n && nodes[next] === refKey(s, pos)) {
-        const kept = best[root[next]];
-        const v: VerdictLine = { pos, id, cluster: label(clusterOf[root[next]]), duplicate_of: kept === next ? null : keptId.get(kept)! };
-        lines.push(JSON.stringify(v));
-        next++;
-      }
-      pos++;
-    }
-    await writeFileAtomic(workFiles.verdicts(m.workDir, s), lines.length ? lines.join('\n') + '\n' : '');
-  }
-
   await writeStageStats(m.outputDir, m.name, {
     settings: m.settings,
-    docs_in: docsIn,
-    clusters: sizes.length,
-    docs_in_clusters: n,
-    cluster_size_histogram: histogram(sizes),
-    removed_docs: n - sizes.length,
-    removed_bytes: removedBytes,
+    docs_in: totals.docs_in,
+    clusters: totals.clusters,
+    docs_in_clusters: totals.docs_in_clusters,
+    cluster_size_histogram: sizes,
+    removed_docs: totals.docs_in_clusters - totals.clusters,
+    removed_bytes: totals.removed_bytes,
     ...reduceTotals,
   });
 }

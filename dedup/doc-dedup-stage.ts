@@ -8,9 +8,10 @@
  * - reduce (per partition): sorts the partition's records, walks each group of equal keys in rank
  *   order and unions candidates (verified when the method verifies) in a union-find local to the
  *   partition; writes the spanning-forest edges it used (at most one per document per partition);
- * - finish (one task, after every reduce): union-find over all partitions' edges, keeps the
- *   member with the lowest (rank, shard, pos) of each cluster, resolves ids, writes one verdict file
- *   per shard and the stage statistics;
+ * - merge steps (cluster-merge.ts; one task per partition, the first in rounds): connected
+ *   components over all partitions' edges, keeping the member with the lowest (rank, shard, pos)
+ *   of each cluster; they resolve ids and write one verdict file per shard;
+ * - finish (one task): adds up the partitions' statistics;
  * - apply (per shard): drops the documents its verdict file names.
  * No state passes between phases except these files, so each task can run in another process.
  */
@@ -23,7 +24,7 @@ import { RefineryError } from '../pipeline/errors.ts';
 import { KeyedUnionFind } from './union-find.ts';
 import { PartitionedRecords, readSortedRecords, refOfKey, sortRecords, writeRecordFile, type DocRef, type Records } from './records.ts';
 import { workFiles } from './work-files.ts';
-import { mergeClusters, type VerdictLine } from './cluster-merge.ts';
+import { mergeSteps, writeEdgeFile, writeMergeStats, type MergeInput, type VerdictLine } from './cluster-merge.ts';
 
 /** Adds a record for the current document; rank defaults to 0 (then the earliest document wins). */
 export type EmitKey = (keyHi: number, keyLo: number, rankHi?: number, rankLo?: number) => void;
@@ -54,16 +55,18 @@ export interface DocDedupMethod {
   settings: Record<string, unknown>;
 }
 
-/** Appends an edge in the layout `cluster-merge.ts` reads (`EDGE_WORDS`): each end's shard, pos, rankHi, rankLo. */
+/** Appends an edge in the layout `writeEdgeFile` takes: each end's shard, pos, rankHi, rankLo. */
 function pushEdge(edges: number[], recs: Records, a: number, b: number): void {
   for (const i of [a, b]) edges.push(recs.shard(i), recs.pos(i), recs.rankHi(i), recs.rankLo(i));
 }
 
 export function docDedupStage(m: DocDedupMethod): GlobalStage {
+  const merge: MergeInput = { name: m.name, workDir: m.workDir, outputDir: m.outputDir, partitions: m.partitions, settings: m.settings };
   return {
     kind: 'global',
     name: m.name,
     partitions: m.partitions,
+    steps: mergeSteps(merge),
 
     async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
       const keyer = m.keyer(shard.index);
@@ -119,15 +122,15 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
       } finally {
         await verifier?.close();
       }
-      await writeFileAtomic(workFiles.edges(m.workDir, partition), new Uint8Array(new Uint32Array(edges).buffer));
+      await writeEdgeFile(workFiles.edges(m.workDir, partition), edges, shardCount, m.partitions);
       await writeFileAtomic(
         workFiles.reduceStats(m.workDir, partition),
         stableJson({ records: recs.count, shared_key_groups: groups, candidate_pairs: candidates, merged_pairs: verified }),
       );
     },
 
-    async finish(shardCount: number): Promise<void> {
-      await mergeClusters({ name: m.name, workDir: m.workDir, outputDir: m.outputDir, partitions: m.partitions, shardCount, settings: m.settings });
+    async finish(): Promise<void> {
+      await writeMergeStats(merge);
     },
 
     async applier(shard: ShardRef): Promise<DocStage> {

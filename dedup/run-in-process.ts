@@ -14,6 +14,26 @@ export interface InProcessResult {
   seconds: { map: number; reduce: number; apply: number };
 }
 
+/**
+ * Runs a global stage's steps (each task with a fresh stage; a repeating step round after round
+ * until a round leaves no work). Returns the tasks run per step.
+ */
+export async function runStepsInProcess(fresh: () => Promise<GlobalStage>, count: number): Promise<number[]> {
+  const tasks: number[] = [];
+  const steps = (await fresh()).steps ?? [];
+  for (const [k, step] of steps.entries()) {
+    let ran = 0;
+    for (let round = 0; ; round++) {
+      let left = 0;
+      for (let t = 0; t < step.tasks; t++) left += ((await (await fresh()).steps![k]!.run(t, round, count)) ?? 0);
+      ran += step.tasks;
+      if (!step.repeat || left === 0) break;
+    }
+    tasks.push(ran);
+  }
+  return tasks;
+}
+
 async function* iterate(docs: Doc[]): AsyncGenerator<Doc> {
   yield* docs;
 }
@@ -37,6 +57,7 @@ export async function runGlobalStageInProcess(
   t = performance.now();
   const partitions = (await fresh()).partitions;
   for (let p = 0; p < partitions; p++) await (await fresh()).reduce(p, count);
+  await runStepsInProcess(fresh, count);
   await (await fresh()).finish?.(count);
   const reduce = (performance.now() - t) / 1000;
   t = performance.now();

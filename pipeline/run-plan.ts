@@ -12,14 +12,18 @@ import type { RunConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { stageDefinition } from './registry.ts';
 
-export type TaskKind = 'process' | 'map' | 'reduce' | 'finish';
+export type TaskKind = 'process' | 'map' | 'reduce' | 'step' | 'finish';
 
 export interface Task {
   kind: TaskKind;
-  /** Segment number for process tasks; global-stage number (1-based) for map and reduce. */
+  /** Segment number for process tasks; global-stage number (1-based) for map, reduce, step and finish. */
   step: number;
-  /** Shard index (process, map), partition (reduce), or 0 (finish). */
+  /** Shard index (process, map), partition (reduce), task of a step, or 0 (finish). */
   index: number;
+  /** Step tasks: which of the global stage's `steps`. */
+  sub?: number;
+  /** Step tasks of a repeating step: the round (0-based). */
+  round?: number;
 }
 
 export interface Segment {
@@ -31,7 +35,18 @@ export interface Segment {
 
 export interface Phase {
   name: string;
+  /** The stage this phase belongs to (the global stage, or "read" for the first phase) and what it does (map, reduce ...), for stats.json. */
+  stage: string;
+  kind: string;
+  /** Tasks of the phase; for a repeating phase, those of round 0 (`roundTasks` gives the others). */
   tasks: Task[];
+  /** Runs in rounds until a round's tasks report no work left (GlobalStep.repeat). */
+  repeat?: boolean;
+}
+
+/** The tasks of round `round` of a phase (the phase's own tasks for a phase that does not repeat). */
+export function roundTasks(phase: Phase, round: number): Task[] {
+  return phase.repeat ? phase.tasks.map((t) => ({ ...t, round })) : phase.tasks;
 }
 
 /**
@@ -57,7 +72,9 @@ export interface RunPlan {
 }
 
 export function taskId(t: Task): string {
-  return `${t.kind}-${t.step}-${String(t.index).padStart(5, '0')}`;
+  const sub = t.sub === undefined ? '' : `.${t.sub}`;
+  const round = t.round === undefined ? '' : `-r${String(t.round).padStart(4, '0')}`;
+  return `${t.kind}-${t.step}${sub}-${String(t.index).padStart(5, '0')}${round}`;
 }
 
 export function shardName(index: number): string {
@@ -129,6 +146,7 @@ export async function hashConfig(config: RunConfig, shards: InputShard[]): Promi
 export interface GlobalShape {
   partitions: number;
   finish: boolean;
+  steps?: { name: string; tasks: number; repeat: boolean }[];
 }
 
 export async function planRun(config: RunConfig, shapeOf: (stageIndex: number) => Promise<GlobalShape>, shards?: InputShard[]): Promise<RunPlan> {
@@ -139,14 +157,19 @@ export async function planRun(config: RunConfig, shapeOf: (stageIndex: number) =
   const shardTasks = (kind: TaskKind, step: number): Task[] => files.map((_, index) => ({ kind, step, index }));
   for (const [k, seg] of segments.entries()) {
     if (seg.global !== null) {
-      const { partitions: p, finish } = await shapeOf(seg.global);
+      const { partitions: p, finish, steps = [] } = await shapeOf(seg.global);
       const name = config.stages[seg.global]!.stage;
       partitions.push(p);
-      phases.push({ name: `map ${name}`, tasks: shardTasks('map', k) });
-      phases.push({ name: `reduce ${name}`, tasks: Array.from({ length: p }, (_, index) => ({ kind: 'reduce' as const, step: k, index })) });
-      if (finish) phases.push({ name: `finish ${name}`, tasks: [{ kind: 'finish', step: k, index: 0 }] });
+      phases.push({ name: `map ${name}`, stage: name, kind: 'map', tasks: shardTasks('map', k) });
+      phases.push({ name: `reduce ${name}`, stage: name, kind: 'reduce', tasks: Array.from({ length: p }, (_, index) => ({ kind: 'reduce' as const, step: k, index })) });
+      for (const [sub, st] of steps.entries()) {
+        const tasks = Array.from({ length: st.tasks }, (_, index): Task => ({ kind: 'step', step: k, index, sub, ...(st.repeat ? { round: 0 } : {}) }));
+        phases.push({ name: `${st.name} ${name}`, stage: name, kind: st.name, tasks, ...(st.repeat ? { repeat: true } : {}) });
+      }
+      if (finish) phases.push({ name: `finish ${name}`, stage: name, kind: 'finish', tasks: [{ kind: 'finish', step: k, index: 0 }] });
     }
-    phases.push({ name: k === 0 ? 'read and filter' : `apply ${config.stages[seg.global!]!.stage}`, tasks: shardTasks('process', k) });
+    const applied = k === 0 ? null : config.stages[seg.global!]!.stage;
+    phases.push({ name: applied === null ? 'read and filter' : `apply ${applied}`, stage: applied ?? 'read', kind: applied === null ? 'process' : 'apply', tasks: shardTasks('process', k) });
   }
   return { config, shards: files, segments, partitions, phases, configHash: await hashConfig(config, files) };
 }

@@ -10,12 +10,12 @@ import { join, relative } from 'node:path';
 import { prepareConfig, type RunConfig } from './config.ts';
 import { ConfigError, errorMessage, RefineryError } from './errors.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
-import { layout, planRun, taskId, type GlobalShape, type RunPlan } from './run-plan.ts';
-import { createStage, finishedTask, type TaskResult } from './task.ts';
+import { layout, planRun, roundTasks, taskId, type GlobalShape, type RunPlan } from './run-plan.ts';
+import { createStage, finishedTask, roundConverged, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { Progress } from './progress.ts';
 import { lockOutput } from './output-lock.ts';
-import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type ReadStats, type RunStats, type StageStats } from './stats.ts';
+import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type PhaseStats, type ReadStats, type RunStats, type StageStats } from './stats.ts';
 
 export interface RunOptions {
   /** Redo every task even if an earlier run of the same config finished it. */
@@ -44,7 +44,10 @@ export async function makePlan(config: RunConfig): Promise<RunPlan> {
     } catch (e) {
       throw new ConfigError(config.file, `${s.keyPath} (${s.stage})`, errorMessage(e));
     }
-    if (stage.kind === 'global') shapes.set(i, { partitions: stage.partitions, finish: typeof stage.finish === 'function' });
+    if (stage.kind === 'global') {
+      const steps = (stage.steps ?? []).map((st) => ({ name: st.name, tasks: st.tasks, repeat: st.repeat ?? false }));
+      shapes.set(i, { partitions: stage.partitions, finish: typeof stage.finish === 'function', steps });
+    }
     else await stage.close?.();
   }
   return planRun(config, async (i) => shapes.get(i)!);
@@ -100,7 +103,25 @@ export function aggregate(plan: RunPlan, results: TaskResult[]): RunStats {
     if (plan.segments[k]!.global !== null && merged[0]) merged[0].seconds += globalSeconds.get(k) ?? 0;
     stages.push(...merged);
   }
-  return { totals: totalsOf(read, stages), read, stages };
+  return { totals: totalsOf(read, stages), read, stages, phases: phaseStats(plan, results) };
+}
+
+/** One entry per phase that has results, in plan order (rounds of a repeating phase add up). */
+export function phaseStats(plan: RunPlan, results: TaskResult[]): PhaseStats[] {
+  const phaseOf = new Map<string, number>();
+  plan.phases.forEach((p, i) => p.tasks.forEach((t) => phaseOf.set(taskId({ ...t, round: undefined }), i)));
+  const out: (PhaseStats | undefined)[] = [];
+  for (const r of results) {
+    const i = phaseOf.get(taskId({ ...r.task, round: undefined }));
+    if (i === undefined) continue;
+    const p = plan.phases[i]!;
+    const e = (out[i] ??= { stage: p.stage, phase: p.kind, tasks: 0, seconds: 0, max_task_peak_bytes: 0, ...(p.repeat ? { rounds: 0 } : {}) });
+    e.tasks++;
+    e.seconds += r.elapsed ?? r.seconds;
+    e.max_task_peak_bytes = Math.max(e.max_task_peak_bytes, r.peak_bytes ?? 0);
+    if (e.rounds !== undefined) e.rounds = Math.max(e.rounds, (r.task.round ?? 0) + 1);
+  }
+  return out.filter((e): e is PhaseStats => e !== undefined).map((e) => ({ ...e, seconds: Math.round(e.seconds * 1000) / 1000 }));
 }
 
 export async function runPipeline(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
@@ -123,20 +144,27 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
   const results: TaskResult[] = [];
   try {
     for (const phase of plan.phases) {
-      const todo = [];
-      for (const t of phase.tasks) {
-        const done = await finishedTask(plan, t);
-        if (done) results.push(done);
-        else todo.push(t);
+      // A repeating phase runs round after round until a round leaves no work.
+      for (let round = 0; ; round++) {
+        const tasks = roundTasks(phase, round);
+        const todo = [];
+        const mine: TaskResult[] = [];
+        for (const t of tasks) {
+          const done = await finishedTask(plan, t);
+          if (done) mine.push(done);
+          else todo.push(t);
+        }
+        progress.startPhase(phase.repeat ? `${phase.name} (round ${round})` : phase.name, tasks.length, tasks.length - todo.length);
+        const fresh = await pool.runAll(
+          todo,
+          (slot, docs, bytes) => progress.update(slot, docs, bytes),
+          (slot, r) => progress.taskDone(slot, taskId(r.task), r.read?.docs ?? r.stages[0]?.in, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
+        );
+        mine.push(...fresh);
+        results.push(...mine);
+        progress.endPhase();
+        if (!phase.repeat || roundConverged(mine)) break;
       }
-      progress.startPhase(phase.name, phase.tasks.length, phase.tasks.length - todo.length);
-      const fresh = await pool.runAll(
-        todo,
-        (slot, docs, bytes) => progress.update(slot, docs, bytes),
-        (slot, r) => progress.taskDone(slot, taskId(r.task), r.read?.docs ?? r.stages[0]?.in, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
-      );
-      results.push(...fresh);
-      progress.endPhase();
     }
   } finally {
     await pool.close();

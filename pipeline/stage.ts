@@ -54,10 +54,25 @@ export interface ShardRef {
 }
 
 /**
+ * A phase of a global stage that runs after `reduce` as `tasks` tasks in parallel (e.g. one per
+ * partition of a merge). With `repeat`, the phase runs in rounds 0, 1, 2 ... and each round
+ * starts after every task of the previous one is done; the rounds stop after the first round in
+ * which every task returned 0 (no work left). `run` returns the work it left for the next round
+ * (messages sent, labels changed ...); a phase without `repeat` runs once and may return nothing.
+ */
+export interface GlobalStep {
+  /** Shown in progress and in stats.json, e.g. `merge round`. */
+  readonly name: string;
+  readonly tasks: number;
+  readonly repeat?: boolean;
+  run(task: number, round: number, shardCount: number): Promise<number | void>;
+}
+
+/**
  * A stage that needs the whole corpus (dedup, tokenized output, the mix). The runner calls
  * `map` once per shard (any order, any process), then `reduce` once per partition after every
- * map is done, then `finish` (if defined) once after every reduce is done, then `applier` once
- * per shard after that; the applier sees the
+ * map is done, then each of `steps` in order (each as a phase of tasks, see GlobalStep), then
+ * `finish` (if defined) once, then `applier` once per shard after that; the applier sees the
  * same documents in the same order as `map` did. Everything a phase writes goes under the
  * stage's `workDir` (or `outputDir` for final products), written atomically, so a phase task
  * that runs twice leaves the same bytes.
@@ -68,7 +83,9 @@ export interface GlobalStage {
   readonly partitions: number;
   map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void>;
   reduce(partition: number, shardCount: number): Promise<void>;
-  /** One task that combines every partition's result (e.g. merging clusters across partitions). */
+  /** Partitioned phases between reduce and finish (e.g. merging clusters across partitions in rounds). */
+  readonly steps?: readonly GlobalStep[];
+  /** One task that combines every partition's small result (e.g. summing statistics). */
   finish?(shardCount: number): Promise<void>;
   applier(shard: ShardRef): Promise<DocStage>;
 }

@@ -31,10 +31,25 @@ export interface RunTotals {
   errored: number;
 }
 
+/**
+ * One executed phase of a run. `seconds` adds up its tasks' times (core-seconds, not wall time);
+ * `max_task_peak_bytes` is the largest peak of heap plus array buffers that one of its tasks
+ * reached; `rounds` is present for phases that run in rounds.
+ */
+export interface PhaseStats {
+  stage: string;
+  phase: string;
+  tasks: number;
+  seconds: number;
+  max_task_peak_bytes: number;
+  rounds?: number;
+}
+
 export interface RunStats {
   totals: RunTotals;
   read: ReadStats;
   stages: StageStats[];
+  phases?: PhaseStats[];
 }
 
 export function emptyStageStats(name: string, kind: string): StageStats {

@@ -15,7 +15,8 @@ import { writeFileAtomic, stableJson } from './io/atomic.ts';
 import { extensionFor } from './io/compression.ts';
 import { errorMessage, RefineryError } from './errors.ts';
 import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
-import { layout, type RunPlan, type Task } from './run-plan.ts';
+import { layout, roundTasks, type Phase, type RunPlan, type Task } from './run-plan.ts';
+import { measurePeakMemory } from './task-memory.ts';
 
 export interface TaskResult {
   task: Task;
@@ -23,9 +24,14 @@ export interface TaskResult {
   read?: ReadStats;
   /** Per-document stages run by a process task (the applier of a global stage first). */
   stages: StageStats[];
-  /** Seconds spent in a map or reduce task, charged to its global stage. */
+  /** Seconds spent in a map, reduce, step or finish task, charged to its global stage. */
   seconds: number;
   keptWritten: number;
+  /** Work a task of a repeating step left for the next round (0: none). */
+  pending?: number;
+  /** Seconds the whole task took, and the peak of heap plus array buffers in its thread (task-memory.ts). */
+  elapsed?: number;
+  peak_bytes?: number;
 }
 
 export type ProgressFn = (docs: number, bytes: number) => void;
@@ -214,6 +220,15 @@ async function runReduce(plan: RunPlan, task: Task): Promise<TaskResult> {
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
 
+async function runStep(plan: RunPlan, task: Task): Promise<TaskResult> {
+  const t0 = performance.now();
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
+  const step = stage.steps?.[task.sub ?? 0];
+  if (!step) throw new RefineryError(`stage ${stage.name} has no step ${task.sub ?? 0} (its steps changed since the run was planned)`);
+  const left = await step.run(task.index, task.round ?? 0, plan.shards.length);
+  return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0, ...(step.repeat ? { pending: left ?? 0 } : {}) };
+}
+
 async function runFinish(plan: RunPlan, task: Task): Promise<TaskResult> {
   const t0 = performance.now();
   const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
@@ -221,13 +236,35 @@ async function runFinish(plan: RunPlan, task: Task): Promise<TaskResult> {
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
 
-const runners = { process: runProcess, map: runMap, reduce: runReduce, finish: runFinish } as const;
+const runners = { process: runProcess, map: runMap, reduce: runReduce, step: runStep, finish: runFinish } as const;
 
-/** Runs a task and records it as finished (its marker holds its statistics). */
+/** Runs a task and records it as finished (its marker holds its statistics, time and peak memory). */
 export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
-  const result = await runners[task.kind](plan, task, progress);
+  const t0 = performance.now();
+  const { value: result, peakBytes } = await measurePeakMemory(() => runners[task.kind](plan, task, progress));
+  result.elapsed = (performance.now() - t0) / 1000;
+  result.peak_bytes = peakBytes;
   await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(result));
   return result;
+}
+
+/** Whether a round of a repeating phase left no work (its tasks' results). */
+export function roundConverged(results: TaskResult[]): boolean {
+  return results.every((r) => (r.pending ?? 0) === 0);
+}
+
+/**
+ * The recorded results of a phase if every task of it finished (every round up to the one that
+ * converged, for a repeating phase), else null.
+ */
+export async function finishedPhase(plan: RunPlan, phase: Phase): Promise<TaskResult[] | null> {
+  const out: TaskResult[] = [];
+  for (let round = 0; ; round++) {
+    const results = await Promise.all(roundTasks(phase, round).map((t) => finishedTask(plan, t)));
+    if (results.some((r) => r === null)) return null;
+    out.push(...(results as TaskResult[]));
+    if (!phase.repeat || roundConverged(results as TaskResult[])) return out;
+  }
 }
 
 /** The recorded result of a finished task, or null if it has not finished. */

@@ -94,7 +94,15 @@ test('map, reduce and apply tasks run in separate processes that share only the 
     for (const i of indices.split(',').map(Number)) {
     if (phase === 'map') await stage.map({ index: i, count }, (async function* () { yield* shards[i]; })());
     if (phase === 'reduce') await stage.reduce(i, count);
-    if (phase === 'finish') await stage.finish(count);
+    if (phase === 'merge') {
+      // The merge steps (rounds until one leaves no work), then finish.
+      for (const step of stage.steps) for (let round = 0; ; round++) {
+        let left = 0;
+        for (let t = 0; t < step.tasks; t++) left += (await step.run(t, round, count)) ?? 0;
+        if (!step.repeat || left === 0) break;
+      }
+      await stage.finish(count);
+    }
     if (phase === 'apply') {
       const applier = await stage.applier({ index: i, count });
       const verdicts = await applier.process(shards[i]);
@@ -107,7 +115,7 @@ test('map, reduce and apply tasks run in separate processes that share only the 
     });
   await Promise.all([run('map', '0'), run('map', '1')]);
   await run('reduce', '0,1');
-  await run('finish', '0');
+  await run('merge', '0');
   await run('apply', '1,0');
   const fromProcesses = (await Promise.all([0, 1].map(async (i) => JSON.parse(await readFile(join(dir, `verdicts-${i}.json`), 'utf8')) as unknown[]))).flat();
   // The same stage run in this process gives the same verdicts.

@@ -5,10 +5,14 @@
  * last one finishes the run (stats.json, report.md). A flow cannot express "every task of phase
  * p+1 waits for every task of phase p" statically (a job has one parent), hence one flow per phase.
  *
+ * A repeating phase (rounds until a round leaves no work) keeps one phase job: when a round's
+ * tasks are done and left work, the phase job adds the next round's tasks as its own children and
+ * waits for them again (`roundJobs`), so `refinery status` and removal see one phase.
+ *
  * Job ids are derived from the run id and the task id, so submitting a run twice adds nothing.
  */
-import type { FlowJob } from 'bullmq';
-import { taskId, type RunPlan, type Task } from '../run-plan.ts';
+import type { FlowJob, JobsOptions } from 'bullmq';
+import { roundTasks, taskId, type RunPlan, type Task } from '../run-plan.ts';
 
 export type JobData = { kind: 'task'; run: string; phase: number; task: Task } | { kind: 'phase'; run: string; phase: number };
 
@@ -35,18 +39,26 @@ export function phaseFlow(plan: RunPlan, run: string, phase: number, queueName: 
     queueName,
     data: { kind: 'phase', run, phase } satisfies JobData,
     opts: { jobId: phaseJobId(run, phase), attempts: retry.attempts, backoff: { type: 'exponential', delay: retry.backoff } },
-    children: p.tasks.map((task) => ({
-      name: taskId(task),
-      queueName,
-      data: { kind: 'task', run, phase, task } satisfies JobData,
-      opts: {
-        jobId: taskJobId(run, task),
-        attempts: retry.attempts,
-        backoff: { type: 'exponential', delay: retry.backoff },
-        // A task that keeps failing fails its phase, hence the run; `refinery status` shows why.
-        failParentOnFailure: true,
-        removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
-      },
-    })),
+    children: p.tasks.map((task) => ({ name: taskId(task), queueName, data: { kind: 'task', run, phase, task } satisfies JobData, opts: taskJobOptions(run, task, retry) })),
   };
+}
+
+function taskJobOptions(run: string, task: Task, retry: RetryPolicy): JobsOptions {
+  return {
+    jobId: taskJobId(run, task),
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoff },
+    // A task that keeps failing fails its phase, hence the run; `refinery status` shows why.
+    failParentOnFailure: true,
+    removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+  };
+}
+
+/** The task jobs of round `round` of a repeating phase, as children of its phase job (`parent`). */
+export function roundJobs(plan: RunPlan, run: string, phase: number, round: number, retry: RetryPolicy, parent: { id: string; queue: string }) {
+  return roundTasks(plan.phases[phase]!, round).map((task) => ({
+    name: taskId(task),
+    data: { kind: 'task', run, phase, task } satisfies JobData as JobData,
+    opts: { ...taskJobOptions(run, task, retry), parent },
+  }));
 }

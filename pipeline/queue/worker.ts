@@ -4,13 +4,13 @@
  * tasks of a phase) queues the next phase, or finishes the run with `finishRun` and calls the
  * run-finished hook (the researcher report, as `refinery run` writes it).
  */
-import { Worker, WaitingError, type Job } from 'bullmq';
+import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
-import { taskId } from '../run-plan.ts';
-import { finishedTask, type TaskResult } from '../task.ts';
+import { roundTasks, taskId, type RunPlan } from '../run-plan.ts';
+import { finishedPhase, finishedTask, roundConverged, type TaskResult } from '../task.ts';
 import { finishRun } from '../run.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
-import type { JobData } from './jobs.ts';
+import { roundJobs, type JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
 import { TaskAbandoned, TaskThreads } from '../task-threads.ts';
 
@@ -111,23 +111,46 @@ export class QueueWorker {
     return this.stopping;
   }
 
+  /**
+   * The barrier of a repeating phase: finds the first round whose tasks have not run (after a round
+   * that left work) and adds them as children of this phase job, which then waits for them again.
+   * Returns false when the last round left no work (the phase is done). Stateless, so a retried
+   * phase job does the same (job ids make adding a round twice a no-op).
+   */
+  private async nextRound(job: Job<JobData>, token: string | undefined, plan: RunPlan, run: string, phase: number): Promise<boolean> {
+    for (let round = 0; ; round++) {
+      const results = await Promise.all(roundTasks(plan.phases[phase]!, round).map((t) => finishedTask(plan, t)));
+      if (results.every((r) => r !== null)) {
+        if (roundConverged(results as TaskResult[])) return false;
+        continue;
+      }
+      if (round === 0) throw new RefineryError(`phase "${plan.phases[phase]!.name}" completed in the queue but its tasks left no marker in ${plan.config.output}: every worker must see the same output folder`);
+      await this.rq.queue.addBulk(roundJobs(plan, run, phase, round, await this.rq.records.retry(run), { id: job.id!, queue: job.queueQualifiedName }));
+      if (!(await job.moveToWaitingChildren(token ?? ''))) {
+        throw new RefineryError(`round ${round} of phase "${plan.phases[phase]!.name}" completed in the queue but left no marker in ${plan.config.output}: every worker must see the same output folder`);
+      }
+      this.settings.log(`${run}: round ${round - 1} of "${plan.phases[phase]!.name}" left work; queued round ${round}`);
+      return true;
+    }
+  }
+
   private async process(job: Job<JobData>, token: string | undefined): Promise<null> {
     const data = job.data;
     const { records } = this.rq;
     const plan = await records.plan(data.run);
     if (data.kind === 'phase') {
+      if (plan.phases[data.phase]!.repeat && (await this.nextRound(job, token, plan, data.run, data.phase))) throw new WaitingChildrenError();
       if (data.phase + 1 < plan.phases.length) {
         await this.rq.addPhase(plan, data.run, data.phase + 1, await records.retry(data.run));
         this.settings.log(`${data.run}: phase "${plan.phases[data.phase]!.name}" done; queued "${plan.phases[data.phase + 1]!.name}"`);
         return null;
       }
       const results: TaskResult[] = [];
-      for (const phase of plan.phases)
-        for (const t of phase.tasks) {
-          const r = await finishedTask(plan, t);
-          if (!r) throw new RefineryError(`task ${taskId(t)} completed in the queue but left no marker in ${plan.config.output}: every worker must see the same output folder (shared storage, same path)`);
-          results.push(r);
-        }
+      for (const phase of plan.phases) {
+        const done = await finishedPhase(plan, phase);
+        if (!done) throw new RefineryError(`phase "${phase.name}" completed in the queue but some of its tasks left no marker in ${plan.config.output}: every worker must see the same output folder (shared storage, same path)`);
+        results.push(...done);
+      }
       const { stats } = await finishRun(plan, results);
       // The researcher report, as `refinery run` writes it: written before the run counts as completed.
       if (this.settings.onRunFinished && (await records.report(data.run))) await this.settings.onRunFinished(plan.config.output);
