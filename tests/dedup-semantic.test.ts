@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
@@ -8,10 +8,11 @@ import type { StageContext } from '../pipeline/stage.ts';
 import { semanticDedupStage } from '../dedup/semantic-dedup.ts';
 import { HashedNgramEmbedder } from '../dedup/semantic/hashed-ngram-embedder.ts';
 import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.ts';
-import { WordPieceTokenizer } from '../dedup/semantic/wordpiece-tokenizer.ts';
+import { SentenceTokenizer } from '../dedup/semantic/sentence-tokenizer.ts';
 import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
 import { cosine } from '../dedup/semantic/embedder.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { OnnxGraphBuilder } from '../pipeline/onnx/builder.ts';
 import { chineseDocument, injectedCorpus } from './dedup-corpus.ts';
 
 async function context(): Promise<StageContext> {
@@ -69,19 +70,100 @@ test('semantic dedup: LSH finds >= 90% of the pairs brute-force cosine finds abo
 
 test('WordPiece tokenizer.json: normalisation, punctuation split, longest-match subwords, [CLS]/[SEP]', () => {
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'un', '##aff', '##able', 'the', 'cafe', ',', 'runn', '##ing'];
-  const t = new WordPieceTokenizer(
+  const t = SentenceTokenizer.fromJson(
     {
-      normalizer: { type: 'BertNormalizer', lowercase: true, strip_accents: null },
+      normalizer: { type: 'BertNormalizer', lowercase: true, strip_accents: null, clean_text: true, handle_chinese_chars: true },
       pre_tokenizer: { type: 'BertPreTokenizer' },
-      model: { type: 'WordPiece', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((w, i) => [w, i])) },
+      model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((w, i) => [w, i])) },
       post_processor: { type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3] },
     },
+    {},
     'test',
   );
   assert.deepEqual(t.encode('The UNAFFABLE Café, running xyz'), [2, 7, 4, 5, 6, 8, 9, 10, 11, 1, 3]);
   assert.deepEqual(t.encode('the the the the', 4), [2, 7, 7, 3]);
   assert.deepEqual(t.encode('the\ncafe\u200b'), [2, 7, 8, 3]);
-  assert.throws(() => new WordPieceTokenizer({ model: { type: 'BPE', vocab: {} } }, 'x.json'), /not supported/);
+  assert.throws(() => SentenceTokenizer.fromJson({ model: { type: 'Nonesuch' } }, {}, 'x.json'), /x\.json: cannot build the tokenizer: Unknown TokenizerModel type: Nonesuch/);
+});
+
+/** A SentencePiece-style Unigram tokenizer.json (as multilingual-e5 and XLM-R ship): NFKC, Metaspace, <s> … </s>. */
+const UNIGRAM_PIECES: [string, number][] = [
+  ['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁', -2], ['▁le', -3], ['▁chat', -4], ['▁ch', -6], ['at', -6], ['▁noir', -4], ['▁dort', -4], ['s', -5], ['▁猫', -4], ['が', -5], ['寝', -5], ['る', -5],
+];
+const UNIGRAM_JSON = {
+  version: '1.0',
+  truncation: null,
+  padding: null,
+  added_tokens: [0, 1, 2, 3].map((id) => ({ id, content: UNIGRAM_PIECES[id]![0], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+  normalizer: { type: 'NFKC' },
+  pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+  post_processor: {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+    pair: [],
+    special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+  },
+  decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+  model: { type: 'Unigram', unk_id: 3, vocab: UNIGRAM_PIECES, byte_fallback: false },
+};
+
+test('Unigram tokenizer.json (multilingual SentencePiece): best-scoring pieces, NFKC, <s> … </s>, truncation keeps </s>', () => {
+  const t = SentenceTokenizer.fromJson(UNIGRAM_JSON, {}, 'unigram');
+  // "▁chat" (-4) beats "▁ch" + "at" (-12); "dorts" is "▁dort" + "s"; full-width ｌｅ is NFKC "le".
+  assert.deepEqual(t.encode('ｌｅ chat noir dorts'), [0, 5, 6, 9, 10, 11, 2]);
+  assert.deepEqual(t.encode('猫が寝る'), [0, 12, 13, 14, 15, 2]);
+  assert.deepEqual(t.encode('le chat noir dorts', 4), [0, 5, 6, 2]);
+  assert.equal(t.maxLength, 512);
+});
+
+test('byte-level BPE tokenizer.json (GPT-2 style): merges in rank order, no special tokens', () => {
+  const vocab = ['<|endoftext|>', 'l', 'o', 'w', 'e', 'r', 'Ġ', 'lo', 'low', 'er', 'Ġlow'];
+  const t = SentenceTokenizer.fromJson(
+    {
+      truncation: { max_length: 3 },
+      added_tokens: [{ id: 0, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(vocab.map((w, i) => [w, i])), merges: ['l o', 'lo w', 'e r', 'Ġ low'] },
+    },
+    {},
+    'bpe',
+  );
+  // "lower low" → "low" "er" "Ġlow"; the tokenizer's max_length (3) cuts "lower low low" after three tokens.
+  assert.deepEqual(t.encode('lower low', 10), [8, 9, 10]);
+  assert.deepEqual(t.encode('lower low low'), [8, 9, 10]);
+});
+
+test('plug-in path with a Unigram tokenizer: the embedding is the mean of the token vectors of its Unigram ids', async () => {
+  // model.onnx: one-hot token vectors (dimension = vocabulary), so the mean-pooled embedding shows which ids came in.
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-unigram-'));
+  const n = UNIGRAM_PIECES.length;
+  const g = new OnnxGraphBuilder('one_hot_embedding');
+  g.input('input_ids', 'int64', ['batch', 'tokens']);
+  g.input('attention_mask', 'int64', ['batch', 'tokens']);
+  g.initializer('embeddings', 'float32', [n, n], Float32Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)));
+  g.initializer('axis_2', 'int64', [1], [2]);
+  const [tokens] = g.node('Gather', ['embeddings', 'input_ids'], 1, { axis: { int: 0 } });
+  const [maskFloat] = g.node('Cast', ['attention_mask'], 1, { to: { int: 1 } });
+  const [mask3] = g.node('Unsqueeze', [maskFloat, 'axis_2'], 1);
+  g.node('Mul', [tokens, mask3], ['last_hidden_state']);
+  g.output('last_hidden_state', 'float32', ['batch', 'tokens', n]);
+  await writeFile(join(dir, 'model.onnx'), g.toBytes());
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(UNIGRAM_JSON));
+  const embedder = await OnnxSentenceEmbedder.load(dir);
+  assert.equal(embedder.dim, n);
+  const m = await embedder.embed(['le chat noir', '猫が寝る']);
+  const expected = (ids: number[]) => {
+    const v = new Float32Array(n);
+    for (const id of ids) v[id] += 1;
+    const norm = Math.hypot(...v);
+    return [...v].map((x) => x / norm);
+  };
+  const close = (a: ArrayLike<number>, b: number[]) => b.every((x, i) => Math.abs(x - a[i]!) < 1e-6);
+  assert.ok(close(m.subarray(0, n), expected([0, 5, 6, 9, 2])), `row 0: ${[...m.subarray(0, n)]}`);
+  assert.ok(close(m.subarray(n, 2 * n), expected([0, 12, 13, 14, 15, 2])), `row 1: ${[...m.subarray(n, 2 * n)]}`);
+  await embedder.close();
 });
 
 test('plug-in path: a model.onnx + tokenizer.json folder (the project-trained subword model) deduplicates', async () => {

@@ -1,6 +1,7 @@
 /**
  * The plug-in path of semantic dedup: any sentence-embedding ONNX model in a folder with its
- * `tokenizer.json` (WordPiece family), e.g. an export of all-MiniLM-L6-v2 or bge-small-en. Feeds
+ * `tokenizer.json` (any model type: `sentence-tokenizer.ts`), e.g. an export of all-MiniLM-L6-v2,
+ * bge-small-en or multilingual-e5-small. Feeds
  * `input_ids`, `attention_mask` and `token_type_ids` (those the model declares); takes the
  * output `sentence_embedding` when the model has one, else mean-pools its first output
  * (`last_hidden_state`, [batch, tokens, hidden]) over the attention mask; L2-normalises.
@@ -8,20 +9,20 @@
 import { join } from 'node:path';
 import { OnnxSession, type OnnxFeed } from '../../pipeline/onnx/session.ts';
 import { RefineryError } from '../../pipeline/errors.ts';
-import { WordPieceTokenizer } from './wordpiece-tokenizer.ts';
+import { SentenceTokenizer } from './sentence-tokenizer.ts';
 import { normalizeRows, type Embedder } from './embedder.ts';
 
 export class OnnxSentenceEmbedder implements Embedder {
   private constructor(
     private readonly session: OnnxSession,
-    private readonly tokenizer: WordPieceTokenizer,
+    private readonly tokenizer: SentenceTokenizer,
     readonly dim: number,
     readonly description: string,
     private readonly maxTokens: number,
   ) {}
 
   static async load(dir: string, maxTokens?: number): Promise<OnnxSentenceEmbedder> {
-    const tokenizer = await WordPieceTokenizer.load(join(dir, 'tokenizer.json'));
+    const tokenizer = await SentenceTokenizer.load(join(dir, 'tokenizer.json'));
     const session = await OnnxSession.load(join(dir, 'model.onnx'));
     if (!session.inputNames.includes('input_ids')) throw new RefineryError(`${join(dir, 'model.onnx')}: the model has no input_ids input (inputs: ${session.inputNames.join(', ')})`);
     const max = maxTokens ?? tokenizer.maxLength;
