@@ -18,7 +18,7 @@ import { DEFAULT_HASHED_NGRAM, HashedNgramEmbedder } from './semantic/hashed-ngr
 import { OnnxSentenceEmbedder } from './semantic/onnx-sentence-embedder.ts';
 
 export const semanticDedupOptions = z.object({
-  /** Folder with model.onnx + tokenizer.json (WordPiece) of a sentence-embedding model; absent: the built-in hashed n-gram model. */
+  /** Folder with model.onnx + tokenizer.json (any type: WordPiece, Unigram, BPE) of a sentence-embedding model; absent: the built-in hashed n-gram model. */
   model: z.string().optional(),
   /** Tokens per document for a plug-in model (default: the tokenizer's max_length). */
   max_tokens: z.number().int().min(8).optional(),
