@@ -33,7 +33,7 @@ export const qualityOptions = z.object({
   batch_size: z.number().int().min(1).max(65536).default(256),
   /** Leave source code (filters/code-detection.ts, as the prose filters skip it) unscored, meta.<field> unset; ours. */
   skip_code: z.boolean().default(true),
-});
+}).strict();
 export type QualityOptions = z.infer<typeof qualityOptions>;
 
 function round(x: number, digits: number): number {

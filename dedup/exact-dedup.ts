@@ -10,7 +10,7 @@ export const exactDedupOptions = z.object({
   normalization: normalizationSchema.default(normalizationSchema.parse({})),
   /** Reduce tasks; each holds about (records / partitions) × 24 bytes. */
   partitions: z.number().int().min(1).max(65536).default(16),
-});
+}).strict();
 export type ExactDedupOptions = z.infer<typeof exactDedupOptions>;
 
 /** 64 bits of SHA-1: about 0.03 expected false matches among 10^9 distinct documents. */

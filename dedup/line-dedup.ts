@@ -39,7 +39,7 @@ export const lineDedupOptions = z.object({
   /** ccNet normalises lines before hashing (lower case, digits, punctuation, accents). */
   normalization: normalizationSchema.default(normalizationSchema.parse({})),
   partitions: z.number().int().min(1).max(65536).default(16),
-});
+}).strict();
 export type LineDedupOptions = z.infer<typeof lineDedupOptions>;
 
 /** A line key (53 bits) as a record key: 32 high bits, 21 low bits. */

@@ -50,9 +50,10 @@ export const minhashDedupOptions = z.object({
       /** Earlier bucket members a document is compared with. */
       max_comparisons: z.number().int().min(1).default(8),
     })
+    .strict()
     .default({ method: 'signature', threshold: 0.7, edit_max_chars: 2000, max_comparisons: 8 }),
   partitions: z.number().int().min(1).max(65536).default(16),
-});
+}).strict();
 export type MinhashDedupOptions = z.infer<typeof minhashDedupOptions>;
 
 export const minhashDedupStage = defineStage<MinhashDedupOptions>({

@@ -15,7 +15,7 @@ export const normalizationSchema = z.object({
   norm_numbers: z.boolean().default(true),
   remove_punctuation: z.boolean().default(true),
   norm_whitespace: z.boolean().default(true),
-});
+}).strict();
 export type Normalization = z.infer<typeof normalizationSchema>;
 
 const COMBINING_MARKS = /\p{M}+/gu;

@@ -38,10 +38,11 @@ export const semanticDedupOptions = z.object({
   /** Built-in model: hash buckets, dimension and largest word n-gram. */
   hashed_ngram: z
     .object({ buckets: z.number().int().min(16).default(DEFAULT_HASHED_NGRAM.buckets), dim: z.number().int().min(8).default(DEFAULT_HASHED_NGRAM.dim), max_n: z.number().int().min(1).max(5).default(DEFAULT_HASHED_NGRAM.maxN) })
+    .strict()
     .default({ buckets: DEFAULT_HASHED_NGRAM.buckets, dim: DEFAULT_HASHED_NGRAM.dim, max_n: DEFAULT_HASHED_NGRAM.maxN }),
   seed: z.number().int().optional(),
   partitions: z.number().int().min(1).max(65536).default(16),
-});
+}).strict();
 export type SemanticDedupOptions = z.infer<typeof semanticDedupOptions>;
 
 /** One model per process and settings: ONNX sessions are costly to build and live as long as the worker. */

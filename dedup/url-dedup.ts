@@ -18,7 +18,7 @@ export const urlDedupOptions = z.object({
   /** Keep the query string (sorted, tracking parameters removed) as part of the URL. */
   keep_query: z.boolean().default(true),
   partitions: z.number().int().min(1).max(65536).default(16),
-});
+}).strict();
 export type UrlDedupOptions = z.infer<typeof urlDedupOptions>;
 
 function firstString(meta: Record<string, unknown>, fields: string[]): string | undefined {
