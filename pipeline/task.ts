@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { Doc } from './doc.ts';
-import type { DocStage, GlobalStage, ShardRef, Stage } from './stage.ts';
+import type { DocStage, GlobalStage, Stage, Verdict } from './stage.ts';
 import type { RunConfig } from './config.ts';
 import { loadPlugins, loadStage } from './registry.ts';
 import { readDocs } from './io/read.ts';
@@ -90,118 +90,160 @@ function docRecord(d: Doc): { id: string; text: string; meta: Record<string, unk
   return { id: d.id, text: d.text, meta: d.meta };
 }
 
-async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
+/** The open outputs of a process task: kept (or the next segment's input), rejected, errors. */
+interface ProcessOutputs {
+  kept: JsonlWriter;
+  rejected: LazyWriter;
+  errors: LazyWriter;
+}
+
+/** A process task's stages (the applier of the segment's global stage first) and their counters. */
+interface StageChain {
+  stages: DocStage[];
+  stats: StageStats[];
+}
+
+async function openStageChain(plan: RunPlan, task: Task): Promise<StageChain> {
   const { config } = plan;
-  const k = task.step;
-  const shard: ShardRef = { index: task.index, count: plan.shards.length };
-  const segment = plan.segments[k]!;
+  const segment = plan.segments[task.step]!;
   const stages: DocStage[] = [];
   if (segment.global !== null) {
-    const applier = await (await createGlobalStage(config, segment.global)).applier(shard);
+    const applier = await (await createGlobalStage(config, segment.global)).applier({ index: task.index, count: plan.shards.length });
     stages.push(applier);
   }
   for (const i of segment.docStages) stages.push(await createDocStage(config, i));
-  const stats = stages.map((s, i) => emptyStageStats(i === 0 && segment.global !== null ? config.stages[segment.global]!.stage : s.name, i === 0 && segment.global !== null ? 'global' : s.kind));
-  const stageNames = stats.map((s) => s.name);
-  const last = k === plan.segments.length - 1;
+  // The applier counts under its global stage's name and kind.
+  const stats = stages.map((s, i) => (i === 0 && segment.global !== null ? emptyStageStats(config.stages[segment.global]!.stage, 'global') : emptyStageStats(s.name, s.kind)));
+  return { stages, stats };
+}
+
+async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
+  const { config } = plan;
+  const k = task.step;
   const e = ext(config);
-  const keptPath = last ? layout.kept(config.output, task.index, e) : layout.between(config.output, k, task.index, e);
-  const kept = await JsonlWriter.open(keptPath);
-  const rejected = new LazyWriter(layout.rejected(config.output, k, task.index, e));
-  const errors = new LazyWriter(layout.errors(config.output, k, task.index, e));
-  const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
+  const last = k === plan.segments.length - 1;
+  return {
+    kept: await JsonlWriter.open(last ? layout.kept(config.output, task.index, e) : layout.between(config.output, k, task.index, e)),
+    rejected: new LazyWriter(layout.rejected(config.output, k, task.index, e)),
+    errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
+  };
+}
 
+/** Segment 0 reads the input shard; later segments read what the previous segment kept. */
+function sourceOf(plan: RunPlan, task: Task): AsyncIterable<ReadItem> {
+  const { config } = plan;
+  if (task.step > 0) return readDocs(layout.between(config.output, task.step - 1, task.index, ext(config)), DEFAULT_READER_OPTIONS);
   const input = plan.shards[task.index]!;
-  const source = k === 0 ? readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix: relative(config.baseDir, input.file) }) : readDocs(layout.between(config.output, k - 1, task.index, e), DEFAULT_READER_OPTIONS);
+  return readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix: relative(config.baseDir, input.file) });
+}
 
-  const runStage = async (si: number, docs: Doc[]): Promise<Doc[]> => {
-    const stage = stages[si]!;
-    const st = stats[si]!;
-    const size = Math.max(1, stage.batchSize ?? 1);
-    const out: Doc[] = [];
-    const t0 = performance.now();
-    for (let b = 0; b < docs.length; b += size) {
-      const batch = docs.slice(b, b + size);
-      st.in += batch.length;
-      for (const d of batch) st.bytes_in += textBytes(d);
-      let verdicts;
+/**
+ * One verdict per document of a batch. When the batch throws, each document is retried alone, so
+ * that only the document that fails becomes an error.
+ */
+async function verdictsOf(stage: DocStage, batch: Doc[]): Promise<(Verdict | Error)[]> {
+  try {
+    const verdicts = await stage.process(batch);
+    if (verdicts.length !== batch.length) throw new RefineryError(`stage ${stage.name} returned ${verdicts.length} verdicts for ${batch.length} documents`);
+    return verdicts;
+  } catch (err) {
+    if (batch.length === 1) return [err as Error];
+    const verdicts: (Verdict | Error)[] = [];
+    for (const d of batch) {
       try {
-        verdicts = await stage.process(batch);
-        if (verdicts.length !== batch.length) throw new RefineryError(`stage ${stage.name} returned ${verdicts.length} verdicts for ${batch.length} documents`);
-      } catch (err) {
-        if (batch.length === 1) verdicts = [err as Error];
-        else {
-          // Isolate the document that fails: retry one at a time.
-          verdicts = [];
-          for (const d of batch) {
-            try {
-              const v = await stage.process([d]);
-              verdicts.push(v.length === 1 ? v[0]! : new RefineryError(`stage ${stage.name} returned ${v.length} verdicts for 1 document`));
-            } catch (e1) {
-              verdicts.push(e1 as Error);
-            }
-          }
-        }
-      }
-      for (let j = 0; j < batch.length; j++) {
-        const d = batch[j]!;
-        const v = verdicts[j]!;
-        if (v instanceof Error) {
-          st.errored++;
-          await errors.write({ id: d.id, stage: stage.name, error: errorMessage(v), text: d.text, meta: d.meta });
-        } else if (v.keep) {
-          st.kept++;
-          st.bytes_out += textBytes(d);
-          out.push(d);
-        } else {
-          st.rejected++;
-          st.reasons[v.rule] = (st.reasons[v.rule] ?? 0) + 1;
-          d.meta.reject_reason = `${stageNames[si]}:${v.rule}`;
-          if (v.detail !== undefined) d.meta.reject_detail = v.detail;
-          await rejected.write(docRecord(d));
-        }
+        const v = await stage.process([d]);
+        verdicts.push(v.length === 1 ? v[0]! : new RefineryError(`stage ${stage.name} returned ${v.length} verdicts for 1 document`));
+      } catch (e1) {
+        verdicts.push(e1 as Error);
       }
     }
-    st.seconds += (performance.now() - t0) / 1000;
-    return out;
-  };
+    return verdicts;
+  }
+}
 
-  const BATCH = Math.max(64, ...stages.map((s) => s.batchSize ?? 1));
+/** Runs stage `si` of the chain over `docs`; writes what it rejects or fails on, returns what it keeps. */
+async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: ProcessOutputs): Promise<Doc[]> {
+  const stage = chain.stages[si]!;
+  const st = chain.stats[si]!;
+  const size = Math.max(1, stage.batchSize ?? 1);
+  const kept: Doc[] = [];
+  const t0 = performance.now();
+  for (let b = 0; b < docs.length; b += size) {
+    const batch = docs.slice(b, b + size);
+    st.in += batch.length;
+    for (const d of batch) st.bytes_in += textBytes(d);
+    const verdicts = await verdictsOf(stage, batch);
+    for (let j = 0; j < batch.length; j++) {
+      const d = batch[j]!;
+      const v = verdicts[j]!;
+      if (v instanceof Error) {
+        st.errored++;
+        await out.errors.write({ id: d.id, stage: stage.name, error: errorMessage(v), text: d.text, meta: d.meta });
+      } else if (v.keep) {
+        st.kept++;
+        st.bytes_out += textBytes(d);
+        kept.push(d);
+      } else {
+        st.rejected++;
+        st.reasons[v.rule] = (st.reasons[v.rule] ?? 0) + 1;
+        d.meta.reject_reason = `${st.name}:${v.rule}`;
+        if (v.detail !== undefined) d.meta.reject_detail = v.detail;
+        await out.rejected.write(docRecord(d));
+      }
+    }
+  }
+  st.seconds += (performance.now() - t0) / 1000;
+  return kept;
+}
+
+/** Reads the task's source in batches through the chain; returns the reading counts. */
+async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain, out: ProcessOutputs, progress?: ProgressFn): Promise<ReadStats> {
+  const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
+  const BATCH = Math.max(64, ...chain.stages.map((s) => s.batchSize ?? 1));
   let batch: Doc[] = [];
   const flush = async () => {
     let docs = batch;
     batch = [];
-    for (let si = 0; si < stages.length && docs.length; si++) docs = await runStage(si, docs);
-    for (const d of docs) await kept.write(docRecord(d));
+    for (let si = 0; si < chain.stages.length && docs.length; si++) docs = await runChainStage(chain, si, docs, out);
+    for (const d of docs) await out.kept.write(docRecord(d));
   };
-  try {
-    for await (const item of source) {
-      if (item.kind === 'error') {
-        read.errors++;
-        await errors.write({ id: item.id ?? null, stage: 'read', error: item.error, where: describeWhere(item.where), ...(item.raw !== undefined ? { raw: item.raw } : {}) });
-        continue;
-      }
-      read.docs++;
-      read.bytes += textBytes(item.doc);
-      batch.push(item.doc);
-      if (batch.length >= BATCH) {
-        await flush();
-        progress?.(read.docs, read.bytes);
-      }
+  for await (const item of source) {
+    if (item.kind === 'error') {
+      read.errors++;
+      await out.errors.write({ id: item.id ?? null, stage: 'read', error: item.error, where: describeWhere(item.where), ...(item.raw !== undefined ? { raw: item.raw } : {}) });
+      continue;
     }
-    await flush();
-    progress?.(read.docs, read.bytes);
-    for (const s of stages) await s.close?.();
-    await rejected.close();
-    await errors.close();
-    await kept.close();
+    read.docs++;
+    read.bytes += textBytes(item.doc);
+    batch.push(item.doc);
+    if (batch.length >= BATCH) {
+      await flush();
+      progress?.(read.docs, read.bytes);
+    }
+  }
+  await flush();
+  progress?.(read.docs, read.bytes);
+  return read;
+}
+
+/** A process task: one shard through one segment's per-document stages (after its global stage's applier). */
+async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
+  const chain = await openStageChain(plan, task);
+  const out = await openOutputs(plan, task);
+  let read: ReadStats;
+  try {
+    read = await streamThrough(sourceOf(plan, task), chain, out, progress);
+    for (const s of chain.stages) await s.close?.();
+    await out.rejected.close();
+    await out.errors.close();
+    await out.kept.close();
   } catch (err) {
-    await kept.abort();
-    await rejected.abort();
-    await errors.abort();
+    await out.kept.abort();
+    await out.rejected.abort();
+    await out.errors.abort();
     throw err;
   }
-  return { task, ...(k === 0 ? { read } : {}), stages: stats, seconds: 0, keptWritten: kept.count };
+  return { task, ...(task.step === 0 ? { read } : {}), stages: chain.stats, seconds: 0, keptWritten: out.kept.count };
 }
 
 async function runMap(plan: RunPlan, task: Task): Promise<TaskResult> {
