@@ -4,6 +4,7 @@
  * columns (run id, notes) are ignored.
  */
 import { readFile } from 'node:fs/promises';
+import { CsvError, parse, type InfoRecord } from 'csv-parse/sync';
 import { InputError } from '../pipeline/errors.ts';
 
 export interface ProxyRuns {
@@ -15,51 +16,44 @@ export interface ProxyRuns {
   loss: Record<string, number>[];
 }
 
-/** Splits CSV text into rows of fields; handles quoted fields with commas and doubled quotes. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      if (row.some((f) => f.trim() !== '')) rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
+interface CsvRow {
+  /** 1-based line of the file where the row ends. */
+  line: number;
+  fields: string[];
+}
+
+/** Rows of fields (RFC 4180 quoting; any line ending; blank rows skipped), through csv-parse. */
+function parseCsv(text: string, file: string): CsvRow[] {
+  try {
+    const records = parse(text, {
+      bom: true,
+      info: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+    }) as unknown as { record: string[]; info: InfoRecord }[];
+    return records.map((r) => ({ line: r.info.lines, fields: r.record }));
+  } catch (e) {
+    if (e instanceof CsvError) throw new InputError(file, typeof e.lines === 'number' ? { line: e.lines } : {}, `not valid CSV: ${e.message}`);
+    throw e;
   }
-  row.push(field);
-  if (row.some((f) => f.trim() !== '')) rows.push(row);
-  return rows;
 }
 
 export function parseProxyRuns(text: string, file = 'runs.csv', requireLoss = true): ProxyRuns {
-  const rows = parseCsv(text);
+  const rows = parseCsv(text, file);
   if (rows.length < 2) throw new InputError(file, {}, 'needs a header row and at least one run');
-  const header = rows[0]!.map((h) => h.trim());
+  const header = rows[0]!.fields.map((h) => h.trim());
   const wCols = header.flatMap((h, i) => (h.startsWith('w_') ? [i] : []));
   const lCols = header.flatMap((h, i) => (h.startsWith('loss_') ? [i] : []));
-  if (wCols.length < 2) throw new InputError(file, { line: 1 }, 'needs at least two mixture weight columns named w_<domain>');
-  if (requireLoss && lCols.length === 0) throw new InputError(file, { line: 1 }, 'needs at least one loss column named loss_<name>');
+  const headerLine = rows[0]!.line;
+  if (wCols.length < 2) throw new InputError(file, { line: headerLine }, 'needs at least two mixture weight columns named w_<domain>');
+  if (requireLoss && lCols.length === 0) throw new InputError(file, { line: headerLine }, 'needs at least one loss column named loss_<name>');
   const domains = wCols.map((i) => header[i]!.slice(2));
   const losses = lCols.map((i) => header[i]!.slice(5));
   const weights: number[][] = [];
   const loss: Record<string, number>[] = [];
-  rows.slice(1).forEach((r, k) => {
-    const line = k + 2;
+  for (const { line, fields: r } of rows.slice(1)) {
     const num = (i: number) => {
       const v = Number((r[i] ?? '').trim());
       if ((r[i] ?? '').trim() === '' || !Number.isFinite(v)) throw new InputError(file, { line }, `column ${header[i]} is not a number: "${r[i] ?? ''}"`);
@@ -71,7 +65,7 @@ export function parseProxyRuns(text: string, file = 'runs.csv', requireLoss = tr
     if (sum <= 0) throw new InputError(file, { line }, 'mixture weights add up to 0');
     weights.push(w.map((x) => x / sum));
     loss.push(Object.fromEntries(lCols.map((i, j) => [losses[j]!, num(i)])));
-  });
+  }
   return { domains, losses, weights, loss };
 }
 

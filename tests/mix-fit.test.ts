@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fitMix } from '../mixes/fit-mix.ts';
 import { parseProxyRuns } from '../mixes/runs-csv.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
+import { InputError } from '../pipeline/errors.ts';
 import { projectToBounds } from '../mixes/regmix-search.ts';
 import { rng } from './fixtures/mixes/synthetic-census.ts';
 
@@ -61,4 +62,13 @@ test('projection keeps weights on the simplex and inside their bounds', () => {
   const w = projectToBounds([0.9, 0.9, -0.3], { domains: ['a', 'b', 'c'], lo: [0, 0, 0.1], hi: [0.6, 1, 1] });
   assert.ok(Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-9);
   assert.ok(w[0]! <= 0.6 + 1e-12 && w[2]! >= 0.1 - 1e-12);
+});
+
+test('runs.csv: quoted fields, CRLF and blank lines parse; errors name the file line, counting blank lines', () => {
+  const runs = parseProxyRuns('\ufeffrun,w_web,w_code,loss_web\r\n"run 1, the ""first""",3,1,2.5\r\n\r\nrun-2,1,1,2.75\r\n');
+  assert.deepEqual(runs.domains, ['web', 'code']);
+  assert.deepEqual(runs.weights, [[0.75, 0.25], [0.5, 0.5]]);
+  assert.deepEqual(runs.loss, [{ web: 2.5 }, { web: 2.75 }]);
+  assert.throws(() => parseProxyRuns('run,w_a,w_b,loss_x\nr1,1,1,2\n\nr2,1,x,2\n', 'runs.csv'), (e: unknown) => e instanceof InputError && e.message === 'runs.csv:4: column w_b is not a number: "x"');
+  assert.throws(() => parseProxyRuns('run,w_a,w_b,loss_x\nr1,1,1,2\nr2,1,"1,2\n', 'runs.csv'), (e: unknown) => e instanceof InputError && /^runs\.csv:\d+: not valid CSV: Quote Not Closed/.test(e.message));
 });
