@@ -87,17 +87,21 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const debug = Boolean(process.env.REFINERY_DEBUG);
   try {
     await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof RefineryError) {
-      process.stderr.write(`refinery: ${err.message}\n`);
+    const e = err as NodeJS.ErrnoException;
+    // What the machine refuses (a read-only or full disk, too many open files) is the user's to fix, not a bug.
+    const refused = ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE'].includes(String(e?.code));
+    if (err instanceof RefineryError || refused) {
+      process.stderr.write(`refinery: ${e.message}\n`);
+      if (debug) process.stderr.write(`${e.stack ?? ''}\n`);
       return 1;
     }
-    const e = err as Error;
     process.stderr.write(`refinery: unexpected error: ${e?.message ?? String(err)}\n`);
-    if (process.env.REFINERY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    if (debug) process.stderr.write(`${e?.stack ?? ''}\n`);
     else process.stderr.write('(set REFINERY_DEBUG=1 for the stack trace; please report it)\n');
     return 2;
   }

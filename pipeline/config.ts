@@ -31,6 +31,9 @@ const InputEntrySchema = z.union([
     .strict(),
 ]);
 
+/** A run fails when more than 5% of its documents errored: a few bad records are normal in a crawl; more is a bug or the wrong input. */
+export const DEFAULT_MAX_ERROR_RATE = 0.05;
+
 export const PipelineFileSchema = z
   .object({
     /** Paths or globs, relative to the pipeline file, each optionally with default meta fields. */
@@ -47,6 +50,8 @@ export const PipelineFileSchema = z
     split_bytes: z.number().int().min(0).default(256 * 1024 * 1024),
     /** Compression of kept/rejected/errors shards. */
     compression: z.enum(['gzip', 'zstd']).default('gzip'),
+    /** The run fails (exit status 1) when more than this share of its input documents errored. */
+    max_error_rate: z.number().min(0).max(1).default(DEFAULT_MAX_ERROR_RATE),
     reader: z
       .object({
         text_field: z.string().default('text'),
@@ -90,6 +95,8 @@ export interface RunConfig {
   splitBytes: number;
   compression: 'gzip' | 'zstd';
   reader: ReaderOptions;
+  /** Share of input documents (0–1) that may error before the run fails; a run in which every document errored always fails. */
+  maxErrorRate: number;
 }
 
 export interface Overrides {
@@ -165,6 +172,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     seed: p.seed,
     splitBytes: p.split_bytes,
     compression: p.compression,
+    maxErrorRate: p.max_error_rate,
     reader: {
       textField: p.reader.text_field,
       idField: p.reader.id_field,
@@ -186,7 +194,14 @@ export async function loadPipelineFile(file: string, overrides: Overrides = {}):
     const pos = e.linePos?.[0];
     throw new ConfigError(file, pos ? `line ${pos.line}, column ${pos.col}` : '', `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  return prepareConfig(doc.toJS(), { file, baseDir: dirname(resolve(file)) }, overrides);
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (e) {
+    // The yaml library refuses documents whose aliases expand without bound ("billion laughs").
+    throw new ConfigError(file, '', `invalid YAML: ${(e as Error).message}`);
+  }
+  return prepareConfig(raw, { file, baseDir: dirname(resolve(file)) }, overrides);
 }
 
 /** Loads the plugins a raw pipeline names and the modules of the stages it uses, then validates it. */

@@ -18,7 +18,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Errors that mean "this folder cannot be written", told to the user as such. */
+const NOT_WRITABLE: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOTDIR: 'a part of the path is a file', ENOSPC: 'no space left on the device' };
+
 export async function lockOutput(out: string): Promise<() => Promise<void>> {
+  try {
+    return await takeLock(out);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code in NOT_WRITABLE) throw new RefineryError(`cannot write to the output folder ${out}: ${NOT_WRITABLE[code]}; choose a folder you can write to`);
+    throw e;
+  }
+}
+
+async function takeLock(out: string): Promise<() => Promise<void>> {
   await mkdir(out, { recursive: true });
   const path = join(out, 'run.lock');
   for (let attempt = 0; attempt < 2; attempt++) {

@@ -73,9 +73,10 @@ export class Progress {
     const width = 24;
     const filled = Math.round(frac * width);
     const secs = (now - this.started) / 1000;
-    const eta = frac > 0 && frac < 1 ? Math.round((secs / frac) * (1 - frac)) : 0;
+    // An estimate only while the phase runs and has finished something to estimate from.
+    const eta = frac > 0 && frac < 1 ? ` · ETA ${Math.round((secs / frac) * (1 - frac))}s` : '';
     const { docs } = this.counts();
     const flow = docs > 0 ? ` · ${docs} docs · ${this.rate()}` : '';
-    process.stderr.write(`\r\x1b[K${this.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${flow} · ETA ${eta}s`);
+    process.stderr.write(`\r\x1b[K${this.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${flow}${eta}`);
   }
 }

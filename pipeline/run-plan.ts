@@ -4,7 +4,7 @@
  * A task is named by its phase and index; the same names are used by the local worker pool and
  * by queue workers, and a finished task leaves a marker so that a rerun skips it.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { glob } from 'tinyglobby';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -128,18 +128,54 @@ export async function shardsOf(files: { file: string; meta: Record<string, unkno
   return out;
 }
 
+/** One input file as a run records it: its path relative to the pipeline's folder and its version. */
+export interface InputVersion {
+  file: string;
+  size: number;
+  /** Whole seconds: copies keep modification times only to the second (tar, zip) or round them (Node's fs.cp). */
+  mtime_s: number;
+}
+
 /**
- * Identifies a run: the config (less the worker count) and the inputs, with each file's size and
- * modification time, so that a rerun over changed inputs is not mistaken for a resume.
+ * What makes two runs the same run, in terms that survive moving the checkout: the config (less
+ * the worker count, the error tolerance and the output folder, which is where this is kept) and the
+ * input shards, with every path relative to the pipeline's folder (baseDir), and each input file's
+ * size and modification time, so that a rerun over changed inputs is not mistaken for a resume.
  */
-export async function hashConfig(config: RunConfig, shards: InputShard[]): Promise<string> {
-  const { workers: _w, file: _f, ...rest } = config;
+export interface RunIdentity {
+  config: Record<string, unknown>;
+  shards: (Omit<InputShard, 'file'> & { file: string })[];
+  files: InputVersion[];
+}
+
+export async function runIdentity(config: RunConfig, shards: InputShard[]): Promise<RunIdentity> {
+  const rel = (p: string) => relative(config.baseDir, p) || '.';
   const files = [...new Set(shards.map((s) => s.file))];
-  const versions = await Promise.all(files.map(async (f) => {
-    const st = await stat(f);
-    return [f, st.size, Math.floor(st.mtimeMs)];
-  }));
-  return createHash('sha256').update(JSON.stringify({ rest, shards, versions })).digest('hex').slice(0, 16);
+  return {
+    config: {
+      inputs: config.inputs.map((i) => ({ pattern: rel(i.pattern), meta: i.meta })),
+      stages: config.stages,
+      plugins: config.plugins.map(rel),
+      seed: config.seed,
+      split_bytes: config.splitBytes,
+      compression: config.compression,
+      reader: config.reader,
+    },
+    shards: shards.map((s) => ({ ...s, file: rel(s.file) })),
+    files: await Promise.all(files.map(async (f) => {
+      const st = await stat(f);
+      return { file: rel(f), size: st.size, mtime_s: Math.floor(st.mtimeMs / 1000) };
+    })),
+  };
+}
+
+/**
+ * The run id (queue job ids, stats.json): the identity and the absolute output folder, so that two
+ * outputs of one config, or two checkouts on one Redis, are two runs. Resuming compares identities,
+ * not this hash, so that a moved checkout resumes.
+ */
+export function hashIdentity(config: RunConfig, identity: RunIdentity): string {
+  return createHash('sha256').update(JSON.stringify({ identity, output: config.output })).digest('hex').slice(0, 16);
 }
 
 /** What the planner needs to know of a global stage. */
@@ -171,7 +207,7 @@ export async function planRun(config: RunConfig, shapeOf: (stageIndex: number) =
     const applied = k === 0 ? null : config.stages[seg.global!]!.stage;
     phases.push({ name: applied === null ? 'read and filter' : `apply ${applied}`, stage: applied ?? 'read', kind: applied === null ? 'process' : 'apply', tasks: shardTasks('process', k) });
   }
-  return { config, shards: files, segments, partitions, phases, configHash: await hashConfig(config, files) };
+  return { config, shards: files, segments, partitions, phases, configHash: hashIdentity(config, await runIdentity(config, files)) };
 }
 
 /** Folder layout of a run's output. */

@@ -105,20 +105,33 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(2);
 }
 
+/**
+ * A Markdown table whose columns are padded to one width, so that it reads as a table on a
+ * terminal as well as when rendered. `right[c]` aligns column c to the right (numbers).
+ */
+export function markdownTable(header: string[], right: boolean[], rows: string[][]): string[] {
+  const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((v, c) => (right[c] ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (right[c] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)];
+}
+
 /** The funnel as Markdown: what each stage took in, kept and dropped, and why. */
 export function funnelMarkdown(stats: RunStats): string {
   const t = stats.totals;
   const lines = [
     `Documents in: ${t.in} (read ${stats.read.docs}, unreadable ${stats.read.errors}); kept ${t.kept} (${pct(t.kept, t.in)}), rejected ${t.rejected}, errored ${t.errored}.`,
     '',
-    '| stage | kind | in | kept | rejected | errored | MB in | MB out | seconds |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...stats.stages.map((s) => `| ${s.name} | ${s.kind} | ${s.in} | ${s.kept} (${pct(s.kept, s.in)}) | ${s.rejected} | ${s.errored} | ${mb(s.bytes_in)} | ${mb(s.bytes_out)} | ${s.seconds.toFixed(2)} |`),
+    ...markdownTable(
+      ['stage', 'kind', 'in', 'kept', 'rejected', 'errored', 'MB in', 'MB out', 'seconds'],
+      [false, false, true, true, true, true, true, true, true],
+      stats.stages.map((s) => [s.name, s.kind, `${s.in}`, `${s.kept} (${pct(s.kept, s.in)})`, `${s.rejected}`, `${s.errored}`, mb(s.bytes_in), mb(s.bytes_out), s.seconds.toFixed(2)]),
+    ),
   ];
   const reasons = stats.stages.flatMap((s) => Object.entries(s.reasons).map(([r, n]) => [`${s.name}:${r}`, n] as const));
   if (reasons.length) {
-    lines.push('', '| reject reason | documents |', '|---|---:|');
-    for (const [r, n] of reasons.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) lines.push(`| ${r} | ${n} |`);
+    const sorted = reasons.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    lines.push('', ...markdownTable(['reject reason', 'documents'], [false, true], sorted.map(([r, n]) => [r, `${n}`])));
   }
   return lines.join('\n') + '\n';
 }

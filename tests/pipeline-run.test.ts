@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, writeFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -44,6 +44,18 @@ async function tree(dir: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
+/**
+ * Waits for an event (a file appearing, say) rather than a fixed time, so that a loaded machine
+ * only makes the test slower; fails after `seconds` with what it waited for.
+ */
+async function waitFor(what: string, happened: () => Promise<boolean>, seconds = 120): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await happened())) {
+    if (Date.now() > deadline) assert.fail(`waited ${seconds} s for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const readJsonlGz = async (f: string) => gunzipSync(await readFile(f)).toString('utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test('every document is kept, rejected with a reason, or errored; outputs are identical for 1 and 3 workers', async () => {
@@ -75,7 +87,7 @@ test('every document is kept, rejected with a reason, or errored; outputs are id
   assert.ok(errors.some((e) => e.stage === 'poison' && /poisoned document/.test(String(e.error)) && typeof e.text === 'string'));
   const stats = JSON.parse(await readFile(join(dir, 'w1', 'stats.json'), 'utf8'));
   assert.deepEqual(stats.totals, t);
-  assert.match(await readFile(join(dir, 'w1', 'report.md'), 'utf8'), /first-text:duplicate \| 99 \|/);
+  assert.match(await readFile(join(dir, 'w1', 'report.md'), 'utf8'), /\| first-text:duplicate +\| +99 \|/);
 });
 
 test('a rerun resumes: finished tasks are skipped; a run killed with SIGKILL finishes with the same bytes', async () => {
@@ -88,13 +100,14 @@ test('a rerun resumes: finished tasks are skipped; a run killed with SIGKILL fin
 
   const child = spawn(process.execPath, [BIN, 'run', file, '-o', join(dir, 'killed'), '-w', '2', '-q'], { stdio: 'ignore' });
   const markers = join(dir, 'killed', '_work', 'tasks');
-  for (let i = 0; i < 600; i++) {
-    const n = (await readdir(markers).catch(() => [])).filter((f) => f.startsWith('process-1')).length;
-    if (n >= 1) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let exited = false;
+  const gone = new Promise((r) => child.once('exit', r)).then(() => (exited = true));
+  await waitFor('the first task marker of the last phase', async () => {
+    assert.equal(exited, false, 'the run ended before it could be killed');
+    return (await readdir(markers).catch(() => [] as string[])).some((f) => f.startsWith('process-1'));
+  });
   child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await gone;
   assert.equal(await stat(join(dir, 'killed', 'stats.json')).catch(() => null), null, 'the run was interrupted before it finished');
   const rerun = spawnSync(process.execPath, [BIN, 'run', file, '-o', join(dir, 'killed'), '-w', '2'], { encoding: 'utf8' });
   assert.equal(rerun.status, 0, rerun.stderr);
@@ -201,13 +214,15 @@ test('a rerun over changed inputs is not taken for a resume', async () => {
 test('a folder that is not a Refinery output is never emptied, even with --force; a folder input takes only data files', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'refinery-foreign-'));
   await (await import('node:fs/promises')).mkdir(join(dir, 'data', 'stats'), { recursive: true });
+  await (await import('node:fs/promises')).mkdir(join(dir, 'mine', 'stats'), { recursive: true });
   await writeFile(join(dir, 'data', 'a.jsonl'), '{"id":"1","text":"hello there"}\n');
   await writeFile(join(dir, 'data', 'README.md'), '# not data\n');
   await writeFile(join(dir, 'data', 'stats', 'mine.csv'), 'a,b\n');
-  const r = spawnSync(process.execPath, [BIN, 'filter', join(dir, 'data', 'a.jsonl'), '-o', join(dir, 'data'), '--stages', 'gopher-quality', '--force', '-q'], { encoding: 'utf8' });
+  await writeFile(join(dir, 'mine', 'stats', 'mine.csv'), 'a,b\n');
+  const r = spawnSync(process.execPath, [BIN, 'filter', join(dir, 'data', 'a.jsonl'), '-o', join(dir, 'mine'), '--stages', 'gopher-quality', '--force', '-q'], { encoding: 'utf8' });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /not the output folder of a Refinery run \(no run\.json\) but holds stats/);
-  assert.equal(await readFile(join(dir, 'data', 'stats', 'mine.csv'), 'utf8'), 'a,b\n');
+  assert.match(r.stderr, /not the output folder of a Refinery run \(it has no run\.json\) but holds stats/);
+  assert.equal(await readFile(join(dir, 'mine', 'stats', 'mine.csv'), 'utf8'), 'a,b\n');
   await writeFile(join(dir, 'p.yaml'), 'inputs: [data]\noutput: out\n');
   const run = await runPipeline(await loadPipelineFile(join(dir, 'p.yaml'), { workers: 1 }), { quiet: true });
   assert.deepEqual(run.stats.totals, { in: 1, kept: 1, rejected: 0, errored: 0 }, 'README.md and mine.csv are not inputs');
@@ -217,13 +232,17 @@ test('a second local run on the same output folder is refused while the first ru
   const dir = await mkdtemp(join(tmpdir(), 'refinery-lock-'));
   await (await import('node:fs/promises')).mkdir(join(dir, 'data'));
   await makeCorpus(join(dir, 'data'), 2, 200);
-  const file = await pipelineIn(dir, '  - stage: slow\n    options: {ms: 250}\n');
+  const gate = join(dir, 'hold');
+  await writeFile(gate, '');
+  const file = await pipelineIn(dir, `  - stage: slow\n    options: {ms: 10, hold_while: "${gate}"}\n`);
   const first = spawn(process.execPath, [BIN, 'run', file, '-w', '1', '-q', '--no-report'], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !(await stat(join(dir, 'out', 'run.lock')).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
+  const firstExit = new Promise((r) => first.once('exit', r));
+  await waitFor('the first run to take run.lock', async () => Boolean(await stat(join(dir, 'out', 'run.lock')).catch(() => null)));
   const second = spawnSync(process.execPath, [BIN, 'run', file, '-w', '1', '-q', '--no-report'], { encoding: 'utf8' });
   assert.equal(second.status, 1);
   assert.match(second.stderr, /in use by another refinery run/);
-  const code = await new Promise((r) => first.once('exit', r));
+  await rm(gate);
+  const code = await firstExit;
   assert.equal(code, 0, 'the first run was not disturbed');
   assert.equal(await stat(join(dir, 'out', 'run.lock')).catch(() => null), null, 'the lock is released');
 });
