@@ -2,6 +2,7 @@
 // The `refinery` command. Runs the JavaScript that `tsc -p tsconfig.build.json` wrote to dist/
 // (npm runs it at `npm ci` and `npm install`, as the `prepare` script). When dist/ is missing or
 // older than a source file (a developer edited the TypeScript), runs the sources through tsx.
+// REFINERY_FROM_SOURCE=1 always runs the sources; REFINERY_FROM_SOURCE=0 always runs dist/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,8 @@ function newestSource() {
 }
 
 let cli;
-if (process.env.REFINERY_FROM_SOURCE !== '1' && existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource()) {
+const choice = process.env.REFINERY_FROM_SOURCE;
+if (choice !== '1' && existsSync(stamp) && (choice === '0' || statSync(stamp).mtimeMs >= newestSource())) {
   cli = await import(built);
 } else {
   const { register } = await import('tsx/esm/api');
