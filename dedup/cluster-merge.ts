@@ -187,17 +187,25 @@ function ownLabels(g: Graph): Uint32Array {
 const isKept = (g: Graph, labels: Uint32Array, i: number): boolean => labels[4 * i + 2] === g.ref[2 * i] && labels[4 * i + 3] === g.ref[2 * i + 1];
 
 /**
- * One round of partition q. Messages: candidates `[shard, pos, label×4]` (a label the node may
- * take) and requests `[wShard, wPos, vShard, vPos]` (v asks node w for w's label). A node whose
- * label dropped this round tells its neighbours and asks its label's node (pointer jumping); a
- * request is answered when the asked node knows a lower label than its own key. Returns the number
- * of messages sent: 0 in every partition means the labels are final.
+ * One round of partition q. A node's label is the key of another node of its cluster, its parent
+ * (itself at first), so labels form trees. Messages: candidates `[shard, pos, label×4]` (a label
+ * the node takes if lower) and requests `[wShard, wPos, vShard, vPos]` (v asks its parent w for
+ * w's label). Each round:
+ * - a node whose label dropped sends the new label to its neighbours (propagation) and to its
+ *   previous parent (hooking: the whole tree under that parent follows);
+ * - every node that is not its own parent asks its parent for the parent's label (shortcutting:
+ *   pointer jumping); a parent answers only if its label is lower than its own key.
+ * Returns the labels that dropped plus the answers sent: when that is 0 in every partition,
+ * nothing in flight can lower a label, every edge joins equal labels, and each node holds its
+ * cluster's lowest key.
  */
 export async function mergeRound(m: MergeInput, q: number, round: number, shardCount: number): Promise<number> {
   const P = m.partitions;
   let g: Graph;
   let labels: Uint32Array;
   let changed: Uint8Array;
+  let before: Uint32Array;
+  let work = 0;
   const cands = Array.from({ length: P }, () => new WordBuffer());
   const reqs = Array.from({ length: P }, () => new WordBuffer());
   const part = (shard: number) => partitionOfShard(shard, shardCount, P);
@@ -207,17 +215,20 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
     notePeakMemory();
     await writeFileAtomic(workFiles.mergeGraph(m.workDir, q), encodeGraph(g));
     labels = ownLabels(g);
+    before = labels;
     changed = new Uint8Array(g.n).fill(1);
   } else {
     g = await readGraph(workFiles.mergeGraph(m.workDir, q));
     labels = await readWords(workFiles.mergeLabels(m.workDir, round - 1, q));
     changed = new Uint8Array(g.n);
+    before = labels.slice();
     const sent = Array.from({ length: P }, (_, p) => workFiles.mergeMessages(m.workDir, round - 1, p));
     const incoming = await readWordRegions(sent, 2 * P, 2 * q);
     for (let k = 0; k < incoming.length; k += 6) {
       const i = mustFind(g.ref, incoming[k]!, incoming[k + 1]!, `${m.name} merge round ${round}`);
       if (lower(incoming, k + 2, labels, 4 * i)) {
         labels.set(incoming.subarray(k + 2, k + 6), 4 * i);
+        if (!changed[i]) work++;
         changed[i] = 1;
       }
     }
@@ -226,18 +237,22 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
     for (let k = 0; k < asked.length; k += 4) {
       const w = mustFind(g.ref, asked[k]!, asked[k + 1]!, `${m.name} merge round ${round}`);
       if (isKept(g, labels, w)) continue;
+      work++;
       const l = 4 * w;
       cands[part(asked[k + 2]!)]!.push6(asked[k + 2]!, asked[k + 3]!, labels[l]!, labels[l + 1]!, labels[l + 2]!, labels[l + 3]!);
     }
   }
   for (let i = 0; i < g.n; i++) {
-    if (!changed[i]) continue;
     const l = 4 * i;
+    if (!isKept(g, labels, i)) reqs[part(labels[l + 2]!)]!.push4(labels[l + 2]!, labels[l + 3]!, g.ref[2 * i]!, g.ref[2 * i + 1]!);
+    if (!changed[i]) continue;
     for (let k = g.start[i]!; k < g.start[i + 1]!; k++) {
       const us = g.adj[2 * k]!;
       cands[part(us)]!.push6(us, g.adj[2 * k + 1]!, labels[l]!, labels[l + 1]!, labels[l + 2]!, labels[l + 3]!);
     }
-    if (!isKept(g, labels, i)) reqs[part(labels[l + 2]!)]!.push4(labels[l + 2]!, labels[l + 3]!, g.ref[2 * i]!, g.ref[2 * i + 1]!);
+    const ps = before[l + 2]!;
+    const pp = before[l + 3]!;
+    if (round > 0 && (ps !== g.ref[2 * i] || pp !== g.ref[2 * i + 1])) cands[part(ps)]!.push6(ps, pp, labels[l]!, labels[l + 1]!, labels[l + 2]!, labels[l + 3]!);
   }
   notePeakMemory();
   await writeFileAtomic(workFiles.mergeLabels(m.workDir, round, q), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
@@ -247,7 +262,7 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
     await rm(workFiles.mergeLabels(m.workDir, round - 2, q), { force: true });
     await rm(workFiles.mergeMessages(m.workDir, round - 2, q), { force: true });
   }
-  return cands.reduce((a, c) => a + c.length / 6, 0) + reqs.reduce((a, r) => a + r.length / 4, 0);
+  return round === 0 ? cands.reduce((a, c) => a + c.length / 6, 0) : work;
 }
 
 /** The graph and final labels of partition q (those of the last round, which sent nothing). */
