@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../pipeline/package-root.ts';
 import { RefineryError } from '../pipeline/errors.ts';
-import { loadAllStages } from '../pipeline/registry.ts';
+import { loadAllStages, loadStage, stageNames } from '../pipeline/registry.ts';
+import { formatOptionFields, optionFields } from '../pipeline/option-flags.ts';
 import { registerBuiltinStages } from './builtin-stages.ts';
 
 /** The run-finished hook: the researcher report in <output>/report/. */
@@ -72,9 +73,16 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 
   program
     .command('stages')
-    .description('List every stage usable in pipeline YAML, with its kind and purpose.')
-    .action(async () => {
-      for (const s of await loadAllStages()) process.stdout.write(`${s.name.padEnd(20)} ${s.kind.padEnd(10)} ${s.description}\n`);
+    .description('List every stage usable in pipeline YAML, with its kind and purpose; given a name, that stage\'s options with their type, default and description.')
+    .argument('[name]', 'a stage, e.g. minhash-dedup')
+    .action(async (name: string | undefined) => {
+      if (name === undefined) {
+        for (const s of await loadAllStages()) process.stdout.write(`${s.name.padEnd(20)} ${s.kind.padEnd(10)} ${s.description}\n`);
+        return;
+      }
+      const stage = await loadStage(name);
+      if (!stage) throw new RefineryError(`unknown stage "${name}"; choose from ${stageNames().join(', ')}`);
+      process.stdout.write(`${stage.name} (${stage.kind}): ${stage.description}\n\nOptions (pipeline YAML \`options:\`):\n${formatOptionFields(optionFields(stage.options))}`);
     });
 
   const command = argv ? commandOf(argv) : null;

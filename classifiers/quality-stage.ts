@@ -17,22 +17,14 @@ import type { ModelCard } from './model-card.ts';
 import { isCode } from '../filters/code-detection.ts';
 
 export const qualityOptions = z.object({
-  /** Model folder (card.json + ONNX file), relative to the pipeline file. */
-  model: z.string().min(1),
-  /** meta key written: "quality" for a quality model, "category" for a topic model. */
-  field: z.string().min(1).default('quality'),
-  /** Drop below this score; "card" = the threshold chosen at training time; unset = annotate only. */
-  threshold: z.union([z.number(), z.literal('card')]).optional(),
-  /** Multi-class: keep only these classes; unset keeps all. */
-  keep_labels: z.array(z.string()).optional(),
-  /** Ascending cut points of the bands; default: [threshold / 2, threshold] for probabilities, [threshold − 1, threshold] for scores. */
-  band_cuts: z.array(z.number()).optional(),
-  /** Band names, one more than the cut points. */
-  band_names: z.array(z.string().min(1)).default(['low', 'mid', 'high']),
-  /** Documents per ONNX Runtime call. */
-  batch_size: z.number().int().min(1).max(65536).default(256),
-  /** Leave source code (filters/code-detection.ts, as the prose filters skip it) unscored, meta.<field> unset; ours. */
-  skip_code: z.boolean().default(true),
+  model: z.string().min(1).describe('Model folder (card.json + ONNX file), relative to the pipeline file.'),
+  field: z.string().min(1).default('quality').describe('meta key written: "quality" for a quality model, "category" for a topic model.'),
+  threshold: z.union([z.number(), z.literal('card')]).optional().describe('Drop below this score; "card" = the threshold chosen at training time; unset = annotate only.'),
+  keep_labels: z.array(z.string()).optional().describe('Multi-class: keep only these classes; unset keeps all.'),
+  band_cuts: z.array(z.number()).optional().describe('Ascending cut points of the bands; default: [threshold / 2, threshold] for probabilities, [threshold − 1, threshold] for scores.'),
+  band_names: z.array(z.string().min(1)).default(['low', 'mid', 'high']).describe('Band names, one more than the cut points.'),
+  batch_size: z.number().int().min(1).max(65536).default(256).describe('Documents per ONNX Runtime call.'),
+  skip_code: z.boolean().default(true).describe('Leave source code (filters/code-detection.ts, as the prose filters skip it) unscored, meta.<field> unset; ours.'),
 }).strict();
 export type QualityOptions = z.infer<typeof qualityOptions>;
 

@@ -20,19 +20,14 @@ import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { ConfigError, InputError } from '../pipeline/errors.ts';
 
 export const TrainRunOptions = FeatureOptions.extend(SgdOptions.shape).extend({
-  /** 'auto': numbers other than 0/1 → regression, two classes → binary, more → multiclass. */
-  task: z.enum(['auto', 'binary', 'multiclass', 'regression']).default('auto'),
-  /** Binary: the class scored as positive (default: "1", "true", "yes", "high", else the last in sorted order). */
-  positive_label: z.string().optional(),
-  /** Share held out for the reported metrics. */
-  test_fraction: z.number().min(0).max(0.9).default(0.2),
-  /** Share held out for choosing the threshold. */
-  valid_fraction: z.number().min(0).max(0.9).default(0.1),
-  /** Regression: score cut reported as a binary F1 (FineWeb-Edu §4: 3 on the 0–5 scale). */
-  regression_threshold: z.number().default(3),
-  seed: z.number().int().default(0),
-  label_field: z.string().default('label'),
-  text_field: z.string().default('text'),
+  task: z.enum(['auto', 'binary', 'multiclass', 'regression']).default('auto').describe("'auto': numbers other than 0/1 → regression, two classes → binary, more → multiclass."),
+  positive_label: z.string().optional().describe('Binary: the class scored as positive (default: "1", "true", "yes", "high", else the last in sorted order).'),
+  test_fraction: z.number().min(0).max(0.9).default(0.2).describe('Share held out for the reported metrics.'),
+  valid_fraction: z.number().min(0).max(0.9).default(0.1).describe('Share held out for choosing the threshold.'),
+  regression_threshold: z.number().default(3).describe('Regression: score cut reported as a binary F1 (FineWeb-Edu §4: 3 on the 0–5 scale).'),
+  seed: z.number().int().default(0).describe('Seed of the split, the initialisation and the example order.'),
+  label_field: z.string().default('label').describe('Field of the labels file holding the label.'),
+  text_field: z.string().default('text').describe('Field of the labels file holding the text.'),
 });
 export type TrainRunOptions = z.infer<typeof TrainRunOptions>;
 

@@ -1,6 +1,8 @@
 /**
  * CLI: refinery dedup <inputs...> -o <dir> --method exact|url|minhash|lines|semantic [--method ...],
- * and refinery dedup-model <inputs...> -o <dir> (trains the plug-in embedding model).
+ * and refinery dedup-model <inputs...> -o <dir> (trains the plug-in embedding model). `--model` is
+ * semantic-dedup's option of that name (its type and help come from the stage's schema); every other
+ * option of the dedup stages is set in pipeline YAML.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
@@ -9,7 +11,9 @@ import { printRunSummary } from '../pipeline/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { expandInputs } from '../pipeline/run-plan.ts';
 import { readDocs } from '../pipeline/io/read.ts';
+import { addSchemaFlags, schemaFlagValues } from '../pipeline/option-flags.ts';
 import { exportSubwordEmbeddingModel } from './semantic/subword-model-export.ts';
+import { semanticDedupOptions } from './semantic-dedup.ts';
 
 /** Command-line method name → stage name (the same stages in pipeline YAML). */
 export const DEDUP_METHODS: Record<string, string> = {
@@ -31,7 +35,6 @@ function collectMethods(value: string, previous: string[] | undefined): string[]
 interface DedupCommandOptions {
   output: string;
   method?: string[];
-  model?: string;
   workers?: number;
   seed: number;
   force: boolean;
@@ -39,23 +42,25 @@ interface DedupCommandOptions {
 }
 
 export function registerDedupCommand(program: Command): void {
-  program
+  const dedup = program
     .command('dedup')
     .description('Remove duplicates: exact, URL (most recent kept), MinHash near-duplicates, repeated lines, semantic (embeddings). Methods run in the order given.')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
     .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/ (with meta.duplicate_of), errors/, stats.json, stats/<method>.json, report.md')
-    .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods)
-    .option('--model <dir>', 'semantic: a folder with model.onnx and tokenizer.json of a sentence-embedding model (default: the built-in hashed n-gram model)')
+    .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods);
+  addSchemaFlags(dedup, { schema: semanticDedupOptions, only: ['model'], flags: { model: '--model <dir>' }, context: 'semantic:' });
+  dedup
     .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
     .option('--seed <n>', 'seed of the hash functions and projections', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
-    .action(async (inputs: string[], o: DedupCommandOptions) => {
+    .action(async (inputs: string[], o: DedupCommandOptions, cmd: Command) => {
       const methods = o.method ?? ['minhash'];
+      const semantic = schemaFlagValues(cmd, semanticDedupOptions);
       const result = await runStages({
         inputs,
         output: o.output,
-        stages: methods.map((m) => ({ stage: DEDUP_METHODS[m], ...(m === 'semantic' && o.model ? { options: { model: o.model } } : {}) })),
+        stages: methods.map((m) => ({ stage: DEDUP_METHODS[m]!, ...(m === 'semantic' && Object.keys(semantic).length > 0 ? { options: semantic } : {}) })),
         ...(o.workers ? { workers: o.workers } : {}),
         seed: o.seed,
         force: o.force,

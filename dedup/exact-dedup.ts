@@ -6,10 +6,8 @@ import { normalizationSchema, normalizeText } from './normalize-text.ts';
 import { docDedupStage } from './doc-dedup-stage.ts';
 
 export const exactDedupOptions = z.object({
-  /** datatrove's exact dedup hashes `simplify_text` output, as its MinHash does. */
-  normalization: normalizationSchema.default(normalizationSchema.parse({})),
-  /** Reduce tasks; each holds about (records / partitions) × 24 bytes. */
-  partitions: z.number().int().min(1).max(65536).default(16),
+  normalization: normalizationSchema.default(normalizationSchema.parse({})).describe("datatrove's exact dedup hashes `simplify_text` output, as its MinHash does."),
+  partitions: z.number().int().min(1).max(65536).default(16).describe('Reduce tasks; each holds about (records / partitions) × 24 bytes.'),
 }).strict();
 export type ExactDedupOptions = z.infer<typeof exactDedupOptions>;
 

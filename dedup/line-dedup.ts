@@ -30,15 +30,11 @@ import { skipCode } from '../filters/skip-code.ts';
 import { writeStageStats } from './cluster-stats.ts';
 
 export const lineDedupOptions = z.object({
-  /** A line is removed when more documents than this in its bucket contain it (Llama 3: 6). */
-  max_occurrences: z.number().int().min(1).default(6),
-  /** Documents per bucket, in input order (Llama 3: 30M). */
-  bucket_size: z.number().int().min(1).default(30_000_000),
-  /** Lines shorter than this (normalised characters) are never counted nor removed. */
-  min_line_chars: z.number().int().min(0).default(0),
-  /** ccNet normalises lines before hashing (lower case, digits, punctuation, accents). */
-  normalization: normalizationSchema.default(normalizationSchema.parse({})),
-  partitions: z.number().int().min(1).max(65536).default(16),
+  max_occurrences: z.number().int().min(1).default(6).describe('A line is removed when more documents than this in its bucket contain it (Llama 3: 6).'),
+  bucket_size: z.number().int().min(1).default(30_000_000).describe('Documents per bucket, in input order (Llama 3: 30M).'),
+  min_line_chars: z.number().int().min(0).default(0).describe('Lines shorter than this (normalised characters) are never counted nor removed.'),
+  normalization: normalizationSchema.default(normalizationSchema.parse({})).describe('ccNet normalises lines before hashing (lower case, digits, punctuation, accents).'),
+  partitions: z.number().int().min(1).max(65536).default(16).describe('Reduce tasks (partitions of the line hashes).'),
 }).strict();
 export type LineDedupOptions = z.infer<typeof lineDedupOptions>;
 

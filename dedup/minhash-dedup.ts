@@ -20,39 +20,23 @@ import { SideDataReader, SideDataWriter } from './side-data.ts';
 import { workFiles } from './work-files.ts';
 
 export const minhashDedupOptions = z.object({
-  /** Word n-grams per shingle (FineWeb: 5). */
-  n_grams: z.number().int().min(1).max(64).default(5),
-  /** Bands (FineWeb: 14). */
-  num_buckets: z.number().int().min(1).max(512).default(14),
-  /** Rows per band (FineWeb: 8); hashes = num_buckets × hashes_per_bucket = 112. */
-  hashes_per_bucket: z.number().int().min(1).max(64).default(8),
-  /**
-   * How the 112 values are made. 'independent': 112 independent hash functions, as FineWeb;
-   * 'one-permutation': one hash per shingle into 112 bins with optimal densification, the same
-   * Jaccard error on documents of 100+ words and ~5x faster (docs/dedup.md, bench/dedup.bench.ts).
-   */
-  hashing: z.enum(['independent', 'one-permutation']).default('independent'),
-  /** Seed of the hash family; the run's seed when absent. */
-  seed: z.number().int().optional(),
-  normalization: normalizationSchema.default(normalizationSchema.parse({})),
-  /**
-   * Checks candidates before merging them. FineWeb does not ('none'), which merges ~5% of pairs at
-   * Jaccard 0.5 (1 − (1 − 0.5^8)^14); 'signature' compares all 112 hashes of the pair (cheap,
-   * σ ≈ 0.04), 'jaccard' their true shingle sets, 'edit' the edit similarity of short texts.
-   */
+  n_grams: z.number().int().min(1).max(64).default(5).describe('Word n-grams per shingle (FineWeb: 5).'),
+  num_buckets: z.number().int().min(1).max(512).default(14).describe('Bands (FineWeb: 14).'),
+  hashes_per_bucket: z.number().int().min(1).max(64).default(8).describe('Rows per band (FineWeb: 8); hashes = num_buckets × hashes_per_bucket = 112.'),
+  hashing: z.enum(['independent', 'one-permutation']).default('independent').describe("How the 112 values are made. 'independent': 112 independent hash functions, as FineWeb; 'one-permutation': one hash per shingle into 112 bins with optimal densification, the same Jaccard error on documents of 100+ words and ~5x faster (docs/dedup.md, bench/dedup.bench.ts)."),
+  seed: z.number().int().optional().describe("Seed of the hash family; the run's seed when absent."),
+  normalization: normalizationSchema.default(normalizationSchema.parse({})).describe('Text normalisation before shingling (datatrove simplify_text).'),
   verification: z
     .object({
-      method: z.enum(['none', 'signature', 'jaccard', 'edit']).default('signature'),
-      /** Minimum (estimated) Jaccard or edit similarity of a verified pair; near the LSH's own threshold (1/14)^(1/8) ≈ 0.72. */
-      threshold: z.number().min(0).max(1).default(0.7),
-      /** 'edit' compares texts up to this many normalised characters; longer pairs fall back to Jaccard. */
-      edit_max_chars: z.number().int().min(1).default(2000),
-      /** Earlier bucket members a document is compared with. */
-      max_comparisons: z.number().int().min(1).default(8),
+      method: z.enum(['none', 'signature', 'jaccard', 'edit']).default('signature').describe('none, signature, jaccard or edit (see verification).'),
+      threshold: z.number().min(0).max(1).default(0.7).describe("Minimum (estimated) Jaccard or edit similarity of a verified pair; near the LSH's own threshold (1/14)^(1/8) ≈ 0.72."),
+      edit_max_chars: z.number().int().min(1).default(2000).describe("'edit' compares texts up to this many normalised characters; longer pairs fall back to Jaccard."),
+      max_comparisons: z.number().int().min(1).default(8).describe('Earlier bucket members a document is compared with.'),
     })
     .strict()
-    .default({ method: 'signature', threshold: 0.7, edit_max_chars: 2000, max_comparisons: 8 }),
-  partitions: z.number().int().min(1).max(65536).default(16),
+    .default({ method: 'signature', threshold: 0.7, edit_max_chars: 2000, max_comparisons: 8 })
+    .describe("Checks candidates before merging them. FineWeb does not ('none'), which merges ~5% of pairs at Jaccard 0.5 (1 − (1 − 0.5^8)^14); 'signature' compares all 112 hashes of the pair (cheap, σ ≈ 0.04), 'jaccard' their true shingle sets, 'edit' the edit similarity of short texts."),
+  partitions: z.number().int().min(1).max(65536).default(16).describe('Reduce tasks (partitions of the band keys).'),
 }).strict();
 export type MinhashDedupOptions = z.infer<typeof minhashDedupOptions>;
 

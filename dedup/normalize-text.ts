@@ -9,12 +9,11 @@ import { z } from 'zod';
 import { needsSegmenter, splitWords } from '../filters/text/words.ts';
 
 export const normalizationSchema = z.object({
-  lowercase: z.boolean().default(true),
-  remove_diacritics: z.boolean().default(true),
-  /** Every digit becomes 0, so "2023" and "2024" match. */
-  norm_numbers: z.boolean().default(true),
-  remove_punctuation: z.boolean().default(true),
-  norm_whitespace: z.boolean().default(true),
+  lowercase: z.boolean().default(true).describe('Lower-case the text.'),
+  remove_diacritics: z.boolean().default(true).describe('Remove accents and other combining marks (kept in scripts written without spaces).'),
+  norm_numbers: z.boolean().default(true).describe('Every digit becomes 0, so "2023" and "2024" match.'),
+  remove_punctuation: z.boolean().default(true).describe('Remove punctuation.'),
+  norm_whitespace: z.boolean().default(true).describe('Collapse runs of white space into one space.'),
 }).strict();
 export type Normalization = z.infer<typeof normalizationSchema>;
 

@@ -18,30 +18,24 @@ import { DEFAULT_HASHED_NGRAM, HashedNgramEmbedder } from './semantic/hashed-ngr
 import { OnnxSentenceEmbedder } from './semantic/onnx-sentence-embedder.ts';
 
 export const semanticDedupOptions = z.object({
-  /** Folder with model.onnx + tokenizer.json (any type: WordPiece, Unigram, BPE) of a sentence-embedding model; absent: the built-in hashed n-gram model. */
-  model: z.string().optional(),
-  /** Tokens per document for a plug-in model (default: the tokenizer's max_length). */
-  max_tokens: z.number().int().min(8).optional(),
-  /**
-   * Duplicates have cosine ≥ threshold. SemDeDup/NeMo use 1 − ε with ε = 0.01 for transformer
-   * embeddings; with the built-in model 0.95 corresponds to word 5-gram Jaccard ≈ 0.7
-   * (docs/dedup.md, measured on injected pairs).
-   */
-  threshold: z.number().min(-1).max(1).default(0.95),
-  /** SimHash bands × rows bits: a pair at cosine 0.95 becomes a candidate with p ≈ 0.98, at 0.3 with p ≈ 0.004. */
-  bands: z.number().int().min(1).max(256).default(20),
-  rows: z.number().int().min(1).max(64).default(16),
-  /** Documents per ONNX run. */
-  batch_size: z.number().int().min(1).default(32),
-  /** Earlier members of a bucket that a document is compared with. */
-  max_comparisons: z.number().int().min(1).default(16),
-  /** Built-in model: hash buckets, dimension and largest word n-gram. */
+  model: z.string().optional().describe('Folder with model.onnx + tokenizer.json (any type: WordPiece, Unigram, BPE) of a sentence-embedding model; absent: the built-in hashed n-gram model.'),
+  max_tokens: z.number().int().min(8).optional().describe("Tokens per document for a plug-in model (default: the tokenizer's max_length)."),
+  threshold: z.number().min(-1).max(1).default(0.95).describe('Duplicates have cosine ≥ threshold. SemDeDup/NeMo use 1 − ε with ε = 0.01 for transformer embeddings; with the built-in model 0.95 corresponds to word 5-gram Jaccard ≈ 0.7 (docs/dedup.md, measured on injected pairs).'),
+  bands: z.number().int().min(1).max(256).default(20).describe('SimHash bands × rows bits: a pair at cosine 0.95 becomes a candidate with p ≈ 0.98, at 0.3 with p ≈ 0.004.'),
+  rows: z.number().int().min(1).max(64).default(16).describe('SimHash bits per band (see bands).'),
+  batch_size: z.number().int().min(1).default(32).describe('Documents per ONNX run.'),
+  max_comparisons: z.number().int().min(1).default(16).describe('Earlier members of a bucket that a document is compared with.'),
   hashed_ngram: z
-    .object({ buckets: z.number().int().min(16).default(DEFAULT_HASHED_NGRAM.buckets), dim: z.number().int().min(8).default(DEFAULT_HASHED_NGRAM.dim), max_n: z.number().int().min(1).max(5).default(DEFAULT_HASHED_NGRAM.maxN) })
+    .object({
+      buckets: z.number().int().min(16).default(DEFAULT_HASHED_NGRAM.buckets).describe('Hash buckets of the n-gram features.'),
+      dim: z.number().int().min(8).default(DEFAULT_HASHED_NGRAM.dim).describe('Embedding dimension.'),
+      max_n: z.number().int().min(1).max(5).default(DEFAULT_HASHED_NGRAM.maxN).describe('Largest word n-gram.'),
+    })
     .strict()
-    .default({ buckets: DEFAULT_HASHED_NGRAM.buckets, dim: DEFAULT_HASHED_NGRAM.dim, max_n: DEFAULT_HASHED_NGRAM.maxN }),
-  seed: z.number().int().optional(),
-  partitions: z.number().int().min(1).max(65536).default(16),
+    .default({ buckets: DEFAULT_HASHED_NGRAM.buckets, dim: DEFAULT_HASHED_NGRAM.dim, max_n: DEFAULT_HASHED_NGRAM.maxN })
+    .describe('Built-in model: hash buckets, dimension and largest word n-gram.'),
+  seed: z.number().int().optional().describe("Seed of the built-in model and the SimHash projections; the run's seed when absent."),
+  partitions: z.number().int().min(1).max(65536).default(16).describe('Reduce tasks (partitions of the band keys).'),
 }).strict();
 export type SemanticDedupOptions = z.infer<typeof semanticDedupOptions>;
 

@@ -11,13 +11,10 @@ import { docDedupStage } from './doc-dedup-stage.ts';
 import { normalizeUrl } from './url-normalize.ts';
 
 export const urlDedupOptions = z.object({
-  /** `meta` fields holding the URL, first present wins (WARC readers write `url`). */
-  url_fields: z.array(z.string()).default(['url', 'warc_target_uri', 'WARC-Target-URI']),
-  /** `meta` fields holding the crawl or publication date (ISO 8601 or epoch seconds/ms). */
-  date_fields: z.array(z.string()).default(['date', 'crawl_date', 'timestamp', 'warc_date', 'WARC-Date', 'added']),
-  /** Keep the query string (sorted, tracking parameters removed) as part of the URL. */
-  keep_query: z.boolean().default(true),
-  partitions: z.number().int().min(1).max(65536).default(16),
+  url_fields: z.array(z.string()).default(['url', 'warc_target_uri', 'WARC-Target-URI']).describe('`meta` fields holding the URL, first present wins (WARC readers write `url`).'),
+  date_fields: z.array(z.string()).default(['date', 'crawl_date', 'timestamp', 'warc_date', 'WARC-Date', 'added']).describe('`meta` fields holding the crawl or publication date (ISO 8601 or epoch seconds/ms).'),
+  keep_query: z.boolean().default(true).describe('Keep the query string (sorted, tracking parameters removed) as part of the URL.'),
+  partitions: z.number().int().min(1).max(65536).default(16).describe('Reduce tasks (partitions of the URL keys).'),
 }).strict();
 export type UrlDedupOptions = z.infer<typeof urlDedupOptions>;
 

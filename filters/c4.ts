@@ -18,18 +18,19 @@ import { skipCode } from './skip-code.ts';
 /** Defaults: C4 (Raffel et al. 2020) as DT C4QualityFilter, with FineWeb's filter_no_terminal_punct = false. */
 export const c4Options = z
   .object({
-    filter_no_terminal_punct: z.boolean().default(false),
-    min_words_per_line: z.number().int().nonnegative().default(3),
-    max_word_length: z.number().int().positive().default(1000),
-    min_num_sentences: z.number().int().nonnegative().default(5),
-    remove_citations: z.boolean().default(true),
-    filter_javascript: z.boolean().default(true),
-    filter_policy: z.boolean().default(true),
-    filter_lorem_ipsum: z.boolean().default(true),
-    filter_curly_bracket: z.boolean().default(true),
+    filter_no_terminal_punct: z.boolean().default(false).describe('Remove lines that do not end in terminal punctuation (C4: on; off here, as FineWeb §3.5).'),
+    min_words_per_line: z.number().int().nonnegative().default(3).describe('Remove lines with fewer words (C4: 3).'),
+    max_word_length: z.number().int().positive().default(1000).describe('Remove lines with a word longer than this many characters (C4: 1,000).'),
+    min_num_sentences: z.number().int().nonnegative().default(5).describe('Drop documents with fewer sentences in the kept lines (C4: 5).'),
+    remove_citations: z.boolean().default(true).describe('Remove Wikipedia-style citation marks such as [1], [edit], [citation needed].'),
+    filter_javascript: z.boolean().default(true).describe('Remove lines that mention javascript.'),
+    filter_policy: z.boolean().default(true).describe('Remove lines that contain one of policy_substrings.'),
+    filter_lorem_ipsum: z.boolean().default(true).describe('Drop documents that contain "lorem ipsum".'),
+    filter_curly_bracket: z.boolean().default(true).describe('Drop documents with a curly bracket (code).'),
     policy_substrings: z
       .array(z.string())
-      .default(['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies']),
+      .default(['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies'])
+      .describe('Lower-case phrases of boilerplate lines that filter_policy removes.'),
   })
   .strict();
 export type C4Options = z.infer<typeof c4Options>;

@@ -14,16 +14,9 @@ import { round4 } from './meta-number.ts';
 
 export const dirtyWordsOptions = z
   .object({
-    /**
-     * Drop when dirty-word matches per word exceed this. C4 drops on any match (0 here); we
-     * default to 0.01, measured in docs/filters.md ("Dirty words"), so that a clean book or
-     * article that says a listed word once or twice is kept.
-     */
-    max_dirty_word_ratio: z.number().min(0).max(1).default(0.01),
-    /** Also drop when the count reaches this (0 = no count rule). */
-    max_dirty_words: z.number().int().nonnegative().default(0),
-    /** List used when meta.language is unset. */
-    default_language: z.string().default('en'),
+    max_dirty_word_ratio: z.number().min(0).max(1).default(0.01).describe('Drop when dirty-word matches per word exceed this. C4 drops on any match (0 here); we default to 0.01, measured in docs/filters.md ("Dirty words"), so that a clean book or article that says a listed word once or twice is kept.'),
+    max_dirty_words: z.number().int().nonnegative().default(0).describe('Also drop when the count reaches this (0 = no count rule).'),
+    default_language: z.string().default('en').describe('List used when meta.language is unset.'),
   })
   .strict();
 export type DirtyWordsOptions = z.infer<typeof dirtyWordsOptions>;

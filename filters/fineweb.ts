@@ -15,18 +15,11 @@ import { round4 } from './meta-number.ts';
 
 export const finewebOptions = z
   .object({
-    /** Drop when the fraction of lines ending in terminal punctuation is ≤ this. 0.12: FineWeb §3.5. */
-    line_punct_thr: z.number().min(0).max(1).default(0.12),
-    /** Drop when the fraction of lines of ≤ short_line_length characters is ≥ this. 0.67: FineWeb §3.5. */
-    short_line_thr: z.number().min(0).max(1).default(0.67),
-    short_line_length: z.number().int().positive().default(30),
-    /**
-     * Drop when characters in duplicated lines are ≥ this fraction. 0.1: FineWeb §3.5 (DT's code
-     * ships 0.01; docs/filters.md has the measurement behind our choice).
-     */
-    char_duplicates_ratio: z.number().min(0).max(1).default(0.1),
-    /** Drop list-like documents: newlines per word above this. 0.3: DT FineWebQualityFilter. */
-    new_line_ratio: z.number().nonnegative().default(0.3),
+    line_punct_thr: z.number().min(0).max(1).default(0.12).describe('Drop when the fraction of lines ending in terminal punctuation is ≤ this. 0.12: FineWeb §3.5.'),
+    short_line_thr: z.number().min(0).max(1).default(0.67).describe('Drop when the fraction of lines of ≤ short_line_length characters is ≥ this. 0.67: FineWeb §3.5.'),
+    short_line_length: z.number().int().positive().default(30).describe('A line of at most this many characters is short (FineWeb: 30).'),
+    char_duplicates_ratio: z.number().min(0).max(1).default(0.1).describe("Drop when characters in duplicated lines are ≥ this fraction. 0.1: FineWeb §3.5 (DT's code ships 0.01; docs/filters.md has the measurement behind our choice)."),
+    new_line_ratio: z.number().nonnegative().default(0.3).describe('Drop list-like documents: newlines per word above this. 0.3: DT FineWebQualityFilter.'),
   })
   .strict();
 export type FinewebOptions = z.infer<typeof finewebOptions>;

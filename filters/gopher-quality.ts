@@ -18,20 +18,17 @@ import { round4 } from './meta-number.ts';
 /** All defaults: Rae et al. 2021 App. A / DT GopherQualityFilter. */
 export const gopherQualityOptions = z
   .object({
-    min_doc_words: z.number().int().nonnegative().default(50),
-    max_doc_words: z.number().int().positive().default(100_000),
-    min_avg_word_length: z.number().nonnegative().default(3),
-    max_avg_word_length: z.number().positive().default(10),
-    /** `#` per word, and `...`/`…` per word. */
-    max_symbol_word_ratio: z.number().nonnegative().default(0.1),
-    max_bullet_lines_ratio: z.number().min(0).max(1).default(0.9),
-    max_ellipsis_lines_ratio: z.number().min(0).max(1).default(0.3),
-    /** Fraction of words (punctuation is not a word) that contain a letter. */
-    min_alpha_words_ratio: z.number().min(0).max(1).default(0.8),
-    min_stop_words: z.number().int().nonnegative().default(2),
-    stop_words: z.array(z.string()).default(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']),
-    /** The stop-word rule is English: it applies to these meta.language values (and to docs without one). */
-    stop_words_languages: z.array(z.string()).default(['en']),
+    min_doc_words: z.number().int().nonnegative().default(50).describe('Drop documents with fewer words (Gopher: 50).'),
+    max_doc_words: z.number().int().positive().default(100_000).describe('Drop documents with more words (Gopher: 100,000).'),
+    min_avg_word_length: z.number().nonnegative().default(3).describe('Drop when the mean word length in characters is below this (Gopher: 3).'),
+    max_avg_word_length: z.number().positive().default(10).describe('Drop when the mean word length in characters is above this (Gopher: 10).'),
+    max_symbol_word_ratio: z.number().nonnegative().default(0.1).describe('`#` per word, and `...`/`…` per word.'),
+    max_bullet_lines_ratio: z.number().min(0).max(1).default(0.9).describe('Drop when more than this fraction of lines start with a bullet (Gopher: 0.9).'),
+    max_ellipsis_lines_ratio: z.number().min(0).max(1).default(0.3).describe('Drop when more than this fraction of lines end with an ellipsis (Gopher: 0.3).'),
+    min_alpha_words_ratio: z.number().min(0).max(1).default(0.8).describe('Fraction of words (punctuation is not a word) that contain a letter.'),
+    min_stop_words: z.number().int().nonnegative().default(2).describe('Drop when fewer than this many stop_words occur (Gopher: 2).'),
+    stop_words: z.array(z.string()).default(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']).describe("The stop words min_stop_words counts (Gopher's list)."),
+    stop_words_languages: z.array(z.string()).default(['en']).describe('The stop-word rule is English: it applies to these meta.language values (and to docs without one).'),
   })
   .strict();
 export type GopherQualityOptions = z.infer<typeof gopherQualityOptions>;

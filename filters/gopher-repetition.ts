@@ -16,17 +16,15 @@ import { round4 } from './meta-number.ts';
 /** All defaults: Rae et al. 2021, Table A1 (the same values in DT and DCLM). */
 export const gopherRepetitionOptions = z
   .object({
-    dup_line_frac: z.number().min(0).max(1).default(0.3),
-    dup_para_frac: z.number().min(0).max(1).default(0.3),
-    dup_line_char_frac: z.number().min(0).max(1).default(0.2),
-    dup_para_char_frac: z.number().min(0).max(1).default(0.2),
-    /** [n, max fraction of characters covered by the most frequent n-gram]. */
+    dup_line_frac: z.number().min(0).max(1).default(0.3).describe('Drop when more than this fraction of lines duplicate an earlier line (Gopher: 0.3).'),
+    dup_para_frac: z.number().min(0).max(1).default(0.3).describe('Drop when more than this fraction of paragraphs duplicate an earlier one (Gopher: 0.3).'),
+    dup_line_char_frac: z.number().min(0).max(1).default(0.2).describe('Drop when more than this fraction of characters are in duplicated lines (Gopher: 0.2).'),
+    dup_para_char_frac: z.number().min(0).max(1).default(0.2).describe('Drop when more than this fraction of characters are in duplicated paragraphs (Gopher: 0.2).'),
     top_n_grams: z.array(z.tuple([z.number().int().min(1), z.number().min(0).max(1)])).default([
       [2, 0.2],
       [3, 0.18],
       [4, 0.16],
-    ]),
-    /** [n, max fraction of characters in duplicated n-grams]. */
+    ]).describe('[n, max fraction of characters covered by the most frequent n-gram].'),
     dup_n_grams: z.array(z.tuple([z.number().int().min(1), z.number().min(0).max(1)])).default([
       [5, 0.15],
       [6, 0.14],
@@ -34,7 +32,7 @@ export const gopherRepetitionOptions = z
       [8, 0.12],
       [9, 0.11],
       [10, 0.1],
-    ]),
+    ]).describe('[n, max fraction of characters in duplicated n-grams].'),
   })
   .strict();
 export type GopherRepetitionOptions = z.infer<typeof gopherRepetitionOptions>;

@@ -14,10 +14,8 @@ import { round4 } from './meta-number.ts';
 
 export const langidOptions = z
   .object({
-    /** Keep only these languages (ISO codes as written to meta.language); unset keeps all. */
-    languages: z.array(z.string().min(1)).optional(),
-    /** Minimum lid.176 score. 0.65: FineWeb and DCLM (DT LanguageFilter default). */
-    language_threshold: z.number().min(0).max(1).default(0.65),
+    languages: z.array(z.string().min(1)).optional().describe('Keep only these languages (ISO codes as written to meta.language); unset keeps all.'),
+    language_threshold: z.number().min(0).max(1).default(0.65).describe('Minimum lid.176 score. 0.65: FineWeb and DCLM (DT LanguageFilter default).'),
   })
   .strict();
 export type LangidOptions = z.infer<typeof langidOptions>;

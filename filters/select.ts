@@ -9,17 +9,16 @@ import type { Doc } from '../pipeline/doc.ts';
 
 const ConditionSchema = z
   .object({
-    field: z.string().min(1),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-    not_in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-    /** What to do when the field is absent. */
-    missing: z.enum(['keep', 'drop']).default('drop'),
+    field: z.string().min(1).describe('meta path, dotted for nested fields (e.g. gopher_quality.mean_word_length).'),
+    min: z.number().optional().describe('Keep when the value is a number of at least this.'),
+    max: z.number().optional().describe('Keep when the value is a number of at most this.'),
+    in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional().describe('Keep when the value is one of these.'),
+    not_in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional().describe('Keep when the value is none of these.'),
+    missing: z.enum(['keep', 'drop']).default('drop').describe('What to do when the field is absent.'),
   })
   .strict();
 
-const SelectOptions = z.object({ where: z.array(ConditionSchema).min(1) }).strict();
+const SelectOptions = z.object({ where: z.array(ConditionSchema).min(1).describe('Conditions, all of which a kept document passes, checked in order.') }).strict();
 type Condition = z.output<typeof ConditionSchema>;
 
 export function metaValue(meta: Record<string, unknown>, path: string): unknown {

@@ -24,18 +24,12 @@ import { round4 } from './meta-number.ts';
 
 export const tokenOutlierOptions = z
   .object({
-    /** Drop documents above this quantile of KL divergence. 0.995: the default (99.5th percentile). */
-    quantile: z.number().gt(0).lt(1).default(0.995),
-    /** Fraction of documents whose words build the reference (seeded, by document id). */
-    sample_rate: z.number().gt(0).max(1).default(1),
-    /** Documents per language whose KL divergences estimate the quantile (bottom-k by seeded hash). */
-    quantile_sample_docs: z.number().int().positive().default(5000),
-    /** Below this many scored sample documents a language gets no threshold. */
-    min_sample_docs: z.number().int().positive().default(1000),
-    /** Words of the reference vocabulary per language; the rest share one bucket. */
-    vocab_size: z.number().int().positive().default(50_000),
-    /** Documents with fewer words are not scored (their KL is dominated by their length). */
-    min_words: z.number().int().nonnegative().default(50),
+    quantile: z.number().gt(0).lt(1).default(0.995).describe("Drop documents above this quantile of KL divergence. 0.995: the issue's default (99.5th percentile)."),
+    sample_rate: z.number().gt(0).max(1).default(1).describe('Fraction of documents whose words build the reference (seeded, by document id).'),
+    quantile_sample_docs: z.number().int().positive().default(5000).describe('Documents per language whose KL divergences estimate the quantile (bottom-k by seeded hash).'),
+    min_sample_docs: z.number().int().positive().default(1000).describe('Below this many scored sample documents a language gets no threshold.'),
+    vocab_size: z.number().int().positive().default(50_000).describe('Words of the reference vocabulary per language; the rest share one bucket.'),
+    min_words: z.number().int().nonnegative().default(50).describe('Documents with fewer words are not scored (their KL is dominated by their length).'),
   })
   .strict();
 export type TokenOutlierOptions = z.infer<typeof tokenOutlierOptions>;

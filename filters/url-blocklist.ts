@@ -25,16 +25,11 @@ function listPath(f: string, baseDir: string): string {
 
 export const urlBlocklistOptions = z
   .object({
-    /** meta field that holds the URL. */
-    url_field: z.string().default('url'),
-    /** Domain lists (UT1 `domains` format); the shipped starter list is used unless replaced. */
-    domain_files: z.array(z.string()).default(['builtin:adult-domains.txt']),
-    /** Exact-URL lists (UT1 `urls` format: host/path, no scheme). */
-    url_files: z.array(z.string()).default([]),
-    /** "<word> <weight|hard>" lists. */
-    word_files: z.array(z.string()).default(['builtin:url-words.txt']),
-    /** Block when the soft-word score reaches this. 2: RefinedWeb's "two or more soft-banned words". */
-    soft_word_threshold: z.number().positive().default(2),
+    url_field: z.string().default('url').describe('meta field that holds the URL.'),
+    domain_files: z.array(z.string()).default(['builtin:adult-domains.txt']).describe('Domain lists (UT1 `domains` format); the shipped starter list is used unless replaced.'),
+    url_files: z.array(z.string()).default([]).describe('Exact-URL lists (UT1 `urls` format: host/path, no scheme).'),
+    word_files: z.array(z.string()).default(['builtin:url-words.txt']).describe('"<word> <weight|hard>" lists.'),
+    soft_word_threshold: z.number().positive().default(2).describe('Block when the soft-word score reaches this. 2: RefinedWeb\'s "two or more soft-banned words".'),
   })
   .strict();
 export type UrlBlocklistOptions = z.infer<typeof urlBlocklistOptions>;

@@ -12,16 +12,11 @@ import { isNonEnglish, UNKNOWN } from './bucket.ts';
 import { bandOf } from '../classifiers/quality-stage.ts';
 
 const ruleSchema = z.strictObject({
-  category: z.string().min(1),
-  /** Any of these `meta.source` values. */
-  source: z.array(z.string()).optional(),
-  /** Any of these `meta.language` values. */
-  language: z.array(z.string()).optional(),
-  /** A human language other than English (see docs/mixes.md). */
-  non_english: z.boolean().optional(),
-  /** Source code, as the code rules decide it (`filters/code-detection.ts`). */
-  code: z.boolean().optional(),
-  /** A regular expression that `meta.url` must match. */
+  category: z.string().min(1).describe('The category this rule gives.'),
+  source: z.array(z.string()).optional().describe('Any of these `meta.source` values.'),
+  language: z.array(z.string()).optional().describe('Any of these `meta.language` values.'),
+  non_english: z.boolean().optional().describe('A human language other than English (see docs/mixes.md).'),
+  code: z.boolean().optional().describe('Source code, as the code rules decide it (`filters/code-detection.ts`).'),
   url: z
     .string()
     .refine((s) => {
@@ -32,24 +27,21 @@ const ruleSchema = z.strictObject({
         return false;
       }
     }, 'not a valid regular expression')
-    .optional(),
+    .optional()
+    .describe('A regular expression that `meta.url` must match.'),
 });
 
 export const mixBucketsOptions = z.strictObject({
-  /** Checked in order; the first rule whose every condition holds sets the category. */
-  category_rules: z.array(ruleSchema).default([]),
-  /** Category when no rule matches and the document has none. */
-  default_category: z.string().min(1).default('general'),
-  /** Replace a `meta.category` the document already has (e.g. from a topic classifier). */
-  overwrite_category: z.boolean().default(false),
-  /** Quality band from a numeric score: the first band whose `min` the score reaches, else `below`. */
+  category_rules: z.array(ruleSchema).default([]).describe('Checked in order; the first rule whose every condition holds sets the category.'),
+  default_category: z.string().min(1).default('general').describe('Category when no rule matches and the document has none.'),
+  overwrite_category: z.boolean().default(false).describe('Replace a `meta.category` the document already has (e.g. from a topic classifier).'),
   quality_bands: z
     .strictObject({
-      field: z.string().min(1),
-      bands: z.array(z.strictObject({ band: z.string().min(1), min: z.number() })).min(1),
-      below: z.string().min(1).default('low'),
+      field: z.string().min(1).describe('meta key of the score, e.g. quality.'),
+      bands: z.array(z.strictObject({ band: z.string().min(1).describe('Band name.'), min: z.number().describe('Lowest score of the band.') })).min(1).describe('Bands by minimum score.'),
+      below: z.string().min(1).default('low').describe("Band of a score below every band's min."),
     })
-    .optional(),
+    .optional().describe('Quality band from a numeric score: the first band whose `min` the score reaches, else `below`.'),
 });
 export type MixBucketsOptions = z.output<typeof mixBucketsOptions>;
 

@@ -9,16 +9,11 @@
 import { z } from 'zod';
 
 export const FeatureOptions = z.object({
-  /** Word n-grams up to this length (fastText `-wordNgrams`; 2 is the common text-classification setting). */
-  word_ngrams: z.number().int().min(1).max(5).default(2),
-  /** Shortest char n-gram of `<word>` (fastText `-minn`); 0 = none, fastText's supervised default (3 helps with misspellings and rare words, at ~5× the features). */
-  minn: z.number().int().min(0).max(10).default(0),
-  /** Longest char n-gram (fastText `-maxn`; supervised default 0). */
-  maxn: z.number().int().min(0).max(10).default(0),
-  /** Hash buckets shared by every feature (fastText `-bucket` is 2M; ours keeps the ONNX file small). */
-  buckets: z.number().int().min(16).max(1 << 24).default(1 << 18),
-  /** Only the first this many words of a document are read (long pages cost no more than this). */
-  max_words: z.number().int().min(1).default(4096),
+  word_ngrams: z.number().int().min(1).max(5).default(2).describe('Word n-grams up to this length (fastText `-wordNgrams`; 2 is the common text-classification setting).'),
+  minn: z.number().int().min(0).max(10).default(0).describe("Shortest char n-gram of `<word>` (fastText `-minn`); 0 = none, fastText's supervised default (3 helps with misspellings and rare words, at ~5× the features)."),
+  maxn: z.number().int().min(0).max(10).default(0).describe('Longest char n-gram (fastText `-maxn`; supervised default 0).'),
+  buckets: z.number().int().min(16).max(1 << 24).default(1 << 18).describe('Hash buckets shared by every feature (fastText `-bucket` is 2M; ours keeps the ONNX file small).'),
+  max_words: z.number().int().min(1).default(4096).describe('Only the first this many words of a document are read (long pages cost no more than this).'),
 });
 export type FeatureOptions = z.infer<typeof FeatureOptions>;
 

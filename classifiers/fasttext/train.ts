@@ -9,14 +9,10 @@ import { FastTextModel, softmaxInPlace, type FastTextShape } from './model.ts';
 import { SeededRandom } from '../../pipeline/seeded-random.ts';
 
 export const SgdOptions = z.object({
-  /** Embedding size (fastText `-dim` 100; 32 scores 4× faster and lost no F1 on our dev set, see docs/classifiers.md). */
-  dim: z.number().int().min(1).max(512).default(32),
-  /** Hidden ReLU units; 0 = linear, as fastText. */
-  hidden: z.number().int().min(0).max(1024).default(0),
-  /** Learning rate (DCLM's fastText quality classifier: 0.1). */
-  lr: z.number().positive().default(0.1),
-  /** Epochs (DCLM: 5; small label sets want more). */
-  epochs: z.number().int().min(1).max(1000).default(5),
+  dim: z.number().int().min(1).max(512).default(32).describe('Embedding size (fastText `-dim` 100; 32 scores 4× faster and lost no F1 on our dev set, see docs/classifiers.md).'),
+  hidden: z.number().int().min(0).max(1024).default(0).describe('Hidden ReLU units; 0 = linear, as fastText.'),
+  lr: z.number().positive().default(0.1).describe("Learning rate (DCLM's fastText quality classifier: 0.1)."),
+  epochs: z.number().int().min(1).max(1000).default(5).describe('Epochs (DCLM: 5; small label sets want more).'),
 });
 export type SgdOptions = z.infer<typeof SgdOptions>;
 

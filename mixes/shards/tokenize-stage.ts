@@ -25,18 +25,12 @@ import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
 import { documentRow } from './token-rows.ts';
 
 export const tokenizeOptions = z.strictObject({
-  /** Packed rows of this many tokens; null writes one row per document. Llama 3 trains on 8,192-token sequences (Llama 3 paper §3.4). */
-  seq_len: z.number().int().min(2).nullable().default(null),
-  /** Target file size in bytes: a new file starts once a file reaches it (checked per row group). About 1 GB. */
-  shard_size: z.number().int().positive().default(1_000_000_000),
-  /** Uncompressed token bytes per Parquet row group: small enough for streaming readers. */
-  row_group_size: z.number().int().positive().default(32 * 1024 * 1024),
-  /** Shuffle documents across the whole corpus with this seed; null keeps input order. */
-  shuffle_seed: z.number().int().nullable().default(null),
-  /** Shuffle buckets: the reduce holds one bucket (about corpus / buckets) in memory; each map task buffers 1 MiB and keeps a file open per bucket. */
-  shuffle_buckets: z.number().int().min(1).max(1024).default(64),
-  /** A mix plan (`refinery mix plan`): documents are repeated or sampled by it, seeded by the run's seed. */
-  plan: z.string().nullable().default(null),
+  seq_len: z.number().int().min(2).nullable().default(null).describe('Packed rows of this many tokens; unset (null) writes one row per document. Llama 3 trains on 8,192-token sequences (Llama 3 paper §3.4).'),
+  shard_size: z.number().int().positive().default(1_000_000_000).describe('Target file size in bytes: a new file starts once a file reaches it (checked per row group). About 1 GB.'),
+  row_group_size: z.number().int().positive().default(32 * 1024 * 1024).describe('Uncompressed token bytes per Parquet row group: small enough for streaming readers.'),
+  shuffle_seed: z.number().int().nullable().default(null).describe('Shuffle documents across the whole corpus with this seed; unset (null) keeps input order.'),
+  shuffle_buckets: z.number().int().min(1).max(1024).default(64).describe('Shuffle buckets: the reduce holds one bucket (about corpus / buckets) in memory; each map task buffers 1 MiB and keeps a file open per bucket.'),
+  plan: z.string().nullable().default(null).describe("A mix plan (`refinery mix plan`): documents are repeated or sampled by it, seeded by the run's seed."),
 });
 export type TokenizeOptions = z.infer<typeof tokenizeOptions>;
 
