@@ -14,10 +14,12 @@
  *    human label in training) evaluated on all 218 pages. Needs ../shared/devdata; says so when
  *    it is absent.
  * Text for 1 and 2: ../shared/devdata web + quality pages joined and cut into 2,048-character
- * documents, else seeded generated text. Peak RSS is printed at the end.
+ * documents, else seeded generated text. Peak RSS is printed at the end. BENCH_QUICK=1
+ * (bench/quick.ts): a few hundred generated documents, 2^12 buckets, one seed, and generated
+ * pages with alternating labels in place of part 3's data.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
@@ -28,8 +30,11 @@ import { createQualityStage, qualityOptions } from '../classifiers/quality-stage
 import { binaryMetrics } from '../classifiers/metrics.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { readDevdataJsonl } from './devdata.ts';
+import { QUICK, sized } from './quick.ts';
 
 const DOC_CHARS = 2048;
+/** Quick mode shrinks the hash table (2^18 rows by default), which dominates its time. */
+const SHAPE: { buckets?: number } = sized({}, { buckets: 1 << 12 });
 let peakRss = 0;
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
@@ -65,7 +70,12 @@ function corpus(count: number): { docs: string[]; origin: string } {
     while (t.length < DOC_CHARS) t += Array.from({ length: 8 + rng.int(20) }, () => vocab[Math.floor(vocab.length * rng.next() ** 2)]).join(' ') + '.\n';
     docs.push(t.slice(0, DOC_CHARS));
   }
-  return { docs, origin: 'generated text (devdata absent)' };
+  return { docs, origin: 'generated text (devdata absent, or quick mode)' };
+}
+
+/** Quick mode's stand-in for the labelled pages of part 3: generated text, labels alternating. */
+function quickRows(): Row[] {
+  return corpus(40).docs.map((text, i) => ({ id: `q${i}`, text: text.slice(0, 300), label: i % 2 }));
 }
 
 async function trainModel(dir: string, texts: string[], options: Record<string, number>): Promise<{ seconds: number; modelDir: string }> {
@@ -73,13 +83,13 @@ async function trainModel(dir: string, texts: string[], options: Record<string, 
   // Labels only need to exist for timing: a document is "high" when it has more than 25 lines.
   await writeFile(file, texts.map((t, i) => JSON.stringify({ id: `b${i}`, text: t, label: t.split('\n').length > 25 ? 1 : 0 })).join('\n') + '\n');
   const modelDir = join(dir, `model-${Object.values(options).join('-')}`);
-  const t = await timed(() => trainFromLabels(file, modelDir, { ...options, test_fraction: 0.05, valid_fraction: 0.05 }));
+  const t = await timed(() => trainFromLabels(file, modelDir, { ...SHAPE, ...options, test_fraction: 0.05, valid_fraction: 0.05 }));
   sampleRss();
   return { seconds: t.cpu, modelDir };
 }
 
 async function scoringBench(dir: string): Promise<void> {
-  const N = 20_000;
+  const N = sized(20_000, 300);
   const { docs: texts, origin } = corpus(N);
   process.stdout.write(`### Scoring 2 KB documents, one core\n\nText: ${origin}; ${N.toLocaleString('en')} documents; cores on this machine: ${availableParallelism()}.\n\n`);
   const variants: { name: string; options: Record<string, number> }[] = [
@@ -90,13 +100,13 @@ async function scoringBench(dir: string): Promise<void> {
   const rows: string[] = [];
   let baseline = 0;
   for (const v of variants) {
-    const { modelDir } = await trainModel(dir, texts.slice(0, 2000), { epochs: 1, ...v.options });
+    const { modelDir } = await trainModel(dir, texts.slice(0, sized(2000, 200)), { epochs: 1, ...v.options });
     const stage = await createQualityStage(qualityOptions.parse({ model: modelDir }), { baseDir: dir, outputDir: dir, workDir: dir, seed: 0, keyPath: 'bench' });
     if (v === variants[0]) {
       // Baseline: hashing + the TypeScript forward pass of the same default model.
       const card = JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8')) as { features: FeatureOptions };
       const hasher = new FeatureHasher(card.features);
-      const { model } = await trainFromLabels(join(dir, 'labels-1.jsonl'), join(dir, 'ts-model'), { epochs: 1, test_fraction: 0.05, valid_fraction: 0.05 });
+      const { model } = await trainFromLabels(join(dir, 'labels-1.jsonl'), join(dir, 'ts-model'), { ...SHAPE, epochs: 1, test_fraction: 0.05, valid_fraction: 0.05 });
       let sink = 0;
       const ts = await timed(() => {
         for (const t of texts) sink += model.predict(hasher.features(t))[1]!;
@@ -124,7 +134,7 @@ async function scoringBench(dir: string): Promise<void> {
 }
 
 async function trainingBench(dir: string): Promise<void> {
-  const M = 10_000;
+  const M = sized(10_000, 200);
   const { docs: texts, origin } = corpus(M);
   process.stdout.write(`### Training time\n\nText: ${origin}; ${M.toLocaleString('en')} examples of 2 KB, 90% trained on, 5 epochs unless said; CPU time, including hashing, the held-out metrics and writing the ONNX file, scaled to 100,000 examples.\n\n`);
   const rows: string[] = [];
@@ -145,14 +155,15 @@ async function trainingBench(dir: string): Promise<void> {
 }
 
 function humanF1Bench(): void {
-  const rows = readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl').filter((r) => r.label === 0 || r.label === 1);
+  const rows = (QUICK ? quickRows() : readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl')).filter((r) => r.label === 0 || r.label === 1);
   process.stdout.write('### Held-out F1 on human quality labels (DCLM annotation study)\n\n');
   if (rows.length === 0) {
     process.stdout.write('../shared/devdata/quality/dclm_human_quality_dev.jsonl is absent: skipped.\n\n');
     return;
   }
   const positives = rows.filter((r) => r.label === 1).length;
-  process.stdout.write(`${rows.length} pages (${positives} high, ${rows.length - positives} low); 5-fold cross-validation × 3 seeds, threshold 0.5; mean ± standard deviation over the 15 folds.\n\n`);
+  const SEEDS = sized(3, 1);
+  process.stdout.write(`${rows.length} pages (${positives} high, ${rows.length - positives} low); 5-fold cross-validation × ${SEEDS} seeds, threshold 0.5; mean ± standard deviation over the ${5 * SEEDS} folds.\n\n`);
   const configs: { name: string; features: Partial<FeatureOptions>; sgd: Partial<SgdOptions> }[] = [
     { name: 'defaults (lr 0.1, 5 epochs, dim 32, word 1–2-grams)', features: {}, sgd: {} },
     { name: 'small-data setting (lr 0.5, 25 epochs)', features: {}, sgd: { lr: 0.5, epochs: 25 } },
@@ -167,7 +178,7 @@ function humanF1Bench(): void {
   const allF1: number[] = [];
   const allPosF1 = (() => {
     const out: number[] = [];
-    for (let seed = 0; seed < 3; seed++) {
+    for (let seed = 0; seed < SEEDS; seed++) {
       const order = new SeededRandom(seed).shuffle(rows.map((_, i) => i));
       for (let k = 0; k < 5; k++) {
         const test = order.filter((_, i) => i % 5 === k);
@@ -179,12 +190,12 @@ function humanF1Bench(): void {
   })();
   table.push(`| baseline: everything "high" | ${stat(allPosF1)} | 0.500 | – |`);
   for (const c of configs) {
-    const hasher = new FeatureHasher(FeatureOptions.parse(c.features));
+    const hasher = new FeatureHasher(FeatureOptions.parse({ ...SHAPE, ...c.features }));
     const examples: TrainingExample[] = rows.map((r) => ({ ids: hasher.features(r.text), target: r.label as number }));
     const f1: number[] = [];
     const auc: number[] = [];
     const acc: number[] = [];
-    for (let seed = 0; seed < 3; seed++) {
+    for (let seed = 0; seed < SEEDS; seed++) {
       const order = new SeededRandom(seed).shuffle(rows.map((_, i) => i));
       for (let k = 0; k < 5; k++) {
         const testIdx = order.filter((_, i) => i % 5 === k);
@@ -205,12 +216,12 @@ function humanF1Bench(): void {
 
   // DCLM's recipe: positives from a clean source, negatives from raw web, no human label used in
   // training; then every human-labelled page is held out.
-  const sotu = readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz');
-  const web = readDevdataJsonl<Row>('web/dolma_cc_main_2019_30_seg00140.jsonl');
+  const sotu = QUICK ? quickRows() : readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz');
+  const web = QUICK ? quickRows() : readDevdataJsonl<Row>('web/dolma_cc_main_2019_30_seg00140.jsonl');
   if (sotu.length === 0 || web.length === 0) return;
   const chunks = (t: string) => Array.from({ length: Math.min(8, Math.ceil(t.length / 3000)) }, (_, i) => t.slice(i * 3000, (i + 1) * 3000));
   const pos = sotu.flatMap((r) => chunks(r.text));
-  const hasher = new FeatureHasher(FeatureOptions.parse({}));
+  const hasher = new FeatureHasher(FeatureOptions.parse(SHAPE));
   const examples: TrainingExample[] = [...pos.map((t) => ({ ids: hasher.features(t), target: 1 })), ...web.map((r) => ({ ids: hasher.features(r.text), target: 0 }))];
   const model = trainFastText(examples, { task: 'binary', buckets: hasher.options.buckets, outputs: 2 }, SgdOptions.parse({}), 1);
   const scores = rows.map((r) => model.predict(hasher.features(r.text))[1]!);
@@ -230,3 +241,4 @@ if (!only || only === 'f1') humanF1Bench();
 if (!only || only === 'score') await scoringBench(dir);
 if (!only || only === 'train') await trainingBench(dir);
 process.stdout.write(`Peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB\n`);
+await rm(dir, { recursive: true, force: true });

@@ -6,12 +6,12 @@
  *
  * Real text from ../shared/devdata (web, DCLM, State of the Union) when present, else generated
  * prose (tests/dedup-corpus.ts). Run: node --import tsx --expose-gc bench/dedup.bench.ts
+ * BENCH_QUICK=1 (bench/quick.ts): a few dozen generated documents, one round, small scale
+ * sizes, and generated sentence pairs in place of the paraphrase set.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { Doc } from '../pipeline/doc.ts';
 import type { AnyStageDefinition, GlobalStage, StageContext } from '../pipeline/stage.ts';
@@ -27,6 +27,8 @@ import { cosine, type Embedder } from '../dedup/semantic/embedder.ts';
 import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.ts';
 import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
 import { ProseGenerator, mulberry32 } from '../tests/dedup-corpus.ts';
+import { devdataFile } from './devdata.ts';
+import { QUICK, sized } from './quick.ts';
 
 interface MinhashPackage {
   new (config: { numPerm: number; seed?: number }): { update(s: string): void; jaccard(o: unknown): number; hashvalues: number[] };
@@ -36,25 +38,27 @@ const { Minhash } = require('minhash') as { Minhash: MinhashPackage };
 
 const K = 112;
 const NORM = normalizationSchema.parse({});
-const devdata = fileURLToPath(new URL('../../shared/devdata/', import.meta.url));
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+// Quick mode skips the collections: they dominate its time, and its memory figures mean nothing.
+const gc = QUICK ? () => undefined : ((globalThis as { gc?: () => void }).gc ?? (() => undefined));
 const fmt = (x: number, d = 2): string => x.toFixed(d);
 
 async function realDocs(): Promise<{ docs: string[]; source: string }> {
-  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'].map((f) => join(devdata, f));
-  if (!files.every(existsSync)) {
+  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'].map(devdataFile);
+  if (!files.every((f) => f !== undefined)) {
     const gen = new ProseGenerator(99);
-    return { docs: Array.from({ length: 700 }, () => gen.document(400 + Math.floor(gen.random() * 800))), source: 'generated prose (devdata absent)' };
+    return { docs: Array.from({ length: sized(700, 40) }, () => gen.document(400 + Math.floor(gen.random() * 800))), source: 'generated prose (devdata absent, or quick mode)' };
   }
   const docs: string[] = [];
   for (const f of files) for await (const item of readDocs(f)) if (item.kind === 'doc' && wordsOf(item.doc.text).length >= 50) docs.push(item.doc.text);
   return { docs, source: `${docs.length} real documents (devdata web CC-2019-30, DCLM human-quality set, State of the Union)` };
 }
 
+/** Runs `body` (which returns the units it did) at least once, and again until `minSeconds` have passed. */
 function timeIt(minSeconds: number, body: () => number): { seconds: number; units: number } {
   const start = performance.now();
   let units = 0;
-  while ((performance.now() - start) / 1000 < minSeconds) units += body();
+  do units += body();
+  while ((performance.now() - start) / 1000 < minSeconds);
   return { seconds: (performance.now() - start) / 1000, units };
 }
 
@@ -96,9 +100,12 @@ async function* iterate(docs: Doc[]): AsyncGenerator<Doc> {
   yield* docs;
 }
 
+type PhaseName = 'map' | 'reduce' | 'merge' | 'finish' | 'apply';
+
 interface PhaseFigures {
-  seconds: Record<'map' | 'reduce' | 'finish' | 'apply', number>;
-  peakMB: Record<'map' | 'reduce' | 'finish' | 'apply', number>;
+  /** `merge` is every round of the stage's steps (GlobalStep) together. */
+  seconds: Record<PhaseName, number>;
+  peakMB: Record<PhaseName, number>;
 }
 
 /** Runs a global stage phase by phase with a fresh instance per task, measuring each phase. */
@@ -108,10 +115,10 @@ async function runPhases(def: AnyStageDefinition, options: unknown, shards: Doc[
   const fresh = async (): Promise<GlobalStage> => (await def.create(def.options.parse(options), ctx)) as GlobalStage;
   const count = shards.length;
   const mem = new PeakMemory();
-  const seconds = { map: 0, reduce: 0, finish: 0, apply: 0 };
-  const peakMB = { map: 0, reduce: 0, finish: 0, apply: 0 };
+  const seconds = { map: 0, reduce: 0, merge: 0, finish: 0, apply: 0 };
+  const peakMB = { map: 0, reduce: 0, merge: 0, finish: 0, apply: 0 };
   /** Times only the tasks (not the collections between them that the memory figure needs). */
-  const phase = async (name: 'map' | 'reduce' | 'finish' | 'apply', tasks: number, task: (i: number) => Promise<void>): Promise<void> => {
+  const phase = async (name: PhaseName, tasks: number, task: (i: number) => Promise<void>): Promise<void> => {
     mem.start();
     for (let i = 0; i < tasks; i++) {
       const t = performance.now();
@@ -119,11 +126,22 @@ async function runPhases(def: AnyStageDefinition, options: unknown, shards: Doc[
       seconds[name] += (performance.now() - t) / 1000;
       mem.tick();
     }
-    peakMB[name] = mem.stop() / 2 ** 20;
+    peakMB[name] = Math.max(peakMB[name], mem.stop() / 2 ** 20);
   };
   await phase('map', count, async (i) => (await fresh()).map({ index: i, count }, iterate(shards[i])));
   const partitions = (await fresh()).partitions;
   await phase('reduce', partitions, async (p) => (await fresh()).reduce(p, count));
+  // Each step as the runner runs it: a repeating one in rounds until a round leaves no work.
+  const steps = (await fresh()).steps ?? [];
+  for (let s = 0; s < steps.length; s++) {
+    for (let round = 0; ; round++) {
+      let pending = 0;
+      await phase('merge', steps[s]!.tasks, async (q) => {
+        pending += (await (await fresh()).steps![s]!.run(q, round, count)) ?? 0;
+      });
+      if (!steps[s]!.repeat || pending === 0) break;
+    }
+  }
   await phase('finish', 1, async () => (await fresh()).finish?.(count));
   await phase('apply', count, async (i) => {
     const a = await (await fresh()).applier({ index: i, count });
@@ -167,18 +185,20 @@ async function main(): Promise<void> {
   // Rounds alternate the implementations and the best rate of each counts: the machine is shared,
   // and the best of several interleaved rounds is the least disturbed by other jobs.
   const best = { ours: 0, oph: 0, theirs: 0 };
-  for (let round = 0; round < 5; round++) {
-    const a = timeIt(0.6, () => {
+  const ROUNDS = sized(5, 1);
+  const ROUND_SECONDS = sized(0.6, 0);
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = timeIt(ROUND_SECONDS, () => {
       for (const w of sample) hasher.signature(wordShingles(w, 5));
       return sample.length;
     });
     best.ours = Math.max(best.ours, a.units / a.seconds);
-    const b = timeIt(0.6, () => {
+    const b = timeIt(ROUND_SECONDS, () => {
       for (const w of sample) oph.signature(wordShingles(w, 5));
       return sample.length;
     });
     best.oph = Math.max(best.oph, b.units / b.seconds);
-    const c = timeIt(0.6, () => {
+    const c = timeIt(ROUND_SECONDS, () => {
       for (const w of sample) {
         const m = new Minhash({ numPerm: K });
         for (let i = 0; i + 5 <= w.length; i++) m.update(w.slice(i, i + 5).join(' '));
@@ -192,7 +212,7 @@ async function main(): Promise<void> {
   const ophDps = best.oph;
   const oursMBps = (oursDps * sampleMB) / sample.length;
   const theirsMBps = (theirsDps * sampleMB) / sample.length;
-  process.stdout.write('### MinHash signatures (112 hashes, word 5-grams, one core; best of 5 interleaved rounds)\n\n| implementation | signatures/s | MB/s (normalised text) | ratio |\n|---|---:|---:|---:|\n');
+  process.stdout.write(`### MinHash signatures (112 hashes, word 5-grams, one core; best of ${ROUNDS} interleaved rounds)\n\n| implementation | signatures/s | MB/s (normalised text) | ratio |\n|---|---:|---:|---:|\n`);
   process.stdout.write(`| \`minhash\` npm 0.0.9 (baseline) | ${fmt(theirsDps, 1)} | ${fmt(theirsMBps)} | 1.00 |\n`);
   process.stdout.write(`| refinery, 112 independent tabulation hashes (default) | ${fmt(oursDps, 1)} | ${fmt(oursMBps)} | ${fmt(oursDps / theirsDps, 1)}x |\n`);
   process.stdout.write(`| refinery, one-permutation + optimal densification (\`hashing: one-permutation\`) | ${fmt(ophDps, 1)} | ${fmt((ophDps * sampleMB) / sample.length)} | ${fmt(ophDps / theirsDps, 1)}x |\n\n`);
@@ -228,7 +248,7 @@ async function main(): Promise<void> {
 
   // 3. Quality of MinHash dedup on the injected pairs, by verification method.
   const trueJ = new Map(pairs.map((p) => [p.b.id, jaccard(setOf(p.a.text), setOf(p.b.text))]));
-  process.stdout.write(`### MinHash dedup quality on ${pairs.length} injected pairs (real originals + edited copies)\n\n| hashing, verification | recall at J ≥ 0.8 | merged at 0.5 ≤ J < 0.8 | merged at J < 0.5 | map s | reduce s | finish s | apply s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n`);
+  process.stdout.write(`### MinHash dedup quality on ${pairs.length} injected pairs (real originals + edited copies)\n\n| hashing, verification | recall at J ≥ 0.8 | merged at 0.5 ≤ J < 0.8 | merged at J < 0.5 | map s | reduce s | merge s | finish s | apply s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n`);
   const variants = [['independent', 'signature'], ['independent', 'none'], ['one-permutation', 'none'], ['one-permutation', 'signature'], ['one-permutation', 'jaccard']] as const;
   for (const [hashing, method] of variants) {
     const copy = shards.map((s) => s.map((d): Doc => ({ ...d, meta: {} })));
@@ -239,19 +259,21 @@ async function main(): Promise<void> {
       const sel = pairs.filter((p) => trueJ.get(p.b.id)! >= lo && trueJ.get(p.b.id)! < hi);
       return `${fmt((100 * sel.filter((p) => merged(p.b.id)).length) / sel.length, 1)}% of ${sel.length}`;
     };
-    process.stdout.write(`| ${hashing}, ${method} | ${rate(0.8, 1.01)} | ${rate(0.5, 0.8)} | ${rate(0, 0.5)} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.finish)} | ${fmt(fig.seconds.apply)} |\n`);
+    process.stdout.write(`| ${hashing}, ${method} | ${rate(0.8, 1.01)} | ${rate(0.5, 0.8)} | ${rate(0, 0.5)} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.merge)} | ${fmt(fig.seconds.finish)} | ${fmt(fig.seconds.apply)} |\n`);
   }
 
   // 4. Scale: the same per-shard size, 4x the shards: per-phase peak memory must not grow 4x.
-  process.stdout.write('\n### MinHash dedup phases at two corpus sizes (generated 300-word documents, 10% near-copies, 1,000-document shards, 16 partitions; peak = one task)\n\n| documents | map s | reduce s (bucketing + clustering) | finish s (cluster merge) | apply s (drop) | peak MB map | peak MB reduce | peak MB finish | peak MB apply |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+  const SHARD_DOCS = sized(1000, 100);
+  const PARTITIONS = sized(16, 4);
+  process.stdout.write(`\n### MinHash dedup phases at two corpus sizes (generated 300-word documents, 10% near-copies, ${SHARD_DOCS.toLocaleString('en')}-document shards, ${PARTITIONS} partitions; peak = one task)\n\n| documents | map s | reduce s (bucketing + clustering) | merge s (cluster merge rounds + resolving) | finish s (statistics) | apply s (drop) | peak MB map | peak MB reduce | peak MB merge | peak MB finish | peak MB apply |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`);
   const gen = new ProseGenerator(5);
-  for (const total of [2000, 8000]) {
+  for (const total of sized([2000, 8000], [200, 400])) {
     const docsN: Doc[] = [];
     for (let i = 0; i < total; i++) docsN.push({ id: `d${i}`, text: i % 10 === 9 ? gen.mutate(docsN[i - 5].text, 0.03) : gen.document(300), meta: {} });
     const sh: Doc[][] = [];
-    for (let i = 0; i < total; i += 1000) sh.push(docsN.slice(i, i + 1000));
-    const fig = await runPhases(minhashDedupStage, { partitions: 16 }, sh);
-    process.stdout.write(`| ${total} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.finish)} | ${fmt(fig.seconds.apply)} | ${fmt(fig.peakMB.map, 1)} | ${fmt(fig.peakMB.reduce, 1)} | ${fmt(fig.peakMB.finish, 1)} | ${fmt(fig.peakMB.apply, 1)} |\n`);
+    for (let i = 0; i < total; i += SHARD_DOCS) sh.push(docsN.slice(i, i + SHARD_DOCS));
+    const fig = await runPhases(minhashDedupStage, { partitions: PARTITIONS }, sh);
+    process.stdout.write(`| ${total} | ${fmt(fig.seconds.map)} | ${fmt(fig.seconds.reduce)} | ${fmt(fig.seconds.merge)} | ${fmt(fig.seconds.finish)} | ${fmt(fig.seconds.apply)} | ${fmt(fig.peakMB.map, 1)} | ${fmt(fig.peakMB.reduce, 1)} | ${fmt(fig.peakMB.merge, 1)} | ${fmt(fig.peakMB.finish, 1)} | ${fmt(fig.peakMB.apply, 1)} |\n`);
   }
 
   // 5. Semantic dedup: embedding speed, LSH recall vs brute force.
@@ -285,8 +307,8 @@ async function main(): Promise<void> {
   process.stdout.write(`| brute-force pairs at cosine ≥ 0.95 | ${brutePairs.length} (${fmt(bruteSeconds)} s for ${semDocs.length} docs) |\n`);
   process.stdout.write(`| LSH recall vs brute force | ${fmt((100 * found) / brutePairs.length, 1)}% |\n`);
   process.stdout.write(`| injected pairs merged at J ≥ 0.8 / J < 0.5 | ${fmt((100 * semHigh.filter(semMerged).length) / semHigh.length, 1)}% / ${fmt((100 * semLow.filter(semMerged).length) / semLow.length, 1)}% |\n`);
-  process.stdout.write(`| map (embed + LSH) / reduce / finish / apply seconds | ${fmt(fig.seconds.map)} / ${fmt(fig.seconds.reduce)} / ${fmt(fig.seconds.finish)} / ${fmt(fig.seconds.apply)} |\n`);
-  process.stdout.write(`| peak MB map / reduce / finish / apply (per task; model already built) | ${fmt(fig.peakMB.map, 1)} / ${fmt(fig.peakMB.reduce, 1)} / ${fmt(fig.peakMB.finish, 1)} / ${fmt(fig.peakMB.apply, 1)} |\n`);
+  process.stdout.write(`| map (embed + LSH) / reduce / merge / finish / apply seconds | ${fmt(fig.seconds.map)} / ${fmt(fig.seconds.reduce)} / ${fmt(fig.seconds.merge)} / ${fmt(fig.seconds.finish)} / ${fmt(fig.seconds.apply)} |\n`);
+  process.stdout.write(`| peak MB map / reduce / merge / finish / apply (per task; model already built) | ${fmt(fig.peakMB.map, 1)} / ${fmt(fig.peakMB.reduce, 1)} / ${fmt(fig.peakMB.merge, 1)} / ${fmt(fig.peakMB.finish, 1)} / ${fmt(fig.peakMB.apply, 1)} |\n`);
   process.stdout.write(`| building the built-in model once per process: peak MB (JS side) | ${fmt(modelMB, 1)} |\n`);
   await embedder.close();
 
@@ -331,14 +353,25 @@ function auc(scores: number[], positive: boolean[]): number {
 
 /** How well the embedding models track human similarity judgements (devdata MRPC and STS pairs). */
 async function paraphraseQuality(): Promise<void> {
-  const file = join(devdata, 'neardup/paraphrase_sts_pairs.jsonl.gz');
-  if (!existsSync(file)) {
+  const file = devdataFile('neardup/paraphrase_sts_pairs.jsonl.gz');
+  if (!file && !QUICK) {
     process.stdout.write('\n(devdata paraphrase pairs absent: model quality on human judgements skipped)\n');
     return;
   }
   const mrpc: { a: string; b: string; label: boolean }[] = [];
   const sts: { a: string; b: string; score: number }[] = [];
-  for await (const item of readDocs(file)) {
+  if (!file) {
+    // Quick mode: generated sentences and copies with 0–40% of their words edited.
+    const gen = new ProseGenerator(3);
+    for (let i = 0; i < 20; i++) {
+      const a = gen.document(25);
+      const rate = (i % 5) / 10;
+      const b = gen.mutate(a, rate);
+      mrpc.push({ a, b, label: rate < 0.2 });
+      sts.push({ a, b, score: 5 * (1 - 2 * rate) });
+    }
+  }
+  if (file) for await (const item of readDocs(file)) {
     if (item.kind !== 'doc') continue;
     const b = String(item.doc.meta.text_b ?? '').trim();
     if (typeof item.doc.meta.label === 'number' && item.doc.id.startsWith('mrpc')) mrpc.push({ a: item.doc.text, b, label: item.doc.meta.label === 1 });

@@ -11,7 +11,8 @@
  * 3. FineWeb `char_duplicates_ratio` 0.1 (paper) vs 0.01 (datatrove's code) on documents with a
  *    human quality label (DCLM annotation study) and on State of the Union addresses.
  * Text: ../shared/devdata when present (web, quality), cycled to ~8 MB; else seeded generated text;
- * parts 2 and 3 need devdata and say so when it is absent.
+ * parts 2 and 3 need devdata and say so when it is absent. BENCH_QUICK=1 (bench/quick.ts): ~100 KB
+ * of generated text, and generated English rows with alternating labels in place of parts 2 and 3's data.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,8 +27,9 @@ import { splitWords } from '../filters/text/words.ts';
 import { predictLanguages } from '../filters/langid/lid-model.ts';
 import { fineweb, finewebOptions } from '../filters/fineweb.ts';
 import { readDevdataJsonl } from './devdata.ts';
+import { QUICK, sized } from './quick.ts';
 
-const TARGET_BYTES = 8e6;
+const TARGET_BYTES = sized(8e6, 1e5);
 
 interface Row {
   id: string;
@@ -51,6 +53,11 @@ function generated(): Row[] {
     rows.push({ id: `gen-${i}`, text });
   }
   return rows;
+}
+
+/** Quick mode's stand-in for the labelled devdata sets of parts 2 and 3. */
+function quickRows(): Row[] {
+  return generated().slice(0, 20).map((r, i) => ({ ...r, lang: 'en', label: i % 2 }));
 }
 
 function corpus(): { docs: Doc[]; bytes: number; source: string } {
@@ -132,7 +139,7 @@ async function throughput(): Promise<void> {
 }
 
 async function langidAgreement(): Promise<void> {
-  const rows = readDevdataJsonl<Row>('multilingual/debian_fortunes_multilingual.jsonl.gz');
+  const rows = QUICK ? quickRows() : readDevdataJsonl<Row>('multilingual/debian_fortunes_multilingual.jsonl.gz');
   process.stdout.write('### Language ID agreement with source labels (devdata multilingual)\n\n');
   if (rows.length === 0) {
     process.stdout.write('(../shared/devdata is not here: skipped)\n\n');
@@ -174,8 +181,8 @@ function pct(a: number, b: number): string {
 }
 
 function finewebDupThreshold(): void {
-  const dclm = readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl');
-  const sotu = readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz');
+  const dclm = QUICK ? quickRows() : readDevdataJsonl<Row>('quality/dclm_human_quality_dev.jsonl');
+  const sotu = QUICK ? quickRows() : readDevdataJsonl<Row>('quality/sotu_state_of_the_union.jsonl.gz');
   process.stdout.write('### FineWeb char_duplicates_ratio: 0.1 (paper) vs 0.01 (datatrove code)\n\n');
   if (dclm.length === 0) {
     process.stdout.write('(../shared/devdata is not here: skipped)\n\n');

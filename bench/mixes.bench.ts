@@ -3,19 +3,18 @@
  * 1. The census token estimate (UTF-8 bytes / 4) against the Llama 3 tokenizer (baseline: exact count).
  * 2. The sampler's hash against SHA-256 of the same input (baseline: node:crypto).
  * 3. Planner solve time as buckets grow (baseline: 100 buckets).
- * Uses ../shared/devdata when present, generated text otherwise.
+ * Uses ../shared/devdata when present, generated text otherwise. BENCH_QUICK=1: see bench/quick.ts.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { BYTES_PER_TOKEN_ESTIMATE } from '../mixes/census.ts';
-import { unitHash } from '../mixes/sampler.ts';
+import { unitHash } from '../pipeline/hash.ts';
 import { CensusBuilder } from '../mixes/census.ts';
 import { planMix } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
-import { DEVDATA } from './devdata.ts';
+import { devdataFile } from './devdata.ts';
+import { sized } from './quick.ts';
 
 const SETS: [string, string][] = [
   ['web (Dolma CC)', 'web/dolma_cc_main_2019_30_seg00140.jsonl'],
@@ -35,7 +34,7 @@ async function texts(file: string, limit: number): Promise<string[]> {
 
 function generated(): string[] {
   const words = ['the', 'data', 'model', 'token', 'mixture', 'corpus', 'quality', 'filter', 'language', 'train'];
-  return Array.from({ length: 500 }, (_, i) => Array.from({ length: 200 }, (_, j) => words[(i * 7 + j * 13) % words.length]).join(' '));
+  return Array.from({ length: sized(500, 20) }, (_, i) => Array.from({ length: 200 }, (_, j) => words[(i * 7 + j * 13) % words.length]).join(' '));
 }
 
 const tok = new Llama3Tokenizer();
@@ -44,8 +43,8 @@ console.log('| corpus | docs | bytes | tokens (Llama 3) | bytes per token | esti
 console.log('|---|---:|---:|---:|---:|---:|');
 const sets: [string, string[]][] = [];
 for (const [name, file] of SETS) {
-  const path = join(DEVDATA, file);
-  if (existsSync(path)) sets.push([name, await texts(path, 3000)]);
+  const path = devdataFile(file);
+  if (path) sets.push([name, await texts(path, 3000)]);
 }
 if (sets.length === 0) sets.push(['generated English words', generated()]);
 for (const [name, docs] of sets) {
@@ -62,8 +61,8 @@ for (const [name, docs] of sets) {
 }
 tok.free();
 
-console.log('\n## Sampler hash vs SHA-256 (1M ids)\n');
-const N = 1_000_000;
+const N = sized(1_000_000, 10_000);
+console.log(`\n## Sampler hash vs SHA-256 (${N.toLocaleString('en')} ids)\n`);
 let t0 = performance.now();
 let acc = 0;
 for (let i = 0; i < N; i++) acc += unitHash(7, `web\u0000doc-${i}`);
@@ -81,7 +80,7 @@ console.log('\n## Planner solve time\n');
 console.log('| buckets | ms | ratio to 100 buckets | peak RSS MB |');
 console.log('|---:|---:|---:|---:|');
 let baseline = 0;
-for (const sources of [5, 25, 50, 100]) {
+for (const sources of sized([5, 25, 50, 100], [5, 10])) {
   const b = new CensusBuilder();
   const langs = ['en', 'fr', 'de', 'zh', 'es'];
   const cats = ['general', 'code', 'math', 'science'];

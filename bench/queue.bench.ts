@@ -4,11 +4,12 @@
  * with one thread; and the queue's overhead per job (Redis commands, Redis memory, time) on a run
  * of many tiny tasks. Uses its own redis-server on a free port, so that its command counts are
  * its own. Text: ../shared/devdata (web and quality sets) when present, else generated text.
+ * BENCH_QUICK=1 (bench/quick.ts): two small shards, 1 and 2 worker processes, 5 tiny shards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,15 +20,16 @@ import { runPipeline } from '../pipeline/run.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import type { QueueTarget } from '../pipeline/queue/connection.ts';
-import { DEVDATA, readDevdataJsonl } from './devdata.ts';
+import { devdataFile, readDevdataJsonl } from './devdata.ts';
+import { sized } from './quick.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 
 registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'refinery.mjs');
-const SHARDS = 8;
-const SHARD_BYTES = 1_500_000;
+const SHARDS = sized(8, 2);
+const SHARD_BYTES = sized(1_500_000, 20_000);
 
 const dir = await mkdtemp(join(tmpdir(), 'refinery-bench-queue-'));
 const children: ChildProcess[] = [];
@@ -38,7 +40,7 @@ process.on('exit', () => {
 
 function realTexts(): { texts: string[]; origin: string } | null {
   const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz'];
-  if (!files.every((f) => existsSync(join(DEVDATA, f)))) return null;
+  if (!files.every((f) => devdataFile(f) !== undefined)) return null;
   const texts = files.flatMap((f) => readDevdataJsonl<{ text: string }>(f).map((d) => d.text));
   return { texts, origin: 'devdata web + DCLM quality + State of the Union texts, repeated' };
 }
@@ -51,7 +53,7 @@ function generatedTexts(): { texts: string[]; origin: string } {
     const lines = Array.from({ length: 3 + Math.floor(rnd() * 20) }, () => `${Array.from({ length: 6 + Math.floor(rnd() * 20) }, () => words[Math.floor(rnd() * words.length)]).join(' ')}.`);
     return lines.join('\n');
   });
-  return { texts, origin: 'generated text (devdata not present)' };
+  return { texts, origin: 'generated text (devdata not present, or quick mode)' };
 }
 
 async function writeShards(into: string, count: number, bytesPerShard: number, texts: string[]): Promise<number> {
@@ -138,6 +140,35 @@ interface QueueRunFigures {
   memoryAfter: number;
 }
 
+/**
+ * MONITOR on a plain socket; calls `onCommand` with the source (`ip:port`, or `lua` inside a
+ * script) of every command Redis executes. Not ioredis's monitor(): it enters its monitoring state
+ * a tick after Redis's OK, so a command logged in the same packet as the OK fails it with
+ * "Command queue state error" (the warm workers make that likely).
+ */
+async function monitorCommands(redisUrl: string, onCommand: (source: string) => void): Promise<Socket> {
+  const socket = createConnection({ host: '127.0.0.1', port: Number(new URL(redisUrl).port) });
+  await once(socket, 'connect');
+  socket.setEncoding('utf8');
+  let started!: () => void;
+  const ok = new Promise<void>((resolve) => (started = resolve));
+  let rest = '';
+  socket.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\r\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      // A logged command: +1712098529.327989 [0 127.0.0.1:62763] "info" (Redis escapes line breaks in arguments).
+      const m = /^\+[\d.]+ \[\d+ ([^\]]+)\]/.exec(line);
+      if (m) onCommand(m[1]!);
+      else if (line === '+OK') started();
+      else throw new Error(`redis MONITOR: unexpected reply ${line}`);
+    }
+  });
+  socket.write('MONITOR\r\n');
+  await ok;
+  return socket;
+}
+
 /** Runs a queued pipeline to completion, watching Redis with MONITOR. */
 async function queueRun(t: QueueTarget, admin: Redis, file: string, output: string): Promise<QueueRunFigures> {
   const config = await loadPipelineFile(file, { output });
@@ -145,10 +176,9 @@ async function queueRun(t: QueueTarget, admin: Redis, file: string, output: stri
   const poller = new Redis(t.redis);
   const own = new Set<string>();
   for (const c of [poller, admin]) own.add(String(await c.client('INFO')).match(/ addr=(\S+)/)![1]!);
-  const monitor = await admin.monitor();
   let roundTrips = 0;
   let commands = 0;
-  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+  const monitor = await monitorCommands(t.redis, (source) => {
     if (own.has(source)) return;
     commands++;
     if (source !== 'lua') roundTrips++;
@@ -162,7 +192,7 @@ async function queueRun(t: QueueTarget, admin: Redis, file: string, output: stri
   const key = `${t.prefix}:${t.queue}:runs:${run}`;
   while (!(await poller.hget(key, 'finished_at'))) await sleep(50);
   const secs = (performance.now() - t0) / 1000;
-  monitor.disconnect();
+  monitor.destroy();
   const plan = (await rq.records.get(run))!.plan;
   const jobs = plan.phases.reduce((a, p) => a + p.tasks.length + 1, 0);
   await rq.close();
@@ -190,7 +220,7 @@ await runPipeline(await loadPipelineFile(main, { output: join(dir, 'local') }), 
 const localSecs = (performance.now() - t0) / 1000;
 
 const rows: ({ n: number } & QueueRunFigures)[] = [];
-for (const n of [1, 2, 4]) {
+for (const n of sized([1, 2, 4], [1, 2])) {
   const procs = await startWorkers(target, n);
   // A warm-up run (one tiny shard per worker) so that every task thread has loaded its modules.
   const warm = await pipelineFile(`warm${n}`, 'warm/*.jsonl', filters);
@@ -203,7 +233,7 @@ for (const n of [1, 2, 4]) {
 }
 
 // Overhead per job: 200 tiny shards, no stages, one worker process, against the same locally.
-const TINY = 200;
+const TINY = sized(200, 5);
 await writeShards(join(dir, 'tiny'), TINY, 200, texts);
 const tiny = await pipelineFile('tiny', 'tiny/*.jsonl', '  []\n');
 await runPipeline(await loadPipelineFile(tiny, { output: join(dir, 'tiny-local-warm') }), { quiet: true });

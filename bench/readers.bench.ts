@@ -10,9 +10,9 @@
  *   node --import tsx bench/readers.bench.ts
  *
  * Text: the real documents of ../shared/devdata (web, quality) when that folder is there,
- * cycled to ~50 MB; otherwise seeded generated text.
+ * cycled to ~50 MB; otherwise seeded generated text. BENCH_QUICK=1: see bench/quick.ts.
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -24,9 +24,12 @@ import { WARCParser } from 'warcio';
 import { tableFromIPC } from 'apache-arrow';
 import { ParquetFile, type RecordBatch } from 'parquet-wasm/node';
 import { readDocs } from '../pipeline/io/read.ts';
+import { devdataFile } from './devdata.ts';
+import { sized } from './quick.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TARGET_BYTES = 50e6;
+const TARGET_BYTES = sized(50e6, 3e5);
+const RUNS = sized(3, 1);
 
 type Measure = 'zlib-json-parse' | 'jsonl-reader' | 'parquet-reader' | 'parquet-arrow-scan' | 'duckdb-scan' | 'warcio-parse' | 'warc-reader';
 
@@ -108,9 +111,8 @@ function runChild(kind: Measure, file: string): Result {
 
 /** Documents for the JSONL/Parquet files: real text when the dev corpora are present. */
 function sourceDocs(): { id: string; text: string; source: string; url?: string; score: number }[] {
-  const dev = join(here, '../../shared/devdata');
-  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz', 'quality/spamassassin_emails.jsonl.gz'].map((f) => join(dev, f));
-  if (files.every(existsSync)) {
+  const files = ['web/dolma_cc_main_2019_30_seg00140.jsonl', 'quality/dclm_human_quality_dev.jsonl', 'quality/sotu_state_of_the_union.jsonl.gz', 'quality/spamassassin_emails.jsonl.gz'].map(devdataFile);
+  if (files.every((f) => f !== undefined)) {
     return files.flatMap((f) => {
       const raw = readFileSync(f);
       const text = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
@@ -156,7 +158,7 @@ try {
   // WARC: the sample corpus's crawl of real HTML pages, repeated (gzip members concatenate).
   const warcSample = readFileSync(join(here, '../examples/corpus/debian-history.warc.gz'));
   const warc = join(dir, 'pages.warc.gz');
-  await writeFile(warc, Buffer.concat(Array.from({ length: 8 }, () => warcSample)));
+  await writeFile(warc, Buffer.concat(Array.from({ length: sized(8, 1) }, () => warcSample)));
   const warcMb = gunzipSync(readFileSync(warc)).length / 1e6;
   const jsonlMb = jsonl.length / 1e6;
 
@@ -172,7 +174,7 @@ try {
   ];
   // Best of three runs each: the machine is shared, and the fastest run is the least disturbed.
   const results = rows.map(([, kind, file]) => {
-    const runs = [runChild(kind, file), runChild(kind, file), runChild(kind, file)];
+    const runs = Array.from({ length: RUNS }, () => runChild(kind, file));
     return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   });
   const base = results[0];

@@ -5,9 +5,9 @@
  * 2. Writing the same document rows to Parquet: our writer (apache-arrow + parquet-wasm, zstd) vs
  *    parquetjs-lite (gzip, its strongest codec; it has no zstd), Mtokens/s and file sizes.
  * Text: ../shared/devdata (web, code, multilingual) when present, generated text otherwise.
- * Run: node --import tsx bench/tokenizer.bench.ts
+ * Run: node --import tsx bench/tokenizer.bench.ts (BENCH_QUICK=1: see bench/quick.ts)
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,8 @@ import llama3TokenizerJs from 'llama3-tokenizer-js';
 import { Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
 import { ShardSink } from '../mixes/shards/shard-sink.ts';
 import type { DocumentRow } from '../mixes/shards/token-rows.ts';
-import { DEVDATA } from './devdata.ts';
+import { devdataFile } from './devdata.ts';
+import { sized } from './quick.ts';
 
 const SOURCES = [
   { file: 'web/dolma_cc_main_2019_30_seg00140.jsonl', kind: 'web', max: 359 },
@@ -49,7 +50,7 @@ function generated(): Text[] {
   let s = 7;
   const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const words = ['the', 'of', 'data', 'model', 'training', 'Llama', 'token', 'ünïcode', '東京', 'данные', '1234', '  ', '\n', 'function', '{', '}', '=>', 'return'];
-  return Array.from({ length: 3000 }, (_, i) => ({
+  return Array.from({ length: sized(3000, 60) }, (_, i) => ({
     id: `gen-${i}`,
     kind: 'generated',
     text: Array.from({ length: 50 + Math.floor(rnd() * 400) }, () => words[Math.floor(rnd() * words.length)]).join(' '),
@@ -57,14 +58,13 @@ function generated(): Text[] {
 }
 
 async function corpus(): Promise<{ texts: Text[]; origin: string }> {
-  if (!existsSync(DEVDATA)) return { texts: generated(), origin: 'generated text (../shared/devdata not found)' };
   const texts: Text[] = [];
   for (const s of SOURCES) {
-    const path = join(DEVDATA, s.file);
-    if (!existsSync(path)) continue;
+    const path = devdataFile(s.file);
+    if (!path) continue;
     for (const d of await readJsonl(path, s.max)) texts.push({ id: d.id, kind: s.kind, text: d.text });
   }
-  return texts.length ? { texts, origin: `../shared/devdata: ${SOURCES.map((s) => s.file).join(', ')}` } : { texts: generated(), origin: 'generated text' };
+  return texts.length ? { texts, origin: `../shared/devdata: ${SOURCES.map((s) => s.file).join(', ')}` } : { texts: generated(), origin: 'generated text (../shared/devdata not found, or quick mode)' };
 }
 
 let peakRss = 0;
@@ -103,7 +103,7 @@ const contenders = [
   { encode: (t: string) => plain.encode(t).length, seconds: 0, value: 0 },
   { encode: (t: string) => cached.encode(t).length, seconds: 0, value: 0 },
 ];
-const SLICES = 30;
+const SLICES = sized(30, 3);
 for (let s = 0; s < SLICES; s++) {
   const slice = texts.slice(Math.floor((s * texts.length) / SLICES), Math.floor(((s + 1) * texts.length) / SLICES));
   for (let k = 0; k < contenders.length; k++) {
@@ -140,7 +140,7 @@ console.log(`\nIds differ from llama3-tokenizer-js on ${differ} documents withou
 if (noCache.value !== withCache.value) console.log('WARNING: the pre-token cache changed the token count\n');
 
 // ---- Shard writing: the same rows through both writers --------------------------------------
-const TARGET_TOKENS = 4_000_000;
+const TARGET_TOKENS = sized(4_000_000, 20_000);
 const rows: DocumentRow[] = [];
 let rowTokens = 0;
 for (let round = 0; rowTokens < TARGET_TOKENS; round++) {
