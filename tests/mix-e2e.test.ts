@@ -9,6 +9,9 @@ import { planMix } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
 import { collectRunReport } from '../mixes/report/data.ts';
 import { stableJson } from '../pipeline/io/atomic.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 test('census → plan → tokenize with the plan → report: the tokenized output meets the plan', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mix-e2e-'));

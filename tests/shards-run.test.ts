@@ -11,6 +11,9 @@ import { runStages } from '../pipeline/run.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { parseByteSize } from '../mixes/shards/command.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const root = await mkdtemp(join(tmpdir(), 'refinery-tokenize-run-'));
 after(() => rm(root, { recursive: true, force: true }));
