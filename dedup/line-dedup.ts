@@ -21,7 +21,7 @@ import { z } from 'zod';
 import type { Doc } from '../pipeline/doc.ts';
 import { KEEP, defineStage, drop, type DocStage, type GlobalStage, type ShardRef, type Verdict } from '../pipeline/stage.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { hashString32 } from './hash64.ts';
+import { hashString32 } from '../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, type Normalization } from './normalize-text.ts';
 import { PartitionedRecords, readSortedRecords, sortRecords, writeRecordFile } from './records.ts';
 import { workFiles } from './work-files.ts';

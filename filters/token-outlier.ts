@@ -9,14 +9,14 @@
  * majority's distribution. Languages with fewer than `min_sample_docs` scored documents get
  * annotations but no threshold (no drops). Code and documents under `min_words` are not scored.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineStage, drop, KEEP, type DocStage, type GlobalStage, type ShardRef, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { splitWords } from './text/words.ts';
-import { fnv1aUnitHash } from './text/stable-hash.ts';
+import { wordsOf } from './text/doc-text.ts';
+import { fnv1aUnitHash } from '../pipeline/hash.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { buildReference, countWords, klDivergence, mergeCounts, quantile, topWords, type Reference, type WordCounts } from './token-outlier/distribution.ts';
@@ -57,7 +57,24 @@ function bottomK<T extends [number, string, ...unknown[]]>(items: T[], k: number
 
 type References = Map<string, { ref: Reference; threshold: number | null }>;
 
+/**
+ * The references of a run, parsed once per process (by path, size and modification time) rather
+ * than once per shard's applier: a worker thread applies one shard after another.
+ */
+const loaded = new Map<string, { stamp: string; references: Promise<References> }>();
+
 async function loadReferences(path: string): Promise<References> {
+  const s = await stat(path);
+  const stamp = `${s.size}:${s.mtimeMs}`;
+  const hit = loaded.get(path);
+  if (hit !== undefined && hit.stamp === stamp) return hit.references;
+  const references = parseReferences(path);
+  loaded.set(path, { stamp, references });
+  references.catch(() => loaded.delete(path));
+  return references;
+}
+
+async function parseReferences(path: string): Promise<References> {
   const data = JSON.parse(await readFile(path, 'utf8')) as Record<string, LanguageReference>;
   const out: References = new Map();
   for (const [lang, r] of Object.entries(data)) {
@@ -69,9 +86,7 @@ async function loadReferences(path: string): Promise<References> {
 export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): GlobalStage {
   const mapFile = (i: number) => join(ctx.workDir, 'map', `shard-${String(i).padStart(5, '0')}.json`);
   const referenceFile = join(ctx.workDir, 'reference.json');
-  const scored = (doc: Doc, words: string[]) => !isCode(doc) && words.length >= o.min_words;
-  /** Loaded once per stage instance (a run), shared by the appliers of its shards. */
-  let references: Promise<References> | undefined;
+  const scored = (doc: Doc, words: readonly string[]) => !isCode(doc) && words.length >= o.min_words;
 
   return {
     kind: 'global',
@@ -81,7 +96,7 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
     async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
       const perLang = new Map<string, { docs: number; counts: WordCounts; sample: [number, string, [string, number][]][] }>();
       for await (const doc of docs) {
-        const words = splitWords(doc.text);
+        const words = wordsOf(doc);
         if (!scored(doc, words)) continue;
         const h = fnv1aUnitHash(doc.id, ctx.seed);
         const lang = languageOf(doc);
@@ -129,11 +144,10 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
     },
 
     async applier(): Promise<DocStage> {
-      references ??= loadReferences(referenceFile);
-      const refs = await references;
+      const refs = await loadReferences(referenceFile);
       const decide = (doc: Doc): Verdict => {
         if (isCode(doc)) return skipCode(doc, 'token_outlier');
-        const words = splitWords(doc.text);
+        const words = wordsOf(doc);
         if (words.length < o.min_words) {
           doc.meta.token_outlier = { skipped: 'short' };
           return KEEP;

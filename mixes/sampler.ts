@@ -7,31 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Doc } from '../pipeline/doc.ts';
 import { InputError, RefineryError } from '../pipeline/errors.ts';
+import { unitHash } from '../pipeline/hash.ts';
 import { bucketId, bucketKeyOfDoc } from './bucket.ts';
 
 const planFileSchema = z.looseObject({
   buckets: z.array(z.looseObject({ id: z.string(), rate: z.number().nonnegative() })),
 });
-
-/**
- * A uniform number in [0, 1) from (seed, text): two 32-bit multiply-xorshift lanes (MurmurHash3's
- * finaliser constants) combined into 53 bits.
- */
-export function unitHash(seed: number, text: string): number {
-  let h1 = 0xdeadbeef ^ (seed >>> 0);
-  let h2 = 0x41c6ce57 ^ Math.floor(seed / 0x100000000);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b) ^ Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b) ^ Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
-  h1 ^= h2 >>> 15;
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-  h1 ^= h1 >>> 13;
-  return ((h2 >>> 0) * 0x200000 + ((h1 >>> 0) >>> 11)) / 0x20000000000000;
-}
 
 /** floor(rate) copies, plus one when the document's hash is below frac(rate). */
 export function copiesFor(rate: number, seed: number, source: string, id: string): number {

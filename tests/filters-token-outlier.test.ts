@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage, StageContext } from '../pipeline/stage.ts';
 import { tokenOutlierOptions, createTokenOutlier } from '../filters/token-outlier.ts';
-import { fnv1aUnitHash } from '../filters/text/stable-hash.ts';
+import { fnv1aUnitHash } from '../pipeline/hash.ts';
 import { buildReference, countWords, klDivergence, quantile } from '../filters/token-outlier/distribution.ts';
 import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CensusBuilder } from '../mixes/census.ts';
 import { planMix } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';
-import { copiesFor, loadPlanSampler, unitHash } from '../mixes/sampler.ts';
+import { copiesFor, loadPlanSampler } from '../mixes/sampler.ts';
+import { unitHash } from '../pipeline/hash.ts';
 import { bucketKeyOfDoc } from '../mixes/bucket.ts';
 import { generateDocs, WEB_LIKE } from './fixtures/mixes/synthetic-census.ts';
 

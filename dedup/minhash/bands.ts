@@ -4,7 +4,7 @@
  * the band index (equal values in different bands must not collide). The probability that a
  * pair at Jaccard s shares a band is 1 − (1 − s^rows)^bands.
  */
-import { fmix32, mix32 } from '../hash64.ts';
+import { fmix32, mix32 } from '../../pipeline/hash.ts';
 
 export function bandKeys(signature: Uint32Array, bands: number, rows: number): Uint32Array {
   const keys = new Uint32Array(bands * 2);

@@ -7,7 +7,7 @@
  * independent hashes, at the cost of one hash per shingle instead of k. Same output layout as
  * `MinHasher.signature`, so bands, LSH and estimates are unchanged.
  */
-import { fmix32, splitMix32 } from '../hash64.ts';
+import { fmix32, splitMix32 } from '../../pipeline/hash.ts';
 
 const SIGN = 0x80000000 | 0;
 

@@ -2,7 +2,7 @@
  * Word n-gram shingles of a normalised text as 64-bit fingerprints: `[hi0, lo0, hi1, lo1, ...]`.
  * A text with fewer than n words is one shingle of all its words (so short texts still match).
  */
-import { hashString32, mix32, fmix32 } from '../hash64.ts';
+import { hashString32, mix32, fmix32 } from '../../pipeline/hash.ts';
 
 export function wordShingles(words: string[], n: number): Uint32Array {
   if (words.length === 0) return new Uint32Array(0);

@@ -14,7 +14,7 @@
  * bench/dedup.bench.ts against the `minhash` npm package: 8 table lookups per hash over a
  * 64-bit key ran at about 0.6x the speed of these 4 over a 32-bit key.
  */
-import { splitMix32 } from '../hash64.ts';
+import { splitMix32 } from '../../pipeline/hash.ts';
 
 const SIGN = 0x80000000 | 0;
 

@@ -10,7 +10,7 @@
  */
 import { OnnxGraphBuilder } from '../../pipeline/onnx/builder.ts';
 import { OnnxSession } from '../../pipeline/onnx/session.ts';
-import { hashString32, mix32, fmix32, splitMix32 } from '../hash64.ts';
+import { hashString32, mix32, fmix32, splitMix32 } from '../../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../normalize-text.ts';
 import type { Embedder } from './embedder.ts';
 

@@ -4,7 +4,7 @@
  * 1 − θ/π; `bands` runs of `rows` bits become bucket keys, so a pair becomes a candidate with
  * probability 1 − (1 − (1 − θ/π)^rows)^bands.
  */
-import { fmix32, mix32 } from '../hash64.ts';
+import { fmix32, mix32 } from '../../pipeline/hash.ts';
 import { gaussians } from './hashed-ngram-embedder.ts';
 
 export class SimHashBands {
