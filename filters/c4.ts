@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { splitLines } from './text/lines.ts';
+import { linesOf } from './text/doc-text.ts';
 import { needsSegmenter, splitWords } from './text/words.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
 import { isCode } from './code-detection.ts';
@@ -61,7 +61,7 @@ export function c4(doc: Doc, o: C4Options): Verdict {
   const record = () => {
     doc.meta.c4 = { lines_in: linesIn, lines_kept: kept.length, lines_removed: removed, sentences };
   };
-  for (const raw of splitLines(doc.text)) {
+  for (const raw of linesOf(doc)) {
     let line = raw.trim();
     if (line === '') {
       out.push('');

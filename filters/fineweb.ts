@@ -5,9 +5,8 @@
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { splitWords } from './text/words.ts';
+import { linesOf, wordsOf } from './text/doc-text.ts';
 import { duplicates } from './text/repetition.ts';
-import { nonBlankLines } from './text/lines.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
@@ -27,7 +26,7 @@ export type FinewebOptions = z.infer<typeof finewebOptions>;
 export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
   if (isCode(doc)) return skipCode(doc, 'fineweb');
   const text = doc.text;
-  const lines = nonBlankLines(text);
+  const lines = linesOf(doc).filter((l) => l.trim() !== '');
   if (lines.length === 0) {
     doc.meta.fineweb = { lines: 0 };
     return drop('empty');
@@ -35,7 +34,7 @@ export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
   const punct = lines.filter(endsWithTerminalPunctuation).length / lines.length;
   const short = lines.filter((l) => l.length <= o.short_line_length).length / lines.length;
   const dupChars = duplicates(lines).chars / Math.max(text.replace(/\r?\n/g, '').length, 1);
-  const words = splitWords(text).length;
+  const words = wordsOf(doc).length;
   const newlines = text.match(/\n/g)?.length ?? 0;
   const listRatio = newlines / Math.max(words, 1);
   doc.meta.fineweb = {

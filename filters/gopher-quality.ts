@@ -9,8 +9,8 @@
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { hasLetter, needsSegmenter, splitWords } from './text/words.ts';
-import { splitLines } from './text/lines.ts';
+import { hasLetter, needsSegmenter } from './text/words.ts';
+import { linesOf, wordsOf } from './text/doc-text.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
@@ -41,7 +41,7 @@ const ELLIPSIS_END = /(?:\.\.\.|…)\s*$/;
 export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
   if (isCode(doc)) return skipCode(doc, 'gopher_quality');
   const text = doc.text;
-  const words = splitWords(text);
+  const words = wordsOf(doc);
   const nWords = words.length;
   let letters = 0;
   let alphaWords = 0;
@@ -54,7 +54,7 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
   for (const w of words) if (stop.has(w.toLowerCase())) stopWords++;
   const hashes = count(text, /#/g);
   const ellipses = count(text, /\.\.\.|…/g);
-  const lines = splitLines(text);
+  const lines = linesOf(doc);
   const bulletLines = lines.filter((l) => BULLET.test(l)).length;
   const ellipsisLines = lines.filter((l) => ELLIPSIS_END.test(l)).length;
 

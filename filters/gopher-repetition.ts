@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { splitWords } from './text/words.ts';
+import { wordsOf } from './text/doc-text.ts';
 import { splitParagraphs } from './text/lines.ts';
 import { duplicates, WordNgrams } from './text/repetition.ts';
 import { isCode } from './code-detection.ts';
@@ -45,7 +45,7 @@ export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions): Verdict 
   const lines = text.split(/\n+/).filter((l) => l.trim() !== '');
   const para = duplicates(paragraphs);
   const line = duplicates(lines);
-  const grams = new WordNgrams(splitWords(text));
+  const grams = new WordNgrams(wordsOf(doc));
   const m: Record<string, number> = {
     dup_para_frac: round4(para.count / Math.max(paragraphs.length, 1)),
     dup_para_char_frac: round4(para.chars / chars),

@@ -15,11 +15,6 @@ export function nonEmptyLines(text: string): string[] {
   return out;
 }
 
-/** Lines that hold something other than white space, as they are (not trimmed). */
-export function nonBlankLines(text: string): string[] {
-  return splitLines(text).filter((l) => l.trim() !== '');
-}
-
 /** Paragraphs: blocks separated by one or more blank lines. */
 export function splitParagraphs(text: string): string[] {
   return text
