@@ -4,7 +4,7 @@
  * with one thread; and the queue's overhead per job (Redis commands, Redis memory, time) on a run
  * of many tiny tasks. Uses its own redis-server on a free port, so that its command counts are
  * its own. Text: ../shared/devdata (web and quality sets) when present, else generated text.
- * BENCH_QUICK=1 (bench/quick.ts): two small shards, 1 and 2 worker processes, 5 tiny shards.
+ * BENCH_QUICK=1 (bench/quick.ts): two small shards, 1 worker process, 5 tiny shards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -220,7 +220,7 @@ await runPipeline(await loadPipelineFile(main, { output: join(dir, 'local') }), 
 const localSecs = (performance.now() - t0) / 1000;
 
 const rows: ({ n: number } & QueueRunFigures)[] = [];
-for (const n of sized([1, 2, 4], [1, 2])) {
+for (const n of sized([1, 2, 4], [1])) {
   const procs = await startWorkers(target, n);
   // A warm-up run (one tiny shard per worker) so that every task thread has loaded its modules.
   const warm = await pipelineFile(`warm${n}`, 'warm/*.jsonl', filters);
