@@ -123,7 +123,7 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
   const e = ext(config);
   const last = k === plan.segments.length - 1;
   return {
-    kept: await JsonlWriter.open(last ? layout.kept(config.output, task.index, e) : layout.between(config.output, k, task.index, e)),
+    kept: last ? await JsonlWriter.open(layout.kept(config.output, task.index, e)) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
     rejected: new LazyWriter(layout.rejected(config.output, k, task.index, e)),
     errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
   };
