@@ -26,7 +26,8 @@
  *
  * Environment: BENCH_MB (input size, default 46), BENCH_PROF=<dir> (node --cpu-prof of every
  * run into that folder), BENCH_ONLY=warc,full,filters,minhash (a subset), BENCH_QUICK=1 (bench/quick.ts:
- * 0.3 MB of generated text and the sample corpus's WARC: checks that everything runs; the figures mean nothing).
+ * 0.3 MB of generated text, the sample corpus's WARC, no researcher report: checks that everything runs;
+ * the figures mean nothing).
  */
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +68,7 @@ if (process.argv[2] === '--child') {
     Object.assign(extra, { pages, errors });
   } else {
     const { main } = await import('../bin/cli.ts');
-    const code = await main(['node', 'refinery', 'run', arg!, '-w', '1', '-q']);
+    const code = await main(['node', 'refinery', 'run', arg!, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]);
     if (code !== 0) process.exit(code);
   }
   const cpu = process.cpuUsage();
