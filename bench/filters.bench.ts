@@ -14,7 +14,7 @@
  * parts 2 and 3 need devdata and say so when it is absent. BENCH_QUICK=1 (bench/quick.ts): ~100 KB
  * of generated text, and generated English rows with alternating labels in place of parts 2 and 3's data.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
@@ -79,8 +79,10 @@ function corpus(): { docs: Doc[]; bytes: number; source: string } {
   return { docs, bytes, source: real.length > 0 ? 'devdata (web, quality, multilingual), cycled' : 'generated text' };
 }
 
+const root = await mkdtemp(join(tmpdir(), 'refinery-bench-filters-'));
+
 async function context(): Promise<StageContext> {
-  const dir = await mkdtemp(join(tmpdir(), 'refinery-bench-filters-'));
+  const dir = await mkdtemp(join(root, 'stage-'));
   return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 0, keyPath: 'bench' };
 }
 
@@ -208,3 +210,4 @@ await throughput();
 await langidAgreement();
 finewebDupThreshold();
 process.stdout.write(`Peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+await rm(root, { recursive: true, force: true });
