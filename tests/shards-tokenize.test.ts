@@ -56,6 +56,7 @@ async function runTokenize(shards: Doc[][], options: Partial<TokenizeOptions>, s
   // map in reverse order: the result must not depend on the order tasks run in
   for (let i = shards.length - 1; i >= 0; i--) await stage.map({ index: i, count: shards.length }, iterate(shards[i]!));
   for (let p = 0; p < stage.partitions; p++) await stage.reduce(p, shards.length);
+  await stage.finish?.(shards.length);
   const docs: Doc[][] = [];
   for (let i = 0; i < shards.length; i++) {
     const applier = await stage.applier({ index: i, count: shards.length });

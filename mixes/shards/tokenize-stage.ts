@@ -4,7 +4,9 @@
  * - map (per input shard i): tokenizes each document with Llama 3's tokenizer (BOS ... EOS), emits
  *   as many copies as the mix plan says (one without a plan), and writes
  *   `<out>/tokens/shard-<i>-<part>.parquet` (or spills to shuffle buckets when shuffling);
- * - reduce (one partition): writes the shuffled files if shuffling, then `<out>/tokens/manifest.json`;
+ * - reduce: without shuffle, one partition that writes `<out>/tokens/manifest.json`; with shuffle,
+ *   one partition per shuffle bucket that writes the bucket's shuffled files, then finish (one task)
+ *   writes the manifest;
  * - applier: keeps every document and records `meta.num_tokens` (tokens with BOS and EOS); a
  *   document the plan has no rate for goes to the error output (it is in no shard).
  */
@@ -29,7 +31,7 @@ export const tokenizeOptions = z.strictObject({
   shard_size: z.number().int().positive().default(1_000_000_000).describe('Target file size in bytes: a new file starts once a file reaches it (checked per row group). About 1 GB.'),
   row_group_size: z.number().int().positive().default(32 * 1024 * 1024).describe('Uncompressed token bytes per Parquet row group: small enough for streaming readers.'),
   shuffle_seed: z.number().int().nullable().default(null).describe('Shuffle documents across the whole corpus with this seed; unset (null) keeps input order.'),
-  shuffle_buckets: z.number().int().min(1).max(1024).default(64).describe('Shuffle buckets: the reduce holds one bucket (about corpus / buckets) in memory; each map task buffers 1 MiB and keeps a file open per bucket.'),
+  shuffle_buckets: z.number().int().min(1).max(65536).default(64).describe('Shuffle buckets, one reduce task each: a reduce task holds its bucket (about output tokens × 4 B / buckets) in memory; a map task writes one spill file whatever the count (docs/tokenize.md: choosing buckets).'),
   plan: z.string().nullable().default(null).describe("A mix plan (`refinery mix plan`): documents are repeated or sampled by it, seeded by the run's seed."),
 });
 export type TokenizeOptions = z.infer<typeof tokenizeOptions>;
@@ -47,7 +49,15 @@ export function llama3Tokenizer(): Llama3Tokenizer {
 class TokenizeStage implements GlobalStage {
   readonly kind = 'global';
   readonly name = 'tokenize';
-  readonly partitions = 1;
+  /** One reduce task per shuffle bucket; without shuffle, the one that writes the manifest. */
+  get partitions(): number {
+    return this.options.shuffle_seed === null ? 1 : this.options.shuffle_buckets;
+  }
+
+  /** With shuffle, the manifest waits for every bucket's reduce task: one finish task writes it. */
+  get finish(): ((shardCount: number) => Promise<void>) | undefined {
+    return this.options.shuffle_seed === null ? undefined : (shardCount) => this.writeManifest(shardCount);
+  }
   private readonly tokensDir: string;
   private readonly planPath: string | null;
 
@@ -149,10 +159,15 @@ class TokenizeStage implements GlobalStage {
     await writeFileAtomic(this.summaryPath(shard.index), stableJson(summary));
   }
 
-  async reduce(_partition: number, shardCount: number): Promise<void> {
+  async reduce(partition: number, shardCount: number): Promise<void> {
+    if (this.options.shuffle_seed === null) await this.writeManifest(shardCount);
+    else await this.writeShuffled(partition, shardCount);
+  }
+
+  private async writeManifest(shardCount: number): Promise<void> {
     const summaries: ShardSummary[] = [];
     for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readFile(this.summaryPath(i), 'utf8')) as ShardSummary);
-    if (this.options.shuffle_seed !== null) summaries.push(...(await this.writeShuffled(shardCount)));
+    if (this.options.shuffle_seed !== null) summaries.push(...(await this.shuffledSummaries()));
     const tokenizer = llama3Tokenizer();
     const plan = this.planPath === null ? null : { path: this.planPath, sha256: sha256(await readFile(this.planPath)), seed: this.ctx.seed };
     const configHash = sha256(stableJson({
@@ -178,21 +193,33 @@ class TokenizeStage implements GlobalStage {
     await writeFileAtomic(join(this.ctx.outputDir, 'stats', `${this.name}.json`), stableJson({ manifest: join(TOKENS_DIR, MANIFEST_FILE), totals: manifest.totals, by_source: manifest.by_source }));
   }
 
-  /** Shuffle reduce: each bucket's rows in key order into `shuffled-<bucket>-<part>.parquet`. */
-  private async writeShuffled(shardCount: number): Promise<ShardSummary[]> {
-    const out: ShardSummary[] = [];
-    for (let bucket = 0; bucket < this.options.shuffle_buckets; bucket++) {
-      const rows = await readShuffleBucket(this.ctx.workDir, bucket, shardCount);
-      if (rows.length === 0) continue;
+  private bucketSummaryPath(bucket: number): string {
+    return join(this.ctx.workDir, 'shuffled', `bucket-${shardNumber(bucket)}.json`);
+  }
+
+  /** Shuffle reduce of one bucket: its rows from every shard's spill file, in key order, into `shuffled-<bucket>-<part>.parquet`. */
+  private async writeShuffled(bucket: number, shardCount: number): Promise<void> {
+    const rows = await readShuffleBucket(this.ctx.workDir, bucket, this.options.shuffle_buckets, shardCount);
+    let files: ShardSummary['files'] = [];
+    if (rows.length > 0) {
       const sink = this.newSink(`shuffled-${shardNumber(bucket)}`);
       try {
         for (const row of rows) await sink.add(row);
-        const files = await sink.finish();
-        out.push({ files, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, buckets: [] });
+        files = await sink.finish();
       } catch (e) {
         await sink.abort();
         throw e;
       }
+    }
+    await writeFileAtomic(this.bucketSummaryPath(bucket), stableJson(files));
+  }
+
+  /** The files of every shuffle bucket, in bucket order, as the manifest lists them. */
+  private async shuffledSummaries(): Promise<ShardSummary[]> {
+    const out: ShardSummary[] = [];
+    for (let bucket = 0; bucket < this.options.shuffle_buckets; bucket++) {
+      const files = JSON.parse(await readFile(this.bucketSummaryPath(bucket), 'utf8')) as ShardSummary['files'];
+      if (files.length > 0) out.push({ files, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, buckets: [] });
     }
     return out;
   }
