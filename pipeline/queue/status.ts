@@ -18,6 +18,8 @@ export interface PhaseStatus {
   active: number;
   done: number;
   failed: number;
+  /** A repeating phase: rounds queued so far (`tasks` then counts the tasks of all of them). */
+  rounds?: number;
 }
 
 export interface TaskProblem {
@@ -83,8 +85,15 @@ export async function runStatus(rq: RunQueue, rec: RunRecord): Promise<RunStatus
     s.active = active.filter(mine).length;
     s.failed = failed.filter(mine).length;
     const barrierState = await barrier.getState();
+    if (phase.repeat) {
+      // Each round's tasks are added as children of the same phase job: count them all.
+      const c = await barrier.getDependenciesCount({ processed: true, unprocessed: true, failed: true });
+      s.tasks = Math.max(s.tasks, (c.processed ?? 0) + (c.unprocessed ?? 0) + (c.failed ?? 0));
+      s.rounds = Math.ceil(s.tasks / Math.max(1, phase.tasks.length));
+      s.done = barrierState === 'completed' ? s.tasks : c.processed ?? 0;
+    }
     // Until every child has completed, the phase job waits for children (or failed with one).
-    if (barrierState === 'waiting-children' || barrierState === 'failed') s.done = (await barrier.getDependenciesCount({ processed: true })).processed ?? 0;
+    else if (barrierState === 'waiting-children' || barrierState === 'failed') s.done = (await barrier.getDependenciesCount({ processed: true })).processed ?? 0;
     else s.done = s.tasks;
     s.waiting = Math.max(0, s.tasks - s.done - s.active - s.failed);
   }
@@ -123,9 +132,10 @@ export function formatStatus(s: RunStatus, now = Date.now()): string {
   lines.push(`pipeline ${s.pipeline}; output ${s.output}`);
   lines.push(`submitted ${new Date(s.submittedAt).toISOString()}${s.startedAt ? `; running for ${secs.toFixed(1)} s` : '; no task started yet'}${s.finishedAt ? ' (finished)' : ''}`);
   lines.push('');
-  const w = Math.max(5, ...s.phases.map((p) => p.name.length));
+  const named = (p: PhaseStatus) => (p.rounds === undefined ? p.name : `${p.name} (${p.rounds} round${p.rounds === 1 ? '' : 's'})`);
+  const w = Math.max(5, ...s.phases.map((p) => named(p).length));
   lines.push(`${'phase'.padEnd(w)}  ${pad('tasks', 6)}  ${pad('waiting', 7)}  ${pad('active', 6)}  ${pad('done', 6)}  ${pad('failed', 6)}`);
-  for (const p of s.phases) lines.push(`${p.name.padEnd(w)}  ${pad(p.tasks, 6)}  ${pad(p.waiting, 7)}  ${pad(p.active, 6)}  ${pad(p.done, 6)}  ${pad(p.failed, 6)}`);
+  for (const p of s.phases) lines.push(`${named(p).padEnd(w)}  ${pad(p.tasks, 6)}  ${pad(p.waiting, 7)}  ${pad(p.active, 6)}  ${pad(p.done, 6)}  ${pad(p.failed, 6)}`);
   lines.push('');
   if (secs > 0) lines.push(`read ${s.docs} documents (${(s.bytes / 1e6).toFixed(1)} MB): ${Math.round(s.docs / secs)} docs/s, ${(s.bytes / 1e6 / secs).toFixed(2)} MB/s`);
   for (const f of s.failures) lines.push(`FAILED ${f.task} after ${f.attempts} of ${f.maxAttempts} attempts: ${f.error}`);
