@@ -12,18 +12,23 @@
  *   within groups:  Σ_b |f_b − q_b · F_g|, q_b = the bucket's reference share inside its group.
  * So when constraints leave room every group keeps its natural share, and inside a group every
  * bucket is drawn at the same (quality-weighted) rate unless a cap or a source limit says no.
+ * A numeric share s is met exactly when the data allow: its distance from s, |Σ_{b∈c} f_b − s|, is
+ * priced at EXACT_PENALTY, far above any deviation cost, so the tolerance (s ± tolerance, a
+ * constraint) is given up only where the targets cannot all be met exactly.
  * Every target (budget, shares, source limits) has a slack variable priced at SLACK_PENALTY, far
- * above any deviation cost; a solution with non-zero slack is the closest feasible plan, and the
+ * above the exactness price; a solution with non-zero slack is the closest feasible plan, and the
  * targets it misses are reported with their token shortfall.
  */
 import GLPK, { type LP } from 'glpk.js/node';
 import { RefineryError } from '../pipeline/errors.ts';
 import { bucketId, isNonEnglish, type BucketCount, type BucketKey } from './bucket.ts';
 import type { Census } from './census.ts';
-import { shareRange, type MixConfig } from './mix-config.ts';
+import { NON_ENGLISH_SHARE_DEFAULT, shareRange, type MixConfig } from './mix-config.ts';
 
 /** Price of one unit (the whole budget) of unmet target; deviations cost at most about 4 units. */
 const SLACK_PENALTY = 1000;
+/** Price of one unit of distance between a numeric share and its target, inside the tolerance. */
+const EXACT_PENALTY = 100;
 /** Below this (in fractions of the budget, i.e. 1e-9 = 15k tokens of 15T) a slack counts as zero. */
 const EPS = 1e-9;
 
@@ -126,6 +131,8 @@ interface Row {
   /** Bound as a fraction of the budget. */
   rhs: number;
   slack: boolean;
+  /** A numeric share's target (on its `min` row): the plan is drawn to it, exactly where possible. */
+  exact?: number;
 }
 
 /** The names of the LP's variables (columns) and constraints (rows), by what they stand for. */
@@ -140,6 +147,9 @@ const lpVar = {
   groupDeviation: (g: number) => `D${g}`,
   /** d_b ≥ |f_b − q_b·F_g|. */
   bucketDeviation: (b: number) => `d${b}`,
+  /** Σ_{b∈c} f_b − s = above − below, for a numeric share s of target k. */
+  exactAbove: (k: number) => `ea${k}`,
+  exactBelow: (k: number) => `eb${k}`,
 };
 const lpRow = {
   target: (k: number) => `t${k}`,
@@ -149,6 +159,7 @@ const lpRow = {
   groupDeviationBelow: (g: number) => `gn${g}`,
   bucketDeviationAbove: (b: number) => `wp${b}`,
   bucketDeviationBelow: (b: number) => `wn${b}`,
+  exact: (k: number) => `x${k}`,
 };
 
 /** The census's buckets with tokens, and what the LP needs to know of each (indexed alike). */
@@ -252,10 +263,10 @@ function targetRows(p: Problem): Row[] {
     const range = shareRange(config, name);
     if (!range) continue;
     const members = indices(p, (i) => p.buckets[i]!.category === name);
-    addRange(rows, `shares.${name}`, 'category_share', range, members, availableOf(members), B);
+    addRange(rows, `shares.${name}`, 'category_share', range, members, availableOf(members), B, shareTarget(config, name));
   }
   const nonEnMembers = indices(p, (i) => p.nonEn[i]!);
-  addRange(rows, 'shares.non_english', 'non_english_share', shareRange(config, 'non_english')!, nonEnMembers, availableOf(nonEnMembers), B);
+  addRange(rows, 'shares.non_english', 'non_english_share', shareRange(config, 'non_english')!, nonEnMembers, availableOf(nonEnMembers), B, shareTarget(config, 'non_english'));
   for (const name of p.sources) {
     const lim = config.sources[name];
     if (!lim) continue;
@@ -286,6 +297,14 @@ function buildLp(glpk: Awaited<ReturnType<typeof GLPK>>, p: Problem, rows: Row[]
       vars,
       bnds: r.status.bound === 'min' ? { type: glpk.GLP_LO, lb: r.rhs, ub: 0 } : { type: glpk.GLP_UP, lb: 0, ub: r.rhs },
     });
+    if (r.exact !== undefined) {
+      subjectTo.push({
+        name: lpRow.exact(k),
+        vars: [...r.members.map((i) => draw(i, 1)), { name: lpVar.exactAbove(k), coef: -1 }, { name: lpVar.exactBelow(k), coef: 1 }],
+        bnds: { type: glpk.GLP_FX, lb: r.exact, ub: r.exact },
+      });
+      objective.push({ name: lpVar.exactAbove(k), coef: EXACT_PENALTY }, { name: lpVar.exactBelow(k), coef: EXACT_PENALTY });
+    }
   });
   subjectTo.push({ name: lpRow.totalMax, vars: indices(p, () => true).map((i) => draw(i, 1)), bnds: { type: glpk.GLP_UP, lb: 0, ub: 1 } });
   p.groupMembers.forEach((members, g) => {
@@ -407,9 +426,18 @@ function emptyBuckets(census: Census): PlannedBucket[] {
     .map((b) => ({ ...pickKey(b), id: bucketId(b), non_english: isNonEnglish(b.language, b.category), available_docs: b.docs, available_tokens: 0, max_epochs: 0, tokens: 0, rate: 1, share: 0 }));
 }
 
-function addRange(rows: Row[], key: string, kind: ConstraintKind, range: { min: number; max: number }, members: number[], available: number, B: number): void {
-  if (range.min > 0) rows.push({ status: { key, kind, bound: 'min', limit_tokens: Math.round(range.min * B), available_tokens: Math.round(available) }, members, rhs: range.min, slack: true });
-  if (range.max < 1) rows.push({ status: { key, kind, bound: 'max', limit_tokens: Math.round(range.max * B), available_tokens: Math.round(available) }, members, rhs: range.max, slack: true });
+/** A numeric share's target, or undefined for a range (`{min, max}`) or an unlisted category. */
+function shareTarget(config: MixConfig, name: string): number | undefined {
+  const s = name === 'non_english' ? (config.shares.non_english ?? NON_ENGLISH_SHARE_DEFAULT) : config.shares[name];
+  return typeof s === 'number' ? s : undefined;
+}
+
+function addRange(rows: Row[], key: string, kind: ConstraintKind, range: { min: number; max: number }, members: number[], available: number, B: number, exact?: number): void {
+  // The exactness term rides on one row of the pair (the min row, else the max row).
+  const target = exact === undefined ? {} : { exact };
+  if (range.min > 0) rows.push({ status: { key, kind, bound: 'min', limit_tokens: Math.round(range.min * B), available_tokens: Math.round(available) }, members, rhs: range.min, slack: true, ...target });
+  if (range.max < 1) rows.push({ status: { key, kind, bound: 'max', limit_tokens: Math.round(range.max * B), available_tokens: Math.round(available) }, members, rhs: range.max, slack: true, ...(range.min > 0 ? {} : target) });
+  if (range.min <= 0 && range.max >= 1 && exact !== undefined) rows.push({ status: { key, kind, bound: 'min', limit_tokens: 0, available_tokens: Math.round(available) }, members, rhs: 0, slack: false, exact });
 }
 
 function constraintMessage(r: Row, plannedTokens: number, shortfall: number, B: number): string {

@@ -20,6 +20,22 @@ test('a feasible plan draws the whole budget and meets every share within the to
   assert.ok(Math.abs(sum - 1e12) < plan.buckets.length);
 });
 
+test('a feasible numeric share is met exactly, not at the edge of its tolerance', async () => {
+  // Natural shares: code 6.1%, non-English 2.0%; both targets lie far above and are reachable.
+  const plan = await planMix(census, parseMixConfig({ total_tokens: '1T', shares: { code: 0.17, non_english: 0.05 }, tolerance: 0.005 }));
+  assert.equal(plan.status, 'optimal');
+  assert.ok(Math.abs(plan.shares.category.code!.planned - 0.17) < 1e-9, `code planned ${plan.shares.category.code!.planned}`);
+  assert.ok(Math.abs(plan.shares.non_english.planned - 0.05) < 1e-9, `non-English planned ${plan.shares.non_english.planned}`);
+});
+
+test('the tolerance is given up only where the exact share cannot be met', async () => {
+  // 60B code tokens × 3 epochs = 180B = 18% of 1T: a 18.3% target is reachable only within its ±0.5 pp.
+  const plan = await planMix(census, parseMixConfig({ total_tokens: '1T', shares: { code: 0.183, math: 0.05 }, tolerance: 0.005, max_epochs: 3 }));
+  assert.equal(plan.status, 'optimal');
+  assert.ok(Math.abs(plan.shares.category.code!.planned - 0.18) < 1e-9, `code planned ${plan.shares.category.code!.planned}`);
+  assert.ok(Math.abs(plan.shares.category.math!.planned - 0.05) < 1e-9, 'the other targets stay exact');
+});
+
 test('without binding caps every bucket of a group is drawn at the same rate (natural distribution inside groups)', async () => {
   const plan = await planMix(census, parseMixConfig({ total_tokens: '500B', shares: { code: 0.1 } }));
   const englishGeneral = plan.buckets.filter((b) => b.category === 'general' && b.language === 'en');
@@ -31,7 +47,7 @@ test('without binding caps every bucket of a group is drawn at the same rate (na
 test('a category that needs more than its data is repeated, up to max_epochs', async () => {
   const plan = await planMix(census, parseMixConfig({ total_tokens: '1T', shares: { code: 0.2 }, max_epochs: 4 }));
   const code = plan.buckets.find((b) => b.category === 'code')!;
-  assert.ok(Math.abs(code.rate - (0.2 - 0.005) * 1e12 / 60e9) < 1e-6);
+  assert.ok(Math.abs(code.rate - (0.2 * 1e12) / 60e9) < 1e-6);
   assert.ok(code.rate > 1);
 });
 
