@@ -155,7 +155,7 @@ for (let round = 0; rowTokens < TARGET_TOKENS; round++) {
 const dir = await mkdtemp(join(tmpdir(), 'refinery-bench-'));
 const oursW = await (async () => {
   const t = cpuSeconds();
-  const sink = new ShardSink({ prefix: join(dir, 'ours'), shardSize: 1e12, rowGroupBytes: 32 * 1024 * 1024, seqLen: null, metadata: {} });
+  const sink = new ShardSink({ prefix: join(dir, 'ours'), shardSize: 1e12, rowGroupBytes: 32 * 1024 * 1024, seqLen: null, metadata: {}, bosId: 128_000 });
   for (const r of rows) await sink.add(r);
   const files = await sink.finish();
   return { seconds: cpuSeconds() - t, bytes: files.reduce((n, f) => n + f.bytes, 0) };

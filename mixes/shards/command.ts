@@ -1,6 +1,6 @@
 /**
  * CLI: refinery tokenize <inputs...> -o <dir> [--seq-len N] [--shard-size BYTES] [--shuffle-seed N]
- * [--plan plan.json] [--seed N] [--workers N] [--force]. Runs the `tokenize` stage over the inputs;
+ * [--plan plan.json] [--tokenizer llama3|tokenizer.json] [--seed N] [--workers N] [--force]. Runs the `tokenize` stage over the inputs;
  * its option flags come from the stage's schema (tokenizeOptions).
  */
 import { wholeNumber } from '../../pipeline/cli-arguments.ts';
@@ -34,7 +34,7 @@ interface TokenizeFlags {
 export function registerTokenizeCommand(program: Command): void {
   const tokenize = program
     .command('tokenize')
-    .description('Tokenize documents with the Llama 3 tokenizer into Parquet shards (tokens/*.parquet + tokens/manifest.json).')
+    .description('Tokenize documents with the Llama 3 tokenizer (or a tokenizer.json: --tokenizer) into Parquet shards (tokens/*.parquet + tokens/manifest.json).')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
     .requiredOption('-o, --output <dir>', 'output folder: tokens/, kept/ (documents with meta.num_tokens), stats.json, report.md');
   addSchemaFlags(tokenize, {

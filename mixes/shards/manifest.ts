@@ -56,7 +56,8 @@ export interface Totals {
 
 export interface TokenizeManifest {
   version: 1;
-  tokenizer: { name: string; vocab_size: number; vocabulary_sha256: string; bos_id: number; eos_id: number };
+  /** `path`: the tokenizer.json, when the tokenizer is not llama3. */
+  tokenizer: { name: string; vocab_size: number; vocabulary_sha256: string; bos_id: number; eos_id: number; path?: string };
   config_hash: string;
   format: { layout: 'documents' | 'packed'; seq_len: number | null; columns: string[] };
   shards: ShardFileEntry[];

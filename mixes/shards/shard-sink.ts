@@ -6,7 +6,6 @@
 import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { ParquetStreamWriter } from './parquet-stream-writer.ts';
-import { BOS_ID } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { SequencePacker } from './sequence-packer.ts';
 import { documentTable, packedTable, type DocumentRow, type PackedRow } from './token-rows.ts';
 
@@ -37,6 +36,8 @@ export interface ShardSinkOptions {
   /** Packed rows of this length, or one row per document when null. */
   seqLen: number | null;
   metadata: Record<string, string>;
+  /** The tokenizer's BOS id: documents in a file are counted by it. */
+  bosId: number;
 }
 
 export const SHARD_NUMBER_DIGITS = 5;
@@ -74,7 +75,7 @@ export class ShardSink {
     } else {
       this.pendingDocs.push(row);
       this.pendingTokens += row.tokens.length;
-      this.pendingDocCount += countBos(row.tokens);
+      this.pendingDocCount += countBos(row.tokens, this.options.bosId);
     }
     if (this.pendingTokens * 4 >= this.options.rowGroupBytes) await this.flush();
   }
@@ -82,7 +83,7 @@ export class ShardSink {
   private addPacked(packed: PackedRow): void {
     this.pendingPacked.push(packed);
     this.pendingTokens += packed.tokens.length;
-    this.pendingDocCount += countBos(packed.tokens);
+    this.pendingDocCount += countBos(packed.tokens, this.options.bosId);
     if (packed.tokens.length < this.options.seqLen!) this.pendingPartial++;
   }
 
@@ -141,8 +142,8 @@ export class ShardSink {
 }
 
 /** Every document starts with BOS, and text never encodes to it, so BOS tokens count documents. */
-function countBos(tokens: Int32Array): number {
+function countBos(tokens: Int32Array, bosId: number): number {
   let n = 0;
-  for (let i = 0; i < tokens.length; i++) if (tokens[i] === BOS_ID) n++;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] === bosId) n++;
   return n;
 }

@@ -1,7 +1,8 @@
 /**
  * The `tokenize` stage: the pipeline's product. A global stage so that the shard files, the global
  * shuffle and the manifest come out the same however the work is spread:
- * - map (per input shard i): tokenizes each document with Llama 3's tokenizer (BOS ... EOS), emits
+ * - map (per input shard i): tokenizes each document (BOS ... EOS) with Llama 3's tokenizer or a
+ *   Hugging Face tokenizer.json (`tokenizer` option), emits
  *   as many copies as the mix plan says (one without a plan), and writes
  *   `<out>/tokens/shard-<i>-<part>.parquet` (or spills to shuffle buckets when shuffling);
  * - reduce: without shuffle, one partition that writes `<out>/tokens/manifest.json`; with shuffle,
@@ -19,8 +20,9 @@ import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import type { Doc } from '../../pipeline/doc.ts';
 import { RefineryError } from '../../pipeline/errors.ts';
 import { KEEP, defineStage, type DocStage, type GlobalStage, type ShardRef, type StageContext } from '../../pipeline/stage.ts';
-import { BOS_ID, EOS_ID, Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
-import { LLAMA3_VOCAB_SIZE } from '../../pipeline/tokenizer/llama3-vocabulary.ts';
+import type { DocumentTokenizer } from '../../pipeline/tokenizer/document-tokenizer.ts';
+import { HuggingFaceTokenizer } from '../../pipeline/tokenizer/huggingface-tokenizer.ts';
+import { LLAMA3_TOKENIZER_NAME, Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, type TokenizeManifest } from './manifest.ts';
 import { ShardSink, shardNumber } from './shard-sink.ts';
 import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
@@ -33,6 +35,9 @@ export const tokenizeOptions = z.strictObject({
   shuffle_seed: z.number().int().nullable().default(null).describe('Shuffle documents across the whole corpus with this seed; unset (null) keeps input order.'),
   shuffle_buckets: z.number().int().min(1).max(65536).default(64).describe('Shuffle buckets, one reduce task each: a reduce task holds its bucket (about output tokens × 4 B / buckets) in memory; a map task writes one spill file whatever the count (docs/tokenize.md: choosing buckets).'),
   plan: z.string().nullable().default(null).describe("A mix plan (`refinery mix plan`): documents are repeated or sampled by it, seeded by the run's seed."),
+  tokenizer: z.string().min(1).default(LLAMA3_TOKENIZER_NAME).describe('`llama3` (the exact Llama 3 tokenizer), or the path of a Hugging Face tokenizer.json (its tokenizer_config.json beside it is read too).'),
+  bos_token: z.string().min(1).nullable().default(null).describe("BOS token text of a tokenizer.json tokenizer; unset (null): the tokenizer_config.json's bos_token, else the post-processor's first special token."),
+  eos_token: z.string().min(1).nullable().default(null).describe("EOS token text of a tokenizer.json tokenizer; unset (null): the tokenizer_config.json's eos_token, else the post-processor's last special token."),
 });
 export type TokenizeOptions = z.infer<typeof tokenizeOptions>;
 
@@ -44,6 +49,27 @@ let sharedTokenizer: Llama3Tokenizer | undefined;
 /** One tokenizer per thread: building it (128k ranks into WASM) takes about 0.3 s. */
 export function llama3Tokenizer(): Llama3Tokenizer {
   return (sharedTokenizer ??= new Llama3Tokenizer());
+}
+
+const huggingFaceTokenizers = new Map<string, Promise<HuggingFaceTokenizer>>();
+
+/** The tokenizer the options name (one per thread and file); a tokenizer.json path resolves against `baseDir`. */
+export function documentTokenizer(options: Pick<TokenizeOptions, 'tokenizer' | 'bos_token' | 'eos_token'>, baseDir: string, keyPath = 'options'): Promise<DocumentTokenizer> {
+  if (options.tokenizer === LLAMA3_TOKENIZER_NAME) {
+    if (options.bos_token !== null || options.eos_token !== null) {
+      return Promise.reject(new RefineryError(`${keyPath}.bos_token/eos_token: only for a tokenizer.json; llama3 uses <|begin_of_text|> and <|end_of_text|>`));
+    }
+    return Promise.resolve(llama3Tokenizer());
+  }
+  const path = resolve(baseDir, options.tokenizer);
+  const key = `${path}\u0000${options.bos_token}\u0000${options.eos_token}`;
+  let loading = huggingFaceTokenizers.get(key);
+  if (!loading) {
+    loading = HuggingFaceTokenizer.load(path, options, keyPath);
+    loading.catch(() => huggingFaceTokenizers.delete(key));
+    huggingFaceTokenizers.set(key, loading);
+  }
+  return loading;
 }
 
 class TokenizeStage implements GlobalStage {
@@ -60,6 +86,7 @@ class TokenizeStage implements GlobalStage {
   }
   private readonly tokensDir: string;
   private readonly planPath: string | null;
+  private readonly tokenizerPath: string | null;
 
   constructor(
     private readonly options: TokenizeOptions,
@@ -67,6 +94,11 @@ class TokenizeStage implements GlobalStage {
   ) {
     this.tokensDir = join(ctx.outputDir, TOKENS_DIR);
     this.planPath = options.plan === null ? null : resolve(ctx.baseDir, options.plan);
+    this.tokenizerPath = options.tokenizer === LLAMA3_TOKENIZER_NAME ? null : resolve(ctx.baseDir, options.tokenizer);
+  }
+
+  private tokenizer(): Promise<DocumentTokenizer> {
+    return documentTokenizer(this.options, this.ctx.baseDir, `${this.ctx.keyPath}.options`);
   }
 
   private summaryPath(shard: number): string {
@@ -82,34 +114,34 @@ class TokenizeStage implements GlobalStage {
   }
 
   /** One key (parquet-wasm stores the map unordered): `refinery` = JSON of tokenizer and layout. */
-  private metadata(): Record<string, string> {
-    const tokenizer = llama3Tokenizer();
+  private metadata(tokenizer: DocumentTokenizer): Record<string, string> {
     return {
       refinery: JSON.stringify({
         tokenizer: tokenizer.name,
         vocabulary_sha256: tokenizer.vocabularySha256,
-        bos_id: BOS_ID,
-        eos_id: EOS_ID,
+        bos_id: tokenizer.bosId,
+        eos_id: tokenizer.eosId,
         seq_len: this.options.seq_len,
       }),
     };
   }
 
-  private newSink(prefix: string): ShardSink {
+  private newSink(prefix: string, tokenizer: DocumentTokenizer): ShardSink {
     return new ShardSink({
+      bosId: tokenizer.bosId,
       prefix: join(this.tokensDir, prefix),
       shardSize: this.options.shard_size,
       rowGroupBytes: this.options.row_group_size,
       seqLen: this.options.seq_len,
-      metadata: this.metadata(),
+      metadata: this.metadata(tokenizer),
     });
   }
 
   async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
-    const tokenizer = llama3Tokenizer();
+    const tokenizer = await this.tokenizer();
     const copiesOf = this.planPath === null ? () => 1 : await loadPlanSampler(this.planPath, this.ctx.seed);
     const shuffleSeed = this.options.shuffle_seed;
-    const sink = shuffleSeed === null ? this.newSink(`shard-${shardNumber(shard.index)}`) : null;
+    const sink = shuffleSeed === null ? this.newSink(`shard-${shardNumber(shard.index)}`, tokenizer) : null;
     const spill = shuffleSeed === null ? null : new ShuffleSpill(this.ctx.workDir, shard.index, shuffleSeed, this.options.shuffle_buckets);
     const tally = new BucketTally();
     const counts: number[] = [];
@@ -119,9 +151,11 @@ class TokenizeStage implements GlobalStage {
     try {
       for await (const doc of docs) {
         let copies: number;
+        let tokens: Int32Array;
         try {
           copies = copiesOf(doc);
           if (!Number.isInteger(copies) || copies < 0) throw new RefineryError(`${this.planPath}: document ${doc.id} got ${copies} copies`);
+          tokens = tokenizer.encodeDocument(doc.text);
         } catch (e) {
           if (!(e instanceof RefineryError)) throw e;
           failed[counts.length] = e.message;
@@ -129,7 +163,6 @@ class TokenizeStage implements GlobalStage {
           summary.docs_errored++;
           continue;
         }
-        const tokens = tokenizer.encodeDocument(doc.text);
         const row = documentRow(doc, tokens);
         for (let copy = 0; copy < copies; copy++) {
           if (sink) await sink.add(row);
@@ -168,15 +201,21 @@ class TokenizeStage implements GlobalStage {
     const summaries: ShardSummary[] = [];
     for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readFile(this.summaryPath(i), 'utf8')) as ShardSummary);
     if (this.options.shuffle_seed !== null) summaries.push(...(await this.shuffledSummaries()));
-    const tokenizer = llama3Tokenizer();
+    const tokenizer = await this.tokenizer();
     const plan = this.planPath === null ? null : { path: this.planPath, sha256: sha256(await readFile(this.planPath)), seed: this.ctx.seed };
+    // Llama 3's hash leaves out the tokenizer options, so that it is what it was before they existed.
+    const { tokenizer: _name, bos_token: _bos, eos_token: _eos, ...hashedOptions } = this.options;
     const configHash = sha256(stableJson({
-      options: { ...this.options, plan: plan?.sha256 ?? null },
+      options: { ...hashedOptions, plan: plan?.sha256 ?? null },
       plan_seed: plan?.seed ?? null,
       tokenizer: tokenizer.vocabularySha256,
+      ...(this.tokenizerPath === null ? {} : { special_ids: [tokenizer.bosId, tokenizer.eosId] }),
     }));
     const manifest: TokenizeManifest = buildManifest(summaries, {
-      tokenizer: { name: tokenizer.name, vocab_size: LLAMA3_VOCAB_SIZE, vocabulary_sha256: tokenizer.vocabularySha256, bos_id: BOS_ID, eos_id: EOS_ID },
+      tokenizer: {
+        name: tokenizer.name, vocab_size: tokenizer.vocabSize, vocabulary_sha256: tokenizer.vocabularySha256, bos_id: tokenizer.bosId, eos_id: tokenizer.eosId,
+        ...(this.tokenizerPath === null ? {} : { path: this.tokenizerPath }),
+      },
       config_hash: configHash,
       format: {
         layout: this.options.seq_len === null ? 'documents' : 'packed',
@@ -202,7 +241,7 @@ class TokenizeStage implements GlobalStage {
     const rows = await readShuffleBucket(this.ctx.workDir, bucket, this.options.shuffle_buckets, shardCount);
     let files: ShardSummary['files'] = [];
     if (rows.length > 0) {
-      const sink = this.newSink(`shuffled-${shardNumber(bucket)}`);
+      const sink = this.newSink(`shuffled-${shardNumber(bucket)}`, await this.tokenizer());
       try {
         for (const row of rows) await sink.add(row);
         files = await sink.finish();
@@ -251,7 +290,7 @@ function sha256(data: string | Uint8Array): string {
 export const tokenizeStage = defineStage<TokenizeOptions>({
   name: 'tokenize',
   kind: 'global',
-  description: 'Llama 3 token ids to Parquet shards (one row per document, or packed), with manifest.json',
+  description: 'Token ids (Llama 3, or any tokenizer.json) to Parquet shards (one row per document, or packed), with manifest.json',
   options: tokenizeOptions,
   create: (options, ctx) => new TokenizeStage(options, ctx),
 });

@@ -7,6 +7,7 @@
  * such strings with errors="replace").
  */
 import { Tiktoken } from 'tiktoken';
+import { replaceLoneSurrogates, type DocumentTokenizer } from './document-tokenizer.ts';
 import { llama3Vocabulary, LLAMA3_VOCAB_SIZE } from './llama3-vocabulary.ts';
 import { metaEncodeChunks } from './meta-chunks.ts';
 import { LLAMA3_PRETOKEN_REGEX, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
@@ -37,7 +38,7 @@ export interface Llama3TokenizerOptions {
 /** Pieces longer than this are not cached (rarely repeated, and they would crowd the cache). */
 const MAX_CACHED_PIECE = 32;
 
-export class Llama3Tokenizer {
+export class Llama3Tokenizer implements DocumentTokenizer {
   readonly name = LLAMA3_TOKENIZER_NAME;
   readonly vocabSize = LLAMA3_VOCAB_SIZE;
   readonly bosId = BOS_ID;
@@ -125,9 +126,4 @@ export class Llama3Tokenizer {
   free(): void {
     this.core.free();
   }
-}
-
-/** Every unpaired UTF-16 surrogate becomes U+FFFD (String#toWellFormed, Node 20; typed in ES2024 libs). */
-export function replaceLoneSurrogates(text: string): string {
-  return (text as unknown as { toWellFormed(): string }).toWellFormed();
 }
