@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { registerFilterCommand } from '../filters/command.ts';
 import { readJsonlDir as readOutput } from './output-files.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+
+registerBuiltinStages();
 
 const BIN = resolve('bin/refinery.mjs');
 const FIXTURES = resolve('tests/fixtures/filters');
