@@ -78,7 +78,7 @@ export class WordNgrams {
     const positions = this.ids.length - n + 1;
     if (positions <= 0) return 0;
     this.advanceTo(n);
-    const table = new KeyTable(positions);
+    const table = KeyTable.shared(positions);
     let best = 0;
     for (let i = 0; i < positions; i++) {
       const c = table.increment(this.h1[i]!, this.h2[i]! & 0x1fffff);
@@ -98,7 +98,7 @@ export class WordNgrams {
     const positions = this.ids.length - n + 1;
     if (positions <= 0) return 0;
     this.advanceTo(n);
-    const table = new KeyTable(positions);
+    const table = KeyTable.shared(positions);
     let chars = 0;
     let i = 0;
     while (i < positions) {
@@ -111,21 +111,32 @@ export class WordNgrams {
   }
 }
 
-/** Counts of (a, b) keys, b < 2²¹, for at most `capacity` distinct keys; linear probing. */
-class KeyTable {
-  private readonly a: Int32Array;
-  /** b + 1; 0 marks an empty slot */
-  private readonly b: Int32Array;
-  private readonly counts: Int32Array;
-  private readonly mask: number;
+/**
+ * Counts of (a, b) keys, b < 2²¹; linear probing. One table serves every call in turn (its arrays
+ * grow and are cleared, not allocated per document and n: allocation was a third of the time).
+ */
+const KEPT_SLOTS = 1 << 20;
 
-  constructor(capacity: number) {
+class KeyTable {
+  private static table: KeyTable | undefined;
+  private a = new Int32Array(0);
+  /** b + 1; 0 marks an empty slot */
+  private b = new Int32Array(0);
+  private counts = new Int32Array(0);
+  private mask = 0;
+
+  /** The shared table, emptied, for at most `capacity` distinct keys (a one-off table above 2²⁰ slots, 12 MB). */
+  static shared(capacity: number): KeyTable {
     let size = 16;
     while (size < 2 * capacity) size *= 2;
-    this.a = new Int32Array(size);
-    this.b = new Int32Array(size);
-    this.counts = new Int32Array(size);
-    this.mask = size - 1;
+    const t = size > KEPT_SLOTS ? new KeyTable() : (KeyTable.table ??= new KeyTable());
+    if (size > t.b.length) {
+      t.a = new Int32Array(size);
+      t.b = new Int32Array(size);
+      t.counts = new Int32Array(size);
+    } else t.b.fill(0, 0, size);
+    t.mask = size - 1;
+    return t;
   }
 
   /** Adds one to the count of (a, b) and returns the new count. */
