@@ -13,17 +13,22 @@
  * - map (per shard): one record per distinct normalised line of each document, key = 64-bit line
  *   hash, rankLo = the line's bytes; plus the shard's document count;
  * - reduce (per partition of line hashes): counts each (line, bucket) and writes the duplicated
- *   ones as `(bucket, hash)` triples;
- * - apply (per shard): loads the triples of the buckets its documents fall in and removes lines.
+ *   line hashes in a region file, one region per bucket (partition 0 also writes the shards'
+ *   document offsets);
+ * - apply (per shard): reads the regions of the buckets its documents fall in (one or two) from
+ *   each partition's file, and removes lines.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { Doc } from '../pipeline/doc.ts';
 import { KEEP, defineStage, drop, type DocStage, type GlobalStage, type ShardRef, type Verdict } from '../pipeline/stage.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
+import { RefineryError } from '../pipeline/errors.ts';
 import { hashString32 } from '../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, type Normalization } from './normalize-text.ts';
 import { PartitionedRecords, readSortedRecords, sortRecords, writeRecordFile } from './records.ts';
+import { readWordRegions, writeRegionFile } from './region-file.ts';
 import { workFiles } from './work-files.ts';
 import { isCode } from '../filters/code-detection.ts';
 import { skipCode } from '../filters/skip-code.ts';
@@ -69,8 +74,10 @@ async function shardOffsets(workDir: string, shardCount: number): Promise<number
   return offsets;
 }
 
-/** The reduce's output file: one `[bucket, keyHi, keyLo]` triple per line duplicated in a bucket. */
-const TRIPLE_WORDS = 3;
+/** The shards' document offsets (float64, shardCount + 1), written once by reduce partition 0 for the appliers. */
+const offsetsPath = (workDir: string) => join(workDir, 'duplicates', 'offsets.f64');
+
+const bucketCount = (o: LineDedupOptions, docs: number) => Math.max(1, Math.ceil(docs / o.bucket_size));
 
 async function mapShard(o: LineDedupOptions, workDir: string, shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
   const parts = new PartitionedRecords(o.partitions);
@@ -98,7 +105,7 @@ async function mapShard(o: LineDedupOptions, workDir: string, shard: ShardRef, d
 async function reducePartition(o: LineDedupOptions, workDir: string, partition: number, shardCount: number): Promise<void> {
   const offsets = await shardOffsets(workDir, shardCount);
   const recs = await readSortedRecords(Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(workDir, partition, s)));
-  const triples: number[] = [];
+  const regions: number[][] = Array.from({ length: bucketCount(o, offsets[shardCount]) }, () => []);
   let duplicatedLines = 0;
   let removedOccurrences = 0;
   let removedBytes = 0;
@@ -115,13 +122,14 @@ async function reducePartition(o: LineDedupOptions, workDir: string, partition: 
     for (const bucket of [...perBucket.keys()].sort((a, b) => a - b)) {
       const c = perBucket.get(bucket)!;
       if (c.count <= o.max_occurrences) continue;
-      triples.push(bucket, recs.keyHi(start), recs.keyLo(start));
+      regions[bucket]!.push(recs.keyHi(start), recs.keyLo(start));
       duplicatedLines++;
       removedOccurrences += c.count;
       removedBytes += c.bytes;
     }
   }
-  await writeFileAtomic(duplicatesPath(workDir, partition), new Uint8Array(new Uint32Array(triples).buffer));
+  await writeRegionFile(duplicatesPath(workDir, partition), regions.map((r) => new Uint8Array(new Uint32Array(r).buffer)));
+  if (partition === 0) await writeFileAtomic(offsetsPath(workDir), new Uint8Array(new Float64Array(offsets).buffer));
   await writeFileAtomic(
     reduceStatsPath(workDir, partition),
     stableJson({ duplicated_lines: duplicatedLines, removed_line_occurrences: removedOccurrences, removed_bytes: removedBytes }),
@@ -149,22 +157,21 @@ async function writeLineDedupStats(o: LineDedupOptions, workDir: string, outputD
 }
 
 async function lineRemover(o: LineDedupOptions, workDir: string, shard: ShardRef): Promise<DocStage> {
-  const offsets = await shardOffsets(workDir, shard.index + 1);
-  const first = offsets[shard.index];
+  const bytes = await readFile(offsetsPath(workDir));
+  const offsets = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (offsets.length !== shard.count + 1) throw new RefineryError(`line-dedup: ${offsetsPath(workDir)} has offsets of ${offsets.length - 1} shards, the run has ${shard.count}`);
+  const first = offsets[shard.index]!;
   const bucketOf = (pos: number): number => Math.floor((first + pos) / o.bucket_size);
   const firstBucket = bucketOf(0);
-  const lastBucket = bucketOf(offsets[shard.index + 1] - first - 1);
+  const lastBucket = bucketOf(offsets[shard.index + 1]! - first - 1);
+  const regions = bucketCount(o, offsets[shard.count]!);
+  const paths = Array.from({ length: o.partitions }, (_, p) => duplicatesPath(workDir, p));
   const duplicates = new Map<number, Set<number>>();
-  for (let p = 0; p < o.partitions; p++) {
-    const buf = await readFile(duplicatesPath(workDir, p));
-    const t = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    for (let i = 0; i < t.length; i += TRIPLE_WORDS) {
-      const [bucket, keyHi, keyLo] = [t[i], t[i + 1], t[i + 2]];
-      if (bucket < firstBucket || bucket > lastBucket) continue;
-      let set = duplicates.get(bucket);
-      if (!set) duplicates.set(bucket, (set = new Set()));
-      set.add(lineKey(keyHi, keyLo));
-    }
+  for (let bucket = firstBucket; bucket <= lastBucket && bucket < regions; bucket++) {
+    const t = await readWordRegions(paths, regions, bucket);
+    const set = new Set<number>();
+    for (let i = 0; i < t.length; i += 2) set.add(lineKey(t[i]!, t[i + 1]!));
+    duplicates.set(bucket, set);
   }
   let pos = 0;
   return {
