@@ -9,6 +9,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.ts';
 import type { ReaderOptions } from './io/read-item.ts';
+import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 
 const StageEntrySchema = z.union([
   z.string(),
@@ -50,6 +51,8 @@ export const PipelineFileSchema = z
     split_bytes: z.number().int().min(0).default(256 * 1024 * 1024),
     /** Compression of kept/rejected/errors shards. */
     compression: z.enum(['gzip', 'zstd']).default('gzip'),
+    /** Layout of kept/ and rejected/ documents (pipeline/io/document-layout.ts). */
+    output_format: z.enum(OUTPUT_FORMATS).default('refinery'),
     /** The run fails (exit status 1) when more than this share of its input documents errored. */
     max_error_rate: z.number().min(0).max(1).default(DEFAULT_MAX_ERROR_RATE),
     reader: z
@@ -94,6 +97,8 @@ export interface RunConfig {
   seed: number;
   splitBytes: number;
   compression: 'gzip' | 'zstd';
+  /** Layout of kept/ and rejected/ documents; absent means `refinery`. */
+  outputFormat?: OutputFormat;
   reader: ReaderOptions;
   /** Share of input documents (0–1) that may error before the run fails; a run in which every document errored always fails. */
   maxErrorRate: number;
@@ -172,6 +177,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     seed: p.seed,
     splitBytes: p.split_bytes,
     compression: p.compression,
+    outputFormat: p.output_format,
     maxErrorRate: p.max_error_rate,
     reader: {
       textField: p.reader.text_field,

@@ -159,6 +159,8 @@ export async function runIdentity(config: RunConfig, shards: InputShard[]): Prom
       seed: config.seed,
       split_bytes: config.splitBytes,
       compression: config.compression,
+      // only when not the default, so that the identity of a default run is what it was before the option
+      ...(config.outputFormat !== undefined && config.outputFormat !== 'refinery' ? { output_format: config.outputFormat } : {}),
       reader: config.reader,
     },
     shards: shards.map((s) => ({ ...s, file: rel(s.file) })),

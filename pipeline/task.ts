@@ -11,6 +11,7 @@ import { loadPlugins, loadStage } from './registry.ts';
 import { readDocs } from './io/read.ts';
 import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from './io/read-item.ts';
 import { JsonlWriter } from './io/jsonl-writer.ts';
+import { LayoutWriter, documentLayout, type RecordWriter } from './io/document-layout.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
 import { extensionFor } from './io/compression.ts';
 import { errorMessage, RefineryError } from './errors.ts';
@@ -92,8 +93,8 @@ function docRecord(d: Doc): { id: string; text: string; meta: Record<string, unk
 
 /** The open outputs of a process task: kept (or the next segment's input), rejected, errors. */
 interface ProcessOutputs {
-  kept: JsonlWriter;
-  rejected: LazyWriter;
+  kept: JsonlWriter | LayoutWriter<JsonlWriter>;
+  rejected: LazyWriter | LayoutWriter<LazyWriter>;
   errors: LazyWriter;
 }
 
@@ -122,9 +123,12 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
   const k = task.step;
   const e = ext(config);
   const last = k === plan.segments.length - 1;
+  // kept/ and rejected/ in the pipeline's output_format; what segments pass on stays Refinery's own.
+  const docs = documentLayout(config.outputFormat ?? 'refinery');
+  const inLayout = <W extends RecordWriter>(w: W) => (docs.format === 'refinery' ? w : new LayoutWriter(w, docs));
   return {
-    kept: last ? await JsonlWriter.open(layout.kept(config.output, task.index, e)) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
-    rejected: new LazyWriter(layout.rejected(config.output, k, task.index, e)),
+    kept: last ? inLayout(await JsonlWriter.open(docs.path(layout.kept(config.output, task.index, e)))) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
+    rejected: inLayout(new LazyWriter(docs.path(layout.rejected(config.output, k, task.index, e)))),
     errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
   };
 }
