@@ -90,6 +90,7 @@ function registerTrainCommand(classify: Command): void {
   train.action(async (labels: string, o: { output: string }, cmd: Command) => {
     const result = await trainFromLabels(labels, o.output, schemaFlagValues(cmd, TrainRunOptions) as Partial<TrainRunOptions>);
     process.stdout.write(`${result.summary.join('\n')}\nmodel in ${o.output}/: model.onnx, card.json, metrics.json\n`);
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   });
 }
 

@@ -188,3 +188,31 @@ export function regressionMetrics(actual: readonly number[], predicted: readonly
     binary_at_threshold: binaryMetrics(predicted, actual.map((a) => a >= threshold), threshold, [`<${threshold}`, `>=${threshold}`]),
   };
 }
+
+/** What a model must beat: constant predictions, scored on the same held-out split. */
+export interface ClassificationBaselines {
+  /** Always the class most frequent in the train split. */
+  majority_class: { label: string; accuracy: number; macro_f1: number; f1: number | null };
+  /** Binary: every document positive (recall 1, precision = the positive share). */
+  all_positive: { accuracy: number; precision: number; recall: number; f1: number } | null;
+}
+
+export function classificationBaselines(labels: string[], trainTargets: readonly number[], evalTargets: readonly number[], binary: boolean): ClassificationBaselines {
+  const counts = new Array<number>(labels.length).fill(0);
+  for (const t of trainTargets) counts[t]!++;
+  const majority = counts.reduce((best, c, i) => (c > counts[best]! ? i : best), 0);
+  const m = classificationMetrics(labels, evalTargets, evalTargets.map(() => majority));
+  if (!binary) return { majority_class: { label: labels[majority]!, accuracy: m.accuracy, macro_f1: m.macro_f1, f1: null }, all_positive: null };
+  const all = classificationMetrics(labels, evalTargets, evalTargets.map(() => 1)).per_class[1]!;
+  return {
+    majority_class: { label: labels[majority]!, accuracy: m.accuracy, macro_f1: m.macro_f1, f1: m.per_class[1]!.f1 },
+    all_positive: { accuracy: all.precision, precision: all.precision, recall: all.recall, f1: all.f1 },
+  };
+}
+
+/** Regression's baseline: every document scored the train split's mean. */
+export function regressionBaseline(trainTargets: readonly number[], evalTargets: readonly number[], threshold: number): { prediction: number; mae: number; rmse: number; f1_at_threshold: number } {
+  const mean = trainTargets.length ? trainTargets.reduce((s, v) => s + v, 0) / trainTargets.length : 0;
+  const m = regressionMetrics(evalTargets, evalTargets.map(() => mean), threshold);
+  return { prediction: mean, mae: m.mae, rmse: m.rmse, f1_at_threshold: m.binary_at_threshold.f1 };
+}
