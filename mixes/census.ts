@@ -198,3 +198,35 @@ export async function readCensus(path: string): Promise<Census> {
   c.inputs.push(path);
   return c;
 }
+
+/**
+ * The documents a census of these inputs counts one by one, in the same order (the mix planner's
+ * cut pass reads them again); throws for an input read as counts (a manifest or census file, a
+ * folder with a manifest), which holds no documents.
+ */
+export async function* censusDocuments(inputs: string[]): AsyncGenerator<Doc> {
+  for (const input of inputs) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch {
+      throw new InputError(input, {}, 'no such file or folder');
+    }
+    let files: string[];
+    if (info.isDirectory()) {
+      const manifest = [join(input, 'manifest.json'), join(input, 'tokens', 'manifest.json')];
+      if ((await Promise.all(manifest.map((m) => stat(m).then((s) => s.isFile(), () => false)))).includes(true)) {
+        throw new InputError(input, {}, 'holds a tokenized manifest (counts), not documents');
+      }
+      const kept = join(input, 'kept');
+      files = await filesUnder((await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input);
+    } else if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) {
+      throw new InputError(input, {}, 'is a manifest or census file (counts), not documents');
+    } else {
+      files = [input];
+    }
+    for (const f of files) {
+      for await (const item of readDocs(f)) if (item.kind === 'doc') yield item.doc;
+    }
+  }
+}

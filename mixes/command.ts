@@ -1,8 +1,10 @@
 /** CLI: refinery mix census|plan|fit and refinery report. */
+import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { buildCensus, readCensus, type Census } from './census.ts';
+import { buildCensus, censusDocuments, readCensus, type Census } from './census.ts';
+import { cutPlan } from './sampler.ts';
 import { loadMixConfig } from './mix-config.ts';
 import { describeShares, formatTokens, MixInfeasibleError, pct, planMix, type MixPlan } from './planner.ts';
 import { fitMix } from './fit-mix.ts';
@@ -49,10 +51,17 @@ export function registerMixCommands(program: Command): void {
     .argument('<census.json>', 'census from `refinery mix census`')
     .requiredOption('-c, --config <mix.yaml>', 'the targets (see docs/mixes.md)')
     .requiredOption('-o, --output <plan.json>', 'where to write the plan')
-    .action(async (censusPath: string, o: { config: string; output: string }) => {
+    .option('--docs <inputs...>', "the documents to sample (default: the census's inputs): one pass sets each bucket's cut, so that it gets its planned tokens within one document")
+    .option('--no-cut', 'no cut pass: each document draws its extra copy alone (planned tokens on average only)')
+    .option('--seed <n>', 'seed of the hash order the cuts are made in (the tokenize stage samples with it)', wholeNumber(0), 0)
+    .action(async (censusPath: string, o: { config: string; output: string; docs?: string[]; cut: boolean; seed: number }) => {
       const [census, config] = await Promise.all([readCensus(censusPath), loadMixConfig(o.config)]);
       try {
-        const plan = await planMix(census, config);
+        let plan = await planMix(census, config);
+        if (o.cut) {
+          const inputs = o.docs ?? (JSON.parse(await readFile(censusPath, 'utf8')) as { inputs?: string[] }).inputs ?? [];
+          plan = await cutPlan(plan, censusDocuments(inputs), o.seed);
+        }
         await writeFileAtomic(o.output, stableJson(plan));
         process.stdout.write(planSummary(plan) + `Wrote ${o.output}\n`);
       } catch (e) {

@@ -43,6 +43,14 @@ export interface PlannedBucket extends BucketKey {
   /** Copies per document on average: tokens / available_tokens; above 1 means repeats. */
   rate: number;
   share: number;
+  /**
+   * Set by the cut pass (mixes/sampler.ts) when rate has a fraction: documents whose seeded hash is
+   * below `cut` get one copy more than floor(rate); `cut_docs` / `cut_tokens` are those documents
+   * and their tokens, within one document of (rate − floor(rate)) × available_tokens.
+   */
+  cut?: number;
+  cut_docs?: number;
+  cut_tokens?: number;
 }
 
 export type ConstraintKind = 'total_tokens' | 'category_share' | 'non_english_share' | 'source' | 'epochs';
@@ -93,6 +101,8 @@ export interface MixPlan {
   };
   constraints: ConstraintStatus[];
   buckets: PlannedBucket[];
+  /** How the sampler draws the fractional copies: per-bucket hash cuts (exact) made with this seed, or per-document draws. */
+  sampling?: { method: 'hash_cut' | 'per_document'; seed: number; note?: string };
 }
 
 export class MixInfeasibleError extends RefineryError {
