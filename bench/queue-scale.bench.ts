@@ -50,7 +50,7 @@ const WORDS = 'the of and to in a is that for it as was with be by on not he thi
 async function writeShards(into: string): Promise<number> {
   await mkdir(into, { recursive: true });
   let seed = 11;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const sentence = () => {
     const w = Array.from({ length: 8 + Math.floor(rnd() * 12) }, () => WORDS[Math.floor(rnd() * WORDS.length)]!);
     return `${w[0]![0]!.toUpperCase()}${w.join(' ').slice(1)}.`;
