@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
+import { InputError } from '../pipeline/errors.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { buildCensus, censusDocuments, readCensus, type Census } from './census.ts';
 import { cutPlan } from './sampler.ts';
@@ -58,12 +59,21 @@ export function registerMixCommands(program: Command): void {
       const [census, config] = await Promise.all([readCensus(censusPath), loadMixConfig(o.config)]);
       try {
         let plan = await planMix(census, config);
-        if (o.cut) {
-          const inputs = o.docs ?? (JSON.parse(await readFile(censusPath, 'utf8')) as { inputs?: string[] }).inputs ?? [];
-          plan = await cutPlan(plan, censusDocuments(inputs), o.seed);
+        let note = '';
+        if (o.cut && o.docs) {
+          plan = await cutPlan(plan, censusDocuments(o.docs), o.seed);
+        } else if (o.cut) {
+          const inputs = (JSON.parse(await readFile(censusPath, 'utf8')) as { inputs?: string[] }).inputs ?? [];
+          try {
+            plan = await cutPlan(plan, censusDocuments(inputs), o.seed);
+          } catch (e) {
+            if (!(e instanceof InputError)) throw e;
+            note = `No cut pass (${e.message}): each document draws its extra copy alone, so buckets get their planned tokens only on average; give the documents with --docs for exact per-bucket tokens.\n`;
+            plan = { ...plan, sampling: { method: 'per_document', seed: o.seed, note: 'no documents to cut: --docs was not given and the census was taken from counts' } };
+          }
         }
         await writeFileAtomic(o.output, stableJson(plan));
-        process.stdout.write(planSummary(plan) + `Wrote ${o.output}\n`);
+        process.stdout.write(planSummary(plan) + note + `Wrote ${o.output}\n`);
       } catch (e) {
         if (!(e instanceof MixInfeasibleError)) throw e;
         const closestPath = o.output.replace(/(\.json)?$/i, '.closest.json');
