@@ -10,6 +10,10 @@ import { ConfigError } from './errors.ts';
 import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.ts';
 import type { ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
+import { isS3Url } from './io/storage.ts';
+
+/** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
+const inputPath = (baseDir: string, path: string): string => (isS3Url(path) ? path : resolve(baseDir, path));
 
 const StageEntrySchema = z.union([
   z.string(),
@@ -69,7 +73,7 @@ export const PipelineFileSchema = z
 export type PipelineFile = z.input<typeof PipelineFileSchema>;
 
 export interface InputSpec {
-  /** Absolute path or glob. */
+  /** Absolute path or glob, or an s3:// URL (of an object, a prefix, or a glob over keys). */
   pattern: string;
   /** Default meta fields of the documents read from it. */
   meta: Record<string, unknown>;
@@ -163,12 +167,16 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     return { stage: name, options: opts.data, keyPath };
   });
   const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
-  const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: resolve(where.baseDir, e), meta: {} } : { pattern: resolve(where.baseDir, e.path), meta: e.meta }));
+  const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: inputPath(where.baseDir, e), meta: {} } : { pattern: inputPath(where.baseDir, e.path), meta: e.meta }));
+  const output = overrides.output ?? p.output;
+  if (isS3Url(output)) {
+    throw new ConfigError(where.file, overrides.output ? '--output' : 'output', `${output}: outputs cannot be written to object storage yet (a run renames finished files, keeps resume markers and a lock in its output folder); write to a local or shared folder and upload it when the run has finished (docs/cluster.md, "Inputs in a bucket")`);
+  }
   return {
     file: where.file,
     baseDir: where.baseDir,
     // Overrides come from the command line: relative to the current folder, not the YAML.
-    inputs: overrides.inputs?.length ? overrides.inputs.map((x) => ({ pattern: resolve(x), meta: {} })) : fromFile,
+    inputs: overrides.inputs?.length ? overrides.inputs.map((x) => ({ pattern: inputPath(process.cwd(), x), meta: {} })) : fromFile,
     inputsFromCommandLine: Boolean(overrides.inputs?.length),
     output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output),
     stages,

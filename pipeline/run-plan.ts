@@ -5,12 +5,11 @@
  * by queue workers, and a finished task leaves a marker so that a rerun skips it.
  */
 import { join, relative } from 'node:path';
-import { glob } from 'tinyglobby';
-import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { RunConfig } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, InputError } from './errors.ts';
 import { stageDefinition } from './registry.ts';
+import { hasGlob, isS3Url, listInputs, statInput, type InputInfo } from './io/storage.ts';
 
 export type TaskKind = 'process' | 'map' | 'reduce' | 'step' | 'finish';
 
@@ -90,9 +89,6 @@ export function segmentsOf(config: RunConfig): Segment[] {
   return segments;
 }
 
-/** What a folder named as an input contributes: data files only. */
-const DATA_FILES = ['**/*.{jsonl,json,ndjson,parquet,warc,wet}', '**/*.{jsonl,json,ndjson,warc,wet}.{gz,zst}'];
-
 const inputKey = (config: RunConfig, i: number) => (config.inputsFromCommandLine ? `--input[${i}]` : `inputs[${i}]`);
 
 /**
@@ -103,13 +99,13 @@ export async function expandInputs(config: RunConfig): Promise<{ file: string; m
   const files = new Map<string, Record<string, unknown>>();
   for (const [i, { pattern, meta }] of config.inputs.entries()) {
     let matched: string[];
-    const isGlob = /[*?[\]{}]/.test(pattern);
-    if (isGlob) matched = await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false });
+    const isGlob = hasGlob(pattern);
+    if (isGlob) matched = await listInputs(pattern, 'glob');
     else {
-      const info = await stat(pattern).catch(() => null);
-      if (!info) throw new ConfigError(config.file, inputKey(config, i), `no such file: ${pattern}`);
+      const info = await statInput(pattern);
+      if (!info) throw new ConfigError(config.file, inputKey(config, i), `no such ${isS3Url(pattern) ? 'object or prefix' : 'file'}: ${pattern}`);
       // A folder contributes its data files (not READMEs, not a run's _work/).
-      matched = info.isDirectory() ? await glob(DATA_FILES, { cwd: pattern, absolute: true, onlyFiles: true, ignore: ['**/_work/**'] }) : [pattern];
+      matched = info.kind === 'folder' ? await listInputs(pattern, 'folder') : [pattern];
     }
     if (matched.length === 0) throw new ConfigError(config.file, inputKey(config, i), `"${pattern}" matches no ${isGlob ? 'file' : 'data file'}`);
     for (const m of matched) if (!files.has(m)) files.set(m, meta);
@@ -121,19 +117,32 @@ export async function expandInputs(config: RunConfig): Promise<{ file: string; m
 export async function shardsOf(files: { file: string; meta: Record<string, unknown> }[], splitBytes: number): Promise<InputShard[]> {
   const out: InputShard[] = [];
   for (const { file, meta } of files) {
-    const size = (await stat(file)).size;
+    const size = (await inputInfo(file)).size;
     const parts = splitBytes > 0 ? Math.max(1, Math.ceil(size / splitBytes)) : 1;
     for (let part = 0; part < parts; part++) out.push({ file, part, parts, meta });
   }
   return out;
 }
 
-/** One input file as a run records it: its path relative to the pipeline's folder and its version. */
+async function inputInfo(file: string): Promise<InputInfo> {
+  const info = await statInput(file);
+  if (!info) throw new InputError(file, {}, 'no such file (it was listed a moment ago: deleted since?)');
+  return info;
+}
+
+/** One input file as a run records it: its path relative to the pipeline's folder (an s3:// URL as it is) and its version. */
 export interface InputVersion {
   file: string;
   size: number;
-  /** Whole seconds: copies keep modification times only to the second (tar, zip) or round them (Node's fs.cp). */
-  mtime_s: number;
+  /** Local files. Whole seconds: copies keep modification times only to the second (tar, zip) or round them (Node's fs.cp). */
+  mtime_s?: number;
+  /** Objects (s3://): the ETag, which the same bytes uploaded again keep (LastModified does not). */
+  etag?: string;
+}
+
+/** How a run names an input file in run.json and in document ids: relative to the pipeline's folder, or the s3:// URL. */
+export function inputName(config: RunConfig, file: string): string {
+  return isS3Url(file) ? file : relative(config.baseDir, file) || '.';
 }
 
 /**
@@ -149,7 +158,7 @@ export interface RunIdentity {
 }
 
 export async function runIdentity(config: RunConfig, shards: InputShard[]): Promise<RunIdentity> {
-  const rel = (p: string) => relative(config.baseDir, p) || '.';
+  const rel = (p: string) => inputName(config, p);
   const files = [...new Set(shards.map((s) => s.file))];
   return {
     config: {
@@ -165,8 +174,8 @@ export async function runIdentity(config: RunConfig, shards: InputShard[]): Prom
     },
     shards: shards.map((s) => ({ ...s, file: rel(s.file) })),
     files: await Promise.all(files.map(async (f) => {
-      const st = await stat(f);
-      return { file: rel(f), size: st.size, mtime_s: Math.floor(st.mtimeMs / 1000) };
+      const st = await inputInfo(f);
+      return st.etag !== undefined ? { file: rel(f), size: st.size, etag: st.etag } : { file: rel(f), size: st.size, mtime_s: Math.floor(st.mtimeMs! / 1000) };
     })),
   };
 }

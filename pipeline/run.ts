@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } fr
 import { prepareConfig, type RunConfig } from './config.ts';
 import { ConfigError, errorMessage, RefineryError } from './errors.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
+import { isS3Url } from './io/storage.ts';
 import { layout, planRun, roundTasks, runIdentity, taskId, type GlobalShape, type InputVersion, type RunIdentity, type RunPlan } from './run-plan.ts';
 import { createStage, finishedTask, roundConverged, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -123,6 +124,7 @@ export async function checkOutputFolder(config: RunConfig): Promise<void> {
     throw new RefineryError(`${config.output}: refusing to write a run into ${out === parse(out).root ? 'the root folder' : 'your home folder or a folder that holds it'} (a run creates kept/, rejected/, errors/ ... there); choose a folder of its own, e.g. ${join(config.output, 'refinery-out')}`);
   }
   for (const [i, input] of config.inputs.entries()) {
+    if (isS3Url(input.pattern)) continue; // a bucket never overlaps a local output folder
     const key = config.inputsFromCommandLine ? `--input[${i}]` : `inputs[${i}]`;
     const { folder, recursive } = await inputFolder(input.pattern);
     const dir = await canonical(folder);
@@ -184,10 +186,11 @@ export function describeChange(was: RunIdentity, now: RunIdentity): string {
   const list = (xs: string[]) => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? ` and ${xs.length - 3} more` : ''}`;
   if (added.length) return `new input file${added.length > 1 ? 's' : ''} ${list(added)}`;
   if (removed.length) return `input file${removed.length > 1 ? 's' : ''} ${list(removed)} no longer matched`;
-  const when = (f: InputVersion) => new Date(f.mtime_s * 1000).toISOString();
+  const when = (f: InputVersion) => new Date((f.mtime_s ?? 0) * 1000).toISOString();
   for (const f of now.files) {
     const p = before.get(f.file)!;
     if (p.size !== f.size) return `input file ${f.file} changed: ${p.size} bytes, now ${f.size}`;
+    if (p.etag !== f.etag) return `input object ${f.file} changed: ETag ${p.etag}, now ${f.etag}`;
     if (p.mtime_s !== f.mtime_s) return `input file ${f.file} changed: modified ${when(p)}, now ${when(f)} (a copy that keeps modification times, e.g. cp -a, resumes)`;
   }
   return `input shards ${firstDifference(was.shards, now.shards, '') ?? 'differ'}`;

@@ -3,7 +3,6 @@
  * and the queue worker both call `runTask` and know nothing of what it does.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { relative } from 'node:path';
 import type { Doc } from './doc.ts';
 import type { DocStage, GlobalStage, Stage, Verdict } from './stage.ts';
 import type { RunConfig } from './config.ts';
@@ -16,7 +15,7 @@ import { writeFileAtomic, stableJson } from './io/atomic.ts';
 import { extensionFor } from './io/compression.ts';
 import { errorMessage, RefineryError } from './errors.ts';
 import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
-import { layout, roundTasks, type Phase, type RunPlan, type Task } from './run-plan.ts';
+import { inputName, layout, roundTasks, type Phase, type RunPlan, type Task } from './run-plan.ts';
 import { measurePeakMemory } from './task-memory.ts';
 
 export interface TaskResult {
@@ -138,7 +137,7 @@ function sourceOf(plan: RunPlan, task: Task): AsyncIterable<ReadItem> {
   const { config } = plan;
   if (task.step > 0) return readDocs(layout.between(config.output, task.step - 1, task.index, ext(config)), DEFAULT_READER_OPTIONS);
   const input = plan.shards[task.index]!;
-  return readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix: relative(config.baseDir, input.file) });
+  return readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix: inputName(config, input.file) });
 }
 
 /**

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const HEAVY = ['onnxruntime-node', 'tiktoken', 'fasttext.wasm.js', '@duckdb', 'linkedom', 'apache-arrow', 'vega'];
+const HEAVY = ['onnxruntime-node', 'tiktoken', 'fasttext.wasm.js', '@duckdb', 'linkedom', 'apache-arrow', 'vega', '@aws-sdk'];
 
 async function importsOf(stages: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'refinery-lazy-'));

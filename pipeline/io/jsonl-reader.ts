@@ -4,16 +4,16 @@
  * an error item for that line and reading goes on. A truncated compressed file yields the
  * documents read so far and then one error item naming the byte offset.
  */
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Doc } from '../doc.ts';
 import { compressionOf, createDecompress } from './compression.ts';
+import { openInput } from './storage.ts';
 import { inStripe, recordToDoc, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 const NL = 0x0a;
 
 export async function* readJsonl(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = await openInput(file);
   const inflate = createDecompress(compressionOf(file));
   const source = inflate ? raw.pipe(inflate) : raw;
   if (inflate) raw.on('error', (e) => inflate.destroy(e));

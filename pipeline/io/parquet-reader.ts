@@ -46,11 +46,12 @@ interface Column {
   convert: ConvertColumn;
 }
 
-export async function* readParquetDocs(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
+/** `localPath`: where the bytes of `file` are (a downloaded copy of an s3:// object); `file` names it in ids and errors. */
+export async function* readParquetDocs(file: string, options: ReaderOptions, localPath = file): AsyncGenerator<ReadItem> {
   const name = options.idPrefix ?? basename(file);
   const connection = await (await duckdb()).connect();
   try {
-    const source = `read_parquet(${sqlString(file)}, file_row_number = true)`;
+    const source = `read_parquet(${sqlString(localPath)}, file_row_number = true)`;
     let names: string[];
     let types: DuckDBType[];
     try {
@@ -76,7 +77,7 @@ export async function* readParquetDocs(file: string, options: ReaderOptions): As
 
     let groups: RowGroup[];
     try {
-      groups = await rowGroups(connection, file);
+      groups = await rowGroups(connection, localPath);
     } catch (e) {
       yield { kind: 'error', where: { file, offset: 0 }, error: `not a readable Parquet file: ${firstLine(e)}` };
       return;

@@ -1,8 +1,8 @@
 /** Opens any supported input by its file name and yields documents or error items. */
-import { stat } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
 import { readJsonl } from './jsonl-reader.ts';
 import { DEFAULT_READER_OPTIONS, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { localCopy, statInput } from './storage.ts';
 
 export type InputFormat = 'jsonl' | 'parquet' | 'warc';
 
@@ -16,13 +16,9 @@ export function formatOf(file: string): InputFormat {
 /** Fails fast (InputError) on a missing or unreadable path; per-record problems are error items. */
 export async function* readDocs(file: string, options: Partial<ReaderOptions> = {}): AsyncGenerator<ReadItem> {
   const opts: ReaderOptions = { ...DEFAULT_READER_OPTIONS, ...options };
-  let info;
-  try {
-    info = await stat(file);
-  } catch {
-    throw new InputError(file, {}, 'no such file');
-  }
-  if (!info.isFile()) throw new InputError(file, {}, 'not a regular file');
+  const info = await statInput(file);
+  if (!info) throw new InputError(file, {}, 'no such file');
+  if (info.kind !== 'file') throw new InputError(file, {}, 'not a regular file');
   if (opts.meta && Object.keys(opts.meta).length) {
     yield* withMetaDefaults(readByFormat(file, opts), opts.meta);
     return;
@@ -40,9 +36,16 @@ async function* withMetaDefaults(items: AsyncIterable<ReadItem>, defaults: Recor
 /** The Parquet (DuckDB) and WARC (HTML extraction) readers are imported only for such inputs. */
 async function* readByFormat(file: string, opts: ReaderOptions): AsyncGenerator<ReadItem> {
   switch (formatOf(file)) {
-    case 'parquet':
-      yield* (await import('./parquet-reader.ts')).readParquetDocs(file, opts); // selects its stripe's rows itself, skipping whole row groups
+    case 'parquet': {
+      // DuckDB reads Parquet by random access: an object is downloaded to a temporary file first.
+      const local = await localCopy(file);
+      try {
+        yield* (await import('./parquet-reader.ts')).readParquetDocs(file, opts, local.path); // selects its stripe's rows itself, skipping whole row groups
+      } finally {
+        await local.done();
+      }
       return;
+    }
     case 'warc':
       yield* (await import('./warc-reader.ts')).readWarcDocs(file, opts); // extracts text only from its stripe's records
       return;

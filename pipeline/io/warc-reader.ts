@@ -16,16 +16,16 @@
  * Byte offsets are positions in the decompressed WARC stream (node's zlib decompresses the
  * whole file as one stream; it is 1.7x faster than warcio's per-record pako inflation).
  */
-import { createReadStream } from 'node:fs';
 import { WARCParser, type LimitReader, type WARCRecord } from 'warcio';
 import { compressionOf, createDecompress } from './compression.ts';
+import { openInput } from './storage.ts';
 import { decodeText, extractPageText, isHtmlMediaType, isTextMediaType } from './html-text.ts';
 import { inStripe, type ReadItem, type ReaderOptions, type Where } from './read-item.ts';
 
 const SKIPPED_TYPES = new Set(['warcinfo', 'request', 'metadata', 'revisit', 'continuation']);
 
 export async function* readWarcDocs(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = await openInput(file);
   const inflate = createDecompress(compressionOf(file));
   if (inflate) raw.on('error', (e) => inflate.destroy(e));
   const parser = new WARCParser(inflate ? raw.pipe(inflate) : raw);
