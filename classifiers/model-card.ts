@@ -1,7 +1,9 @@
 /**
  * The JSON card beside a model's ONNX file (`card.json` in the model folder): what the model
  * predicts, how its inputs are made, the threshold picked at training time, the held-out
- * metrics and the hash of the training data. The scorer reads only this file and the ONNX file.
+ * metrics beside the baselines a model must beat (`metrics.baselines`), the hash of the training
+ * data and how the settings were chosen (`training.autotune`). The scorer reads only this file
+ * and the ONNX file.
  *
  * Two formats: `refinery-fasttext/1` (trained here; features are computed by
  * classifiers/fasttext/features.ts) and `hf-sequence-classification/1` (a Hugging Face
