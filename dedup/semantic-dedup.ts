@@ -1,9 +1,10 @@
 /**
- * Semantic dedup (after SemDeDup, Abbas et al. 2023): embed every document with an ONNX model,
+ * Embedding dedup (after SemDeDup, Abbas et al. 2023): embed every document with an ONNX model,
  * bucket the embeddings by random-hyperplane LSH (SimHash bands) instead of k-means, verify
  * candidates by cosine ≥ threshold, cluster by union-find and keep the earliest document of each
- * cluster. The default model is built in code (dedup/semantic/hashed-ngram-embedder.ts); any
- * sentence-embedding ONNX model with its tokenizer.json plugs in with `model: <folder>`.
+ * cluster. The built-in model (dedup/semantic/hashed-ngram-embedder.ts) is a lexical
+ * near-duplicate embedder: hashed word n-grams, so it finds shared wording, not shared meaning.
+ * Semantic duplicates need a sentence-embedding ONNX model with its tokenizer.json (`model: <folder>`).
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -18,7 +19,7 @@ import { DEFAULT_HASHED_NGRAM, HashedNgramEmbedder } from './semantic/hashed-ngr
 import { OnnxSentenceEmbedder } from './semantic/onnx-sentence-embedder.ts';
 
 export const semanticDedupOptions = z.object({
-  model: z.string().optional().describe('Folder with model.onnx + tokenizer.json (any type: WordPiece, Unigram, BPE) of a sentence-embedding model; absent: the built-in hashed n-gram model.'),
+  model: z.string().optional().describe('Folder with model.onnx + tokenizer.json (any type: WordPiece, Unigram, BPE) of a sentence-embedding model, for semantic duplicates; absent: the built-in lexical near-duplicate embedder (hashed word n-grams: shared wording, not meaning).'),
   max_tokens: z.number().int().min(8).optional().describe("Tokens per document for a plug-in model (default: the tokenizer's max_length)."),
   threshold: z.number().min(-1).max(1).default(0.95).describe('Duplicates have cosine ≥ threshold. SemDeDup/NeMo use 1 − ε with ε = 0.01 for transformer embeddings; with the built-in model 0.95 corresponds to word 5-gram Jaccard ≈ 0.7 (docs/dedup.md, measured on injected pairs).'),
   bands: z.number().int().min(1).max(256).default(20).describe('SimHash bands × rows bits: a pair at cosine 0.95 becomes a candidate with p ≈ 0.98, at 0.3 with p ≈ 0.004.'),
@@ -59,7 +60,7 @@ function embedderFor(o: SemanticDedupOptions, baseDir: string, seed: number): Pr
 export const semanticDedupStage = defineStage<SemanticDedupOptions>({
   name: 'semantic-dedup',
   kind: 'global',
-  description: 'Removes semantic near-duplicates: ONNX embeddings, SimHash LSH buckets, cosine >= threshold, one kept per cluster.',
+  description: 'Removes near-duplicates by embedding cosine (SimHash LSH buckets, cosine >= threshold, one kept per cluster). Built-in model: a lexical near-duplicate embedder (hashed word n-grams); semantic duplicates need a sentence-embedding ONNX model (`model`).',
   options: semanticDedupOptions,
   async create(o, ctx) {
     const seed = o.seed ?? ctx.seed;
@@ -73,7 +74,13 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
       workDir: ctx.workDir,
       outputDir: ctx.outputDir,
       maxComparisons: o.max_comparisons,
-      settings: { model: embedder.description, dim: embedder.dim, threshold: o.threshold, bands: o.bands, rows: o.rows },
+      settings: {
+        model: o.model === undefined ? `built-in lexical near-duplicate embedder: ${embedder.description}` : embedder.description,
+        dim: embedder.dim,
+        threshold: o.threshold,
+        bands: o.bands,
+        rows: o.rows,
+      },
       keyer(shard) {
         const vectors = new SideDataWriter(vectorsPath(shard));
         let pending: { doc: Doc; emit: EmitKey }[] = [];
