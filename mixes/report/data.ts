@@ -6,7 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readDocs } from '../../pipeline/io/read.ts';
-import { isNonEnglish } from '../bucket.ts';
+import { bucketId, isNonEnglish } from '../bucket.ts';
 import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from '../census.ts';
 
 /** Documents read from kept/ and rejected/ for the language, score and per-rule token figures. */
@@ -30,6 +30,7 @@ const statsSchema = z.looseObject({
   stages: z.array(stageSchema).default([]),
 });
 const dedupSchema = z.looseObject({
+  settings: z.looseObject({ model: z.string().optional() }).optional(),
   clusters: z.number(),
   cluster_size_histogram: z.record(z.string(), z.number()).default({}),
   removed_docs: z.number().optional(),
@@ -47,6 +48,7 @@ const planSchema = z.looseObject({
     source: z.record(z.string(), shareLineSchema.extend({ epochs: z.number() })),
   }),
   constraints: z.array(z.looseObject({ key: z.string(), kind: z.string(), bound: z.string(), binding: z.boolean(), shortfall_tokens: z.number(), message: z.string() })),
+  buckets: z.array(z.looseObject({ id: z.string(), tokens: z.number(), cut: z.number().optional() })).default([]),
 });
 type PlanData = z.output<typeof planSchema>;
 
@@ -80,7 +82,7 @@ export interface FunnelSection {
 
 export interface DedupSection {
   available: true;
-  stages: { stage: string; clusters: number; removed_docs?: number; removed_bytes?: number; docs_in?: number; histogram: { size: string; clusters: number }[] }[];
+  stages: { stage: string; clusters: number; model?: string; removed_docs?: number; removed_bytes?: number; docs_in?: number; histogram: { size: string; clusters: number }[] }[];
 }
 
 export interface CountSection {
@@ -106,6 +108,8 @@ export interface SharesSection {
   available: true;
   plan_status: string;
   rows: { name: string; natural: number; planned: number; achieved?: number; min?: number; max?: number }[];
+  /** Per bucket: tokens the plan draws and the manifest holds; `cut` when the sampler cut the bucket (within one document). */
+  buckets: { id: string; planned_tokens: number; achieved_tokens?: number; cut: boolean }[];
 }
 
 export interface EpochsSection {
@@ -340,7 +344,7 @@ async function dedupStageStats(statsDir: string): Promise<DedupSection['stages']
     const histogram = Object.entries(d.data.cluster_size_histogram)
       .map(([size, clusters]) => ({ size, clusters }))
       .sort((a, b) => parseInt(a.size, 10) - parseInt(b.size, 10));
-    out.push({ stage: f.replace(/\.json$/, ''), clusters: d.data.clusters, histogram, ...pick(d.data, ['removed_docs', 'removed_bytes', 'docs_in']) });
+    out.push({ stage: f.replace(/\.json$/, ''), clusters: d.data.clusters, histogram, ...pick(d.data, ['removed_docs', 'removed_bytes', 'docs_in']), ...(d.data.settings?.model ? { model: d.data.settings.model } : {}) });
   }
   return out;
 }
@@ -400,8 +404,16 @@ function planSections(plan: PlanData, buckets: ManifestBucket[] | undefined): Pi
   }));
   const ne = plan.shares.non_english;
   rows.push({ name: 'non_english', natural: ne.natural, planned: ne.planned, ...opt('achieved', achievedBy((b) => isNonEnglish(b.language, b.category))), ...opt('min', ne.min), ...opt('max', ne.max) });
+  const achievedOf = new Map<string, number>();
+  for (const b of buckets ?? []) {
+    const id = bucketId(b);
+    achievedOf.set(id, (achievedOf.get(id) ?? 0) + b.tokens);
+  }
+  const bucketRows = plan.buckets
+    .filter((b) => b.tokens > 0 || achievedOf.has(b.id))
+    .map((b) => ({ id: b.id, planned_tokens: b.tokens, ...opt('achieved_tokens', buckets ? (achievedOf.get(b.id) ?? 0) : undefined), cut: b.cut !== undefined }));
   return {
-    shares: { available: true, plan_status: plan.status, rows },
+    shares: { available: true, plan_status: plan.status, rows, buckets: bucketRows },
     epochs: {
       available: true,
       rows: Object.entries(plan.shares.source).map(([source, s]) => {

@@ -66,6 +66,7 @@ export function reportSections(r: RunReport): Section[] {
       case 'dedup': {
         if (!r.dedup.available) break;
         s.tables.push(table(['stage', 'clusters', 'documents removed', 'bytes removed'], r.dedup.stages.map((x) => [x.stage, n(x.clusters), maybe(x.removed_docs, n), maybe(x.removed_bytes, n)])));
+        for (const x of r.dedup.stages) if (x.model) s.notes.push(`${x.stage} embeds with the ${x.model}.`);
         for (const x of r.dedup.stages) if (x.histogram.length) s.tables.push(table([`${x.stage}: cluster size`, 'clusters'], x.histogram.map((h) => [h.size, n(h.clusters)])));
         break;
       }
@@ -110,6 +111,21 @@ export function reportSections(r: RunReport): Section[] {
             ]),
           ),
         );
+        if (r.shares.buckets.length > 0) {
+          s.tables.push(
+            table(
+              ['bucket', 'planned tokens', 'achieved tokens', 'achieved − planned', 'sampling'],
+              r.shares.buckets.map((x) => [
+                x.id,
+                n(x.planned_tokens),
+                maybe(x.achieved_tokens, n),
+                x.achieved_tokens === undefined ? '–' : n(x.achieved_tokens - x.planned_tokens),
+                x.cut ? 'hash cut' : 'per document',
+              ]),
+              [false, true, true, true, false],
+            ),
+          );
+        }
         break;
       }
       case 'epochs': {
