@@ -62,9 +62,19 @@ export function predictWith(model: LidModel, text: string, k = 1): LanguagePredi
   }
 }
 
-/** Lone surrogates become U+FFFD, so that malformed input text cannot upset the native side. */
+/** ES2024 string methods that Node 20 has and the ES2023 typings lack. */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * Lone surrogates become U+FFFD, so that malformed input text cannot upset the native side. The
+ * check scans without copying; nearly every text is well formed and is passed on as it is.
+ */
 function toWellFormed(text: string): string {
-  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  const s = text as unknown as WellFormedString;
+  return s.isWellFormed() ? text : s.toWellFormed();
 }
 
 /**
