@@ -43,4 +43,4 @@ for (const file of ['email.jsonl.gz', 'generated-lowquality.jsonl.gz']) {
 const dir = await mkdtemp(join(tmpdir(), 'refinery-quality-labels-'));
 const labels = join(dir, 'labels.jsonl');
 await writeFile(labels, rows.join('\n') + '\n');
-process.exitCode = await main([process.argv[0]!, 'refinery', 'classify', 'train', labels, '-o', join(here, 'models', 'quality'), '--positive-label', 'high', '--epochs', '25', '--lr', '0.2', '--dim', '16', '--buckets', '16384', '--seed', '1']);
+process.exitCode = await main([process.argv[0]!, 'refinery', 'classify', 'train', labels, '-o', join(here, 'models', 'quality'), '--positive-label', 'high', '--epochs', '25', '--lr', '0.2', '--dim', '16', '--word-ngrams', '2', '--buckets', '16384', '--seed', '1']);
