@@ -3,5 +3,5 @@ import { stageModules } from '../pipeline/registry.ts';
 
 export const mixStageModules = stageModules(import.meta.url, {
   'mix-buckets': './bucket-stage',
-  tokenize: './shards/tokenize-stage',
+  tokenize: './shards/tokenize',
 });

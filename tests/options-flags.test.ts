@@ -12,7 +12,7 @@ import { addSchemaFlags, schemaFlagValues } from '../pipeline/option-flags.ts';
 import { TrainRunOptions } from '../classifiers/training-run.ts';
 import { LabelRunOptions } from '../classifiers/label/labeller.ts';
 import { qualityOptions } from '../classifiers/quality-stage.ts';
-import { tokenizeOptions } from '../mixes/shards/tokenize-stage.ts';
+import { tokenizeOptions } from '../mixes/shards/tokenize.ts';
 import { semanticDedupOptions } from '../dedup/semantic-dedup.ts';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

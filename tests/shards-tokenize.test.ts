@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage } from '../pipeline/stage.ts';
-import { tokenizeStage, llama3Tokenizer, type TokenizeOptions } from '../mixes/shards/tokenize-stage.ts';
+import { llama3Tokenizer } from '../mixes/shards/tokenize-stage.ts';
+import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { bucketId, bucketKeyOfDoc } from '../mixes/bucket.ts';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage } from '../pipeline/stage.ts';
-import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize-stage.ts';
+import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { exportMegatron } from '../mixes/shards/megatron-export.ts';
 import { HuggingFaceTokenizer } from '../pipeline/tokenizer/huggingface-tokenizer.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runStages } from '../../pipeline/run.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/option-flags.ts';
-import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize-stage.ts';
+import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 

@@ -4,6 +4,9 @@
  * manifest records. Implemented by `Llama3Tokenizer` (tiktoken, exact) and
  * `HuggingFaceTokenizer` (any tokenizer.json).
  */
+/** The name that selects the exact Llama 3 tokenizer (tiktoken) in options and manifests. */
+export const LLAMA3_TOKENIZER_NAME = 'llama3';
+
 export interface DocumentTokenizer {
   /** `llama3`, or `huggingface` for a tokenizer.json. */
   readonly name: string;

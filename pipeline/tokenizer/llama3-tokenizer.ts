@@ -7,7 +7,7 @@
  * such strings with errors="replace").
  */
 import { Tiktoken } from 'tiktoken';
-import { replaceLoneSurrogates, type DocumentTokenizer } from './document-tokenizer.ts';
+import { LLAMA3_TOKENIZER_NAME, replaceLoneSurrogates, type DocumentTokenizer } from './document-tokenizer.ts';
 import { llama3Vocabulary, LLAMA3_VOCAB_SIZE } from './llama3-vocabulary.ts';
 import { metaEncodeChunks } from './meta-chunks.ts';
 import { LLAMA3_PRETOKEN_REGEX, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
@@ -22,7 +22,6 @@ export const LLAMA3_PATTERN =
 export const BOS_ID = 128_000; // <|begin_of_text|>
 export const EOS_ID = 128_001; // <|end_of_text|>
 
-export const LLAMA3_TOKENIZER_NAME = 'llama3';
 
 export interface Llama3TokenizerOptions {
   /**
