@@ -143,18 +143,30 @@ function splitRows(rows: TargetRow[], options: TrainRunOptions): { train: Target
   };
 }
 
-/** The splits' features for each word n-gram order (the only tuned setting that changes features). */
-function featureSplits(rows: ReturnType<typeof splitRows>, options: TrainRunOptions): (wordNgrams: number) => Splits {
-  const cache = new Map<number, Splits>();
-  return (wordNgrams) => {
-    let s = cache.get(wordNgrams);
-    if (!s) {
+/**
+ * The splits' features for a word n-gram order (the only tuned setting that changes features).
+ * One order is held at a time (hashing again is cheap next to training; three orders of a large
+ * label set would not fit), its feature counts for every order seen.
+ */
+function featureSplits(rows: ReturnType<typeof splitRows>, options: TrainRunOptions): { splits: (wordNgrams: number) => Splits; counts: (wordNgrams: number) => { train: number; valid: number } } {
+  let held: { wordNgrams: number; splits: Splits } | undefined;
+  const counts = new Map<number, { train: number; valid: number }>();
+  const splits = (wordNgrams: number): Splits => {
+    if (held?.wordNgrams !== wordNgrams) {
+      held = undefined;
       const hasher = new FeatureHasher({ ...options, word_ngrams: wordNgrams });
       const hash = (set: TargetRow[]) => set.map((r) => ({ ids: hasher.features(r.text), target: r.target }));
-      s = { train: hash(rows.train), valid: hash(rows.valid), test: hash(rows.test) };
-      cache.set(wordNgrams, s);
+      held = { wordNgrams, splits: { train: hash(rows.train), valid: hash(rows.valid), test: hash(rows.test) } };
+      counts.set(wordNgrams, { train: featureCount(held.splits.train), valid: featureCount(held.splits.valid) });
     }
-    return s;
+    return held.splits;
+  };
+  return {
+    splits,
+    counts: (wordNgrams) => {
+      if (!counts.has(wordNgrams)) splits(wordNgrams);
+      return counts.get(wordNgrams)!;
+    },
   };
 }
 
@@ -336,7 +348,7 @@ export async function trainFromLabels(labelsFile: string, outDir: string, opts: 
     given,
   );
   if (rowSplits.train.length === 0) throw new InputError(labelsFile, {}, 'no training examples left after the held-out splits');
-  const featuresFor = featureSplits(rowSplits, given);
+  const { splits: featuresFor, counts: featureCounts } = featureSplits(rowSplits, given);
   const shape = { task, buckets: given.buckets, outputs: labels.length };
 
   const started = performance.now();
@@ -352,7 +364,7 @@ export async function trainFromLabels(labelsFile: string, outDir: string, opts: 
       seconds: given.autotune_seconds,
       seed: given.seed,
       buckets: given.buckets,
-      featureCounts: (n) => ({ train: featureCount(featuresFor(n).train), valid: featureCount(featuresFor(n).valid) }),
+      featureCounts,
       train: (t) => trainFastText(featuresFor(t.word_ngrams).train, shape, { ...given, ...t }, given.seed + 1),
       score: (model, t) => validationObjective(model, task, labels, featuresFor(t.word_ngrams).valid),
     });
