@@ -29,6 +29,7 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['export'], load: async () => (await import('../mixes/shards/export-command.ts')).registerExportCommand },
   { names: ['classify'], load: async () => (await import('../classifiers/command.ts')).registerClassifyCommand },
   { names: ['mix', 'report'], load: async () => (await import('../mixes/command.ts')).registerMixCommands },
+  { names: ['inspect'], load: async () => (await import('../mixes/inspect.ts')).registerInspectCommand },
   { names: ['submit', 'worker', 'status'], load: async () => {
     const { registerQueueCommands } = await import('../pipeline/queue/command.ts');
     return (program) => registerQueueCommands(program, writeReport);

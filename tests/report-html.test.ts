@@ -15,8 +15,8 @@ test('report.html renders every chart as a non-empty SVG in headless Chromium, w
   const html = await readFile(join(dir, 'report', 'report.html'), 'utf8');
   assert.doesNotMatch(html, /<script|\s(src|href)="https?:/i, 'self-contained: no script, nothing fetched');
   const figures = html.match(/<figure class="chart"/g)?.length ?? 0;
-  // funnel ×2, dedup, languages, quality score, buckets, shares, epochs
-  assert.equal(figures, 8);
+  // funnel ×2, funnel per source, per language, quality_score histogram, dedup, languages, quality score, buckets, shares, epochs
+  assert.equal(figures, 11);
 
   const probe = await probePage(join(dir, 'report', 'report.html'));
   assert.deepEqual(probe.console, []);

@@ -8,6 +8,10 @@ import { z } from 'zod';
 import { readDocs } from '../../pipeline/io/read.ts';
 import { bucketId, isNonEnglish } from '../bucket.ts';
 import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from '../census.ts';
+import { isScoreField, readStageOptions } from './measures.ts';
+import { collectDocumentViews, type ClusterExample, type Histogram, type RuleExample, type StageFunnelRow } from './documents.ts';
+
+export { isScoreField, SCORE_FIELD_NAMES } from './measures.ts';
 
 /** Documents read from kept/ and rejected/ for the language, score and per-rule token figures. */
 export const SCAN_LIMIT_DEFAULT = 200_000;
@@ -82,19 +86,22 @@ export interface FunnelSection {
 
 export interface DedupSection {
   available: true;
-  stages: { stage: string; clusters: number; model?: string; removed_docs?: number; removed_bytes?: number; docs_in?: number; histogram: { size: string; clusters: number }[] }[];
+  stages: { stage: string; clusters: number; model?: string; removed_docs?: number; removed_bytes?: number; docs_in?: number; histogram: { size: string; clusters: number }[]; examples?: ClusterExample[] }[];
 }
 
 export interface CountSection {
   available: true;
   /** What the counts are of, e.g. "tokens in tokens/manifest.json". */
   basis: string;
-  rows: { name: string; docs: number; tokens: number }[];
+  /** `programming`: a language of source code (category code), shown apart from human languages. */
+  rows: { name: string; docs: number; tokens: number; kind: 'natural' | 'programming' }[];
 }
 
 export interface ScoreSection {
   available: true;
   basis: string;
+  /** Documents read; a field's `count` is how many of them carry it. */
+  docs: number;
   fields: { field: string; count: number; min: number; max: number; mean: number; bins: { from: number; to: number; docs: number }[] }[];
 }
 
@@ -126,6 +133,15 @@ export interface RunReport {
   version: 1;
   run_dir: string;
   funnel: FunnelSection | Missing;
+  /** What `examples`, the per-source and per-language funnels and `histograms` were computed from, or why they are empty. */
+  documents_basis: string;
+  /** Per reject reason `stage:rule`, a seeded sample of the rejected documents. */
+  examples: Record<string, RuleExample[]>;
+  /** Per source (meta.source) and per language (meta.language), the funnel stage by stage. */
+  funnel_by_source: Record<string, StageFunnelRow[]>;
+  funnel_by_language: Record<string, StageFunnelRow[]>;
+  /** Per numeric measurement in meta (`gopher_quality.words`, `language_score` ...), kept against rejected. */
+  histograms: Record<string, Histogram>;
   dedup: DedupSection | Missing;
   languages: CountSection | Missing;
   quality_scores: ScoreSection | Missing;
@@ -161,21 +177,9 @@ async function docFiles(dir: string): Promise<string[]> {
 interface Scan {
   docs: number;
   truncated: boolean;
-  languages: Map<string, { docs: number; tokens: number }>;
+  languages: Map<string, { docs: number; tokens: number; code: number }>;
   scores: Map<string, number[]>;
   rules: Map<string, { docs: number; tokens: number }>;
-}
-
-/**
- * The meta fields the "Quality scores" section shows (numbers only): `quality` (what the
- * `quality` stage writes by default), any key containing `score` (`quality_score`, a multi-class
- * model's `category_score`, `fasttext_score` ...), and each entry of a `scores` object.
- */
-export const SCORE_FIELD_NAMES: readonly string[] = ['quality'];
-const SCORE_FIELD_PATTERN = /score/i;
-
-export function isScoreField(key: string): boolean {
-  return SCORE_FIELD_NAMES.includes(key) || SCORE_FIELD_PATTERN.test(key);
 }
 
 function numericScores(meta: Record<string, unknown>): [string, number][] {
@@ -204,9 +208,10 @@ async function scanDocs(dir: string, limit: number): Promise<Scan | undefined> {
       const { meta, text } = item.doc;
       const tokens = typeof meta.num_tokens === 'number' ? meta.num_tokens : estimateTokens(text);
       const lang = typeof meta.language === 'string' && meta.language ? meta.language : 'unknown';
-      const l = scan.languages.get(lang) ?? { docs: 0, tokens: 0 };
+      const l = scan.languages.get(lang) ?? { docs: 0, tokens: 0, code: 0 };
       l.docs++;
       l.tokens += tokens;
+      if (meta.category === 'code') l.code++;
       scan.languages.set(lang, l);
       for (const [k, v] of numericScores(meta)) {
         const list = scan.scores.get(k) ?? [];
@@ -271,7 +276,7 @@ const missing = (note: string): Missing => ({ available: false, note });
 
 type ManifestBucket = BucketSection['rows'][number];
 
-export async function collectRunReport(runDir: string, options: { scanLimit?: number } = {}): Promise<RunReport> {
+export async function collectRunReport(runDir: string, options: { scanLimit?: number; seed?: number } = {}): Promise<RunReport> {
   const limit = options.scanLimit ?? SCAN_LIMIT_DEFAULT;
   const statsRaw = await readJsonIf(join(runDir, 'stats.json'));
   const rejectedScan = await scanDocs(join(runDir, 'rejected'), limit);
@@ -283,11 +288,23 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
   const plan = await findPlan(runDir, manifest?.value);
   const planned = plan ? planSections(plan.plan, buckets) : undefined;
   const noPlan = missing('not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest');
+  const stats = statsSchema.safeParse(statsRaw);
+  const stageNames = stats.success ? stats.data.stages.map((s) => s.name) : [];
+  const views = await collectDocumentViews(runDir, stageNames, await readStageOptions(runDir), limit, options.seed ?? 0);
+  for (const d of dedupStages) {
+    const examples = views?.cluster_examples[d.stage];
+    if (examples?.length) d.examples = examples;
+  }
 
   return {
     version: 1,
     run_dir: runDir,
     funnel: funnelSection(statsRaw, rejectedScan),
+    documents_basis: views ? views.basis : 'not run: no documents in kept/, rejected/ or errors/',
+    examples: views?.examples ?? {},
+    funnel_by_source: stageNames.length ? (views?.funnel_by_source ?? {}) : {},
+    funnel_by_language: stageNames.length ? (views?.funnel_by_language ?? {}) : {},
+    histograms: views?.histograms ?? {},
     dedup: dedupStages.length ? { available: true, stages: dedupStages } : missing('not run: no stats/<stage>.json with clusters'),
     languages: languagesSection(buckets, basis, keptScan),
     quality_scores: qualitySection(keptScan),
@@ -357,11 +374,12 @@ function manifestBuckets(manifest: Record<string, unknown>): ManifestBucket[] | 
 
 function languagesSection(buckets: ManifestBucket[] | undefined, basis: string, keptScan: Scan | undefined): RunReport['languages'] {
   if (buckets) {
-    const m = new Map<string, { docs: number; tokens: number }>();
+    const m = new Map<string, { docs: number; tokens: number; code: number }>();
     for (const b of buckets) {
-      const r = m.get(b.language) ?? { docs: 0, tokens: 0 };
+      const r = m.get(b.language) ?? { docs: 0, tokens: 0, code: 0 };
       r.docs += b.docs;
       r.tokens += b.tokens;
+      if (b.category === 'code') r.code += b.docs;
       m.set(b.language, r);
     }
     return { available: true, basis, rows: sortedRows(m) };
@@ -378,6 +396,7 @@ function qualitySection(keptScan: Scan | undefined): RunReport['quality_scores']
   return {
     available: true,
     basis: scanBasis('kept', keptScan),
+    docs: keptScan.docs,
     fields: [...keptScan.scores.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([field, values]) => ({
       field,
       count: values.length,
@@ -441,8 +460,9 @@ function rel(runDir: string, path: string): string {
   return path.startsWith(runDir) ? path.slice(runDir.length).replace(/^[/\\]/, '') : path;
 }
 
-function sortedRows(m: Map<string, { docs: number; tokens: number }>): CountSection['rows'] {
-  return [...m.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.tokens - a.tokens || (a.name < b.name ? -1 : 1));
+/** A language is a programming language when most of its documents are of category code. */
+function sortedRows(m: Map<string, { docs: number; tokens: number; code: number }>): CountSection['rows'] {
+  return [...m.entries()].map(([name, v]) => ({ name, docs: v.docs, tokens: v.tokens, kind: v.code * 2 > v.docs ? ('programming' as const) : ('natural' as const) })).sort((a, b) => b.tokens - a.tokens || (a.name < b.name ? -1 : 1));
 }
 
 function opt<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {

@@ -1,12 +1,14 @@
 /** report.md: the run report for terminals and notebooks. */
 import type { Section, Table } from './tables.ts';
 
+/** Pipes and newlines would break the table; `<` would let crawled text be read as HTML by a Markdown viewer. */
 function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/</g, '&lt;');
 }
 
 function tableMarkdown(t: Table): string {
   return [
+    ...(t.caption ? [`**${cell(t.caption)}**`, ''] : []),
     `| ${t.headers.map(cell).join(' | ')} |`,
     `|${t.numeric.map((x) => (x ? '---:' : '---')).join('|')}|`,
     ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),

@@ -1,0 +1,216 @@
+/**
+ * `refinery inspect <run folder>`: the documents of a finished run (kept/, rejected/, errors/)
+ * with what the rule that dropped them measured, filtered by reason, stage, source, language,
+ * bucket or dedup cluster; a seeded sample, not the first N, so that a look at 5 documents of a
+ * rule with 50,000 is fair.
+ */
+import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RefineryError } from '../pipeline/errors.ts';
+import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
+import { SeededRandom } from '../pipeline/seeded-random.ts';
+import { bucketId, bucketKeyOf } from './bucket.ts';
+import { exitStage, runRecords, type Outcome, type RunRecord } from './run-records.ts';
+import { measurementOf, readStageOptions, type StageOptions } from './report/measures.ts';
+
+export interface InspectFilter {
+  /** `stage:rule`, as in meta.reject_reason. */
+  reason?: string;
+  /** Documents that this stage rejected or failed on. */
+  stage?: string;
+  source?: string;
+  language?: string;
+  /** A bucket id, `source/category/language/quality_band` (mixes/bucket.ts). */
+  bucket?: string;
+  /** A dedup cluster id as written to meta.dedup_cluster, e.g. `minhash-dedup/3`. */
+  cluster?: string;
+  /** Which folders to read; default all three. */
+  outcomes?: Outcome[];
+}
+
+export interface InspectedDoc {
+  outcome: Outcome;
+  file: string;
+  id: string;
+  reason?: string;
+  stage?: string;
+  error?: string;
+  /** The rule's measurement (meta path), its value and threshold, where the stage records them. */
+  field?: string;
+  value?: number;
+  threshold?: number;
+  drops?: 'above' | 'below';
+  text: string;
+  meta: Record<string, unknown>;
+}
+
+function matches(r: RunRecord, f: InspectFilter): boolean {
+  const m = r.meta;
+  if (f.reason !== undefined && m.reject_reason !== f.reason) return false;
+  if (f.stage !== undefined && exitStage(r) !== f.stage) return false;
+  if (f.source !== undefined && m.source !== f.source) return false;
+  if (f.language !== undefined && m.language !== f.language) return false;
+  if (f.bucket !== undefined && bucketId(bucketKeyOf(m)) !== f.bucket) return false;
+  return true;
+}
+
+function inspected(r: RunRecord, options: StageOptions): InspectedDoc {
+  const reason = typeof r.meta.reject_reason === 'string' ? r.meta.reject_reason : undefined;
+  const stage = exitStage(r);
+  return {
+    outcome: r.outcome,
+    file: r.file,
+    id: r.id,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(stage !== undefined ? { stage } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    ...(reason !== undefined ? measurementOf(reason, r.meta, options) : {}),
+    text: r.text,
+    meta: r.meta,
+  };
+}
+
+/** `n` items drawn uniformly from a stream (reservoir sampling, seeded), returned in stream order. */
+export class SeededReservoir<T> {
+  private readonly random: SeededRandom;
+  private readonly items: { seq: number; item: T }[] = [];
+  private seen = 0;
+  constructor(private readonly n: number, seed: number) {
+    this.random = new SeededRandom(seed);
+  }
+  add(item: T): void {
+    const seq = this.seen++;
+    if (this.items.length < this.n) this.items.push({ seq, item });
+    else {
+      const j = this.random.int(seq + 1);
+      if (j < this.n) this.items[j] = { seq, item };
+    }
+  }
+  get count(): number {
+    return this.seen;
+  }
+  values(): T[] {
+    return [...this.items].sort((a, b) => a.seq - b.seq).map((x) => x.item);
+  }
+}
+
+async function checkRunFolder(runDir: string): Promise<void> {
+  const info = await stat(runDir).catch(() => null);
+  if (!info?.isDirectory()) throw new RefineryError(`${runDir}: no such folder; pass the output folder of a run`);
+  const found = await Promise.all(['kept', 'rejected', 'errors'].map((d) => stat(join(runDir, d)).then((s) => s.isDirectory(), () => false)));
+  if (!found.some(Boolean)) throw new RefineryError(`${runDir}: no kept/, rejected/ or errors/ folder, so not the output folder of a run`);
+}
+
+/**
+ * The documents of a run that pass `filter`: a seeded sample of `n` (in the order the run wrote
+ * them), and how many matched. A cluster is shown whole: the document dedup kept, then the
+ * duplicates it removed.
+ */
+export async function inspectRun(runDir: string, filter: InspectFilter, n: number, seed = 0): Promise<{ matched: number; docs: InspectedDoc[] }> {
+  await checkRunFolder(runDir);
+  const options = await readStageOptions(runDir);
+  const outcomes = filter.outcomes ?? (filter.reason !== undefined ? ['rejected' as const] : ['kept' as const, 'rejected' as const, 'errored' as const]);
+  if (filter.cluster !== undefined) return inspectCluster(runDir, filter, options);
+  const sample = new SeededReservoir<InspectedDoc>(n, seed);
+  for await (const r of runRecords(runDir, outcomes)) if (matches(r, filter)) sample.add(inspected(r, options));
+  return { matched: sample.count, docs: sample.values() };
+}
+
+async function inspectCluster(runDir: string, filter: InspectFilter, options: StageOptions): Promise<{ matched: number; docs: InspectedDoc[] }> {
+  const rest = { ...filter, cluster: undefined };
+  const inCluster: InspectedDoc[] = [];
+  const wanted = new Set<string>();
+  for await (const r of runRecords(runDir, ['kept', 'rejected'])) {
+    if (r.meta.dedup_cluster !== filter.cluster || !matches(r, rest)) continue;
+    inCluster.push(inspected(r, options));
+    if (typeof r.meta.duplicate_of === 'string') wanted.add(r.meta.duplicate_of);
+  }
+  if (inCluster.length === 0) throw new RefineryError(`no document has meta.dedup_cluster "${filter.cluster}" (cluster ids look like minhash-dedup/3; refinery inspect --stage minhash-dedup shows some)`);
+  for (const d of inCluster) wanted.delete(d.id);
+  // A kept document that a later dedup stage put in another cluster no longer carries this id.
+  const others: InspectedDoc[] = [];
+  if (wanted.size) for await (const r of runRecords(runDir, ['kept', 'rejected'])) if (wanted.has(r.id)) others.push(inspected(r, options));
+  const survivorFirst = (d: InspectedDoc) => (d.meta.duplicate_of === undefined ? 0 : 1);
+  const docs = [...others, ...inCluster].sort((a, b) => survivorFirst(a) - survivorFirst(b));
+  return { matched: docs.length, docs };
+}
+
+/** Control characters (terminal escapes in crawled text) shown as `·`; newlines as ` ⏎ `. */
+export function previewText(text: string, chars: number): string {
+  const flat = text.replace(/\r?\n/g, ' ⏎ ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '·').replace(/\s+/g, ' ').trim();
+  return flat.length > chars ? `${flat.slice(0, chars)}…` : flat;
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? x.toLocaleString('en-US') : String(Math.round(x * 10_000) / 10_000);
+}
+
+/** One line for a rule's measurement: `gopher_quality.words = 43 (dropped below 50)`. */
+export function measurementLine(d: Pick<InspectedDoc, 'field' | 'value' | 'threshold' | 'drops'>): string | undefined {
+  if (d.field === undefined || d.value === undefined) return undefined;
+  const limit = d.threshold === undefined ? '' : ` (dropped ${d.drops} ${fmt(d.threshold)})`;
+  return `${d.field} = ${fmt(d.value)}${limit}`;
+}
+
+export function formatInspected(d: InspectedDoc, previewChars = 400): string {
+  const m = d.meta;
+  const head = [d.outcome, d.reason ?? (d.outcome === 'errored' ? `error in ${d.stage ?? '?'}` : undefined), measurementLine(d)].filter(Boolean).join('  ');
+  const facts = [
+    `id ${d.id}`,
+    typeof m.source === 'string' ? `source ${m.source}` : '',
+    typeof m.language === 'string' ? `language ${m.language}` : '',
+    typeof m.reject_detail === 'string' ? `detail ${m.reject_detail}` : '',
+    typeof m.dedup_cluster === 'string' ? `cluster ${m.dedup_cluster}` : '',
+    typeof m.duplicate_of === 'string' ? `duplicate of ${m.duplicate_of}` : '',
+    d.file,
+  ].filter(Boolean);
+  const lines = [`── ${previewText(head, 300)}`, `   ${previewText(facts.join(' · '), 400)}`];
+  if (d.error !== undefined) lines.push(`   error: ${previewText(d.error, 300)}`);
+  lines.push(`   ${previewText(d.text, previewChars)}`);
+  return lines.join('\n');
+}
+
+const OUTCOMES: Record<string, Outcome> = { kept: 'kept', rejected: 'rejected', errors: 'errored', errored: 'errored' };
+
+function outcomesOption(value: string): Outcome[] {
+  return value.split(',').map((v) => {
+    const o = OUTCOMES[v.trim()];
+    if (!o) throw new RefineryError(`--from: "${v}" is not one of kept, rejected, errors`);
+    return o;
+  });
+}
+
+export function registerInspectCommand(program: Command): void {
+  program
+    .command('inspect')
+    .description('Show documents of a finished run (kept/, rejected/, errors/) with what the rule that dropped them measured; a seeded sample of those that match.')
+    .argument('<run>', 'output folder of a run')
+    .option('--reason <stage:rule>', 'documents rejected for this reason (meta.reject_reason), e.g. gopher-quality:short_doc')
+    .option('--stage <name>', 'documents this stage rejected or failed on')
+    .option('--source <name>', 'documents whose meta.source is this')
+    .option('--language <code>', 'documents whose meta.language is this')
+    .option('--bucket <id>', 'documents of this mix bucket: source/category/language/quality_band')
+    .option('--cluster <id>', 'a dedup cluster (meta.dedup_cluster, e.g. minhash-dedup/3): the document kept and its duplicates')
+    .option('--from <folders>', 'read only these, comma-separated: kept, rejected, errors (default: all; rejected with --reason)', outcomesOption)
+    .option('-n, --number <n>', 'documents to show', positiveInt, 5)
+    .option('--seed <n>', 'seed of the sample', wholeNumber(0), 0)
+    .option('--chars <n>', 'characters of text in each preview', positiveInt, 400)
+    .option('--json', 'one JSON document a line: {id, text, meta} with outcome, file, reason and the measurement', false)
+    .action(async (runDir: string, o: { reason?: string; stage?: string; source?: string; language?: string; bucket?: string; cluster?: string; from?: Outcome[]; number: number; seed: number; chars: number; json: boolean }) => {
+      const filter: InspectFilter = { ...pickDefined(o, ['reason', 'stage', 'source', 'language', 'bucket', 'cluster']), ...(o.from ? { outcomes: o.from } : {}) };
+      const { matched, docs } = await inspectRun(runDir, filter, o.number, o.seed);
+      if (o.json) {
+        for (const d of docs) process.stdout.write(`${JSON.stringify(d)}\n`);
+        return;
+      }
+      process.stdout.write(`${matched.toLocaleString('en-US')} document${matched === 1 ? '' : 's'} match; showing ${docs.length}${filter.cluster === undefined && docs.length < matched ? ` (seeded sample, --seed ${o.seed})` : ''}\n\n`);
+      process.stdout.write(docs.map((d) => formatInspected(d, o.chars)).join('\n\n') + (docs.length ? '\n' : ''));
+    });
+}
+
+function pickDefined<T extends Record<string, unknown>, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * The documents a run folder holds, as records: kept/ and rejected/ hold `{id, text, meta}`;
+ * errors/ holds `{id, stage, error, text, meta}` (a stage threw) or `{id, stage: "read", error,
+ * where, raw?}` (an unreadable input record). Files are read in name order, each in its own order,
+ * so a walk over a finished run is the same every time.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { compressionOf, createDecompress } from '../pipeline/io/compression.ts';
+
+export type Outcome = 'kept' | 'rejected' | 'errored';
+
+export const OUTCOME_FOLDERS: Record<Outcome, string> = { kept: 'kept', rejected: 'rejected', errored: 'errors' };
+
+export interface RunRecord {
+  outcome: Outcome;
+  /** The shard file, relative to the run folder. */
+  file: string;
+  id: string;
+  text: string;
+  meta: Record<string, unknown>;
+  /** errors/: the stage that threw (`read` for an unreadable input record) and its message. */
+  stage?: string;
+  error?: string;
+}
+
+const SHARD = /\.jsonl(\.gz|\.zst)?$/i;
+
+/** Shard files of one of a run's folders, in name order; none when the folder is missing. */
+export async function shardFiles(runDir: string, outcome: Outcome): Promise<string[]> {
+  const folder = OUTCOME_FOLDERS[outcome];
+  const dir = join(runDir, folder);
+  if (!(await stat(dir).catch(() => null))?.isDirectory()) return [];
+  return (await readdir(dir)).filter((n) => SHARD.test(n)).sort().map((n) => join(folder, n));
+}
+
+async function* lines(path: string): AsyncGenerator<string> {
+  const raw = createReadStream(path);
+  const decompress = createDecompress(compressionOf(path));
+  const input = decompress ? raw.pipe(decompress) : raw;
+  raw.on('error', (e) => input.destroy(e));
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line.trim()) yield line;
+}
+
+function flatMeta(r: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, text: _text, ...rest } = r;
+  return rest;
+}
+
+function toRecord(outcome: Outcome, file: string, value: unknown): RunRecord | null {
+  if (value === null || typeof value !== 'object') return null;
+  const r = value as Record<string, unknown>;
+  // Records written by other tools may carry their fields flat beside id and text, as input records do.
+  const meta = r.meta !== null && typeof r.meta === 'object' && !Array.isArray(r.meta) ? (r.meta as Record<string, unknown>) : flatMeta(r);
+  const text = typeof r.text === 'string' ? r.text : typeof r.raw === 'string' ? r.raw : '';
+  return {
+    outcome,
+    file,
+    id: r.id === null || r.id === undefined ? '' : String(r.id),
+    text,
+    meta,
+    ...(typeof r.stage === 'string' ? { stage: r.stage } : {}),
+    ...(typeof r.error === 'string' ? { error: r.error } : {}),
+  };
+}
+
+/** Every record of the chosen folders of a run, kept/ then rejected/ then errors/. */
+export async function* runRecords(runDir: string, outcomes: readonly Outcome[] = ['kept', 'rejected', 'errored']): AsyncGenerator<RunRecord> {
+  for (const outcome of (['kept', 'rejected', 'errored'] as const).filter((o) => outcomes.includes(o))) {
+    for (const file of await shardFiles(runDir, outcome)) {
+      for await (const line of lines(join(runDir, file))) {
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          continue; // a run writes whole lines; a torn line is a file being written, not a document
+        }
+        const rec = toRecord(outcome, file, value);
+        if (rec) yield rec;
+      }
+    }
+  }
+}
+
+/** The stage a record left the run at: the rejecting stage, the stage that threw, or none (kept). */
+export function exitStage(r: RunRecord): string | undefined {
+  if (r.outcome === 'errored') return r.stage;
+  if (r.outcome === 'rejected' && typeof r.meta.reject_reason === 'string') return r.meta.reject_reason.slice(0, Math.max(0, r.meta.reject_reason.indexOf(':'))) || r.meta.reject_reason;
+  return undefined;
+}
