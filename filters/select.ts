@@ -18,7 +18,16 @@ const ConditionSchema = z
   })
   .strict();
 
-const SelectOptions = z.object({ where: z.array(ConditionSchema).min(1).describe('Conditions, all of which a kept document passes, checked in order.') }).strict();
+const SelectOptions = z
+  .object({
+    where: z.array(ConditionSchema).default([]).describe('Conditions, all of which a kept document passes, checked in order.'),
+    would_drop: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Drop documents that these stages, run with mode: annotate, tagged (meta.<stage>.would_drop); ["*"] for any stage. Checked before `where`.'),
+  })
+  .strict()
+  .refine((o) => o.where.length > 0 || o.would_drop !== undefined, { message: 'give `where` conditions, `would_drop` stages, or both' });
 type Condition = z.output<typeof ConditionSchema>;
 
 export function metaValue(meta: Record<string, unknown>, path: string): unknown {
@@ -40,12 +49,34 @@ export function checkCondition(doc: Doc, c: Condition): Verdict {
   return KEEP;
 }
 
+/**
+ * The first would-be verdict among `stages` (meta keys of stages run with mode: annotate, or `*`
+ * for every one, in the order the stages tagged the document): rule `<meta key>.<rule>`.
+ */
+export function wouldDrop(doc: Doc, stages: readonly string[]): Verdict {
+  const keys = stages.includes('*') ? Object.keys(doc.meta) : stages.map((s) => s.replace(/-/g, '_'));
+  for (const key of keys) {
+    const own = doc.meta[key];
+    if (own === null || typeof own !== 'object' || Array.isArray(own)) continue;
+    const rule = (own as Record<string, unknown>).would_drop;
+    if (typeof rule === 'string') {
+      const detail = (own as Record<string, unknown>).would_drop_detail;
+      return drop(`${key}.${rule}`, typeof detail === 'string' ? detail : undefined);
+    }
+  }
+  return KEEP;
+}
+
 export const selectStage = defineRuleStage({
   name: 'select',
   kind: 'filter',
-  description: 'Keep documents whose meta fields pass thresholds (re-threshold annotated output).',
+  description: 'Keep documents whose meta fields pass thresholds, or that no stage in mode: annotate tagged (re-threshold annotated output).',
   options: SelectOptions,
   rule: (doc, o) => {
+    if (o.would_drop) {
+      const v = wouldDrop(doc, o.would_drop);
+      if (!v.keep) return v;
+    }
     for (const c of o.where) {
       const v = checkCondition(doc, c);
       if (!v.keep) return v;

@@ -21,6 +21,8 @@ const StageEntrySchema = z.union([
     .object({
       stage: z.string(),
       options: z.record(z.string(), z.unknown()).optional(),
+      /** `annotate`: the stage's drops become tags (meta.<stage>.would_drop) and the document is kept; `select` decides later. */
+      mode: z.enum(['filter', 'annotate']).optional(),
     })
     .strict(),
 ]);
@@ -83,6 +85,8 @@ export interface ResolvedStage {
   stage: string;
   options: unknown;
   keyPath: string;
+  /** Present only for `mode: annotate` (so that configs without it keep their identity). */
+  mode?: 'annotate';
 }
 
 /** Everything a task needs, as plain JSON. */
@@ -143,7 +147,13 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown, known: readonly 
 
 /** The most useful issue first: an unknown key (often a typo) explains a missing one. */
 function firstIssue(file: string, prefix: string, error: z.ZodError, input: unknown, known: readonly string[] = []): ConfigError {
-  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
+  let issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
+  // A stage entry is a name or an object: report what is wrong in the object, not "invalid input".
+  while (issue.code === 'invalid_union') {
+    const branch = issue.errors.find((b) => b.length > 0 && !(b[0]!.code === 'invalid_type' && b[0]!.path.length === 0));
+    if (!branch) break;
+    issue = { ...branch[0]!, path: [...issue.path, ...branch[0]!.path] } as z.core.$ZodIssue;
+  }
   const path = formatPath(issue.path);
   return new ConfigError(file, [prefix, path].filter(Boolean).join(prefix && path && !path.startsWith('[') ? '.' : ''), describeIssue(issue, input, known));
 }
@@ -164,7 +174,8 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     const rawOptions = typeof entry === 'string' ? {} : (entry.options ?? {});
     const opts = def.options.safeParse(rawOptions);
     if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error, rawOptions);
-    return { stage: name, options: opts.data, keyPath };
+    const mode = typeof entry === 'string' ? undefined : entry.mode;
+    return { stage: name, options: opts.data, keyPath, ...(mode === 'annotate' ? { mode } : {}) };
   });
   const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
   const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: inputPath(where.baseDir, e), meta: {} } : { pattern: inputPath(where.baseDir, e.path), meta: e.meta }));

@@ -101,6 +101,8 @@ interface ProcessOutputs {
 interface StageChain {
   stages: DocStage[];
   stats: StageStats[];
+  /** Per stage: run in `mode: annotate`, its drops recorded as tags and the document kept. */
+  annotate?: boolean[];
 }
 
 async function openStageChain(plan: RunPlan, task: Task): Promise<StageChain> {
@@ -114,7 +116,8 @@ async function openStageChain(plan: RunPlan, task: Task): Promise<StageChain> {
   for (const i of segment.docStages) stages.push(await createDocStage(config, i));
   // The applier counts under its global stage's name and kind.
   const stats = stages.map((s, i) => (i === 0 && segment.global !== null ? emptyStageStats(config.stages[segment.global]!.stage, 'global') : emptyStageStats(s.name, s.kind)));
-  return { stages, stats };
+  const annotate = [...(segment.global !== null ? [segment.global] : []), ...segment.docStages].map((i) => config.stages[i]!.mode === 'annotate');
+  return { stages, stats, annotate };
 }
 
 async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
@@ -164,6 +167,21 @@ async function verdictsOf(stage: DocStage, batch: Doc[]): Promise<(Verdict | Err
   }
 }
 
+/**
+ * `mode: annotate`: the verdict a stage would have given, as `meta.<stage>.would_drop` (stage name
+ * with `_` for `-`, the object where the stage records its measurements), and the document is kept.
+ * Returns an error when that meta field holds something other than an object.
+ */
+function tagWouldDrop(d: Doc, stage: string, rule: string, detail: string | undefined): Error | null {
+  const key = stage.replace(/-/g, '_');
+  const own = d.meta[key];
+  if (own !== undefined && (own === null || typeof own !== 'object' || Array.isArray(own))) return new RefineryError(`mode: annotate: meta.${key} is not an object, so the would-be verdict of ${stage} cannot be recorded in it`);
+  const tags = (own ?? (d.meta[key] = {})) as Record<string, unknown>;
+  tags.would_drop = rule;
+  if (detail !== undefined) tags.would_drop_detail = detail;
+  return null;
+}
+
 /** Runs stage `si` of the chain over `docs`; writes what it rejects or fails on, returns what it keeps. */
 async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: ProcessOutputs): Promise<Doc[]> {
   const stage = chain.stages[si]!;
@@ -178,7 +196,8 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
     const verdicts = await verdictsOf(stage, batch);
     for (let j = 0; j < batch.length; j++) {
       const d = batch[j]!;
-      const v = verdicts[j]!;
+      let v = verdicts[j]!;
+      if (chain.annotate?.[si] && !(v instanceof Error) && !v.keep) v = tagWouldDrop(d, st.name, v.rule, v.detail) ?? { keep: true };
       if (v instanceof Error) {
         st.errored++;
         await out.errors.write({ id: d.id, stage: stage.name, error: errorMessage(v), text: d.text, meta: d.meta });

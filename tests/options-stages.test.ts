@@ -42,7 +42,8 @@ test('refinery stages quality marks the required option and lists, and select sh
   assert.match(quality, /^threshold \(number \| "card", optional\)$/m);
   assert.match(quality, /^band_names \(list of string, default \["low","mid","high"\]\)$/m);
   const select = refinery(['stages', 'select']).out;
-  assert.match(select, /^where \(list of objects, required\)$/m);
+  assert.match(select, /^where \(list of objects, default \[\]\)$/m);
+  assert.match(select, /^would_drop \(list of string, optional\)$/m);
   assert.match(select, /^where\[\]\.missing \("keep" \| "drop", default "drop"\)$/m);
 });
 
