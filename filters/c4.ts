@@ -7,7 +7,8 @@
  * it alone removes about 30% of tokens.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
+import { c4Datatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { linesOf } from './text/doc-text.ts';
 import { needsSegmenter, splitWords } from './text/words.ts';
@@ -44,7 +45,8 @@ const SENTENCE_END = /[.!?]+["'”’)\]]*(?=\s|$)|[。！？]+[」』”’）]
 
 type LineRule = 'too_long_word' | 'no_terminal_punct' | 'too_few_words' | 'javascript' | 'policy';
 
-export function c4(doc: Doc, o: C4Options): Verdict {
+export function c4(doc: Doc, o: C4Options, ctx?: Pick<StageContext, 'compat'>): Verdict {
+  if (ctx?.compat === 'datatrove') return c4Datatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'c4');
   const removed: Record<LineRule, number> = {
     too_long_word: 0,

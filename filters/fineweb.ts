@@ -3,7 +3,8 @@
  * non-empty lines of a document.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
+import { finewebDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { linesOf, wordsOf } from './text/doc-text.ts';
 import { duplicates } from './text/repetition.ts';
@@ -23,7 +24,8 @@ export const finewebOptions = z
   .strict();
 export type FinewebOptions = z.infer<typeof finewebOptions>;
 
-export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
+export function fineweb(doc: Doc, o: FinewebOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
+  if (ctx?.compat === 'datatrove') return finewebDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'fineweb');
   const text = doc.text;
   const lines = linesOf(doc).filter((l) => l.trim() !== '');

@@ -7,7 +7,8 @@
  * without spaces (Chinese, Japanese, Thai...), where a "word" is one or two characters.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
+import { gopherQualityDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { hasLetter, needsSegmenter } from './text/words.ts';
 import { linesOf, wordsOf } from './text/doc-text.ts';
@@ -38,7 +39,8 @@ const NO_SPACE_LANGUAGES = new Set(['zh', 'ja', 'th', 'lo', 'km', 'my', 'bo', 'y
 const BULLET = /^\s*[•●○■□▪▫◦‣⁃\-*]/;
 const ELLIPSIS_END = /(?:\.\.\.|…)\s*$/;
 
-export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
+export function gopherQuality(doc: Doc, o: GopherQualityOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
+  if (ctx?.compat === 'datatrove') return gopherQualityDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'gopher_quality');
   const text = doc.text;
   const words = wordsOf(doc);

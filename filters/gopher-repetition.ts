@@ -4,7 +4,8 @@
  * Fractions of characters are relative to the whole text.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
+import { gopherRepetitionDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { wordsOf } from './text/doc-text.ts';
 import { splitParagraphs } from './text/lines.ts';
@@ -37,7 +38,8 @@ export const gopherRepetitionOptions = z
   .strict();
 export type GopherRepetitionOptions = z.infer<typeof gopherRepetitionOptions>;
 
-export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions): Verdict {
+export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
+  if (ctx?.compat === 'datatrove') return gopherRepetitionDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'gopher_repetition');
   const text = doc.text;
   const chars = Math.max(text.length, 1);

@@ -61,6 +61,8 @@ export const PipelineFileSchema = z
     output_format: z.enum(OUTPUT_FORMATS).default('refinery'),
     /** The run fails (exit status 1) when more than this share of its input documents errored. */
     max_error_rate: z.number().min(0).max(1).default(DEFAULT_MAX_ERROR_RATE),
+    /** `datatrove`: the Gopher, C4 and FineWeb filters decide as datatrove 0.10.0 does (docs/filters.md). */
+    compat: z.enum(['datatrove']).optional(),
     reader: z
       .object({
         text_field: z.string().default('text'),
@@ -110,12 +112,15 @@ export interface RunConfig {
   reader: ReaderOptions;
   /** Share of input documents (0–1) that may error before the run fails; a run in which every document errored always fails. */
   maxErrorRate: number;
+  /** `datatrove`: the stages that support it decide as datatrove does; absent: Refinery's own rules. */
+  compat?: 'datatrove';
 }
 
 export interface Overrides {
   inputs?: string[];
   output?: string;
   workers?: number;
+  compat?: 'datatrove';
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -198,6 +203,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     compression: p.compression,
     outputFormat: p.output_format,
     maxErrorRate: p.max_error_rate,
+    ...((overrides.compat ?? p.compat) ? { compat: overrides.compat ?? p.compat } : {}),
     reader: {
       textField: p.reader.text_field,
       idField: p.reader.id_field,

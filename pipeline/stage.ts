@@ -28,6 +28,8 @@ export interface StageContext {
   seed: number;
   /** Where the stage sits in the config, e.g. `stages[3]`, for error messages. */
   keyPath: string;
+  /** The run's `compat` mode: `datatrove` makes the stages that support it decide as datatrove does. */
+  compat?: 'datatrove';
 }
 
 /**
@@ -125,10 +127,10 @@ export function defineRuleStage<O>(def: {
   kind: DocStage['kind'];
   description: string;
   options: z.ZodType<O>;
-  rule: (doc: Doc, options: O) => Verdict;
+  rule: (doc: Doc, options: O, ctx: StageContext) => Verdict;
 }): AnyStageDefinition {
   const { rule, ...rest } = def;
-  return defineStage<O>({ ...rest, create: (o) => perDocStage(def.kind, def.name, (doc) => rule(doc, o)) });
+  return defineStage<O>({ ...rest, create: (o, ctx) => perDocStage(def.kind, def.name, (doc) => rule(doc, o, ctx)) });
 }
 
 /** A per-document stage from a pure function of one document. */

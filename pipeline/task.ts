@@ -47,6 +47,7 @@ export async function createStage(config: RunConfig, index: number): Promise<Sta
     workDir: layout.stageWork(config.output, index, s.stage),
     seed: config.seed,
     keyPath: s.keyPath,
+    ...(config.compat ? { compat: config.compat } : {}),
   });
 }
 
