@@ -5,8 +5,9 @@
  * option of the dedup stages is set in pipeline YAML.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
-import { runStages } from '../pipeline/run.ts';
+import { addTrialFlags, positiveInt, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
+import { runPipeline, stagesConfig } from '../pipeline/run.ts';
+import { dryRun } from '../pipeline/dry-run.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { expandInputs } from '../pipeline/run-plan.ts';
@@ -32,7 +33,7 @@ function collectMethods(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), ...names];
 }
 
-interface DedupCommandOptions {
+interface DedupCommandOptions extends TrialFlags {
   output: string;
   method?: string[];
   workers?: number;
@@ -49,7 +50,7 @@ export function registerDedupCommand(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/ (with meta.duplicate_of), errors/, stats.json, stats/<method>.json, report.md')
     .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods);
   addSchemaFlags(dedup, { schema: semanticDedupOptions, only: ['model'], flags: { model: '--model <dir>' }, context: 'semantic:' });
-  dedup
+  addTrialFlags(dedup)
     .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
     .option('--seed <n>', 'seed of the hash functions and projections', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
@@ -57,16 +58,20 @@ export function registerDedupCommand(program: Command): void {
     .action(async (inputs: string[], o: DedupCommandOptions, cmd: Command) => {
       const methods = o.method ?? ['minhash'];
       const semantic = schemaFlagValues(cmd, semanticDedupOptions);
-      const result = await runStages({
+      const config = await stagesConfig({
         inputs,
         output: o.output,
         stages: methods.map((m) => ({ stage: DEDUP_METHODS[m]!, ...(m === 'semantic' && Object.keys(semantic).length > 0 ? { options: semantic } : {}) })),
         ...(o.workers ? { workers: o.workers } : {}),
         seed: o.seed,
-        force: o.force,
-        quiet: o.quiet,
+        ...trialOverrides(o),
         origin: 'refinery dedup',
       });
+      if (o.dryRun) {
+        process.stdout.write(await dryRun(config));
+        return;
+      }
+      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
       printRunSummary(result);
     });
   registerDedupModelCommand(program);

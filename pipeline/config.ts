@@ -61,6 +61,10 @@ export const PipelineFileSchema = z
     output_format: z.enum(OUTPUT_FORMATS).default('refinery'),
     /** The run fails (exit status 1) when more than this share of its input documents errored. */
     max_error_rate: z.number().min(0).max(1).default(DEFAULT_MAX_ERROR_RATE),
+    /** Trial run: read only the first N records of each input shard (pipeline/trial.ts). */
+    limit: z.number().int().min(1).optional(),
+    /** Trial run: read only a seeded share of the documents, chosen by the hash of their id with `seed`. */
+    sample: z.number().gt(0).max(1).optional(),
     /** `datatrove`: the Gopher, C4 and FineWeb filters decide as datatrove 0.10.0 does (docs/filters.md). */
     compat: z.enum(['datatrove']).optional(),
     reader: z
@@ -112,6 +116,9 @@ export interface RunConfig {
   reader: ReaderOptions;
   /** Share of input documents (0–1) that may error before the run fails; a run in which every document errored always fails. */
   maxErrorRate: number;
+  /** Trial runs: the first `limit` records of each shard, a seeded `sample` share of the documents; absent: everything. */
+  limit?: number;
+  sample?: number;
   /** `datatrove`: the stages that support it decide as datatrove does; absent: Refinery's own rules. */
   compat?: 'datatrove';
 }
@@ -121,6 +128,9 @@ export interface Overrides {
   output?: string;
   workers?: number;
   compat?: 'datatrove';
+  /** --limit and --sample replace the file's `limit` and `sample`. */
+  limit?: number;
+  sample?: number;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -203,6 +213,8 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     compression: p.compression,
     outputFormat: p.output_format,
     maxErrorRate: p.max_error_rate,
+    ...((overrides.limit ?? p.limit) !== undefined ? { limit: overrides.limit ?? p.limit } : {}),
+    ...((overrides.sample ?? p.sample) !== undefined ? { sample: overrides.sample ?? p.sample } : {}),
     ...((overrides.compat ?? p.compat) ? { compat: overrides.compat ?? p.compat } : {}),
     reader: {
       textField: p.reader.text_field,

@@ -171,6 +171,9 @@ export async function runIdentity(config: RunConfig, shards: InputShard[]): Prom
       // only when not the default, so that the identity of a default run is what it was before the option
       ...(config.outputFormat !== undefined && config.outputFormat !== 'refinery' ? { output_format: config.outputFormat } : {}),
       reader: config.reader,
+      // trial runs only: a resumed run with another limit or sample is another run
+      ...(config.limit !== undefined ? { limit: config.limit } : {}),
+      ...(config.sample !== undefined ? { sample: config.sample } : {}),
     },
     shards: shards.map((s) => ({ ...s, file: rel(s.file) })),
     files: await Promise.all(files.map(async (f) => {

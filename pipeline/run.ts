@@ -361,13 +361,20 @@ export interface StagesRun {
   baseDir?: string;
   /** Names the command in error messages, e.g. `refinery filter`. */
   origin?: string;
+  /** Trial runs (pipeline/trial.ts): the first `limit` records of each shard, a seeded `sample` share. */
+  limit?: number;
+  sample?: number;
+}
+
+/** The RunConfig of a command's stages over inputs. */
+export async function stagesConfig(opts: StagesRun): Promise<RunConfig> {
+  const baseDir = opts.baseDir ?? process.cwd();
+  return prepareConfig(
+    { inputs: opts.inputs, output: opts.output, stages: opts.stages, ...(opts.workers ? { workers: opts.workers } : {}), seed: opts.seed ?? 0, ...(opts.limit !== undefined ? { limit: opts.limit } : {}), ...(opts.sample !== undefined ? { sample: opts.sample } : {}) },
+    { file: opts.origin ?? 'command line', baseDir },
+  );
 }
 
 export async function runStages(opts: StagesRun): Promise<RunResult> {
-  const baseDir = opts.baseDir ?? process.cwd();
-  const config = await prepareConfig(
-    { inputs: opts.inputs, output: opts.output, stages: opts.stages, ...(opts.workers ? { workers: opts.workers } : {}), seed: opts.seed ?? 0 },
-    { file: opts.origin ?? 'command line', baseDir },
-  );
-  return runPipeline(config, { force: opts.force ?? false, quiet: opts.quiet ?? false });
+  return runPipeline(await stagesConfig(opts), { force: opts.force ?? false, quiet: opts.quiet ?? false });
 }

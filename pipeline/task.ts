@@ -17,6 +17,7 @@ import { errorMessage, RefineryError } from './errors.ts';
 import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
 import { inputName, layout, roundTasks, type Phase, type RunPlan, type Task } from './run-plan.ts';
 import { measurePeakMemory } from './task-memory.ts';
+import { trialItems } from './trial.ts';
 
 export interface TaskResult {
   task: Task;
@@ -141,7 +142,9 @@ function sourceOf(plan: RunPlan, task: Task): AsyncIterable<ReadItem> {
   const { config } = plan;
   if (task.step > 0) return readDocs(layout.between(config.output, task.step - 1, task.index, ext(config)), DEFAULT_READER_OPTIONS);
   const input = plan.shards[task.index]!;
-  return readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix: inputName(config, input.file) });
+  const idPrefix = inputName(config, input.file);
+  const items = readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix });
+  return trialItems(items, { seed: config.seed, ...(config.limit !== undefined ? { limit: config.limit } : {}), ...(config.sample !== undefined ? { sample: config.sample } : {}) }, idPrefix);
 }
 
 /**

@@ -3,10 +3,11 @@
  * [--plan plan.json] [--tokenizer llama3|tokenizer.json] [--seed N] [--workers N] [--force]. Runs the `tokenize` stage over the inputs;
  * its option flags come from the stage's schema (tokenizeOptions).
  */
-import { wholeNumber } from '../../pipeline/cli-arguments.ts';
+import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../../pipeline/cli-arguments.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
-import { runStages } from '../../pipeline/run.ts';
+import { runPipeline, stagesConfig } from '../../pipeline/run.ts';
+import { dryRun } from '../../pipeline/dry-run.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/option-flags.ts';
 import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
@@ -23,7 +24,7 @@ export function parseByteSize(value: string): number {
   return bytes;
 }
 
-interface TokenizeFlags {
+interface TokenizeFlags extends TrialFlags {
   output: string;
   seed: number;
   workers?: number;
@@ -42,22 +43,26 @@ export function registerTokenizeCommand(program: Command): void {
     flags: { shard_size: '--shard-size <bytes>', row_group_size: '--row-group-size <bytes>', plan: '--plan <plan.json>' },
     parsers: { shard_size: parseByteSize, row_group_size: parseByteSize },
   });
-  tokenize
+  addTrialFlags(tokenize)
     .option('--seed <n>', 'seed of the plan sampler', wholeNumber(0), 0)
     .option('-w, --workers <n>', 'worker threads (default: every core)', wholeNumber(1))
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (inputs: string[], o: TokenizeFlags, cmd: Command) => {
-      const result = await runStages({
+      const config = await stagesConfig({
         inputs,
         output: o.output,
         stages: [{ stage: 'tokenize', options: schemaFlagValues(cmd, tokenizeOptions) }],
         ...(o.workers ? { workers: o.workers } : {}),
         seed: o.seed,
-        force: o.force,
-        quiet: o.quiet,
+        ...trialOverrides(o),
         origin: 'refinery tokenize',
       });
+      if (o.dryRun) {
+        process.stdout.write(await dryRun(config));
+        return;
+      }
+      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
       process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${join(result.output, TOKENS_DIR)}/ (${MANIFEST_FILE})\n`);
     });
 }

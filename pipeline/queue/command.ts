@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
-import { finiteNumber, positiveInt } from '../cli-arguments.ts';
+import { addTrialFlags, finiteNumber, positiveInt, trialOverrides, type TrialFlags } from '../cli-arguments.ts';
+import { dryRun } from '../dry-run.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, withinTime, type QueueTarget } from './connection.ts';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
@@ -46,7 +47,7 @@ const log = (line: string) => process.stderr.write(`refinery worker ${new Date()
 
 /** `onRunFinished`: what a worker does after the last phase of a run (the composition root's report). */
 export function registerQueueCommands(program: Command, onRunFinished?: RunFinishedHook): void {
-  withTarget(
+  withTarget(addTrialFlags(
     program
       .command('submit')
       .description('Queue a pipeline run on BullMQ for `refinery worker` processes; prints the run id on the last line.')
@@ -57,9 +58,13 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
       .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
       .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000)
       .option('--no-report', 'skip the researcher report (report/) at the end of the run')
-      .option(...timeoutOption),
-  ).action(async (file: string, o: TargetOptions & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number; timeout: number; report: boolean }) => {
-    const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}) });
+      .option(...timeoutOption)),
+  ).action(async (file: string, o: TargetOptions & TrialFlags & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number; timeout: number; report: boolean }) => {
+    const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...trialOverrides(o) });
+    if (o.dryRun) {
+      process.stdout.write(await dryRun(config));
+      return;
+    }
     const rq = RunQueue.open(targetOf(o));
     try {
       await rq.ready(o.timeout);
