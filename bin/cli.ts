@@ -3,8 +3,8 @@
  * imports a folder's command module only when that command runs (or help lists every command),
  * so that `refinery --version` or `refinery run` do not load what other commands need.
  */
-import { Command } from 'commander';
-import { positiveInt } from '../pipeline/cli-arguments.ts';
+import { Command, Option } from 'commander';
+import { addTrialFlags, positiveInt, trialOverrides, type TrialFlags } from '../pipeline/cli-arguments.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../pipeline/package-root.ts';
@@ -55,7 +55,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
 
-  program
+  addTrialFlags(program
     .command('run')
     .description('Run a pipeline described in YAML (inputs, stages in order, output folder).')
     .argument('<pipeline.yaml>', 'pipeline file')
@@ -65,9 +65,14 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
-    .action(async (file: string, o: { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean }) => {
+    .addOption(new Option('--compat <mode>', 'decide as another implementation does, instead of the pipeline\'s compat: datatrove (docs/filters.md)').choices(['datatrove'])))
+    .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
       const [{ loadPipelineFile }, { runPipeline }, { printRunSummary }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/run.ts'), import('../pipeline/run-summary.ts')]);
-      const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}) });
+      const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.compat ? { compat: o.compat } : {}), ...trialOverrides(o) });
+      if (o.dryRun) {
+        process.stdout.write(await (await import('../pipeline/dry-run.ts')).dryRun(config));
+        return;
+      }
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
       if (o.report) await writeReport(result.output);
       printRunSummary(result, o.report);

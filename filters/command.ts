@@ -1,8 +1,10 @@
 /** CLI: refinery filter <inputs...> -o <dir> [--stages a,b,...] [--workers N] [--force]. */
-import { wholeNumber } from '../pipeline/cli-arguments.ts';
-import { Command, InvalidArgumentError } from 'commander';
-import { runStages } from '../pipeline/run.ts';
+import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runPipeline } from '../pipeline/run.ts';
+import { prepareConfig } from '../pipeline/config.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
+import { dryRun } from '../pipeline/dry-run.ts';
 import { defaultFilterStages, filterStageModules } from './stages.ts';
 
 function stageList(value: string): string[] {
@@ -16,7 +18,7 @@ function stageList(value: string): string[] {
 
 
 export function registerFilterCommand(program: Command): void {
-  program
+  addTrialFlags(program
     .command('filter')
     .description(`Run the quality, safety and language filters (default: ${defaultFilterStages.join(', ')}).`)
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
@@ -26,17 +28,24 @@ export function registerFilterCommand(program: Command): void {
     .option('--seed <n>', 'seed for the sampled reference of token-outlier', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
-    .action(async (inputs: string[], o: { output: string; stages?: string[]; workers?: number; seed: number; force: boolean; quiet: boolean }) => {
-      const result = await runStages({
-        inputs,
-        output: o.output,
-        stages: (o.stages ?? defaultFilterStages).map((stage) => ({ stage })),
-        ...(o.workers ? { workers: o.workers } : {}),
-        seed: o.seed,
-        force: o.force,
-        quiet: o.quiet,
-        origin: 'refinery filter',
-      });
-      printRunSummary(result);
+    .addOption(new Option('--compat <mode>', 'decide as another implementation does: datatrove (Gopher, C4, FineWeb as datatrove 0.10.0; docs/filters.md)').choices(['datatrove'])))
+    .action(async (inputs: string[], o: TrialFlags & { output: string; stages?: string[]; workers?: number; seed: number; force: boolean; quiet: boolean; compat?: 'datatrove' }) => {
+      const config = await prepareConfig(
+        {
+          inputs,
+          output: o.output,
+          stages: (o.stages ?? defaultFilterStages).map((stage) => ({ stage })),
+          ...(o.workers ? { workers: o.workers } : {}),
+          seed: o.seed,
+          ...(o.compat ? { compat: o.compat } : {}),
+          ...trialOverrides(o),
+        },
+        { file: 'refinery filter', baseDir: process.cwd() },
+      );
+      if (o.dryRun) {
+        process.stdout.write(await dryRun(config));
+        return;
+      }
+      printRunSummary(await runPipeline(config, { force: o.force, quiet: o.quiet }));
     });
 }

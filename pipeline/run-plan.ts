@@ -171,6 +171,8 @@ export async function runIdentity(config: RunConfig, shards: InputShard[]): Prom
       // only when not the default, so that the identity of a default run is what it was before the option
       ...(config.outputFormat !== undefined && config.outputFormat !== 'refinery' ? { output_format: config.outputFormat } : {}),
       reader: config.reader,
+      // only when set: a compat run decides otherwise, so resuming one with the other is another run
+      ...(config.compat !== undefined ? { compat: config.compat } : {}),
       // trial runs only: a resumed run with another limit or sample is another run
       ...(config.limit !== undefined ? { limit: config.limit } : {}),
       ...(config.sample !== undefined ? { sample: config.sample } : {}),
