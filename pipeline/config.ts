@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.ts';
-import type { ReaderOptions } from './io/read-item.ts';
+import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 import { isS3Url } from './io/storage.ts';
 
@@ -72,9 +72,11 @@ export const PipelineFileSchema = z
         text_field: z.string().default('text'),
         id_field: z.string().default('id'),
         max_doc_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+        /** Main text of WARC HTML pages: html-main-text.ts (`fast`) or Readability (docs/readers.md). */
+        html_extractor: z.enum(HTML_EXTRACTORS).default(DEFAULT_HTML_EXTRACTOR),
       })
       .strict()
-      .default({ text_field: 'text', id_field: 'id', max_doc_bytes: 64 * 1024 * 1024 }),
+      .default({ text_field: 'text', id_field: 'id', max_doc_bytes: 64 * 1024 * 1024, html_extractor: DEFAULT_HTML_EXTRACTOR }),
   })
   .strict();
 
@@ -220,6 +222,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
       textField: p.reader.text_field,
       idField: p.reader.id_field,
       maxDocBytes: p.reader.max_doc_bytes,
+      htmlExtractor: p.reader.html_extractor,
     },
   };
 }

@@ -8,14 +8,16 @@
  */
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
+import { extractMainText } from './html-main-text.ts';
+import type { HtmlExtractor } from './read-item.ts';
 
 export interface PageText {
   text: string;
   title?: string;
   /** The page's own language tag (`<html lang>`), if any; not a detection. */
   lang?: string;
-  /** Which extraction produced `text`. */
-  method: 'readability' | 'body';
+  /** Which extraction produced `text`: Readability's article, the fast extractor's main content, or the whole body. */
+  method: 'readability' | 'main' | 'body';
 }
 
 /** Readability results shorter than this are ignored in favour of the whole body's text. */
@@ -41,7 +43,8 @@ const BLOCK = new Set([
   'table', 'tr', 'ul', 'body', 'html',
 ]);
 
-export function extractPageText(html: string): PageText {
+export function extractPageText(html: string, extractor: HtmlExtractor = 'readability'): PageText {
+  if (extractor === 'fast') return extractMainText(html);
   const { document } = parseHTML(html);
   const lang = document.documentElement?.getAttribute('lang')?.trim() || undefined;
   const title = document.title?.trim() || undefined;

@@ -1,6 +1,11 @@
 /** What every reader yields: a document, or an error item that goes to the error output. */
 import type { Doc } from '../doc.ts';
 
+/** `reader.html_extractor` (docs/readers.md, "HTML main text"). */
+export const HTML_EXTRACTORS = ['fast', 'readability'] as const;
+export type HtmlExtractor = (typeof HTML_EXTRACTORS)[number];
+export const DEFAULT_HTML_EXTRACTOR: HtmlExtractor = 'readability';
+
 export interface Where {
   file: string;
   line?: number;
@@ -23,6 +28,8 @@ export interface ReaderOptions {
   maxDocBytes: number;
   /** Default `meta` fields of this input (e.g. `{source: "books", category: "code"}`); a record's own fields win. */
   meta?: Record<string, unknown>;
+  /** Main text of WARC HTML pages: the fast heuristic (html-main-text.ts) or Readability. */
+  htmlExtractor?: HtmlExtractor;
   /** Read only this stripe: records whose batch (index / STRIPE_LINES) % parts === part. */
   stripe?: { part: number; parts: number };
 }

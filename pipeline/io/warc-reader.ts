@@ -20,7 +20,7 @@ import { WARCParser, type LimitReader, type WARCRecord } from 'warcio';
 import { compressionOf, createDecompress } from './compression.ts';
 import { openInput } from './storage.ts';
 import { decodeText, extractPageText, isHtmlMediaType, isTextMediaType } from './html-text.ts';
-import { inStripe, type ReadItem, type ReaderOptions, type Where } from './read-item.ts';
+import { DEFAULT_HTML_EXTRACTOR, inStripe, type ReadItem, type ReaderOptions, type Where } from './read-item.ts';
 
 const SKIPPED_TYPES = new Set(['warcinfo', 'request', 'metadata', 'revisit', 'continuation']);
 
@@ -101,7 +101,7 @@ async function recordToItem(record: WARCRecord, where: Where, options: ReaderOpt
   if (type !== 'conversion' && isHtmlMediaType(mediaType)) {
     let page;
     try {
-      page = extractPageText(decodeText(payload, mediaType).text);
+      page = extractPageText(decodeText(payload, mediaType).text, options.htmlExtractor ?? DEFAULT_HTML_EXTRACTOR);
     } catch (e) {
       // e.g. a tree nested too deeply for the DOM walk: this page is lost, the file goes on.
       return { kind: 'error', where, id, error: `${at(where)}: cannot extract text from the HTML: ${e instanceof Error ? e.message : String(e)}` };
