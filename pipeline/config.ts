@@ -11,9 +11,20 @@ import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.
 import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 import { isS3Url } from './io/storage.ts';
+import type { When } from './stage-overrides.ts';
 
 /** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
 const inputPath = (baseDir: string, path: string): string => (isS3Url(path) ? path : resolve(baseDir, path));
+
+const WhenValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const OverrideSchema = z
+  .object({
+    /** Meta field → value, or list of values; every field must match. */
+    when: z.record(z.string(), z.union([WhenValueSchema, z.array(WhenValueSchema).min(1)])).refine((w) => Object.keys(w).length > 0, 'name at least one meta field'),
+    /** Options that replace the stage's for these documents. */
+    options: z.record(z.string(), z.unknown()),
+  })
+  .strict();
 
 const StageEntrySchema = z.union([
   z.string(),
@@ -23,6 +34,8 @@ const StageEntrySchema = z.union([
       options: z.record(z.string(), z.unknown()).optional(),
       /** `annotate`: the stage's drops become tags (meta.<stage>.would_drop) and the document is kept; `select` decides later. */
       mode: z.enum(['filter', 'annotate']).optional(),
+      /** Per-document stages: other options for the documents whose meta matches `when` (the first match wins). */
+      overrides: z.array(OverrideSchema).optional(),
     })
     .strict(),
 ]);
@@ -95,6 +108,8 @@ export interface ResolvedStage {
   keyPath: string;
   /** Present only for `mode: annotate` (so that configs without it keep their identity). */
   mode?: 'annotate';
+  /** Present only when the entry has overrides: each with its options resolved (base options, then the override's). */
+  overrides?: { when: When; options: unknown }[];
 }
 
 /** Everything a task needs, as plain JSON. */
@@ -192,7 +207,17 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     const opts = def.options.safeParse(rawOptions);
     if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error, rawOptions);
     const mode = typeof entry === 'string' ? undefined : entry.mode;
-    return { stage: name, options: opts.data, keyPath, ...(mode === 'annotate' ? { mode } : {}) };
+    const overrides = typeof entry === 'string' ? undefined : entry.overrides;
+    if (overrides?.length && def.kind === 'global') {
+      throw new ConfigError(where.file, `${keyPath}.overrides`, `${name} is a global stage (it decides over the whole corpus at once), so its options cannot differ per document; overrides apply to filters, annotators and mappers`);
+    }
+    const resolvedOverrides = (overrides ?? []).map((o, j) => {
+      const merged = { ...rawOptions, ...o.options };
+      const r = def.options.safeParse(merged);
+      if (!r.success) throw firstIssue(where.file, `${keyPath}.overrides[${j}].options`, r.error, merged);
+      return { when: o.when, options: r.data };
+    });
+    return { stage: name, options: opts.data, keyPath, ...(mode === 'annotate' ? { mode } : {}), ...(resolvedOverrides.length ? { overrides: resolvedOverrides } : {}) };
   });
   const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
   const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: inputPath(where.baseDir, e), meta: {} } : { pattern: inputPath(where.baseDir, e.path), meta: e.meta }));

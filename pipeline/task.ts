@@ -18,6 +18,7 @@ import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
 import { inputName, layout, roundTasks, type Phase, type RunPlan, type Task } from './run-plan.ts';
 import { measurePeakMemory } from './task-memory.ts';
 import { trialItems } from './trial.ts';
+import { routeByOverrides, type When } from './stage-overrides.ts';
 
 export interface TaskResult {
   task: Task;
@@ -62,6 +63,28 @@ async function createDocStage(config: RunConfig, index: number): Promise<DocStag
   const stage = await createStage(config, index);
   if (stage.kind === 'global') throw new RefineryError(`${config.stages[index]!.keyPath}: stage "${stage.name}" is global`);
   return stage;
+}
+
+/**
+ * A per-document stage with its `overrides`: one instance per distinct option set (created as the
+ * stage with those options), documents routed by the first matching `when`.
+ */
+async function createDocStageWithOverrides(config: RunConfig, index: number): Promise<DocStage> {
+  const s = config.stages[index]!;
+  const base = await createDocStage(config, index);
+  if (!s.overrides?.length) return base;
+  const byOptions = new Map<string, DocStage>([[stableJson(s.options), base]]);
+  const variants: { when: When; stage: DocStage }[] = [];
+  for (const o of s.overrides) {
+    const key = stableJson(o.options);
+    let stage = byOptions.get(key);
+    if (!stage) {
+      stage = await createDocStage({ ...config, stages: config.stages.map((e, i) => (i === index ? { ...e, options: o.options } : e)) }, index);
+      byOptions.set(key, stage);
+    }
+    variants.push({ when: o.when, stage });
+  }
+  return routeByOverrides(base, variants);
 }
 
 const ext = (config: RunConfig) => extensionFor(config.compression);
@@ -115,7 +138,7 @@ async function openStageChain(plan: RunPlan, task: Task): Promise<StageChain> {
     const applier = await (await createGlobalStage(config, segment.global)).applier({ index: task.index, count: plan.shards.length });
     stages.push(applier);
   }
-  for (const i of segment.docStages) stages.push(await createDocStage(config, i));
+  for (const i of segment.docStages) stages.push(await createDocStageWithOverrides(config, i));
   // The applier counts under its global stage's name and kind.
   const stats = stages.map((s, i) => (i === 0 && segment.global !== null ? emptyStageStats(config.stages[segment.global]!.stage, 'global') : emptyStageStats(s.name, s.kind)));
   const annotate = [...(segment.global !== null ? [segment.global] : []), ...segment.docStages].map((i) => config.stages[i]!.mode === 'annotate');
