@@ -23,9 +23,18 @@ type Register = (program: Command) => void;
 
 /** Commands of the domain folders, by the names they register, imported on demand. */
 const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
-  { names: ['filter'], load: async () => (await import('../filters/command.ts')).registerFilterCommand },
-  { names: ['dedup', 'dedup-model'], load: async () => (await import('../dedup/command.ts')).registerDedupCommand },
-  { names: ['tokenize'], load: async () => (await import('../mixes/shards/command.ts')).registerTokenizeCommand },
+  { names: ['filter'], load: async () => {
+    const { registerFilterCommand } = await import('../filters/command.ts');
+    return (program) => registerFilterCommand(program, writeReport);
+  } },
+  { names: ['dedup', 'dedup-model'], load: async () => {
+    const { registerDedupCommand } = await import('../dedup/command.ts');
+    return (program) => registerDedupCommand(program, writeReport);
+  } },
+  { names: ['tokenize'], load: async () => {
+    const { registerTokenizeCommand } = await import('../mixes/shards/command.ts');
+    return (program) => registerTokenizeCommand(program, writeReport);
+  } },
   { names: ['export'], load: async () => (await import('../mixes/shards/export-command.ts')).registerExportCommand },
   { names: ['classify'], load: async () => (await import('../classifiers/command.ts')).registerClassifyCommand },
   { names: ['mix', 'report'], load: async () => (await import('../mixes/command.ts')).registerMixCommands },

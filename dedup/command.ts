@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { addTrialFlags, positiveInt, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
 import { runPipeline, stagesConfig } from '../pipeline/run.ts';
 import { dryRun } from '../pipeline/dry-run.ts';
+import type { RunFinishedHook } from '../pipeline/queue/worker.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { expandInputs } from '../pipeline/run-plan.ts';
@@ -40,9 +41,11 @@ interface DedupCommandOptions extends TrialFlags {
   seed: number;
   force: boolean;
   quiet: boolean;
+  report: boolean;
 }
 
-export function registerDedupCommand(program: Command): void {
+/** `onRunFinished`: what runs after deduplication (the composition root's report), unless --no-report. */
+export function registerDedupCommand(program: Command, onRunFinished?: RunFinishedHook): void {
   const dedup = program
     .command('dedup')
     .description('Remove duplicates: exact, URL (most recent kept), MinHash near-duplicates, repeated lines, semantic (embeddings). Methods run in the order given.')
@@ -55,6 +58,7 @@ export function registerDedupCommand(program: Command): void {
     .option('--seed <n>', 'seed of the hash functions and projections', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
+    .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .action(async (inputs: string[], o: DedupCommandOptions, cmd: Command) => {
       const methods = o.method ?? ['minhash'];
       const semantic = schemaFlagValues(cmd, semanticDedupOptions);
@@ -72,7 +76,9 @@ export function registerDedupCommand(program: Command): void {
         return;
       }
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      printRunSummary(result);
+      const report = o.report && onRunFinished !== undefined;
+      if (report) await onRunFinished(result.output);
+      printRunSummary(result, report);
     });
   registerDedupModelCommand(program);
 }

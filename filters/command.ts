@@ -5,6 +5,7 @@ import { runPipeline } from '../pipeline/run.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { printRunSummary } from '../pipeline/run-summary.ts';
 import { dryRun } from '../pipeline/dry-run.ts';
+import type { RunFinishedHook } from '../pipeline/queue/worker.ts';
 import { defaultFilterStages, filterStageModules } from './stages.ts';
 
 function stageList(value: string): string[] {
@@ -17,7 +18,8 @@ function stageList(value: string): string[] {
 }
 
 
-export function registerFilterCommand(program: Command): void {
+/** `onRunFinished`: what runs after the filters (the composition root's report), unless --no-report. */
+export function registerFilterCommand(program: Command, onRunFinished?: RunFinishedHook): void {
   addTrialFlags(program
     .command('filter')
     .description(`Run the quality, safety and language filters (default: ${defaultFilterStages.join(', ')}).`)
@@ -28,8 +30,9 @@ export function registerFilterCommand(program: Command): void {
     .option('--seed <n>', 'seed for the sampled reference of token-outlier', wholeNumber(0), 0)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
+    .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .addOption(new Option('--compat <mode>', 'decide as another implementation does: datatrove (Gopher, C4, FineWeb as datatrove 0.10.0; docs/filters.md)').choices(['datatrove'])))
-    .action(async (inputs: string[], o: TrialFlags & { output: string; stages?: string[]; workers?: number; seed: number; force: boolean; quiet: boolean; compat?: 'datatrove' }) => {
+    .action(async (inputs: string[], o: TrialFlags & { output: string; stages?: string[]; workers?: number; seed: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
       const config = await prepareConfig(
         {
           inputs,
@@ -46,6 +49,9 @@ export function registerFilterCommand(program: Command): void {
         process.stdout.write(await dryRun(config));
         return;
       }
-      printRunSummary(await runPipeline(config, { force: o.force, quiet: o.quiet }));
+      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
+      const report = o.report && onRunFinished !== undefined;
+      if (report) await onRunFinished(result.output);
+      printRunSummary(result, report);
     });
 }

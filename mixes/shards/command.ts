@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { runPipeline, stagesConfig } from '../../pipeline/run.ts';
 import { dryRun } from '../../pipeline/dry-run.ts';
+import type { RunFinishedHook } from '../../pipeline/queue/worker.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/option-flags.ts';
 import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
@@ -30,9 +31,11 @@ interface TokenizeFlags extends TrialFlags {
   workers?: number;
   force: boolean;
   quiet: boolean;
+  report: boolean;
 }
 
-export function registerTokenizeCommand(program: Command): void {
+/** `onRunFinished`: what runs after tokenizing (the composition root's report), unless --no-report. */
+export function registerTokenizeCommand(program: Command, onRunFinished?: RunFinishedHook): void {
   const tokenize = program
     .command('tokenize')
     .description('Tokenize documents with the Llama 3 tokenizer (or a tokenizer.json: --tokenizer) into Parquet shards (tokens/*.parquet + tokens/manifest.json).')
@@ -48,6 +51,7 @@ export function registerTokenizeCommand(program: Command): void {
     .option('-w, --workers <n>', 'worker threads (default: every core)', wholeNumber(1))
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
+    .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .action(async (inputs: string[], o: TokenizeFlags, cmd: Command) => {
       const config = await stagesConfig({
         inputs,
@@ -63,6 +67,8 @@ export function registerTokenizeCommand(program: Command): void {
         return;
       }
       const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${join(result.output, TOKENS_DIR)}/ (${MANIFEST_FILE})\n`);
+      const report = o.report && onRunFinished !== undefined;
+      if (report) await onRunFinished(result.output);
+      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${join(result.output, TOKENS_DIR)}/ (${MANIFEST_FILE})${report ? `\nReport for researchers: ${join(result.output, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
     });
 }
