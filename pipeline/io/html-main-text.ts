@@ -69,12 +69,14 @@ interface El {
   commas: [number, number];
   /** Has a block child (a div that has one is not a paragraph). */
   hasBlock: boolean;
+  /** A table with header cells or a caption: data, never cleaned away (Readability's _isDataTable, simplified). */
+  dataTable: boolean;
   score: number;
   candidate: boolean;
 }
 
 function newEl(tag: string, parent: El | null): El {
-  return { tag, parent, kids: [], drop: false, soft: false, weight: 0, chars: [0, 0], linkChars: [0, 0], commas: [0, 0], hasBlock: false, score: 0, candidate: false };
+  return { tag, parent, kids: [], drop: false, soft: false, weight: 0, chars: [0, 0], linkChars: [0, 0], commas: [0, 0], hasBlock: false, dataTable: false, score: 0, candidate: false };
 }
 
 function classWeight(cls: string, id: string): number {
@@ -176,6 +178,11 @@ function parse(html: string): Parsed {
       },
       onclosetag(tag) {
         if (tag === 'title') inTitle = false;
+        if (skipDepth === 0 && (tag === 'th' || tag === 'caption')) {
+          let t: El | null = cur;
+          while (t && t.tag !== 'table') t = t.parent;
+          if (t) t.dataTable = true;
+        }
         if (skipDepth > 0) {
           skipDepth--;
           return;
@@ -354,7 +361,7 @@ function contentOf(top: El, pass: Pass): El[] {
 
 /** Link lists and low-content containers inside the main content (Readability's cleanConditionally, simplified). */
 function isClutter(el: El, pass: Pass): boolean {
-  if (!pass.clean || !CLEANED.has(el.tag)) return false;
+  if (!pass.clean || !CLEANED.has(el.tag) || el.dataTable) return false;
   const weight = pass.weigh ? el.weight : 0;
   if (weight + (el.candidate ? el.score : 0) < 0) return true;
   if (el.commas[m(pass)] >= 10) return false;
@@ -426,7 +433,8 @@ function resetScores(el: El): void {
 
 export function extractMainText(html: string): FastPageText {
   const { body, title, lang } = parse(html);
-  const bodyText = textOf([body], PASSES[0]);
+  // The fallback is the body without boilerplate tags, as html-text.ts's: class names alone do not remove text from it.
+  const bodyText = textOf([body], PASSES[1]);
   let article = '';
   for (let i = 0; i < PASSES.length; i++) {
     if (i > 0) resetScores(body);
@@ -435,6 +443,9 @@ export function extractMainText(html: string): FastPageText {
     if (text.length > article.length) article = text;
     if (article.length >= RETRY_CHARS) break;
   }
+  // A first line that repeats the title is dropped, as Readability drops such a heading; the title is in meta.
+  const nl = article.indexOf('\n');
+  if (title && nl > 0 && article.slice(0, nl).toLowerCase() === title.toLowerCase()) article = article.slice(nl + 1);
   if (article.length >= MIN_ARTICLE_CHARS && article.length >= MIN_ARTICLE_SHARE * bodyText.length) return { text: article, title, lang, method: 'main' };
   return bodyText || !article ? { text: bodyText, title, lang, method: 'body' } : { text: article, title, lang, method: 'main' };
 }

@@ -5,6 +5,9 @@
  * (home pages, listings) fall back to the text of the whole <body> without scripts, styles,
  * navigation, headers and footers. See docs/readers.md for the measured comparison with
  * html-to-text.
+ *
+ * `extractPageText(html, 'fast')` hands the page to html-main-text.ts instead (the reader's
+ * default, `reader.html_extractor`); this file's Readability path is `readability`.
  */
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';

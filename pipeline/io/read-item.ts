@@ -4,7 +4,7 @@ import type { Doc } from '../doc.ts';
 /** `reader.html_extractor` (docs/readers.md, "HTML main text"). */
 export const HTML_EXTRACTORS = ['fast', 'readability'] as const;
 export type HtmlExtractor = (typeof HTML_EXTRACTORS)[number];
-export const DEFAULT_HTML_EXTRACTOR: HtmlExtractor = 'readability';
+export const DEFAULT_HTML_EXTRACTOR: HtmlExtractor = 'fast';
 
 export interface Where {
   file: string;
