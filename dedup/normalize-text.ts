@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { needsSegmenter, splitWords } from '../filters/text/words.ts';
+import { fmix32, hashString32 } from '../pipeline/hash.ts';
 
 export const normalizationSchema = z.object({
   lowercase: z.boolean().default(true).describe('Lower-case the text.'),
@@ -44,4 +45,93 @@ export function normalizeText(text: string, n: Normalization): string {
  */
 export function wordsOf(normalized: string): string[] {
   return splitWords(normalized);
+}
+
+/** Word hashes of a text: `a[i]` (and `b[i]` with a second seed) is `hashString32(word i, seed)`. */
+export interface WordHashes {
+  count: number;
+  a: Int32Array;
+  b: Int32Array | undefined;
+}
+
+/**
+ * `hashString32` of every word of `wordsOf(normalized)`, without making the words: on ASCII text
+ * a scanner that follows the word regex (runs of letters and digits joined by single `'`, `-` or
+ * `.`) hashes each word in place; other text goes through `wordsOf`. The same numbers either way.
+ */
+export function wordHashes(normalized: string, seedA: number, seedB?: number): WordHashes {
+  const n = normalized.length;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    if (normalized.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) {
+    const words = wordsOf(normalized);
+    const a = new Int32Array(words.length);
+    const b = seedB === undefined ? undefined : new Int32Array(words.length);
+    for (let i = 0; i < words.length; i++) {
+      a[i] = hashString32(words[i], seedA);
+      if (b) b[i] = hashString32(words[i], seedB!);
+    }
+    return { count: words.length, a, b };
+  }
+  let a: Int32Array = new Int32Array(Math.max(16, n >>> 2));
+  let b: Int32Array | undefined = seedB === undefined ? undefined : new Int32Array(a.length);
+  let count = 0;
+  const ba = (seedA ^ 0x811c9dc5) >>> 0;
+  const bb = ((seedB ?? 0) ^ 0x811c9dc5) >>> 0;
+  let i = 0;
+  while (i < n) {
+    if (!isAsciiAlnum(normalized.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let ha = ba;
+    let hb = bb;
+    for (;;) {
+      while (i < n) {
+        const c = normalized.charCodeAt(i);
+        if (!isAsciiAlnum(c)) break;
+        ha = Math.imul(ha ^ c, 0x01000193);
+        if (b) hb = Math.imul(hb ^ c, 0x01000193);
+        i++;
+      }
+      // A joiner continues the word only when a letter or digit follows it.
+      if (i + 1 < n && isJoiner(normalized.charCodeAt(i)) && isAsciiAlnum(normalized.charCodeAt(i + 1))) {
+        const c = normalized.charCodeAt(i);
+        ha = Math.imul(ha ^ c, 0x01000193);
+        if (b) hb = Math.imul(hb ^ c, 0x01000193);
+        i++;
+        continue;
+      }
+      break;
+    }
+    if (count === a.length) {
+      a = grow(a);
+      if (b) b = grow(b);
+    }
+    a[count] = fmix32(ha ^ (i - start));
+    if (b) b[count] = fmix32(hb ^ (i - start));
+    count++;
+  }
+  return { count, a, b };
+}
+
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a);
+}
+
+/** `'`, `-`, `.`: the ASCII joiners of the word regex. */
+function isJoiner(c: number): boolean {
+  return c === 0x27 || c === 0x2d || c === 0x2e;
+}
+
+function grow(x: Int32Array): Int32Array {
+  const y = new Int32Array(x.length * 2);
+  y.set(x);
+  return y;
 }

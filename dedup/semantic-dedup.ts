@@ -57,6 +57,16 @@ function embedderFor(o: SemanticDedupOptions, baseDir: string, seed: number): Pr
   return e;
 }
 
+/** SimHash hyperplanes per process and settings: every task of the stage creates the stage again. */
+const simHashes = new Map<string, SimHashBands>();
+
+function simHashFor(dim: number, bands: number, rows: number, seed: number): SimHashBands {
+  const key = `${dim}/${bands}/${rows}/${seed}`;
+  let h = simHashes.get(key);
+  if (!h) simHashes.set(key, (h = new SimHashBands(dim, bands, rows, seed)));
+  return h;
+}
+
 export const semanticDedupStage = defineStage<SemanticDedupOptions>({
   name: 'semantic-dedup',
   kind: 'global',
@@ -65,7 +75,7 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
   async create(o, ctx) {
     const seed = o.seed ?? ctx.seed;
     const embedder = await embedderFor(o, ctx.baseDir, seed);
-    const lsh = new SimHashBands(embedder.dim, o.bands, o.rows, seed);
+    const lsh = simHashFor(embedder.dim, o.bands, o.rows, seed);
     const vectorsPath = (shard: number) => workFiles.sideData(ctx.workDir, 'embeddings', shard);
     return docDedupStage({
       name: 'semantic-dedup',
