@@ -10,12 +10,12 @@
 import { z } from 'zod';
 import { distance } from 'fastest-levenshtein';
 import { defineStage } from '../pipeline/stage.ts';
-import { normalizationSchema, normalizeText, wordsOf } from './normalize-text.ts';
+import { normalizationSchema, normalizeText, wordHashes } from './normalize-text.ts';
 import { docDedupStage, type PartitionVerifier } from './doc-dedup-stage.ts';
 import { MinHasher } from './minhash/signature.ts';
 import { OnePermutationHasher } from './minhash/one-permutation.ts';
 import { bandKeys } from './minhash/bands.ts';
-import { jaccard, shingleSet, wordShingles } from './minhash/shingles.ts';
+import { jaccard, shingleSet, shinglesOfWordHashes, WORD_SEED_A, WORD_SEED_B } from './minhash/shingles.ts';
 import { SideDataReader, SideDataWriter } from './side-data.ts';
 import { workFiles } from './work-files.ts';
 
@@ -40,6 +40,16 @@ export const minhashDedupOptions = z.object({
 }).strict();
 export type MinhashDedupOptions = z.infer<typeof minhashDedupOptions>;
 
+/** Hash tables per process and settings (~1 MB each): every task of the stage creates the stage again. */
+const hashers = new Map<string, MinHasher | OnePermutationHasher>();
+
+function hasherFor(hashing: MinhashDedupOptions['hashing'], numHashes: number, seed: number): MinHasher | OnePermutationHasher {
+  const key = `${hashing}/${numHashes}/${seed}`;
+  let h = hashers.get(key);
+  if (!h) hashers.set(key, (h = hashing === 'independent' ? new MinHasher(numHashes, seed) : new OnePermutationHasher(numHashes, seed)));
+  return h;
+}
+
 export const minhashDedupStage = defineStage<MinhashDedupOptions>({
   name: 'minhash-dedup',
   kind: 'global',
@@ -47,7 +57,7 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
   options: minhashDedupOptions,
   create(o, ctx) {
     const numHashes = o.num_buckets * o.hashes_per_bucket;
-    const hasher = o.hashing === 'independent' ? new MinHasher(numHashes, o.seed ?? ctx.seed) : new OnePermutationHasher(numHashes, o.seed ?? ctx.seed);
+    const hasher = hasherFor(o.hashing, numHashes, o.seed ?? ctx.seed);
     const method = o.verification.method;
     const K = numHashes;
     const shinglePath = (shard: number) => workFiles.sideData(ctx.workDir, 'shingles', shard);
@@ -69,7 +79,8 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
         return {
           add(doc, _pos, emit) {
             const normalized = normalizeText(doc.text, o.normalization);
-            const shingles = wordShingles(wordsOf(normalized), o.n_grams);
+            const words = wordHashes(normalized, WORD_SEED_A, WORD_SEED_B);
+            const shingles = shinglesOfWordHashes(words.a, words.b!, words.count, o.n_grams);
             if (sets) {
               const set = shingleSet(shingles);
               sets.add(new Uint8Array(set.buffer, set.byteOffset, set.byteLength));

@@ -5,15 +5,24 @@
 import { hashString32, mix32, fmix32 } from '../../pipeline/hash.ts';
 
 export function wordShingles(words: string[], n: number): Uint32Array {
-  if (words.length === 0) return new Uint32Array(0);
   const wa = new Int32Array(words.length);
   const wb = new Int32Array(words.length);
   for (let i = 0; i < words.length; i++) {
-    wa[i] = hashString32(words[i], 0x51ed270b);
-    wb[i] = hashString32(words[i], 0x2f3c9a7d);
+    wa[i] = hashString32(words[i], WORD_SEED_A);
+    wb[i] = hashString32(words[i], WORD_SEED_B);
   }
-  const width = Math.min(n, words.length);
-  const count = words.length - width + 1;
+  return shinglesOfWordHashes(wa, wb, words.length, n);
+}
+
+/** The two word hashes shingles are made of: `hashString32(word, WORD_SEED_A)` and `…_B`. */
+export const WORD_SEED_A = 0x51ed270b;
+export const WORD_SEED_B = 0x2f3c9a7d;
+
+/** `wordShingles` from the words' two hashes (`wordHashes(text, WORD_SEED_A, WORD_SEED_B)`). */
+export function shinglesOfWordHashes(wa: Int32Array, wb: Int32Array, words: number, n: number): Uint32Array {
+  if (words === 0) return new Uint32Array(0);
+  const width = Math.min(n, words);
+  const count = words - width + 1;
   const out = new Uint32Array(count * 2);
   for (let s = 0; s < count; s++) {
     let h1 = 0x3c6ef372;
