@@ -24,7 +24,7 @@ export const semanticDedupOptions = z.object({
   threshold: z.number().min(-1).max(1).default(0.95).describe('Duplicates have cosine ≥ threshold. SemDeDup/NeMo use 1 − ε with ε = 0.01 for transformer embeddings; with the built-in model 0.95 corresponds to word 5-gram Jaccard ≈ 0.7 (docs/dedup.md, measured on injected pairs).'),
   bands: z.number().int().min(1).max(256).default(20).describe('SimHash bands × rows bits: a pair at cosine 0.95 becomes a candidate with p ≈ 0.98, at 0.3 with p ≈ 0.004.'),
   rows: z.number().int().min(1).max(64).default(16).describe('SimHash bits per band (see bands).'),
-  batch_size: z.number().int().min(1).default(32).describe('Documents per ONNX run.'),
+  batch_size: z.number().int().min(1).default(32).describe('Documents per ONNX run of a plug-in model (the built-in model embeds one document at a time).'),
   max_comparisons: z.number().int().min(1).default(16).describe('Earlier members of a bucket that a document is compared with.'),
   hashed_ngram: z
     .object({

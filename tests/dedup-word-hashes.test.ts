@@ -32,3 +32,24 @@ test('wordHashes gives hashString32 of every word wordsOf splits, on ASCII and n
   assert.equal(wordHashes(long, 1).count, 5000);
   assert.equal(wordHashes(long, 1).b, undefined);
 });
+
+test('normalizeText on ASCII text (one-pass path) equals the regex steps, under every combination of settings', () => {
+  const reference = (text: string, n: ReturnType<typeof normalizationSchema.parse>): string => {
+    let t = text;
+    if (n.lowercase) t = t.toLowerCase();
+    if (n.remove_diacritics) t = t.normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC');
+    if (n.norm_numbers) t = t.replace(/\p{Nd}/gu, '0');
+    if (n.remove_punctuation) t = t.replace(/[\p{P}\p{S}]+/gu, ' ');
+    if (n.norm_whitespace) t = t.replace(/\s+/gu, ' ').trim();
+    return t;
+  };
+  let seed = 7;
+  const rand = (k: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % k);
+  const samples = [' \t Hello, World!! 2024 -- (x) \n\n', "it's e.g. a--b", '\u0000\u001f\u007f\u000b\u000c', ''];
+  for (let i = 0; i < 300; i++) samples.push(String.fromCharCode(...Array.from({ length: rand(40) }, () => (rand(4) === 0 ? 32 : rand(128)))));
+  const keys = ['lowercase', 'remove_diacritics', 'norm_numbers', 'remove_punctuation', 'norm_whitespace'] as const;
+  for (let mask = 0; mask < 32; mask++) {
+    const n = normalizationSchema.parse(Object.fromEntries(keys.map((k, i) => [k, (mask & (1 << i)) !== 0])));
+    for (const t of samples) assert.equal(normalizeText(t, n), reference(t, n), `${JSON.stringify(t)} ${JSON.stringify(n)}`);
+  }
+});
