@@ -170,3 +170,10 @@ test('refinery export megatron: the command writes both files; a folder without 
   const empty = await tempDir('refinery-megatron-none-');
   await assert.rejects(exportMegatron(empty, join(empty, 'x')), /no manifest\.json here or in/);
 });
+
+test('export megatron: a prefix in a folder that does not exist yet creates the folder', async () => {
+  const out = await tokenize(corpus(1, 3), {});
+  const prefix = join(await tempDir('refinery-megatron-nested-'), 'datasets', 'web', 'ds');
+  await exportMegatron(out, prefix);
+  assert.equal((await readIndexedDataset(prefix)).sequences.length, 3);
+});

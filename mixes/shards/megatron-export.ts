@@ -20,8 +20,8 @@
  * document starts with BOS and text never encodes to it (docs/tokenize.md), so a document that
  * continues into the next row, or the next file, stays whole.
  */
-import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance, DuckDBListVector, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 import { syncFile, tempNameFor } from '../../pipeline/io/atomic.ts';
 import { InputError, RefineryError } from '../../pipeline/errors.ts';
@@ -139,6 +139,7 @@ export async function exportMegatron(tokensDir: string, prefix: string): Promise
   let binFile: FileHandle | null = null;
   let lengthsFile: FileHandle | null = null;
   try {
+    await mkdir(dirname(binPath), { recursive: true });
     binFile = await open(binTmp, 'w');
     lengthsFile = await open(lengthsTmp, 'w');
     const bin = new BlockWriter(binFile);
