@@ -11,6 +11,7 @@ import { readDocs } from './io/read.ts';
 import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from './io/read-item.ts';
 import { JsonlWriter } from './io/jsonl-writer.ts';
 import { LayoutWriter, documentLayout, type RecordWriter } from './io/document-layout.ts';
+import { ParquetDocWriter } from './io/parquet-doc-writer.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
 import { extensionFor } from './io/compression.ts';
 import { errorMessage, RefineryError } from './errors.ts';
@@ -117,8 +118,8 @@ function docRecord(d: Doc): { id: string; text: string; meta: Record<string, unk
 
 /** The open outputs of a process task: kept (or the next segment's input), rejected, errors. */
 interface ProcessOutputs {
-  kept: JsonlWriter | LayoutWriter<JsonlWriter>;
-  rejected: LazyWriter | LayoutWriter<LazyWriter>;
+  kept: JsonlWriter | LayoutWriter<JsonlWriter> | ParquetDocWriter;
+  rejected: LazyWriter | LayoutWriter<LazyWriter> | ParquetDocWriter;
   errors: LazyWriter;
 }
 
@@ -153,6 +154,13 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
   // kept/ and rejected/ in the pipeline's output_format; what segments pass on stays Refinery's own.
   const docs = documentLayout(config.outputFormat ?? 'refinery');
   const inLayout = <W extends RecordWriter>(w: W) => (docs.format === 'refinery' ? w : new LayoutWriter(w, docs));
+  if (docs.format === 'parquet') {
+    return {
+      kept: last ? new ParquetDocWriter(docs.path(layout.kept(config.output, task.index, e))) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
+      rejected: new ParquetDocWriter(docs.path(layout.rejected(config.output, k, task.index, e)), { lazy: true }),
+      errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
+    };
+  }
   return {
     kept: last ? inLayout(await JsonlWriter.open(docs.path(layout.kept(config.output, task.index, e)))) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
     rejected: inLayout(new LazyWriter(docs.path(layout.rejected(config.output, k, task.index, e)))),

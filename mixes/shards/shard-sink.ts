@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { ParquetStreamWriter } from './parquet-stream-writer.ts';
+import { ParquetStreamWriter } from '../../pipeline/io/parquet-stream-writer.ts';
 import { SequencePacker } from './sequence-packer.ts';
 import { documentTable, packedTable, type DocumentRow, type PackedRow } from './token-rows.ts';
 

@@ -5,13 +5,15 @@
  *   `kept/documents/shard-00000.jsonl.gz` (Dolma's data format: id, text and source required,
  *   added and created optional; the rest of `meta` is `metadata`);
  * - `datatrove`: `{text, id, metadata}`, what datatrove's JsonlWriter writes and JsonlReader reads,
- *   in `kept/shard-00000.jsonl.gz`.
+ *   in `kept/shard-00000.jsonl.gz`;
+ * - `parquet`: columns `id`, `text` and `meta` (JSON text) in `kept/shard-00000.parquet`
+ *   (parquet-doc-writer.ts; the pipeline's `compression` does not apply, Parquet pages are zstd).
  * Every layout reads back into the same Doc: the readers merge a `metadata` object into `meta`,
  * and Dolma's top-level `source`, `added` and `created` become meta fields (docs/readers.md).
  */
 import { basename, dirname, join } from 'node:path';
 
-export const OUTPUT_FORMATS = ['refinery', 'dolma', 'datatrove'] as const;
+export const OUTPUT_FORMATS = ['refinery', 'dolma', 'datatrove', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /**
@@ -72,6 +74,8 @@ export function documentLayout(format: OutputFormat): DocumentLayout {
       return { format, path: (p) => join(dirname(p), 'documents', basename(p)), record: dolmaRecord };
     case 'datatrove':
       return { format, path: (p) => p, record: datatroveRecord };
+    case 'parquet':
+      return { format, path: (p) => p.replace(/\.jsonl(\.[a-z0-9]+)?$/, '.parquet'), record: (d) => d };
   }
 }
 

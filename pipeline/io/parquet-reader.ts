@@ -3,7 +3,8 @@
  * thread per reader, results fetched in chunks of 2,048 rows, so memory holds one row group's
  * column chunks and one chunk of rows. The text column (`ReaderOptions.textField`) becomes
  * `Doc.text`, the id column (`idField`, optional) `Doc.id`, and every other column a JSON-safe
- * value in `meta`.
+ * value in `meta`; a `meta` or `metadata` column that holds objects (struct, map, or JSON text of
+ * an object) is merged into `meta`, as the JSONL reader merges such a field.
  *
  * Rows are read row group by row group: a corrupt group becomes one error item naming the file,
  * the group and its rows, and every other group is read. DuckDB does not verify Parquet page
@@ -112,7 +113,11 @@ export async function* readParquetDocs(file: string, options: ReaderOptions, loc
               continue;
             }
             const meta: Record<string, unknown> = {};
-            metaColumns.forEach((c, k) => (meta[c.name] = metas[k][i]));
+            metaColumns.forEach((c, k) => {
+              const merged = c.name === 'meta' || c.name === 'metadata' ? metaObject(metas[k][i]) : null;
+              if (merged) Object.assign(meta, merged);
+              else meta[c.name] = metas[k][i];
+            });
             yield { kind: 'doc', doc: { id: docId, text: t, meta }, where: { file, record: row } };
           }
         }
@@ -205,6 +210,23 @@ function jsonSafe(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(jsonSafe);
   if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
   return v;
+}
+
+/**
+ * The object a `meta` or `metadata` column holds, merged into meta as the JSONL reader merges
+ * such a field: a struct or map, or the JSON text of an object (what `output_format: parquet`
+ * writes). Anything else stays a meta field of the column's name.
+ */
+function metaObject(v: unknown): Record<string, unknown> | null {
+  if (typeof v === 'string') {
+    if (!v.startsWith('{')) return null;
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
 function sqlString(s: string): string {

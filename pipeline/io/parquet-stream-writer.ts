@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tableToIPC, type Table } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { tempNameFor } from '../../pipeline/io/atomic.ts';
+import { tempNameFor } from './atomic.ts';
 
 export interface WrittenFile {
   path: string;
@@ -63,9 +63,10 @@ export class ParquetStreamWriter {
     return new ParquetStreamWriter(path, tmp, await open(tmp, 'w'), options);
   }
 
-  async write(table: Table): Promise<void> {
+  /** `keepEmpty`: write a table that has no rows (a file of no documents still has its schema). */
+  async write(table: Table, options: { keepEmpty?: boolean } = {}): Promise<void> {
     if (this.failure) throw this.failure;
-    if (table.numRows === 0) return;
+    if (table.numRows === 0 && !options.keepEmpty) return;
     const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
     for (const batch of wasmTable.recordBatches()) this.controller.enqueue(batch);
     wasmTable.free();
