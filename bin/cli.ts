@@ -76,15 +76,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .addOption(new Option('--compat <mode>', 'decide as another implementation does, instead of the pipeline\'s compat: datatrove (docs/filters.md)').choices(['datatrove'])))
     .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
-      const [{ loadPipelineFile }, { runPipeline }, { printRunSummary }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/run.ts'), import('../pipeline/run-summary.ts')]);
+      const [{ loadPipelineFile }, { runFromCommand }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/run-summary.ts')]);
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.compat ? { compat: o.compat } : {}), ...trialOverrides(o) });
-      if (o.dryRun) {
-        process.stdout.write(await (await import('../pipeline/dry-run.ts')).dryRun(config));
-        return;
-      }
-      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      if (o.report) await writeReport(result.output);
-      printRunSummary(result, o.report);
+      await runFromCommand(config, o, writeReport);
     });
 
   program

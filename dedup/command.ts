@@ -6,10 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { addTrialFlags, positiveInt, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
-import { runPipeline, stagesConfig } from '../pipeline/run.ts';
-import { dryRun } from '../pipeline/dry-run.ts';
-import type { RunFinishedHook } from '../pipeline/queue/worker.ts';
-import { printRunSummary } from '../pipeline/run-summary.ts';
+import { stagesConfig } from '../pipeline/run.ts';
+import { runFromCommand, type RunFinishedHook } from '../pipeline/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { expandInputs } from '../pipeline/run-plan.ts';
 import { readDocs } from '../pipeline/io/read.ts';
@@ -71,14 +69,7 @@ export function registerDedupCommand(program: Command, onRunFinished?: RunFinish
         ...trialOverrides(o),
         origin: 'refinery dedup',
       });
-      if (o.dryRun) {
-        process.stdout.write(await dryRun(config));
-        return;
-      }
-      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      const report = o.report && onRunFinished !== undefined;
-      if (report) await onRunFinished(result.output);
-      printRunSummary(result, report);
+      await runFromCommand(config, o, onRunFinished);
     });
   registerDedupModelCommand(program);
 }

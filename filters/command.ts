@@ -1,11 +1,8 @@
 /** CLI: refinery filter <inputs...> -o <dir> [--stages a,b,...] [--workers N] [--force]. */
 import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runPipeline } from '../pipeline/run.ts';
 import { prepareConfig } from '../pipeline/config.ts';
-import { printRunSummary } from '../pipeline/run-summary.ts';
-import { dryRun } from '../pipeline/dry-run.ts';
-import type { RunFinishedHook } from '../pipeline/queue/worker.ts';
+import { runFromCommand, type RunFinishedHook } from '../pipeline/run-summary.ts';
 import { defaultFilterStages, filterStageModules } from './stages.ts';
 
 function stageList(value: string): string[] {
@@ -45,13 +42,6 @@ export function registerFilterCommand(program: Command, onRunFinished?: RunFinis
         },
         { file: 'refinery filter', baseDir: process.cwd() },
       );
-      if (o.dryRun) {
-        process.stdout.write(await dryRun(config));
-        return;
-      }
-      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      const report = o.report && onRunFinished !== undefined;
-      if (report) await onRunFinished(result.output);
-      printRunSummary(result, report);
+      await runFromCommand(config, o, onRunFinished);
     });
 }

@@ -1,8 +1,45 @@
-/** What every command that runs stages prints at the end: the funnel and where the outputs are. */
+/**
+ * What every command that runs stages does at the end: the run-finished hook (the report), then
+ * the funnel and where the outputs are; and, with --dry-run, the plan instead of the run.
+ */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import type { RunResult } from './run.ts';
+import type { RunConfig } from './config.ts';
+import { runPipeline, type RunResult } from './run.ts';
+import { dryRun } from './dry-run.ts';
 import { funnelMarkdown } from './stats.ts';
+
+/** What the composition root does when a run has finished, given the run's output folder. */
+export type RunFinishedHook = (output: string) => Promise<void>;
+
+export interface CommandRunOptions {
+  force: boolean;
+  quiet: boolean;
+  /** --dry-run: print the plan and stop. */
+  dryRun?: boolean;
+  /** false with --no-report. */
+  report: boolean;
+}
+
+/**
+ * Runs a command's pipeline: with --dry-run prints the plan; else runs it, calls the hook (unless
+ * --no-report) and prints the summary (`summarize`, by default the funnel and the output folders).
+ */
+export async function runFromCommand(
+  config: RunConfig,
+  o: CommandRunOptions,
+  onRunFinished: RunFinishedHook | undefined,
+  summarize: (result: RunResult, withReport: boolean) => void = printRunSummary,
+): Promise<void> {
+  if (o.dryRun) {
+    process.stdout.write(await dryRun(config));
+    return;
+  }
+  const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
+  const report = o.report && onRunFinished !== undefined;
+  if (report) await onRunFinished(result.output);
+  summarize(result, report);
+}
 
 export function printRunSummary(result: RunResult, withReport = false): void {
   const rel = relative(process.cwd(), result.output);

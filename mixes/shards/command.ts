@@ -6,9 +6,8 @@
 import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../../pipeline/cli-arguments.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
-import { runPipeline, stagesConfig } from '../../pipeline/run.ts';
-import { dryRun } from '../../pipeline/dry-run.ts';
-import type { RunFinishedHook } from '../../pipeline/queue/worker.ts';
+import { stagesConfig } from '../../pipeline/run.ts';
+import { runFromCommand, type RunFinishedHook } from '../../pipeline/run-summary.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/option-flags.ts';
 import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
@@ -62,13 +61,8 @@ export function registerTokenizeCommand(program: Command, onRunFinished?: RunFin
         ...trialOverrides(o),
         origin: 'refinery tokenize',
       });
-      if (o.dryRun) {
-        process.stdout.write(await dryRun(config));
-        return;
-      }
-      const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
-      const report = o.report && onRunFinished !== undefined;
-      if (report) await onRunFinished(result.output);
-      process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${join(result.output, TOKENS_DIR)}/ (${MANIFEST_FILE})${report ? `\nReport for researchers: ${join(result.output, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
+      await runFromCommand(config, o, onRunFinished, (result, report) => {
+        process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${join(result.output, TOKENS_DIR)}/ (${MANIFEST_FILE})${report ? `\nReport for researchers: ${join(result.output, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
+      });
     });
 }

@@ -9,7 +9,8 @@ import { dryRun } from '../dry-run.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, withinTime, type QueueTarget } from './connection.ts';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
-import { QueueWorker, type RunFinishedHook } from './worker.ts';
+import { QueueWorker } from './worker.ts';
+import type { RunFinishedHook } from '../run-summary.ts';
 import { formatStatus, runStatus } from './status.ts';
 
 interface TargetOptions {

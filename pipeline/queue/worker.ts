@@ -13,6 +13,7 @@ import { isConnectionError, RedisOutage, type QueueTarget } from './connection.t
 import { roundJobs, type JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
 import { TaskAbandoned, TaskThreads } from '../task-threads.ts';
+import type { RunFinishedHook } from '../run-summary.ts';
 
 export interface WorkerSettings {
   /** Tasks run at once (one thread each). */
@@ -28,8 +29,6 @@ export interface WorkerSettings {
   onRunFinished?: RunFinishedHook;
 }
 
-/** What the composition root does when a run has finished, given the run's output folder. */
-export type RunFinishedHook = (output: string) => Promise<void>;
 
 /** How often a running task reports its document count to Redis (for `refinery status`). */
 const PROGRESS_EVERY_MS = 2000;
