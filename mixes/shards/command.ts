@@ -39,7 +39,7 @@ export function registerTokenizeCommand(program: Command, onRunFinished?: RunFin
     .command('tokenize')
     .description('Tokenize documents with the Llama 3 tokenizer (or a tokenizer.json: --tokenizer) into Parquet shards (tokens/*.parquet + tokens/manifest.json).')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
-    .requiredOption('-o, --output <dir>', 'output folder: tokens/, kept/ (documents with meta.num_tokens), stats.json, report.md');
+    .requiredOption('-o, --output <dir>', 'output folder: tokens/, kept/ (documents with meta.num_tokens), stats.json, report.md, report/');
   addSchemaFlags(tokenize, {
     schema: tokenizeOptions,
     flags: { shard_size: '--shard-size <bytes>', row_group_size: '--row-group-size <bytes>', plan: '--plan <plan.json>' },
