@@ -9,6 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compressionOf, createDecompress } from '../pipeline/io/compression.ts';
+import { readDocs } from '../pipeline/io/read.ts';
 
 export type Outcome = 'kept' | 'rejected' | 'errored';
 
@@ -26,7 +27,7 @@ export interface RunRecord {
   error?: string;
 }
 
-const SHARD = /\.jsonl(\.gz|\.zst)?$/i;
+const SHARD = /\.jsonl(\.gz|\.zst)?$|\.parquet$/i;
 
 /** Shard files of one of a run's folders, in name order; none when the folder is missing. */
 export async function shardFiles(runDir: string, outcome: Outcome): Promise<string[]> {
@@ -70,6 +71,11 @@ function toRecord(outcome: Outcome, file: string, value: unknown): RunRecord | n
 export async function* runRecords(runDir: string, outcomes: readonly Outcome[] = ['kept', 'rejected', 'errored']): AsyncGenerator<RunRecord> {
   for (const outcome of (['kept', 'rejected', 'errored'] as const).filter((o) => outcomes.includes(o))) {
     for (const file of await shardFiles(runDir, outcome)) {
+      if (file.endsWith('.parquet')) {
+        // output_format: parquet (kept/ and rejected/): the Parquet reader merges the meta column back into meta.
+        for await (const item of readDocs(join(runDir, file))) if (item.kind === 'doc') yield { outcome, file, ...item.doc };
+        continue;
+      }
       for await (const line of lines(join(runDir, file))) {
         let value: unknown;
         try {

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readDocs } from '../pipeline/io/read.ts';
 import { ParquetDocWriter, ROW_GROUP_ROWS } from '../pipeline/io/parquet-doc-writer.ts';
+import { runRecords, type RunRecord } from '../mixes/run-records.ts';
 import type { Doc } from '../pipeline/doc.ts';
 
 const BIN = resolve('bin/refinery.mjs');
@@ -103,6 +104,17 @@ test('parquet kept/ and rejected/: DuckDB reads the same ids, texts and meta as 
     ['text', 'BYTE_ARRAY', 'ZSTD'],
     ['meta', 'BYTE_ARRAY', 'ZSTD'],
   ]);
+
+  // refinery inspect and the report's document lists walk the run's records: the same from Parquet
+  const records = async (out: string) => {
+    const all: Omit<RunRecord, 'file'>[] = [];
+    for await (const { file: _file, ...r } of runRecords(out, ['kept', 'rejected'])) all.push(r);
+    // files in name order: shard-00000.p1.parquet sorts before shard-00000.parquet
+    return all.sort((a, b) => (a.id < b.id ? -1 : 1));
+  };
+  const fromParquet = await records(pq);
+  assert.equal(fromParquet.length, 5);
+  assert.deepEqual(fromParquet, await records(own));
 
   const stats = async (out: string) => JSON.parse(await readFile(join(out, 'stats.json'), 'utf8')) as { read: { docs: number }; stages: { in: number; kept: number; rejected: number; errored: number; seconds: number }[] };
   const s = await stats(pq);
