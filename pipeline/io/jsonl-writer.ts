@@ -11,6 +11,8 @@ import { compressionOf, createCompress } from './compression.ts';
 import { syncFile, tempNameFor } from './atomic.ts';
 import { RefineryError } from '../errors.ts';
 
+const PENDING_CHARS = 1 << 16;
+
 export class JsonlWriter {
   private constructor(
     readonly path: string,
@@ -44,12 +46,21 @@ export class JsonlWriter {
 
   private failure: Error | null = null;
 
+  /** Lines not yet handed to the stream: one stream write per ~64 KB, not one per record. */
+  private pending = '';
+
   /** Resolves when the stream can take more (back-pressure). */
   async write(record: unknown): Promise<void> {
     if (this.failure) throw this.writeError();
-    const line = JSON.stringify(record) + '\n';
+    this.pending += JSON.stringify(record) + '\n';
     this.count++;
-    if (!this.input.write(line)) {
+    if (this.pending.length >= PENDING_CHARS) await this.flushPending();
+  }
+
+  private async flushPending(): Promise<void> {
+    const chunk = this.pending;
+    this.pending = '';
+    if (chunk !== '' && !this.input.write(chunk)) {
       await Promise.race([new Promise<void>((r) => this.input.once('drain', r)), this.done.then(() => undefined, () => undefined)]);
       if (this.failure) throw this.writeError();
     }
@@ -61,6 +72,8 @@ export class JsonlWriter {
 
   /** Flushes, syncs to disk and renames into place. */
   async close(): Promise<void> {
+    if (this.pending !== '' && !this.failure) this.input.write(this.pending);
+    this.pending = '';
     this.input.end();
     await this.done.catch(() => undefined);
     if (this.failure) throw this.writeError();
@@ -69,6 +82,7 @@ export class JsonlWriter {
   }
 
   async abort(): Promise<void> {
+    this.pending = '';
     this.input.destroy();
     await this.done.catch(() => undefined);
     await rm(this.tmp, { force: true });
