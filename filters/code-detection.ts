@@ -79,7 +79,39 @@ function decide(doc: Doc): CodeDecision {
     const byExt = codeByFileName(v);
     if (byExt !== undefined) return { isCode: byExt, by: 'extension' };
   }
-  return { isCode: looksLikeCode(doc.text), by: 'detector' };
+  return { isCode: detectorVerdict(doc.text), by: 'detector' };
+}
+
+/**
+ * The detector's verdicts by a 64-bit hash of the text (with its length). A run reads documents
+ * back as new objects after each global stage, so the per-object cache above misses there; the
+ * text is the same and so is the verdict. Cleared when it reaches DETECTOR_CACHE_MAX entries
+ * (about 100 bytes each).
+ */
+const detectorCache = new Map<string, boolean>();
+const DETECTOR_CACHE_MAX = 1 << 18;
+
+function detectorVerdict(text: string): boolean {
+  const key = textKey(text);
+  const hit = detectorCache.get(key);
+  if (hit !== undefined) return hit;
+  const verdict = looksLikeCode(text);
+  if (detectorCache.size >= DETECTOR_CACHE_MAX) detectorCache.clear();
+  detectorCache.set(key, verdict);
+  return verdict;
+}
+
+/** Length and two independent 32-bit hashes (FNV-1a and a multiply-xorshift) of the UTF-16 code units. */
+function textKey(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x85ebca6b);
+    b ^= b >>> 13;
+  }
+  return `${text.length}:${a >>> 0}:${b >>> 0}`;
 }
 
 function codeByFileName(path: string): boolean | undefined {

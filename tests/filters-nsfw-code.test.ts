@@ -141,3 +141,19 @@ test('HTML e-mails and pages are markup, not code, unless meta or the extension 
   const php = '<?php\n$items = get_items();\nforeach ($items as $item) {\n  echo "<li>" . $item . "</li>";\n}\n?>\n<p>done</p>\n';
   assert.deepEqual(detectCode(doc(php)), { isCode: true, by: 'detector' });
 });
+
+test('the detector verdict is the same for a document read back as a new object, and texts of one length do not share it', () => {
+  // Same length, one code and one prose: a cache keyed on anything weaker than the text would mix them up.
+  const code = 'import os\nx = os.getcwd()\nprint(x)\nif x == 1:\n    y = f(x)';
+  const prose = 'The dogs ran home at dusk\nand the cat slept well\nwhile rain fell on roofs\nall night long until\nthe morning came at six';
+  const prose2 = prose.slice(0, code.length);
+  assert.equal(prose2.length, code.length);
+  for (let round = 0; round < 3; round++) {
+    for (const text of [code, prose2, python]) {
+      const fresh = doc(text.split('').join(''));
+      assert.deepEqual(detectCode(fresh), { isCode: looksLikeCode(text), by: 'detector' }, text.slice(0, 20));
+    }
+  }
+  assert.equal(detectCode(doc(code)).isCode, true);
+  assert.equal(detectCode(doc(prose2)).isCode, false);
+});
