@@ -4,7 +4,8 @@
  * Writes nothing: no output folder, no run.json, no lock.
  */
 import type { RunConfig } from './config.ts';
-import { checkOutputFolder, makePlan } from './run.ts';
+import { makePlan } from './run.ts';
+import { checkOutputFolder } from './output-folder.ts';
 import { inputName, type RunPlan } from './run-plan.ts';
 
 /** The plan as text for a terminal. */

@@ -1,6 +1,7 @@
 /** `refinery submit`: plans a run, records it in Redis and queues its first phase. */
 import type { RunConfig } from '../config.ts';
-import { makePlan, prepareOutput } from '../run.ts';
+import { makePlan } from '../run.ts';
+import { prepareOutput } from '../output-folder.ts';
 import { runIdOf, type RetryPolicy } from './jobs.ts';
 import type { RunQueue } from './run-queue.ts';
 import { runState } from './status.ts';

@@ -1,0 +1,185 @@
+/**
+ * The output folder a run owns: refused where a run must not write (`/`, the home folder, an input
+ * folder), recognised by its run record (run.json with Refinery's format marker), resumed only
+ * for the same config and inputs (else the first difference is named), emptied by --force only
+ * when it is ours, and cleaned of the temporaries that a killed run of ours left.
+ */
+import { homedir } from 'node:os';
+import { mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
+import type { RunConfig } from './config.ts';
+import { RefineryError } from './errors.ts';
+import { writeFileAtomic, stableJson } from './io/atomic.ts';
+import { isS3Url } from './io/storage.ts';
+import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from './run-plan.ts';
+
+/** Folders a run writes into (and --force removes, with RUN_FILES). */
+const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', '_work'];
+/** Files a run writes at the top of its output folder. */
+const RUN_FILES = ['stats.json', 'report.md', 'run.json'];
+const OUTPUT_NAMES = [...RUN_FOLDERS, ...RUN_FILES];
+
+/** What `writeFileAtomic` and the shard writers name a file while they write it (`tempNameFor`). */
+const TEMPORARY = /\.\d+\.[a-z0-9]{1,8}\.tmp$/;
+
+/** run.json names its format, so that --force never deletes another tool's run.json and outputs. */
+export const RUN_RECORD_FORMAT = 'refinery-run';
+export const RUN_RECORD_VERSION = 1;
+
+interface RunRecord {
+  format: typeof RUN_RECORD_FORMAT;
+  version: number;
+  config_hash: string;
+  identity: RunIdentity;
+}
+
+
+/**
+ * Temporary files left by a process that was killed mid-write; only called when no task runs.
+ * Only where a run writes, and only names a run's writers give, so no file of the user's is touched.
+ */
+export async function removeStaleTemporaries(out: string): Promise<void> {
+  for (const name of await readdir(out).catch(() => [] as string[])) {
+    if (TEMPORARY.test(name) && RUN_FILES.some((f) => name.startsWith(`${f}.`))) await rm(join(out, name), { force: true });
+  }
+  for (const folder of RUN_FOLDERS) {
+    const entries = await readdir(join(out, folder), { recursive: true }).catch(() => [] as string[]);
+    for (const e of entries) if (TEMPORARY.test(e)) await rm(join(out, folder, e), { force: true });
+  }
+}
+
+/** `p` as the system sees it: symbolic links resolved as far as the path exists. */
+async function canonical(p: string): Promise<string> {
+  const abs = resolve(p);
+  const real = await realpath(abs).catch(() => null);
+  if (real) return real;
+  const parent = dirname(abs);
+  return parent === abs ? abs : join(await canonical(parent), basename(abs));
+}
+
+/** `inner` is `outer` or lies below it. */
+function within(inner: string, outer: string): boolean {
+  const r = relative(outer, inner);
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r));
+}
+
+/**
+ * The folder an input reads from, and whether it reads its subfolders too: a folder input reads
+ * every data file below it; a glob reads below its fixed leading folders when it has `**` or a
+ * pattern before its last part; a file reads only itself.
+ */
+async function inputFolder(pattern: string): Promise<{ folder: string; recursive: boolean }> {
+  const parts = pattern.split(sep);
+  const firstDynamic = parts.findIndex((p) => /[*?[\]{}]/.test(p));
+  if (firstDynamic >= 0) return { folder: parts.slice(0, firstDynamic).join(sep) || sep, recursive: firstDynamic < parts.length - 1 || pattern.includes('**') };
+  const info = await stat(pattern).catch(() => null);
+  return info?.isDirectory() ? { folder: pattern, recursive: true } : { folder: dirname(pattern), recursive: false };
+}
+
+/**
+ * Refuses an output folder a run must not write into: the root, the user's home (or a folder
+ * holding it), or one that overlaps an input (the next run would read this one's outputs).
+ */
+export async function checkOutputFolder(config: RunConfig): Promise<void> {
+  const out = await canonical(config.output);
+  const home = await canonical(homedir());
+  if (out === parse(out).root || within(home, out)) {
+    throw new RefineryError(`${config.output}: refusing to write a run into ${out === parse(out).root ? 'the root folder' : 'your home folder or a folder that holds it'} (a run creates kept/, rejected/, errors/ ... there); choose a folder of its own, e.g. ${join(config.output, 'refinery-out')}`);
+  }
+  for (const [i, input] of config.inputs.entries()) {
+    if (isS3Url(input.pattern)) continue; // a bucket never overlaps a local output folder
+    const key = config.inputsFromCommandLine ? `--input[${i}]` : `inputs[${i}]`;
+    const { folder, recursive } = await inputFolder(input.pattern);
+    const dir = await canonical(folder);
+    if (within(dir, out)) throw new RefineryError(`output folder ${config.output} holds the input ${input.pattern} (${key}); choose an output folder outside the inputs`);
+    if (recursive && within(out, dir)) throw new RefineryError(`output folder ${config.output} is inside the input folder ${folder} (${key}), so the next run would read this run's outputs; choose an output folder outside it`);
+  }
+}
+
+/** What run.json of an output folder says: nothing, a Refinery run record, or something else. */
+async function readRunRecord(out: string): Promise<{ kind: 'none' } | { kind: 'ours'; record: RunRecord } | { kind: 'foreign'; why: string }> {
+  const text = await readFile(layout.runInfo(out), 'utf8').catch(() => null);
+  if (text === null) return { kind: 'none' };
+  let value: Partial<RunRecord> & Record<string, unknown>;
+  try {
+    value = JSON.parse(text) as Partial<RunRecord> & Record<string, unknown>;
+  } catch {
+    return { kind: 'foreign', why: 'its run.json is not JSON' };
+  }
+  if (value?.format !== RUN_RECORD_FORMAT) {
+    return { kind: 'foreign', why: typeof value?.config_hash === 'string' ? 'its run.json was written by an older Refinery, before run records named their format; delete the folder to rerun there' : `its run.json is not a Refinery run record (no "format": "${RUN_RECORD_FORMAT}")` };
+  }
+  if (value.version !== RUN_RECORD_VERSION || !value.identity) return { kind: 'foreign', why: `its run.json is a Refinery run record of version ${String(value.version)}, which this Refinery (version ${RUN_RECORD_VERSION}) does not read` };
+  return { kind: 'ours', record: value as RunRecord };
+}
+
+const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+
+/** The first place where two JSON values differ, as a key path, e.g. `stages[2].options.min_doc_words: 50, now 60`. */
+function firstDifference(was: unknown, now: unknown, path: string): string | null {
+  if (stableJson(was) === stableJson(now)) return null;
+  if (was && now && typeof was === 'object' && typeof now === 'object' && Array.isArray(was) === Array.isArray(now)) {
+    if (Array.isArray(was) && Array.isArray(now)) {
+      if (was.length !== now.length) return `${path || '(top level)'}: ${was.length} entries, now ${now.length}`;
+      for (let i = 0; i < was.length; i++) {
+        const d = firstDifference(was[i], now[i], `${path}[${i}]`);
+        if (d) return d;
+      }
+    } else {
+      const a = was as Record<string, unknown>;
+      const b = now as Record<string, unknown>;
+      for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+        const d = firstDifference(a[k], b[k], path ? `${path}.${k}` : k);
+        if (d) return d;
+      }
+    }
+    return null;
+  }
+  return `${path || '(top level)'}: was ${show(was)}, now ${show(now)}`;
+}
+
+/** Says what changed between the run recorded in an output folder and this one (config key, or input file). */
+export function describeChange(was: RunIdentity, now: RunIdentity): string {
+  const configChange = firstDifference(was.config, now.config, '');
+  if (configChange) return `config ${configChange}`;
+  const before = new Map(was.files.map((f) => [f.file, f]));
+  const after = new Map(now.files.map((f) => [f.file, f]));
+  const added = now.files.filter((f) => !before.has(f.file)).map((f) => f.file);
+  const removed = was.files.filter((f) => !after.has(f.file)).map((f) => f.file);
+  const list = (xs: string[]) => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? ` and ${xs.length - 3} more` : ''}`;
+  if (added.length) return `new input file${added.length > 1 ? 's' : ''} ${list(added)}`;
+  if (removed.length) return `input file${removed.length > 1 ? 's' : ''} ${list(removed)} no longer matched`;
+  const when = (f: InputVersion) => new Date((f.mtime_s ?? 0) * 1000).toISOString();
+  for (const f of now.files) {
+    const p = before.get(f.file)!;
+    if (p.size !== f.size) return `input file ${f.file} changed: ${p.size} bytes, now ${f.size}`;
+    if (p.etag !== f.etag) return `input object ${f.file} changed: ETag ${p.etag}, now ${f.etag}`;
+    if (p.mtime_s !== f.mtime_s) return `input file ${f.file} changed: modified ${when(p)}, now ${when(f)} (a copy that keeps modification times, e.g. cp -a, resumes)`;
+  }
+  return `input shards ${firstDifference(was.shards, now.shards, '') ?? 'differ'}`;
+}
+
+/** Checks the output folder is this run's (or empties it with force) and records the run. */
+export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void> {
+  await checkOutputFolder(plan.config);
+  const out = plan.config.output;
+  const identity = await runIdentity(plan.config, plan.shards);
+  const previous = await readRunRecord(out);
+  if (previous.kind !== 'ours') {
+    // Never delete or mix into what is not a Refinery output: a folder without our run.json must
+    // not hold any of the names a run writes.
+    const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
+    const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
+    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new --output (--force only replaces a Refinery run)`);
+  } else if (force) {
+    for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
+  } else {
+    const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
+    if (change) throw new RefineryError(`${out} holds the output of a run with another config or other inputs (${change}); choose another --output, or pass --force to replace it`);
+    await removeStaleTemporaries(out);
+  }
+  // The layout is the same for every run, even when nothing is rejected or fails.
+  for (const d of ['kept', 'rejected', 'errors']) await mkdir(join(out, d), { recursive: true });
+  const record: RunRecord = { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity };
+  await writeFileAtomic(layout.runInfo(out), stableJson(record));
+}
