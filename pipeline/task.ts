@@ -153,7 +153,7 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
   const last = k === plan.segments.length - 1;
   // kept/ and rejected/ in the pipeline's output_format; what segments pass on stays Refinery's own.
   const docs = documentLayout(config.outputFormat ?? 'refinery');
-  const inLayout = <W extends RecordWriter>(w: W) => (docs.format === 'refinery' ? w : new LayoutWriter(w, docs));
+  const inLayout = <W extends RecordWriter>(w: W, attributes?: W) => (docs.format === 'refinery' ? w : new LayoutWriter(w, docs, attributes));
   if (docs.format === 'parquet') {
     return {
       kept: last ? new ParquetDocWriter(docs.path(layout.kept(config.output, task.index, e))) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
@@ -161,9 +161,15 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
       errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
     };
   }
+  const rejectedPath = layout.rejected(config.output, k, task.index, e);
+  const keptWriter = async () => {
+    const keptPath = layout.kept(config.output, task.index, e);
+    const documents = await JsonlWriter.open(docs.path(keptPath));
+    return inLayout(documents, docs.attributes ? await JsonlWriter.open(docs.attributes.path(keptPath)) : undefined);
+  };
   return {
-    kept: last ? inLayout(await JsonlWriter.open(docs.path(layout.kept(config.output, task.index, e)))) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
-    rejected: inLayout(new LazyWriter(docs.path(layout.rejected(config.output, k, task.index, e)))),
+    kept: last ? await keptWriter() : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
+    rejected: inLayout(new LazyWriter(docs.path(rejectedPath)), docs.attributes ? new LazyWriter(docs.attributes.path(rejectedPath)) : undefined),
     errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
   };
 }

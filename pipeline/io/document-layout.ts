@@ -3,7 +3,9 @@
  * - `refinery` (default): `{id, text, meta}` in `kept/shard-00000.jsonl.gz`;
  * - `dolma`: Dolma documents `{id, text, source, added?, created?, metadata}` in
  *   `kept/documents/shard-00000.jsonl.gz` (Dolma's data format: id, text and source required,
- *   added and created optional; the rest of `meta` is `metadata`);
+ *   added and created optional; the rest of `meta` is `metadata`), and beside them the attribute
+ *   set `refinery` in `kept/attributes/refinery/shard-00000.jsonl.gz`, one line per document in
+ *   the same order (dolmaAttributes);
  * - `datatrove`: `{text, id, metadata}`, what datatrove's JsonlWriter writes and JsonlReader reads,
  *   in `kept/shard-00000.jsonl.gz`;
  * - `parquet`: columns `id`, `text` and `meta` (JSON text) in `kept/shard-00000.parquet`
@@ -33,6 +35,61 @@ export interface DocumentLayout {
   path(refineryPath: string): string;
   /** The record written for a document. */
   record(d: DocRecord): unknown;
+  /** Dolma: where the attribute file of a shard goes, and its line for a document. */
+  attributes?: { path(refineryPath: string): string; record(d: DocRecord): unknown };
+}
+
+/** The name of the Dolma attribute set a run writes (`attributes/refinery/`). */
+export const DOLMA_ATTRIBUTE_SET = 'refinery';
+
+/** Dolma's tagger part of the name of a top-level meta value (`refinery__meta__language_score`). */
+const TOP_LEVEL_TAGGER = 'meta';
+
+/** Length of a text in Unicode code points, the offsets Dolma (Python `str`) uses. */
+function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * A document's Dolma attributes line `{id, source, attributes}`: every finite number and boolean
+ * (as 1 or 0: Dolma's spans hold `[start, end, float]`) in `meta`, at any depth, as one
+ * whole-document span `[0, length in code points, value]` named `refinery__<key>__<key>...` (the
+ * meta path joined with `__`; a top-level value gets the tagger `meta`, because Dolma splits a
+ * name into experiment, tagger and type). `reject_reason`, a string, becomes
+ * `refinery__reject_reason__<reason>` with value 1 (characters other than letters, digits and
+ * `_` as `_`), the way Dolma's taggers name a category. Other strings and arrays are left to the
+ * document's `metadata`.
+ */
+export function dolmaAttributes(d: DocRecord): Record<string, unknown> {
+  const end = codePoints(d.text);
+  const attributes: Record<string, [number, number, number][]> = {};
+  const visit = (path: string[], v: unknown): void => {
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) attributes[path.join('__')] = [[0, end, v]];
+    } else if (typeof v === 'boolean') {
+      attributes[path.join('__')] = [[0, end, v ? 1 : 0]];
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) visit([...path, k], x);
+    }
+  };
+  for (const [k, v] of Object.entries(d.meta)) {
+    if (k === 'reject_reason' && typeof v === 'string') attributes[`${DOLMA_ATTRIBUTE_SET}__reject_reason__${v.replace(/[^A-Za-z0-9_]/g, '_')}`] = [[0, end, 1]];
+    else if (v !== null && typeof v === 'object') visit([DOLMA_ATTRIBUTE_SET, k], v);
+    else visit([DOLMA_ATTRIBUTE_SET, TOP_LEVEL_TAGGER, k], v);
+  }
+  const source = d.meta.source;
+  return { id: d.id, source: typeof source === 'string' && source !== '' ? source : DOLMA_UNKNOWN_SOURCE, attributes };
 }
 
 /** ISO 8601 text of a date field: strings as they are, epoch seconds or milliseconds converted. */
@@ -71,7 +128,12 @@ export function documentLayout(format: OutputFormat): DocumentLayout {
     case 'refinery':
       return { format, path: (p) => p, record: (d) => d };
     case 'dolma':
-      return { format, path: (p) => join(dirname(p), 'documents', basename(p)), record: dolmaRecord };
+      return {
+        format,
+        path: (p) => join(dirname(p), 'documents', basename(p)),
+        record: dolmaRecord,
+        attributes: { path: (p) => join(dirname(p), 'attributes', DOLMA_ATTRIBUTE_SET, basename(p)), record: dolmaAttributes },
+      };
     case 'datatrove':
       return { format, path: (p) => p, record: datatroveRecord };
     case 'parquet':
@@ -79,7 +141,11 @@ export function documentLayout(format: OutputFormat): DocumentLayout {
   }
 }
 
-/** A JSONL writer whose records are turned into `layout`'s before they are written. */
+/**
+ * A JSONL writer whose records are turned into `layout`'s before they are written; with
+ * `attributes` (Dolma), each document's attributes line goes to that writer too, so both files hold
+ * the same documents in the same order, and both are closed (renamed into place) or aborted together.
+ */
 export interface RecordWriter {
   write(record: unknown): Promise<void>;
   close(): Promise<void>;
@@ -90,6 +156,7 @@ export class LayoutWriter<W extends RecordWriter> implements RecordWriter {
   constructor(
     readonly inner: W,
     private readonly layout: DocumentLayout,
+    readonly attributes?: W,
   ) {}
 
   /** Records written so far (the inner writer's count). */
@@ -97,15 +164,18 @@ export class LayoutWriter<W extends RecordWriter> implements RecordWriter {
     return (this.inner as { count?: number }).count ?? 0;
   }
 
-  write(record: unknown): Promise<void> {
-    return this.inner.write(this.layout.record(record as DocRecord));
+  async write(record: unknown): Promise<void> {
+    await this.inner.write(this.layout.record(record as DocRecord));
+    if (this.attributes && this.layout.attributes) await this.attributes.write(this.layout.attributes.record(record as DocRecord));
   }
 
-  close(): Promise<void> {
-    return this.inner.close();
+  async close(): Promise<void> {
+    await this.attributes?.close();
+    await this.inner.close();
   }
 
-  abort(): Promise<void> {
-    return this.inner.abort();
+  async abort(): Promise<void> {
+    await this.attributes?.abort();
+    await this.inner.abort();
   }
 }
