@@ -29,12 +29,19 @@ export interface RunRecord {
 
 const SHARD = /\.jsonl(\.gz|\.zst)?$|\.parquet$/i;
 
-/** Shard files of one of a run's folders, in name order; none when the folder is missing. */
+/**
+ * Shard files of one of a run's folders, in name order; none when the folder is missing. A run
+ * written with `output_format: dolma` keeps its documents one level down, in `documents/`.
+ */
 export async function shardFiles(runDir: string, outcome: Outcome): Promise<string[]> {
-  const folder = OUTCOME_FOLDERS[outcome];
-  const dir = join(runDir, folder);
-  if (!(await stat(dir).catch(() => null))?.isDirectory()) return [];
-  return (await readdir(dir)).filter((n) => SHARD.test(n)).sort().map((n) => join(folder, n));
+  const top = OUTCOME_FOLDERS[outcome];
+  for (const folder of [top, join(top, 'documents')]) {
+    const dir = join(runDir, folder);
+    if (!(await stat(dir).catch(() => null))?.isDirectory()) continue;
+    const files = (await readdir(dir)).filter((n) => SHARD.test(n)).sort().map((n) => join(folder, n));
+    if (files.length) return files;
+  }
+  return [];
 }
 
 async function* lines(path: string): AsyncGenerator<string> {
@@ -45,16 +52,19 @@ async function* lines(path: string): AsyncGenerator<string> {
   for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line.trim()) yield line;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Fields beside id and text; a `metadata` object (Dolma's and datatrove's layouts) is merged in. */
 function flatMeta(r: Record<string, unknown>): Record<string, unknown> {
-  const { id: _id, text: _text, ...rest } = r;
-  return rest;
+  const { id: _id, text: _text, metadata, ...rest } = r;
+  return isObject(metadata) ? { ...metadata, ...rest } : metadata === undefined ? rest : { metadata, ...rest };
 }
 
 function toRecord(outcome: Outcome, file: string, value: unknown): RunRecord | null {
   if (value === null || typeof value !== 'object') return null;
   const r = value as Record<string, unknown>;
   // Records written by other tools may carry their fields flat beside id and text, as input records do.
-  const meta = r.meta !== null && typeof r.meta === 'object' && !Array.isArray(r.meta) ? (r.meta as Record<string, unknown>) : flatMeta(r);
+  const meta = isObject(r.meta) ? r.meta : flatMeta(r);
   const text = typeof r.text === 'string' ? r.text : typeof r.raw === 'string' ? r.raw : '';
   return {
     outcome,

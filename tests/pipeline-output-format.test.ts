@@ -104,3 +104,17 @@ test('an unknown output_format is a config error naming the key', async () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /p\.yaml: output_format: /);
 });
+
+test('inspect and the report read a dolma or datatrove run as they read a refinery one (runRecords)', async () => {
+  const { runRecords } = await import('../mixes/run-records.ts');
+  const byId = async (out: string) => {
+    const m = new Map<string, { outcome: string; reason: unknown }>();
+    for await (const r of runRecords(out, ['kept', 'rejected'])) m.set(r.id, { outcome: r.outcome, reason: r.meta.reject_reason });
+    return m;
+  };
+  const [own, dolma, datatrove] = await Promise.all([run(null), run('dolma'), run('datatrove')]);
+  const expected = await byId(own);
+  assert.ok(expected.size > 0 && [...expected.values()].some((v) => v.outcome === 'rejected' && typeof v.reason === 'string'));
+  assert.deepEqual(await byId(dolma), expected);
+  assert.deepEqual(await byId(datatrove), expected);
+});
