@@ -50,7 +50,7 @@ export function registerDedupCommand(program: Command, onRunFinished?: RunFinish
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
     .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/ (with meta.duplicate_of), errors/, stats.json, stats/<method>.json, report.md, report/')
     .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods);
-  addSchemaFlags(dedup, { schema: semanticDedupOptions, only: ['model'], flags: { model: '--model <dir>' }, context: 'semantic:' });
+  addSchemaFlags(dedup, { schema: semanticDedupOptions, only: ['model'], flags: { model: '--model <dir>' }, context: '(-m semantic)' });
   addTrialFlags(dedup)
     .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)
     .option('--seed <n>', 'seed of the hash functions and projections', wholeNumber(0), 0)

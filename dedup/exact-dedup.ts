@@ -20,7 +20,7 @@ export function textKey(text: string): [number, number] {
 export const exactDedupStage = defineStage<ExactDedupOptions>({
   name: 'exact-dedup',
   kind: 'global',
-  description: 'Removes documents whose normalised text is identical to an earlier one (keeps the first).',
+  description: 'Removes documents whose normalised text is identical to an earlier one (keeps the first)',
   options: exactDedupOptions,
   create: (o, ctx) =>
     docDedupStage({

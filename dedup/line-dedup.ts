@@ -210,7 +210,7 @@ function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: s
 export const lineDedupStage = defineStage<LineDedupOptions>({
   name: 'line-dedup',
   kind: 'global',
-  description: 'Removes lines found in more than 6 documents of a bucket of 30M documents (Llama 3, after ccNet).',
+  description: 'Removes lines found in more than 6 documents of a bucket of 30M documents (Llama 3, after ccNet)',
   options: lineDedupOptions,
   create: (o, ctx) => lineDedupGlobalStage(o, ctx.workDir, ctx.outputDir),
 });

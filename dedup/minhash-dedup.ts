@@ -53,7 +53,7 @@ function hasherFor(hashing: MinhashDedupOptions['hashing'], numHashes: number, s
 export const minhashDedupStage = defineStage<MinhashDedupOptions>({
   name: 'minhash-dedup',
   kind: 'global',
-  description: 'Removes near-duplicates by MinHash LSH (FineWeb: 5-grams, 14 bands x 8 rows), one kept per cluster.',
+  description: 'Removes near-duplicates by MinHash LSH (FineWeb: 5-grams, 14 bands x 8 rows), one kept per cluster',
   options: minhashDedupOptions,
   create(o, ctx) {
     const numHashes = o.num_buckets * o.hashes_per_bucket;

@@ -70,7 +70,7 @@ function simHashFor(dim: number, bands: number, rows: number, seed: number): Sim
 export const semanticDedupStage = defineStage<SemanticDedupOptions>({
   name: 'semantic-dedup',
   kind: 'global',
-  description: 'Removes near-duplicates by embedding cosine (SimHash LSH buckets, cosine >= threshold, one kept per cluster). Built-in model: a lexical near-duplicate embedder (hashed word n-grams); semantic duplicates need a sentence-embedding ONNX model (`model`).',
+  description: 'Removes near-duplicates by embedding cosine (SimHash LSH buckets, cosine >= threshold, one kept per cluster). Built-in model: a lexical near-duplicate embedder (hashed word n-grams); semantic duplicates need a sentence-embedding ONNX model (`model`)',
   options: semanticDedupOptions,
   async create(o, ctx) {
     const seed = o.seed ?? ctx.seed;

@@ -51,7 +51,7 @@ function rankOf(doc: Doc, fields: string[]): [number, number] {
 export const urlDedupStage = defineStage<UrlDedupOptions>({
   name: 'url-dedup',
   kind: 'global',
-  description: 'Keeps one document per normalised URL: the most recent by meta.date (Llama 3).',
+  description: 'Keeps one document per normalised URL: the most recent by meta.date (Llama 3)',
   options: urlDedupOptions,
   create: (o, ctx) =>
     docDedupStage({

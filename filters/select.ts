@@ -70,7 +70,7 @@ export function wouldDrop(doc: Doc, stages: readonly string[]): Verdict {
 export const selectStage = defineRuleStage({
   name: 'select',
   kind: 'filter',
-  description: 'Keep documents whose meta fields pass thresholds, or that no stage in mode: annotate tagged (re-threshold annotated output).',
+  description: 'Keep documents whose meta fields pass thresholds, or that no stage in mode: annotate tagged (re-threshold annotated output)',
   options: SelectOptions,
   rule: (doc, o) => {
     if (o.would_drop) {

@@ -75,7 +75,7 @@ export function assignBucket(doc: Doc, options: MixBucketsOptions, urls: (RegExp
 export const mixBucketsStage = defineStage<MixBucketsOptions>({
   name: 'mix-buckets',
   kind: 'annotator',
-  description: 'mix buckets: meta.category from rules (source, language, code, url) and meta.quality_band from a score',
+  description: 'Mix buckets: meta.category from rules (source, language, code, url) and meta.quality_band from a score',
   options: mixBucketsOptions,
   create(options): DocStage {
     const urls = options.category_rules.map((r) => (r.url ? new RegExp(r.url) : undefined));
