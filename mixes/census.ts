@@ -154,31 +154,34 @@ export async function buildCensus(inputs: string[]): Promise<{ census: Census; e
   const builder = new CensusBuilder();
   let errors = 0;
   for (const input of inputs) {
-    let info;
-    try {
-      info = await stat(input);
-    } catch {
-      throw new InputError(input, {}, 'no such file or folder');
-    }
+    const source = await censusSource(input);
     builder.inputs.push(input);
-    if (info.isDirectory()) {
-      const manifest = [join(input, 'manifest.json'), join(input, 'tokens', 'manifest.json')];
-      const found = (await Promise.all(manifest.map((m) => stat(m).then((s) => s.isFile(), () => false)))).indexOf(true);
-      if (found >= 0) {
-        await addBucketFile(builder, manifest[found]!);
-        continue;
-      }
-      // A run folder: count what it kept, not what it rejected.
-      const kept = join(input, 'kept');
-      const dir = (await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input;
-      for (const f of await filesUnder(dir)) errors += (await addDocFile(builder, f)).errors;
-    } else if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) {
-      await addBucketFile(builder, input);
-    } else {
-      errors += (await addDocFile(builder, input)).errors;
-    }
+    if (source.counts !== undefined) await addBucketFile(builder, source.counts);
+    else for (const f of source.files) errors += (await addDocFile(builder, f)).errors;
   }
   return { census: builder.build(), errors };
+}
+
+/**
+ * How a census reads one input: as counts (a manifest or census file, or a folder with a
+ * manifest), or as the document files it holds (a run folder: what it kept, not what it rejected).
+ */
+async function censusSource(input: string): Promise<{ counts: string; files?: undefined } | { counts?: undefined; files: string[] }> {
+  let info;
+  try {
+    info = await stat(input);
+  } catch {
+    throw new InputError(input, {}, 'no such file or folder');
+  }
+  if (info.isDirectory()) {
+    const manifest = [join(input, 'manifest.json'), join(input, 'tokens', 'manifest.json')];
+    const found = (await Promise.all(manifest.map((m) => stat(m).then((s) => s.isFile(), () => false)))).indexOf(true);
+    if (found >= 0) return { counts: manifest[found]! };
+    const kept = join(input, 'kept');
+    return { files: await filesUnder((await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input) };
+  }
+  if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) return { counts: input };
+  return { files: [input] };
 }
 
 /** A `.json` file holding one JSON value (a manifest, a census, or a mistaken stats.json), not JSON lines. */
@@ -206,26 +209,11 @@ export async function readCensus(path: string): Promise<Census> {
  */
 export async function* censusDocuments(inputs: string[]): AsyncGenerator<Doc> {
   for (const input of inputs) {
-    let info;
-    try {
-      info = await stat(input);
-    } catch {
-      throw new InputError(input, {}, 'no such file or folder');
+    const source = await censusSource(input);
+    if (source.counts !== undefined) {
+      throw new InputError(input, {}, source.counts === input ? 'is a manifest or census file (counts), not documents' : 'holds a tokenized manifest (counts), not documents');
     }
-    let files: string[];
-    if (info.isDirectory()) {
-      const manifest = [join(input, 'manifest.json'), join(input, 'tokens', 'manifest.json')];
-      if ((await Promise.all(manifest.map((m) => stat(m).then((s) => s.isFile(), () => false)))).includes(true)) {
-        throw new InputError(input, {}, 'holds a tokenized manifest (counts), not documents');
-      }
-      const kept = join(input, 'kept');
-      files = await filesUnder((await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input);
-    } else if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) {
-      throw new InputError(input, {}, 'is a manifest or census file (counts), not documents');
-    } else {
-      files = [input];
-    }
-    for (const f of files) {
+    for (const f of source.files) {
       for await (const item of readDocs(f)) if (item.kind === 'doc') yield item.doc;
     }
   }

@@ -4,10 +4,10 @@
  * megatron/core/datasets/indexed_dataset.py, `_IndexWriter`/`_IndexReader`), every token
  * compared with the Parquet shards as DuckDB reads them.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDir } from './temp-dirs.ts';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
@@ -18,15 +18,6 @@ import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { exportMegatron } from '../mixes/shards/megatron-export.ts';
 import { main } from '../bin/cli.ts';
 
-const made: string[] = [];
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-after(async () => {
-  for (const d of made) await rm(d, { recursive: true, force: true });
-});
 
 const WORDS = ['the', 'river', 'data', 'token', 'Llama', 'ünïcode', '東京', 'код', '42', '🙂', '\n', 'def', '{', '}'];
 function corpus(shards: number, perShard: number): Doc[][] {

@@ -2,10 +2,10 @@
  * The tokenize stage end to end on generated documents: map per input shard, one reduce, appliers;
  * Parquet read back with DuckDB, manifest totals, packing, shuffle, plans and determinism.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDir } from './temp-dirs.ts';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
@@ -34,15 +34,6 @@ function corpus(shards: number, perShard: number): Doc[][] {
   );
 }
 
-const made: string[] = [];
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-after(async () => {
-  for (const d of made) await rm(d, { recursive: true, force: true });
-});
 
 async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {
   yield* items;

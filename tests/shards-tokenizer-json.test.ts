@@ -4,11 +4,11 @@
  * special tokens never produced from text, the manifest, and the Megatron export of a small
  * vocabulary (uint16).
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDir } from './temp-dirs.ts';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
@@ -18,15 +18,6 @@ import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { exportMegatron } from '../mixes/shards/megatron-export.ts';
 import { HuggingFaceTokenizer } from '../pipeline/tokenizer/huggingface-tokenizer.ts';
 
-const made: string[] = [];
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-after(async () => {
-  for (const d of made) await rm(d, { recursive: true, force: true });
-});
 
 /** GPT-2 style byte-level BPE: the 256 byte symbols, a few merges, <s>/</s>/<pad> as special added tokens. */
 function byteLevelBpe(): Record<string, unknown> {
