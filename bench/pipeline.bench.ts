@@ -8,8 +8,9 @@
  *    on ≥ 40 MB of devdata text; beside it the four heuristic filters alone (gopher-repetition,
  *    gopher-quality, c4, fineweb) and minhash-dedup alone, on the same input.
  *
- * Every run is its own process (`refinery run` through bin/cli.ts, from the TypeScript sources), so
- * its peak RSS and CPU time are its own. "MB/s per core" divides input MB by the process's CPU
+ * Every run is its own process: the `refinery run` command users run (bin/refinery.mjs on the
+ * compiled dist/, which the bench builds first), measured by bench/usage-hook.mjs, so its peak RSS
+ * and CPU time are its own. "MB/s per core" divides input MB by the process's CPU
  * seconds (user + system, all threads): with one worker this is close to wall time on a quiet
  * machine and far less noisy on a shared one; wall-time MB/s is printed beside it. Stage seconds
  * (wall time, as stats.json counts them) and bytes come from the run's stats.json; "outside the
@@ -33,6 +34,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
@@ -66,11 +68,7 @@ if (process.argv[2] === '--child') {
     for await (const it of readDocs(arg!)) if (it.kind === 'doc') pages++;
     else errors++;
     Object.assign(extra, { pages, errors });
-  } else {
-    const { main } = await import('../bin/cli.ts');
-    const code = await main(['node', 'refinery', 'run', arg!, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]);
-    if (code !== 0) process.exit(code);
-  }
+  } else throw new Error(`unknown child mode ${mode}`);
   const cpu = process.cpuUsage();
   const usage: Usage = { inside: (performance.now() - t0) / 1000, cpu: (cpu.user + cpu.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, ...extra };
   writeFileSync(usageFile!, JSON.stringify(usage));
@@ -201,7 +199,13 @@ function child(mode: string, arg: string, label: string): Usage & { wall: number
   const usageFile = join(work, `usage-${label}.json`);
   const prof = PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF, label)}`] : [];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...prof, import.meta.filename, '--child', mode, arg, usageFile], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, REFINERY_FROM_SOURCE: '1' } });
+  // A pipeline run is the `refinery` command users run (compiled dist/, built before the runs),
+  // measured by an exit hook; WARC reading runs this file's child mode.
+  const argv =
+    mode === 'run'
+      ? ['--import', pathToFileURL(join(ROOT, 'bench/usage-hook.mjs')).href, ...prof, join(ROOT, 'bin/refinery.mjs'), 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]
+      : ['--import', 'tsx', ...prof, import.meta.filename, '--child', mode, arg, usageFile];
+  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...(mode === 'run' ? (QUICK ? {} : { REFINERY_FROM_SOURCE: '0' }) : { REFINERY_FROM_SOURCE: '1' }), BENCH_USAGE_FILE: usageFile } });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${label} run failed (exit ${r.status ?? r.signal})`);
   return { ...(JSON.parse(readFileSync(usageFile, 'utf8')) as Usage), wall };
@@ -243,12 +247,20 @@ function runPipelineBench(name: string, stages: unknown[], seed: number) {
 
 const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(x >= 10 ? 1 : 2));
 
-const work = mkdtempSync(join(tmpdir(), 'refinery-bench-pipeline-'));
-mkdirSync(join(work, 'in'));
+// BENCH_WORK=<dir>: build the input and run there, and keep it afterwards (to rerun a run by hand).
+const keepWork = process.env.BENCH_WORK ? resolve(process.env.BENCH_WORK) : undefined;
+const work = keepWork ?? mkdtempSync(join(tmpdir(), 'refinery-bench-pipeline-'));
+mkdirSync(join(work, 'in'), { recursive: true });
 if (PROF) mkdirSync(PROF, { recursive: true });
 const input = corpus(work);
 
 try {
+  // The runs use the compiled command: bring dist/ up to date with the sources first (quick mode
+  // does not build: bin/refinery.mjs runs the sources when dist/ is older than them).
+  if (!QUICK && ONLY.some((r) => r !== 'warc')) {
+    const b = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (b.status !== 0) throw new Error('npm run build failed');
+  }
   if (ONLY.includes('warc')) {
     const warc = warcInput(work);
     const u = child('warc', warc.path, 'warc');
@@ -287,5 +299,5 @@ try {
   if (QUICK) process.stdout.write('(BENCH_QUICK=1: tiny input, the figures mean nothing)\n');
   if (PROF) process.stdout.write(`CPU profiles: ${PROF}/<run>/*.cpuprofile\n`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!keepWork) rmSync(work, { recursive: true, force: true });
 }
