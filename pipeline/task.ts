@@ -35,6 +35,8 @@ export interface TaskResult {
   /** Seconds the whole task took, and the peak of heap plus array buffers in its thread (task-memory.ts). */
   elapsed?: number;
   peak_bytes?: number;
+  /** Tasks this one did on the way (a process task runs the next global stage's map): their results, marked with it. */
+  alongside?: TaskResult[];
 }
 
 export type ProgressFn = (docs: number, bytes: number) => void;
@@ -260,7 +262,7 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
 }
 
 /** Reads the task's source in batches through the chain; returns the reading counts. */
-async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain, out: ProcessOutputs, progress?: ProgressFn): Promise<ReadStats> {
+async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain, out: ProcessOutputs, progress?: ProgressFn, feed?: MapFeed): Promise<ReadStats> {
   const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
   const BATCH = Math.max(64, ...chain.stages.map((s) => s.batchSize ?? 1));
   let batch: Doc[] = [];
@@ -269,6 +271,7 @@ async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain,
     batch = [];
     for (let si = 0; si < chain.stages.length && docs.length; si++) docs = await runChainStage(chain, si, docs, out);
     for (const d of docs) await out.kept.write(docRecord(d));
+    if (feed && docs.length) await feed.push(docs);
   };
   for await (const item of source) {
     if (item.kind === 'error') {
@@ -293,20 +296,120 @@ async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain,
 async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
   const chain = await openStageChain(plan, task);
   const out = await openOutputs(plan, task);
+  // When a global stage follows this segment, its map runs here on the survivors as they are
+  // written, rather than as a task that reads them back (one pass less over the corpus per global
+  // stage). The map's own task is then marked finished with this one.
+  const mapTask: Task | null = task.step < plan.segments.length - 1 ? { kind: 'map', step: task.step + 1, index: task.index } : null;
+  const feed = mapTask ? await startMap(plan, mapTask) : undefined;
   let read: ReadStats;
   try {
-    read = await streamThrough(sourceOf(plan, task), chain, out, progress);
+    read = await streamThrough(sourceOf(plan, task), chain, out, progress, feed);
     for (const s of chain.stages) await s.close?.();
     await out.rejected.close();
     await out.errors.close();
     await out.kept.close();
+    await feed?.end();
   } catch (err) {
+    feed?.abort(err);
     await out.kept.abort();
     await out.rejected.abort();
     await out.errors.abort();
     throw err;
   }
-  return { task, ...(task.step === 0 ? { read } : {}), stages: chain.stats, seconds: 0, keptWritten: out.kept.count };
+  const alongside = mapTask && feed ? [{ task: mapTask, stages: [], seconds: feed.seconds, keptWritten: 0, elapsed: feed.seconds }] : undefined;
+  return { task, ...(task.step === 0 ? { read } : {}), stages: chain.stats, seconds: 0, keptWritten: out.kept.count, ...(alongside ? { alongside } : {}) };
+}
+
+/**
+ * A global stage's map fed by a process task, batch by batch: `push` resolves once the map has
+ * taken every document of the batch (so at most one batch is in flight), `end` once the map has
+ * finished. `seconds` counts only the time the map spent on its documents and after the last.
+ * The documents are the ones just written to the segment file, the same the map's own task would
+ * read back from it.
+ */
+interface MapFeed {
+  push(docs: Doc[]): Promise<void>;
+  end(): Promise<void>;
+  abort(err: unknown): void;
+  readonly seconds: number;
+}
+
+async function startMap(plan: RunPlan, mapTask: Task): Promise<MapFeed> {
+  const stage = await createGlobalStage(plan.config, plan.segments[mapTask.step]!.global!);
+  let seconds = 0;
+  let waiting: ((b: Doc[] | null) => void) | null = null;
+  let pending: Doc[] | null | undefined; // a batch not yet taken; null: the end
+  let taken: (() => void) | null = null;
+  let failure: unknown = null;
+  const next = () =>
+    new Promise<Doc[] | null>((resolve) => {
+      if (pending !== undefined) {
+        const b = pending;
+        pending = undefined;
+        resolve(b);
+      } else waiting = resolve;
+    });
+  async function* docs(): AsyncGenerator<Doc> {
+    for (;;) {
+      const b = await next();
+      if (b === null) return;
+      const t0 = performance.now();
+      for (const d of b) yield d;
+      seconds += (performance.now() - t0) / 1000;
+      const t = taken;
+      taken = null;
+      t?.();
+    }
+  }
+  const give = (b: Doc[] | null) => {
+    if (waiting) {
+      const w = waiting;
+      waiting = null;
+      w(b);
+    } else pending = b;
+  };
+  let tEnd = 0;
+  let finished = false;
+  const done = stage.map({ index: mapTask.index, count: plan.shards.length }, docs()).then(
+    () => {
+      // A map that returns before the end of its documents does not hold up the task.
+      finished = true;
+      taken?.();
+      if (tEnd) seconds += (performance.now() - tEnd) / 1000;
+    },
+    (e: unknown) => {
+      failure ??= e;
+      taken?.();
+    },
+  );
+  const check = () => {
+    if (failure) throw failure;
+  };
+  return {
+    async push(b) {
+      check();
+      if (finished) return;
+      await new Promise<void>((resolve) => {
+        taken = resolve;
+        give(b);
+      });
+      check();
+    },
+    async end() {
+      check();
+      tEnd = performance.now();
+      give(null);
+      await done;
+      check();
+    },
+    abort(err) {
+      failure ??= err;
+      give(null);
+    },
+    get seconds() {
+      return seconds;
+    },
+  };
 }
 
 async function runMap(plan: RunPlan, task: Task): Promise<TaskResult> {
@@ -347,10 +450,15 @@ const runners = { process: runProcess, map: runMap, reduce: runReduce, step: run
 export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
   const t0 = performance.now();
   const { value: result, peakBytes } = await measurePeakMemory(() => runners[task.kind](plan, task, progress));
-  result.elapsed = (performance.now() - t0) / 1000;
+  // A map run alongside counts in its own task's time, not in this one's.
+  result.elapsed = (performance.now() - t0) / 1000 - (result.alongside ?? []).reduce((a, r) => a + r.seconds, 0);
   result.peak_bytes = peakBytes;
-  await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(result));
-  return result;
+  // The tasks done alongside are marked first: a crash in between leaves this task unmarked, and
+  // its rerun redoes both, writing the same bytes.
+  for (const r of result.alongside ?? []) await writeFileAtomic(layout.marker(plan.config.output, r.task), stableJson({ ...r, peak_bytes: peakBytes }));
+  const { alongside, ...own } = result;
+  await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(own));
+  return alongside ? { ...own, alongside } : own;
 }
 
 /** Whether a round of a repeating phase left no work (its tasks' results). */
