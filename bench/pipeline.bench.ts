@@ -201,11 +201,15 @@ function child(mode: string, arg: string, label: string): Usage & { wall: number
   const t0 = performance.now();
   // A pipeline run is the `refinery` command users run (compiled dist/, built before the runs),
   // measured by an exit hook; WARC reading runs this file's child mode.
-  const argv =
+  // bin/refinery.mjs is executed as `npx refinery` executes it (its #! line gives node's flags);
+  // the hook and the profiler come in through NODE_OPTIONS.
+  const [command, ...argv] =
     mode === 'run'
-      ? ['--import', pathToFileURL(join(ROOT, 'bench/usage-hook.mjs')).href, ...prof, join(ROOT, 'bin/refinery.mjs'), 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]
-      : ['--import', 'tsx', ...prof, import.meta.filename, '--child', mode, arg, usageFile];
-  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...(mode === 'run' ? (QUICK ? {} : { REFINERY_FROM_SOURCE: '0' }) : { REFINERY_FROM_SOURCE: '1' }), BENCH_USAGE_FILE: usageFile } });
+      ? [join(ROOT, 'bin/refinery.mjs'), 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]
+      : [process.execPath, '--import', 'tsx', ...prof, import.meta.filename, '--child', mode, arg, usageFile];
+  const nodeOptions = mode === 'run' ? { NODE_OPTIONS: [`--import=${pathToFileURL(join(ROOT, 'bench/usage-hook.mjs')).href}`, ...prof].join(' ') } : {};
+  const source = mode === 'run' ? (QUICK ? {} : { REFINERY_FROM_SOURCE: '0' }) : { REFINERY_FROM_SOURCE: '1' };
+  const r = spawnSync(command!, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...nodeOptions, ...source, BENCH_USAGE_FILE: usageFile } });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${label} run failed (exit ${r.status ?? r.signal})`);
   return { ...(JSON.parse(readFileSync(usageFile, 'utf8')) as Usage), wall };
