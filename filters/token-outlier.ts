@@ -19,7 +19,7 @@ import { wordsOf } from './text/doc-text.ts';
 import { fnv1aUnitHash } from '../pipeline/hash.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
-import { buildReference, countWords, klDivergence, mergeCounts, quantile, topWords, type Reference, type WordCounts } from './token-outlier/distribution.ts';
+import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary, type Bag } from './token-outlier/distribution.ts';
 import { round4 } from './meta-number.ts';
 
 export const tokenOutlierOptions = z
@@ -34,10 +34,21 @@ export const tokenOutlierOptions = z
   .strict();
 export type TokenOutlierOptions = z.infer<typeof tokenOutlierOptions>;
 
+/** A document of the quantile sample: its seeded hash, id, and bag (word ids of its language's vocabulary). */
+interface SampleDoc {
+  h: number;
+  id: string;
+  bag: Bag;
+}
+/**
+ * One language of a shard's map file. `words` are the lower-cased words that `counts` (flat
+ * [id, count, ...], the shard's most frequent) and the sample's bags (flat [id, count, ...]) number.
+ */
 interface ShardLanguageData {
   docs: number;
-  counts: [string, number][];
-  sample: [number, string, [string, number][]][];
+  words: string[];
+  counts: number[];
+  sample: [number, string, number[]][];
 }
 interface LanguageReference {
   vocab: [string, number][];
@@ -51,11 +62,18 @@ function languageOf(doc: Doc): string {
 }
 
 /** Keep the k smallest-hash entries (deterministic whatever the order of arrival). */
-function bottomK<T extends [number, string, ...unknown[]]>(items: T[], k: number): T[] {
-  return items.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).slice(0, k);
+function bottomK(items: SampleDoc[], k: number): SampleDoc[] {
+  return items.sort((a, b) => a.h - b.h || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, k);
 }
 
-type References = Map<string, { ref: Reference; threshold: number | null }>;
+/** A language's reference as the applier reads it: vocabulary word → index into `logProb`. */
+interface LoadedReference {
+  index: Map<string, number>;
+  logProb: Float64Array;
+  logProbOov: number;
+  threshold: number | null;
+}
+type References = Map<string, LoadedReference>;
 
 /**
  * The references of a run, parsed once per process (by path, size and modification time) rather
@@ -78,9 +96,97 @@ async function parseReferences(path: string): Promise<References> {
   const data = JSON.parse(await readFile(path, 'utf8')) as Record<string, LanguageReference>;
   const out: References = new Map();
   for (const [lang, r] of Object.entries(data)) {
-    out.set(lang, { ref: { logProb: new Map(r.vocab), logProbOov: r.oov }, threshold: r.threshold });
+    const index = new Map<string, number>();
+    const logProb = new Float64Array(r.vocab.length);
+    r.vocab.forEach(([w, lp], i) => {
+      index.set(w, i);
+      logProb[i] = lp;
+    });
+    out.set(lang, { index, logProb, logProbOov: r.oov, threshold: r.threshold });
   }
   return out;
+}
+
+/**
+ * Numbers a shard's words against a reference: its vocabulary words by their index, every other
+ * word by one out-of-vocabulary id (`logProb.length`, past the end). Each spelling met is resolved
+ * once per shard ("The" → "the").
+ */
+class ReferenceWords {
+  private readonly spellings = new Map<string, number>();
+  constructor(private readonly ref: LoadedReference) {}
+
+  readonly idOf = (word: string): number => {
+    const id = this.ref.index.get(word) ?? this.spellings.get(word);
+    if (id !== undefined) return id;
+    const lower = word.toLowerCase();
+    const resolved = (lower === word ? undefined : this.ref.index.get(lower)) ?? this.ref.logProb.length;
+    this.spellings.set(word, resolved);
+    return resolved;
+  };
+}
+
+/** A bag as flat [id, count, ...], its ids renumbered by `renumber` (which numbers new ids as they come). */
+function flatBag(bag: Bag, renumber: (id: number) => number): number[] {
+  const out = new Array<number>(2 * bag.ids.length);
+  for (let i = 0; i < bag.ids.length; i++) {
+    out[2 * i] = renumber(bag.ids[i]!);
+    out[2 * i + 1] = bag.counts[i]!;
+  }
+  return out;
+}
+
+function bagOfFlat(flat: readonly number[], idOf: (shardId: number) => number): Bag {
+  const ids = new Int32Array(flat.length / 2);
+  const counts = new Int32Array(flat.length / 2);
+  for (let i = 0; i < ids.length; i++) {
+    ids[i] = idOf(flat[2 * i]!);
+    counts[i] = flat[2 * i + 1]!;
+  }
+  return { ids, counts };
+}
+
+/** What map gathers for one language of a shard. */
+class LanguageMap {
+  docs = 0;
+  readonly vocabulary = new Vocabulary();
+  readonly tally = new Tally();
+  sample: SampleDoc[] = [];
+  readonly idOf = (word: string): number => this.vocabulary.idOf(word);
+
+  /** The map file's entry: only the words it refers to, numbered in order of reference. */
+  toData(topCount: number, sampleDocs: number): ShardLanguageData {
+    const words: string[] = [];
+    const renumbered = new Int32Array(this.vocabulary.size).fill(-1);
+    const renumber = (id: number): number => {
+      if (renumbered[id] === -1) {
+        renumbered[id] = words.length;
+        words.push(this.vocabulary.words[id]!);
+      }
+      return renumbered[id]!;
+    };
+    const counts: number[] = [];
+    for (const id of topWords(this.tally, this.vocabulary.words, topCount)) counts.push(renumber(id), this.tally.counts[id]!);
+    const sample = bottomK(this.sample, sampleDocs).map((s): [number, string, number[]] => [s.h, s.id, flatBag(s.bag, renumber)]);
+    return { docs: this.docs, words, counts, sample };
+  }
+}
+
+/** What reduce gathers for one language over every shard. */
+class LanguageReduce {
+  docs = 0;
+  readonly vocabulary = new Vocabulary();
+  readonly tally = new Tally();
+  sample: SampleDoc[] = [];
+
+  add(d: ShardLanguageData, sampleDocs: number): void {
+    const ids = Int32Array.from(d.words, (w) => this.vocabulary.idOf(w));
+    const idOf = (shardId: number) => ids[shardId]!;
+    for (let i = 0; i < d.counts.length; i += 2) this.tally.add(idOf(d.counts[i]!), d.counts[i + 1]!);
+    for (const [h, id, flat] of d.sample) this.sample.push({ h, id, bag: bagOfFlat(flat, idOf) });
+    this.sample = bottomK(this.sample, sampleDocs);
+    this.docs += d.docs;
+  }
 }
 
 export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): GlobalStage {
@@ -94,51 +200,48 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
     partitions: 1,
 
     async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
-      const perLang = new Map<string, { docs: number; counts: WordCounts; sample: [number, string, [string, number][]][] }>();
+      const perLang = new Map<string, LanguageMap>();
+      const counter = new BagCounter();
       for await (const doc of docs) {
         const words = wordsOf(doc);
         if (!scored(doc, words)) continue;
         const h = fnv1aUnitHash(doc.id, ctx.seed);
         const lang = languageOf(doc);
         let d = perLang.get(lang);
-        if (d === undefined) perLang.set(lang, (d = { docs: 0, counts: new Map(), sample: [] }));
+        if (d === undefined) perLang.set(lang, (d = new LanguageMap()));
         d.docs++;
-        const bag = countWords(words);
-        if (h < o.sample_rate) mergeCounts(d.counts, bag);
-        d.sample.push([h, doc.id, [...bag]]); // bag order = first occurrence in the text: deterministic
+        const bag = counter.bagOf(words, d.idOf); // in order of first occurrence in the text: deterministic
+        if (h < o.sample_rate) d.tally.addBag(bag);
+        d.sample.push({ h, id: doc.id, bag });
         if (d.sample.length >= 2 * o.quantile_sample_docs) d.sample = bottomK(d.sample, o.quantile_sample_docs);
       }
       const out: Record<string, ShardLanguageData> = {};
-      for (const [lang, d] of perLang) {
-        out[lang] = { docs: d.docs, counts: topWords(d.counts, 4 * o.vocab_size), sample: bottomK(d.sample, o.quantile_sample_docs) };
-      }
+      for (const [lang, d] of perLang) out[lang] = d.toData(4 * o.vocab_size, o.quantile_sample_docs);
       // Plain JSON.stringify: languages come in order of first appearance in the shard, which is
       // deterministic, and a key-sorting replacer called on every number took a fifth of the map.
       await writeFileAtomic(mapFile(shard.index), JSON.stringify(out));
     },
 
     async reduce(_partition: number, shardCount: number): Promise<void> {
-      const counts = new Map<string, WordCounts>();
-      const samples = new Map<string, [number, string, [string, number][]][]>();
-      const docs = new Map<string, number>();
+      const perLang = new Map<string, LanguageReduce>();
       for (let i = 0; i < shardCount; i++) {
         const data = JSON.parse(await readFile(mapFile(i), 'utf8')) as Record<string, ShardLanguageData>;
         for (const [lang, d] of Object.entries(data)) {
-          if (!counts.has(lang)) counts.set(lang, new Map());
-          mergeCounts(counts.get(lang)!, d.counts);
-          samples.set(lang, bottomK([...(samples.get(lang) ?? []), ...d.sample], o.quantile_sample_docs));
-          docs.set(lang, (docs.get(lang) ?? 0) + d.docs);
+          let r = perLang.get(lang);
+          if (r === undefined) perLang.set(lang, (r = new LanguageReduce()));
+          r.add(d, o.quantile_sample_docs);
         }
       }
       const references: Record<string, LanguageReference> = {};
       const stats: Record<string, unknown> = {};
-      for (const lang of [...counts.keys()].sort()) {
-        const ref = buildReference(counts.get(lang)!, o.vocab_size);
-        const sample = samples.get(lang) ?? [];
-        const kls = sample.map(([, , bag]) => klDivergence(new Map(bag), ref));
+      for (const lang of [...perLang.keys()].sort()) {
+        const r = perLang.get(lang)!;
+        const words = r.vocabulary.words;
+        const ref = buildReference(r.tally, words, o.vocab_size);
+        const kls = r.sample.map((s) => klDivergence(s.bag, ref.logProb, ref.logProbOov));
         const threshold = kls.length >= o.min_sample_docs ? quantile(kls, o.quantile) : null;
-        references[lang] = { vocab: [...ref.logProb], oov: ref.logProbOov, threshold, sample_docs: kls.length };
-        stats[lang] = { scored_docs: docs.get(lang) ?? 0, sample_docs: kls.length, vocab: ref.logProb.size, threshold, quantile: o.quantile };
+        references[lang] = { vocab: ref.vocab.map((id) => [words[id]!, ref.logProb[id]!]), oov: ref.logProbOov, threshold, sample_docs: kls.length };
+        stats[lang] = { scored_docs: r.docs, sample_docs: kls.length, vocab: ref.vocab.length, threshold, quantile: o.quantile };
       }
       await writeFileAtomic(referenceFile, stableJson(references, 0));
       await mkdir(join(ctx.outputDir, 'stats'), { recursive: true });
@@ -147,6 +250,8 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
 
     async applier(): Promise<DocStage> {
       const refs = await loadReferences(referenceFile);
+      const shardWords = new Map<string, ReferenceWords>();
+      const counter = new BagCounter();
       const decide = (doc: Doc): Verdict => {
         if (isCode(doc)) return skipCode(doc, 'token_outlier');
         const words = wordsOf(doc);
@@ -154,12 +259,15 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
           doc.meta.token_outlier = { skipped: 'short' };
           return KEEP;
         }
-        const r = refs.get(languageOf(doc));
+        const lang = languageOf(doc);
+        const r = refs.get(lang);
         if (r === undefined) {
           doc.meta.token_outlier = { skipped: 'no reference' };
           return KEEP;
         }
-        const kl = klDivergence(countWords(words), r.ref);
+        let rw = shardWords.get(lang);
+        if (rw === undefined) shardWords.set(lang, (rw = new ReferenceWords(r)));
+        const kl = klDivergence(counter.bagOf(words, rw.idOf), r.logProb, r.logProbOov);
         doc.meta.token_outlier = { kl: round4(kl), threshold: r.threshold === null ? null : round4(r.threshold) };
         if (r.threshold !== null && kl > r.threshold) return drop('kl_divergence', kl.toFixed(3));
         return KEEP;

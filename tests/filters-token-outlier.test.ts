@@ -7,7 +7,7 @@ import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage, StageContext } from '../pipeline/stage.ts';
 import { tokenOutlierOptions, createTokenOutlier } from '../filters/token-outlier.ts';
 import { fnv1aUnitHash } from '../pipeline/hash.ts';
-import { buildReference, countWords, klDivergence, quantile } from '../filters/token-outlier/distribution.ts';
+import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary } from '../filters/token-outlier/distribution.ts';
 import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 
 
@@ -56,12 +56,79 @@ function corpus(): Doc[][] {
   return shards;
 }
 
+/** Bag and reference of whitespace-separated words, through the stage's own counting. */
+function reference(text: string, vocabSize: number, alpha: number) {
+  const v = new Vocabulary();
+  const tally = new Tally();
+  tally.addBag(new BagCounter().bagOf(text.split(' '), (w) => v.idOf(w)));
+  return { v, ref: buildReference(tally, v.words, vocabSize, alpha) };
+}
+function kl(words: string[], r: ReturnType<typeof reference>): number {
+  const v = r.v;
+  const bag = new BagCounter().bagOf(words, (w) => (v.find(w) === -1 ? v.size : v.find(w)));
+  return klDivergence(bag, r.ref.logProb, r.ref.logProbOov);
+}
+
 test('distribution: KL is 0 for a document shaped like the reference and grows with outlying words', () => {
-  const ref = buildReference(countWords('a a b b c c'.split(' ')), 10, 0.0001);
-  assert.ok(Math.abs(klDivergence(countWords(['a', 'b', 'c']), ref)) < 1e-3);
-  assert.ok(klDivergence(countWords(['a', 'zzz', 'yyy']), ref) > klDivergence(countWords(['a', 'a', 'b']), ref));
+  const r = reference('a a b b c c', 10, 0.0001);
+  assert.ok(Math.abs(kl(['a', 'b', 'c'], r)) < 1e-3);
+  assert.ok(kl(['a', 'zzz', 'yyy'], r) > kl(['a', 'a', 'b'], r));
   assert.equal(quantile([1, 2, 3, 4, 5], 0.5), 3);
   assert.equal(quantile([0, 10], 0.995), 9.95);
+});
+
+test('distribution: words are counted lower-cased, the vocabulary is the most frequent words with ties by the word', () => {
+  const v = new Vocabulary();
+  const bag = new BagCounter().bagOf('The cat saw the CAT and THE dog'.split(' '), (w) => v.idOf(w));
+  assert.deepEqual(v.words, ['the', 'cat', 'saw', 'and', 'dog']);
+  assert.deepEqual([...bag.ids], [0, 1, 2, 3, 4]);
+  assert.deepEqual([...bag.counts], [3, 2, 1, 1, 1]);
+  assert.equal(v.find('Cat'), 1);
+  assert.equal(v.find('bird'), -1);
+  const tally = new Tally();
+  tally.addBag(bag);
+  assert.deepEqual(topWords(tally, v.words, 3).map((id) => v.words[id]), ['the', 'cat', 'and']);
+});
+
+/** The definitions with string-keyed Maps, as the stage computed them before word ids. */
+function textbookKl(docWords: string[], corpusWords: string[], vocabSize: number): number {
+  const count = (ws: string[]) => {
+    const m = new Map<string, number>();
+    for (const w of ws) m.set(w.toLowerCase(), (m.get(w.toLowerCase()) ?? 0) + 1);
+    return m;
+  };
+  const corpus = count(corpusWords);
+  const top = [...corpus].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, vocabSize);
+  const total = corpusWords.length;
+  const inVocab = top.reduce((s, [, c]) => s + c, 0);
+  const denom = total + top.length + 1;
+  const logProb = new Map(top.map(([w, c]) => [w, Math.log((c + 1) / denom)]));
+  const doc = count(docWords);
+  const n = docWords.length;
+  let kl = 0;
+  let oov = 0;
+  for (const [w, c] of doc) {
+    const lq = logProb.get(w);
+    if (lq === undefined) oov += c;
+    else kl += (c / n) * (Math.log(c / n) - lq);
+  }
+  if (oov > 0) kl += (oov / n) * (Math.log(oov / n) - Math.log((total - inVocab + 1) / denom));
+  return kl;
+}
+
+test('distribution: KL over word ids is bit-identical to the string-keyed definition', () => {
+  const r = rng(5);
+  const docs = Array.from({ length: 40 }, (_, i) => makeDoc(`d${i}`, i % 3 ? EN : DE, r, 'en').text.split(' ').map((w) => (r() < 0.2 ? w.toUpperCase() : w)));
+  const corpusWords = docs.flat();
+  const v = new Vocabulary();
+  const tally = new Tally();
+  const counter = new BagCounter();
+  for (const d of docs) tally.addBag(counter.bagOf(d, (w) => v.idOf(w)));
+  const ref = buildReference(tally, v.words, 60);
+  for (const d of docs.slice(0, 10)) {
+    const bag = counter.bagOf(d, (w) => v.idOf(w));
+    assert.equal(klDivergence(bag, ref.logProb, ref.logProbOov), textbookKl(d, corpusWords, 60));
+  }
 });
 
 test('token-outlier: drops the injected junk, about 0.5% per language, and keeps the minority language', async () => {
