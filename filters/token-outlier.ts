@@ -16,9 +16,10 @@ import { defineStage, drop, KEEP, type DocStage, type GlobalStage, type ShardRef
 import type { Doc } from '../pipeline/doc.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { wordsOf } from './text/doc-text.ts';
-import { fnv1aUnitHash } from '../pipeline/hash.ts';
+import { fnv1aUnitHash, hashString32 } from '../pipeline/hash.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
+import { BagFileReader, BagFileWriter } from './token-outlier/bag-file.ts';
 import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary, type Bag } from './token-outlier/distribution.ts';
 import { round4 } from './meta-number.ts';
 
@@ -107,23 +108,72 @@ async function parseReferences(path: string): Promise<References> {
   return out;
 }
 
-/**
- * Numbers a shard's words against a reference: its vocabulary words by their index, every other
- * word by one out-of-vocabulary id (`logProb.length`, past the end). Each spelling met is resolved
- * once per shard ("The" → "the").
- */
-class ReferenceWords {
-  private readonly spellings = new Map<string, number>();
-  constructor(private readonly ref: LoadedReference) {}
+const idHash = (doc: Doc) => hashString32(doc.id, 0);
 
-  readonly idOf = (word: string): number => {
-    const id = this.ref.index.get(word) ?? this.spellings.get(word);
-    if (id !== undefined) return id;
-    const lower = word.toLowerCase();
-    const resolved = (lower === word ? undefined : this.ref.index.get(lower)) ?? this.ref.logProb.length;
-    this.spellings.set(word, resolved);
-    return resolved;
-  };
+/**
+ * Scores a shard's documents against the references. A document that map counted is scored from
+ * its record in the shard's bag file, its ids resolved through the shard's words (once per word
+ * per shard, not once per occurrence), without splitting its text again. A document
+ * that is not the next record (the runner retrying a batch one document at a time) is split and
+ * counted, with the same result.
+ */
+class ShardScorer {
+  /** per language: the log probability of each of the shard's words (NaN outside the vocabulary) */
+  private readonly logProbs = new Map<string, { lp: Float64Array; filled: number }>();
+  private readonly spellings = new Map<string, Vocabulary>();
+  private readonly counter = new BagCounter();
+
+  private constructor(
+    private readonly refs: References,
+    private readonly bags: BagFileReader | null,
+    private readonly words: Record<string, string[]>,
+  ) {}
+
+  static async open(refs: References, bagsPath: string, wordsPath: string): Promise<ShardScorer> {
+    const bags = BagFileReader.open(bagsPath);
+    const words = bags === null ? {} : (JSON.parse(await readFile(wordsPath, 'utf8')) as Record<string, string[]>);
+    return new ShardScorer(refs, bags, words);
+  }
+
+  score(doc: Doc, minWords: number): 'short' | 'no reference' | { kl: number; threshold: number | null } {
+    const rec = this.bags?.take(idHash(doc)) ?? null;
+    const wordCount = rec === null ? wordsOf(doc).length : rec.words;
+    if (wordCount < minWords) return 'short';
+    const lang = languageOf(doc);
+    const r = this.refs.get(lang);
+    if (r === undefined) return 'no reference';
+    if (rec !== null && rec.bag.ids.length > 0) return { kl: klDivergence(rec.bag, this.logProbOf(lang, r), r.logProbOov), threshold: r.threshold };
+    // Not in the bag file: the document's words, numbered by the shard's words then new ones.
+    let v = this.spellings.get(lang);
+    if (v === undefined) {
+      v = new Vocabulary();
+      for (const w of this.words[lang] ?? []) v.idOf(w);
+      this.spellings.set(lang, v);
+    }
+    const bag = this.counter.bagOf(wordsOf(doc), (w) => v.idOf(w));
+    return { kl: klDivergence(bag, this.logProbOf(lang, r), r.logProbOov), threshold: r.threshold };
+  }
+
+  /** The log probabilities of the language's shard words, extended as the fallback numbers new ones. */
+  private logProbOf(lang: string, r: LoadedReference): Float64Array {
+    const words = this.spellings.get(lang)?.words ?? this.words[lang] ?? [];
+    let t = this.logProbs.get(lang);
+    if (t === undefined) this.logProbs.set(lang, (t = { lp: new Float64Array(words.length), filled: 0 }));
+    if (t.filled < words.length) {
+      if (t.lp.length < words.length) {
+        const lp = new Float64Array(Math.max(words.length, 2 * t.lp.length));
+        lp.set(t.lp.subarray(0, t.filled));
+        t.lp = lp;
+      }
+      for (let i = t.filled; i < words.length; i++) t.lp[i] = r.logProb[r.index.get(words[i]!) ?? -1] ?? NaN;
+      t.filled = words.length;
+    }
+    return t.lp;
+  }
+
+  close(): void {
+    this.bags?.close();
+  }
 }
 
 /** A bag as flat [id, count, ...], its ids renumbered by `renumber` (which numbers new ids as they come). */
@@ -191,8 +241,9 @@ class LanguageReduce {
 
 export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): GlobalStage {
   const mapFile = (i: number) => join(ctx.workDir, 'map', `shard-${String(i).padStart(5, '0')}.json`);
+  const bagsFile = (i: number) => join(ctx.workDir, 'map', `shard-${String(i).padStart(5, '0')}.bags`);
+  const wordsFile = (i: number) => join(ctx.workDir, 'map', `shard-${String(i).padStart(5, '0')}.words.json`);
   const referenceFile = join(ctx.workDir, 'reference.json');
-  const scored = (doc: Doc, words: readonly string[]) => !isCode(doc) && words.length >= o.min_words;
 
   return {
     kind: 'global',
@@ -202,23 +253,40 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
     async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
       const perLang = new Map<string, LanguageMap>();
       const counter = new BagCounter();
-      for await (const doc of docs) {
-        const words = wordsOf(doc);
-        if (!scored(doc, words)) continue;
-        const h = fnv1aUnitHash(doc.id, ctx.seed);
-        const lang = languageOf(doc);
-        let d = perLang.get(lang);
-        if (d === undefined) perLang.set(lang, (d = new LanguageMap()));
-        d.docs++;
-        const bag = counter.bagOf(words, d.idOf); // in order of first occurrence in the text: deterministic
-        if (h < o.sample_rate) d.tally.addBag(bag);
-        d.sample.push({ h, id: doc.id, bag });
-        if (d.sample.length >= 2 * o.quantile_sample_docs) d.sample = bottomK(d.sample, o.quantile_sample_docs);
+      const bags = await BagFileWriter.open(bagsFile(shard.index));
+      try {
+        for await (const doc of docs) {
+          if (isCode(doc)) continue;
+          const words = wordsOf(doc);
+          if (words.length < o.min_words) {
+            bags.write(idHash(doc), words.length, null);
+            continue;
+          }
+          const h = fnv1aUnitHash(doc.id, ctx.seed);
+          const lang = languageOf(doc);
+          let d = perLang.get(lang);
+          if (d === undefined) perLang.set(lang, (d = new LanguageMap()));
+          d.docs++;
+          const bag = counter.bagOf(words, d.idOf); // in order of first occurrence in the text: deterministic
+          bags.write(idHash(doc), words.length, bag);
+          if (h < o.sample_rate) d.tally.addBag(bag);
+          d.sample.push({ h, id: doc.id, bag });
+          if (d.sample.length >= 2 * o.quantile_sample_docs) d.sample = bottomK(d.sample, o.quantile_sample_docs);
+        }
+      } catch (e) {
+        bags.abort();
+        throw e;
       }
+      bags.close();
       const out: Record<string, ShardLanguageData> = {};
-      for (const [lang, d] of perLang) out[lang] = d.toData(4 * o.vocab_size, o.quantile_sample_docs);
+      const words: Record<string, string[]> = {};
+      for (const [lang, d] of perLang) {
+        out[lang] = d.toData(4 * o.vocab_size, o.quantile_sample_docs);
+        words[lang] = d.vocabulary.words;
+      }
       // Plain JSON.stringify: languages come in order of first appearance in the shard, which is
       // deterministic, and a key-sorting replacer called on every number took a fifth of the map.
+      await writeFileAtomic(wordsFile(shard.index), JSON.stringify(words));
       await writeFileAtomic(mapFile(shard.index), JSON.stringify(out));
     },
 
@@ -248,31 +316,26 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
       await writeFileAtomic(join(ctx.outputDir, 'stats', 'token-outlier.json'), stableJson({ languages: stats }));
     },
 
-    async applier(): Promise<DocStage> {
+    async applier(shard: ShardRef): Promise<DocStage> {
       const refs = await loadReferences(referenceFile);
-      const shardWords = new Map<string, ReferenceWords>();
-      const counter = new BagCounter();
+      const scorer = await ShardScorer.open(refs, bagsFile(shard.index), wordsFile(shard.index));
       const decide = (doc: Doc): Verdict => {
         if (isCode(doc)) return skipCode(doc, 'token_outlier');
-        const words = wordsOf(doc);
-        if (words.length < o.min_words) {
+        const scored = scorer.score(doc, o.min_words);
+        if (scored === 'short') {
           doc.meta.token_outlier = { skipped: 'short' };
           return KEEP;
         }
-        const lang = languageOf(doc);
-        const r = refs.get(lang);
-        if (r === undefined) {
+        if (scored === 'no reference') {
           doc.meta.token_outlier = { skipped: 'no reference' };
           return KEEP;
         }
-        let rw = shardWords.get(lang);
-        if (rw === undefined) shardWords.set(lang, (rw = new ReferenceWords(r)));
-        const kl = klDivergence(counter.bagOf(words, rw.idOf), r.logProb, r.logProbOov);
-        doc.meta.token_outlier = { kl: round4(kl), threshold: r.threshold === null ? null : round4(r.threshold) };
-        if (r.threshold !== null && kl > r.threshold) return drop('kl_divergence', kl.toFixed(3));
+        const { kl, threshold } = scored;
+        doc.meta.token_outlier = { kl: round4(kl), threshold: threshold === null ? null : round4(threshold) };
+        if (threshold !== null && kl > threshold) return drop('kl_divergence', kl.toFixed(3));
         return KEEP;
       };
-      return { kind: 'filter', name: 'token-outlier', process: (docs) => docs.map(decide) };
+      return { kind: 'filter', name: 'token-outlier', process: (docs) => docs.map(decide), close: async () => scorer.close() };
     },
   };
 }

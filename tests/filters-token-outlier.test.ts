@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
@@ -176,4 +176,34 @@ test('the filters\' seeded hash has its own name (mixes/sampler.ts unitHash is a
   const bins = new Array<number>(10).fill(0);
   for (let i = 0; i < 10_000; i++) bins[Math.floor(fnv1aUnitHash(`doc-${i}`, 3) * 10)]!++;
   assert.ok(bins.every((b) => b > 900 && b < 1100), bins.join(','));
+});
+
+test('token-outlier: apply gives the same verdicts and KL from map\'s counts, when a batch is retried one document at a time, and without them', async () => {
+  const ctx = await context();
+  const stage = createTokenOutlier(tokenOutlierOptions.parse({ min_sample_docs: 200 }), ctx);
+  const shards = corpus();
+  const out = await runStage(stage, shards);
+  const verdicts = (docs: Doc[]) => docs.map((d) => JSON.stringify([d.id, d.meta.token_outlier, d.meta.verdict]));
+
+  // The runner retries a failed batch document by document: the applier has already read past them.
+  const applier = await stage.applier({ index: 0, count: 2 });
+  const batch = shards[0]!.map((d) => structuredClone(d));
+  await applier.process(batch);
+  const retried = shards[0]!.map((d) => structuredClone(d));
+  for (const d of retried) d.meta.verdict = (await applier.process([d]))[0]!.keep ? 'kept' : 'kl_divergence';
+  await applier.close?.();
+  assert.deepEqual(verdicts(retried), verdicts(out.slice(0, shards[0]!.length)));
+
+  // Without the bag files (every document split again): the same annotations.
+  for (const i of [0, 1]) await rm(join(ctx.workDir, 'map', `shard-0000${i}.bags`));
+  const again: Doc[] = [];
+  for (const [i, docs] of shards.entries()) {
+    const a = await stage.applier({ index: i, count: 2 });
+    const copies = docs.map((d) => structuredClone(d));
+    const vs = await a.process(copies);
+    copies.forEach((d, j) => (d.meta.verdict = vs[j]!.keep ? 'kept' : vs[j]!.rule));
+    again.push(...copies);
+  }
+  assert.deepEqual(verdicts(again), verdicts(out));
+  assert.ok(out.some((d) => d.meta.verdict === 'kl_divergence'));
 });
