@@ -90,6 +90,18 @@ test('distribution: words are counted lower-cased, the vocabulary is the most fr
   assert.deepEqual(topWords(tally, v.words, 3).map((id) => v.words[id]), ['the', 'cat', 'and']);
 });
 
+test('distribution: words numbered but never counted (met only outside the reference sample) have count 0', () => {
+  const words = Array.from({ length: 10_000 }, (_, i) => `w${i}`);
+  const tally = new Tally();
+  tally.add(0, 5);
+  tally.add(1, 3);
+  const ref = buildReference(tally, words, 100);
+  assert.deepEqual(ref.vocab, [0, 1]);
+  assert.equal(ref.logProbOov, Math.log(1 / 11));
+  const kl = klDivergence({ ids: Int32Array.of(0, 9_999), counts: Int32Array.of(1, 1) }, ref.logProb, ref.logProbOov);
+  assert.ok(Number.isFinite(kl) && kl >= 0, String(kl));
+});
+
 /** The definitions with string-keyed Maps, as the stage computed them before word ids. */
 function textbookKl(docWords: string[], corpusWords: string[], vocabSize: number): number {
   const count = (ws: string[]) => {

@@ -87,6 +87,7 @@ export class BagCounter {
 
 /** Word counts indexed by word id, growing as ids come. */
 export class Tally {
+  /** may be shorter than the vocabulary: words past its end have count 0 */
   counts: Float64Array = new Float64Array(1 << 12);
 
   add(id: number, count: number): void {
@@ -135,7 +136,7 @@ export interface Reference {
 export function buildReference(tally: Tally, words: readonly string[], vocabSize: number, alpha = 1): Reference {
   const vocab = topWords(tally, words, vocabSize);
   let total = 0;
-  for (let id = 0; id < words.length; id++) total += tally.counts[id]!;
+  for (let id = 0; id < Math.min(words.length, tally.counts.length); id++) total += tally.counts[id]!;
   let inVocab = 0;
   for (const id of vocab) inVocab += tally.counts[id]!;
   const denom = total + alpha * (vocab.length + 1);
