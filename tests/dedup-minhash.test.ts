@@ -12,7 +12,7 @@ import { bandKeys, candidateProbability } from '../dedup/minhash/bands.ts';
 import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
-import { chineseDocument, injectedCorpus, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
+import { chineseDocument, injectedCorpus, mulberry32, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-minhash-'));
@@ -115,6 +115,20 @@ for (const [name, hasher] of [['independent', new MinHasher(112, 1)], ['one-perm
   const n = corpus.pairs.length;
   // E|X − J| = sqrt(2/π)·σ for a binomial estimate; allow 15% sampling slack over 300 pairs.
   assert.ok(err / n <= (theory / n) * 1.15, `MAE ${err / n} vs theory ${theory / n}`);
+});
+
+test('the WebAssembly SIMD signature loop gives the scalar loop\'s signatures', () => {
+  const random = mulberry32(5);
+  for (const K of [4, 12, 112]) {
+    const [simd, scalar] = [new MinHasher(K, 7), new MinHasher(K, 7, { simd: false })];
+    for (let t = 0; t < 60; t++) {
+      const shingles = new Uint32Array(2 * Math.floor(random() * (t < 30 ? 40 : 3000)));
+      for (let i = 0; i < shingles.length; i++) shingles[i] = (random() * 2 ** 32) >>> 0;
+      // Keys with few distinct bytes: many repeated keys and shared table rows.
+      if (t % 3 === 0) for (let i = 0; i < shingles.length; i += 2) shingles[i] &= 0xff00ff0f;
+      assert.deepEqual(simd.signature(shingles), scalar.signature(shingles), `K ${K}, ${shingles.length / 2} shingles`);
+    }
+  }
 });
 
 test('shingle Jaccard from hashes equals Jaccard of the 5-gram strings', () => {

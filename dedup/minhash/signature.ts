@@ -15,6 +15,7 @@
  * 64-bit key ran at about 0.6x the speed of these 4 over a 32-bit key.
  */
 import { splitMix32 } from '../../pipeline/hash.ts';
+import { WasmMinima } from './signature-wasm.ts';
 
 const SIGN = 0x80000000 | 0;
 
@@ -22,10 +23,13 @@ export class MinHasher {
   /** hi[(byte position × 256 + byte value) × numHashes + k], sign-flipped. */
   private readonly hi: Int32Array;
   private readonly lo: Int32Array;
+  /** The same loop in WebAssembly SIMD (signature-wasm.ts), when K is a multiple of 4. */
+  private readonly wasm: WasmMinima | undefined;
 
   constructor(
     readonly numHashes: number,
     seed: number,
+    { simd = true }: { simd?: boolean } = {},
   ) {
     const next = splitMix32(seed ^ 0x6d696e68);
     const size = 4 * 256 * numHashes;
@@ -33,6 +37,7 @@ export class MinHasher {
     this.lo = new Int32Array(size);
     for (let i = 0; i < size; i++) this.hi[i] = next() | 0;
     for (let i = 0; i < size; i++) this.lo[i] = next() | 0;
+    this.wasm = simd ? WasmMinima.create(numHashes, this.hi, this.lo) : undefined;
   }
 
   /**
@@ -41,10 +46,22 @@ export class MinHasher {
    */
   signature(shingles: Uint32Array): Uint32Array {
     const K = this.numHashes;
-    const T = this.hi;
-    const L = this.lo;
     const minHi = new Int32Array(K).fill(0x7fffffff);
     const minLo = new Int32Array(K).fill(0x7fffffff);
+    if (this.wasm) this.wasm.run(shingles, minHi, minLo);
+    else this.scalarMinima(shingles, minHi, minLo);
+    const sig = new Uint32Array(2 * K);
+    for (let k = 0; k < K; k++) {
+      sig[2 * k] = (minHi[k] ^ SIGN) >>> 0;
+      sig[2 * k + 1] = (minLo[k] ^ SIGN) >>> 0;
+    }
+    return sig;
+  }
+
+  private scalarMinima(shingles: Uint32Array, minHi: Int32Array, minLo: Int32Array): void {
+    const K = this.numHashes;
+    const T = this.hi;
+    const L = this.lo;
     for (let s = 0; s < shingles.length; s += 2) {
       const x = shingles[s] | 0;
       const o0 = (x & 255) * K;
@@ -62,12 +79,6 @@ export class MinHasher {
         }
       }
     }
-    const sig = new Uint32Array(2 * K);
-    for (let k = 0; k < K; k++) {
-      sig[2 * k] = (minHi[k] ^ SIGN) >>> 0;
-      sig[2 * k + 1] = (minLo[k] ^ SIGN) >>> 0;
-    }
-    return sig;
   }
 }
 
