@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { distance } from 'fastest-levenshtein';
 import { defineStage } from '../pipeline/stage.ts';
-import { normalizationSchema, normalizeText, wordHashes } from './normalize-text.ts';
+import { normalizationSchema, normalizedWordHashes, normalizeText, wordHashes } from './normalize-text.ts';
 import { docDedupStage, type PartitionVerifier } from './doc-dedup-stage.ts';
 import { MinHasher } from './minhash/signature.ts';
 import { OnePermutationHasher } from './minhash/one-permutation.ts';
@@ -78,14 +78,15 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
         const encoder = new TextEncoder();
         return {
           add(doc, _pos, emit) {
-            const normalized = normalizeText(doc.text, o.normalization);
-            const words = wordHashes(normalized, WORD_SEED_A, WORD_SEED_B);
+            // The normalised text itself is kept only for edit verification.
+            const normalized = texts ? normalizeText(doc.text, o.normalization) : undefined;
+            const words = normalized === undefined ? normalizedWordHashes(doc.text, o.normalization, WORD_SEED_A, WORD_SEED_B) : wordHashes(normalized, WORD_SEED_A, WORD_SEED_B);
             const shingles = shinglesOfWordHashes(words.a, words.b!, words.count, o.n_grams);
             if (sets) {
               const set = shingleSet(shingles);
               sets.add(new Uint8Array(set.buffer, set.byteOffset, set.byteLength));
             }
-            texts?.add(normalized.length <= o.verification.edit_max_chars ? encoder.encode(normalized) : new Uint8Array(0));
+            if (texts) texts.add(normalized!.length <= o.verification.edit_max_chars ? encoder.encode(normalized!) : new Uint8Array(0));
             if (shingles.length === 0) {
               signatures?.add(new Uint8Array(0));
               return;
