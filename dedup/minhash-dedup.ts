@@ -12,10 +12,10 @@ import { distance } from 'fastest-levenshtein';
 import { defineStage } from '../pipeline/stage.ts';
 import { normalizationSchema, normalizedWordHashes, normalizeText, wordHashes } from './normalize-text.ts';
 import { docDedupStage, type PartitionVerifier } from './doc-dedup-stage.ts';
-import { MinHasher } from './minhash/signature.ts';
+import { hiHalves, MinHasher } from './minhash/signature.ts';
 import { OnePermutationHasher } from './minhash/one-permutation.ts';
 import { bandKeys } from './minhash/bands.ts';
-import { jaccard, shingleSet, shinglesOfWordHashes, WORD_SEED_A, WORD_SEED_B } from './minhash/shingles.ts';
+import { jaccard, shingleKeysOfWordHashes, shingleSet, shinglesOfWordHashes, WORD_SEED_A, WORD_SEED_B } from './minhash/shingles.ts';
 import { SideDataReader, SideDataWriter } from './side-data.ts';
 import { workFiles } from './work-files.ts';
 
@@ -81,24 +81,26 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
             // The normalised text itself is kept only for edit verification.
             const normalized = texts ? normalizeText(doc.text, o.normalization) : undefined;
             const words = normalized === undefined ? normalizedWordHashes(doc.text, o.normalization, WORD_SEED_A, WORD_SEED_B) : wordHashes(normalized, WORD_SEED_A, WORD_SEED_B);
-            const shingles = shinglesOfWordHashes(words.a, words.b!, words.count, o.n_grams);
+            // Both halves of each shingle only for the exact sets; MinHash hashes the hi half.
+            const shingles = sets ? shinglesOfWordHashes(words.a, words.b!, words.count, o.n_grams) : undefined;
+            const keys = shingles ? hiHalves(shingles) : shingleKeysOfWordHashes(words.a, words.b!, words.count, o.n_grams);
             if (sets) {
-              const set = shingleSet(shingles);
+              const set = shingleSet(shingles!);
               sets.add(new Uint8Array(set.buffer, set.byteOffset, set.byteLength));
             }
             if (texts) texts.add(normalized!.length <= o.verification.edit_max_chars ? encoder.encode(normalized!) : new Uint8Array(0));
-            if (shingles.length === 0) {
+            if (keys.length === 0) {
               signatures?.add(new Uint8Array(0));
               return;
             }
-            const signature = hasher.signature(shingles);
+            const signature = hasher.signatureOfKeys(keys);
             if (signatures) {
               const hi = new Uint32Array(K);
               for (let k = 0; k < K; k++) hi[k] = signature[2 * k];
               signatures.add(new Uint8Array(hi.buffer));
             }
-            const keys = bandKeys(signature, o.num_buckets, o.hashes_per_bucket);
-            for (let b = 0; b < o.num_buckets; b++) emit(keys[2 * b], keys[2 * b + 1]);
+            const buckets = bandKeys(signature, o.num_buckets, o.hashes_per_bucket);
+            for (let b = 0; b < o.num_buckets; b++) emit(buckets[2 * b], buckets[2 * b + 1]);
           },
           async finish() {
             await sets?.finish();

@@ -9,7 +9,8 @@ import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { MinHasher, estimateJaccard } from '../dedup/minhash/signature.ts';
 import { OnePermutationHasher } from '../dedup/minhash/one-permutation.ts';
 import { bandKeys, candidateProbability } from '../dedup/minhash/bands.ts';
-import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';
+import { jaccard, shingleKeysOfWordHashes, shingleSet, shinglesOfWordHashes, wordShingles } from '../dedup/minhash/shingles.ts';
+import { fmix32, mix32 } from '../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { chineseDocument, injectedCorpus, mulberry32, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
@@ -128,6 +129,23 @@ test('the WebAssembly SIMD signature loop gives the scalar loop\'s signatures', 
       if (t % 3 === 0) for (let i = 0; i < shingles.length; i += 2) shingles[i] &= 0xff00ff0f;
       assert.deepEqual(simd.signature(shingles), scalar.signature(shingles), `K ${K}, ${shingles.length / 2} shingles`);
     }
+  }
+});
+
+test('shingles are fmix32 of mix32 chains over the window\'s word hashes (hi: a then b, lo: b then a), and the keys are their hi halves', () => {
+  const random = mulberry32(9);
+  for (const [words, n] of [[0, 5], [3, 5], [5, 5], [40, 5], [40, 1], [40, 9]]) {
+    const wa = Int32Array.from({ length: words }, () => (random() * 2 ** 32) | 0);
+    const wb = Int32Array.from({ length: words }, () => (random() * 2 ** 32) | 0);
+    const width = Math.min(n, words);
+    const expected: number[] = [];
+    for (let s = 0; words > 0 && s + width <= words; s++) {
+      let [h1, h2] = [0x3c6ef372, 0x1b873593];
+      for (let j = s; j < s + width; j++) [h1, h2] = [mix32(mix32(h1, wa[j]), wb[j]), mix32(mix32(h2, wb[j]), wa[j])];
+      expected.push(fmix32(h1 ^ width), fmix32(h2 ^ (width * 0x9e3779b9)));
+    }
+    assert.deepEqual([...shinglesOfWordHashes(wa, wb, words, n)], expected);
+    assert.deepEqual([...shingleKeysOfWordHashes(wa, wb, words, n)], expected.filter((_, i) => i % 2 === 0));
   }
 });
 

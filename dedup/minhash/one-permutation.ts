@@ -8,6 +8,7 @@
  * `MinHasher.signature`, so bands, LSH and estimates are unchanged.
  */
 import { fmix32, splitMix32 } from '../../pipeline/hash.ts';
+import { hiHalves } from './signature.ts';
 
 const SIGN = 0x80000000 | 0;
 
@@ -29,14 +30,19 @@ export class OnePermutationHasher {
   }
 
   signature(shingles: Uint32Array): Uint32Array {
+    return this.signatureOfKeys(hiHalves(shingles));
+  }
+
+  /** `signature` of the shingles' keys (their hi words) alone. */
+  signatureOfKeys(keys: Uint32Array): Uint32Array {
     const K = this.numHashes;
     const T = this.hi;
     const L = this.lo;
     const minHi = new Int32Array(K).fill(0x7fffffff);
     const minLo = new Int32Array(K).fill(0x7fffffff);
     const filled = new Uint8Array(K);
-    for (let s = 0; s < shingles.length; s += 2) {
-      const x = shingles[s] | 0;
+    for (let s = 0; s < keys.length; s++) {
+      const x = keys[s] | 0;
       const b0 = x & 255;
       const b1 = 256 + ((x >>> 8) & 255);
       const b2 = 512 + ((x >>> 16) & 255);
@@ -52,7 +58,7 @@ export class OnePermutationHasher {
       }
     }
     const sig = new Uint32Array(2 * K).fill(0xffffffff);
-    if (shingles.length === 0) return sig;
+    if (keys.length === 0) return sig;
     for (let k = 0; k < K; k++) {
       let from = k;
       for (let attempt = 1; filled[from] === 0; attempt++) {

@@ -178,18 +178,17 @@ export class WasmMinima {
     return w;
   }
 
-  /** Fills minHi/minLo (sign-flipped, as the scalar loop) from the hi words of `[hi0, lo0, …]`. */
-  run(shingles: Uint32Array, minHi: Int32Array, minLo: Int32Array): void {
-    const n = shingles.length >>> 1;
-    const { minHi: mh, minLo: ml, keys } = this.layout;
-    const need = keys + 4 * n;
+  /** Fills minHi/minLo (sign-flipped, as the scalar loop) from the shingle keys. */
+  run(keys: Uint32Array, minHi: Int32Array, minLo: Int32Array): void {
+    const n = keys.length;
+    const { minHi: mh, minLo: ml, keys: at } = this.layout;
+    const need = at + 4 * n;
     if (need > this.memory.buffer.byteLength) {
       this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / 65536));
       this.mem = new Int32Array(this.memory.buffer);
     }
     const mem = this.mem;
-    const base = keys >>> 2;
-    for (let i = 0; i < n; i++) mem[base + i] = shingles[2 * i];
+    mem.set(keys, at >>> 2);
     mem.fill(0x7fffffff, mh >>> 2, (ml >>> 2) + this.K);
     this.minima(n);
     minHi.set(mem.subarray(mh >>> 2, (mh >>> 2) + this.K));

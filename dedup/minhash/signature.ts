@@ -45,11 +45,16 @@ export class MinHasher {
    * min_0 lo, min_1 hi, ...]` as unsigned 32-bit halves; all ones for an empty list.
    */
   signature(shingles: Uint32Array): Uint32Array {
+    return this.signatureOfKeys(hiHalves(shingles));
+  }
+
+  /** `signature` of the shingles' keys (their hi words) alone. */
+  signatureOfKeys(keys: Uint32Array): Uint32Array {
     const K = this.numHashes;
     const minHi = new Int32Array(K).fill(0x7fffffff);
     const minLo = new Int32Array(K).fill(0x7fffffff);
-    if (this.wasm) this.wasm.run(shingles, minHi, minLo);
-    else this.scalarMinima(shingles, minHi, minLo);
+    if (this.wasm) this.wasm.run(keys, minHi, minLo);
+    else this.scalarMinima(keys, minHi, minLo);
     const sig = new Uint32Array(2 * K);
     for (let k = 0; k < K; k++) {
       sig[2 * k] = (minHi[k] ^ SIGN) >>> 0;
@@ -58,12 +63,12 @@ export class MinHasher {
     return sig;
   }
 
-  private scalarMinima(shingles: Uint32Array, minHi: Int32Array, minLo: Int32Array): void {
+  private scalarMinima(keys: Uint32Array, minHi: Int32Array, minLo: Int32Array): void {
     const K = this.numHashes;
     const T = this.hi;
     const L = this.lo;
-    for (let s = 0; s < shingles.length; s += 2) {
-      const x = shingles[s] | 0;
+    for (let s = 0; s < keys.length; s++) {
+      const x = keys[s] | 0;
       const o0 = (x & 255) * K;
       const o1 = (256 + ((x >>> 8) & 255)) * K;
       const o2 = (512 + ((x >>> 16) & 255)) * K;
@@ -80,6 +85,13 @@ export class MinHasher {
       }
     }
   }
+}
+
+/** The hi words of `[hi0, lo0, hi1, lo1, ...]`. */
+export function hiHalves(shingles: Uint32Array): Uint32Array {
+  const keys = new Uint32Array(shingles.length >>> 1);
+  for (let i = 0; i < keys.length; i++) keys[i] = shingles[2 * i];
+  return keys;
 }
 
 /** Fraction of equal 64-bit values: the MinHash estimate of Jaccard similarity. */
