@@ -6,7 +6,7 @@
  * (เป็น → เปน, です → てす) and the word segmentation that follows.
  */
 import { z } from 'zod';
-import { needsSegmenter, splitWords } from '../filters/text/words.ts';
+import { NO_SPACE_RUN, needsSegmenter, splitWords } from '../filters/text/words.ts';
 import { fmix32, hashString32 } from '../pipeline/hash.ts';
 
 export const normalizationSchema = z.object({
@@ -200,20 +200,50 @@ export interface WordHashes {
 /**
  * `hashString32` of every word of `wordsOf(normalized)`, without making the words: a scanner
  * that follows the word regex (runs of letters, marks and digits joined by single `'`, `’`, `-`
- * or `.`) hashes each word in place; text with a script written without spaces (which
- * `Intl.Segmenter` splits) goes through `wordsOf`. The same numbers either way.
+ * or `.`) hashes each word in place; in text with a script written without spaces, the runs of
+ * those scripts go through `Intl.Segmenter` (remembered by run), as in `splitWords`. The same
+ * numbers as `wordsOf` and `hashString32`.
  */
 export function wordHashes(normalized: string, seedA: number, seedB?: number): WordHashes {
-  const scanned = scanWordHashes(normalized, seedA, seedB);
-  if (scanned) return scanned;
-  const words = wordsOf(normalized);
-  const a = new Int32Array(words.length);
-  const b = seedB === undefined ? undefined : new Int32Array(words.length);
-  for (let i = 0; i < words.length; i++) {
-    a[i] = hashString32(words[i], seedA);
-    if (b) b[i] = hashString32(words[i], seedB!);
+  const size = Math.max(16, normalized.length >>> 2);
+  const out: WordHashes = { count: 0, a: new Int32Array(size), b: seedB === undefined ? undefined : new Int32Array(size) };
+  if (scanWordHashes(normalized, 0, normalized.length, seedA, seedB, out)) return out;
+  // As splitWords: the runs of scripts written without spaces through Intl.Segmenter, the rest by the word regex (here the scanner).
+  out.count = 0;
+  let last = 0;
+  for (const m of normalized.matchAll(NO_SPACE_RUN)) {
+    if (!scanWordHashes(normalized, last, m.index, seedA, seedB, out)) throw new Error(`no script without spaces expected between runs: ${JSON.stringify(normalized.slice(last, m.index))}`);
+    for (const w of segmentedWords(m[0])) push(out, hashString32(w, seedA), seedB === undefined ? 0 : hashString32(w, seedB));
+    last = m.index + m[0].length;
   }
-  return { count: words.length, a, b };
+  scanWordHashes(normalized, last, normalized.length, seedA, seedB, out);
+  return out;
+}
+
+function push(out: WordHashes, a: number, b: number): void {
+  if (out.count === out.a.length) {
+    out.a = grow(out.a);
+    if (out.b) out.b = grow(out.b);
+  }
+  out.a[out.count] = a;
+  if (out.b) out.b[out.count] = b;
+  out.count++;
+}
+
+let segmenter: Intl.Segmenter | undefined;
+/** Words of runs already segmented: `Intl.Segmenter` costs ~10 µs a run, and on the pipeline bench a third of the runs repeat. */
+const runWords = new Map<string, string[]>();
+
+/** The word-like segments of a run of a script written without spaces, as `splitWords` makes them. */
+function segmentedWords(run: string): string[] {
+  let words = runWords.get(run);
+  if (words) return words;
+  segmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
+  words = [];
+  for (const s of segmenter.segment(run)) if (s.isWordLike) words.push(s.segment);
+  if (runWords.size >= 100_000) runWords.clear();
+  runWords.set(run, words);
+  return words;
 }
 
 /**
@@ -283,14 +313,14 @@ function characterClass(ch: string): number {
  * Code units of the word character at `i`: 1 or 2 (a surrogate pair), 0 when it is not a word
  * character, -1 for a character of a script written without spaces.
  */
-function wordUnitsAt(s: string, i: number): number {
+function wordUnitsAt(s: string, i: number, end: number): number {
   const c = s.charCodeAt(i);
   let k = unitClasses[c];
   if (k === UNCLASSIFIED) unitClasses[c] = k = c >= 0xd800 && c <= 0xdfff ? SURROGATE : characterClass(String.fromCharCode(c));
   if (k === WORD_UNIT) return 1;
   if (k === OTHER || k === JOINER) return 0;
   if (k === SEGMENTED) return -1;
-  const d = s.charCodeAt(i + 1);
+  const d = i + 1 < end ? s.charCodeAt(i + 1) : 0;
   if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) return 0; // a lone surrogate is no word character
   const cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
   let p = pairClasses.get(cp);
@@ -300,26 +330,28 @@ function wordUnitsAt(s: string, i: number): number {
 
 /**
  * The scanner of `wordHashes` (FNV-1a over the UTF-16 code units of each word, as
- * `hashString32`), or undefined for text `splitWords` segments. On the minhash-only pipeline
- * bench it replaced `wordsOf` and two `hashString32` per word on non-ASCII text: word hashing
- * went from 1.04 to ~0.5 s of CPU.
+ * `hashString32`) over `s[from, to)`, appending to `out`; false when it meets a script written
+ * without spaces (which `splitWords` segments). On the minhash-only pipeline bench it replaced
+ * `wordsOf` and two `hashString32` per word on non-ASCII text: word hashing went from 1.04 to
+ * ~0.5 s of CPU.
  */
-function scanWordHashes(s: string, seedA: number, seedB: number | undefined): WordHashes | undefined {
-  const n = s.length;
-  let a: Int32Array = new Int32Array(Math.max(16, n >>> 2));
-  let b: Int32Array | undefined = seedB === undefined ? undefined : new Int32Array(a.length);
-  let count = 0;
+function scanWordHashes(s: string, from: number, to: number, seedA: number, seedB: number | undefined, out: WordHashes): boolean {
+  let { a, b, count } = out;
   const ba = (seedA ^ 0x811c9dc5) >>> 0;
   const bb = ((seedB ?? 0) ^ 0x811c9dc5) >>> 0;
-  let i = 0;
-  while (i < n) {
+  let i = from;
+  let found = true;
+  scan: while (i < to) {
     const u = unitClasses[s.charCodeAt(i)];
     if (u === OTHER || u === JOINER) {
       i++;
       continue;
     }
-    let k = u === WORD_UNIT ? 1 : wordUnitsAt(s, i);
-    if (k < 0) return undefined;
+    let k = u === WORD_UNIT ? 1 : wordUnitsAt(s, i, to);
+    if (k < 0) {
+      found = false;
+      break;
+    }
     if (k === 0) {
       i++;
       continue;
@@ -335,14 +367,20 @@ function scanWordHashes(s: string, seedA: number, seedB: number | undefined): Wo
           if (b) hb = Math.imul(hb ^ c, 0x01000193);
         }
         // Most characters are classified already: look them up here, not in wordUnitsAt.
-        const u = i < n ? unitClasses[s.charCodeAt(i)] : OTHER;
-        k = u === WORD_UNIT ? 1 : u === OTHER || u === JOINER ? 0 : wordUnitsAt(s, i);
+        const u = i < to ? unitClasses[s.charCodeAt(i)] : OTHER;
+        k = u === WORD_UNIT ? 1 : u === OTHER || u === JOINER ? 0 : wordUnitsAt(s, i, to);
       }
-      if (k < 0) return undefined;
+      if (k < 0) {
+        found = false;
+        break scan;
+      }
       // A joiner continues the word only when a word character follows it.
-      if (i + 1 < n && unitClasses[s.charCodeAt(i)] === JOINER) {
-        k = wordUnitsAt(s, i + 1);
-        if (k < 0) return undefined;
+      if (i + 1 < to && unitClasses[s.charCodeAt(i)] === JOINER) {
+        k = wordUnitsAt(s, i + 1, to);
+        if (k < 0) {
+          found = false;
+          break scan;
+        }
         if (k > 0) {
           const c = s.charCodeAt(i);
           ha = Math.imul(ha ^ c, 0x01000193);
@@ -361,7 +399,10 @@ function scanWordHashes(s: string, seedA: number, seedB: number | undefined): Wo
     if (b) b[count] = fmix32(hb ^ (i - start));
     count++;
   }
-  return { count, a, b };
+  out.a = a;
+  out.b = b;
+  out.count = count;
+  return found;
 }
 
 function grow(x: Int32Array): Int32Array {

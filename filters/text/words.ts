@@ -9,7 +9,7 @@ const NO_SPACE_CLASS =
   '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}\\p{Script=Tibetan}\\u30FC';
 const NO_SPACE_SCRIPT = new RegExp(`[${NO_SPACE_CLASS}]`, 'u');
 /** A run of no-space script, with the marks and digits inside it (Thai vowels are marks). */
-const NO_SPACE_RUN = new RegExp(`[${NO_SPACE_CLASS}][${NO_SPACE_CLASS}\\p{M}\\p{N}]*`, 'gu');
+export const NO_SPACE_RUN = new RegExp(`[${NO_SPACE_CLASS}][${NO_SPACE_CLASS}\\p{M}\\p{N}]*`, 'gu');
 
 /** A run of letters, marks and digits, with inner apostrophes, hyphens and dots ("don't", "e-mail", "3.14"). */
 const WORD = /[\p{L}\p{M}\p{N}]+(?:['’\-.][\p{L}\p{M}\p{N}]+)*/gu;
