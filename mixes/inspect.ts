@@ -138,8 +138,20 @@ async function inspectCluster(runDir: string, filter: InspectFilter, options: St
 
 /** Control characters (terminal escapes in crawled text) shown as `·`; newlines as ` ⏎ `. */
 export function previewText(text: string, chars: number): string {
-  const flat = text.replace(/\r?\n/g, ' ⏎ ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '·').replace(/\s+/g, ' ').trim();
+  // Flattening is local (a line break, a control character, a run of white space), so a prefix
+  // whose flattened form runs well past `chars` gives the same first `chars` characters as the
+  // whole text: the report previews every sampled document, and flattening whole 6 KB texts was
+  // ~0.8 s of a 46 MB MinHash run's CPU.
+  for (let take = 2 * chars + 64; take < text.length; take *= 2) {
+    const flat = flattenText(text.slice(0, take));
+    if (flat.length > chars + 8) return `${flat.slice(0, chars)}…`;
+  }
+  const flat = flattenText(text);
   return flat.length > chars ? `${flat.slice(0, chars)}…` : flat;
+}
+
+function flattenText(text: string): string {
+  return text.replace(/\r?\n/g, ' ⏎ ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '·').replace(/\s+/g, ' ').trim();
 }
 
 function fmt(x: number): string {
