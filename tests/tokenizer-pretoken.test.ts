@@ -1,11 +1,12 @@
 /**
- * The pre-token cache splits text with a JavaScript copy of Meta's pattern; these tests check that
- * the copy splits like tiktoken's Rust regex, so the cache never changes an id.
+ * The pre-token cache splits text with a JavaScript copy of Meta's pattern and byte-pair encodes
+ * new pieces in JavaScript; these tests check that the copy splits like tiktoken's Rust regex and
+ * that the ids are tiktoken's, so the cache never changes an id.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
-import { UNICODE_VERSION_SKEW } from '../pipeline/tokenizer/pretoken-split.ts';
+import { LLAMA3_PRETOKEN_REGEX, pretokenEnd, UNICODE_VERSION_SKEW } from '../pipeline/tokenizer/pretoken-split.ts';
 
 const cached = new Llama3Tokenizer({ pretokenCache: true, cacheEntries: 1000 });
 const plain = new Llama3Tokenizer({ pretokenCache: false });
@@ -46,4 +47,39 @@ test('ids agree on contractions, whitespace runs and repeated text (cache hits a
   let many = '';
   for (let i = 0; i < 3000; i++) many += `w${i.toString(36)} ${i} `; // more pieces than cacheEntries
   assertSameIds(many, 'many distinct pieces');
+});
+
+/** Seeded random text over characters of every class the pattern tells apart. */
+function randomText(seed: number, length: number): string {
+  const alphabet = ["'", 's', 'S', '\u017f', 't', 'r', 'e', 'E', 'v', 'm', 'l', 'L', 'd', 'x', 'é', '東', '😀', '𝔘', '1', '٣', '½', ' ', ' ', '\t', '\n', '\r', '\u0085', '\u00a0', '\u3000', '\uFEFF', '.', ',', '(', '-', '\u200b'];
+  let s = seed;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out += alphabet[s % alphabet.length];
+  }
+  return out;
+}
+
+test('the scanner splits text exactly where the pattern (as a regex) does', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const text = randomText(seed, 200);
+    const expected = Array.from(text.matchAll(LLAMA3_PRETOKEN_REGEX), (m) => m[0]);
+    const pieces: string[] = [];
+    for (let start = 0; start < text.length;) {
+      const end = pretokenEnd(text, start);
+      pieces.push(text.slice(start, end));
+      start = end;
+    }
+    assert.deepEqual(pieces, expected, `seed ${seed}: ${JSON.stringify(text)}`);
+  }
+});
+
+test('ids agree on random mixed text and on long pieces (byte-pair merges, leftmost on ties)', () => {
+  for (let seed = 1; seed <= 200; seed++) assertSameIds(randomText(seed, 300), `random text, seed ${seed}`);
+  // pieces longer than the cache takes, encoded by the JavaScript byte-pair encoder directly
+  for (const piece of ['a'.repeat(101), 'ab'.repeat(70), '東京都'.repeat(40), ' '.repeat(90), '='.repeat(77), '😀'.repeat(33), 'x'.repeat(25_000)]) {
+    assertSameIds(piece, `long piece ${JSON.stringify(piece.slice(0, 6))}… (${piece.length})`);
+    assertSameIds(`word ${piece} word`, `long piece ${JSON.stringify(piece.slice(0, 6))}… in text`);
+  }
 });

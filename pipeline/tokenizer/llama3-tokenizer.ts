@@ -8,9 +8,11 @@
  */
 import { Tiktoken } from 'tiktoken';
 import { LLAMA3_TOKENIZER_NAME, replaceLoneSurrogates, type DocumentTokenizer } from './document-tokenizer.ts';
-import { llama3Vocabulary, LLAMA3_VOCAB_SIZE } from './llama3-vocabulary.ts';
+import { BytePairEncoder } from './byte-pair.ts';
+import { llama3Vocabulary, LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE, type Llama3Vocabulary } from './llama3-vocabulary.ts';
 import { metaEncodeChunks } from './meta-chunks.ts';
-import { LLAMA3_PRETOKEN_REGEX, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
+import { PieceCache, pieceHash } from './piece-cache.ts';
+import { pretokenEnd, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
 
 /**
  * Meta's pattern (llama3 `tokenizer.py`, REFERENCE.md). tiktoken compiles it with Rust's
@@ -25,16 +27,18 @@ export const EOS_ID = 128_001; // <|end_of_text|>
 
 export interface Llama3TokenizerOptions {
   /**
-   * Split text in JavaScript and remember the ids of each distinct pre-token (word, number, run of
-   * spaces), so tiktoken runs once per distinct piece. Same ids either way. Default on: 2.33M
-   * tokens/s per core against 1.21M without it (bench/tokenizer.bench.ts, development corpora).
+   * Split text in JavaScript, remember the ids of each distinct pre-token (word, number, run of
+   * spaces) and byte-pair encode new ones in JavaScript. Same ids either way. Off: tiktoken's WASM
+   * core encodes all text (the reference the tests compare with). Default on: 2.33M tokens/s per
+   * core against 1.21M without it (bench/tokenizer.bench.ts, development corpora) when the misses
+   * still went to tiktoken; see the bench for today's figures.
    */
   pretokenCache?: boolean;
   /** Pieces remembered before the cache is emptied and refilled. */
   cacheEntries?: number;
 }
 
-/** Pieces longer than this are not cached (rarely repeated, and they would crowd the cache). */
+/** Pieces longer than this (UTF-16 units) are not cached (rarely repeated, and they would crowd the cache). */
 const MAX_CACHED_PIECE = 32;
 
 export class Llama3Tokenizer implements DocumentTokenizer {
@@ -44,85 +48,119 @@ export class Llama3Tokenizer implements DocumentTokenizer {
   readonly eosId = EOS_ID;
   /** sha256 of the ranks file, for manifests. */
   readonly vocabularySha256: string;
-  private readonly core: Tiktoken;
+  private readonly vocab: Llama3Vocabulary;
+  /** Built on first use (about 1.8 s): text with Unicode-version skew, `pretokenCache: false`. */
+  private tiktoken: Tiktoken | null = null;
   private readonly utf8 = new TextDecoder('utf-8');
-  private readonly cache: Map<string, Uint32Array> | null;
-  private readonly cacheEntries: number;
-  private buffer = new Uint32Array(1 << 16);
+  private readonly utf8Encoder = new TextEncoder();
+  private utf8Bytes = new Uint8Array(1024);
+  private readonly cache: PieceCache | null;
+  private readonly bytePair: BytePairEncoder;
+  /** Ids being built (encodeDocument writes BOS at 0); `buffer32` is the same memory, unsigned. */
+  private buffer = new Int32Array(1 << 16);
+  private buffer32 = new Uint32Array(this.buffer.buffer);
 
   constructor(options: Llama3TokenizerOptions = {}) {
-    const vocab = llama3Vocabulary();
-    this.core = new Tiktoken(vocab.bpeRanks, vocab.specialTokens, LLAMA3_PATTERN);
-    this.vocabularySha256 = vocab.sha256;
-    this.cache = options.pretokenCache === false ? null : new Map();
-    this.cacheEntries = options.cacheEntries ?? 200_000;
+    this.vocab = llama3Vocabulary();
+    this.vocabularySha256 = this.vocab.sha256;
+    this.bytePair = new BytePairEncoder(this.vocab.tokenBytes);
+    this.cache = options.pretokenCache === false ? null : new PieceCache(options.cacheEntries ?? 200_000);
+  }
+
+  private core(): Tiktoken {
+    return (this.tiktoken ??= new Tiktoken(this.vocab.bpeRanks, this.vocab.specialTokens, LLAMA3_PATTERN));
   }
 
   /** Ids of `text` as ordinary text (no BOS/EOS), exactly as Meta's `encode(s, bos=False, eos=False)`. */
   encode(text: string): Uint32Array {
+    const end = this.encodeInto(text, 0);
+    return this.buffer32.slice(0, end);
+  }
+
+  /** BOS, the ids of `text`, EOS: one document as a trainer sees it. */
+  encodeDocument(text: string): Int32Array {
+    this.buffer[0] = BOS_ID;
+    const end = this.encodeInto(text, 1);
+    this.reserve(end + 1);
+    this.buffer[end] = EOS_ID;
+    return this.buffer.slice(0, end + 1);
+  }
+
+  /** Writes the ids of `text` into the buffer from `at`; returns where they end. */
+  private encodeInto(text: string, at: number): number {
     const wellFormed = replaceLoneSurrogates(text);
     const chunks = metaEncodeChunks(wellFormed);
-    if (chunks.length === 1) return this.encodeChunk(wellFormed);
-    const parts = chunks.map((c) => this.encodeChunk(c));
-    const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+    for (const chunk of chunks) at = this.encodeChunk(chunk, at);
+    return at;
+  }
+
+  private encodeChunk(text: string, at: number): number {
+    const cache = this.cache;
+    if (cache === null || UNICODE_VERSION_SKEW.test(text)) {
+      const ids = this.core().encode_ordinary(text);
+      this.reserve(at + ids.length);
+      this.buffer32.set(ids, at);
+      return at + ids.length;
+    }
+    const n = text.length;
+    for (let start = 0; start < n;) {
+      const end = pretokenEnd(text, start);
+      // A piece has at most as many ids as UTF-8 bytes: 3 per UTF-16 unit.
+      this.reserve(at + 3 * (end - start));
+      if (end - start > MAX_CACHED_PIECE) at = this.encodePiece(text.slice(start, end), at);
+      else {
+        const hash = pieceHash(text, start, end);
+        const slot = cache.find(text, start, end, hash);
+        if (slot >= 0) at = cache.copy(slot, this.buffer, at);
+        else {
+          const piece = text.slice(start, end);
+          const from = at;
+          at = this.encodePiece(piece, at);
+          cache.insert(slot, piece, hash, this.buffer, from, at);
+        }
+      }
+      start = end;
+    }
+    return at;
+  }
+
+  private encodePiece(piece: string, at: number): number {
+    if (this.utf8Bytes.length < 3 * piece.length) this.utf8Bytes = new Uint8Array(3 * piece.length);
+    const { written } = this.utf8Encoder.encodeInto(piece, this.utf8Bytes);
+    return this.bytePair.encode(this.utf8Bytes, written, this.buffer, at);
+  }
+
+  /** Room for `length` ids in the buffer, keeping what is there. */
+  private reserve(length: number): void {
+    if (length <= this.buffer.length) return;
+    const grown = new Int32Array(Math.max(this.buffer.length * 2, length));
+    grown.set(this.buffer);
+    this.buffer = grown;
+    this.buffer32 = new Uint32Array(grown.buffer);
+  }
+
+  /** Text of `ids`; special ids decode to their names. Invalid UTF-8 (a cut token run) gives U+FFFD. */
+  decode(ids: ArrayLike<number>): string {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= LLAMA3_VOCAB_SIZE) throw new RangeError(`token id ${id} is outside 0..${LLAMA3_VOCAB_SIZE - 1}`);
+      const bytes = id < LLAMA3_BPE_VOCAB_SIZE ? this.vocab.tokenBytes[id]! : Buffer.from(this.vocab.specialNames[id - LLAMA3_BPE_VOCAB_SIZE]!, 'utf8');
+      parts.push(bytes);
+      length += bytes.length;
+    }
+    const out = new Uint8Array(length);
     let at = 0;
     for (const p of parts) {
       out.set(p, at);
       at += p.length;
     }
-    return out;
+    return this.utf8.decode(out);
   }
 
-  private encodeChunk(text: string): Uint32Array {
-    const cache = this.cache;
-    if (cache === null || UNICODE_VERSION_SKEW.test(text)) return this.core.encode_ordinary(text);
-    let out = this.buffer;
-    let n = 0;
-    for (const match of text.matchAll(LLAMA3_PRETOKEN_REGEX)) {
-      const piece = match[0];
-      let ids = cache.get(piece);
-      if (ids === undefined) {
-        ids = this.core.encode_ordinary(piece);
-        if (piece.length <= MAX_CACHED_PIECE) {
-          if (cache.size >= this.cacheEntries) cache.clear();
-          cache.set(piece, ids);
-        }
-      }
-      if (n + ids.length > out.length) {
-        const grown = new Uint32Array(Math.max(out.length * 2, n + ids.length));
-        grown.set(out.subarray(0, n));
-        out = this.buffer = grown;
-      }
-      if (ids.length === 1) out[n++] = ids[0]!;
-      else {
-        out.set(ids, n);
-        n += ids.length;
-      }
-    }
-    return out.slice(0, n);
-  }
-
-  /** BOS, the ids of `text`, EOS: one document as a trainer sees it. */
-  encodeDocument(text: string): Int32Array {
-    const body = this.encode(text);
-    const out = new Int32Array(body.length + 2);
-    out[0] = BOS_ID;
-    out.set(body, 1);
-    out[body.length + 1] = EOS_ID;
-    return out;
-  }
-
-  /** Text of `ids`; special ids decode to their names. Invalid UTF-8 (a cut token run) gives U+FFFD. */
-  decode(ids: ArrayLike<number>): string {
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (!Number.isInteger(id) || id < 0 || id >= LLAMA3_VOCAB_SIZE) throw new RangeError(`token id ${id} is outside 0..${LLAMA3_VOCAB_SIZE - 1}`);
-    }
-    return this.utf8.decode(this.core.decode(Uint32Array.from(ids)));
-  }
-
-  /** Releases the WASM memory; the tokenizer is unusable afterwards. */
+  /** Releases tiktoken's WASM memory (if it was built); the tokenizer is unusable afterwards. */
   free(): void {
-    this.core.free();
+    this.tiktoken?.free();
   }
 }

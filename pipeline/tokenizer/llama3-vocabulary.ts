@@ -19,6 +19,10 @@ export interface Llama3Vocabulary {
   specialTokens: Record<string, number>;
   /** sha256 of `bpeRanks`, hex: identifies the vocabulary in shard manifests. */
   sha256: string;
+  /** Bytes of each ordinary token, by id. */
+  tokenBytes: Uint8Array[];
+  /** Names of the special tokens, by id - 128000. */
+  specialNames: string[];
 }
 
 /** GPT-2's reversible map from bytes to printable characters, inverted: character -> byte. */
@@ -46,6 +50,7 @@ export function llama3Vocabulary(): Llama3Vocabulary {
   }
   const toByte = unicodeToByte();
   const lines: string[] = new Array(LLAMA3_BPE_VOCAB_SIZE);
+  const tokenBytes: Uint8Array[] = new Array(LLAMA3_BPE_VOCAB_SIZE);
   for (let id = 0; id < LLAMA3_BPE_VOCAB_SIZE; id++) {
     const token = tokens[id]!;
     const bytes = new Uint8Array(token.length);
@@ -54,11 +59,14 @@ export function llama3Vocabulary(): Llama3Vocabulary {
       if (b === undefined) throw new Error(`llama3-tokenizer-js token ${id} is not byte-level encoded`);
       bytes[i] = b;
     }
-    lines[id] = `${Buffer.from(bytes).toString('base64')} ${id}`;
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    lines[id] = `${buffer.toString('base64')} ${id}`;
+    tokenBytes[id] = bytes;
   }
   const bpeRanks = lines.join('\n') + '\n';
   const specialTokens: Record<string, number> = {};
+  const specialNames = tokens.slice(LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE);
   for (let id = LLAMA3_BPE_VOCAB_SIZE; id < LLAMA3_VOCAB_SIZE; id++) specialTokens[tokens[id]!] = id;
-  cached = { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex') };
+  cached = { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex'), tokenBytes, specialNames };
   return cached;
 }

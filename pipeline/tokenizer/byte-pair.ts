@@ -1,0 +1,117 @@
+/**
+ * tiktoken's byte-pair encoding of one pre-token, in JavaScript: the same merge order as its Rust
+ * `byte_pair_encode` (repeatedly merge the adjacent parts whose bytes form the lowest-ranked token,
+ * the leftmost on a tie), so the ids are the same. Ranks are looked up by byte range in an
+ * open-addressing table over the tokens' bytes, which allocates nothing: on the ~400,000 pieces
+ * the pipeline bench's text misses the piece cache with, 0.6 s against 1.7 s for tiktoken's WASM
+ * and 2.6 s for a Map keyed by latin1 substrings.
+ */
+
+const NONE = 0x7fffffff;
+
+/** FNV-1a over a byte range. */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h;
+}
+
+export class BytePairEncoder {
+  /** Every token's bytes end to end; token `id` is tokenBytes[offsets[id], offsets[id + 1]). */
+  private readonly tokenBytes: Uint8Array;
+  private readonly offsets: Int32Array;
+  /** Open addressing: id + 1 per slot (0: empty), and the slot's hash. */
+  private readonly slots: Int32Array;
+  private readonly slotHashes: Int32Array;
+  private readonly mask: number;
+  /** Rank of each two-byte token by its bytes (b0 << 8 | b1), NONE where there is none. */
+  private readonly pairs = new Int32Array(1 << 16).fill(NONE);
+  // Scratch, grown as needed: starts[i] is where part i begins; rank[i] the rank of parts i and i + 1 merged.
+  private starts = new Int32Array(256);
+  private rank = new Int32Array(256);
+
+  /** `tokens[id]`: the bytes of ordinary token `id` (rank = id). */
+  constructor(tokens: readonly Uint8Array[]) {
+    this.offsets = new Int32Array(tokens.length + 1);
+    for (let id = 0; id < tokens.length; id++) this.offsets[id + 1] = this.offsets[id]! + tokens[id]!.length;
+    this.tokenBytes = new Uint8Array(this.offsets[tokens.length]!);
+    let size = 16;
+    while (size < tokens.length * 2) size *= 2;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size);
+    this.slotHashes = new Int32Array(size);
+    for (let id = 0; id < tokens.length; id++) {
+      const bytes = tokens[id]!;
+      const at = this.offsets[id]!;
+      this.tokenBytes.set(bytes, at);
+      if (bytes.length === 2) this.pairs[(bytes[0]! << 8) | bytes[1]!] = id;
+      const hash = hashBytes(this.tokenBytes, at, at + bytes.length);
+      let slot = hash & this.mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = id + 1;
+      this.slotHashes[slot] = hash;
+    }
+  }
+
+  /** Rank of the token whose bytes are bytes[start, end), or NONE. */
+  private rankOf(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    if (length === 2) return this.pairs[(bytes[start]! << 8) | bytes[start + 1]!]!;
+    const hash = hashBytes(bytes, start, end);
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) return NONE;
+      if (this.slotHashes[slot] !== hash) continue;
+      const from = this.offsets[entry - 1]!;
+      if (this.offsets[entry]! - from !== length) continue;
+      let i = 0;
+      while (i < length && this.tokenBytes[from + i] === bytes[start + i]) i++;
+      if (i === length) return entry - 1;
+    }
+  }
+
+  /** Appends the ids of bytes[0, n) (n >= 1) to `out` from `at`; returns the new end. */
+  encode(bytes: Uint8Array, n: number, out: Int32Array, at: number): number {
+    const whole = this.rankOf(bytes, 0, n);
+    if (whole !== NONE) {
+      out[at] = whole;
+      return at + 1;
+    }
+    if (this.starts.length < n + 1) {
+      this.starts = new Int32Array(2 * n + 2);
+      this.rank = new Int32Array(2 * n + 2);
+    }
+    const starts = this.starts;
+    const rank = this.rank;
+    let parts = n + 1; // the last part is the end sentinel
+    for (let i = 0; i <= n; i++) {
+      starts[i] = i;
+      rank[i] = i + 2 <= n ? this.pairs[(bytes[i]! << 8) | bytes[i + 1]!]! : NONE;
+    }
+    for (;;) {
+      let min = NONE;
+      let best = -1;
+      for (let i = 0; i < parts - 1; i++) {
+        if (rank[i]! < min) {
+          min = rank[i]!;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      // Ranks of the pairs that change, taken before part best + 1 is removed (as tiktoken does).
+      if (best > 0) rank[best - 1] = best + 2 < parts ? this.rankOf(bytes, starts[best - 1]!, starts[best + 2]!) : NONE;
+      rank[best] = best + 3 < parts ? this.rankOf(bytes, starts[best]!, starts[best + 3]!) : NONE;
+      for (let i = best + 1; i < parts - 1; i++) {
+        starts[i] = starts[i + 1]!;
+        rank[i] = rank[i + 1]!;
+      }
+      parts--;
+    }
+    for (let i = 0; i < parts - 1; i++) {
+      const id = this.rankOf(bytes, starts[i]!, starts[i + 1]!);
+      if (id === NONE) throw new Error('byte-pair encoding: a part has no rank');
+      out[at++] = id;
+    }
+    return at;
+  }
+}
