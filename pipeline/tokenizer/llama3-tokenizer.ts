@@ -11,7 +11,7 @@ import { LLAMA3_TOKENIZER_NAME, replaceLoneSurrogates, type DocumentTokenizer } 
 import { BytePairEncoder } from './byte-pair.ts';
 import { llama3Vocabulary, LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE, type Llama3Vocabulary } from './llama3-vocabulary.ts';
 import { metaEncodeChunks } from './meta-chunks.ts';
-import { PieceCache, pieceHash } from './piece-cache.ts';
+import { MAX_PIECE_LENGTH, PieceCache, pieceHash } from './piece-cache.ts';
 import { pretokenEnd, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
 
 /**
@@ -38,8 +38,6 @@ export interface Llama3TokenizerOptions {
   cacheEntries?: number;
 }
 
-/** Pieces longer than this (UTF-16 units) are not cached (rarely repeated, and they would crowd the cache). */
-const MAX_CACHED_PIECE = 32;
 
 export class Llama3Tokenizer implements DocumentTokenizer {
   readonly name = LLAMA3_TOKENIZER_NAME;
@@ -52,7 +50,6 @@ export class Llama3Tokenizer implements DocumentTokenizer {
   /** Built on first use (about 1.8 s): text with Unicode-version skew, `pretokenCache: false`. */
   private tiktoken: Tiktoken | null = null;
   private readonly utf8 = new TextDecoder('utf-8');
-  private readonly utf8Encoder = new TextEncoder();
   private utf8Bytes = new Uint8Array(1024);
   private readonly cache: PieceCache | null;
   private readonly bytePair: BytePairEncoder;
@@ -107,16 +104,16 @@ export class Llama3Tokenizer implements DocumentTokenizer {
       const end = pretokenEnd(text, start);
       // A piece has at most as many ids as UTF-8 bytes: 3 per UTF-16 unit.
       this.reserve(at + 3 * (end - start));
-      if (end - start > MAX_CACHED_PIECE) at = this.encodePiece(text.slice(start, end), at);
+      // Longer pieces are rarely repeated, and they would crowd the cache.
+      if (end - start > MAX_PIECE_LENGTH) at = this.encodePiece(text, start, end, at);
       else {
         const hash = pieceHash(text, start, end);
         const slot = cache.find(text, start, end, hash);
         if (slot >= 0) at = cache.copy(slot, this.buffer, at);
         else {
-          const piece = text.slice(start, end);
           const from = at;
-          at = this.encodePiece(piece, at);
-          cache.insert(slot, piece, hash, this.buffer, from, at);
+          at = this.encodePiece(text, start, end, at);
+          cache.insert(slot, text, start, end, hash, this.buffer, from, at);
         }
       }
       start = end;
@@ -124,10 +121,30 @@ export class Llama3Tokenizer implements DocumentTokenizer {
     return at;
   }
 
-  private encodePiece(piece: string, at: number): number {
-    if (this.utf8Bytes.length < 3 * piece.length) this.utf8Bytes = new Uint8Array(3 * piece.length);
-    const { written } = this.utf8Encoder.encodeInto(piece, this.utf8Bytes);
-    return this.bytePair.encode(this.utf8Bytes, written, this.buffer, at);
+  /** Byte-pair encodes text[start, end) (well-formed) after writing its UTF-8 into a scratch buffer. */
+  private encodePiece(text: string, start: number, end: number, at: number): number {
+    if (this.utf8Bytes.length < 3 * (end - start)) this.utf8Bytes = new Uint8Array(3 * (end - start));
+    const bytes = this.utf8Bytes;
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
+      if (c < 0x80) bytes[n++] = c;
+      else if (c < 0x800) {
+        bytes[n++] = 0xc0 | (c >> 6);
+        bytes[n++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdbff) {
+        c = ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00) + 0x10000;
+        bytes[n++] = 0xf0 | (c >> 18);
+        bytes[n++] = 0x80 | ((c >> 12) & 0x3f);
+        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
+        bytes[n++] = 0x80 | (c & 0x3f);
+      } else {
+        bytes[n++] = 0xe0 | (c >> 12);
+        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
+        bytes[n++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return this.bytePair.encode(bytes, n, this.buffer, at);
   }
 
   /** Room for `length` ids in the buffer, keeping what is there. */

@@ -1,9 +1,9 @@
 /**
  * The ids of pre-token pieces already encoded, keyed by the piece's text. An open-addressing
  * table that is probed with a range of the document text, so a hit (most pieces: the pipeline
- * bench's 9.1M pieces hold 355,000 distinct ones) allocates nothing: no substring, no array.
- * Against a Map keyed by the sliced piece it cut the lookups from about 1.7 s to 0.5 s on that
- * bench's 44M characters. When `entries` pieces are held, the table is emptied and refills.
+ * bench's 9.1M pieces hold 355,000 distinct ones) allocates nothing, and reads about three cache
+ * lines: the slot, the key's characters, the ids. When `entries` pieces are held, the table is
+ * emptied and refills.
  */
 
 /** FNV-1a over UTF-16 units; the caller hashes the range it looks up. */
@@ -13,83 +13,96 @@ export function pieceHash(text: string, start: number, end: number): number {
   return h;
 }
 
+/** Int32s per slot: hash, key length (0: empty slot), where the key's characters start, id count, the id or where the ids start. */
+const SLOT = 5;
+
+/** Longest key: pieces are cached up to this many UTF-16 units. */
+export const MAX_PIECE_LENGTH = 32;
+
 export class PieceCache {
   private readonly mask: number;
-  private keys: (string | undefined)[];
-  private readonly hashes: Int32Array;
-  /** Per slot: the id when the piece has one, else where its ids start in `pool`. */
-  private readonly first: Int32Array;
-  /** Per slot: how many ids (0: empty slot). */
-  private readonly counts: Int32Array;
-  private pool = new Int32Array(1 << 16);
-  private poolUsed = 0;
+  private readonly slots: Int32Array;
+  private chars = new Uint16Array(1 << 18);
+  private charsUsed = 0;
+  private ids = new Int32Array(1 << 16);
+  private idsUsed = 0;
   private size = 0;
 
   constructor(private readonly entries: number) {
     let slots = 16;
     while (slots < entries * 2) slots *= 2;
     this.mask = slots - 1;
-    this.keys = new Array<string | undefined>(slots);
-    this.hashes = new Int32Array(slots);
-    this.first = new Int32Array(slots);
-    this.counts = new Int32Array(slots);
+    this.slots = new Int32Array(slots * SLOT);
   }
 
   /** The slot holding `text[start, end)` (>= 0), or `~slot` of the empty slot where it would go. */
   find(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
+    const slots = this.slots;
     for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
-      if (this.counts[slot] === 0) return ~slot;
-      if (this.hashes[slot] !== hash) continue;
-      const key = this.keys[slot]!;
-      if (key.length !== length) continue;
+      const at = slot * SLOT;
+      const keyLength = slots[at + 1]!;
+      if (keyLength === 0) return ~slot;
+      if (slots[at] !== hash || keyLength !== length) continue;
+      const from = slots[at + 2]!;
       let i = 0;
-      while (i < length && key.charCodeAt(i) === text.charCodeAt(start + i)) i++;
+      while (i < length && this.chars[from + i] === text.charCodeAt(start + i)) i++;
       if (i === length) return slot;
     }
   }
 
   /** Copies the ids in `slot` (from `find`) to `out` at `at`; returns the new end. */
   copy(slot: number, out: Int32Array, at: number): number {
-    const count = this.counts[slot]!;
+    const s = slot * SLOT;
+    const count = this.slots[s + 3]!;
+    const value = this.slots[s + 4]!;
     if (count === 1) {
-      out[at] = this.first[slot]!;
+      out[at] = value;
       return at + 1;
     }
-    const from = this.first[slot]!;
-    for (let k = 0; k < count; k++) out[at + k] = this.pool[from + k]!;
+    for (let k = 0; k < count; k++) out[at + k] = this.ids[value + k]!;
     return at + count;
   }
 
-  /** Remembers `ids[from, to)` as the ids of `key`; `empty` is what `find` returned for it. */
-  insert(empty: number, key: string, hash: number, ids: Int32Array, from: number, to: number): void {
+  /** Remembers `ids[from, to)` as the ids of `text[start, end)` (at most MAX_PIECE_LENGTH units); `empty` is what `find` returned for it. */
+  insert(empty: number, text: string, start: number, end: number, hash: number, ids: Int32Array, from: number, to: number): void {
     let slot = ~empty;
+    const length = end - start;
+    const count = to - from;
     if (this.size >= this.entries) {
       this.clear();
-      slot = ~this.find(key, 0, key.length, hash);
+      slot = ~this.find(text, start, end, hash);
     }
-    const count = to - from;
-    this.keys[slot] = key;
-    this.hashes[slot] = hash;
-    this.counts[slot] = count;
-    if (count === 1) this.first[slot] = ids[from]!;
+    if (this.charsUsed + length > this.chars.length) {
+      const grown = new Uint16Array(this.chars.length * 2);
+      grown.set(this.chars.subarray(0, this.charsUsed));
+      this.chars = grown;
+    }
+    const s = slot * SLOT;
+    this.slots[s] = hash;
+    this.slots[s + 1] = length;
+    this.slots[s + 2] = this.charsUsed;
+    for (let i = 0; i < length; i++) this.chars[this.charsUsed + i] = text.charCodeAt(start + i);
+    this.charsUsed += length;
+    this.slots[s + 3] = count;
+    if (count === 1) this.slots[s + 4] = ids[from]!;
     else {
-      if (this.poolUsed + count > this.pool.length) {
-        const grown = new Int32Array(Math.max(this.pool.length * 2, this.poolUsed + count));
-        grown.set(this.pool.subarray(0, this.poolUsed));
-        this.pool = grown;
+      if (this.idsUsed + count > this.ids.length) {
+        const grown = new Int32Array(Math.max(this.ids.length * 2, this.idsUsed + count));
+        grown.set(this.ids.subarray(0, this.idsUsed));
+        this.ids = grown;
       }
-      this.pool.set(ids.subarray(from, to), this.poolUsed);
-      this.first[slot] = this.poolUsed;
-      this.poolUsed += count;
+      this.ids.set(ids.subarray(from, to), this.idsUsed);
+      this.slots[s + 4] = this.idsUsed;
+      this.idsUsed += count;
     }
     this.size++;
   }
 
   private clear(): void {
-    this.keys = new Array<string | undefined>(this.keys.length);
-    this.counts.fill(0);
-    this.poolUsed = 0;
+    this.slots.fill(0);
+    this.charsUsed = 0;
+    this.idsUsed = 0;
     this.size = 0;
   }
 }
