@@ -1,10 +1,10 @@
 /**
  * What the tokenized output needs from a tokenizer: one document as a trainer sees it (BOS, the
  * text's ids, EOS), the vocabulary size (the Megatron dtype and range checks), and what the
- * manifest records. Implemented by `Llama3Tokenizer` (tiktoken, exact) and
+ * manifest records. Implemented by `Llama3Tokenizer` (exact: tiktoken's ids) and
  * `HuggingFaceTokenizer` (any tokenizer.json).
  */
-/** The name that selects the exact Llama 3 tokenizer (tiktoken) in options and manifests. */
+/** The name that selects the exact Llama 3 tokenizer in options and manifests. */
 export const LLAMA3_TOKENIZER_NAME = 'llama3';
 
 export interface DocumentTokenizer {
