@@ -78,7 +78,10 @@ test('the scanner splits text exactly where the pattern (as a regex) does', () =
 test('ids agree on random mixed text and on long pieces (byte-pair merges, leftmost on ties)', () => {
   for (let seed = 1; seed <= 200; seed++) assertSameIds(randomText(seed, 300), `random text, seed ${seed}`);
   // pieces longer than the cache takes, encoded by the JavaScript byte-pair encoder directly
-  for (const piece of ['a'.repeat(101), 'ab'.repeat(70), '東京都'.repeat(40), ' '.repeat(90), '='.repeat(77), '😀'.repeat(33), 'x'.repeat(25_000)]) {
+  // (over 256 bytes: by its heap-ordered merge)
+  const letters = Array.from({ length: 3000 }, (_, i) => 'abcdefghijklmnopqrstuvwxyzéüß'[(i * 7919) % 29]).join('');
+  const han = Array.from({ length: 700 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 104_729) % 2000))).join('');
+  for (const piece of ['a'.repeat(101), 'ab'.repeat(70), '東京都'.repeat(40), ' '.repeat(90), '='.repeat(77), '😀'.repeat(33), 'x'.repeat(25_000), '-'.repeat(300), letters, han]) {
     assertSameIds(piece, `long piece ${JSON.stringify(piece.slice(0, 6))}… (${piece.length})`);
     assertSameIds(`word ${piece} word`, `long piece ${JSON.stringify(piece.slice(0, 6))}… in text`);
   }

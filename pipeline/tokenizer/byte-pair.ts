@@ -9,6 +9,14 @@
 
 const NONE = 0x7fffffff;
 
+/**
+ * Pieces of more bytes than this are merged with a heap instead of tiktoken's scan of all parts per
+ * merge (quadratic): 24,000 CJK characters in one piece took 7.1 s that way (tiktoken: 2.9 s).
+ */
+const LONG_PIECE = 256;
+/** Heap keys are rank * 2^21 + start: a piece's start fits in 21 bits (Meta's chunking caps runs at 25,000 code points). */
+const POSITION = 2 ** 21;
+
 /** FNV-1a over a byte range. */
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -77,6 +85,7 @@ export class BytePairEncoder {
       out[at] = whole;
       return at + 1;
     }
+    if (n > LONG_PIECE) return this.encodeLong(bytes, n, out, at);
     if (this.starts.length < n + 1) {
       this.starts = new Int32Array(2 * n + 2);
       this.rank = new Int32Array(2 * n + 2);
@@ -109,6 +118,76 @@ export class BytePairEncoder {
     }
     for (let i = 0; i < parts - 1; i++) {
       const id = this.rankOf(bytes, starts[i]!, starts[i + 1]!);
+      if (id === NONE) throw new Error('byte-pair encoding: a part has no rank');
+      out[at++] = id;
+    }
+    return at;
+  }
+
+  /**
+   * The same merges as `encode`, in the same order: parts are a linked list keyed by their first
+   * byte, and a min-heap of (rank, start) gives the lowest rank, the leftmost on a tie. Entries
+   * left stale by a merge are skipped when popped.
+   */
+  private encodeLong(bytes: Uint8Array, n: number, out: Int32Array, at: number): number {
+    if (n >= POSITION) throw new RangeError(`byte-pair encoding: a piece of ${n} bytes`);
+    // next[i]: start of the part after the part starting at i (n: none); rank[i]: rank of that pair.
+    const next = new Int32Array(n + 1);
+    const prev = new Int32Array(n + 1);
+    const rank = new Int32Array(n + 1);
+    const heap = new Float64Array(3 * n); // n - 1 pairs, then at most 2 more per merge
+    let size = 0;
+    const push = (key: number): void => {
+      let i = size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (heap[parent]! <= key) break;
+        heap[i] = heap[parent]!;
+        i = parent;
+      }
+      heap[i] = key;
+    };
+    const pop = (): number => {
+      const top = heap[0]!;
+      const last = heap[--size]!;
+      let i = 0;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= size) break;
+        if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
+        if (heap[child]! >= last) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      if (size > 0) heap[i] = last;
+      return top;
+    };
+    for (let i = 0; i <= n; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+      rank[i] = i + 2 <= n ? this.pairs[(bytes[i]! << 8) | bytes[i + 1]!]! : NONE;
+      if (rank[i] !== NONE) push(rank[i]! * POSITION + i);
+    }
+    while (size > 0) {
+      const key = pop();
+      const i = key % POSITION;
+      const r = (key - i) / POSITION;
+      if (rank[i] !== r) continue; // stale: the pair changed, or part i was merged away (rank NONE)
+      const j = next[i]!; // merge part j into part i
+      const after = next[j]!;
+      next[i] = after;
+      if (after <= n) prev[after] = i;
+      rank[j] = NONE;
+      rank[i] = after < n ? this.rankOf(bytes, i, next[after]!) : NONE;
+      if (rank[i] !== NONE) push(rank[i]! * POSITION + i);
+      const p = prev[i]!;
+      if (p >= 0) {
+        rank[p] = this.rankOf(bytes, p, after);
+        if (rank[p] !== NONE) push(rank[p]! * POSITION + p);
+      }
+    }
+    for (let i = 0; i < n; i = next[i]!) {
+      const id = this.rankOf(bytes, i, next[i]!);
       if (id === NONE) throw new Error('byte-pair encoding: a part has no rank');
       out[at++] = id;
     }
