@@ -63,7 +63,7 @@ export class Llama3Tokenizer implements DocumentTokenizer {
   constructor(options: Llama3TokenizerOptions = {}) {
     this.vocab = llama3Vocabulary();
     this.vocabularySha256 = this.vocab.sha256;
-    this.bytePair = new BytePairEncoder(this.vocab.tokenBytes);
+    this.bytePair = new BytePairEncoder(this.vocab.tokenBytes, this.vocab.tokenOffsets);
     this.cache = options.pretokenCache === false ? null : new PieceCache(options.cacheEntries ?? 200_000);
   }
 
@@ -166,7 +166,7 @@ export class Llama3Tokenizer implements DocumentTokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= LLAMA3_VOCAB_SIZE) throw new RangeError(`token id ${id} is outside 0..${LLAMA3_VOCAB_SIZE - 1}`);
-      const bytes = id < LLAMA3_BPE_VOCAB_SIZE ? this.vocab.tokenBytes[id]! : Buffer.from(this.vocab.specialNames[id - LLAMA3_BPE_VOCAB_SIZE]!, 'utf8');
+      const bytes = id < LLAMA3_BPE_VOCAB_SIZE ? this.vocab.tokenBytes.subarray(this.vocab.tokenOffsets[id], this.vocab.tokenOffsets[id + 1]) : Buffer.from(this.vocab.specialNames[id - LLAMA3_BPE_VOCAB_SIZE]!, 'utf8');
       parts.push(bytes);
       length += bytes.length;
     }

@@ -19,8 +19,9 @@ export interface Llama3Vocabulary {
   specialTokens: Record<string, number>;
   /** sha256 of `bpeRanks`, hex: identifies the vocabulary in shard manifests. */
   sha256: string;
-  /** Bytes of each ordinary token, by id. */
-  tokenBytes: Uint8Array[];
+  /** Every ordinary token's bytes, end to end in id order: token `id` is tokenBytes[tokenOffsets[id], tokenOffsets[id + 1]). */
+  tokenBytes: Uint8Array;
+  tokenOffsets: Int32Array;
   /** Names of the special tokens, by id - 128000. */
   specialNames: string[];
 }
@@ -50,23 +51,24 @@ export function llama3Vocabulary(): Llama3Vocabulary {
   }
   const toByte = unicodeToByte();
   const lines: string[] = new Array(LLAMA3_BPE_VOCAB_SIZE);
-  const tokenBytes: Uint8Array[] = new Array(LLAMA3_BPE_VOCAB_SIZE);
+  // One character per byte: a token's length is its byte count.
+  const tokenOffsets = new Int32Array(LLAMA3_BPE_VOCAB_SIZE + 1);
+  for (let id = 0; id < LLAMA3_BPE_VOCAB_SIZE; id++) tokenOffsets[id + 1] = tokenOffsets[id]! + tokens[id]!.length;
+  const tokenBytes = new Uint8Array(tokenOffsets[LLAMA3_BPE_VOCAB_SIZE]!);
   for (let id = 0; id < LLAMA3_BPE_VOCAB_SIZE; id++) {
     const token = tokens[id]!;
-    const bytes = new Uint8Array(token.length);
+    const at = tokenOffsets[id]!;
     for (let i = 0; i < token.length; i++) {
       const b = toByte.get(token[i]!);
       if (b === undefined) throw new Error(`llama3-tokenizer-js token ${id} is not byte-level encoded`);
-      bytes[i] = b;
+      tokenBytes[at + i] = b;
     }
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    lines[id] = `${buffer.toString('base64')} ${id}`;
-    tokenBytes[id] = bytes;
+    lines[id] = `${Buffer.from(tokenBytes.buffer, at, token.length).toString('base64')} ${id}`;
   }
   const bpeRanks = lines.join('\n') + '\n';
   const specialTokens: Record<string, number> = {};
   const specialNames = tokens.slice(LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE);
   for (let id = LLAMA3_BPE_VOCAB_SIZE; id < LLAMA3_VOCAB_SIZE; id++) specialTokens[tokens[id]!] = id;
-  cached = { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex'), tokenBytes, specialNames };
+  cached = { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex'), tokenBytes, tokenOffsets, specialNames };
   return cached;
 }
