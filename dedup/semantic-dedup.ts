@@ -75,7 +75,6 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
   async create(o, ctx) {
     const seed = o.seed ?? ctx.seed;
     const embedder = await embedderFor(o, ctx.baseDir, seed);
-    const lsh = simHashFor(embedder.dim, o.bands, o.rows, seed);
     const vectorsPath = (shard: number) => workFiles.sideData(ctx.workDir, 'embeddings', shard);
     return docDedupStage({
       name: 'semantic-dedup',
@@ -92,6 +91,7 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
         rows: o.rows,
       },
       keyer(shard) {
+        const lsh = simHashFor(embedder.dim, o.bands, o.rows, seed);
         const vectors = new SideDataWriter(vectorsPath(shard));
         let pending: { doc: Doc; emit: EmitKey }[] = [];
         const flush = async (): Promise<void> => {

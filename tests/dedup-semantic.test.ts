@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import type { StageContext } from '../pipeline/stage.ts';
 import { semanticDedupStage } from '../dedup/semantic-dedup.ts';
-import { HashedNgramEmbedder, DEFAULT_HASHED_NGRAM, buildHashedNgramModel, hashedFeatures } from '../dedup/semantic/hashed-ngram-embedder.ts';
+import { HashedNgramEmbedder, DEFAULT_HASHED_NGRAM, buildHashedNgramModel, featureCounts, gaussians, hashedFeatures, projectionTable, type HashedNgramSettings } from '../dedup/semantic/hashed-ngram-embedder.ts';
+import { SimHashBands } from '../dedup/semantic/simhash.ts';
+import { fmix32, mix32 } from '../pipeline/hash.ts';
 import { OnnxSession } from '../pipeline/onnx/session.ts';
 import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.ts';
 import { SentenceTokenizer } from '../dedup/semantic/sentence-tokenizer.ts';
@@ -63,6 +65,75 @@ test('the built-in model computed in TypeScript agrees with the same projection 
   for (let i = 0; i < ours.length; i++) if (!Number.isNaN(onnx[i])) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - onnx[i]));
   assert.ok(maxDiff < 1e-5, `largest difference ${maxDiff}`);
   assert.ok(ours.subarray(-e.dim).every((x) => x === 0), 'no words: a zero vector');
+});
+
+/**
+ * The built-in model's arithmetic as first defined (its output is what a run keeps): float64 sums
+ * of w·row over the features in order of first occurrence, four rows per addition to the sums,
+ * then one at a time; w = 1 + ln(count); rounded once to float32 after L2 normalisation.
+ */
+function referenceEmbedding(text: string, s: HashedNgramSettings, table: Float32Array): Float32Array {
+  const { ids, counts } = featureCounts(text, s);
+  const w = Array.from(counts, (c) => 1 + Math.log(c));
+  const sums = new Float64Array(s.dim);
+  let f = 0;
+  for (; f + 3 < ids.length; f += 4) {
+    for (let d = 0; d < s.dim; d++) {
+      sums[d] += w[f] * table[ids[f] * s.dim + d] + w[f + 1] * table[ids[f + 1] * s.dim + d] + w[f + 2] * table[ids[f + 2] * s.dim + d] + w[f + 3] * table[ids[f + 3] * s.dim + d];
+    }
+  }
+  for (; f < ids.length; f++) for (let d = 0; d < s.dim; d++) sums[d] += w[f] * table[ids[f] * s.dim + d];
+  const norm = sums.reduce((a, x) => a + x * x, 0);
+  const out = new Float32Array(s.dim);
+  if (norm > 0) for (let d = 0; d < s.dim; d++) out[d] = sums[d] * (1 / Math.sqrt(norm));
+  return out;
+}
+
+test('the built-in model gives the embeddings of its reference arithmetic bit for bit (any feature count, repeated words, any bucket count)', async () => {
+  const texts = [
+    ...injectedCorpus(41, 8, 300, 0.1, 1).shards[0].map((d) => d.text),
+    chineseDocument(4, 400),
+    'the cat the cat the cat sat '.repeat(40),
+    ...Array.from({ length: 9 }, (_, k) => Array.from({ length: k + 1 }, (_, i) => `w${i}`).join(' ')),
+    '',
+  ];
+  for (const settings of [{ ...DEFAULT_HASHED_NGRAM, seed: 3 }, { buckets: 1000, dim: 24, maxN: 2, maxFeatures: 50, seed: 9 }]) {
+    const e = await HashedNgramEmbedder.create(settings);
+    const ours = await e.embed(texts);
+    const table = projectionTable(settings);
+    texts.forEach((t, r) => {
+      const ref = referenceEmbedding(t, settings, table);
+      assert.deepEqual(Buffer.from(ours.buffer, r * settings.dim * 4, settings.dim * 4), Buffer.from(ref.buffer), `text ${r}, ${settings.buckets} buckets`);
+    });
+  }
+});
+
+test('SimHash band keys are those of one dot product at a time (any rows, more than 32 bits per band)', async () => {
+  const e = await HashedNgramEmbedder.create({ seed: 2 });
+  const m = await e.embed(injectedCorpus(42, 6, 120, 0.1, 1).shards[0].map((d) => d.text));
+  for (const [bands, rows] of [[20, 16], [3, 7], [2, 40]]) {
+    const lsh = new SimHashBands(e.dim, bands, rows, 11);
+    const planes = gaussians(bands * rows * e.dim, 11 ^ 0x73696d);
+    for (let at = 0; at < m.length; at += e.dim) {
+      const expected: number[] = [];
+      for (let b = 0; b < bands; b++) {
+        let bits = 0;
+        let h1 = 0x5eed ^ b;
+        for (let r = 0; r < rows; r++) {
+          let dot = 0;
+          for (let i = 0; i < e.dim; i++) dot += planes[(b * rows + r) * e.dim + i] * m[at + i];
+          bits = (bits << 1) | (dot >= 0 ? 1 : 0);
+          if ((r & 31) === 31) {
+            h1 = mix32(h1, bits);
+            bits = 0;
+          }
+        }
+        h1 = mix32(h1, bits);
+        expected.push(fmix32(h1 ^ rows), fmix32(mix32(h1, 0x62616e64 + b)));
+      }
+      assert.deepEqual([...lsh.keys(m, at)], expected, `${bands} x ${rows}, row ${at / e.dim}`);
+    }
+  }
 });
 
 test('semantic dedup: LSH finds >= 90% of the pairs brute-force cosine finds above the threshold', async () => {
