@@ -5,15 +5,17 @@
  * summed and L2-normalised. The cosine of two embeddings estimates the cosine of the documents'
  * n-gram vectors (error ~1/sqrt(dim)): it finds documents that share most of their wording even
  * when reordered or lightly rewritten, not paraphrases in other words. The projection is a sparse
- * sum computed here in TypeScript (float64 sums, float32 result): only the rows of the features a
- * document has are read, where the same computation as an ONNX graph (`buildHashedNgramModel`,
- * Gather → Mul → ReduceSum → LpNormalization) materialised a [batch, longest document, dim]
- * tensor padded to the batch's longest document and ran ~4x slower (issue 16).
+ * sum computed here (float64 sums, in WebAssembly SIMD: projection-sums.ts; float32 result): only
+ * the rows of the features a document has are read, where the same computation as an ONNX graph
+ * (`buildHashedNgramModel`, Gather → Mul → ReduceSum → LpNormalization) materialised a
+ * [batch, longest document, dim] tensor padded to the batch's longest document and ran ~4x
+ * slower (issue 16).
  */
 import { OnnxGraphBuilder } from '../../pipeline/onnx/builder.ts';
 import { mix32, fmix32, splitMix32 } from '../../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, wordHashes } from '../normalize-text.ts';
 import type { Embedder } from './embedder.ts';
+import { ProjectionSums } from './projection-sums.ts';
 
 export interface HashedNgramSettings {
   /** Hash buckets of the n-gram features (rows of the projection). */
@@ -97,10 +99,16 @@ class FeatureCounter {
   private size = 0;
 }
 
-/** Standard normal values from a seed (Box–Muller over SplitMix32). */
-export function gaussians(count: number, seed: number): Float32Array {
+interface BuiltModel {
+  projection: ProjectionSums;
+  counter: FeatureCounter;
+  /** The weights of the current document's features (grown as needed). */
+  weights: Float64Array;
+}
+
+/** Standard normal values from a seed (Box–Muller over SplitMix32), in `out` when given. */
+export function gaussians(count: number, seed: number, out: Float32Array = new Float32Array(count)): Float32Array {
   const next = splitMix32(seed);
-  const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     const u = (next() + 1) / 4294967297;
     const v = next() / 4294967296;
@@ -112,8 +120,8 @@ export function gaussians(count: number, seed: number): Float32Array {
 }
 
 /** The projection: row `id` is feature id's Gaussian vector, row 0 (padding) zero. */
-export function projectionTable(s: HashedNgramSettings): Float32Array {
-  const table = gaussians((s.buckets + 1) * s.dim, s.seed ^ 0x656d62);
+export function projectionTable(s: HashedNgramSettings, out: Float32Array = new Float32Array((s.buckets + 1) * s.dim)): Float32Array {
+  const table = gaussians((s.buckets + 1) * s.dim, s.seed ^ 0x656d62, out);
   table.fill(0, 0, s.dim);
   return table;
 }
@@ -140,12 +148,9 @@ export function buildHashedNgramModel(s: HashedNgramSettings): Uint8Array {
 }
 
 export class HashedNgramEmbedder implements Embedder {
-  private readonly sums: Float64Array;
-  private projection: { table: Float32Array; counter: FeatureCounter } | undefined;
+  private built: BuiltModel | undefined;
 
-  private constructor(readonly settings: HashedNgramSettings) {
-    this.sums = new Float64Array(settings.dim);
-  }
+  private constructor(readonly settings: HashedNgramSettings) {}
 
   static async create(settings: Partial<HashedNgramSettings> = {}): Promise<HashedNgramEmbedder> {
     return new HashedNgramEmbedder({ ...DEFAULT_HASHED_NGRAM, ...settings });
@@ -154,10 +159,16 @@ export class HashedNgramEmbedder implements Embedder {
   /**
    * Made at the first embedding: the stage is created for every task, and its reduce, merge and
    * apply tasks need the dimension and description, not the table (8.4 M Gaussians, 33 MB with the
-   * default settings, ~0.3 s). Row `id` (1..buckets) is feature id's Gaussian vector, row 0 zero.
+   * default settings, ~0.3 s).
    */
-  private get model(): { table: Float32Array; counter: FeatureCounter } {
-    return (this.projection ??= { table: projectionTable(this.settings), counter: new FeatureCounter(this.settings.buckets) });
+  private get model(): BuiltModel {
+    if (!this.built) {
+      const s = this.settings;
+      const projection = new ProjectionSums(s.buckets + 1, s.dim);
+      projectionTable(s, projection.table);
+      this.built = { projection, counter: new FeatureCounter(s.buckets), weights: new Float64Array(1024) };
+    }
+    return this.built;
   }
 
   get dim(): number {
@@ -180,57 +191,20 @@ export class HashedNgramEmbedder implements Embedder {
    * Writes the embedding of `text` to `out[at .. at + dim)`. The arithmetic order is part of the
    * output (float64 sums, rounded once to float32): features in order of first occurrence, added
    * four at a time as `sums[d] += w0·t0 + w1·t1 + w2·t2 + w3·t3`, then one at a time for the last
-   * n mod 4 (tests/dedup-semantic.test.ts checks it bit for bit against that definition).
+   * n mod 4 (`ProjectionSums.sum`; tests/dedup-semantic.test.ts checks it bit for bit).
    */
   private embedOne(text: string, out: Float32Array, at: number): void {
     const { dim } = this.settings;
-    const { sums } = this;
-    const { table, counter } = this.model;
+    const model = this.model;
+    const { projection, counter } = model;
     const words = wordHashes(normalizeText(text, NORM), 0x7365);
     const n = counter.count(words.a, words.count, this.settings);
     const { ids, counts } = counter;
-    sums.fill(0);
-    // Eight rows per pass over the sums, as two groups of four added in turn (the same additions as
-    // two passes of four): ~1.35x faster than four per pass, itself 2.5x faster than one (fewer
-    // loads and stores of sums); 46 MB pipeline bench's texts, CPU time.
-    let f = 0;
-    for (; f + 7 < n; f += 8) {
-      const r0 = ids[f] * dim;
-      const r1 = ids[f + 1] * dim;
-      const r2 = ids[f + 2] * dim;
-      const r3 = ids[f + 3] * dim;
-      const r4 = ids[f + 4] * dim;
-      const r5 = ids[f + 5] * dim;
-      const r6 = ids[f + 6] * dim;
-      const r7 = ids[f + 7] * dim;
-      const w0 = featureWeight(counts[ids[f]]);
-      const w1 = featureWeight(counts[ids[f + 1]]);
-      const w2 = featureWeight(counts[ids[f + 2]]);
-      const w3 = featureWeight(counts[ids[f + 3]]);
-      const w4 = featureWeight(counts[ids[f + 4]]);
-      const w5 = featureWeight(counts[ids[f + 5]]);
-      const w6 = featureWeight(counts[ids[f + 6]]);
-      const w7 = featureWeight(counts[ids[f + 7]]);
-      for (let d = 0; d < dim; d++) {
-        sums[d] = sums[d] + (w0 * table[r0 + d] + w1 * table[r1 + d] + w2 * table[r2 + d] + w3 * table[r3 + d]) + (w4 * table[r4 + d] + w5 * table[r5 + d] + w6 * table[r6 + d] + w7 * table[r7 + d]);
-      }
-    }
-    for (; f + 3 < n; f += 4) {
-      const r0 = ids[f] * dim;
-      const r1 = ids[f + 1] * dim;
-      const r2 = ids[f + 2] * dim;
-      const r3 = ids[f + 3] * dim;
-      const w0 = featureWeight(counts[ids[f]]);
-      const w1 = featureWeight(counts[ids[f + 1]]);
-      const w2 = featureWeight(counts[ids[f + 2]]);
-      const w3 = featureWeight(counts[ids[f + 3]]);
-      for (let d = 0; d < dim; d++) sums[d] += w0 * table[r0 + d] + w1 * table[r1 + d] + w2 * table[r2 + d] + w3 * table[r3 + d];
-    }
-    for (; f < n; f++) {
-      const row = ids[f] * dim;
-      const w = featureWeight(counts[ids[f]]);
-      for (let d = 0; d < dim; d++) sums[d] += w * table[row + d];
-    }
+    if (model.weights.length < n) model.weights = new Float64Array(ids.length);
+    const weights = model.weights;
+    for (let f = 0; f < n; f++) weights[f] = featureWeight(counts[ids[f]]);
+    projection.sum(ids, weights, n);
+    const sums = projection.sums;
     let norm = 0;
     for (let d = 0; d < dim; d++) norm += sums[d] * sums[d];
     if (norm === 0) return;
