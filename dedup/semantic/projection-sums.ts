@@ -7,17 +7,11 @@
  * sums live in the module's memory. Measured on the 46 MB pipeline bench's texts (CPU time of the
  * summing loop alone): ~1.25 s, against ~2.3 s for the best JavaScript loop (eight rows per pass).
  *
- * The module is a few dozen bytes, assembled here from named instructions (no toolchain, nothing
- * downloaded); `add8` is two groups of four in one pass: `sums[d] = (sums[d] + group₁) + group₂`,
+ * The module is a few hundred bytes, assembled in code (wasm-assembler.ts); `add8` is two groups
+ * of four in one pass: `sums[d] = (sums[d] + group₁) + group₂`,
  * the same additions as two calls of `add4`.
  */
-
-/** The part of the WebAssembly JavaScript API used here (the project's `lib`, ES2023, does not declare it). */
-declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-};
+import { BLOCK, BR, BR_IF, EMPTY, END, F64, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, I32, I32_ADD, I32_CONST, I32_GE_U, I32_SHL, LOCAL_GET, LOCAL_SET, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_STORE, instantiate, leb128, vec, wasmModule } from './wasm-assembler.ts';
 
 /** Sums (float64, `dim` + 1 with one spare lane) then the table (float32), 16-byte aligned. */
 export class ProjectionSums {
@@ -37,8 +31,7 @@ export class ProjectionSums {
     const sumsBytes = align16((dim + 1) * 8);
     // Four spare bytes after the table: an odd row's last pair of lanes reads one float beyond it.
     const bytes = sumsBytes + rows * dim * 4 + 16;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(MODULE), { env: { memory } }).exports;
+    const { memory, exports } = instantiate(MODULE, bytes);
     this.add4 = exports.add4 as Add4;
     this.add8 = exports.add8 as Add8;
     this.sums = new Float64Array(memory.buffer, 0, dim + 1);
@@ -101,47 +94,6 @@ function align16(n: number): number {
   return (n + 15) & ~15;
 }
 
-// WebAssembly binary encoding (https://webassembly.github.io/spec/core/binary/), the few
-// instructions used. SIMD instructions are 0xfd followed by their LEB128 opcode.
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const EMPTY = 0x40;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const END = 0x0b;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const I32_CONST = 0x41;
-const I32_GE_U = 0x4f;
-const I32_ADD = 0x6a;
-const I32_SHL = 0x74;
-const simd = (op: number): number[] => [0xfd, ...leb128(op)];
-const V128_LOAD = simd(0x00);
-const V128_STORE = simd(0x0b);
-const F64X2_SPLAT = simd(0x14);
-const V128_LOAD64_ZERO = simd(0x5d);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
-const F64X2_ADD = simd(0xf0);
-const F64X2_MUL = simd(0xf2);
-
-function leb128(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-const vec = (items: number[][]): number[] => [...leb128(items.length), ...items.flat()];
-const name = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
-const section = (id: number, body: number[]): number[] => [id, ...leb128(body.length), ...body];
-
 /**
  * `add{4·groups}(sums, r_0 … r_{4g−1}, w_0 … w_{4g−1}, rowBytes)`: for each byte offset i of a
  * row, two dimensions at a time, `sums[i/4 ..] = ((s + group_0) + group_1) …` where
@@ -183,14 +135,8 @@ function addFunction(groups: number): { type: number[]; body: number[] } {
 const MODULE: Uint8Array = (() => {
   const add4 = addFunction(1);
   const add8 = addFunction(2);
-  const MEMORY = 0x02;
-  const FUNC = 0x00;
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([add4.type, add8.type])),
-    ...section(2, vec([[...name('env'), ...name('memory'), MEMORY, 0x00, 1]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('add4'), FUNC, 0], [...name('add8'), FUNC, 1]])),
-    ...section(10, vec([add4.body, add8.body].map((b) => [...leb128(b.length), ...b]))),
+  return wasmModule([
+    { name: 'add4', ...add4 },
+    { name: 'add8', ...add8 },
   ]);
 })();
