@@ -11,6 +11,7 @@
  * of four in one pass: `sums[d] = (sums[d] + group₁) + group₂`,
  * the same additions as two calls of `add4`.
  */
+import { RefineryError } from '../../pipeline/errors.ts';
 import { BLOCK, BR, BR_IF, EMPTY, END, F64, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, I32, I32_ADD, I32_CONST, I32_GE_U, I32_SHL, LOCAL_GET, LOCAL_SET, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_STORE, instantiate, leb128, vec, wasmModule } from './wasm-assembler.ts';
 
 /** Sums (float64, `dim` + 1 with one spare lane) then the table (float32), 16-byte aligned. */
@@ -31,6 +32,9 @@ export class ProjectionSums {
     const sumsBytes = align16((dim + 1) * 8);
     // Four spare bytes after the table: an odd row's last pair of lanes reads one float beyond it.
     const bytes = sumsBytes + rows * dim * 4 + 16;
+    if (bytes > 2 ** 32) {
+      throw new RefineryError(`semantic-dedup: the built-in model's projection table (${rows} rows x ${dim} dims, float32) exceeds the 4 GiB of a WebAssembly memory; lower hashed_ngram.buckets or dim`);
+    }
     const { memory, exports } = instantiate(MODULE, bytes);
     this.add4 = exports.add4 as Add4;
     this.add8 = exports.add8 as Add8;
