@@ -9,7 +9,8 @@
  *    gopher-quality, c4, fineweb) and minhash-dedup alone, on the same input.
  *
  * Every run is its own process: the `refinery run` command users run (bin/refinery.mjs on the
- * compiled dist/, which the bench builds first), measured by bench/usage-hook.mjs, so its peak RSS
+ * compiled dist/, which the bench builds first; node's flags from its #! line), measured by
+ * bench/usage-hook.mjs, so its peak RSS
  * and CPU time are its own. "MB/s per core" divides input MB by the process's CPU
  * seconds (user + system, all threads): with one worker this is close to wall time on a quiet
  * machine and far less noisy on a shared one; wall-time MB/s is printed beside it. Stage seconds
@@ -201,15 +202,17 @@ function child(mode: string, arg: string, label: string): Usage & { wall: number
   const t0 = performance.now();
   // A pipeline run is the `refinery` command users run (compiled dist/, built before the runs),
   // measured by an exit hook; WARC reading runs this file's child mode.
-  // bin/refinery.mjs is executed as `npx refinery` executes it (its #! line gives node's flags);
-  // the hook and the profiler come in through NODE_OPTIONS.
+  // bin/refinery.mjs runs with the node flags of its #! line, as `npx refinery` runs it, plus the
+  // usage hook (and the profiler, which NODE_OPTIONS does not take).
+  const refinery = join(ROOT, 'bin/refinery.mjs');
+  const shebangFlags = readFileSync(refinery, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
+  const hook = `--import=${pathToFileURL(join(ROOT, 'bench/usage-hook.mjs')).href}`;
   const [command, ...argv] =
     mode === 'run'
-      ? [join(ROOT, 'bin/refinery.mjs'), 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]
+      ? [process.execPath, ...shebangFlags, hook, ...prof, refinery, 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]
       : [process.execPath, '--import', 'tsx', ...prof, import.meta.filename, '--child', mode, arg, usageFile];
-  const nodeOptions = mode === 'run' ? { NODE_OPTIONS: [`--import=${pathToFileURL(join(ROOT, 'bench/usage-hook.mjs')).href}`, ...prof].join(' ') } : {};
   const source = mode === 'run' ? (QUICK ? {} : { REFINERY_FROM_SOURCE: '0' }) : { REFINERY_FROM_SOURCE: '1' };
-  const r = spawnSync(command!, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...nodeOptions, ...source, BENCH_USAGE_FILE: usageFile } });
+  const r = spawnSync(command!, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...source, BENCH_USAGE_FILE: usageFile } });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${label} run failed (exit ${r.status ?? r.signal})`);
   return { ...(JSON.parse(readFileSync(usageFile, 'utf8')) as Usage), wall };
