@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { c4Datatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { linesOf } from './text/doc-text.ts';
-import { needsSegmenter, splitWords } from './text/words.ts';
+import { linesOf, needsSegmenterOf, splitWordsIn } from './text/doc-text.ts';
+import { isSpace } from './text/lines.ts';
+import { needsSegmenter } from './text/words.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
@@ -37,11 +38,6 @@ export const c4Options = z
 export type C4Options = z.infer<typeof c4Options>;
 
 const CITATION = /\[\d*\]|\[edit\]|\[citation needed\]/gi;
-/**
- * A sentence ends at Latin terminal punctuation (and closing quotes) followed by white space or the
- * end of the line, or at a full-width ending (。！？) wherever it is: CJK puts no space after it.
- */
-const SENTENCE_END = /[.!?]+["'”’)\]]*(?=\s|$)|[。！？]+[」』”’）]*/g;
 
 type LineRule = 'too_long_word' | 'no_terminal_punct' | 'too_few_words' | 'javascript' | 'policy';
 
@@ -63,6 +59,8 @@ export function c4(doc: Doc, o: C4Options, ctx?: Pick<StageContext, 'compat'>): 
   const record = () => {
     doc.meta.c4 = { lines_in: linesIn, lines_kept: kept.length, lines_removed: removed, sentences };
   };
+  // A line holds a no-space script only if the document does.
+  const noSpaceScript = needsSegmenterOf(doc);
   for (const raw of linesOf(doc)) {
     let line = raw.trim();
     if (line === '') {
@@ -70,13 +68,13 @@ export function c4(doc: Doc, o: C4Options, ctx?: Pick<StageContext, 'compat'>): 
       continue;
     }
     linesIn++;
-    const words = line.split(/\s+/);
-    const wordCount = needsSegmenter(line) ? splitWords(line).length : words.length;
-    if (words.some((w) => w.length > o.max_word_length)) {
+    const spaced = spacedWords(line);
+    const wordCount = noSpaceScript && needsSegmenter(line) ? splitWordsIn(doc, line).length : spaced.count;
+    if (spaced.longest > o.max_word_length) {
       removed.too_long_word++;
       continue;
     }
-    if (o.remove_citations) line = line.replace(CITATION, '');
+    if (o.remove_citations && line.includes('[')) line = line.replace(CITATION, '');
     if (o.filter_no_terminal_punct && (!endsWithTerminalPunctuation(line) || line.endsWith('...'))) {
       removed.no_terminal_punct++;
       continue;
@@ -114,16 +112,80 @@ export function c4(doc: Doc, o: C4Options, ctx?: Pick<StageContext, 'compat'>): 
   return KEEP;
 }
 
-/** Sentence ends in the line, plus one for trailing text after the last one. */
-export function countSentences(line: string): number {
-  let n = 0;
-  let last = 0;
-  for (const m of line.matchAll(SENTENCE_END)) {
-    n++;
-    last = m.index + m[0].length;
+/**
+ * `line.split(/\s+/)` of a trimmed line, counted: how many words, and the length of the longest.
+ * A loop over char codes, without the array of words.
+ */
+function spacedWords(line: string): { count: number; longest: number } {
+  let count = 0;
+  let longest = 0;
+  let run = 0;
+  for (let i = 0; i < line.length; i++) {
+    if (isSpace(line.charCodeAt(i))) {
+      if (run > 0) count++;
+      if (run > longest) longest = run;
+      run = 0;
+    } else run++;
   }
-  if (line.slice(last).trim() !== '') n++;
-  return n;
+  if (run > 0) count++;
+  if (run > longest) longest = run;
+  return { count, longest };
+}
+
+/** `"'”’)]`, which may follow a Latin sentence end. */
+function isCloser(c: number): boolean {
+  return c === 0x22 || c === 0x27 || c === 0x201d || c === 0x2019 || c === 0x29 || c === 0x5d;
+}
+
+/** 。！？ */
+function isFullWidthEnd(c: number): boolean {
+  return c === 0x3002 || c === 0xff01 || c === 0xff1f;
+}
+
+/** 」』”’）, which may follow a full-width sentence end. */
+function isFullWidthCloser(c: number): boolean {
+  return c === 0x300d || c === 0x300f || c === 0x201d || c === 0x2019 || c === 0xff09;
+}
+
+/**
+ * Sentence ends in the line, plus one for trailing text after the last one. A sentence ends at
+ * Latin terminal punctuation (and closing quotes) followed by white space or the end of the line,
+ * or at a full-width ending (。！？) wherever it is: CJK puts no space after it. That is the
+ * matches of /[.!?]+["'”’)\]]*(?=\s|$)|[。！？]+[」』”’）]*\/g, found by a loop over char codes
+ * (no match objects): a run of `.!?` and closers ends a sentence only when white space or the end
+ * of the line follows it (giving characters back cannot help: a `.!?` or a closer would follow).
+ */
+export function countSentences(line: string): number {
+  const n = line.length;
+  let count = 0;
+  let last = 0;
+  let i = 0;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 0x2e || c === 0x21 || c === 0x3f) {
+      let j = i + 1;
+      while (j < n && isLatinEnd(line.charCodeAt(j))) j++;
+      while (j < n && isCloser(line.charCodeAt(j))) j++;
+      if (j === n || isSpace(line.charCodeAt(j))) {
+        count++;
+        last = j;
+      }
+      i = j;
+    } else if (c >= 0x3002 && isFullWidthEnd(c)) {
+      let j = i + 1;
+      while (j < n && isFullWidthEnd(line.charCodeAt(j))) j++;
+      while (j < n && isFullWidthCloser(line.charCodeAt(j))) j++;
+      count++;
+      last = j;
+      i = j;
+    } else i++;
+  }
+  for (let k = last; k < n; k++) if (!isSpace(line.charCodeAt(k))) return count + 1;
+  return count;
+}
+
+function isLatinEnd(c: number): boolean {
+  return c === 0x2e || c === 0x21 || c === 0x3f;
 }
 
 export const c4Stage = defineRuleStage<C4Options>({

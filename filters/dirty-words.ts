@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { wordsOf } from './text/doc-text.ts';
+import { wordCountOf } from './text/doc-text.ts';
 import { round4 } from './meta-number.ts';
 
 export const dirtyWordsOptions = z
@@ -59,7 +59,7 @@ export function dirtyWords(doc: Doc, o: DirtyWordsOptions): Verdict {
     return KEEP;
   }
   const count = doc.text.match(re)?.length ?? 0;
-  const words = wordsOf(doc).length;
+  const words = wordCountOf(doc);
   const ratio = count / Math.max(words, 1);
   doc.meta.dirty_words = { list: lang, count, ratio: round4(ratio) };
   if (ratio > o.max_dirty_word_ratio) return drop('dirty_word_ratio', `${count}/${words}`);

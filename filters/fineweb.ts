@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { finewebDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { linesOf, wordsOf } from './text/doc-text.ts';
+import { linesOf, wordCountOf } from './text/doc-text.ts';
 import { duplicates } from './text/repetition.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
+import { isSpace } from './text/lines.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
@@ -28,16 +29,28 @@ export function fineweb(doc: Doc, o: FinewebOptions, ctx?: Pick<StageContext, 'c
   if (ctx?.compat === 'datatrove') return finewebDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'fineweb');
   const text = doc.text;
-  const lines = linesOf(doc).filter((l) => l.trim() !== '');
+  const lines = linesOf(doc).filter(hasNonSpace);
   if (lines.length === 0) {
     doc.meta.fineweb = { lines: 0 };
     return drop('empty');
   }
-  const punct = lines.filter(endsWithTerminalPunctuation).length / lines.length;
-  const short = lines.filter((l) => l.length <= o.short_line_length).length / lines.length;
-  const dupChars = duplicates(lines).chars / Math.max(text.replace(/\r?\n/g, '').length, 1);
-  const words = wordsOf(doc).length;
-  const newlines = text.match(/\n/g)?.length ?? 0;
+  let punctLines = 0;
+  let shortLines = 0;
+  for (const l of lines) {
+    if (endsWithTerminalPunctuation(l)) punctLines++;
+    if (l.length <= o.short_line_length) shortLines++;
+  }
+  const punct = punctLines / lines.length;
+  const short = shortLines / lines.length;
+  // Line breaks counted in place of text.match(/\n/g) and text.replace(/\r?\n/g, '') (a copy of the text).
+  let newlines = 0;
+  let crlf = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+    newlines++;
+    if (i > 0 && text.charCodeAt(i - 1) === 0x0d) crlf++;
+  }
+  const dupChars = duplicates(lines).chars / Math.max(text.length - newlines - crlf, 1);
+  const words = wordCountOf(doc);
   const listRatio = newlines / Math.max(words, 1);
   doc.meta.fineweb = {
     lines: lines.length,
@@ -51,6 +64,12 @@ export function fineweb(doc: Doc, o: FinewebOptions, ctx?: Pick<StageContext, 'c
   if (dupChars >= o.char_duplicates_ratio) return drop('char_dup_ratio');
   if (listRatio > o.new_line_ratio) return drop('list_ratio');
   return KEEP;
+}
+
+/** `line.trim() !== ''` without the trimmed copy. */
+function hasNonSpace(line: string): boolean {
+  for (let i = 0; i < line.length; i++) if (!isSpace(line.charCodeAt(i))) return true;
+  return false;
 }
 
 export const finewebStage = defineRuleStage<FinewebOptions>({

@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { gopherQualityDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { hasLetter, needsSegmenter } from './text/words.ts';
-import { linesOf, wordsOf } from './text/doc-text.ts';
+import { hasLetter } from './text/words.ts';
+import { linesOf, needsSegmenterOf, wordIndexOf } from './text/doc-text.ts';
+import { isSpace } from './text/lines.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
@@ -36,29 +37,36 @@ export type GopherQualityOptions = z.infer<typeof gopherQualityOptions>;
 
 /** Languages written without spaces between words (by meta.language; else by script). */
 const NO_SPACE_LANGUAGES = new Set(['zh', 'ja', 'th', 'lo', 'km', 'my', 'bo', 'yue', 'wuu']);
-const BULLET = /^\s*[•●○■□▪▫◦‣⁃\-*]/;
-const ELLIPSIS_END = /(?:\.\.\.|…)\s*$/;
 
 export function gopherQuality(doc: Doc, o: GopherQualityOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
   if (ctx?.compat === 'datatrove') return gopherQualityDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'gopher_quality');
   const text = doc.text;
-  const words = wordsOf(doc);
-  const nWords = words.length;
-  let letters = 0;
-  let alphaWords = 0;
-  for (const w of words) {
-    letters += w.length;
-    if (hasLetter(w)) alphaWords++;
+  const { ids, vocab, chars: letters } = wordIndexOf(doc);
+  const nWords = ids.length;
+  // Each distinct word is tested once (bit 1: has a letter, bit 2: a stop word), then counted.
+  const stop = stopWordSet(o.stop_words);
+  const kinds = new Uint8Array(vocab.length + 1);
+  for (let id = 1; id <= vocab.length; id++) {
+    const w = vocab[id - 1]!;
+    kinds[id] = (hasLetter(w) ? 1 : 0) | (stop.has(w.toLowerCase()) ? 2 : 0);
   }
-  const stop = new Set(o.stop_words);
+  let alphaWords = 0;
   let stopWords = 0;
-  for (const w of words) if (stop.has(w.toLowerCase())) stopWords++;
-  const hashes = count(text, /#/g);
-  const ellipses = count(text, /\.\.\.|…/g);
+  for (let i = 0; i < nWords; i++) {
+    const k = kinds[ids[i]!]!;
+    alphaWords += k & 1;
+    stopWords += k >> 1;
+  }
+  const hashes = countChar(text, 0x23);
+  const ellipses = countEllipses(text);
   const lines = linesOf(doc);
-  const bulletLines = lines.filter((l) => BULLET.test(l)).length;
-  const ellipsisLines = lines.filter((l) => ELLIPSIS_END.test(l)).length;
+  let bulletLines = 0;
+  let ellipsisLines = 0;
+  for (const l of lines) {
+    if (startsWithBullet(l)) bulletLines++;
+    if (endsWithEllipsis(l)) ellipsisLines++;
+  }
 
   const m = {
     words: nWords,
@@ -75,7 +83,7 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions, ctx?: Pick<Stag
   if (nWords < o.min_doc_words) return drop('short_doc', `${nWords} words`);
   if (nWords > o.max_doc_words) return drop('long_doc', `${nWords} words`);
   const language = doc.meta.language;
-  const spacedText = typeof language === 'string' ? !NO_SPACE_LANGUAGES.has(language) : !needsSegmenter(text);
+  const spacedText = typeof language === 'string' ? !NO_SPACE_LANGUAGES.has(language) : !needsSegmenterOf(doc);
   if (spacedText) {
     if (m.mean_word_length < o.min_avg_word_length) return drop('below_avg_word_length');
     if (m.mean_word_length > o.max_avg_word_length) return drop('above_avg_word_length');
@@ -90,8 +98,54 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions, ctx?: Pick<Stag
   return KEEP;
 }
 
-function count(text: string, re: RegExp): number {
-  return text.match(re)?.length ?? 0;
+const stopWordSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function stopWordSet(words: readonly string[]): ReadonlySet<string> {
+  let set = stopWordSets.get(words);
+  if (set === undefined) stopWordSets.set(words, (set = new Set(words)));
+  return set;
+}
+
+/*
+ * The character tests below are loops over char codes, not regexes: the same answers as
+ * /#/g, /\.\.\.|…/g, /^\s*[•●○■□▪▫◦‣⁃\-*]/ and /(?:\.\.\.|…)\s*$/, without a match array or a
+ * scan from every position of every line.
+ */
+
+function countChar(text: string, code: number): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === code) n++;
+  return n;
+}
+
+/** Non-overlapping `...` or `…`, left to right (`....` is one). */
+function countEllipses(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2026) n++;
+    else if (c === 0x2e && text.charCodeAt(i + 1) === 0x2e && text.charCodeAt(i + 2) === 0x2e) {
+      n++;
+      i += 2;
+    }
+  }
+  return n;
+}
+
+const BULLETS = new Set(Array.from('•●○■□▪▫◦‣⁃-*', (c) => c.charCodeAt(0)));
+
+function startsWithBullet(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  return i < line.length && BULLETS.has(line.charCodeAt(i));
+}
+
+function endsWithEllipsis(line: string): boolean {
+  let end = line.length;
+  while (end > 0 && isSpace(line.charCodeAt(end - 1))) end--;
+  const c = line.charCodeAt(end - 1);
+  if (c === 0x2026) return true;
+  return end >= 3 && c === 0x2e && line.charCodeAt(end - 2) === 0x2e && line.charCodeAt(end - 3) === 0x2e;
 }
 
 export const gopherQualityStage = defineRuleStage<GopherQualityOptions>({

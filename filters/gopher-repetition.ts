@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { gopherRepetitionDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { wordsOf } from './text/doc-text.ts';
+import { wordIndexOf } from './text/doc-text.ts';
 import { splitParagraphs } from './text/lines.ts';
 import { duplicates, WordNgrams } from './text/repetition.ts';
 import { isCode } from './code-detection.ts';
@@ -47,7 +47,7 @@ export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions, ctx?: Pic
   const lines = text.split(/\n+/).filter((l) => l.trim() !== '');
   const para = duplicates(paragraphs);
   const line = duplicates(lines);
-  const grams = new WordNgrams(wordsOf(doc));
+  const grams = new WordNgrams(wordIndexOf(doc));
   const m: Record<string, number> = {
     dup_para_frac: round4(para.count / Math.max(paragraphs.length, 1)),
     dup_para_char_frac: round4(para.chars / chars),

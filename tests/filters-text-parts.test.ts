@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Doc } from '../pipeline/doc.ts';
-import { linesOf, wordsOf } from '../filters/text/doc-text.ts';
-import { splitWords } from '../filters/text/words.ts';
+import { linesOf, wordCountOf, wordsOf } from '../filters/text/doc-text.ts';
+import { needsSegmenter, splitWords, type SegmentCache } from '../filters/text/words.ts';
+import { countWords, indexWords } from '../filters/text/word-index.ts';
+import { countSentences } from '../filters/c4.ts';
 import { WordNgrams } from '../filters/text/repetition.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 
@@ -60,4 +62,59 @@ test('WordNgrams gives the string-keyed Gopher measures for every n, asked in an
     }
   }
   assert.equal(new WordNgrams(splitWords('')).topNgramChars(2), 0);
+});
+
+const TRICKY = [
+  "don't e-mail 3.14 a..b a.-b -x- 'q' ’tis x’y",
+  'naïve café Ωmega ٣٤ १२ 𝐀𝐁c 😀a😀 a\u{1D400}b',
+  'lone \ud800x \udc00y end\ud800',
+  'Un café à Tokyo: 東京の喫茶店です. ภาษาไทยเป็นภาษาที่สวยงาม and 𠮷野家 too',
+  '',
+  '...---',
+];
+
+test('indexWords and countWords give the words of splitWords, as ids by first occurrence', () => {
+  const rnd = new SeededRandom(3);
+  const alphabet = ['a', 'B', 'é', '1', '٣', '\u0301', "'", '’', '-', '.', ' ', '\n', ',', '😀', '𝐀', '\ud800', '\udc00', 'x'];
+  const texts = [...TRICKY];
+  for (let k = 0; k < 500; k++) texts.push(Array.from({ length: Math.floor(rnd.next() * 30) }, () => alphabet[Math.floor(rnd.next() * alphabet.length)]!).join(''));
+  for (const text of texts) {
+    const words = splitWords(text);
+    const { ids, vocab, chars, noSpaceScript } = indexWords(text);
+    assert.deepEqual(Array.from(ids, (id) => vocab[id - 1]), words, JSON.stringify(text));
+    assert.deepEqual(vocab, [...new Set(words)], 'ids numbered by first occurrence');
+    assert.equal(chars, words.join('').length);
+    assert.equal(noSpaceScript, needsSegmenter(text));
+    assert.equal(countWords(text), words.length);
+  }
+});
+
+test('splitWords with a segment cache gives the same words, and fills the cache by run', () => {
+  const segments: SegmentCache = new Map();
+  const text = TRICKY[3]!;
+  assert.deepEqual(splitWords(text, segments), splitWords(text));
+  assert.ok(segments.size > 0);
+  assert.deepEqual(splitWords(text, segments), splitWords(text), 'from the cache');
+  const doc: Doc = { id: 'c', text, meta: {} };
+  assert.deepEqual(wordsOf(doc), splitWords(text));
+  assert.equal(wordCountOf(doc), splitWords(text).length);
+});
+
+/** C4's sentence ends as a regex: the definition countSentences must match. */
+function sentencesByRegex(line: string): number {
+  let n = 0;
+  let last = 0;
+  for (const m of line.matchAll(/[.!?]+["'”’)\]]*(?=\s|$)|[。！？]+[」』”’）]*/g)) {
+    n++;
+    last = m.index + m[0].length;
+  }
+  return line.slice(last).trim() !== '' ? n + 1 : n;
+}
+
+test('countSentences counts the matches of the sentence-end regex, plus trailing text', () => {
+  const rnd = new SeededRandom(5);
+  const alphabet = ['.', '!', '?', '"', "'", '”', '’', ')', ']', ' ', '\t', '\u00a0', '\u3000', 'a', 'b', '。', '！', '？', '」', '』', '）', '…'];
+  const lines = ['One. Two! Three?', 'Mr. Smith went to Washington.', '"Quoted."  Next', '東京です。大阪です', 'e.g. this', ''];
+  for (let k = 0; k < 3000; k++) lines.push(Array.from({ length: Math.floor(rnd.next() * 14) }, () => alphabet[Math.floor(rnd.next() * alphabet.length)]!).join(''));
+  for (const line of lines) assert.equal(countSentences(line), sentencesByRegex(line), JSON.stringify(line));
 });

@@ -22,3 +22,13 @@ export function splitParagraphs(text: string): string[] {
     .split(/\r?\n(?:[ \t]*\r?\n)+/)
     .filter((p) => p.trim() !== '');
 }
+
+/** Is this UTF-16 code unit white space as `\s` and `String.prototype.trim` define it (WhiteSpace and LineTerminator)? */
+export function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}

@@ -25,19 +25,34 @@ export function needsSegmenter(text: string): boolean {
  * no-space scripts go through `Intl.Segmenter` (about 0.4 MB/s here), the rest through the regex
  * (about 23 MB/s), so an English page that quotes a few Chinese characters stays fast.
  */
-export function splitWords(text: string): string[] {
+export function splitWords(text: string, segments?: SegmentCache): string[] {
   if (!needsSegmenter(text)) return text.match(WORD) ?? [];
   segmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
   const words: string[] = [];
   let last = 0;
   for (const m of text.matchAll(NO_SPACE_RUN)) {
     for (const w of text.slice(last, m.index).match(WORD) ?? []) words.push(w);
-    for (const s of segmenter.segment(m[0])) if (s.isWordLike) words.push(s.segment);
-    last = m.index + m[0].length;
+    const run = m[0];
+    let runWords = segments?.get(run);
+    if (runWords === undefined) {
+      const found: string[] = [];
+      for (const s of segmenter.segment(run)) if (s.isWordLike) found.push(s.segment);
+      segments?.set(run, found);
+      runWords = found;
+    }
+    for (const w of runWords) words.push(w);
+    last = m.index + run.length;
   }
   for (const w of text.slice(last).match(WORD) ?? []) words.push(w);
   return words;
 }
+
+/**
+ * The words Intl.Segmenter found in runs of no-space script, by run: the rules split one document
+ * several times (its text, its lines in c4, its text again after c4 changed it), and the
+ * segmenter is slow (about 0.4 MB/s); doc-text.ts keeps one cache per document.
+ */
+export type SegmentCache = Map<string, readonly string[]>;
 
 const LETTER = /\p{L}/u;
 
