@@ -7,9 +7,10 @@
  * words.ts (runs of \p{L}\p{M}\p{N} joined by single `'`, `’`, `-` or `.`), and each word is
  * interned by its characters in place; only the distinct words become strings. Other text goes
  * through `splitWords` (Intl.Segmenter) and is interned from its words.
- * On the 46 MB issue-16 bench input this took the four heuristic filters from 6.8 to [see
- * docs/filters.md] CPU seconds: the per-word substrings, their Map look-ups and the garbage they
- * left were half of the time.
+ * On the issue-16 bench input (37 MB of non-code text) the scan and interning cost about what
+ * `text.match(WORD)` alone does (0.54 vs 0.40-0.50 CPU s, measured in alternated runs), and leave no
+ * string per word behind: the garbage, the word Map of the n-gram counter and the per-word
+ * letter and stop-word tests of gopher-quality go with them.
  */
 import { splitWords, type SegmentCache } from './words.ts';
 
@@ -64,46 +65,36 @@ function isJoiner(c: number): boolean {
 
 /** The word index of `text`; `segments` caches the segmenter's work across texts of one document. */
 export function indexWords(text: string, segments?: SegmentCache): WordIndex {
-  const classes = bmpClasses();
-  // No-space scripts go through the segmenter: find whether there is one first.
-  if (hasNoSpaceScript(text, classes)) return internWords(splitWords(text, segments), true);
-  return scanWords(text, classes, new Interner(text));
+  // A no-space script stops the scan: such text goes through the segmenter.
+  return scanWords(text, bmpClasses(), new Interner(text)) ?? internWords(splitWords(text, segments), true);
 }
 
 /** `splitWords(text).length`, without the words or their ids. */
 export function countWords(text: string, segments?: SegmentCache): number {
-  const classes = bmpClasses();
-  return hasNoSpaceScript(text, classes) ? splitWords(text, segments).length : scanWords(text, classes, null);
+  return scanWords(text, bmpClasses(), null) ?? splitWords(text, segments).length;
 }
 
-function hasNoSpaceScript(text: string, classes: Uint8Array): boolean {
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (classes[c]! & NO_SPACE_CHAR) return true;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff && astralClass(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000) & NO_SPACE_CHAR) return true;
-    }
-  }
-  return false;
+/** The class of the surrogate pair at `i` (0 when `i` does not start one). */
+function pairClass(text: string, i: number, n: number): number {
+  const c = text.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdbff || i + 1 >= n) return 0;
+  const d = text.charCodeAt(i + 1);
+  return d >= 0xdc00 && d <= 0xdfff ? astralClass(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000) : 0;
 }
 
 /** Width in code units (1 or 2) of the word character at `i`, or 0 when it is not one. */
 function wordCharAt(text: string, i: number, n: number, classes: Uint8Array): number {
-  const c = text.charCodeAt(i);
-  if (classes[c]! & WORD_CHAR) return 1;
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-    const d = text.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff && astralClass(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000) & WORD_CHAR) return 2;
-  }
-  return 0;
+  if (classes[text.charCodeAt(i)]! & WORD_CHAR) return 1;
+  return pairClass(text, i, n) & WORD_CHAR ? 2 : 0;
 }
 
-/** The words of text without a no-space script; with no interner, only counted (`ids` empty: read `count`). */
-function scanWords(text: string, classes: Uint8Array, table: Interner): WordIndex;
-function scanWords(text: string, classes: Uint8Array, table: null): number;
-function scanWords(text: string, classes: Uint8Array, table: Interner | null): WordIndex | number {
+/**
+ * The words of text, or undefined when it holds a no-space script (every character is looked at,
+ * so one pass both finds that out and splits). With no interner, the words are only counted.
+ */
+function scanWords(text: string, classes: Uint8Array, table: Interner): WordIndex | undefined;
+function scanWords(text: string, classes: Uint8Array, table: null): number | undefined;
+function scanWords(text: string, classes: Uint8Array, table: Interner | null): WordIndex | number | undefined {
   const n = text.length;
   let ids = new Int32Array(table === null ? 0 : Math.max(16, n >>> 3));
   let count = 0;
@@ -111,9 +102,12 @@ function scanWords(text: string, classes: Uint8Array, table: Interner | null): W
   let i = 0;
   while (i < n) {
     const first = text.charCodeAt(i);
-    if ((classes[first]! & WORD_CHAR) === 0 && (first < 0xd800 || first > 0xdbff || wordCharAt(text, i, n, classes) === 0)) {
-      // Not a word start. A high surrogate that is not a word character is passed with its low
-      // surrogate in two steps: a low surrogate is never a word character.
+    let k = classes[first]!;
+    if (first >= 0xd800 && first <= 0xdbff) k = pairClass(text, i, n);
+    if (k & NO_SPACE_CHAR) return undefined;
+    if ((k & WORD_CHAR) === 0) {
+      // Not a word start. A surrogate pair that is not a word character is passed in two steps:
+      // a low surrogate is never a word character.
       i++;
       continue;
     }
@@ -123,13 +117,18 @@ function scanWords(text: string, classes: Uint8Array, table: Interner | null): W
       // a run of word characters
       while (i < n) {
         const c = text.charCodeAt(i);
-        if (classes[c]! & WORD_CHAR) {
+        const kc = classes[c]!;
+        if (kc === WORD_CHAR) {
           h = Math.imul(h ^ c, 0x01000193);
           i++;
-        } else if (c >= 0xd800 && c <= 0xdbff && wordCharAt(text, i, n, classes) === 2) {
-          h = Math.imul(Math.imul(h ^ c, 0x01000193) ^ text.charCodeAt(i + 1), 0x01000193);
-          i += 2;
-        } else break;
+          continue;
+        }
+        if (kc & NO_SPACE_CHAR) return undefined;
+        const kp = pairClass(text, i, n);
+        if (kp & NO_SPACE_CHAR) return undefined;
+        if ((kp & WORD_CHAR) === 0) break;
+        h = Math.imul(Math.imul(h ^ c, 0x01000193) ^ text.charCodeAt(i + 1), 0x01000193);
+        i += 2;
       }
       // a joiner followed by a word character continues the word
       if (i + 1 < n && isJoiner(text.charCodeAt(i)) && wordCharAt(text, i + 1, n, classes) !== 0) {
