@@ -9,7 +9,7 @@ import type { Doc } from '../pipeline/doc.ts';
 import { linesOf, wordCountOf } from './text/doc-text.ts';
 import { duplicates } from './text/repetition.ts';
 import { endsWithTerminalPunctuation } from './text/punctuation.ts';
-import { isSpace } from './text/lines.ts';
+import { hasNonSpace } from './text/lines.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
@@ -64,12 +64,6 @@ export function fineweb(doc: Doc, o: FinewebOptions, ctx?: Pick<StageContext, 'c
   if (dupChars >= o.char_duplicates_ratio) return drop('char_dup_ratio');
   if (listRatio > o.new_line_ratio) return drop('list_ratio');
   return KEEP;
-}
-
-/** `line.trim() !== ''` without the trimmed copy. */
-function hasNonSpace(line: string): boolean {
-  for (let i = 0; i < line.length; i++) if (!isSpace(line.charCodeAt(i))) return true;
-  return false;
 }
 
 export const finewebStage = defineRuleStage<FinewebOptions>({

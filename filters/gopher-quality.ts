@@ -58,8 +58,7 @@ export function gopherQuality(doc: Doc, o: GopherQualityOptions, ctx?: Pick<Stag
     alphaWords += k & 1;
     stopWords += k >> 1;
   }
-  const hashes = countChar(text, 0x23);
-  const ellipses = countEllipses(text);
+  const { hashes, ellipses } = countHashesAndEllipses(text);
   const lines = linesOf(doc);
   let bulletLines = 0;
   let ellipsisLines = 0;
@@ -112,24 +111,20 @@ function stopWordSet(words: readonly string[]): ReadonlySet<string> {
  * scan from every position of every line.
  */
 
-function countChar(text: string, code: number): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === code) n++;
-  return n;
-}
-
-/** Non-overlapping `...` or `…`, left to right (`....` is one). */
-function countEllipses(text: string): number {
-  let n = 0;
+/** `#` signs, and non-overlapping `...` or `…` left to right (`....` is one), in one pass. */
+function countHashesAndEllipses(text: string): { hashes: number; ellipses: number } {
+  let hashes = 0;
+  let ellipses = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x2026) n++;
+    if (c === 0x23) hashes++;
+    else if (c === 0x2026) ellipses++;
     else if (c === 0x2e && text.charCodeAt(i + 1) === 0x2e && text.charCodeAt(i + 2) === 0x2e) {
-      n++;
+      ellipses++;
       i += 2;
     }
   }
-  return n;
+  return { hashes, ellipses };
 }
 
 const BULLETS = new Set(Array.from('•●○■□▪▫◦‣⁃-*', (c) => c.charCodeAt(0)));

@@ -8,7 +8,7 @@ import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '..
 import { gopherRepetitionDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { wordIndexOf } from './text/doc-text.ts';
-import { splitParagraphs } from './text/lines.ts';
+import { hasNonSpace, splitParagraphs } from './text/lines.ts';
 import { duplicates, WordNgrams } from './text/repetition.ts';
 import { isCode } from './code-detection.ts';
 import { skipCode } from './skip-code.ts';
@@ -44,7 +44,7 @@ export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions, ctx?: Pic
   const text = doc.text;
   const chars = Math.max(text.length, 1);
   const paragraphs = splitParagraphs(text);
-  const lines = text.split(/\n+/).filter((l) => l.trim() !== '');
+  const lines = text.split(/\n+/).filter(hasNonSpace);
   const para = duplicates(paragraphs);
   const line = duplicates(lines);
   const grams = new WordNgrams(wordIndexOf(doc));

@@ -20,7 +20,13 @@ export function splitParagraphs(text: string): string[] {
   return text
     .trim()
     .split(/\r?\n(?:[ \t]*\r?\n)+/)
-    .filter((p) => p.trim() !== '');
+    .filter(hasNonSpace);
+}
+
+/** `s.trim() !== ''`, without the trimmed copy. */
+export function hasNonSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) return true;
+  return false;
 }
 
 /** Is this UTF-16 code unit white space as `\s` and `String.prototype.trim` define it (WhiteSpace and LineTerminator)? */
