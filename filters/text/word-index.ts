@@ -12,7 +12,7 @@
  * string per word behind: the garbage, the word Map of the n-gram counter and the per-word
  * letter and stop-word tests of gopher-quality go with them.
  */
-import { splitWords, type SegmentCache } from './words.ts';
+import { needsSegmenter, splitWords, type SegmentCache } from './words.ts';
 
 export interface WordIndex {
   /** ids[i]: the word at position i, numbered 1, 2, ... in order of first occurrence. */
@@ -27,22 +27,14 @@ export interface WordIndex {
 
 /** Bits of a character's class. */
 const WORD_CHAR = 1; // \p{L}\p{M}\p{N}
-const NO_SPACE_CHAR = 2; // a character of words.ts's NO_SPACE_SCRIPT
+const NO_SPACE_CHAR = 2; // needsSegmenter(character)
 
 let bmp: Uint8Array | undefined;
 const astral = new Map<number, number>();
 
 function classify(ch: string): number {
-  return (/[\p{L}\p{M}\p{N}]/u.test(ch) ? WORD_CHAR : 0) | (needsSegmenterChar(ch) ? NO_SPACE_CHAR : 0);
+  return (/[\p{L}\p{M}\p{N}]/u.test(ch) ? WORD_CHAR : 0) | (needsSegmenter(ch) ? NO_SPACE_CHAR : 0);
 }
-
-function needsSegmenterChar(ch: string): boolean {
-  return NO_SPACE_ONE.test(ch);
-}
-
-/** words.ts's NO_SPACE_SCRIPT, for one character. */
-const NO_SPACE_ONE =
-  /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}\u30FC]$/u;
 
 /** The class of every BMP code unit (surrogates: 0), built once (about 20 ms). */
 function bmpClasses(): Uint8Array {
