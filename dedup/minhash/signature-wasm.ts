@@ -13,36 +13,7 @@
  * scalar loop and ~0.5 s here.
  */
 
-/** Unsigned LEB128. */
-function u(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 of an int32. */
-function s(n: number): number[] {
-  const out: number[] = [];
-  n |= 0;
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...u(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...u(body.length), ...body];
-const name = (text: string): number[] => vec([...text].map((c) => [c.charCodeAt(0)]));
+import { leb128 as u, name, section, sleb128 as s, vec } from '../wasm-assembler.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;

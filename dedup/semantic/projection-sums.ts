@@ -7,12 +7,12 @@
  * sums live in the module's memory. Measured on the 46 MB pipeline bench's texts (CPU time of the
  * summing loop alone): ~1.25 s, against ~2.3 s for the best JavaScript loop (eight rows per pass).
  *
- * The module is a few hundred bytes, assembled in code (wasm-assembler.ts); `add8` is two groups
+ * The module is a few hundred bytes, assembled in code (dedup/wasm-assembler.ts); `add8` is two groups
  * of four in one pass: `sums[d] = (sums[d] + group₁) + group₂`,
  * the same additions as two calls of `add4`.
  */
 import { RefineryError } from '../../pipeline/errors.ts';
-import { BLOCK, BR, BR_IF, EMPTY, END, F64, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, I32, I32_ADD, I32_CONST, I32_GE_U, I32_SHL, LOCAL_GET, LOCAL_SET, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_STORE, instantiate, leb128, vec, wasmModule } from './wasm-assembler.ts';
+import { BLOCK, BR, BR_IF, EMPTY, END, F64, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, I32, I32_ADD, I32_CONST, I32_GE_U, I32_SHL, LOCAL_GET, LOCAL_SET, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_STORE, instantiate, leb128, vec, wasmModule } from '../wasm-assembler.ts';
 
 /** Sums (float64, `dim` + 1 with one spare lane) then the table (float32), 16-byte aligned. */
 export class ProjectionSums {

@@ -6,7 +6,7 @@
  */
 import { fmix32, mix32 } from '../../pipeline/hash.ts';
 import { gaussians } from './hashed-ngram-embedder.ts';
-import { BLOCK, BR, BR_IF, EMPTY, END, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, I32, I32_ADD, I32_CONST, I32_GE_U, LOCAL_GET, LOCAL_SET, LOOP, V128, V128_LOAD64_SPLAT, V128_LOAD64_ZERO, V128_STORE, instantiate, leb128, vec, wasmModule } from './wasm-assembler.ts';
+import { BLOCK, BR, BR_IF, EMPTY, END, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, I32, I32_ADD, I32_CONST, I32_GE_U, LOCAL_GET, LOCAL_SET, LOOP, V128, V128_LOAD64_SPLAT, V128_LOAD64_ZERO, V128_STORE, instantiate, leb128, vec, wasmModule } from '../wasm-assembler.ts';
 
 export class SimHashBands {
   /** The vector being hashed, widened to float64 (exactly). */

@@ -1,6 +1,6 @@
 /**
  * Just enough of the WebAssembly binary format (https://webassembly.github.io/spec/core/binary/)
- * to assemble the small SIMD loops of the built-in semantic model in code, from named
+ * to assemble small SIMD loops in code (the built-in semantic model, MinHash signatures), from named
  * instructions: no toolchain, nothing downloaded. Each module imports its memory as env.memory.
  */
 
@@ -49,8 +49,23 @@ export function leb128(n: number): number[] {
 }
 
 export const vec = (items: number[][]): number[] => [...leb128(items.length), ...items.flat()];
-const name = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
-const section = (id: number, body: number[]): number[] => [id, ...leb128(body.length), ...body];
+/** Signed LEB128 of an int32. */
+export function sleb128(n: number): number[] {
+  const out: number[] = [];
+  n |= 0;
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+export const name = (s: string): number[] => vec([...Buffer.from(s, 'utf8')].map((b) => [b]));
+export const section = (id: number, body: number[]): number[] => [id, ...leb128(body.length), ...body];
 
 /** A function of a module: its type (`0x60`, params, results) and body (locals, code). */
 export interface WasmFunction {
