@@ -193,12 +193,17 @@ class KeyTable {
     return t;
   }
 
+  /** The first slot probed for (a, b). */
+  private home(a: number, b: number): number {
+    let x = a ^ Math.imul(b, 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+    return (x ^ (x >>> 15)) & this.mask;
+  }
+
   /** The count of (a, b). */
   get(a: number, b: number): number {
     const tag = b + 1;
-    let x = a ^ Math.imul(b, 0x85ebca6b);
-    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-    let slot = (x ^ (x >>> 15)) & this.mask;
+    let slot = this.home(a, b);
     for (;;) {
       const t = this.b[slot]!;
       if (t === 0) return 0;
@@ -210,9 +215,7 @@ class KeyTable {
   /** Adds one to the count of (a, b) and returns the new count. */
   increment(a: number, b: number): number {
     const tag = b + 1;
-    let x = a ^ Math.imul(b, 0x85ebca6b);
-    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-    let slot = (x ^ (x >>> 15)) & this.mask;
+    let slot = this.home(a, b);
     for (;;) {
       const t = this.b[slot]!;
       if (t === 0) {
