@@ -26,7 +26,7 @@ export async function writeRegionFile(path: string, regions: Uint8Array[]): Prom
 /**
  * The bytes of region `region` of a file of `regions` regions. Read synchronously: a region is
  * small and in the page cache, and each asynchronous call is a round trip through libuv's thread
- * pool (two thread wake-ups); a run of the quickstart stages made ~20,000 such reads.
+ * pool (two thread wake-ups); the quickstart stages on bench/pipeline.bench.ts's input made ~20,000 such reads.
  */
 export async function readRegion(path: string, regions: number, region: number): Promise<Uint8Array> {
   const fd = openSync(path, 'r');

@@ -456,9 +456,9 @@ export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn):
   // The tasks done alongside are marked first: a crash in between leaves this task unmarked, and
   // its rerun redoes both, writing the same bytes.
   for (const r of result.alongside ?? []) await writeFileAtomic(layout.marker(plan.config.output, r.task), stableJson({ ...r, peak_bytes: peakBytes }));
-  const { alongside, ...own } = result;
+  const { alongside: _, ...own } = result;
   await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(own));
-  return alongside ? { ...own, alongside } : own;
+  return result;
 }
 
 /** Whether a round of a repeating phase left no work (its tasks' results). */
