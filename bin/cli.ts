@@ -69,15 +69,16 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .description('Run a pipeline described in YAML (inputs, stages in order, output folder).')
     .argument('<pipeline.yaml>', 'pipeline file')
     .option('-i, --input <paths...>', 'input files or globs, instead of the pipeline\'s inputs')
-    .option('-o, --output <dir>', 'output folder, instead of the pipeline\'s output')
+    .option('-o, --output <dir>', 'output folder or s3://bucket/prefix, instead of the pipeline\'s output')
+    .option('--work-dir <dir>', 'with an s3:// output: the folder the run works in before it uploads (default: under TMPDIR)')
     .option('-w, --workers <n>', 'worker threads (default: the pipeline\'s workers, else every core)', positiveInt)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .addOption(new Option('--compat <mode>', 'decide as another implementation does, instead of the pipeline\'s compat: datatrove (docs/filters.md)').choices(['datatrove'])))
-    .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
+    .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workDir?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
       const [{ loadPipelineFile }, { runFromCommand }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/run-summary.ts')]);
-      const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.compat ? { compat: o.compat } : {}), ...trialOverrides(o) });
+      const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workDir ? { workDir: o.workDir } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.compat ? { compat: o.compat } : {}), ...trialOverrides(o) });
       await runFromCommand(config, o, writeReport);
     });
 

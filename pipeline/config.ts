@@ -11,6 +11,7 @@ import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.
 import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 import { isS3Url } from './io/storage.ts';
+import { defaultStagingFolder } from './bucket-output.ts';
 import type { When } from './stage-overrides.ts';
 
 /** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
@@ -58,8 +59,10 @@ export const PipelineFileSchema = z
   .object({
     /** Paths or globs, relative to the pipeline file, each optionally with default meta fields. */
     inputs: z.union([z.string(), z.array(InputEntrySchema).min(1)]),
-    /** Output folder, relative to the pipeline file. */
+    /** Output folder, relative to the pipeline file, or an s3:// prefix (pipeline/bucket-output.ts). */
     output: z.string().min(1),
+    /** With an s3:// output: the folder the run works in before it publishes (shared by queue workers); default under TMPDIR. */
+    work_dir: z.string().min(1).optional(),
     /** Modules exporting `stages` (extra stage definitions), relative to the pipeline file. */
     plugins: z.array(z.string()).default([]),
     stages: z.array(StageEntrySchema).default([]),
@@ -120,7 +123,10 @@ export interface RunConfig {
   inputs: InputSpec[];
   /** The inputs came from --input rather than the pipeline file (for error messages). */
   inputsFromCommandLine: boolean;
+  /** The folder the run writes: its output folder, or with an s3:// output its staging folder. */
   output: string;
+  /** The s3:// prefix the run publishes its outputs to when it has finished (absent: outputs stay in `output`). */
+  publishTo?: string;
   stages: ResolvedStage[];
   /** Absolute paths of stage plugin modules, loaded before stages are created. */
   plugins: string[];
@@ -143,6 +149,8 @@ export interface RunConfig {
 export interface Overrides {
   inputs?: string[];
   output?: string;
+  /** --work-dir: the staging folder of a run with an s3:// output. */
+  workDir?: string;
   workers?: number;
   compat?: 'datatrove';
   /** --limit and --sample replace the file's `limit` and `sample`. */
@@ -222,16 +230,19 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
   const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
   const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: inputPath(where.baseDir, e), meta: {} } : { pattern: inputPath(where.baseDir, e.path), meta: e.meta }));
   const output = overrides.output ?? p.output;
-  if (isS3Url(output)) {
-    throw new ConfigError(where.file, overrides.output ? '--output' : 'output', `${output}: outputs cannot be written to object storage yet (a run renames finished files, keeps resume markers and a lock in its output folder); write to a local or shared folder and upload it when the run has finished (docs/cluster.md, "Inputs in a bucket")`);
-  }
+  const outputKey = overrides.output ? '--output' : 'output';
+  const workDir = overrides.workDir ? resolve(overrides.workDir) : p.work_dir !== undefined ? resolve(where.baseDir, p.work_dir) : undefined;
+  if (isS3Url(output) && !/^s3:\/\/[^/]+/.test(output)) throw new ConfigError(where.file, outputKey, `${output}: expected s3://bucket or s3://bucket/prefix`);
+  if (workDir !== undefined && !isS3Url(output)) throw new ConfigError(where.file, overrides.workDir ? '--work-dir' : 'work_dir', `only for an s3:// output (the folder a run works in before it uploads); a local output folder is its own work folder`);
   return {
     file: where.file,
     baseDir: where.baseDir,
     // Overrides come from the command line: relative to the current folder, not the YAML.
     inputs: overrides.inputs?.length ? overrides.inputs.map((x) => ({ pattern: inputPath(process.cwd(), x), meta: {} })) : fromFile,
     inputsFromCommandLine: Boolean(overrides.inputs?.length),
-    output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output),
+    ...(isS3Url(output)
+      ? { output: workDir ?? defaultStagingFolder(output), publishTo: output.replace(/\/+$/, '') }
+      : { output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output) }),
     stages,
     plugins: p.plugins.map((x) => resolve(where.baseDir, x)),
     workers: overrides.workers ?? p.workers ?? 0,

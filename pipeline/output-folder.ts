@@ -96,9 +96,15 @@ export async function checkOutputFolder(config: RunConfig): Promise<void> {
   }
 }
 
+type RunRecordState = { kind: 'none' } | { kind: 'ours'; record: RunRecord } | { kind: 'foreign'; why: string };
+
 /** What run.json of an output folder says: nothing, a Refinery run record, or something else. */
-async function readRunRecord(out: string): Promise<{ kind: 'none' } | { kind: 'ours'; record: RunRecord } | { kind: 'foreign'; why: string }> {
-  const text = await readFile(layout.runInfo(out), 'utf8').catch(() => null);
+async function readRunRecord(out: string): Promise<RunRecordState> {
+  return parseRunRecord(await readFile(layout.runInfo(out), 'utf8').catch(() => null));
+}
+
+/** What the text of a run.json (null: none) says. */
+function parseRunRecord(text: string | null): RunRecordState {
   if (text === null) return { kind: 'none' };
   let value: Partial<RunRecord> & Record<string, unknown>;
   try {
@@ -159,18 +165,26 @@ export function describeChange(was: RunIdentity, now: RunIdentity): string {
   return `input shards ${firstDifference(was.shards, now.shards, '') ?? 'differ'}`;
 }
 
-/** Checks the output folder is this run's (or empties it with force) and records the run. */
+/** Checks the output folder is this run's (or empties it with force) and records the run; with an s3:// output, the bucket's prefix first. */
 export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void> {
   await checkOutputFolder(plan.config);
   const out = plan.config.output;
   const identity = await runIdentity(plan.config, plan.shards);
+  const record: RunRecord = { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity };
+  if (plan.config.publishTo) {
+    // The bucket decides, as a local folder would; the staging folder follows it (a staging
+    // folder of another run, e.g. one replaced with --force elsewhere, is emptied).
+    await prepareBucket(plan.config.publishTo, identity, force, stableJson(record));
+    const staged = await readRunRecord(out);
+    force ||= staged.kind === 'ours' && stableJson(staged.record.identity) !== stableJson(identity);
+  }
   const previous = await readRunRecord(out);
   if (previous.kind !== 'ours') {
     // Never delete or mix into what is not a Refinery output: a folder without our run.json must
     // not hold any of the names a run writes.
     const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
     const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
-    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new --output (--force only replaces a Refinery run)`);
+    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new ${plan.config.publishTo ? 'work_dir' : '--output'} (--force only replaces a Refinery run)`);
   } else if (force) {
     for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
   } else {
@@ -180,6 +194,22 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
   }
   // The layout is the same for every run, even when nothing is rejected or fails.
   for (const d of ['kept', 'rejected', 'errors']) await mkdir(join(out, d), { recursive: true });
-  const record: RunRecord = { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity };
   await writeFileAtomic(layout.runInfo(out), stableJson(record));
+}
+
+/** The bucket side of `prepareOutput`: the same refusals as a folder's, --force deletes the run's objects, then our run.json. */
+async function prepareBucket(url: string, identity: RunIdentity, force: boolean, record: string): Promise<void> {
+  const { bucketOutputState, clearBucketOutput, writeBucketRunRecord } = await import('./bucket-output.ts');
+  const { runJson, present } = await bucketOutputState(url);
+  const previous = parseRunRecord(runJson);
+  if (previous.kind !== 'ours') {
+    const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
+    if (present.length) throw new RefineryError(`${url} is not the output of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new output prefix (--force only replaces a Refinery run)`);
+  } else if (force) {
+    await clearBucketOutput(url);
+  } else {
+    const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
+    if (change) throw new RefineryError(`${url} holds the output of a run with another config or other inputs (${change}); choose another output, or pass --force to replace it`);
+  }
+  await writeBucketRunRecord(url, record);
 }

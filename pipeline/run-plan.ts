@@ -186,12 +186,12 @@ export async function runIdentity(config: RunConfig, shards: InputShard[]): Prom
 }
 
 /**
- * The run id (queue job ids, stats.json): the identity and the absolute output folder, so that two
+ * The run id (queue job ids, stats.json): the identity and the absolute output folder (or bucket prefix), so that two
  * outputs of one config, or two checkouts on one Redis, are two runs. Resuming compares identities,
  * not this hash, so that a moved checkout resumes.
  */
 export function hashIdentity(config: RunConfig, identity: RunIdentity): string {
-  return createHash('sha256').update(JSON.stringify({ identity, output: config.output })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ identity, output: config.publishTo ?? config.output })).digest('hex').slice(0, 16);
 }
 
 /** What the planner needs to know of a global stage. */

@@ -35,15 +35,14 @@ export async function runFromCommand(
     process.stdout.write(await dryRun(config));
     return;
   }
-  const result = await runPipeline(config, { force: o.force, quiet: o.quiet });
   const report = o.report && onRunFinished !== undefined;
-  if (report) await onRunFinished(result.output);
+  const result = await runPipeline(config, { force: o.force, quiet: o.quiet, ...(report ? { onFinished: onRunFinished } : {}) });
   summarize(result, report);
 }
 
 export function printRunSummary(result: RunResult, withReport = false): void {
   const rel = relative(process.cwd(), result.output);
-  const shown = !rel ? '.' : rel.startsWith('..') || isAbsolute(rel) ? result.output : rel;
+  const shown = result.publishedTo ?? (!rel ? '.' : rel.startsWith('..') || isAbsolute(rel) ? result.output : rel);
   const extra = ['stats', 'tokens'].filter((d) => existsSync(join(result.output, d))).map((d) => `, ${d}/`).join('');
   const report = withReport ? `\nReport for researchers: ${join(shown, 'report', 'report.html')} (and report.md, report.json)` : '';
   process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${shown}/: kept/, rejected/, errors/${extra}, stats.json, report.md${report}\n`);

@@ -22,10 +22,15 @@ export interface RunOptions {
   /** Redo every task even if an earlier run of the same config finished it. */
   force?: boolean;
   quiet?: boolean;
+  /** Runs after the run has finished, before its outputs are published (the report of the composition root). */
+  onFinished?: (output: string) => Promise<void>;
 }
 
 export interface RunResult {
+  /** The folder the run wrote (with an s3:// output, its staging folder). */
   output: string;
+  /** The s3:// prefix its outputs were published to, if any. */
+  publishedTo?: string;
   stats: RunStats;
 }
 
@@ -100,10 +105,26 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   const plan = await makePlan(config);
   const unlock = await lockOutput(config.output);
   try {
-    return await runLocked(plan, options);
+    const unlockBucket = config.publishTo ? await (await import('./bucket-output.ts')).lockBucket(config.publishTo) : async () => {};
+    try {
+      const result = await runLocked(plan, options);
+      await options.onFinished?.(result.output);
+      if (config.publishTo) await publish(config, options.quiet ?? false);
+      return result;
+    } finally {
+      await unlockBucket();
+    }
   } finally {
     await unlock();
   }
+}
+
+/** Uploads a finished run's outputs to its bucket (pipeline/bucket-output.ts), saying so unless quiet. */
+export async function publish(config: RunConfig, quiet: boolean): Promise<void> {
+  const { publishRun } = await import('./bucket-output.ts');
+  if (!quiet) process.stderr.write(`publishing the outputs to ${config.publishTo} ...\n`);
+  const { uploaded, unchanged } = await publishRun(config);
+  if (!quiet) process.stderr.write(`published ${uploaded} file(s) to ${config.publishTo}${unchanged ? ` (${unchanged} already there)` : ''}\n`);
 }
 
 async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult> {
@@ -160,7 +181,7 @@ export async function finishRun(plan: RunPlan, results: TaskResult[]): Promise<R
     if (name !== 'tasks') await rm(join(config.output, '_work', name), { recursive: true, force: true });
   }
   checkOutcome(config, stats);
-  return { output: config.output, stats };
+  return { output: config.output, ...(config.publishTo ? { publishedTo: config.publishTo } : {}), stats };
 }
 
 /**

@@ -6,15 +6,16 @@
  * endpoint (MinIO, Ceph, R2, ...) buckets are addressed path-style (`<endpoint>/<bucket>/<key>`),
  * which every S3-compatible server accepts.
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { InputError } from '../errors.ts';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { InputError, RefineryError } from '../errors.ts';
 import { DATA_FILES, hasGlob, type InputInfo } from './storage.ts';
 
 // The SDK warns, once per thread, that its releases after January 2027 need Node 22; a run's
@@ -52,8 +53,8 @@ export function parseS3Url(url: string): S3Location {
 /** Sizes and ETags seen by listings in this process, so that planning a run of many objects sends one request per 1,000 of them, not one per object. */
 const listed = new Map<string, InputInfo>();
 
-/** The SDK's error as a sentence that names the URL and what to check. */
-function storageError(url: string, doing: string, e: unknown): InputError {
+/** The SDK's error as a sentence that names the URL and what to check (an InputError for inputs, a RefineryError for outputs). */
+function storageError(url: string, doing: string, e: unknown, side: 'input' | 'output' = 'input'): RefineryError {
   const name = e instanceof Error ? e.name : 'Error';
   const message = e instanceof Error ? e.message : String(e);
   const status = e instanceof S3ServiceException ? ` (HTTP ${e.$metadata.httpStatusCode ?? '?'})` : '';
@@ -64,7 +65,8 @@ function storageError(url: string, doing: string, e: unknown): InputError {
       : /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(message)
         ? `; is the endpoint right (AWS_ENDPOINT_URL=${process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? 'unset: AWS itself'})?`
         : '';
-  return new InputError(url, {}, `cannot ${doing}: ${name}${status}: ${message}${hint}`);
+  const problem = `cannot ${doing}: ${name}${status}: ${message}${hint}`;
+  return side === 'input' ? new InputError(url, {}, problem) : new RefineryError(`${url}: ${problem}`);
 }
 
 const isNotFound = (e: unknown) => e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey');
@@ -92,14 +94,14 @@ export async function statObject(url: string): Promise<InputInfo | null> {
 }
 
 /** Every object under `prefix` (keys ending in "/" are folder markers, not files). */
-async function* objectsUnder(bucket: string, prefix: string, url: string): AsyncGenerator<{ key: string; size: number; etag: string }> {
+async function* objectsUnder(bucket: string, prefix: string, url: string, side: 'input' | 'output' = 'input'): AsyncGenerator<{ key: string; size: number; etag: string }> {
   let token: string | undefined;
   do {
     let page;
     try {
       page = await client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     } catch (e) {
-      throw storageError(url, 'list the bucket', e);
+      throw storageError(url, 'list the bucket', e, side);
     }
     for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '' };
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -198,4 +200,76 @@ export async function downloadObject(url: string): Promise<{ path: string; done:
     throw e instanceof InputError ? e : storageError(url, 'download the object', e);
   }
   return { path, done };
+}
+
+// ---- outputs (pipeline/bucket-output.ts) ----
+
+/** The objects under an s3:// prefix (a folder: the URL with a final "/"), keyed by their key relative to it. */
+export async function listOutputObjects(prefixUrl: string): Promise<Map<string, { size: number; etag: string }>> {
+  const { bucket, key } = parseS3Url(prefixUrl);
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  const out = new Map<string, { size: number; etag: string }>();
+  for await (const o of objectsUnder(bucket, prefix, prefixUrl, 'output')) out.set(o.key.slice(prefix.length), { size: o.size, etag: o.etag });
+  return out;
+}
+
+/** A small object's text (run.json, run.lock), or null when there is none. */
+export async function readSmallObject(url: string): Promise<string | null> {
+  const { bucket, key } = parseS3Url(url);
+  try {
+    const r = await client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await r.Body?.transformToString('utf8')) ?? '';
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw storageError(url, 'read the object', e, 'output');
+  }
+}
+
+/**
+ * Writes a small object in one PUT (visible whole or not at all). `create`: only if no object of
+ * that key exists (If-None-Match: *, which S3 and MinIO honour atomically); false when one did.
+ */
+export async function writeSmallObject(url: string, body: string, create = false): Promise<boolean> {
+  const { bucket, key } = parseS3Url(url);
+  try {
+    await client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(create ? { IfNoneMatch: '*' } : {}) }));
+    return true;
+  } catch (e) {
+    if (create && e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 412 || e.$metadata.httpStatusCode === 409)) return false;
+    throw storageError(url, 'write the object', e, 'output');
+  }
+}
+
+/** Deletes the objects of these keys (relative to the prefix URL), 1,000 per request. */
+export async function deleteOutputObjects(prefixUrl: string, keys: string[]): Promise<void> {
+  const { bucket, key } = parseS3Url(prefixUrl);
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    try {
+      const r = await client().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((k) => ({ Key: prefix + k })), Quiet: true } }));
+      const failed = r.Errors?.[0];
+      if (failed) throw new Error(`${failed.Key}: ${failed.Code ?? ''} ${failed.Message ?? ''}`.trim());
+    } catch (e) {
+      throw storageError(prefixUrl, `delete ${batch.length} objects`, e, 'output');
+    }
+  }
+}
+
+/**
+ * Part size of uploads (REFINERY_S3_PART_BYTES, default 16 MiB; S3's minimum is 5 MiB): a file
+ * up to this size is one PUT, a larger one a multipart upload. Both make the object visible only
+ * when all of it has arrived: a multipart upload exists as an object only after its
+ * CompleteMultipartUpload, and a failed one is aborted, leaving nothing.
+ */
+export const PART_BYTES = Number(process.env.REFINERY_S3_PART_BYTES) >= 5 * 1024 * 1024 ? Math.floor(Number(process.env.REFINERY_S3_PART_BYTES)) : 16 * 1024 * 1024;
+
+/** Uploads a local file to `url`, in parts of PART_BYTES, four at a time. */
+export async function uploadFile(path: string, url: string): Promise<void> {
+  const { bucket, key } = parseS3Url(url);
+  try {
+    await new Upload({ client: client(), params: { Bucket: bucket, Key: key, Body: createReadStream(path) }, partSize: PART_BYTES, queueSize: 4, leavePartsOnError: false }).done();
+  } catch (e) {
+    throw storageError(url, `upload ${path}`, e, 'output');
+  }
 }

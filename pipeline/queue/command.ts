@@ -54,14 +54,15 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
       .description('Queue a pipeline run on BullMQ for `refinery worker` processes; prints the run id on the last line.')
       .argument('<pipeline.yaml>', 'pipeline file (every worker must see its inputs, plugins and output at the same paths)')
       .option('-i, --input <paths...>', "input files or globs, instead of the pipeline's inputs")
-      .option('-o, --output <dir>', "output folder, instead of the pipeline's output")
+      .option('-o, --output <dir>', "output folder or s3://bucket/prefix, instead of the pipeline's output")
+      .option('--work-dir <dir>', 'with an s3:// output: the folder the run works in before it uploads, seen by every worker at the same path (default: under TMPDIR, one machine only)')
       .option('--force', 'drop the run\'s jobs and outputs and start it afresh', false)
       .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
       .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000)
       .option('--no-report', 'skip the researcher report (report/) at the end of the run')
       .option(...timeoutOption)),
-  ).action(async (file: string, o: TargetOptions & TrialFlags & { input?: string[]; output?: string; force: boolean; attempts: number; backoff: number; timeout: number; report: boolean }) => {
-    const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...trialOverrides(o) });
+  ).action(async (file: string, o: TargetOptions & TrialFlags & { input?: string[]; output?: string; workDir?: string; force: boolean; attempts: number; backoff: number; timeout: number; report: boolean }) => {
+    const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workDir ? { workDir: o.workDir } : {}), ...trialOverrides(o) });
     if (o.dryRun) {
       process.stdout.write(await dryRun(config));
       return;

@@ -8,7 +8,7 @@ import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
 import { roundTasks, taskId, type RunPlan } from '../run-plan.ts';
 import { finishedPhase, finishedTask, roundConverged, type TaskResult } from '../task.ts';
-import { finishRun } from '../run.ts';
+import { finishRun, publish } from '../run.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import { roundJobs, type JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
@@ -153,8 +153,9 @@ export class QueueWorker {
       const { stats } = await finishRun(plan, results);
       // The researcher report, as `refinery run` writes it: written before the run counts as completed.
       if (this.settings.onRunFinished && (await records.report(data.run))) await this.settings.onRunFinished(plan.config.output);
+      if (plan.config.publishTo) await publish(plan.config, true);
       await records.finished(data.run);
-      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
+      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.publishTo ?? plan.config.output}`);
       return null;
     }
     const label = `${data.run} ${taskId(data.task)}`;

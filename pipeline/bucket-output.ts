@@ -1,0 +1,183 @@
+/**
+ * Outputs on S3-compatible object storage (`output: s3://bucket/prefix`). A run works in a
+ * staging folder, the run's output folder as far as every task is concerned (renames, resume
+ * markers, `_work/`, run.lock; a shared folder for queue workers: `work_dir`), and the bucket
+ * holds the run's published outputs:
+ *
+ * - when the run is prepared, the bucket's `run.json` decides as a local run.json does: a prefix
+ *   holding run outputs without our run record is refused, another run's record is refused unless
+ *   --force (which deletes the objects a run writes there), and our record is written first;
+ * - `refinery run` holds `run.lock` in the bucket as well as in the staging folder;
+ * - when the run has finished (and its report is written), every output file is uploaded, each
+ *   object visible only once complete (one PUT, or a multipart upload completed at the end), the
+ *   staging copies of kept/, rejected/ and errors/ ... unchanged, and `stats.json` last: a bucket
+ *   with the run's stats.json holds all of its outputs;
+ * - an object already in the bucket with the file's size and ETag is not uploaded again, so a
+ *   publish cut short resumes where it stopped.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunConfig } from './config.ts';
+import { RefineryError } from './errors.ts';
+
+/** What a run writes at the top of its output (folders end in "/"): what --force deletes from a bucket. */
+export const PUBLISHED_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report'];
+export const PUBLISHED_FILES = ['stats.json', 'report.md', 'run.json', 'run.lock'];
+
+const s3 = () => import('./io/s3.ts');
+
+/** `s3://bucket/prefix/name` (the prefix given with or without its final "/"). */
+export function objectUrl(prefixUrl: string, name: string): string {
+  return `${prefixUrl.replace(/\/+$/, '')}/${name}`;
+}
+
+/**
+ * The staging folder of a run whose output is `url` when the pipeline names none (`work_dir`):
+ * under the temporary folder, one per bucket and prefix, so that the same run resumes there.
+ */
+export function defaultStagingFolder(url: string): string {
+  const readable = url.slice('s3://'.length).replace(/\/+$/, '').replace(/[^A-Za-z0-9._/-]/g, '_');
+  return join(tmpdir(), 'refinery-staging', readable);
+}
+
+/** What a bucket prefix holds of a run's outputs: its run.json (text, or null) and the run names present. */
+export async function bucketOutputState(url: string): Promise<{ runJson: string | null; present: string[] }> {
+  const { readSmallObject, listOutputObjects } = await s3();
+  const runJson = await readSmallObject(objectUrl(url, 'run.json'));
+  const keys = [...(await listOutputObjects(url)).keys()];
+  // A run.lock alone (a run that stopped before it wrote run.json) is not another tool's output.
+  const present = [...new Set(keys.map((k) => k.split('/')[0]!).filter((top) => PUBLISHED_FOLDERS.includes(top) || (PUBLISHED_FILES.includes(top) && top !== 'run.lock')))].sort();
+  return { runJson, present };
+}
+
+/** Deletes every object a run writes under the prefix (--force on a run of ours). */
+export async function clearBucketOutput(url: string): Promise<void> {
+  const { listOutputObjects, deleteOutputObjects } = await s3();
+  const keys = [...(await listOutputObjects(url)).keys()].filter((k) => PUBLISHED_FOLDERS.includes(k.split('/')[0]!) || PUBLISHED_FILES.includes(k));
+  await deleteOutputObjects(url, keys.sort());
+}
+
+export async function writeBucketRunRecord(url: string, text: string): Promise<void> {
+  await (await s3()).writeSmallObject(objectUrl(url, 'run.json'), text);
+}
+
+/**
+ * `<url>/run.lock` for a local run: its host and pid. A lock left by a killed run of this host is
+ * taken over; one of another host, or of a live process, stops this run with the object to delete.
+ */
+export async function lockBucket(url: string): Promise<() => Promise<void>> {
+  const { readSmallObject, writeSmallObject, deleteOutputObjects } = await s3();
+  const lock = objectUrl(url, 'run.lock');
+  const mine = `${hostname()} ${process.pid}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const held = await readSmallObject(lock);
+    if (held === null) {
+      // If-None-Match makes the create atomic where the store honours it; where it does not, the
+      // later of two writers wins, and reading the lock back tells the other.
+      if ((await writeSmallObject(lock, mine, true)) && (await readSmallObject(lock)) === mine) return () => deleteOutputObjects(url, ['run.lock']);
+      continue;
+    }
+    const [host, pid] = held.trim().split(' ');
+    if (host !== hostname() || processAlive(Number(pid))) {
+      throw new RefineryError(`${url} is in use by another refinery run (${host} pid ${pid}); wait for it, or delete ${lock} if that run is gone`);
+    }
+    await deleteOutputObjects(url, ['run.lock']);
+  }
+  throw new RefineryError(`cannot lock ${url}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The ETags an object uploaded from this file by `uploadFile` can have: the MD5 of its bytes (one
+ * PUT, and what some S3-compatible servers give any object), and for a multipart upload the MD5 of
+ * its parts' MD5s, "-", and the number of parts (AWS, MinIO). Buckets that encrypt with KMS keys
+ * give other ETags: then every file is uploaded again, which is safe.
+ */
+export async function possibleEtags(path: string, size: number, partBytes: number): Promise<string[]> {
+  const whole = createHash('md5');
+  const parts: Buffer[] = [];
+  let part = createHash('md5');
+  let inPart = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    whole.update(chunk);
+    if (size <= partBytes) continue;
+    for (let at = 0; at < chunk.length; ) {
+      const take = Math.min(chunk.length - at, partBytes - inPart);
+      part.update(chunk.subarray(at, at + take));
+      at += take;
+      inPart += take;
+      if (inPart === partBytes) {
+        parts.push(part.digest());
+        part = createHash('md5');
+        inPart = 0;
+      }
+    }
+  }
+  const etags = [`"${whole.digest('hex')}"`];
+  if (size > partBytes) {
+    if (inPart > 0) parts.push(part.digest());
+    etags.push(`"${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}"`);
+  }
+  return etags;
+}
+
+/** Files of the staging folder to publish, as paths relative to it, stats.json last (the run's completion mark). */
+async function publishedFilesOf(staging: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const folder of PUBLISHED_FOLDERS) {
+    const entries = await readdir(join(staging, folder), { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isFile() && !/\.tmp$/.test(e.name)) files.push(join(e.parentPath, e.name).slice(staging.length + 1));
+  }
+  files.sort();
+  for (const f of ['report.md', 'run.json', 'stats.json']) if (await stat(join(staging, f)).catch(() => null)) files.push(f);
+  return files;
+}
+
+/** Uploads at once (each a PUT or a multipart upload of up to four parts in flight). */
+const UPLOADS_AT_ONCE = 4;
+
+/**
+ * Publishes a finished run's outputs from its staging folder (config.output) to its bucket
+ * (config.publishTo); returns how many files were uploaded and how many were there already.
+ */
+export async function publishRun(config: RunConfig): Promise<{ uploaded: number; unchanged: number }> {
+  const url = config.publishTo;
+  if (!url) return { uploaded: 0, unchanged: 0 };
+  const { listOutputObjects, uploadFile, PART_BYTES } = await s3();
+  const there = await listOutputObjects(url);
+  const all = await publishedFilesOf(config.output);
+  const files = all.filter((f) => f !== 'stats.json');
+  let uploaded = 0;
+  let unchanged = 0;
+  const publish = async (rel: string) => {
+    const path = join(config.output, rel);
+    const { size } = await stat(path);
+    const key = rel.split('\\').join('/');
+    const object = there.get(key);
+    if (object && object.size === size && (await possibleEtags(path, size, PART_BYTES)).includes(object.etag)) {
+      unchanged++;
+      return;
+    }
+    await uploadFile(path, objectUrl(url, key));
+    uploaded++;
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: UPLOADS_AT_ONCE }, async () => {
+      while (next < files.length) await publish(files[next++]!);
+    }),
+  );
+  if (files.length < all.length) await publish('stats.json');
+  return { uploaded, unchanged };
+}

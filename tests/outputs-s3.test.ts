@@ -1,0 +1,230 @@
+/**
+ * Outputs on S3-compatible object storage (`output: s3://bucket/prefix`), against a real
+ * S3-protocol server (s3rver) on 127.0.0.1: a run publishes what a local run writes, resumes a
+ * publish cut short, refuses what is not its own, replaces with --force, holds run.lock in the
+ * bucket, uploads large files in parts, and queue workers publish as `refinery run` does.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
+import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/run.ts';
+import { ConfigError, RefineryError } from '../pipeline/errors.ts';
+import { possibleEtags, publishRun } from '../pipeline/bucket-output.ts';
+import { RunQueue } from '../pipeline/queue/run-queue.ts';
+import { submitRun } from '../pipeline/queue/submit.ts';
+import { runStatus } from '../pipeline/queue/status.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+import { parse } from 'yaml';
+
+registerBuiltinStages();
+
+// Parts of 5 MiB (S3's smallest), so that a test file of a few MB is a multipart upload; read when s3.ts loads.
+process.env.REFINERY_S3_PART_BYTES = String(5 * 1024 * 1024);
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'refinery.mjs');
+const corpus = join(ROOT, 'examples/corpus');
+let s3: LocalS3;
+let work: string;
+
+before(async () => {
+  s3 = await startS3(['bkt', 'other']);
+  work = await mkdtemp(join(tmpdir(), 'refinery-s3-out-test-'));
+});
+after(async () => {
+  await s3?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Every object under `s3://bucket/prefix/`, by key relative to it, with its bytes. */
+async function objects(bucket: string, prefix: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  let token: string | undefined;
+  do {
+    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const r = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
+      out.set(o.Key!.slice(prefix.length + 1), Buffer.from(await r.Body!.transformToByteArray()));
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Files of a local output folder a run publishes (not _work/), by relative path. */
+async function localFiles(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const rel = relative(dir, join(e.parentPath, e.name));
+    if (!rel.startsWith('_work') && rel !== 'run.lock') out.set(rel, await readFile(join(dir, rel)));
+  }
+  return out;
+}
+
+/** A pipeline of a filter and a global stage over the sample corpus's JSONL files, in several shards. */
+async function pipeline(name: string, output: string, stages = '[c4, exact-dedup]', extra = ''): Promise<string> {
+  const f = join(work, `${name}.yaml`);
+  await writeFile(f, `inputs: ["${corpus}/*.jsonl.gz"]\noutput: ${output}\nworkers: 1\nsplit_bytes: 20000\nseed: 3\nstages: ${stages}\n${extra}`);
+  return f;
+}
+
+test('an s3:// output gets the files a local run writes, byte for byte, with stats.json; a rerun uploads nothing', async () => {
+  const local = await runPipeline(await loadPipelineFile(await pipeline('local', join(work, 'local-out'))), { quiet: true });
+  const config = await loadPipelineFile(await pipeline('remote', 's3://bkt/runs/a'), { workDir: join(work, 'staging-a') });
+  assert.equal(config.publishTo, 's3://bkt/runs/a');
+  assert.equal(config.output, join(work, 'staging-a'));
+  const remote = await runPipeline(config, { quiet: true });
+  assert.equal(remote.publishedTo, 's3://bkt/runs/a');
+  const want = await localFiles(local.output);
+  const got = await objects('bkt', 'runs/a');
+  assert.ok(got.has('stats.json') && got.has('run.json') && [...got.keys()].some((k) => k.startsWith('kept/')), [...got.keys()].join(', '));
+  assert.ok(!got.has('run.lock'), 'the lock is gone when the run has ended');
+  assert.ok(![...got.keys()].some((k) => k.startsWith('_work/')), 'phase data stays in the staging folder');
+  // Same documents, same bytes: kept, rejected and errors shards are the local run's.
+  for (const [k, bytes] of want) if (/^(kept|rejected|errors)\//.test(k)) assert.ok(got.get(k)?.equals(bytes), `${k} as the local run wrote it`);
+  assert.deepEqual([...got.keys()].filter((k) => /^(kept|rejected|errors)\//.test(k)).sort(), [...want.keys()].filter((k) => /^(kept|rejected|errors)\//.test(k)).sort());
+  const stats = (o: Buffer) => (JSON.parse(o.toString()) as { totals: unknown }).totals;
+  assert.deepEqual(stats(got.get('stats.json')!), stats(want.get('stats.json')!));
+
+  // Finished: a rerun skips every task and finds every object in place.
+  assert.deepEqual(await publishRun(config), { uploaded: 0, unchanged: got.size });
+});
+
+test('a publish cut short resumes: only missing or different objects are uploaded again, stats.json last', async () => {
+  const config = await loadPipelineFile(await pipeline('resume', 's3://bkt/runs/b'), { workDir: join(work, 'staging-b') });
+  await runPipeline(config, { quiet: true });
+  const before = await objects('bkt', 'runs/b');
+  const kept = [...before.keys()].filter((k) => k.startsWith('kept/'));
+  assert.ok(kept.length >= 2);
+  // As if the publishing process had died: stats.json and one shard missing, one shard cut off.
+  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/stats.json' }));
+  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: `runs/b/${kept[0]}` }));
+  await s3.put('bkt', `runs/b/${kept[1]}`, before.get(kept[1]!)!.subarray(0, 10));
+  const again = await runPipeline(config, { quiet: true });
+  assert.equal(again.stats.totals.kept, JSON.parse(before.get('stats.json')!.toString()).totals.kept);
+  assert.deepEqual(await objects('bkt', 'runs/b'), before);
+  assert.deepEqual(await publishRun(config), { uploaded: 0, unchanged: before.size });
+});
+
+test('a prefix that holds something else is refused; another run of ours is refused until --force, which replaces it', async () => {
+  await s3.put('bkt', 'foreign/kept/part-0.jsonl', '{"x":1}\n');
+  const foreign = await loadPipelineFile(await pipeline('foreign', 's3://bkt/foreign'), { workDir: join(work, 'staging-f') });
+  await assert.rejects(runPipeline(foreign, { quiet: true }), (e: unknown) => e instanceof RefineryError && /s3:\/\/bkt\/foreign is not the output of a Refinery run \(it has no run\.json\) but holds kept/.test(e.message));
+  await assert.rejects(runPipeline(foreign, { quiet: true, force: true }), /not the output of a Refinery run/, '--force never deletes what is not ours');
+  await s3.put('bkt', 'foreign2/run.json', '{"tool":"elsewhere"}');
+  const foreign2 = await loadPipelineFile(await pipeline('foreign2', 's3://bkt/foreign2'), { workDir: join(work, 'staging-f2') });
+  await assert.rejects(runPipeline(foreign2, { quiet: true }), /its run\.json is not a Refinery run record/);
+
+  const first = await loadPipelineFile(await pipeline('first', 's3://bkt/runs/c', '[c4, exact-dedup]'), { workDir: join(work, 'staging-c') });
+  await runPipeline(first, { quiet: true });
+  await s3.put('bkt', 'runs/c/stats/left-over.json', '{}');
+  // Another config into the same prefix, from another staging folder (another machine).
+  const second = await loadPipelineFile(await pipeline('second', 's3://bkt/runs/c', '[gopher-quality]'), { workDir: join(work, 'staging-c2') });
+  await assert.rejects(runPipeline(second, { quiet: true }), (e: unknown) => e instanceof RefineryError && /s3:\/\/bkt\/runs\/c holds the output of a run with another config or other inputs \(config stages/.test(e.message));
+  const replaced = await runPipeline(second, { quiet: true, force: true });
+  const now = await objects('bkt', 'runs/c');
+  assert.ok(!now.has('stats/left-over.json'), '--force deleted the objects the earlier run left');
+  assert.equal((JSON.parse(now.get('stats.json')!.toString()) as { totals: { kept: number } }).totals.kept, replaced.stats.totals.kept);
+  // The first run's staging folder follows the bucket: run again there, it is the second config's run now.
+  await assert.rejects(runPipeline(first, { quiet: true }), /holds the output of a run with another config/);
+});
+
+test('a run holds run.lock in the bucket: a lock of another host stops a second run, naming the object to delete', async () => {
+  await s3.put('bkt', 'runs/d/run.lock', 'far-away-host 4242\n');
+  const config = await loadPipelineFile(await pipeline('locked', 's3://bkt/runs/d'), { workDir: join(work, 'staging-d') });
+  await assert.rejects(runPipeline(config, { quiet: true }), (e: unknown) => e instanceof RefineryError && e.message.includes('s3://bkt/runs/d is in use by another refinery run (far-away-host pid 4242); wait for it, or delete s3://bkt/runs/d/run.lock'));
+  // A lock of this host whose process is gone (a killed run) is taken over.
+  await s3.put('bkt', 'runs/d/run.lock', `${hostname()} 999999999\n`);
+  await runPipeline(config, { quiet: true });
+  assert.ok(!(await objects('bkt', 'runs/d')).has('run.lock'));
+});
+
+test('a file larger than a part is uploaded in parts, whole, and its ETag predicted, so it is not sent twice', async () => {
+  const staging = join(work, 'staging-big');
+  const config = await prepareConfig({ inputs: [join(corpus, 'web.jsonl.gz')], output: 's3://bkt/runs/big', work_dir: staging, stages: [] }, { file: 'test', baseDir: work });
+  const big = randomBytes(11 * 1024 * 1024 + 123);
+  await mkdir(join(staging, 'tokens'), { recursive: true });
+  await writeFile(join(staging, 'tokens', 'shard-00000.parquet'), big);
+  await writeFile(join(staging, 'stats.json'), '{}\n');
+  assert.deepEqual(await publishRun(config), { uploaded: 2, unchanged: 0 });
+  const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'bkt', Key: 'runs/big/tokens/shard-00000.parquet' }));
+  // s3rver gives a multipart object the MD5 of its bytes, AWS and MinIO that of its three parts' MD5s: either is predicted.
+  const etags = await possibleEtags(join(staging, 'tokens', 'shard-00000.parquet'), big.length, 5 * 1024 * 1024);
+  assert.equal(etags.length, 2);
+  assert.match(etags[1]!, /^"[0-9a-f]{32}-3"$/, 'three parts of 5 MiB');
+  assert.ok(etags.includes(head.ETag!), `${head.ETag} predicted`);
+  assert.ok((await objects('bkt', 'runs/big')).get('tokens/shard-00000.parquet')!.equals(big));
+  assert.deepEqual(await publishRun(config), { uploaded: 0, unchanged: 2 });
+});
+
+test('output keys: a malformed s3:// output and work_dir with a local output are config errors naming the key', async () => {
+  await assert.rejects(prepareConfig({ inputs: [corpus], output: 's3://', stages: [] }, { file: 'p.yaml', baseDir: work }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'output');
+  await assert.rejects(prepareConfig({ inputs: [corpus], output: 'out', work_dir: 'w', stages: [] }, { file: 'p.yaml', baseDir: work }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'work_dir' && /only for an s3:\/\/ output/.test(e.message));
+  const dflt = await prepareConfig({ inputs: [corpus], output: 's3://bkt/x/y/', stages: [] }, { file: 'p.yaml', baseDir: work });
+  assert.equal(dflt.publishTo, 's3://bkt/x/y');
+  assert.equal(dflt.output, join(tmpdir(), 'refinery-staging', 'bkt/x/y'));
+});
+
+test('the quickstart reads from and writes to a bucket when only its inputs and output name the bucket', async () => {
+  for (const name of await readdir(corpus)) await s3.put('other', `corpus/${name}`, await readFile(join(corpus, name)));
+  const text = (await readFile(join(ROOT, 'examples/quickstart.yaml'), 'utf8')).replaceAll('path: corpus/', 'path: s3://other/corpus/').replace('  - corpus/*.jsonl.gz', '  - s3://other/corpus/*.jsonl.gz').replace('output: ../out/quickstart', 'output: s3://other/quickstart');
+  const raw = parse(text) as { inputs: unknown[]; output: string };
+  assert.equal(raw.output, 's3://other/quickstart');
+  assert.ok(JSON.stringify(raw.inputs).split('s3://other/corpus/').length === 5, 'every input names the bucket');
+  const config = await prepareConfig(raw, { file: join(ROOT, 'examples/quickstart-s3.yaml'), baseDir: join(ROOT, 'examples') }, { workers: 2, workDir: join(work, 'staging-q') });
+  const result = await runPipeline(config, { quiet: true });
+  const got = await objects('other', 'quickstart');
+  for (const folder of ['kept', 'rejected', 'tokens', 'stats']) assert.ok([...got.keys()].some((k) => k.startsWith(`${folder}/`)), `${folder}/ published`);
+  assert.deepEqual(got, await localFiles(result.output), 'the bucket holds the staging folder\'s outputs');
+  assert.ok(result.stats.totals.kept > 0 && result.stats.totals.in === result.stats.totals.kept + result.stats.totals.rejected + result.stats.totals.errored);
+});
+
+describe('queue workers', () => {
+  const REDIS = 'redis://127.0.0.1:6379';
+  const prefix = `{s3-out-${process.pid}}`;
+  const children: ChildProcess[] = [];
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    const redis = new Redis(REDIS);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  test('a queue run with an s3:// output publishes what refinery run publishes', async () => {
+    const local = await objects('bkt', 'runs/a');
+    const config = await loadPipelineFile(await pipeline('queued', 's3://bkt/runs/q'), { workDir: join(work, 'staging-q2') });
+    const t = { redis: REDIS, queue: 'runs', prefix, cluster: false };
+    const rq = RunQueue.open(t);
+    try {
+      const { run } = await submitRun(rq, config, { force: true, retry: { attempts: 2, backoff: 100 }, report: false });
+      const worker = spawn(process.execPath, [BIN, 'worker', '--redis', REDIS, '--queue', t.queue, '--prefix', prefix, '-c', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(worker);
+      let log = '';
+      worker.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+      for (let i = 0; ; i++) {
+        const s = await runStatus(rq, (await rq.records.get(run))!);
+        if (s.state === 'completed') break;
+        assert.ok(s.state === 'running' && i < 600, `run ${s.state}\n${log}`);
+        await sleep(100);
+      }
+      assert.match(log, /outputs and report\/ in s3:\/\/bkt\/runs\/q/);
+      const got = await objects('bkt', 'runs/q');
+      for (const [k, bytes] of local) if (/^(kept|rejected|errors)\//.test(k)) assert.ok(got.get(k)?.equals(bytes), `${k} as refinery run published it`);
+      assert.ok(got.has('stats.json') && got.has('run.json'));
+    } finally {
+      await rq.close();
+    }
+  });
+});
