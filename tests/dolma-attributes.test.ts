@@ -64,6 +64,7 @@ function expectedAttributes(doc: Line): Map<string, number> {
   const want = new Map<string, number>();
   const walk = (path: string[], v: unknown) => {
     if (typeof v === 'number') want.set(path.join('__'), v);
+    else if (typeof v === 'string' && path.at(-1) === 'would_drop') want.set(`${path.join('__')}__${v.replace(/[^A-Za-z0-9_]/g, '_')}`, 1);
     else if (typeof v === 'boolean') want.set(path.join('__'), v ? 1 : 0);
     else if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk([...path, k], x);
   };
@@ -113,11 +114,12 @@ test('a dolma run writes attributes/refinery/ beside documents/, line for line, 
   assert.equal(RECORDS[2]!.text.length, [...RECORDS[2]!.text].length + 1);
   assert.deepEqual(c.refinery__meta__language_score, [[0, [...RECORDS[2]!.text].length, 0.93]]);
   assert.deepEqual(c.refinery__meta__flagged, [[0, [...RECORDS[2]!.text].length, 1]]);
-  // 'one two' is kept by annotate mode: its measurements are attributes, the rule it would have
-  // broken (a string) stays in metadata only
+  // 'one two' is kept by annotate mode: its measurements are attributes, and so is the rule it
+  // would have broken, as a category (it stays in metadata too)
   assert.deepEqual(kept[2]!.attributes.refinery__gopher_quality__words, [[0, 7, 2]]);
   assert.equal((keptDocs[2]!.metadata as { gopher_quality: Record<string, unknown> }).gopher_quality.would_drop, 'short_doc');
-  assert.equal(kept[2]!.attributes.refinery__gopher_quality__would_drop, undefined);
+  assert.deepEqual(kept[2]!.attributes.refinery__gopher_quality__would_drop__short_doc, [[0, 7, 1]]);
+  assert.equal(kept[0]!.attributes.refinery__gopher_quality__would_drop__short_doc, undefined, 'only where the stage would have dropped');
   assert.equal(kept[2]!.source, 'books');
 
   const rejected = (await load(join(out, 'rejected', 'attributes', 'refinery', 'shard-00000.jsonl.gz'))) as unknown as Attributes[];
@@ -131,11 +133,11 @@ test('a dolma run writes attributes/refinery/ beside documents/, line for line, 
   assert.deepEqual((await readdir(join(out, 'kept', 'attributes', 'refinery'))), ['shard-00000.jsonl.gz'], 'no temporary file left');
 });
 
-test('dolmaAttributes: numbers and booleans at any depth, non-finite numbers, strings and arrays left out', () => {
+test('dolmaAttributes: numbers and booleans at any depth, reject_reason and would_drop as categories, non-finite numbers, other strings and arrays left out', () => {
   const line = dolmaAttributes({
     id: 'x',
     text: 'ab',
-    meta: { source: 7, n: 1, deep: { a: { b: false }, s: 'text', list: [1, 2] }, nan: Number.NaN, url: 'u', reject_reason: 'f:r-1' },
+    meta: { source: 7, n: 1, deep: { a: { b: false }, s: 'text', list: [1, 2] }, nan: Number.NaN, url: 'u', reject_reason: 'f:r-1', c4: { would_drop: 'lorem-ipsum', would_drop_detail: 'x' } },
   });
   assert.deepEqual(line, {
     id: 'x',
@@ -145,6 +147,7 @@ test('dolmaAttributes: numbers and booleans at any depth, non-finite numbers, st
       refinery__meta__n: [[0, 2, 1]],
       refinery__deep__a__b: [[0, 2, 0]],
       refinery__reject_reason__f_r_1: [[0, 2, 1]],
+      refinery__c4__would_drop__lorem_ipsum: [[0, 2, 1]],
     },
   });
 });

@@ -68,14 +68,18 @@ function codePoints(text: string): number {
  * meta path joined with `__`; a top-level value gets the tagger `meta`, because Dolma splits a
  * name into experiment, tagger and type). `reject_reason`, a string, becomes
  * `refinery__reject_reason__<reason>` with value 1 (characters other than letters, digits and
- * `_` as `_`), the way Dolma's taggers name a category. Other strings and arrays are left to the
- * document's `metadata`.
+ * `_` as `_`), the way Dolma's taggers name a category; so does `would_drop` of `mode: annotate`
+ * (`meta.<stage>.would_drop: short_doc` is `refinery__<stage>__would_drop__short_doc`, 1). Other
+ * strings and arrays are left to the document's `metadata`.
  */
 export function dolmaAttributes(d: DocRecord): Record<string, unknown> {
   const end = codePoints(d.text);
   const attributes: Record<string, [number, number, number][]> = {};
+  const category = (path: string[], v: string) => (attributes[`${path.join('__')}__${v.replace(/[^A-Za-z0-9_]/g, '_')}`] = [[0, end, 1]]);
   const visit = (path: string[], v: unknown): void => {
-    if (typeof v === 'number') {
+    if (typeof v === 'string') {
+      if (path.at(-1) === 'would_drop') category(path, v);
+    } else if (typeof v === 'number') {
       if (Number.isFinite(v)) attributes[path.join('__')] = [[0, end, v]];
     } else if (typeof v === 'boolean') {
       attributes[path.join('__')] = [[0, end, v ? 1 : 0]];
@@ -84,7 +88,7 @@ export function dolmaAttributes(d: DocRecord): Record<string, unknown> {
     }
   };
   for (const [k, v] of Object.entries(d.meta)) {
-    if (k === 'reject_reason' && typeof v === 'string') attributes[`${DOLMA_ATTRIBUTE_SET}__reject_reason__${v.replace(/[^A-Za-z0-9_]/g, '_')}`] = [[0, end, 1]];
+    if (k === 'reject_reason' && typeof v === 'string') category([DOLMA_ATTRIBUTE_SET, 'reject_reason'], v);
     else if (v !== null && typeof v === 'object') visit([DOLMA_ATTRIBUTE_SET, k], v);
     else visit([DOLMA_ATTRIBUTE_SET, TOP_LEVEL_TAGGER, k], v);
   }
