@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import llama3TokenizerJs from 'llama3-tokenizer-js';
 import { BOS_ID, EOS_ID, Llama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
 import { isPythonSpace, metaEncodeChunks, MAX_CONSECUTIVE_SLICE_LEN } from '../pipeline/tokenizer/meta-chunks.ts';
-import { LLAMA3_VOCAB_SIZE } from '../pipeline/tokenizer/llama3-vocabulary.ts';
+import { bakedTokens, importedTokens, LLAMA3_VOCAB_SIZE } from '../pipeline/tokenizer/llama3-vocabulary.ts';
 
 const tokenizer = new Llama3Tokenizer();
 const NEVER = /(?!)/g;
@@ -132,4 +132,14 @@ test("long runs are cut like Meta's tokenizer (25,000 characters) and encoded pi
   assert.deepEqual(metaEncodeChunks(emoji).map((c) => [...c].length), [25_000, 1]);
   // short text is one chunk
   assert.deepEqual(metaEncodeChunks('a b'), ['a b']);
+});
+
+test('the vocabulary read from the package bundle\'s baked data is the package\'s own vocabById, token for token', () => {
+  const baked = bakedTokens();
+  assert.ok(baked, 'the bundle has the shape the reader expects');
+  assert.equal(baked.length, LLAMA3_VOCAB_SIZE);
+  assert.deepEqual(baked, llama3TokenizerJs.vocabById);
+  assert.deepEqual(importedTokens(), llama3TokenizerJs.vocabById, 'the fallback (its CommonJS bundle) too');
+  assert.equal(baked[128000], '<|begin_of_text|>');
+  assert.equal(baked[128255], '<|reserved_special_token_247|>');
 });

@@ -5,7 +5,10 @@
  * `tokenizer.model` is the same tokens as `base64(bytes) rank` lines where rank = id.
  */
 import { createHash } from 'node:crypto';
-import llama3TokenizerJs from 'llama3-tokenizer-js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 /** Ordinary (BPE) tokens: ids 0..127999. */
 export const LLAMA3_BPE_VOCAB_SIZE = 128_000;
@@ -41,11 +44,37 @@ function unicodeToByte(): Map<string, number> {
   return map;
 }
 
+/**
+ * The package's tokens in id order (`vocabById`: the 128,000 BPE tokens, then the 256 special
+ * ones), read from the data baked into its bundle without running the module: importing it builds
+ * its tokenizer, whose BPE merges (which tiktoken's ranks make unnecessary here) cost 0.72 of
+ * the 1.35 CPU seconds that loading the vocabulary took (node --cpu-prof of a tokenize run on one
+ * small file, whole process). Null when the bundle does not have the expected shape (another
+ * version): then the module is imported. tests/tokenizer-llama3.test.ts compares the two.
+ */
+export function bakedTokens(): string[] | null {
+  const bundle = readFileSync(require.resolve('llama3-tokenizer-js'), 'utf8');
+  const vocab = /\bconst llama_vocab_base64 = "([A-Za-z0-9+/=]+)"/.exec(bundle);
+  const specials = /\bconst llama3SpecialTokens = \[([^\]]*)\];\s*for \(let i = (\d+); i <= (\d+); i\+\+\) \{\s*llama3SpecialTokens\.push\(`<\|reserved_special_token_\$\{i\}\|>`\);\s*\}/.exec(bundle);
+  if (!vocab || !specials) return null;
+  const named = [...specials[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+  for (let i = Number(specials[2]); i <= Number(specials[3]); i++) named.push(`<|reserved_special_token_${i}|>`);
+  return [...Buffer.from(vocab[1]!, 'base64').toString('utf8').split('\n'), ...named];
+}
+
+/** The package's own tokens, from its CommonJS bundle (the same data; loading it builds its whole tokenizer). */
+export function importedTokens(): string[] {
+  const cjs = require('llama3-tokenizer-js/bundle/commonjs-llama3-tokenizer-with-baked-data.cjs') as { llama3Tokenizer: { vocabById: string[] } };
+  return cjs.llama3Tokenizer.vocabById;
+}
+
 let cached: Llama3Vocabulary | undefined;
 
 export function llama3Vocabulary(): Llama3Vocabulary {
-  if (cached) return cached;
-  const tokens = llama3TokenizerJs.vocabById;
+  return (cached ??= buildVocabulary(bakedTokens() ?? importedTokens()));
+}
+
+function buildVocabulary(tokens: string[]): Llama3Vocabulary {
   if (tokens.length !== LLAMA3_VOCAB_SIZE) {
     throw new Error(`llama3-tokenizer-js ships ${tokens.length} tokens, expected ${LLAMA3_VOCAB_SIZE}`);
   }
@@ -69,6 +98,5 @@ export function llama3Vocabulary(): Llama3Vocabulary {
   const specialTokens: Record<string, number> = {};
   const specialNames = tokens.slice(LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE);
   for (let id = LLAMA3_BPE_VOCAB_SIZE; id < LLAMA3_VOCAB_SIZE; id++) specialTokens[tokens[id]!] = id;
-  cached = { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex'), tokenBytes, tokenOffsets, specialNames };
-  return cached;
+  return { bpeRanks, specialTokens, sha256: createHash('sha256').update(bpeRanks).digest('hex'), tokenBytes, tokenOffsets, specialNames };
 }
