@@ -231,8 +231,12 @@ export const layout = {
   kept: (out: string, shard: number, ext: string) => join(out, 'kept', `${shardName(shard)}.jsonl${ext}`),
   rejected: (out: string, step: number, shard: number, ext: string) => join(out, 'rejected', `${shardName(shard)}${step ? `.p${step}` : ''}.jsonl${ext}`),
   errors: (out: string, step: number, shard: number, ext: string) => join(out, 'errors', `${shardName(shard)}${step ? `.p${step}` : ''}.jsonl${ext}`),
-  /** Survivors of segment `step` that feed the next global stage. */
-  between: (out: string, step: number, shard: number, ext: string) => join(out, '_work', `segment-${step}`, `${shardName(shard)}.jsonl${ext}`),
+  /**
+   * Survivors of segment `step` that feed the next global stage: plain JSONL whatever the run's
+   * compression, since only the run reads them back, once (gzip at level 0, what they were before,
+   * still sent every 256 KB through zlib's thread pool and a CRC: see docs/architecture.md).
+   */
+  between: (out: string, step: number, shard: number) => join(out, '_work', `segment-${step}`, `${shardName(shard)}.jsonl`),
   stageWork: (out: string, stageIndex: number, name: string) => join(out, '_work', `stage-${stageIndex}-${name}`),
   marker: (out: string, t: Task) => join(out, '_work', 'tasks', `${taskId(t)}.json`),
   runInfo: (out: string) => join(out, 'run.json'),

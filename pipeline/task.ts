@@ -158,7 +158,7 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
   const inLayout = <W extends RecordWriter>(w: W, attributes?: W) => (docs.format === 'refinery' ? w : new LayoutWriter(w, docs, attributes));
   if (docs.format === 'parquet') {
     return {
-      kept: last ? new ParquetDocWriter(docs.path(layout.kept(config.output, task.index, e))) : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
+      kept: last ? new ParquetDocWriter(docs.path(layout.kept(config.output, task.index, e))) : await JsonlWriter.open(layout.between(config.output, k, task.index)),
       rejected: new ParquetDocWriter(docs.path(layout.rejected(config.output, k, task.index, e)), { lazy: true }),
       errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
     };
@@ -170,7 +170,7 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
     return inLayout(documents, docs.attributes ? await JsonlWriter.open(docs.attributes.path(keptPath)) : undefined);
   };
   return {
-    kept: last ? await keptWriter() : await JsonlWriter.open(layout.between(config.output, k, task.index, e), { scratch: true }),
+    kept: last ? await keptWriter() : await JsonlWriter.open(layout.between(config.output, k, task.index)),
     rejected: inLayout(new LazyWriter(docs.path(rejectedPath)), docs.attributes ? new LazyWriter(docs.attributes.path(rejectedPath)) : undefined),
     errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
   };
@@ -179,7 +179,7 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
 /** Segment 0 reads the input shard; later segments read what the previous segment kept. */
 function sourceOf(plan: RunPlan, task: Task): AsyncIterable<ReadItem> {
   const { config } = plan;
-  if (task.step > 0) return readDocs(layout.between(config.output, task.step - 1, task.index, ext(config)), DEFAULT_READER_OPTIONS);
+  if (task.step > 0) return readDocs(layout.between(config.output, task.step - 1, task.index), DEFAULT_READER_OPTIONS);
   const input = plan.shards[task.index]!;
   const idPrefix = inputName(config, input.file);
   const items = readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix });
@@ -416,7 +416,7 @@ async function runMap(plan: RunPlan, task: Task): Promise<TaskResult> {
   const { config } = plan;
   const t0 = performance.now();
   const stage = await createGlobalStage(config, plan.segments[task.step]!.global!);
-  const input = layout.between(config.output, task.step - 1, task.index, ext(config));
+  const input = layout.between(config.output, task.step - 1, task.index);
   await stage.map({ index: task.index, count: plan.shards.length }, docsOf(readDocs(input, DEFAULT_READER_OPTIONS)));
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
