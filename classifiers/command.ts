@@ -99,7 +99,7 @@ function registerScoreCommand(classify: Command): void {
     .command('score')
     .description('Score documents with a model folder (the `quality` stage): meta.quality and meta.quality_band, or meta.category for a topic model.')
     .argument('<inputs...>', 'input files (JSONL, Parquet, WARC/WET)')
-    .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/, errors/, stats.json, report.md');
+    .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix: kept/, rejected/, errors/, stats.json, report.md');
   addSchemaFlags(score, {
     schema: qualityOptions,
     flags: { model: '--model <dir>', threshold: '--threshold <x|card>', keep_labels: '--keep-labels <a,b>', band_cuts: '--band-cuts <a,b>', band_names: '--band-names <a,b,c>' },

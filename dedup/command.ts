@@ -48,7 +48,7 @@ export function registerDedupCommand(program: Command, onRunFinished?: RunFinish
     .command('dedup')
     .description('Remove duplicates: exact, URL (most recent kept), MinHash near-duplicates, repeated lines, semantic (embeddings). Methods run in the order given.')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
-    .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/ (with meta.duplicate_of), errors/, stats.json, stats/<method>.json, report.md, report/')
+    .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix: kept/, rejected/ (with meta.duplicate_of), errors/, stats.json, stats/<method>.json, report.md, report/')
     .option('-m, --method <name>', `method, repeatable or comma-separated: ${Object.keys(DEDUP_METHODS).join(', ')} (default: minhash)`, collectMethods);
   addSchemaFlags(dedup, { schema: semanticDedupOptions, only: ['model'], flags: { model: '--model <dir>' }, context: '(-m semantic)' });
   addTrialFlags(dedup)

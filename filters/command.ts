@@ -21,7 +21,7 @@ export function registerFilterCommand(program: Command, onRunFinished?: RunFinis
     .command('filter')
     .description(`Run the quality, safety and language filters (default: ${defaultFilterStages.join(', ')}).`)
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
-    .requiredOption('-o, --output <dir>', 'output folder: kept/, rejected/, errors/, stats.json, report.md, report/')
+    .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix: kept/, rejected/, errors/, stats.json, report.md, report/')
     .option('-s, --stages <a,b,...>', 'filter stages to run, in this order (default options; use `refinery run` with YAML to set options)', stageList)
     .option('-w, --workers <n>', 'worker threads (default: every core)', wholeNumber(1))
     .option('--seed <n>', 'seed for the sampled reference of token-outlier', wholeNumber(0), 0)

@@ -39,8 +39,11 @@ export function objectUrl(prefixUrl: string, name: string): string {
  * under the temporary folder, one per bucket and prefix, so that the same run resumes there.
  */
 export function defaultStagingFolder(url: string): string {
-  const readable = url.slice('s3://'.length).replace(/\/+$/, '').replace(/[^A-Za-z0-9._/-]/g, '_');
-  return join(tmpdir(), 'refinery-staging', readable);
+  const parts = url.slice('s3://'.length).replace(/\/+$/, '').split('/').filter(Boolean);
+  // Readable, never leaving the folder (no "." or ".." part), and one per URL (the hash tells apart URLs that read the same).
+  const readable = parts.map((p) => (p === '.' || p === '..' ? '_' : p.replace(/[^A-Za-z0-9._-]/g, '_')));
+  readable[readable.length - 1] += `-${createHash('sha256').update(url.replace(/\/+$/, '')).digest('hex').slice(0, 8)}`;
+  return join(tmpdir(), 'refinery-staging', ...readable);
 }
 
 /** What a bucket prefix holds of a run's outputs: its run.json (text, or null) and the run names present. */
@@ -53,12 +56,25 @@ export async function bucketOutputState(url: string): Promise<{ runJson: string 
   return { runJson, present };
 }
 
-/** Deletes every object a run writes under the prefix (--force on a run of ours). */
+/**
+ * Deletes every object a run writes under the prefix (--force on a run of ours), stats.json first
+ * (so that a delete cut short never leaves a prefix that looks complete), never run.lock (held by
+ * this run).
+ */
 export async function clearBucketOutput(url: string): Promise<void> {
   const { listOutputObjects, deleteOutputObjects } = await s3();
-  const keys = [...(await listOutputObjects(url)).keys()].filter((k) => PUBLISHED_FOLDERS.includes(k.split('/')[0]!) || PUBLISHED_FILES.includes(k));
-  await deleteOutputObjects(url, keys.sort());
+  const keys = [...(await listOutputObjects(url)).keys()].filter((k) => k !== 'run.lock' && (PUBLISHED_FOLDERS.includes(k.split('/')[0]!) || PUBLISHED_FILES.includes(k)));
+  if (keys.includes('stats.json')) await deleteOutputObjects(url, ['stats.json']);
+  await deleteOutputObjects(url, keys.filter((k) => k !== 'stats.json').sort());
 }
+
+/** Who holds `<url>/run.lock` ("host pid"), or null. */
+export async function bucketLockHolder(url: string): Promise<string | null> {
+  return ((await (await s3()).readSmallObject(objectUrl(url, 'run.lock'))) ?? '').trim() || null;
+}
+
+/** This process as run.lock names it. */
+export const lockOwner = (): string => `${hostname()} ${process.pid}`;
 
 export async function writeBucketRunRecord(url: string, text: string): Promise<void> {
   await (await s3()).writeSmallObject(objectUrl(url, 'run.json'), text);
@@ -69,22 +85,30 @@ export async function writeBucketRunRecord(url: string, text: string): Promise<v
  * taken over; one of another host, or of a live process, stops this run with the object to delete.
  */
 export async function lockBucket(url: string): Promise<() => Promise<void>> {
-  const { readSmallObject, writeSmallObject, deleteOutputObjects } = await s3();
+  const { readSmallObject, writeSmallObject, deleteObject } = await s3();
   const lock = objectUrl(url, 'run.lock');
-  const mine = `${hostname()} ${process.pid}\n`;
+  const mine = `${lockOwner()}\n`;
+  // Released whatever happens to the run; a lock that cannot be deleted is a warning, not the run's failure.
+  const release = async () => {
+    try {
+      await deleteObject(lock);
+    } catch (e) {
+      process.stderr.write(`refinery: warning: could not delete ${lock} (${(e as Error).message}); delete it before the next run\n`);
+    }
+  };
   for (let attempt = 0; attempt < 3; attempt++) {
     const held = await readSmallObject(lock);
     if (held === null) {
       // If-None-Match makes the create atomic where the store honours it; where it does not, the
       // later of two writers wins, and reading the lock back tells the other.
-      if ((await writeSmallObject(lock, mine, true)) && (await readSmallObject(lock)) === mine) return () => deleteOutputObjects(url, ['run.lock']);
+      if ((await writeSmallObject(lock, mine, true)) && (await readSmallObject(lock)) === mine) return release;
       continue;
     }
     const [host, pid] = held.trim().split(' ');
     if (host !== hostname() || processAlive(Number(pid))) {
       throw new RefineryError(`${url} is in use by another refinery run (${host} pid ${pid}); wait for it, or delete ${lock} if that run is gone`);
     }
-    await deleteOutputObjects(url, ['run.lock']);
+    await deleteObject(lock);
   }
   throw new RefineryError(`cannot lock ${url}`);
 }
@@ -154,30 +178,34 @@ const UPLOADS_AT_ONCE = 4;
 export async function publishRun(config: RunConfig): Promise<{ uploaded: number; unchanged: number }> {
   const url = config.publishTo;
   if (!url) return { uploaded: 0, unchanged: 0 };
-  const { listOutputObjects, uploadFile, PART_BYTES } = await s3();
+  const { listOutputObjects, uploadFile, deleteObject, PART_BYTES } = await s3();
   const there = await listOutputObjects(url);
   const all = await publishedFilesOf(config.output);
-  const files = all.filter((f) => f !== 'stats.json');
-  let uploaded = 0;
-  let unchanged = 0;
-  const publish = async (rel: string) => {
+  const key = (rel: string) => rel.split('\\').join('/');
+  // What differs from the bucket, before anything is sent.
+  const todo: string[] = [];
+  for (const rel of all) {
     const path = join(config.output, rel);
     const { size } = await stat(path);
-    const key = rel.split('\\').join('/');
-    const object = there.get(key);
-    if (object && object.size === size && (await possibleEtags(path, size, PART_BYTES)).includes(object.etag)) {
-      unchanged++;
-      return;
-    }
-    await uploadFile(path, objectUrl(url, key));
-    uploaded++;
-  };
+    const object = there.get(key(rel));
+    if (!object || object.size !== size || !(await possibleEtags(path, size, PART_BYTES)).includes(object.etag)) todo.push(rel);
+  }
+  // A prefix with stats.json is complete: while its other objects change, it has none, and gets it back last.
+  if (todo.length > 0 && all.includes('stats.json')) {
+    if (there.has('stats.json')) await deleteObject(objectUrl(url, 'stats.json'));
+    if (!todo.includes('stats.json')) todo.push('stats.json');
+  }
+  const send = (rel: string) => uploadFile(join(config.output, rel), objectUrl(url, key(rel)));
+  const queue = todo.filter((f) => f !== 'stats.json');
   let next = 0;
-  await Promise.all(
+  // Every upload in flight ends (done or failed) before this returns or throws.
+  const results = await Promise.allSettled(
     Array.from({ length: UPLOADS_AT_ONCE }, async () => {
-      while (next < files.length) await publish(files[next++]!);
+      while (next < queue.length) await send(queue[next++]!);
     }),
   );
-  if (files.length < all.length) await publish('stats.json');
-  return { uploaded, unchanged };
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  if (todo.includes('stats.json')) await send('stats.json');
+  return { uploaded: todo.length, unchanged: all.length - todo.length };
 }

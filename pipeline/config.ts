@@ -231,7 +231,8 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
   const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: inputPath(where.baseDir, e), meta: {} } : { pattern: inputPath(where.baseDir, e.path), meta: e.meta }));
   const output = overrides.output ?? p.output;
   const outputKey = overrides.output ? '--output' : 'output';
-  const workDir = overrides.workDir ? resolve(overrides.workDir) : p.work_dir !== undefined ? resolve(where.baseDir, p.work_dir) : undefined;
+  // The file's work_dir goes with the file's output: a local --output instead leaves it unused.
+  const workDir = overrides.workDir ? resolve(overrides.workDir) : p.work_dir !== undefined && (isS3Url(output) || !overrides.output) ? resolve(where.baseDir, p.work_dir) : undefined;
   if (isS3Url(output) && !/^s3:\/\/[^/]+/.test(output)) throw new ConfigError(where.file, outputKey, `${output}: expected s3://bucket or s3://bucket/prefix`);
   if (workDir !== undefined && !isS3Url(output)) throw new ConfigError(where.file, overrides.workDir ? '--work-dir' : 'work_dir', `only for an s3:// output (the folder a run works in before it uploads); a local output folder is its own work folder`);
   return {

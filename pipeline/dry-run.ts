@@ -21,7 +21,7 @@ export function describePlan(plan: RunPlan): string {
     ...(config.sample !== undefined ? [`a sample of ${config.sample} of the documents (seed ${config.seed})`] : []),
   ];
   if (trial.length) lines.push(`Trial run: reads only ${trial.join(', then ')}`);
-  lines.push(`Output: ${config.output}`);
+  lines.push(config.publishTo ? `Output: ${config.publishTo} (published when the run has finished; work_dir ${config.output})` : `Output: ${config.output}`);
   lines.push('', `Stages: ${config.stages.map((s) => `${s.stage}${s.mode ? ` (${s.mode})` : ''}`).join(' → ') || '(none: documents are copied to kept/)'}`);
   const total = plan.phases.reduce((a, p) => a + p.tasks.length, 0);
   lines.push('', `Phases: ${plan.phases.length}, ${total} tasks`);

@@ -31,6 +31,8 @@ interface RunRecord {
   version: number;
   config_hash: string;
   identity: RunIdentity;
+  /** Runs with an s3:// output: the prefix (the staging folder's record says whose it is). */
+  publish_to?: string;
 }
 
 
@@ -87,8 +89,11 @@ export async function checkOutputFolder(config: RunConfig): Promise<void> {
     throw new RefineryError(`${config.output}: refusing to write a run into ${out === parse(out).root ? 'the root folder' : 'your home folder or a folder that holds it'} (a run creates kept/, rejected/, errors/ ... there); choose a folder of its own, e.g. ${join(config.output, 'refinery-out')}`);
   }
   for (const [i, input] of config.inputs.entries()) {
-    if (isS3Url(input.pattern)) continue; // a bucket never overlaps a local output folder
     const key = config.inputsFromCommandLine ? `--input[${i}]` : `inputs[${i}]`;
+    if (isS3Url(input.pattern)) {
+      if (config.publishTo) checkBucketOverlap(config.publishTo, input.pattern, key);
+      continue; // a bucket never overlaps a local output folder
+    }
     const { folder, recursive } = await inputFolder(input.pattern);
     const dir = await canonical(folder);
     if (within(dir, out)) throw new RefineryError(`output folder ${config.output} holds the input ${input.pattern} (${key}); choose an output folder outside the inputs`);
@@ -97,6 +102,20 @@ export async function checkOutputFolder(config: RunConfig): Promise<void> {
 }
 
 type RunRecordState = { kind: 'none' } | { kind: 'ours'; record: RunRecord } | { kind: 'foreign'; why: string };
+
+/** `inner` is the prefix `outer` or lies below it (s3:// URLs, no final "/"). */
+const withinPrefix = (inner: string, outer: string) => inner === outer || inner.startsWith(`${outer}/`);
+
+/** The same refusals as a folder's for an s3:// output and an s3:// input: neither may hold the other where the input reads. */
+function checkBucketOverlap(output: string, pattern: string, key: string): void {
+  const parts = pattern.replace(/\/+$/, '').split('/');
+  const firstDynamic = parts.findIndex((p) => /[*?[\]{}]/.test(p));
+  // A glob reads below its fixed leading part when it has ** or a pattern before its last part; a URL without one may be a prefix, read whole.
+  const folder = firstDynamic >= 0 ? parts.slice(0, firstDynamic).join('/') : parts.join('/');
+  const recursive = firstDynamic < 0 || firstDynamic < parts.length - 1 || pattern.includes('**');
+  if (withinPrefix(folder, output)) throw new RefineryError(`output ${output} holds the input ${pattern} (${key}); choose an output prefix outside the inputs`);
+  if (recursive && withinPrefix(output, folder)) throw new RefineryError(`output ${output} is inside the input ${pattern} (${key}), so the next run would read this run's outputs; choose an output prefix outside it`);
+}
 
 /** What run.json of an output folder says: nothing, a Refinery run record, or something else. */
 async function readRunRecord(out: string): Promise<RunRecordState> {
@@ -169,27 +188,32 @@ export function describeChange(was: RunIdentity, now: RunIdentity): string {
 export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void> {
   await checkOutputFolder(plan.config);
   const out = plan.config.output;
+  const url = plan.config.publishTo;
   const identity = await runIdentity(plan.config, plan.shards);
-  const record: RunRecord = { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity };
-  if (plan.config.publishTo) {
-    // The bucket decides, as a local folder would; the staging folder follows it (a staging
-    // folder of another run, e.g. one replaced with --force elsewhere, is emptied).
-    await prepareBucket(plan.config.publishTo, identity, force, stableJson(record));
-    const staged = await readRunRecord(out);
-    force ||= staged.kind === 'ours' && stableJson(staged.record.identity) !== stableJson(identity);
-  }
+  const record: RunRecord = { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity, ...(url ? { publish_to: url } : {}) };
+  // Every refusal first (the bucket's, then the staging folder's), then whatever --force deletes.
+  let clearStaging = force;
+  const bucket = url ? await checkBucket(url, identity, force) : null;
   const previous = await readRunRecord(out);
+  if (url && previous.kind === 'ours') {
+    if (previous.record.publish_to !== url) throw new RefineryError(`work_dir ${out} holds the run of another output (${previous.record.publish_to ?? 'a local run'}); give each output prefix a work_dir of its own`);
+    // The bucket decides; a staging folder of another run of this prefix (replaced with --force elsewhere) follows it.
+    clearStaging ||= stableJson(previous.record.identity) !== stableJson(identity);
+  }
   if (previous.kind !== 'ours') {
     // Never delete or mix into what is not a Refinery output: a folder without our run.json must
     // not hold any of the names a run writes.
     const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
     const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
-    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new ${plan.config.publishTo ? 'work_dir' : '--output'} (--force only replaces a Refinery run)`);
-  } else if (force) {
-    for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
-  } else {
+    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new ${url ? 'work_dir' : '--output'} (--force only replaces a Refinery run)`);
+  } else if (!clearStaging) {
     const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
     if (change) throw new RefineryError(`${out} holds the output of a run with another config or other inputs (${change}); choose another --output, or pass --force to replace it`);
+  }
+  if (bucket) await bucket.claim(stableJson(record));
+  if (previous.kind === 'ours' && clearStaging) {
+    for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
+  } else if (previous.kind === 'ours') {
     await removeStaleTemporaries(out);
   }
   // The layout is the same for every run, even when nothing is rejected or fails.
@@ -197,19 +221,28 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
   await writeFileAtomic(layout.runInfo(out), stableJson(record));
 }
 
-/** The bucket side of `prepareOutput`: the same refusals as a folder's, --force deletes the run's objects, then our run.json. */
-async function prepareBucket(url: string, identity: RunIdentity, force: boolean, record: string): Promise<void> {
-  const { bucketOutputState, clearBucketOutput, writeBucketRunRecord } = await import('./bucket-output.ts');
+/**
+ * The bucket side of `prepareOutput`: the same refusals as a folder's, and a prefix locked by
+ * another run (`refinery run` holds run.lock; this process's own lock is its own); `claim` then
+ * deletes the run's objects with --force and writes our run.json.
+ */
+async function checkBucket(url: string, identity: RunIdentity, force: boolean): Promise<{ claim: (record: string) => Promise<void> }> {
+  const { bucketOutputState, bucketLockHolder, clearBucketOutput, lockOwner, objectUrl, writeBucketRunRecord } = await import('./bucket-output.ts');
+  const holder = await bucketLockHolder(url);
+  if (holder !== null && holder !== lockOwner()) throw new RefineryError(`${url} is in use by a refinery run (${holder}, in ${objectUrl(url, 'run.lock')}); wait for it, or delete that object if the run is gone`);
   const { runJson, present } = await bucketOutputState(url);
   const previous = parseRunRecord(runJson);
   if (previous.kind !== 'ours') {
     const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
     if (present.length) throw new RefineryError(`${url} is not the output of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new output prefix (--force only replaces a Refinery run)`);
-  } else if (force) {
-    await clearBucketOutput(url);
-  } else {
+  } else if (!force) {
     const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
     if (change) throw new RefineryError(`${url} holds the output of a run with another config or other inputs (${change}); choose another output, or pass --force to replace it`);
   }
-  await writeBucketRunRecord(url, record);
+  return {
+    claim: async (record) => {
+      if (previous.kind === 'ours' && force) await clearBucketOutput(url);
+      await writeBucketRunRecord(url, record);
+    },
+  };
 }

@@ -40,10 +40,16 @@ export async function runFromCommand(
   summarize(result, report);
 }
 
+/** Where a run's output `parts` are for the user: in its bucket when it published there (s3:// URL), else the path, relative to here when inside it. */
+export function outputPath(result: RunResult, ...parts: string[]): string {
+  if (result.publishedTo) return [result.publishedTo, ...parts].join('/');
+  const rel = relative(process.cwd(), join(result.output, ...parts));
+  return !rel ? '.' : rel.startsWith('..') || isAbsolute(rel) ? join(result.output, ...parts) : rel;
+}
+
 export function printRunSummary(result: RunResult, withReport = false): void {
-  const rel = relative(process.cwd(), result.output);
-  const shown = result.publishedTo ?? (!rel ? '.' : rel.startsWith('..') || isAbsolute(rel) ? result.output : rel);
   const extra = ['stats', 'tokens'].filter((d) => existsSync(join(result.output, d))).map((d) => `, ${d}/`).join('');
-  const report = withReport ? `\nReport for researchers: ${join(shown, 'report', 'report.html')} (and report.md, report.json)` : '';
-  process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${shown}/: kept/, rejected/, errors/${extra}, stats.json, report.md${report}\n`);
+  // A report in a bucket is not a page to open: its staging copy is.
+  const report = withReport ? `\nReport for researchers: ${result.publishedTo ? `${join(result.output, 'report', 'report.html')} (published as ${outputPath(result, 'report', 'report.html')})` : outputPath(result, 'report', 'report.html')} (and report.md, report.json)` : '';
+  process.stdout.write(`\n${funnelMarkdown(result.stats)}\nOutputs in ${outputPath(result)}/: kept/, rejected/, errors/${extra}, stats.json, report.md${report}\n`);
 }

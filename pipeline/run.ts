@@ -102,6 +102,7 @@ export function phaseStats(plan: RunPlan, results: TaskResult[]): PhaseStats[] {
 
 export async function runPipeline(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   await checkOutputFolder(config);
+  if (config.publishTo && !options.quiet) process.stderr.write(`output ${config.publishTo}: working in ${config.output}, publishing when the run has finished\n`);
   const plan = await makePlan(config);
   const unlock = await lockOutput(config.output);
   try {

@@ -173,7 +173,74 @@ test('output keys: a malformed s3:// output and work_dir with a local output are
   await assert.rejects(prepareConfig({ inputs: [corpus], output: 'out', work_dir: 'w', stages: [] }, { file: 'p.yaml', baseDir: work }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'work_dir' && /only for an s3:\/\/ output/.test(e.message));
   const dflt = await prepareConfig({ inputs: [corpus], output: 's3://bkt/x/y/', stages: [] }, { file: 'p.yaml', baseDir: work });
   assert.equal(dflt.publishTo, 's3://bkt/x/y');
-  assert.equal(dflt.output, join(tmpdir(), 'refinery-staging', 'bkt/x/y'));
+  assert.match(dflt.output, /refinery-staging\/bkt\/x\/y-[0-9a-f]{8}$/);
+  assert.ok(dflt.output.startsWith(join(tmpdir(), 'refinery-staging')));
+  // URLs that read the same get folders of their own, and none leaves the staging folder.
+  const staging = async (output: string) => (await prepareConfig({ inputs: [corpus], output, stages: [] }, { file: 'p.yaml', baseDir: work })).output;
+  assert.notEqual(await staging('s3://b/p q'), await staging('s3://b/p_q'));
+  assert.ok((await staging('s3://b/../../../home/x')).startsWith(join(tmpdir(), 'refinery-staging', 'b')));
+});
+
+test('--force keeps the run\'s own bucket lock, and a refusal of the staging folder deletes nothing in the bucket', async () => {
+  const first = await loadPipelineFile(await pipeline('lockf1', 's3://bkt/runs/e'), { workDir: join(work, 'staging-e') });
+  await runPipeline(first, { quiet: true });
+  const before = await objects('bkt', 'runs/e');
+  // Another config, --force, but a work_dir that holds something not ours: refused before the bucket is touched.
+  const stray = join(work, 'staging-e2');
+  await mkdir(join(stray, 'kept'), { recursive: true });
+  const second = await loadPipelineFile(await pipeline('lockf2', 's3://bkt/runs/e', '[gopher-quality]'), { workDir: stray });
+  await assert.rejects(runPipeline(second, { quiet: true, force: true }), /staging-e2 is not the output folder of a Refinery run .* choose an empty or new work_dir/);
+  assert.deepEqual(await objects('bkt', 'runs/e'), before, 'the bucket is as it was');
+  // With a clean work_dir, --force replaces the run, holding the lock all along.
+  await rm(stray, { recursive: true });
+  let held: string | undefined;
+  await runPipeline(second, {
+    quiet: true,
+    force: true,
+    onFinished: async () => {
+      held = (await objects('bkt', 'runs/e')).get('run.lock')?.toString();
+    },
+  });
+  assert.equal(held, `${hostname()} ${process.pid}\n`);
+  // A work_dir is one prefix's: another prefix's run there is refused.
+  const elsewhere = await loadPipelineFile(await pipeline('lockf3', 's3://bkt/runs/e-other', '[gopher-quality]'), { workDir: stray });
+  await assert.rejects(runPipeline(elsewhere, { quiet: true }), /work_dir .*staging-e2 holds the run of another output \(s3:\/\/bkt\/runs\/e\)/);
+});
+
+test('an s3:// output may not hold an s3:// input or lie below one that is read recursively', async () => {
+  const inside = await loadPipelineFile(await pipeline('overlap1', 's3://other/data/out'), { inputs: ['s3://other/data/**/*.jsonl.gz'], workDir: join(work, 'staging-o1') });
+  await assert.rejects(runPipeline(inside, { quiet: true }), /output s3:\/\/other\/data\/out is inside the input s3:\/\/other\/data\/\*\*\/\*\.jsonl\.gz \(--input\[0\]\)/);
+  const holds = await loadPipelineFile(await pipeline('overlap2', 's3://other/data'), { inputs: ['s3://other/data/in/*.jsonl.gz'], workDir: join(work, 'staging-o2') });
+  await assert.rejects(runPipeline(holds, { quiet: true }), /output s3:\/\/other\/data holds the input/);
+  // A glob of one folder's files does not read a sibling prefix.
+  const beside = await loadPipelineFile(await pipeline('overlap3', 's3://other/data-out'), { inputs: ['s3://other/data/*.jsonl.gz'], workDir: join(work, 'staging-o3') });
+  await assert.rejects(runPipeline(beside, { quiet: true }), /matches no file/, 'not refused for overlap (the glob matches nothing here)');
+});
+
+test('a run that fails max_error_rate publishes nothing but its run.json, releases the lock, and says where its outputs are', async () => {
+  const data = join(work, 'bad');
+  await mkdir(data, { recursive: true });
+  await writeFile(join(data, 'a.jsonl'), '{"id":"1","text":"fine words here"}\nnot json\n{"id":"3","text":"more fine words"}\n{broken\n');
+  const f = join(work, 'bad.yaml');
+  await writeFile(f, `inputs: ["${data}/*.jsonl"]\noutput: s3://bkt/runs/bad\nwork_dir: ${join(work, 'staging-bad')}\nworkers: 1\nstages: []\n`);
+  await assert.rejects(runPipeline(await loadPipelineFile(f), { quiet: true }), /2 of 4 documents errored .* the errors are in .*staging-bad\/errors/);
+  assert.deepEqual([...(await objects('bkt', 'runs/bad')).keys()], ['run.json']);
+});
+
+test('the summary names the bucket', async () => {
+  const { printRunSummary } = await import('../pipeline/run-summary.ts');
+  const result = { output: join(work, 'staging-a'), publishedTo: 's3://bkt/runs/a', stats: { totals: { in: 1, kept: 1, rejected: 0, errored: 0 }, read: { docs: 1, errors: 0, bytes: 1 }, stages: [], phases: [] } } as unknown as Parameters<typeof printRunSummary>[0];
+  const write = process.stdout.write.bind(process.stdout);
+  let printed = '';
+  process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+  try {
+    printRunSummary(result, true);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(printed, /Outputs in s3:\/\/bkt\/runs\/a\/: kept\//);
+  assert.match(printed, /Report for researchers: .*staging-a\/report\/report\.html \(published as s3:\/\/bkt\/runs\/a\/report\/report\.html\)/);
+  assert.doesNotMatch(printed, /s3:\/[^/]/);
 });
 
 test('the quickstart reads from and writes to a bucket when only its inputs and output name the bucket', async () => {
@@ -202,8 +269,8 @@ describe('queue workers', () => {
     redis.disconnect();
   });
 
-  test('a queue run with an s3:// output publishes what refinery run publishes', async () => {
-    const local = await objects('bkt', 'runs/a');
+  test('a queue run with an s3:// output publishes what refinery run publishes; submit refuses a prefix another run holds', async () => {
+    const local = await localFiles((await runPipeline(await loadPipelineFile(await pipeline('queued-local', join(work, 'queued-local-out'))), { quiet: true })).output);
     const config = await loadPipelineFile(await pipeline('queued', 's3://bkt/runs/q'), { workDir: join(work, 'staging-q2') });
     const t = { redis: REDIS, queue: 'runs', prefix, cluster: false };
     const rq = RunQueue.open(t);
@@ -221,8 +288,15 @@ describe('queue workers', () => {
       }
       assert.match(log, /outputs and report\/ in s3:\/\/bkt\/runs\/q/);
       const got = await objects('bkt', 'runs/q');
-      for (const [k, bytes] of local) if (/^(kept|rejected|errors)\//.test(k)) assert.ok(got.get(k)?.equals(bytes), `${k} as refinery run published it`);
-      assert.ok(got.has('stats.json') && got.has('run.json'));
+      const data = (keys: Iterable<string>) => [...keys].filter((k) => /^(kept|rejected|errors)\//.test(k)).sort();
+      assert.ok(data(local.keys()).length > 0);
+      assert.deepEqual(data(got.keys()), data(local.keys()));
+      for (const k of data(local.keys())) assert.ok(got.get(k)!.equals(local.get(k)!), `${k} as a local run wrote it`);
+      assert.ok(got.has('stats.json') && got.has('run.json') && !got.has('run.lock'));
+
+      await s3.put('bkt', 'runs/q2/run.lock', 'far-away-host 4242\n');
+      const held = await loadPipelineFile(await pipeline('queued2', 's3://bkt/runs/q2'), { workDir: join(work, 'staging-q3') });
+      await assert.rejects(submitRun(rq, held, { force: true, retry: { attempts: 1, backoff: 100 }, report: false }), /s3:\/\/bkt\/runs\/q2 is in use by a refinery run \(far-away-host 4242/);
     } finally {
       await rq.close();
     }

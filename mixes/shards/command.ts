@@ -7,7 +7,7 @@ import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { stagesConfig } from '../../pipeline/run.ts';
-import { runFromCommand, type RunFinishedHook } from '../../pipeline/run-summary.ts';
+import { outputPath, runFromCommand, type RunFinishedHook } from '../../pipeline/run-summary.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/option-flags.ts';
 import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
@@ -39,7 +39,7 @@ export function registerTokenizeCommand(program: Command, onRunFinished?: RunFin
     .command('tokenize')
     .description('Tokenize documents with the Llama 3 tokenizer (or a tokenizer.json: --tokenizer) into Parquet shards (tokens/*.parquet + tokens/manifest.json).')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
-    .requiredOption('-o, --output <dir>', 'output folder: tokens/, kept/ (documents with meta.num_tokens), stats.json, report.md, report/');
+    .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix: tokens/, kept/ (documents with meta.num_tokens), stats.json, report.md, report/');
   addSchemaFlags(tokenize, {
     schema: tokenizeOptions,
     flags: { shard_size: '--shard-size <bytes>', row_group_size: '--row-group-size <bytes>', plan: '--plan <plan.json>' },
@@ -62,7 +62,7 @@ export function registerTokenizeCommand(program: Command, onRunFinished?: RunFin
         origin: 'refinery tokenize',
       });
       await runFromCommand(config, o, onRunFinished, (result, report) => {
-        process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${join(result.output, TOKENS_DIR)}/ (${MANIFEST_FILE})${report ? `\nReport for researchers: ${join(result.output, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
+        process.stdout.write(`\n${funnelMarkdown(result.stats)}\nShards and manifest in ${outputPath(result, TOKENS_DIR)}/ (${MANIFEST_FILE})${report ? `\nReport for researchers: ${join(result.output, 'report', 'report.html')} (and report.md, report.json)` : ''}\n`);
       });
     });
 }

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { InputError, RefineryError } from '../errors.ts';
 import { DATA_FILES, hasGlob, type InputInfo } from './storage.ts';
@@ -62,6 +62,8 @@ function storageError(url: string, doing: string, e: unknown, side: 'input' | 'o
     ? '; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE'
     : /region/i.test(message)
       ? '; set AWS_REGION'
+      : /AccessDenied|Forbidden|\b403\b/.test(name + message + status)
+        ? `; check that these credentials may ${side === 'input' ? 'list and read the bucket (s3:ListBucket, s3:GetObject)' : 'list, read, write and delete in the bucket (s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject)'}`
       : /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(message)
         ? `; is the endpoint right (AWS_ENDPOINT_URL=${process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? 'unset: AWS itself'})?`
         : '';
@@ -240,6 +242,16 @@ export async function writeSmallObject(url: string, body: string, create = false
   }
 }
 
+/** Deletes one object (nothing happens when there is none). */
+export async function deleteObject(url: string): Promise<void> {
+  const { bucket, key } = parseS3Url(url);
+  try {
+    await client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (e) {
+    throw storageError(url, 'delete the object', e, 'output');
+  }
+}
+
 /** Deletes the objects of these keys (relative to the prefix URL), 1,000 per request. */
 export async function deleteOutputObjects(prefixUrl: string, keys: string[]): Promise<void> {
   const { bucket, key } = parseS3Url(prefixUrl);
@@ -270,6 +282,6 @@ export async function uploadFile(path: string, url: string): Promise<void> {
   try {
     await new Upload({ client: client(), params: { Bucket: bucket, Key: key, Body: createReadStream(path) }, partSize: PART_BYTES, queueSize: 4, leavePartsOnError: false }).done();
   } catch (e) {
-    throw storageError(url, `upload ${path}`, e, 'output');
+    throw storageError(url, `upload ${path} (the run itself has finished: run the same command again to retry the upload; its tasks are skipped)`, e, 'output');
   }
 }

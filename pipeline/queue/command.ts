@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { defaultStagingFolder } from '../bucket-output.ts';
 import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
 import { addTrialFlags, finiteNumber, positiveInt, trialOverrides, type TrialFlags } from '../cli-arguments.ts';
@@ -66,6 +67,9 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
     if (o.dryRun) {
       process.stdout.write(await dryRun(config));
       return;
+    }
+    if (config.publishTo && config.output === defaultStagingFolder(config.publishTo)) {
+      process.stderr.write(`refinery: warning: no work_dir for the s3:// output: the run works in ${config.output} on each machine, which only workers on this machine see; set work_dir (or --work-dir) to a folder every worker sees\n`);
     }
     const rq = RunQueue.open(targetOf(o));
     try {

@@ -123,10 +123,10 @@ export class QueueWorker {
         if (roundConverged(results as TaskResult[])) return false;
         continue;
       }
-      if (round === 0) throw new RefineryError(`phase "${plan.phases[phase]!.name}" completed in the queue but its tasks left no marker in ${plan.config.output}: every worker must see the same output folder`);
+      if (round === 0) throw new RefineryError(`phase "${plan.phases[phase]!.name}" completed in the queue but its tasks left no marker in ${plan.config.output}: every worker must see the same ${plan.config.publishTo ? 'work_dir' : 'output folder'}`);
       await this.rq.queue.addBulk(roundJobs(plan, run, phase, round, await this.rq.records.retry(run), { id: job.id!, queue: job.queueQualifiedName }));
       if (!(await job.moveToWaitingChildren(token ?? ''))) {
-        throw new RefineryError(`round ${round} of phase "${plan.phases[phase]!.name}" completed in the queue but left no marker in ${plan.config.output}: every worker must see the same output folder`);
+        throw new RefineryError(`round ${round} of phase "${plan.phases[phase]!.name}" completed in the queue but left no marker in ${plan.config.output}: every worker must see the same ${plan.config.publishTo ? 'work_dir' : 'output folder'}`);
       }
       this.settings.log(`${run}: round ${round - 1} of "${plan.phases[phase]!.name}" left work; queued round ${round}`);
       return true;
@@ -147,13 +147,21 @@ export class QueueWorker {
       const results: TaskResult[] = [];
       for (const phase of plan.phases) {
         const done = await finishedPhase(plan, phase);
-        if (!done) throw new RefineryError(`phase "${phase.name}" completed in the queue but some of its tasks left no marker in ${plan.config.output}: every worker must see the same output folder (shared storage, same path)`);
+        if (!done) throw new RefineryError(`phase "${phase.name}" completed in the queue but some of its tasks left no marker in ${plan.config.output}: every worker must see the same ${plan.config.publishTo ? 'work_dir' : 'output folder'} (shared storage, same path)`);
         results.push(...done);
       }
       const { stats } = await finishRun(plan, results);
       // The researcher report, as `refinery run` writes it: written before the run counts as completed.
       if (this.settings.onRunFinished && (await records.report(data.run))) await this.settings.onRunFinished(plan.config.output);
-      if (plan.config.publishTo) await publish(plan.config, true);
+      if (plan.config.publishTo) {
+        // Locked as `refinery run` locks it: a local run publishing to the same prefix fails this job (retried later) rather than mixing in.
+        const unlock = await (await import('../bucket-output.ts')).lockBucket(plan.config.publishTo);
+        try {
+          await publish(plan.config, true);
+        } finally {
+          await unlock();
+        }
+      }
       await records.finished(data.run);
       this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.publishTo ?? plan.config.output}`);
       return null;
