@@ -22,6 +22,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from './config.ts';
 import { RefineryError } from './errors.ts';
+import { alive } from './output-lock.ts';
 
 /** What a run writes at the top of its output (folders end in "/"): what --force deletes from a bucket. */
 export const PUBLISHED_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report'];
@@ -105,21 +106,12 @@ export async function lockBucket(url: string): Promise<() => Promise<void>> {
       continue;
     }
     const [host, pid] = held.trim().split(' ');
-    if (host !== hostname() || processAlive(Number(pid))) {
+    if (host !== hostname() || alive(Number(pid))) {
       throw new RefineryError(`${url} is in use by another refinery run (${host} pid ${pid}); wait for it, or delete ${lock} if that run is gone`);
     }
     await deleteObject(lock);
   }
   throw new RefineryError(`cannot lock ${url}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { RefineryError } from './errors.ts';
 
-function alive(pid: number): boolean {
+/** A process of this host with that pid exists (EPERM: it does, another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
