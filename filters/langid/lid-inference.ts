@@ -1,0 +1,342 @@
+/**
+ * fastText's supervised prediction (`FastText::predictLine`) for a model read by ftz-format.ts,
+ * written again in TypeScript for lid.176: one line of text → word and character n-gram rows →
+ * their average → hierarchical softmax → the k best labels. Every step does the float32 arithmetic
+ * of fastText's C++ in the same order (facebookresearch/fastText: src/dictionary.cc `getLine`,
+ * `computeSubwords`, `hash`; src/quantmatrix.cc `averageRowsToVector`; src/loss.cc
+ * `HierarchicalSoftmaxLoss::dfs`), so its labels and scores are fastText's (tests/lid-inference.test.ts
+ * compares them with the fasttext.wasm.js build).
+ *
+ * The text is read as JavaScript characters, never copied to UTF-8 as a whole: tokens are cut where
+ * fastText cuts the UTF-8 bytes, and only a word outside the dictionary is encoded, once, to hash
+ * its character n-grams.
+ */
+import { FtzFormatError, LOSS_HIERARCHICAL_SOFTMAX, type FtzModel } from './ftz-format.ts';
+import { expf, stdLog } from './float32-math.ts';
+import { isWhiteSpace } from './prefix.ts';
+
+export interface LabelPrediction {
+  /** The label without fastText's `__label__` prefix. */
+  label: string;
+  /** fastText's probability: `expf` of the summed float32 log-probabilities. */
+  score: number;
+}
+
+const LABEL_PREFIX = '__label__';
+const EOS = '</s>';
+const NO_ROWS = new Int32Array(0);
+/** Rows of words outside the dictionary are remembered up to this many words, then forgotten at once. */
+const OOV_CACHE_WORDS = 100_000;
+
+/** FNV-1a over UTF-8 bytes as `Dictionary::hash` does it: each byte sign-extended (`int8_t`) before the xor. */
+function fnvStep(h: number, byte: number): number {
+  return Math.imul(h ^ (byte >= 0x80 ? byte | 0xffffff00 : byte), 16777619);
+}
+const FNV_OFFSET = 2166136261 | 0;
+
+export class LidClassifier {
+  private readonly dim: number;
+  private readonly minn: number;
+  private readonly maxn: number;
+  private readonly bucket: number;
+  private readonly nwords: number;
+  private readonly pruneIndex: Int32Array | undefined;
+  private readonly input: Float32Array;
+  private readonly output: Float32Array;
+  private readonly labels: string[];
+  private readonly osz: number;
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  /** Input rows of each dictionary entry (`Dictionary::initNgrams`); none for a label. */
+  private readonly vocab = new Map<string, Int32Array>();
+  private readonly oov = new Map<string, Int32Array>();
+  private readonly eosRows: Int32Array;
+  private readonly hidden: Float32Array;
+  private utf8 = new Uint8Array(256);
+  private readonly ngrams: number[] = [];
+  private readonly logThreshold = stdLog(0);
+  private heapScores: number[] = [];
+  private heapLabels: number[] = [];
+
+  constructor(model: FtzModel, file: string) {
+    const { args } = model;
+    if (args.loss !== LOSS_HIERARCHICAL_SOFTMAX) throw new FtzFormatError(file, `loss ${args.loss}: only hierarchical softmax (lid.176's) is implemented`);
+    if (args.wordNgrams > 1) throw new FtzFormatError(file, `wordNgrams ${args.wordNgrams}: only single words (lid.176's) are implemented`);
+    this.dim = args.dim;
+    this.minn = args.minn;
+    this.maxn = args.maxn;
+    this.bucket = args.bucket;
+    this.nwords = model.nwords;
+    this.pruneIndex = model.pruneIndex;
+    this.input = model.input;
+    this.output = model.output;
+    this.hidden = new Float32Array(this.dim);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const labels: string[] = [];
+    const counts: number[] = [];
+    model.entries.forEach((entry, id) => {
+      let word: string;
+      try {
+        word = decoder.decode(entry.bytes);
+      } catch {
+        return; // not UTF-8: no token of a JavaScript string can be this word
+      }
+      if (entry.isLabel) {
+        labels.push(word.startsWith(LABEL_PREFIX) ? word.slice(LABEL_PREFIX.length) : word);
+        counts.push(entry.count);
+        this.vocab.set(word, NO_ROWS);
+        return;
+      }
+      const rows = [id];
+      if (word !== EOS) this.subwordRows(this.withBoundaries(entry.bytes), rows);
+      this.vocab.set(word, Int32Array.from(rows));
+    });
+    this.labels = labels;
+    this.osz = labels.length;
+    if (this.output.length !== this.osz * this.dim) throw new FtzFormatError(file, 'output matrix rows differ from the label count');
+    this.eosRows = this.vocab.get(EOS) ?? NO_ROWS;
+    [this.left, this.right] = huffmanTree(counts);
+  }
+
+  /**
+   * The `k` most probable labels of one line of text, best first: what fastText's `predict(text, k, 0)`
+   * returns for `normaliseForLid(text)` with lone surrogates made U+FFFD. Tokens are cut at JavaScript
+   * white space (which that normalisation folds into the spaces fastText splits at) and at U+0000.
+   */
+  predict(text: string, k: number): LabelPrediction[] {
+    const hidden = this.hidden;
+    hidden.fill(0);
+    let rowCount = 0;
+    let start = -1;
+    let surrogate = false;
+    for (let i = 0; i <= text.length; i++) {
+      const code = i < text.length ? text.charCodeAt(i) : 0;
+      if (code === 0 || isWhiteSpace(code)) {
+        if (start >= 0) {
+          rowCount += this.addRows(this.rowsOf(text.slice(start, i), surrogate));
+          start = -1;
+          surrogate = false;
+        }
+      } else {
+        if (start < 0) start = i;
+        if (code >= 0xd800 && code <= 0xdfff) surrogate = true;
+      }
+    }
+    rowCount += this.addRows(this.eosRows);
+    if (rowCount === 0) return [];
+    const scale = Math.fround(1 / rowCount);
+    for (let j = 0; j < this.dim; j++) hidden[j] = hidden[j]! * scale;
+
+    this.heapScores = [];
+    this.heapLabels = [];
+    this.dfs(k, 2 * this.osz - 2, 0);
+    const out: LabelPrediction[] = [];
+    for (let n = this.heapScores.length; n > 1; n--) this.popHeap(n);
+    for (let i = 0; i < this.heapScores.length; i++) {
+      out.push({ label: this.labels[this.heapLabels[i]!]!, score: expf(this.heapScores[i]!) });
+    }
+    return out;
+  }
+
+  /** Adds the rows to the hidden vector in order, one float32 sum per element; returns how many. */
+  private addRows(rows: Int32Array): number {
+    const { hidden, input, dim } = this;
+    for (let r = 0; r < rows.length; r++) {
+      const base = rows[r]! * dim;
+      for (let j = 0; j < dim; j++) hidden[j] = hidden[j]! + input[base + j]!;
+    }
+    return rows.length;
+  }
+
+  private rowsOf(token: string, surrogate: boolean): Int32Array {
+    if (surrogate) token = wellFormed(token);
+    const known = this.vocab.get(token) ?? this.oov.get(token);
+    if (known !== undefined) return known;
+    // `Dictionary::getType`: an unknown token that starts like a label is neither word nor label.
+    let rows = NO_ROWS;
+    if (!token.startsWith(LABEL_PREFIX)) {
+      const ngrams = this.ngrams;
+      ngrams.length = 0;
+      this.subwordRows(this.encodeWithBoundaries(token), ngrams);
+      rows = Int32Array.from(ngrams);
+    }
+    if (this.oov.size >= OOV_CACHE_WORDS) this.oov.clear();
+    this.oov.set(token, rows);
+    return rows;
+  }
+
+  private withBoundaries(word: Uint8Array): Uint8Array {
+    const out = new Uint8Array(word.length + 2);
+    out[0] = 0x3c; // <
+    out.set(word, 1);
+    out[word.length + 1] = 0x3e; // >
+    return out;
+  }
+
+  /** `<` + the token's UTF-8 + `>` in a reused buffer (a view of its filled part). */
+  private encodeWithBoundaries(token: string): Uint8Array {
+    if (this.utf8.length < 3 * token.length + 2) this.utf8 = new Uint8Array(3 * token.length + 2);
+    const out = this.utf8;
+    let n = 0;
+    out[n++] = 0x3c;
+    for (let i = 0; i < token.length; i++) {
+      let c = token.charCodeAt(i);
+      if (c < 0x80) out[n++] = c;
+      else if (c < 0x800) {
+        out[n++] = 0xc0 | (c >> 6);
+        out[n++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdbff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (token.charCodeAt(++i) - 0xdc00);
+        out[n++] = 0xf0 | (c >> 18);
+        out[n++] = 0x80 | ((c >> 12) & 0x3f);
+        out[n++] = 0x80 | ((c >> 6) & 0x3f);
+        out[n++] = 0x80 | (c & 0x3f);
+      } else {
+        out[n++] = 0xe0 | (c >> 12);
+        out[n++] = 0x80 | ((c >> 6) & 0x3f);
+        out[n++] = 0x80 | (c & 0x3f);
+      }
+    }
+    out[n++] = 0x3e;
+    return out.subarray(0, n);
+  }
+
+  /**
+   * `Dictionary::computeSubwords` + `pushHash`: the character n-grams (minn..maxn characters, not
+   * a lone boundary mark) of a word with its boundaries, hashed into buckets, mapped through the
+   * pruning index to input rows.
+   */
+  private subwordRows(word: Uint8Array, rows: number[]): void {
+    const { minn, maxn, bucket, pruneIndex, nwords } = this;
+    const len = word.length;
+    for (let i = 0; i < len; i++) {
+      if ((word[i]! & 0xc0) === 0x80) continue;
+      let h = FNV_OFFSET;
+      for (let j = i, n = 1; j < len && n <= maxn; n++) {
+        h = fnvStep(h, word[j++]!);
+        while (j < len && (word[j]! & 0xc0) === 0x80) h = fnvStep(h, word[j++]!);
+        if (n >= minn && !(n === 1 && (i === 0 || j === len))) {
+          const b = (h >>> 0) % bucket;
+          if (pruneIndex === undefined) rows.push(nwords + b);
+          else if (pruneIndex[b]! >= 0) rows.push(nwords + pruneIndex[b]!);
+        }
+      }
+    }
+  }
+
+  /** `HierarchicalSoftmaxLoss::dfs`, float32 like the C++. */
+  private dfs(k: number, node: number, score: number): void {
+    if (score < this.logThreshold) return;
+    const scores = this.heapScores;
+    if (scores.length === k && score < scores[0]!) return;
+    if (node < this.osz) {
+      this.pushHeap(score, node);
+      if (scores.length > k) {
+        this.popHeap(scores.length);
+        scores.pop();
+        this.heapLabels.pop();
+      }
+      return;
+    }
+    const { hidden, output, dim } = this;
+    const base = (node - this.osz) * dim;
+    let f = 0;
+    for (let j = 0; j < dim; j++) f = Math.fround(f + Math.fround(output[base + j]! * hidden[j]!));
+    f = Math.fround(1 / Math.fround(1 + expf(-f)));
+    this.dfs(k, this.left[node]!, Math.fround(score + stdLog(Math.fround(1 - f))));
+    this.dfs(k, this.right[node]!, Math.fround(score + stdLog(f)));
+  }
+
+  // The k best are kept in a heap ordered by `comparePairs` (a.score > b.score: the lowest score on
+  // top), with libc++'s push_heap / pop_heap, so that equal scores come out in fastText's order.
+
+  private before(a: number, b: number): boolean {
+    return this.heapScores[a]! > this.heapScores[b]!;
+  }
+  private move(to: number, from: number): void {
+    this.heapScores[to] = this.heapScores[from]!;
+    this.heapLabels[to] = this.heapLabels[from]!;
+  }
+
+  private pushHeap(score: number, label: number): void {
+    this.heapScores.push(score);
+    this.heapLabels.push(label);
+    this.siftUp(this.heapScores.length);
+  }
+
+  /** libc++ `__sift_up` of the last of the first `len` elements. */
+  private siftUp(len: number): void {
+    if (len <= 1) return;
+    const s = this.heapScores;
+    const l = this.heapLabels;
+    let last = len - 1;
+    let parent = (len - 2) >> 1;
+    if (!(s[parent]! > s[last]!)) return;
+    const score = s[last]!;
+    const label = l[last]!;
+    do {
+      this.move(last, parent);
+      last = parent;
+      if (parent === 0) break;
+      parent = (parent - 1) >> 1;
+    } while (s[parent]! > score);
+    s[last] = score;
+    l[last] = label;
+  }
+
+  /** libc++ `__pop_heap` (Floyd's sift-down, then sift-up) over the first `len` elements. */
+  private popHeap(len: number): void {
+    if (len <= 1) return;
+    const s = this.heapScores;
+    const l = this.heapLabels;
+    const topScore = s[0]!;
+    const topLabel = l[0]!;
+    let hole = 0;
+    let child = 0;
+    for (;;) {
+      child = 2 * child + 1;
+      if (child + 1 < len && this.before(child, child + 1)) child++;
+      this.move(hole, child);
+      hole = child;
+      if (child > (len - 2) >> 1) break;
+    }
+    const last = len - 1;
+    if (hole === last) {
+      s[hole] = topScore;
+      l[hole] = topLabel;
+    } else {
+      this.move(hole, last);
+      s[last] = topScore;
+      l[last] = topLabel;
+      this.siftUp(hole + 1);
+    }
+  }
+}
+
+/**
+ * `HierarchicalSoftmaxLoss::buildTree`: the Huffman tree over the label counts (labels sorted by
+ * decreasing count, as the dictionary stores them). Returns each node's left and right child.
+ */
+function huffmanTree(counts: number[]): [Int32Array, Int32Array] {
+  const osz = counts.length;
+  const size = 2 * osz - 1;
+  const count = new Float64Array(size).fill(1e15);
+  const left = new Int32Array(size).fill(-1);
+  const right = new Int32Array(size).fill(-1);
+  counts.forEach((c, i) => (count[i] = c));
+  let leaf = osz - 1;
+  let node = osz;
+  for (let i = osz; i < size; i++) {
+    const mini = [0, 0];
+    for (let j = 0; j < 2; j++) mini[j] = leaf >= 0 && count[leaf]! < count[node]! ? leaf-- : node++;
+    left[i] = mini[0]!;
+    right[i] = mini[1]!;
+    count[i] = count[mini[0]!]! + count[mini[1]!]!;
+  }
+  return [left, right];
+}
+
+/** ES2024's `String.prototype.toWellFormed`, which Node 20 has and the ES2023 typings lack. */
+function wellFormed(text: string): string {
+  return (text as unknown as { toWellFormed(): string }).toWellFormed();
+}
