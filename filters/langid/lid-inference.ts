@@ -14,6 +14,7 @@
 import { FtzFormatError, LOSS_HIERARCHICAL_SOFTMAX, type FtzModel } from './ftz-format.ts';
 import { expf, stdLog } from './float32-math.ts';
 import { isWhiteSpace } from './prefix.ts';
+import { SPAN_HASH_SEED, SpanTable, spanHash, spanHashStep } from './span-table.ts';
 
 export interface LabelPrediction {
   /** The label without fastText's `__label__` prefix. */
@@ -25,8 +26,11 @@ export interface LabelPrediction {
 const LABEL_PREFIX = '__label__';
 const EOS = '</s>';
 const NO_ROWS = new Int32Array(0);
-/** Rows of words outside the dictionary are remembered up to this many words, then forgotten at once. */
-const OOV_CACHE_WORDS = 100_000;
+/**
+ * Slots of the token table: the dictionary (7,411 entries in lid.176) and the words outside it seen
+ * so far, up to three quarters of the slots; then those are forgotten at once.
+ */
+const TOKEN_SLOTS = 2 ** 18;
 
 /** FNV-1a over UTF-8 bytes as `Dictionary::hash` does it: each byte sign-extended (`int8_t`) before the xor. */
 function fnvStep(h: number, byte: number): number {
@@ -47,10 +51,12 @@ export class LidClassifier {
   private readonly osz: number;
   private readonly left: Int32Array;
   private readonly right: Int32Array;
-  /** Input rows of each dictionary entry (`Dictionary::initNgrams`); none for a label. */
-  private readonly vocab = new Map<string, Int32Array>();
-  private readonly oov = new Map<string, Int32Array>();
-  private readonly eosRows: Int32Array;
+  /**
+   * Input rows of every token: the dictionary's entries (`Dictionary::initNgrams`; none for a
+   * label), kept, and those computed for words outside it, forgotten when the table is full.
+   */
+  private readonly tokens = new SpanTable(TOKEN_SLOTS);
+  private readonly eosSlot: number;
   private readonly hidden: Float32Array;
   private utf8 = new Uint8Array(256);
   private readonly ngrams: number[] = [];
@@ -84,17 +90,19 @@ export class LidClassifier {
       if (entry.isLabel) {
         labels.push(word.startsWith(LABEL_PREFIX) ? word.slice(LABEL_PREFIX.length) : word);
         counts.push(entry.count);
-        this.vocab.set(word, NO_ROWS);
+        this.tokens.add(word, 0, word.length, spanHash(word), NO_ROWS);
         return;
       }
       const rows = [id];
       if (word !== EOS) this.subwordRows(this.withBoundaries(entry.bytes), rows);
-      this.vocab.set(word, Int32Array.from(rows));
+      this.tokens.add(word, 0, word.length, spanHash(word), rows);
     });
+    this.tokens.keep();
     this.labels = labels;
     this.osz = labels.length;
     if (this.output.length !== this.osz * this.dim) throw new FtzFormatError(file, 'output matrix rows differ from the label count');
-    this.eosRows = this.vocab.get(EOS) ?? NO_ROWS;
+    this.eosSlot = this.tokens.find(EOS, 0, EOS.length, spanHash(EOS));
+    if (this.eosSlot < 0) throw new FtzFormatError(file, `no ${EOS} in the dictionary`);
     [this.left, this.right] = huffmanTree(counts);
   }
 
@@ -108,21 +116,24 @@ export class LidClassifier {
     hidden.fill(0);
     let rowCount = 0;
     let start = -1;
+    let hash = SPAN_HASH_SEED;
     let surrogate = false;
     for (let i = 0; i <= text.length; i++) {
       const code = i < text.length ? text.charCodeAt(i) : 0;
-      if (code === 0 || isWhiteSpace(code)) {
-        if (start >= 0) {
-          rowCount += this.addRows(this.rowsOf(text.slice(start, i), surrogate));
-          start = -1;
-          surrogate = false;
+      if ((code > 0x20 && code < 0x7f) || (code !== 0 && !isWhiteSpace(code))) {
+        if (start < 0) {
+          start = i;
+          hash = SPAN_HASH_SEED;
         }
-      } else {
-        if (start < 0) start = i;
+        hash = spanHashStep(hash, code);
         if (code >= 0xd800 && code <= 0xdfff) surrogate = true;
+      } else if (start >= 0) {
+        rowCount += this.addRows(this.slotOf(text, start, i, hash, surrogate));
+        start = -1;
+        surrogate = false;
       }
     }
-    rowCount += this.addRows(this.eosRows);
+    rowCount += this.addRows(this.eosSlot);
     if (rowCount === 0) return [];
     const scale = Math.fround(1 / rowCount);
     for (let j = 0; j < this.dim; j++) hidden[j] = hidden[j]! * scale;
@@ -138,31 +149,40 @@ export class LidClassifier {
     return out;
   }
 
-  /** Adds the rows to the hidden vector in order, one float32 sum per element; returns how many. */
-  private addRows(rows: Int32Array): number {
+  /** Adds a token's rows to the hidden vector in order, one float32 sum per element; returns how many. */
+  private addRows(slot: number): number {
     const { hidden, input, dim } = this;
-    for (let r = 0; r < rows.length; r++) {
+    const rows = this.tokens.rows;
+    const first = this.tokens.rowsStart(slot);
+    const count = this.tokens.rowsCount(slot);
+    for (let r = first; r < first + count; r++) {
       const base = rows[r]! * dim;
       for (let j = 0; j < dim; j++) hidden[j] = hidden[j]! + input[base + j]!;
     }
-    return rows.length;
+    return count;
   }
 
-  private rowsOf(token: string, surrogate: boolean): Int32Array {
-    if (surrogate) token = wellFormed(token);
-    const known = this.vocab.get(token) ?? this.oov.get(token);
-    if (known !== undefined) return known;
-    // `Dictionary::getType`: an unknown token that starts like a label is neither word nor label.
-    let rows = NO_ROWS;
-    if (!token.startsWith(LABEL_PREFIX)) {
-      const ngrams = this.ngrams;
-      ngrams.length = 0;
-      this.subwordRows(this.encodeWithBoundaries(token), ngrams);
-      rows = Int32Array.from(ngrams);
+  /** The table slot of the token `text[start, end)`, whose `spanHash` is `hash`. */
+  private slotOf(text: string, start: number, end: number, hash: number, surrogate: boolean): number {
+    if (surrogate) {
+      const token = text.slice(start, end);
+      const fixed = wellFormed(token);
+      if (fixed !== token) return this.slotOf(fixed, 0, fixed.length, spanHash(fixed), false);
     }
-    if (this.oov.size >= OOV_CACHE_WORDS) this.oov.clear();
-    this.oov.set(token, rows);
-    return rows;
+    const slot = this.tokens.find(text, start, end, hash);
+    return slot >= 0 ? slot : this.addWord(text, start, end, hash);
+  }
+
+  /** Computes and remembers the rows of a token outside the dictionary; returns its slot. */
+  private addWord(text: string, start: number, end: number, hash: number): number {
+    const ngrams = this.ngrams;
+    ngrams.length = 0;
+    // `Dictionary::getType`: an unknown token that starts like a label is neither word nor label.
+    if (!text.startsWith(LABEL_PREFIX, start)) {
+      this.subwordRows(this.encodeWithBoundaries(text, start, end), ngrams);
+    }
+    if (this.tokens.full) this.tokens.reset();
+    return this.tokens.add(text, start, end, hash, ngrams);
   }
 
   private withBoundaries(word: Uint8Array): Uint8Array {
@@ -173,20 +193,20 @@ export class LidClassifier {
     return out;
   }
 
-  /** `<` + the token's UTF-8 + `>` in a reused buffer (a view of its filled part). */
-  private encodeWithBoundaries(token: string): Uint8Array {
-    if (this.utf8.length < 3 * token.length + 2) this.utf8 = new Uint8Array(3 * token.length + 2);
+  /** `<` + the UTF-8 of `text[start, end)` (well formed) + `>`, in a reused buffer (a view of its filled part). */
+  private encodeWithBoundaries(text: string, start: number, end: number): Uint8Array {
+    if (this.utf8.length < 3 * (end - start) + 2) this.utf8 = new Uint8Array(3 * (end - start) + 2);
     const out = this.utf8;
     let n = 0;
     out[n++] = 0x3c;
-    for (let i = 0; i < token.length; i++) {
-      let c = token.charCodeAt(i);
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
       if (c < 0x80) out[n++] = c;
       else if (c < 0x800) {
         out[n++] = 0xc0 | (c >> 6);
         out[n++] = 0x80 | (c & 0x3f);
       } else if (c >= 0xd800 && c <= 0xdbff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (token.charCodeAt(++i) - 0xdc00);
+        c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
         out[n++] = 0xf0 | (c >> 18);
         out[n++] = 0x80 | ((c >> 12) & 0x3f);
         out[n++] = 0x80 | ((c >> 6) & 0x3f);
@@ -336,7 +356,7 @@ function huffmanTree(counts: number[]): [Int32Array, Int32Array] {
   return [left, right];
 }
 
-/** ES2024's `String.prototype.toWellFormed`, which Node 20 has and the ES2023 typings lack. */
+/** ES2024's `String.prototype.toWellFormed` (lone surrogates → U+FFFD), which Node 20 has and the ES2023 typings lack. */
 function wellFormed(text: string): string {
   return (text as unknown as { toWellFormed(): string }).toWellFormed();
 }
