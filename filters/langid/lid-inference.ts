@@ -59,7 +59,7 @@ export class LidClassifier {
   private readonly eosSlot: number;
   private readonly hidden: Float32Array;
   private utf8 = new Uint8Array(256);
-  private readonly ngrams: number[] = [];
+  private rowScratch = new Int32Array(1024);
   private readonly logThreshold = stdLog(0);
   private heapScores: number[] = [];
   private heapLabels: number[] = [];
@@ -93,9 +93,9 @@ export class LidClassifier {
         this.tokens.add(word, 0, word.length, spanHash(word), NO_ROWS);
         return;
       }
-      const rows = [id];
-      if (word !== EOS) this.subwordRows(this.withBoundaries(entry.bytes), rows);
-      this.tokens.add(word, 0, word.length, spanHash(word), rows);
+      this.rowScratch[0] = id;
+      const count = word === EOS ? 1 : this.subwordRows(this.withBoundaries(entry.bytes), 1);
+      this.tokens.add(word, 0, word.length, spanHash(word), this.rowScratch.subarray(0, count));
     });
     this.tokens.keep();
     this.labels = labels;
@@ -175,14 +175,10 @@ export class LidClassifier {
 
   /** Computes and remembers the rows of a token outside the dictionary; returns its slot. */
   private addWord(text: string, start: number, end: number, hash: number): number {
-    const ngrams = this.ngrams;
-    ngrams.length = 0;
     // `Dictionary::getType`: an unknown token that starts like a label is neither word nor label.
-    if (!text.startsWith(LABEL_PREFIX, start)) {
-      this.subwordRows(this.encodeWithBoundaries(text, start, end), ngrams);
-    }
+    const count = text.startsWith(LABEL_PREFIX, start) ? 0 : this.subwordRows(this.encodeWithBoundaries(text, start, end), 0);
     if (this.tokens.full) this.tokens.reset();
-    return this.tokens.add(text, start, end, hash, ngrams);
+    return this.tokens.add(text, start, end, hash, this.rowScratch.subarray(0, count));
   }
 
   private withBoundaries(word: Uint8Array): Uint8Array {
@@ -224,11 +220,14 @@ export class LidClassifier {
   /**
    * `Dictionary::computeSubwords` + `pushHash`: the character n-grams (minn..maxn characters, not
    * a lone boundary mark) of a word with its boundaries, hashed into buckets, mapped through the
-   * pruning index to input rows.
+   * pruning index to input rows, written to `rowScratch` from `at` on; returns where they end.
    */
-  private subwordRows(word: Uint8Array, rows: number[]): void {
+  private subwordRows(word: Uint8Array, at: number): number {
     const { minn, maxn, bucket, pruneIndex, nwords } = this;
     const len = word.length;
+    if (this.rowScratch.length < at + len * maxn) this.rowScratch = new Int32Array(at + len * maxn);
+    const rows = this.rowScratch;
+    let count = at;
     for (let i = 0; i < len; i++) {
       if ((word[i]! & 0xc0) === 0x80) continue;
       let h = FNV_OFFSET;
@@ -237,11 +236,12 @@ export class LidClassifier {
         while (j < len && (word[j]! & 0xc0) === 0x80) h = fnvStep(h, word[j++]!);
         if (n >= minn && !(n === 1 && (i === 0 || j === len))) {
           const b = (h >>> 0) % bucket;
-          if (pruneIndex === undefined) rows.push(nwords + b);
-          else if (pruneIndex[b]! >= 0) rows.push(nwords + pruneIndex[b]!);
+          if (pruneIndex === undefined) rows[count++] = nwords + b;
+          else if (pruneIndex[b]! >= 0) rows[count++] = nwords + pruneIndex[b]!;
         }
       }
     }
+    return count;
   }
 
   /** `HierarchicalSoftmaxLoss::dfs`, float32 like the C++. */
