@@ -235,7 +235,9 @@ export class LidClassifier {
         h = fnvStep(h, word[j++]!);
         while (j < len && (word[j]! & 0xc0) === 0x80) h = fnvStep(h, word[j++]!);
         if (n >= minn && !(n === 1 && (i === 0 || j === len))) {
-          const b = (h >>> 0) % bucket;
+          // (h >>> 0) % bucket without a floating-point remainder; exact, as h < 2^32.
+          const u = h >>> 0;
+          const b = u - Math.floor(u / bucket) * bucket;
           if (pruneIndex === undefined) rows[count++] = nwords + b;
           else if (pruneIndex[b]! >= 0) rows[count++] = nwords + pruneIndex[b]!;
         }
