@@ -118,6 +118,7 @@ export class LidClassifier {
     let start = -1;
     let hash = SPAN_HASH_SEED;
     let surrogate = false;
+    let ended = false;
     for (let i = 0; i <= text.length; i++) {
       const code = i < text.length ? text.charCodeAt(i) : 0;
       if ((code > 0x20 && code < 0x7f) || (code !== 0 && !isWhiteSpace(code))) {
@@ -128,12 +129,18 @@ export class LidClassifier {
         hash = spanHashStep(hash, code);
         if (code >= 0xd800 && code <= 0xdfff) surrogate = true;
       } else if (start >= 0) {
-        rowCount += this.addRows(this.slotOf(text, start, i, hash, surrogate));
+        const slot = this.slotOf(text, start, i, hash, surrogate);
+        rowCount += this.addRows(slot);
+        // `Dictionary::getLine` ends the line at the end-of-sentence token, also when the text has it.
+        if (slot === this.eosSlot) {
+          ended = true;
+          break;
+        }
         start = -1;
         surrogate = false;
       }
     }
-    rowCount += this.addRows(this.eosSlot);
+    if (!ended) rowCount += this.addRows(this.eosSlot);
     if (rowCount === 0) return [];
     const scale = Math.fround(1 / rowCount);
     for (let j = 0; j < this.dim; j++) hidden[j] = hidden[j]! * scale;
