@@ -25,7 +25,6 @@ export interface LabelPrediction {
 
 const LABEL_PREFIX = '__label__';
 const EOS = '</s>';
-const NO_ROWS = new Int32Array(0);
 /**
  * Slots of the token table: the dictionary (7,411 entries in lid.176) and the words outside it seen
  * so far, up to three quarters of the slots; then those are forgotten at once.
@@ -77,24 +76,27 @@ export class LidClassifier {
     this.input = model.input;
     this.output = model.output;
     this.hidden = new Float32Array(this.dim);
-    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
     const labels: string[] = [];
     const counts: number[] = [];
     model.entries.forEach((entry, id) => {
+      if (entry.isLabel) {
+        const label = new TextDecoder().decode(entry.bytes);
+        labels.push(label.startsWith(LABEL_PREFIX) ? label.slice(LABEL_PREFIX.length) : label);
+        counts.push(entry.count);
+      }
       let word: string;
       try {
-        word = decoder.decode(entry.bytes);
+        word = utf8.decode(entry.bytes);
       } catch {
-        return; // not UTF-8: no token of a JavaScript string can be this word
+        return; // not UTF-8: no token of a JavaScript string can be this entry
       }
-      if (entry.isLabel) {
-        labels.push(word.startsWith(LABEL_PREFIX) ? word.slice(LABEL_PREFIX.length) : word);
-        counts.push(entry.count);
-        this.tokens.add(word, 0, word.length, spanHash(word), NO_ROWS);
-        return;
+      // A label in the text is neither a word nor a target at prediction: it adds no rows.
+      let count = 0;
+      if (!entry.isLabel) {
+        this.rowScratch[0] = id;
+        count = word === EOS ? 1 : this.subwordRows(this.withBoundaries(entry.bytes), 1);
       }
-      this.rowScratch[0] = id;
-      const count = word === EOS ? 1 : this.subwordRows(this.withBoundaries(entry.bytes), 1);
       this.tokens.add(word, 0, word.length, spanHash(word), this.rowScratch.subarray(0, count));
     });
     this.tokens.keep();
@@ -108,8 +110,9 @@ export class LidClassifier {
 
   /**
    * The `k` most probable labels of one line of text, best first: what fastText's `predict(text, k, 0)`
-   * returns for `normaliseForLid(text)` with lone surrogates made U+FFFD. Tokens are cut at JavaScript
-   * white space (which that normalisation folds into the spaces fastText splits at) and at U+0000.
+   * (threshold 0) returns for `normaliseForLid(text)` with lone surrogates made U+FFFD. Tokens are cut
+   * at JavaScript white space (which that normalisation folds into the spaces fastText splits at)
+   * and at U+0000.
    */
   predict(text: string, k: number): LabelPrediction[] {
     const hidden = this.hidden;
