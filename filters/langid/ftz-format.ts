@@ -38,8 +38,11 @@ export interface FtzModel {
   entries: FtzEntry[];
   nwords: number;
   nlabels: number;
-  /** Bucket → input row offset past the words (`Dictionary::pruneidx_`), -1 if pruned away; undefined when not pruned. */
-  pruneIndex: Int32Array | undefined;
+  /**
+   * The pruning index (`Dictionary::pruneidx_`): the buckets kept, each with its input row past the
+   * words; undefined when the model was not pruned (every bucket has its own row).
+   */
+  pruned: { buckets: Int32Array; rows: Int32Array } | undefined;
   /**
    * The input matrix decoded to dense rows of `dim` floats, each already multiplied by its row's
    * quantised norm the way `ProductQuantizer::addcode` does (float32 `alpha * c`), so adding a row
@@ -171,12 +174,13 @@ export function readFtz(bytes: Uint8Array, file: string): FtzModel {
     const count = r.int64();
     entries.push({ bytes: word, count, isLabel: r.byte() === 1 });
   }
-  let pruneIndex: Int32Array | undefined;
+  let pruned: FtzModel['pruned'];
   if (pruneSize >= 0) {
-    pruneIndex = new Int32Array(args.bucket).fill(-1);
+    pruned = { buckets: new Int32Array(pruneSize), rows: new Int32Array(pruneSize) };
     for (let i = 0; i < pruneSize; i++) {
-      const bucket = r.int32();
-      pruneIndex[bucket] = r.int32();
+      pruned.buckets[i] = r.int32();
+      pruned.rows[i] = r.int32();
+      if (pruned.buckets[i]! < 0 || pruned.buckets[i]! >= args.bucket) throw new FtzFormatError(file, `pruned bucket ${pruned.buckets[i]} out of range`);
     }
   }
 
@@ -213,5 +217,5 @@ export function readFtz(bytes: Uint8Array, file: string): FtzModel {
   if (outDim !== args.dim) throw new FtzFormatError(file, 'output matrix width differs from the model dimension');
   const output = r.float32s(outRows * outDim);
   if (!r.atEnd) throw new FtzFormatError(file, 'bytes after the output matrix');
-  return { args, entries, nwords, nlabels, pruneIndex, input, inputRows: rows, output };
+  return { args, entries, nwords, nlabels, pruned, input, inputRows: rows, output };
 }

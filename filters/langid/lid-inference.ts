@@ -13,6 +13,7 @@
  */
 import { FtzFormatError, LOSS_HIERARCHICAL_SOFTMAX, type FtzModel } from './ftz-format.ts';
 import { expf, stdLog } from './float32-math.ts';
+import { BucketIndex } from './bucket-index.ts';
 import { isWhiteSpace } from './prefix.ts';
 import { SPAN_HASH_SEED, SpanTable, spanHash, spanHashStep } from './span-table.ts';
 
@@ -43,7 +44,8 @@ export class LidClassifier {
   private readonly maxn: number;
   private readonly bucket: number;
   private readonly nwords: number;
-  private readonly pruneIndex: Int32Array | undefined;
+  /** Bucket → input row; undefined when every bucket has its own row. */
+  private readonly pruned: BucketIndex | undefined;
   private readonly input: Float32Array;
   private readonly output: Float32Array;
   private readonly labels: string[];
@@ -72,7 +74,7 @@ export class LidClassifier {
     this.maxn = args.maxn;
     this.bucket = args.bucket;
     this.nwords = model.nwords;
-    this.pruneIndex = model.pruneIndex;
+    this.pruned = model.pruned && new BucketIndex(args.bucket, model.pruned.buckets, model.pruned.rows);
     this.input = model.input;
     this.output = model.output;
     this.hidden = new Float32Array(this.dim);
@@ -233,7 +235,7 @@ export class LidClassifier {
    * pruning index to input rows, written to `rowScratch` from `at` on; returns where they end.
    */
   private subwordRows(word: Uint8Array, at: number): number {
-    const { minn, maxn, bucket, pruneIndex, nwords } = this;
+    const { minn, maxn, bucket, pruned, nwords } = this;
     const len = word.length;
     if (this.rowScratch.length < at + len * maxn) this.rowScratch = new Int32Array(at + len * maxn);
     const rows = this.rowScratch;
@@ -248,8 +250,8 @@ export class LidClassifier {
           // (h >>> 0) % bucket without a floating-point remainder; exact, as h < 2^32.
           const u = h >>> 0;
           const b = u - Math.floor(u / bucket) * bucket;
-          if (pruneIndex === undefined) rows[count++] = nwords + b;
-          else if (pruneIndex[b]! >= 0) rows[count++] = nwords + pruneIndex[b]!;
+          const row = pruned === undefined ? b : pruned.row(b);
+          if (row >= 0) rows[count++] = nwords + row;
         }
       }
     }
