@@ -164,9 +164,8 @@ export class LidClassifier {
 
   /**
    * Adds a token's rows to the hidden vector in order, one float32 sum per element (the sums of
-   * `QuantMatrix::averageRowsToVector`); returns how many. The 16 elements are held in locals
-   * across the token's rows: 0.83x the CPU of a pass over the bench input's prefixes with a loop
-   * over the Float32Array (median of 8 alternated in-process passes).
+   * `QuantMatrix::averageRowsToVector`); returns how many. The 16 elements stay in locals across
+   * the token's rows instead of being loaded from and stored to the Float32Array for each row.
    */
   private addRows(slot: number): number {
     const { hidden: h, input } = this;
