@@ -11,6 +11,7 @@ import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts'
 import type { Doc } from '../pipeline/doc.ts';
 import { wordCountOf } from './text/doc-text.ts';
 import { round4 } from './meta-number.ts';
+import { WordListMatcher } from './text/word-list-matcher.ts';
 
 export const dirtyWordsOptions = z
   .object({
@@ -23,12 +24,18 @@ export type DirtyWordsOptions = z.infer<typeof dirtyWordsOptions>;
 
 const require = createRequire(import.meta.url);
 const LISTS = require('naughty-words') as Record<string, string[]>;
-const matchers = new Map<string, RegExp | null>();
+const matchers = new Map<string, WordListMatcher | null>();
 
 /** lid.176 codes whose LDNOOBW list has another name. */
 const LIST_FOR_LANGUAGE: Readonly<Record<string, string>> = { tl: 'fil', nb: 'no', nn: 'no' };
 
-function matcherFor(language: string): RegExp | null {
+/**
+ * The list of `language` as a matcher that counts what the regex
+ * `/(?<![\p{L}\p{N}])(?:longest|...|shortest)(?![\p{L}\p{N}])/giu` would (entries longest first,
+ * then in code-unit order; no lookarounds in no-space scripts), without trying every entry at
+ * every word start.
+ */
+function matcherFor(language: string): WordListMatcher | null {
   let m = matchers.get(language);
   if (m !== undefined) return m;
   const list = LISTS[LIST_FOR_LANGUAGE[language] ?? language];
@@ -38,27 +45,21 @@ function matcherFor(language: string): RegExp | null {
     const entries = list
       .map((w) => w.trim().toLowerCase())
       .filter((w) => w !== '' && (spaced || [...w].length >= 2))
-      .sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
-      .map(escapeRegExp);
-    const body = entries.join('|');
-    m = new RegExp(spaced ? `(?<![\\p{L}\\p{N}])(?:${body})(?![\\p{L}\\p{N}])` : `(?:${body})`, 'giu');
+      .sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+    m = new WordListMatcher(entries, spaced);
   }
   matchers.set(language, m);
   return m;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
-}
-
 export function dirtyWords(doc: Doc, o: DirtyWordsOptions): Verdict {
   const lang = typeof doc.meta.language === 'string' ? doc.meta.language : o.default_language;
-  const re = matcherFor(lang);
-  if (re === null) {
+  const matcher = matcherFor(lang);
+  if (matcher === null) {
     doc.meta.dirty_words = { list: null, count: 0, ratio: 0 };
     return KEEP;
   }
-  const count = doc.text.match(re)?.length ?? 0;
+  const count = matcher.count(doc.text);
   const words = wordCountOf(doc);
   const ratio = count / Math.max(words, 1);
   doc.meta.dirty_words = { list: lang, count, ratio: round4(ratio) };
