@@ -9,7 +9,8 @@ import { readDocs } from '../../pipeline/io/read.ts';
 import { bucketId, isNonEnglish } from '../bucket.ts';
 import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from '../census.ts';
 import { isScoreField, readStageOptions } from './measures.ts';
-import { collectDocumentViews, type ClusterExample, type Histogram, type RuleExample, type StageFunnelRow } from './documents.ts';
+import { runRecords, shardFiles, type Outcome } from '../run-records.ts';
+import { DocumentViewsCollector, type ClusterExample, type Histogram, type RuleExample, type StageFunnelRow } from './documents.ts';
 
 export { isScoreField, SCORE_FIELD_NAMES } from './measures.ts';
 
@@ -193,40 +194,78 @@ function numericScores(meta: Record<string, unknown>): [string, number][] {
   return out;
 }
 
+const newScan = (): Scan => ({ docs: 0, truncated: false, languages: new Map(), scores: new Map(), rules: new Map() });
+
+/** Counts one more document into the scan; false when `limit` documents were counted already (this one is not). */
+function scanDoc(scan: Scan, doc: { text: string; meta: Record<string, unknown> }, limit: number): boolean {
+  if (scan.docs >= limit) {
+    scan.truncated = true;
+    return false;
+  }
+  scan.docs++;
+  const { meta, text } = doc;
+  const tokens = typeof meta.num_tokens === 'number' ? meta.num_tokens : estimateTokens(text);
+  const lang = typeof meta.language === 'string' && meta.language ? meta.language : 'unknown';
+  const l = scan.languages.get(lang) ?? { docs: 0, tokens: 0, code: 0 };
+  l.docs++;
+  l.tokens += tokens;
+  if (meta.category === 'code') l.code++;
+  scan.languages.set(lang, l);
+  for (const [k, v] of numericScores(meta)) {
+    const list = scan.scores.get(k) ?? [];
+    list.push(v);
+    scan.scores.set(k, list);
+  }
+  if (typeof meta.reject_reason === 'string') {
+    const r = scan.rules.get(meta.reject_reason) ?? { docs: 0, tokens: 0 };
+    r.docs++;
+    r.tokens += tokens;
+    scan.rules.set(meta.reject_reason, r);
+  }
+  return true;
+}
+
 async function scanDocs(dir: string, limit: number): Promise<Scan | undefined> {
   const files = await docFiles(dir);
   if (files.length === 0) return undefined;
-  const scan: Scan = { docs: 0, truncated: false, languages: new Map(), scores: new Map(), rules: new Map() };
+  const scan = newScan();
   outer: for (const f of files) {
     for await (const item of readDocs(f)) {
-      if (item.kind !== 'doc') continue;
-      if (scan.docs >= limit) {
-        scan.truncated = true;
-        break outer;
-      }
-      scan.docs++;
-      const { meta, text } = item.doc;
-      const tokens = typeof meta.num_tokens === 'number' ? meta.num_tokens : estimateTokens(text);
-      const lang = typeof meta.language === 'string' && meta.language ? meta.language : 'unknown';
-      const l = scan.languages.get(lang) ?? { docs: 0, tokens: 0, code: 0 };
-      l.docs++;
-      l.tokens += tokens;
-      if (meta.category === 'code') l.code++;
-      scan.languages.set(lang, l);
-      for (const [k, v] of numericScores(meta)) {
-        const list = scan.scores.get(k) ?? [];
-        list.push(v);
-        scan.scores.set(k, list);
-      }
-      if (typeof meta.reject_reason === 'string') {
-        const r = scan.rules.get(meta.reject_reason) ?? { docs: 0, tokens: 0 };
-        r.docs++;
-        r.tokens += tokens;
-        scan.rules.set(meta.reject_reason, r);
-      }
+      if (item.kind === 'doc' && !scanDoc(scan, item.doc, limit)) break outer;
     }
   }
   return scan;
+}
+
+/**
+ * The scans of kept/ and rejected/ and the document views, in one read of the run's records where
+ * that reads the same: when a folder's document files are the shards run-records.ts reads (the
+ * `refinery`, `datatrove` and `parquet` layouts), each record of a run reads as the same document
+ * both ways. A folder with other files (Dolma's attributes/ beside documents/) is scanned apart.
+ */
+async function scanAndViews(runDir: string, views: DocumentViewsCollector, limit: number): Promise<{ rejected?: Scan; kept?: Scan }> {
+  const scans: { rejected?: Scan; kept?: Scan } = {};
+  const inPass = new Map<Outcome, Scan | undefined>();
+  for (const outcome of ['kept', 'rejected'] as const) {
+    const dir = join(runDir, outcome);
+    const files = await docFiles(dir);
+    const shards = (await shardFiles(runDir, outcome)).map((f) => join(runDir, f));
+    if (files.length === shards.length && files.every((f, i) => f === shards[i])) {
+      const scan = files.length ? newScan() : undefined;
+      inPass.set(outcome, scan);
+      scans[outcome] = scan;
+    } else scans[outcome] = await scanDocs(dir, limit);
+  }
+  for (const outcome of ['kept', 'rejected', 'errored'] as const) {
+    const scan = inPass.get(outcome);
+    let viewing = true;
+    for await (const r of runRecords(runDir, [outcome])) {
+      viewing &&= views.add(r);
+      const scanning = scan !== undefined && scanDoc(scan, r, limit);
+      if (!viewing && !scanning) break;
+    }
+  }
+  return scans;
 }
 
 function histogramOf(values: number[]): ScoreSection['fields'][number]['bins'] {
@@ -279,8 +318,6 @@ type ManifestBucket = BucketSection['rows'][number];
 export async function collectRunReport(runDir: string, options: { scanLimit?: number; seed?: number } = {}): Promise<RunReport> {
   const limit = options.scanLimit ?? SCAN_LIMIT_DEFAULT;
   const statsRaw = await readJsonIf(join(runDir, 'stats.json'));
-  const rejectedScan = await scanDocs(join(runDir, 'rejected'), limit);
-  const keptScan = await scanDocs(join(runDir, 'kept'), limit);
   const dedupStages = await dedupStageStats(join(runDir, 'stats'));
   const manifest = await findManifest(runDir);
   const buckets = manifest ? manifestBuckets(manifest.value) : undefined;
@@ -290,7 +327,9 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
   const noPlan = missing('not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest');
   const stats = statsSchema.safeParse(statsRaw);
   const stageNames = stats.success ? stats.data.stages.map((s) => s.name) : [];
-  const views = await collectDocumentViews(runDir, stageNames, await readStageOptions(runDir), limit, options.seed ?? 0);
+  const collector = new DocumentViewsCollector(stageNames, await readStageOptions(runDir), limit, options.seed ?? 0);
+  const { rejected: rejectedScan, kept: keptScan } = await scanAndViews(runDir, collector, limit);
+  const views = collector.views();
   for (const d of dedupStages) {
     const examples = views?.cluster_examples[d.stage];
     if (examples?.length) d.examples = examples;

@@ -5,7 +5,7 @@
  * rule's threshold), and example duplicate clusters per dedup stage.
  */
 import { estimateTokens } from '../census.ts';
-import { exitStage, runRecords, type RunRecord } from '../run-records.ts';
+import { exitStage, type RunRecord } from '../run-records.ts';
 import { SeededReservoir, previewText } from '../inspect.ts';
 import { isScoreField, measurementOf, rulesOfField, thresholdOf, type StageOptions } from './measures.ts';
 
@@ -187,39 +187,49 @@ function histogram(field: string, kept: number[], rejected: number[], options: S
 }
 
 /**
- * One pass over the run's documents (at most `limit`, kept/ first, then rejected/, then errors/).
- * `stages` is the run's stage list (stats.json), in order.
+ * The document views of a run, from its records fed in order (kept/ first, then rejected/, then
+ * errors/), at most `limit` of them. `stages` is the run's stage list (stats.json), in order.
  */
-export async function collectDocumentViews(runDir: string, stages: string[], options: StageOptions, limit: number, seed = 0): Promise<DocumentViews | undefined> {
-  const stageIndex = new Map<string, number>();
-  stages.forEach((s, i) => stageIndex.has(s) || stageIndex.set(s, i));
-  const stageKeys = new Set(stages.map(stageMetaKey));
-  const examples = new Map<string, SeededReservoir<RuleExample>>();
-  const bySource = new Map<string, GroupCounts>();
-  const byLanguage = new Map<string, GroupCounts>();
-  const values = new Map<string, { field: string; kept: number[]; rejected: number[] }>();
-  const perDocThresholds = new Map<string, Set<number>>();
+export class DocumentViewsCollector {
+  private readonly stageIndex = new Map<string, number>();
+  private readonly stageKeys: Set<string>;
+  private readonly examples = new Map<string, SeededReservoir<RuleExample>>();
+  private readonly bySource = new Map<string, GroupCounts>();
+  private readonly byLanguage = new Map<string, GroupCounts>();
+  private readonly values = new Map<string, { field: string; kept: number[]; rejected: number[] }>();
+  private readonly perDocThresholds = new Map<string, Set<number>>();
   /** Per cluster id: the documents in it, the one kept first when seen. */
-  const clusters = new Map<string, { kept?: { id: string; preview: string }; duplicates: { id: string; preview: string }[] }>();
-  let docs = 0;
-  let truncated = false;
-  const folders = new Set<string>();
+  private readonly clusters = new Map<string, { kept?: { id: string; preview: string }; duplicates: { id: string; preview: string }[] }>();
+  private docs = 0;
+  private truncated = false;
+  private readonly folders = new Set<string>();
 
-  for await (const r of runRecords(runDir)) {
-    if (docs >= limit) {
-      truncated = true;
-      break;
+  constructor(
+    private readonly stages: string[],
+    private readonly options: StageOptions,
+    private readonly limit: number,
+    private readonly seed = 0,
+  ) {
+    stages.forEach((s, i) => this.stageIndex.has(s) || this.stageIndex.set(s, i));
+    this.stageKeys = new Set(stages.map(stageMetaKey));
+  }
+
+  /** Takes the next record; false when `limit` records were taken already (the record is not). */
+  add(r: RunRecord): boolean {
+    if (this.docs >= this.limit) {
+      this.truncated = true;
+      return false;
     }
-    docs++;
-    folders.add(r.file.slice(0, r.file.indexOf('/')));
+    this.docs++;
+    this.folders.add(r.file.slice(0, r.file.indexOf('/')));
     const tokens = tokensOf(r);
     const exit = exitStage(r);
-    const at = exit === undefined ? -1 : (stageIndex.get(exit) ?? -2);
+    const at = exit === undefined ? -1 : (this.stageIndex.get(exit) ?? -2);
     // Unreadable input records (stage "read") never reached a stage.
     if (at !== -2) {
-      for (const [groups, key] of [[bySource, label(r.meta.source)], [byLanguage, label(r.meta.language)]] as const) {
+      for (const [groups, key] of [[this.bySource, label(r.meta.source)], [this.byLanguage, label(r.meta.language)]] as const) {
         let g = groups.get(key);
-        if (!g) groups.set(key, (g = newGroup(stages.length)));
+        if (!g) groups.set(key, (g = newGroup(this.stages.length)));
         if (at === -1) {
           g.kept++;
           g.keptTokens += tokens;
@@ -232,23 +242,23 @@ export async function collectDocumentViews(runDir: string, stages: string[], opt
         }
       }
     }
-    if (r.outcome === 'errored') continue;
-    for (const [field, v] of measurements(r.meta, stageKeys)) {
-      let entry = values.get(field);
-      if (!entry) values.set(field, (entry = { field, kept: [], rejected: [] }));
+    if (r.outcome === 'errored') return true;
+    for (const [field, v] of measurements(r.meta, this.stageKeys)) {
+      let entry = this.values.get(field);
+      if (!entry) this.values.set(field, (entry = { field, kept: [], rejected: [] }));
       entry[r.outcome === 'kept' ? 'kept' : 'rejected'].push(v);
     }
     const outlier = r.meta.token_outlier as { threshold?: unknown } | undefined;
     if (typeof outlier?.threshold === 'number') {
-      let s = perDocThresholds.get('token_outlier.kl');
-      if (!s) perDocThresholds.set('token_outlier.kl', (s = new Set()));
+      let s = this.perDocThresholds.get('token_outlier.kl');
+      if (!s) this.perDocThresholds.set('token_outlier.kl', (s = new Set()));
       s.add(outlier.threshold);
     }
     const reason = r.meta.reject_reason;
     if (r.outcome === 'rejected' && typeof reason === 'string') {
-      let sample = examples.get(reason);
-      if (!sample) examples.set(reason, (sample = new SeededReservoir<RuleExample>(EXAMPLES_PER_RULE, seed)));
-      const m = measurementOf(reason, r.meta, options);
+      let sample = this.examples.get(reason);
+      if (!sample) this.examples.set(reason, (sample = new SeededReservoir<RuleExample>(EXAMPLES_PER_RULE, this.seed)));
+      const m = measurementOf(reason, r.meta, this.options);
       sample.add({
         id: r.id,
         source: label(r.meta.source),
@@ -262,33 +272,37 @@ export async function collectDocumentViews(runDir: string, stages: string[], opt
     }
     const cluster = r.meta.dedup_cluster;
     if (typeof cluster === 'string') {
-      let c = clusters.get(cluster);
-      if (!c) clusters.set(cluster, (c = { duplicates: [] }));
+      let c = this.clusters.get(cluster);
+      if (!c) this.clusters.set(cluster, (c = { duplicates: [] }));
       const item = { id: r.id, preview: previewText(r.text, PREVIEW_CHARS) };
       if (typeof r.meta.duplicate_of === 'string') c.duplicates.push(item);
       else c.kept ??= item;
     }
+    return true;
   }
-  if (docs === 0) return undefined;
 
-  const clusterExamples: Record<string, ClusterExample[]> = {};
-  const byStage = new Map<string, SeededReservoir<ClusterExample>>();
-  for (const [id, c] of clusters) {
-    if (c.duplicates.length === 0) continue;
-    const stage = id.slice(0, id.lastIndexOf('/'));
-    let sample = byStage.get(stage);
-    if (!sample) byStage.set(stage, (sample = new SeededReservoir<ClusterExample>(CLUSTER_EXAMPLES_PER_STAGE, seed)));
-    sample.add({ cluster: id, ...(c.kept ? { kept: c.kept } : {}), duplicates: c.duplicates });
+  /** The views of the records taken; undefined when there were none. */
+  views(): DocumentViews | undefined {
+    if (this.docs === 0) return undefined;
+    const clusterExamples: Record<string, ClusterExample[]> = {};
+    const byStage = new Map<string, SeededReservoir<ClusterExample>>();
+    for (const [id, c] of this.clusters) {
+      if (c.duplicates.length === 0) continue;
+      const stage = id.slice(0, id.lastIndexOf('/'));
+      let sample = byStage.get(stage);
+      if (!sample) byStage.set(stage, (sample = new SeededReservoir<ClusterExample>(CLUSTER_EXAMPLES_PER_STAGE, this.seed)));
+      sample.add({ cluster: id, ...(c.kept ? { kept: c.kept } : {}), duplicates: c.duplicates });
+    }
+    for (const stage of [...byStage.keys()].sort()) clusterExamples[stage] = byStage.get(stage)!.values();
+
+    const sortedObject = <T, R>(m: Map<string, T>, f: (v: T) => R): Record<string, R> => Object.fromEntries([...m.keys()].sort().map((k) => [k, f(m.get(k)!)]));
+    return {
+      basis: `${this.truncated ? `the first ${this.docs}` : `all ${this.docs}`} documents in ${[...this.folders].sort().map((f) => `${f}/`).join(', ')}`,
+      examples: sortedObject(this.examples, (s) => s.values()),
+      funnel_by_source: sortedObject(this.bySource, (g) => funnelRows(g, this.stages)),
+      funnel_by_language: sortedObject(this.byLanguage, (g) => funnelRows(g, this.stages)),
+      histograms: sortedObject(this.values, (v) => histogram(v.field, v.kept, v.rejected, this.options, this.perDocThresholds.get(v.field) ?? new Set())),
+      cluster_examples: clusterExamples,
+    };
   }
-  for (const stage of [...byStage.keys()].sort()) clusterExamples[stage] = byStage.get(stage)!.values();
-
-  const sortedObject = <T, R>(m: Map<string, T>, f: (v: T) => R): Record<string, R> => Object.fromEntries([...m.keys()].sort().map((k) => [k, f(m.get(k)!)]));
-  return {
-    basis: `${truncated ? `the first ${docs}` : `all ${docs}`} documents in ${[...folders].sort().map((f) => `${f}/`).join(', ')}`,
-    examples: sortedObject(examples, (s) => s.values()),
-    funnel_by_source: sortedObject(bySource, (g) => funnelRows(g, stages)),
-    funnel_by_language: sortedObject(byLanguage, (g) => funnelRows(g, stages)),
-    histograms: sortedObject(values, (v) => histogram(v.field, v.kept, v.rejected, options, perDocThresholds.get(v.field) ?? new Set())),
-    cluster_examples: clusterExamples,
-  };
 }
