@@ -90,3 +90,21 @@ test('the same run folder gives byte-identical report files', async (t) => {
     assert.equal(await readFile(join(dir, 'a', f), 'utf8'), await readFile(join(dir, 'b', f), 'utf8'), f);
   }
 });
+
+test('with a scan limit, kept/ and rejected/ are each counted up to it and the document views stop at it overall', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'stats.json'), JSON.stringify({ totals: { in: 6, kept: 3, rejected: 3, errored: 0 }, stages: [{ name: 'gopher', kind: 'filter', in: 6, kept: 3, rejected: 3, errored: 0, reasons: { short_doc: 3 } }] }));
+  for (const [folder, extra] of [['kept', {}], ['rejected', { reject_reason: 'gopher:short_doc' }]] as const) {
+    await mkdir(join(dir, folder));
+    const lines = [0, 1, 2].map((i) => JSON.stringify({ id: `${folder}${i}`, text: 'four bytes each', meta: { language: 'en', num_tokens: 10 ** i, ...extra } }));
+    await writeFile(join(dir, folder, 'shard-00000.jsonl'), lines.join('\n') + '\n');
+  }
+  const r = await collectRunReport(dir, { scanLimit: 2 });
+  assert.ok(r.languages.available && r.funnel.available);
+  assert.deepEqual(r.languages.rows.map((x) => [x.name, x.docs, x.tokens]), [['en', 2, 11]]);
+  assert.match(r.languages.basis, /^the first 2 documents in kept\//);
+  assert.deepEqual(r.funnel.rules.map((x) => [x.rule, x.docs, x.tokens]), [['short_doc', 3, 11]]);
+  assert.match(r.funnel.rule_tokens_note!, /^from the first 2 documents in rejected\//);
+  assert.equal(r.documents_basis, 'the first 2 documents in kept/');
+});

@@ -238,31 +238,42 @@ async function scanDocs(dir: string, limit: number): Promise<Scan | undefined> {
 }
 
 /**
- * The scans of kept/ and rejected/ and the document views, in one read of the run's records where
- * that reads the same: when a folder's document files are the shards run-records.ts reads (the
- * `refinery`, `datatrove` and `parquet` layouts), each record of a run reads as the same document
- * both ways. A folder with other files (Dolma's attributes/ beside documents/) is scanned apart.
+ * The scans of kept/ and rejected/ and the document views, in one read of each folder whose
+ * document files are the shards run-records.ts reads (the `refinery`, `datatrove` and `parquet`
+ * layouts): the records a run writes there read as the same documents through the input reader as
+ * through run-records.ts, so that reader (faster) serves both. A folder with other files too
+ * (Dolma's attributes/ beside documents/) is scanned apart, and errors/ is read as run records.
  */
 async function scanAndViews(runDir: string, views: DocumentViewsCollector, limit: number): Promise<{ rejected?: Scan; kept?: Scan }> {
   const scans: { rejected?: Scan; kept?: Scan } = {};
-  const inPass = new Map<Outcome, Scan | undefined>();
+  const sharedFiles = new Map<Outcome, string[]>();
   for (const outcome of ['kept', 'rejected'] as const) {
     const dir = join(runDir, outcome);
     const files = await docFiles(dir);
-    const shards = (await shardFiles(runDir, outcome)).map((f) => join(runDir, f));
-    if (files.length === shards.length && files.every((f, i) => f === shards[i])) {
-      const scan = files.length ? newScan() : undefined;
-      inPass.set(outcome, scan);
-      scans[outcome] = scan;
+    const shards = await shardFiles(runDir, outcome);
+    if (files.length === shards.length && files.every((f, i) => f === join(runDir, shards[i]!))) {
+      sharedFiles.set(outcome, shards);
+      scans[outcome] = files.length ? newScan() : undefined;
     } else scans[outcome] = await scanDocs(dir, limit);
   }
+  let viewing = true;
   for (const outcome of ['kept', 'rejected', 'errored'] as const) {
-    const scan = inPass.get(outcome);
-    let viewing = true;
-    for await (const r of runRecords(runDir, [outcome])) {
-      viewing &&= views.add(r);
-      const scanning = scan !== undefined && scanDoc(scan, r, limit);
-      if (!viewing && !scanning) break;
+    const shards = sharedFiles.get(outcome);
+    if (shards === undefined) {
+      if (!viewing) continue;
+      for await (const r of runRecords(runDir, [outcome])) if (!(viewing = views.add(r))) break;
+      continue;
+    }
+    const scan = scans[outcome as 'kept' | 'rejected'];
+    let scanning = scan !== undefined;
+    outer: for (const file of shards) {
+      for await (const item of readDocs(join(runDir, file))) {
+        if (item.kind !== 'doc') continue;
+        const { id, text, meta } = item.doc;
+        viewing &&= views.add({ outcome, file, id, text, meta });
+        scanning &&= scanDoc(scan!, item.doc, limit);
+        if (!viewing && !scanning) break outer;
+      }
     }
   }
   return scans;
