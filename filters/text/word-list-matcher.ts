@@ -42,7 +42,7 @@ export class WordListMatcher {
   /** Column of a `\s+` run in `next`; the classes take columns 0 .. classes - 1. */
   private readonly space: number;
   /** `next[node * width + column]`: the child node, 0 for none (the root is nobody's child). */
-  private next: Int32Array;
+  private readonly next: Int32Array;
   private readonly width: number;
   private nodes = 1;
   /** Per trie node: the smallest list index of the entries ending there, Infinity for none. */
