@@ -34,6 +34,9 @@ function kindOf(cp: number): number {
 const isWordChar = (cp: number) => (kindOf(cp) & 2) !== 0;
 const isSpace = (cp: number) => (kindOf(cp) & 4) !== 0;
 
+/** No entry ends at a trie node: larger than any list index. */
+const NO_END = 0x7fffffff;
+
 const foldRegex = (cp: number) => new RegExp(`^\\u{${cp.toString(16)}}$`, 'iu');
 
 export class WordListMatcher {
@@ -45,8 +48,8 @@ export class WordListMatcher {
   private readonly next: Int32Array;
   private readonly width: number;
   private nodes = 1;
-  /** Per trie node: the smallest list index of the entries ending there, Infinity for none. */
-  private readonly ends: number[] = [Infinity];
+  /** Per trie node: the smallest list index of the entries ending there, NO_END for none. */
+  private readonly ends: Int32Array;
   /** Per BMP code unit, lazily: 0 not yet known, 1 none of the entries' characters, else class + 2. */
   private readonly bmpClass = new Uint16Array(0x10000);
   private readonly astralClass = new Map<number, number>();
@@ -68,6 +71,7 @@ export class WordListMatcher {
     this.space = this.classes.length;
     this.width = this.classes.length + 1;
     this.next = new Int32Array(size * this.width);
+    this.ends = new Int32Array(size).fill(NO_END);
     entries.forEach((e, index) => {
       let node = 0;
       let inSpace = false;
@@ -90,7 +94,6 @@ export class WordListMatcher {
     const at = node * this.width + column;
     if (this.next[at] === 0) {
       this.next[at] = this.nodes++;
-      this.ends.push(Infinity);
     }
     return this.next[at]!;
   }
@@ -153,26 +156,29 @@ export class WordListMatcher {
   /** End of the match the regex would take whose first character ends at `j` and leads to `node`, or -1. */
   private matchAt(text: string, j: number, node: number): number {
     const len = text.length;
-    let best = Infinity;
+    const { ends, next, width, space, wholeWords } = this;
+    let best = NO_END;
     let bestEnd = -1;
     for (;;) {
-      const end = this.ends[node]!;
+      const end = ends[node]!;
       if (j >= len) return end < best ? j : bestEnd;
       let cp = text.charCodeAt(j);
       if (cp >= 0xd800 && cp <= 0xdbff) cp = text.codePointAt(j)!;
-      if (end < best && !(this.wholeWords && isWordChar(cp))) {
+      let kind = cp <= 0xffff ? BMP_KIND[cp]! : 0;
+      if (kind === 0) kind = kindOf(cp);
+      if (end < best && !(wholeWords && (kind & 2) !== 0)) {
         best = end;
         bestEnd = j;
       }
       let child: number;
-      if (isSpace(cp)) {
-        child = this.next[node * this.width + this.space]!;
+      if ((kind & 4) !== 0) {
+        child = next[node * width + space]!;
         if (child === 0) return bestEnd;
         do j++;
         while (j < len && isSpace(text.charCodeAt(j)));
       } else {
         const c = this.classOf(cp);
-        child = c === -1 ? 0 : this.next[node * this.width + c]!;
+        child = c === -1 ? 0 : next[node * width + c]!;
         if (child === 0) return bestEnd;
         j += cp > 0xffff ? 2 : 1;
       }
