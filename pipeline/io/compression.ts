@@ -100,18 +100,10 @@ export async function createZstdCompress(level = 3): Promise<Transform> {
   });
 }
 
-/**
- * `fast` is for scratch files that only the run itself reads back (documents between two
- * segments, phase data). gzip: level 0, stored blocks (still a valid .gz file, ~1.0x the JSONL
- * size): on the sample corpus's JSONL, writing and reading back take ~0.004 CPU s per MB against
- * ~0.015 for level 1, which writes ~0.35x the size; a run writes and reads these files once per
- * global stage, so CPU wins over disk here. zstd: level 1 instead of 3.
- */
-export const SCRATCH_GZIP_LEVEL = zc.Z_NO_COMPRESSION;
-
-export async function createCompress(c: Compression, speed: 'default' | 'fast' = 'default'): Promise<Transform | null> {
+/** Output compression: gzip at zlib's default level 6, zstd at level 3. */
+export async function createCompress(c: Compression): Promise<Transform | null> {
   // Fixed gzip header fields (no mtime) keep outputs byte-identical across runs.
-  if (c === 'gzip') return createGzip({ level: speed === 'fast' ? SCRATCH_GZIP_LEVEL : zc.Z_DEFAULT_COMPRESSION, chunkSize: ZLIB_CHUNK });
-  if (c === 'zstd') return createZstdCompress(speed === 'fast' ? 1 : 3);
+  if (c === 'gzip') return createGzip({ level: zc.Z_DEFAULT_COMPRESSION, chunkSize: ZLIB_CHUNK });
+  if (c === 'zstd') return createZstdCompress(3);
   return null;
 }

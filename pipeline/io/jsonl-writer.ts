@@ -24,15 +24,12 @@ export class JsonlWriter {
   /** Records written so far. */
   count = 0;
 
-  /**
-   * `scratch`: a file only the run reads back (between segments, phase data), compressed for speed
-   * rather than size (see createCompress).
-   */
-  static async open(path: string, options: { scratch?: boolean } = {}): Promise<JsonlWriter> {
+  /** Compressed as its name says (.gz, .zst, else plain). */
+  static async open(path: string): Promise<JsonlWriter> {
     await mkdir(dirname(path), { recursive: true });
     const tmp = tempNameFor(path);
     const input = new PassThrough({ highWaterMark: 1 << 20 });
-    const compress: Transform | null = await createCompress(compressionOf(path), options.scratch ? 'fast' : 'default');
+    const compress: Transform | null = await createCompress(compressionOf(path));
     const out: WriteStream = createWriteStream(tmp);
     const done = compress ? pipeline(input, compress, out) : pipeline(input, out);
     const writer = new JsonlWriter(path, tmp, input, done);
