@@ -250,8 +250,10 @@ function outputDigest(out: string): string {
 }
 
 function runPipelineBench(name: string, stages: unknown[], seed: number) {
-  const usage = child('run', pipelineYaml(name, stages, seed), name);
   const out = join(work, `out-${name}`);
+  // A kept BENCH_WORK folder holds the last run's output, over an input written again since.
+  rmSync(out, { recursive: true, force: true });
+  const usage = child('run', pipelineYaml(name, stages, seed), name);
   const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { stages: StageRow[]; totals: { kept: number } };
   return { usage, stats, digest: outputDigest(out) };
 }
