@@ -16,6 +16,7 @@ import { expf, stdLog } from './float32-math.ts';
 import { BucketIndex } from './bucket-index.ts';
 import { isWhiteSpace } from './prefix.ts';
 import { SPAN_HASH_SEED, SpanTable, spanHash, spanHashStep } from './span-table.ts';
+import { writeUtf8 } from '../../pipeline/utf8.ts';
 
 export interface LabelPrediction {
   /** The label without fastText's `__label__` prefix. */
@@ -229,26 +230,8 @@ export class LidClassifier {
   private encodeWithBoundaries(text: string, start: number, end: number): Uint8Array {
     if (this.utf8.length < 3 * (end - start) + 2) this.utf8 = new Uint8Array(3 * (end - start) + 2);
     const out = this.utf8;
-    let n = 0;
-    out[n++] = 0x3c;
-    for (let i = start; i < end; i++) {
-      let c = text.charCodeAt(i);
-      if (c < 0x80) out[n++] = c;
-      else if (c < 0x800) {
-        out[n++] = 0xc0 | (c >> 6);
-        out[n++] = 0x80 | (c & 0x3f);
-      } else if (c >= 0xd800 && c <= 0xdbff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
-        out[n++] = 0xf0 | (c >> 18);
-        out[n++] = 0x80 | ((c >> 12) & 0x3f);
-        out[n++] = 0x80 | ((c >> 6) & 0x3f);
-        out[n++] = 0x80 | (c & 0x3f);
-      } else {
-        out[n++] = 0xe0 | (c >> 12);
-        out[n++] = 0x80 | ((c >> 6) & 0x3f);
-        out[n++] = 0x80 | (c & 0x3f);
-      }
-    }
+    out[0] = 0x3c;
+    let n = writeUtf8(text, start, end, out, 1);
     out[n++] = 0x3e;
     return out.subarray(0, n);
   }

@@ -16,6 +16,7 @@ import { llama3Vocabulary, LLAMA3_BPE_VOCAB_SIZE, LLAMA3_VOCAB_SIZE, type Llama3
 import { metaEncodeChunks } from './meta-chunks.ts';
 import { MAX_PIECE_LENGTH, PieceCache, pieceHash } from './piece-cache.ts';
 import { pretokenEnd, UNICODE_VERSION_SKEW } from './pretoken-split.ts';
+import { writeUtf8 } from '../utf8.ts';
 
 /**
  * Meta's pattern (llama3 `tokenizer.py`, REFERENCE.md). tiktoken compiles it with Rust's
@@ -128,25 +129,7 @@ export class Llama3Tokenizer implements DocumentTokenizer {
   private encodePiece(text: string, start: number, end: number, at: number): number {
     if (this.utf8Bytes.length < 3 * (end - start)) this.utf8Bytes = new Uint8Array(3 * (end - start));
     const bytes = this.utf8Bytes;
-    let n = 0;
-    for (let i = start; i < end; i++) {
-      let c = text.charCodeAt(i);
-      if (c < 0x80) bytes[n++] = c;
-      else if (c < 0x800) {
-        bytes[n++] = 0xc0 | (c >> 6);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      } else if (c >= 0xd800 && c <= 0xdbff) {
-        c = ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00) + 0x10000;
-        bytes[n++] = 0xf0 | (c >> 18);
-        bytes[n++] = 0x80 | ((c >> 12) & 0x3f);
-        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      } else {
-        bytes[n++] = 0xe0 | (c >> 12);
-        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      }
-    }
+    const n = writeUtf8(text, start, end, bytes, 0);
     return this.bytePair.encode(bytes, n, this.buffer, at);
   }
 
