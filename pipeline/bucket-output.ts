@@ -1,17 +1,15 @@
 /**
  * Outputs on S3-compatible object storage (`output: s3://bucket/prefix`). A run works in a
- * staging folder, the run's output folder as far as every task is concerned (renames, resume
- * markers, `_work/`, run.lock; a shared folder for queue workers: `work_dir`), and the bucket
- * holds the run's published outputs:
+ * staging folder, which is the run's output folder as far as every task is concerned (renames,
+ * resume markers, `_work/`, run.lock; `work_dir`, shared by queue workers), and the bucket holds
+ * what it publishes:
  *
- * - when the run is prepared, the bucket's `run.json` decides as a local run.json does: a prefix
- *   holding run outputs without our run record is refused, another run's record is refused unless
- *   --force (which deletes the objects a run writes there), and our record is written first;
- * - `refinery run` holds `run.lock` in the bucket as well as in the staging folder;
- * - when the run has finished (and its report is written), every output file is uploaded, each
- *   object visible only once complete (one PUT, or a multipart upload completed at the end), the
- *   staging copies of kept/, rejected/ and errors/ ... unchanged, and `stats.json` last: a bucket
- *   with the run's stats.json holds all of its outputs;
+ * - when the run is prepared (output-folder.ts), the bucket's `run.json` decides as a local one
+ *   does, and a prefix whose run.lock another run holds is refused;
+ * - `refinery run`, and the queue worker that publishes, hold `run.lock` in the bucket;
+ * - when the run has finished (and its report is written), every output file but `_work/` is
+ *   uploaded, each object visible only once complete (one PUT, or a multipart upload completed at
+ *   the end), `stats.json` last: a prefix with the run's stats.json holds all of its outputs;
  * - an object already in the bucket with the file's size and ETag is not uploaded again, so a
  *   publish cut short resumes where it stopped.
  */
@@ -23,10 +21,11 @@ import { join } from 'node:path';
 import type { RunConfig } from './config.ts';
 import { RefineryError } from './errors.ts';
 import { alive } from './output-lock.ts';
+import { RUN_FILES, RUN_FOLDERS } from './output-folder.ts';
 
-/** What a run writes at the top of its output (folders end in "/"): what --force deletes from a bucket. */
-export const PUBLISHED_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report'];
-export const PUBLISHED_FILES = ['stats.json', 'report.md', 'run.json', 'run.lock'];
+/** What a run publishes (and --force deletes from a bucket): its output folder's names but `_work`. */
+const PUBLISHED_FOLDERS = RUN_FOLDERS.filter((f) => f !== '_work');
+const isPublished = (key: string) => RUN_FILES.includes(key) || PUBLISHED_FOLDERS.includes(key.split('/')[0]!);
 
 const s3 = () => import('./io/s3.ts');
 
@@ -47,24 +46,23 @@ export function defaultStagingFolder(url: string): string {
   return join(tmpdir(), 'refinery-staging', ...readable);
 }
 
-/** What a bucket prefix holds of a run's outputs: its run.json (text, or null) and the run names present. */
+/** What a bucket prefix holds of a run's outputs: its run.json (text, or null) and the run names at its top. */
 export async function bucketOutputState(url: string): Promise<{ runJson: string | null; present: string[] }> {
-  const { readSmallObject, listOutputObjects } = await s3();
+  const { readSmallObject, listTopNames } = await s3();
   const runJson = await readSmallObject(objectUrl(url, 'run.json'));
-  const keys = [...(await listOutputObjects(url)).keys()];
   // A run.lock alone (a run that stopped before it wrote run.json) is not another tool's output.
-  const present = [...new Set(keys.map((k) => k.split('/')[0]!).filter((top) => PUBLISHED_FOLDERS.includes(top) || (PUBLISHED_FILES.includes(top) && top !== 'run.lock')))].sort();
+  const present = (await listTopNames(url)).filter(isPublished).sort();
   return { runJson, present };
 }
 
 /**
  * Deletes every object a run writes under the prefix (--force on a run of ours), stats.json first
- * (so that a delete cut short never leaves a prefix that looks complete), never run.lock (held by
- * this run).
+ * (so that a delete cut short never leaves a prefix that looks complete); not run.lock, which this
+ * run holds.
  */
 export async function clearBucketOutput(url: string): Promise<void> {
   const { listOutputObjects, deleteOutputObjects } = await s3();
-  const keys = [...(await listOutputObjects(url)).keys()].filter((k) => k !== 'run.lock' && (PUBLISHED_FOLDERS.includes(k.split('/')[0]!) || PUBLISHED_FILES.includes(k)));
+  const keys = [...(await listOutputObjects(url)).keys()].filter(isPublished);
   if (keys.includes('stats.json')) await deleteOutputObjects(url, ['stats.json']);
   await deleteOutputObjects(url, keys.filter((k) => k !== 'stats.json').sort());
 }
@@ -82,8 +80,9 @@ export async function writeBucketRunRecord(url: string, text: string): Promise<v
 }
 
 /**
- * `<url>/run.lock` for a local run: its host and pid. A lock left by a killed run of this host is
- * taken over; one of another host, or of a live process, stops this run with the object to delete.
+ * `<url>/run.lock`, naming this host and process (a local run; the queue worker while it
+ * publishes). A lock left by a killed process of this host is taken over; one of another host, or
+ * of a live process, stops this one with the object to delete.
  */
 export async function lockBucket(url: string): Promise<() => Promise<void>> {
   const { readSmallObject, writeSmallObject, deleteObject } = await s3();
@@ -148,7 +147,7 @@ export async function possibleEtags(path: string, size: number, partBytes: numbe
   return etags;
 }
 
-/** Files of the staging folder to publish, as paths relative to it, stats.json last (the run's completion mark). */
+/** Files of the staging folder to publish, as paths relative to it (the bucket's keys below the prefix). */
 async function publishedFilesOf(staging: string): Promise<string[]> {
   const files: string[] = [];
   for (const folder of PUBLISHED_FOLDERS) {
@@ -156,7 +155,8 @@ async function publishedFilesOf(staging: string): Promise<string[]> {
     for (const e of entries) if (e.isFile() && !/\.tmp$/.test(e.name)) files.push(join(e.parentPath, e.name).slice(staging.length + 1));
   }
   files.sort();
-  for (const f of ['report.md', 'run.json', 'stats.json']) if (await stat(join(staging, f)).catch(() => null)) files.push(f);
+  // stats.json last: the run's completion mark.
+  for (const f of [...RUN_FILES.filter((f) => f !== 'stats.json'), 'stats.json']) if (await stat(join(staging, f)).catch(() => null)) files.push(f);
   return files;
 }
 
@@ -173,13 +173,12 @@ export async function publishRun(config: RunConfig): Promise<{ uploaded: number;
   const { listOutputObjects, uploadFile, deleteObject, PART_BYTES } = await s3();
   const there = await listOutputObjects(url);
   const all = await publishedFilesOf(config.output);
-  const key = (rel: string) => rel.split('\\').join('/');
   // What differs from the bucket, before anything is sent.
   const todo: string[] = [];
   for (const rel of all) {
     const path = join(config.output, rel);
     const { size } = await stat(path);
-    const object = there.get(key(rel));
+    const object = there.get(rel);
     if (!object || object.size !== size || !(await possibleEtags(path, size, PART_BYTES)).includes(object.etag)) todo.push(rel);
   }
   // A prefix with stats.json is complete: while its other objects change, it has none, and gets it back last.
@@ -187,7 +186,7 @@ export async function publishRun(config: RunConfig): Promise<{ uploaded: number;
     if (there.has('stats.json')) await deleteObject(objectUrl(url, 'stats.json'));
     if (!todo.includes('stats.json')) todo.push('stats.json');
   }
-  const send = (rel: string) => uploadFile(join(config.output, rel), objectUrl(url, key(rel)));
+  const send = (rel: string) => uploadFile(join(config.output, rel), objectUrl(url, rel));
   const queue = todo.filter((f) => f !== 'stats.json');
   let next = 0;
   // Every upload in flight ends (done or failed) before this returns or throws.

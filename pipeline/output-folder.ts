@@ -13,10 +13,10 @@ import { writeFileAtomic, stableJson } from './io/atomic.ts';
 import { isS3Url } from './io/storage.ts';
 import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from './run-plan.ts';
 
-/** Folders a run writes into (and --force removes, with RUN_FILES). */
-const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', '_work'];
+/** Folders a run writes into (and --force removes, with RUN_FILES); all but `_work` are published to a bucket. */
+export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', '_work'];
 /** Files a run writes at the top of its output folder. */
-const RUN_FILES = ['stats.json', 'report.md', 'run.json'];
+export const RUN_FILES = ['stats.json', 'report.md', 'run.json'];
 const OUTPUT_NAMES = [...RUN_FOLDERS, ...RUN_FILES];
 
 /** What `writeFileAtomic` and the shard writers name a file while they write it (`tempNameFor`). */
@@ -71,11 +71,18 @@ function within(inner: string, outer: string): boolean {
  * pattern before its last part; a file reads only itself.
  */
 async function inputFolder(pattern: string): Promise<{ folder: string; recursive: boolean }> {
-  const parts = pattern.split(sep);
-  const firstDynamic = parts.findIndex((p) => /[*?[\]{}]/.test(p));
-  if (firstDynamic >= 0) return { folder: parts.slice(0, firstDynamic).join(sep) || sep, recursive: firstDynamic < parts.length - 1 || pattern.includes('**') };
+  const glob = globRoot(pattern, sep);
+  if (glob) return { folder: glob.folder || sep, recursive: glob.recursive };
   const info = await stat(pattern).catch(() => null);
   return info?.isDirectory() ? { folder: pattern, recursive: true } : { folder: dirname(pattern), recursive: false };
+}
+
+/** A glob's fixed leading folder, and whether it reads below it (`**`, or a pattern before its last part); null for a path without a pattern. */
+function globRoot(pattern: string, separator: string): { folder: string; recursive: boolean } | null {
+  const parts = pattern.split(separator);
+  const firstDynamic = parts.findIndex((p) => /[*?[\]{}]/.test(p));
+  if (firstDynamic < 0) return null;
+  return { folder: parts.slice(0, firstDynamic).join(separator), recursive: firstDynamic < parts.length - 1 || pattern.includes('**') };
 }
 
 /**
@@ -108,11 +115,8 @@ const withinPrefix = (inner: string, outer: string) => inner === outer || inner.
 
 /** The same refusals as a folder's for an s3:// output and an s3:// input: neither may hold the other where the input reads. */
 function checkBucketOverlap(output: string, pattern: string, key: string): void {
-  const parts = pattern.replace(/\/+$/, '').split('/');
-  const firstDynamic = parts.findIndex((p) => /[*?[\]{}]/.test(p));
-  // A glob reads below its fixed leading part when it has ** or a pattern before its last part; a URL without one may be a prefix, read whole.
-  const folder = firstDynamic >= 0 ? parts.slice(0, firstDynamic).join('/') : parts.join('/');
-  const recursive = firstDynamic < 0 || firstDynamic < parts.length - 1 || pattern.includes('**');
+  // A URL without a pattern may be a prefix, read whole.
+  const { folder, recursive } = globRoot(pattern, '/') ?? { folder: pattern.replace(/\/+$/, ''), recursive: true };
   if (withinPrefix(folder, output)) throw new RefineryError(`output ${output} holds the input ${pattern} (${key}); choose an output prefix outside the inputs`);
   if (recursive && withinPrefix(output, folder)) throw new RefineryError(`output ${output} is inside the input ${pattern} (${key}), so the next run would read this run's outputs; choose an output prefix outside it`);
 }

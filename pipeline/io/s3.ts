@@ -215,6 +215,26 @@ export async function listOutputObjects(prefixUrl: string): Promise<Map<string, 
   return out;
 }
 
+/** The names at the top of an s3:// prefix: its objects' and its sub-prefixes' (one listing with a delimiter, however many objects lie below). */
+export async function listTopNames(prefixUrl: string): Promise<string[]> {
+  const { bucket, key } = parseS3Url(prefixUrl);
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+    } catch (e) {
+      throw storageError(prefixUrl, 'list the bucket', e, 'output');
+    }
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) names.push(p.Prefix.slice(prefix.length).replace(/\/$/, ''));
+    for (const o of page.Contents ?? []) if (o.Key) names.push(o.Key.slice(prefix.length));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return names;
+}
+
 /** A small object's text (run.json, run.lock), or null when there is none. */
 export async function readSmallObject(url: string): Promise<string | null> {
   const { bucket, key } = parseS3Url(url);
