@@ -47,10 +47,10 @@ function unicodeToByte(): Map<string, number> {
 /**
  * The package's tokens in id order (`vocabById`: the 128,000 BPE tokens, then the 256 special
  * ones), read from the data baked into its bundle without running the module: importing it builds
- * its tokenizer, whose BPE merges (which tiktoken's ranks make unnecessary here) cost 0.72 of
- * the 1.35 CPU seconds that loading the vocabulary took (node --cpu-prof of a tokenize run on one
- * small file, whole process). Null when the bundle does not have the expected shape (another
- * version): then the module is imported. tests/tokenizer-llama3.test.ts compares the two.
+ * its whole tokenizer, and decompressing its BPE merges (which tiktoken's ranks make unnecessary
+ * here) was the larger part of loading the vocabulary that way. Null when the bundle does not have
+ * the expected shape (another version): then the module is imported. tests/tokenizer-llama3.test.ts
+ * compares the two.
  */
 export function bakedTokens(): string[] | null {
   const bundle = readFileSync(require.resolve('llama3-tokenizer-js'), 'utf8');
