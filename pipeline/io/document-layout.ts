@@ -96,15 +96,36 @@ export function dolmaAttributes(d: DocRecord): Record<string, unknown> {
   return { id: d.id, source: typeof source === 'string' && source !== '' ? source : DOLMA_UNKNOWN_SOURCE, attributes };
 }
 
-/** ISO 8601 text of a date field: strings as they are, epoch seconds or milliseconds converted. */
-function dateText(v: unknown): string | undefined {
-  if (typeof v === 'string' && v !== '') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) {
-    const ms = Math.abs(v) < 1e11 ? v * 1000 : v;
-    const d = new Date(ms);
-    return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+/** ISO 8601 dates and date-times: `2023-03-20`, `2023-03-20T10:00:00Z`, `2023-03-20T10:00:00.123+02:00`. */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** RFC 9110's HTTP date (`Mon, 20 Mar 2023 10:00:00 GMT`), the form of `Date` and `Last-Modified` headers. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * ISO 8601 text of a date field, or undefined when it holds no valid date: ISO 8601 strings as
+ * they are (checked for a real day: `2023-02-30` is not one, though Date.parse rolls it over),
+ * HTTP dates and epoch seconds or milliseconds converted. Free text is not guessed at (Date.parse
+ * reads `"1"` as 2001).
+ */
+export function dateText(v: unknown): string | undefined {
+  if (typeof v === 'string') {
+    const iso = ISO_DATE.exec(v);
+    if (iso) {
+      const [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+      const day = new Date(Date.UTC(y, m - 1, d));
+      const realDay = day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+      return realDay && Number.isFinite(Date.parse(v)) ? v : undefined;
+    }
+    return HTTP_DATE.test(v) ? isoOf(Date.parse(v)) : undefined;
   }
+  if (typeof v === 'number' && Number.isFinite(v)) return isoOf(Math.abs(v) < 1e11 ? v * 1000 : v);
   return undefined;
+}
+
+function isoOf(ms: number): string | undefined {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 export function dolmaRecord(d: DocRecord): Record<string, unknown> {

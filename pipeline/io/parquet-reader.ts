@@ -30,7 +30,7 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import { InputError } from '../errors.ts';
-import { STRIPE_LINES, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { mergeFields, setField, STRIPE_LINES, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 /** One in-memory DuckDB per thread, itself single-threaded: the runner parallelises over files. */
 let instance: Promise<DuckDBInstance> | null = null;
@@ -115,8 +115,8 @@ export async function* readParquetDocs(file: string, options: ReaderOptions, loc
             const meta: Record<string, unknown> = {};
             metaColumns.forEach((c, k) => {
               const merged = c.name === 'meta' || c.name === 'metadata' ? metaObject(metas[k][i]) : null;
-              if (merged) Object.assign(meta, merged);
-              else meta[c.name] = metas[k][i];
+              if (merged) mergeFields(meta, merged);
+              else setField(meta, c.name, metas[k][i]);
             });
             yield { kind: 'doc', doc: { id: docId, text: t, meta }, where: { file, record: row } };
           }

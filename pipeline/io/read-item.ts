@@ -71,8 +71,22 @@ export function recordToDoc(record: unknown, where: Where, options: ReaderOption
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) {
     if (k === options.textField || k === options.idField) continue;
-    if ((k === 'meta' || k === 'metadata') && v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(meta, v);
-    else meta[k] = v;
+    if ((k === 'meta' || k === 'metadata') && v !== null && typeof v === 'object' && !Array.isArray(v)) mergeFields(meta, v as Record<string, unknown>);
+    else setField(meta, k, v);
   }
   return { kind: 'doc', doc: { id, text, meta }, where };
+}
+
+/**
+ * Sets `key` as an own data field. A plain assignment of `__proto__` would replace the object's
+ * prototype instead, and a record's `__proto__` field would vanish from its meta.
+ */
+export function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** Object.assign that keeps every field as data (see setField). */
+export function mergeFields(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) setField(target, k, v);
 }
