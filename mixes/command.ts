@@ -1,4 +1,4 @@
-/** CLI: refinery mix census|plan|fit and refinery report. */
+/** CLI: refinery mix census|plan|fit|scale and refinery report. */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
@@ -11,6 +11,7 @@ import { describeShares, formatTokens, MixInfeasibleError, pct, planMix, type Mi
 import { fitMix } from './fit-mix.ts';
 import { MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
 import { readProxyRuns } from './runs-csv.ts';
+import { registerScaleCommand } from './scaling/scale-command.ts';
 import { writeRunReport } from './report/index.ts';
 
 function censusSummary(c: Census): string {
@@ -119,6 +120,8 @@ export function registerMixCommands(program: Command): void {
       }
       process.stdout.write(out.join('\n') + '\n');
     });
+
+  registerScaleCommand(mix);
 
   program
     .command('report')

@@ -16,14 +16,14 @@ export interface ProxyRuns {
   loss: Record<string, number>[];
 }
 
-interface CsvRow {
+export interface CsvRow {
   /** 1-based line of the file where the row ends. */
   line: number;
   fields: string[];
 }
 
 /** Rows of fields (RFC 4180 quoting; any line ending; blank rows skipped), through csv-parse. */
-function parseCsv(text: string, file: string): CsvRow[] {
+export function parseCsv(text: string, file: string): CsvRow[] {
   try {
     const records = parse(text, {
       bom: true,

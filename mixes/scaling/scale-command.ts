@@ -1,0 +1,75 @@
+/** CLI: refinery mix scale <runs.csv> [--compute C] [--predict runs.csv] [-o fit.json]. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { positiveInt, wholeNumber } from '../../pipeline/cli-arguments.ts';
+import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
+import { formatTokens } from '../planner.ts';
+import { predictLaw, type Interval } from './law-fit.ts';
+import { fitScaling, type ScaleResult } from './scale-fit.ts';
+import { readScalingRuns } from './scaling-runs-csv.ts';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number above 0, e.g. 5.76e23');
+  return n;
+}
+
+function level(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError('expected a coverage between 0 and 1, e.g. 0.95');
+  return n;
+}
+
+const g4 = (x: number) => x.toPrecision(4);
+const range = ([lo, hi]: Interval, f: (x: number) => string) => `${f(lo)} – ${f(hi)}`;
+
+export function scaleSummary(fit: ScaleResult): string {
+  const pctLevel = `${Math.round(fit.intervals.level * 100)}%`;
+  const out = [
+    `${fit.runs} runs, target ${fit.target}: ${fit.form}`,
+    `Huber loss (delta ${fit.objective.huber_delta}) on log loss, L-BFGS from ${fit.objective.starts} starts (${fit.objective.starts_at_best} reach the best objective, ${fit.objective.value.toPrecision(6)})`,
+    '',
+    `parameter   estimate    ${pctLevel} interval (${fit.intervals.bootstrap} bootstrap fits, seed ${fit.intervals.seed})`,
+  ];
+  for (const p of ['E', 'A', 'B', 'alpha', 'beta'] as const) out.push(`  ${p.padEnd(9)}${g4(fit.law[p]).padStart(10)}    ${range(fit.intervals[p], g4)}`);
+  const worst = fit.residuals.reduce((a, r) => (Math.abs(r.residual) > Math.abs(a.residual) ? r : a));
+  out.push('', `residuals (loss − fit): RMSE ${fit.fit_quality.rmse.toPrecision(3)}, largest ${worst.residual.toPrecision(3)} (run ${worst.run}, line ${worst.line})`);
+  const co = fit.compute_optimal;
+  if (co) {
+    out.push(
+      '',
+      `compute-optimal at ${co.compute.toPrecision(3)} FLOPs (${co.extrapolation.toPrecision(3)}× the largest run):`,
+      `  params ${formatTokens(co.params).padStart(8)}    ${range(co.intervals.params, formatTokens)}`,
+      `  tokens ${formatTokens(co.tokens).padStart(8)}    ${range(co.intervals.tokens, formatTokens)}`,
+      `  loss   ${co.loss.toFixed(4).padStart(8)}    ${range(co.intervals.loss, (x) => x.toFixed(4))}`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+export function registerScaleCommand(mix: Command): void {
+  mix
+    .command('scale')
+    .description('Fit the loss law L(N, D) = E + A/N^alpha + B/D^beta to training runs; bootstrap intervals; compute-optimal model.')
+    .argument('<runs.csv>', 'one row per training run: params, tokens (or flops), loss (or loss_<name> columns)')
+    .option('-t, --target <name>', 'the loss column to fit: loss, or <name> of loss_<name> (default: the only one)')
+    .option('--compute <flops>', 'give the compute-optimal params, tokens and loss at this training compute (C = 6·N·D)', positiveNumber)
+    .option('--predict <runs.csv>', 'print the predicted loss of each row of this file (params, and tokens or flops)')
+    .option('--bootstrap <n>', 'bootstrap refits for the intervals', positiveInt, 1000)
+    .option('--level <p>', 'coverage of the intervals', level, 0.95)
+    .option('--seed <n>', 'seed of the bootstrap resamples', wholeNumber(0), 0)
+    .option('-o, --output <fit.json>', 'where to write the law, intervals, compute-optimal model and residuals')
+    .action(async (runsPath: string, o: { target?: string; compute?: number; predict?: string; bootstrap: number; level: number; seed: number; output?: string }) => {
+      const runs = await readScalingRuns(runsPath);
+      const fit = fitScaling(runs, { target: o.target, compute: o.compute, bootstrap: o.bootstrap, level: o.level, seed: o.seed });
+      let out = scaleSummary(fit);
+      if (o.predict) {
+        const rows = await readScalingRuns(o.predict, false);
+        out += `\nPredicted ${fit.target} of ${o.predict}:\n` + rows.runs.map((r) => `  row ${r.line}: ${predictLaw(fit.law, r.params, r.tokens).toFixed(4)}\n`).join('');
+      }
+      if (o.output) {
+        await writeFileAtomic(o.output, stableJson(fit));
+        out += `Wrote ${o.output}\n`;
+      }
+      process.stdout.write(out);
+    });
+}

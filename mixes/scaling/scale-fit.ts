@@ -1,0 +1,79 @@
+/** `refinery mix scale`: training runs → the fitted loss law, its bootstrap intervals, the compute-optimal model. */
+import { bootstrapLaw, computeOptimal, fitLaw, lawIntervals, percentileInterval, predictLaw, type Interval, type Law, type LawParameter } from './law-fit.ts';
+import { targetLoss, type ScalingRuns } from './scaling-runs-csv.ts';
+
+export interface ScaleOptions {
+  /** The loss column to fit (`loss`, or `<name>` of `loss_<name>`); default the only one. */
+  target?: string;
+  /** FLOPs at which to give the compute-optimal params, tokens and loss. */
+  compute?: number;
+  bootstrap?: number;
+  seed?: number;
+  /** Coverage of the intervals (0.95: 2.5th to 97.5th percentile of the bootstrap fits). */
+  level?: number;
+}
+
+export interface ComputeOptimal {
+  compute: number;
+  params: number;
+  tokens: number;
+  loss: number;
+  /** How far the target is beyond the largest run's compute (1 or less: inside the runs). */
+  extrapolation: number;
+  intervals: { params: Interval; tokens: Interval; loss: Interval };
+}
+
+export interface ScaleResult {
+  version: 1;
+  form: 'L(N, D) = E + A / N^alpha + B / D^beta';
+  runs: number;
+  target: string;
+  law: Law;
+  objective: { loss: 'huber on log loss'; huber_delta: number; value: number; starts: number; starts_at_best: number };
+  intervals: Record<LawParameter, Interval> & { level: number; bootstrap: number; seed: number };
+  compute_optimal?: ComputeOptimal;
+  fit_quality: { rmse: number; max_abs_residual: number };
+  /** Per run: measured and fitted loss, residual = loss − predicted. */
+  residuals: { run: string; line: number; params: number; tokens: number; loss: number; predicted: number; residual: number }[];
+}
+
+export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): ScaleResult {
+  const { name, y } = targetLoss(runs, options.target);
+  const points = runs.runs.map((r, i) => ({ params: r.params, tokens: r.tokens, loss: y[i]! }));
+  const fit = fitLaw(points);
+  const level = options.level ?? 0.95;
+  const boot = bootstrapLaw(points, fit, { replicates: options.bootstrap ?? 1000, seed: options.seed ?? 0, level });
+  const residuals = runs.runs.map((r, i) => {
+    const predicted = predictLaw(fit.law, r.params, r.tokens);
+    return { run: r.name, line: r.line, params: r.params, tokens: r.tokens, loss: y[i]!, predicted, residual: y[i]! - predicted };
+  });
+  let computeOptimalResult: ComputeOptimal | undefined;
+  if (options.compute !== undefined) {
+    const at = computeOptimal(fit.law, options.compute);
+    const replicas = boot.laws.map((l) => computeOptimal(l, options.compute!));
+    computeOptimalResult = {
+      ...at,
+      extrapolation: options.compute / Math.max(...runs.runs.map((r) => r.flops)),
+      intervals: {
+        params: percentileInterval(replicas.map((r) => r.params), level),
+        tokens: percentileInterval(replicas.map((r) => r.tokens), level),
+        loss: percentileInterval(replicas.map((r) => r.loss), level),
+      },
+    };
+  }
+  return {
+    version: 1,
+    form: 'L(N, D) = E + A / N^alpha + B / D^beta',
+    runs: points.length,
+    target: name,
+    law: fit.law,
+    objective: { loss: 'huber on log loss', huber_delta: fit.huber_delta, value: fit.objective, starts: fit.starts, starts_at_best: fit.starts_at_best },
+    intervals: { ...lawIntervals(boot), level, bootstrap: boot.replicates, seed: boot.seed },
+    ...(computeOptimalResult ? { compute_optimal: computeOptimalResult } : {}),
+    fit_quality: {
+      rmse: Math.sqrt(residuals.reduce((a, r) => a + r.residual ** 2, 0) / residuals.length),
+      max_abs_residual: Math.max(...residuals.map((r) => Math.abs(r.residual))),
+    },
+    residuals,
+  };
+}
