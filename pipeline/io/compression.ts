@@ -1,6 +1,6 @@
 /** Compression by file name: gzip through node:zlib, zstd through fzstd (read) and zstd-wasm (write). */
 import { createGunzip, createGzip, constants as zc } from 'node:zlib';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createRequire } from 'node:module';
 import { Decompress } from 'fzstd';
 
@@ -16,14 +16,22 @@ export function extensionFor(c: Compression): string {
   return c === 'gzip' ? '.gz' : c === 'zstd' ? '.zst' : '';
 }
 
+/**
+ * A decompressing stream that counts the compressed bytes it has decompressed without error
+ * (`bytesWritten`, as node's zlib streams do).
+ */
+export type Decompressor = Transform & { readonly bytesWritten: number };
+
 /** Streaming zstd decompression; a truncated stream raises an error at its end. */
-export function createZstdDecompress(): Transform {
+export function createZstdDecompress(): Decompressor {
   let ended = false;
+  let bytesIn = 0;
   const inflater = new Decompress();
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       try {
         inflater.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        bytesIn += chunk.byteLength;
         cb();
       } catch (e) {
         cb(e as Error);
@@ -42,7 +50,7 @@ export function createZstdDecompress(): Transform {
     if (data.length) t.push(Buffer.from(data));
     if (final) ended = true;
   };
-  return t;
+  return Object.defineProperty(t, 'bytesWritten', { get: () => bytesIn }) as Decompressor;
 }
 
 /**
@@ -51,10 +59,49 @@ export function createZstdDecompress(): Transform {
  */
 const ZLIB_CHUNK = 1 << 18;
 
-export function createDecompress(c: Compression): Transform | null {
+export function createDecompress(c: Compression): Decompressor | null {
   if (c === 'gzip') return createGunzip({ chunkSize: ZLIB_CHUNK });
   if (c === 'zstd') return createZstdDecompress();
   return null;
+}
+
+/**
+ * Compressed bytes handed to the decompressor at a time. A decompressor stopped by damage has
+ * taken in every earlier piece without error, so the damage is located to within one piece; a
+ * compressed piece this size inflates to about one zlib output chunk of text.
+ */
+const FEED_PIECE = 1 << 16;
+
+/** A compressed input being decompressed, and where its damage is when it stops on some. */
+export interface Inflating {
+  stream: Readable;
+  /** What a reader stopped by damage says about the part of the file it never read (`size`: the file's). */
+  unread(size: number | undefined): string;
+}
+
+/** `raw` decompressed as `c` says (null for `none`); an error of `raw` ends the decompressed stream too. */
+export function inflating(raw: Readable, c: Compression): Inflating | null {
+  const inflate = createDecompress(c);
+  if (!inflate) return null;
+  let fed = 0;
+  const pieces = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      for (let at = 0; at < chunk.length; at += FEED_PIECE) this.push(chunk.subarray(at, at + FEED_PIECE));
+      cb();
+    },
+  });
+  pieces.on('data', (piece: Buffer) => (fed += piece.length));
+  raw.on('error', (e) => inflate.destroy(e));
+  raw.pipe(pieces).pipe(inflate);
+  return {
+    stream: inflate,
+    unread(size) {
+      const done = inflate.bytesWritten;
+      if (size === undefined) return `the file was decompressed without error up to compressed byte ${done}`;
+      if (done >= size) return 'the file ends inside its compressed data (truncated?)';
+      return `the damage is in compressed bytes ${done}-${Math.min(fed, size)}: the ${size - done} bytes of the file's ${size} from byte ${done} on were not read`;
+    },
+  };
 }
 
 interface ZstdWasm {

@@ -1,22 +1,22 @@
 /**
  * Streaming JSONL reader (plain, .gz, .zst). Memory is bounded by the longest line: bytes are
  * split on "\n" before decoding, so invalid UTF-8, a malformed line or a missing `text` becomes
- * an error item for that line and reading goes on. A truncated compressed file yields the
- * documents read so far and then one error item naming the byte offset.
+ * an error item for that line and reading goes on. A truncated or corrupt compressed file yields
+ * the documents read so far and then one error item naming the byte offset and how much of the
+ * compressed file was not read.
  */
 import { basename } from 'node:path';
 import type { Doc } from '../doc.ts';
-import { compressionOf, createDecompress } from './compression.ts';
-import { openInput } from './storage.ts';
+import { compressionOf, inflating } from './compression.ts';
+import { openInput, statInput } from './storage.ts';
 import { inStripe, recordToDoc, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 const NL = 0x0a;
 
 export async function* readJsonl(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
   const raw = await openInput(file);
-  const inflate = createDecompress(compressionOf(file));
-  const source = inflate ? raw.pipe(inflate) : raw;
-  if (inflate) raw.on('error', (e) => inflate.destroy(e));
+  const inflate = inflating(raw, compressionOf(file));
+  const source = inflate ? inflate.stream : raw;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const name = options.idPrefix ?? basename(file);
   let lineNo = 0;
@@ -97,7 +97,8 @@ export async function* readJsonl(file: string, options: ReaderOptions): AsyncGen
         // The last line may be cut by the truncation: report it as such rather than guess.
         yield { kind: 'error', where: { file, line: lineNo + 1 }, error: `incomplete last line before a read error`, raw: Buffer.concat(parts).toString('utf8') };
       }
-      yield { kind: 'error', where: { file, offset }, error: `cannot read past decompressed byte ${offset}: ${(e as Error).message}` };
+      const unread = inflate ? `; ${inflate.unread((await statInput(file).catch(() => null))?.size)}` : '';
+      yield { kind: 'error', where: { file, offset }, error: `cannot read past decompressed byte ${offset}: ${(e as Error).message}${unread}` };
     }
   }
 }

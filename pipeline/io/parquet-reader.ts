@@ -6,8 +6,8 @@
  * value in `meta`; a `meta` or `metadata` column that holds objects (struct, map, or JSON text of
  * an object) is merged into `meta`, as the JSONL reader merges such a field.
  *
- * Rows are read row group by row group: a corrupt group becomes one error item naming the file,
- * the group and its rows, and every other group is read. DuckDB does not verify Parquet page
+ * Rows are read row group by row group: each row a corrupt group keeps from being read becomes
+ * an error item naming the file, the row and the group, and every other group is read. DuckDB does not verify Parquet page
  * checksums (CRC32), so damage that still decodes is not detected (docs/readers.md).
  *
  * Why DuckDB and not parquet-wasm (bench/readers.bench.ts, docs/readers.md): parquet-wasm
@@ -30,7 +30,7 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import { InputError } from '../errors.ts';
-import { mergeFields, setField, STRIPE_LINES, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { inStripe, mergeFields, setField, STRIPE_LINES, type ReadItem, type ReaderOptions } from './read-item.ts';
 
 /** One in-memory DuckDB per thread, itself single-threaded: the runner parallelises over files. */
 let instance: Promise<DuckDBInstance> | null = null;
@@ -122,11 +122,17 @@ export async function* readParquetDocs(file: string, options: ReaderOptions, loc
           }
         }
       } catch (e) {
-        // A corrupt page: the rows of this group read before it have been yielded; the next
-        // group is read as usual. Each stripe reports the rows it could not read.
+        // A corrupt page: the rows of this group read before it have been yielded, and each row
+        // it cost is one error item, so that the error count (and max_error_rate) weighs what
+        // was lost, not the number of damaged groups. The next group is read as usual; each
+        // stripe reports its own rows.
         const range = `rows ${group.first + 1}-${group.first + group.rows}`;
         const lost = lastRow === group.first ? 'none of its rows could be read' : `rows after ${lastRow} could not be read`;
-        yield { kind: 'error', where: { file, record: lastRow + 1 }, error: `row group ${group.index} (${range}) is corrupt, ${lost}${stripe ? ' by this stripe' : ''}: ${firstLine(e)}` };
+        const problem = `row group ${group.index} (${range}) is corrupt, ${lost}${stripe ? ' by this stripe' : ''}: ${firstLine(e)}`;
+        for (let row = lastRow + 1; row <= group.first + group.rows; row++) {
+          if (!inStripe(row - 1, stripe ?? undefined)) continue;
+          yield { kind: 'error', where: { file, record: row }, id: `${name}:${row}`, error: `row ${row} not read: ${problem}` };
+        }
       }
     }
   } finally {

@@ -9,7 +9,9 @@
  *   naming its media type: it is input the run was given and could not use.
  * - `warcinfo`, `request`, `metadata` and `revisit` records describe the crawl, not documents:
  *   they are skipped and not counted as input.
- * - A file cut short yields every complete record, then one error item with the byte offset.
+ * - A file cut short yields every complete record, then one error item with the byte offset;
+ *   damage in a compressed file stops the reading there, and the error item says how many
+ *   bytes of the compressed file were not read.
  * - `options.stripe` (a large file shared by several tasks) selects records by their index
  *   among all records of the file, as the JSONL reader selects lines.
  *
@@ -17,8 +19,8 @@
  * whole file as one stream; it is 1.7x faster than warcio's per-record pako inflation).
  */
 import { WARCParser, type LimitReader, type WARCRecord } from 'warcio';
-import { compressionOf, createDecompress } from './compression.ts';
-import { openInput } from './storage.ts';
+import { compressionOf, inflating } from './compression.ts';
+import { openInput, statInput } from './storage.ts';
 import { decodeText, extractPageText, isHtmlMediaType, isTextMediaType } from './html-text.ts';
 import { DEFAULT_HTML_EXTRACTOR, inStripe, type ReadItem, type ReaderOptions, type Where } from './read-item.ts';
 
@@ -26,9 +28,8 @@ const SKIPPED_TYPES = new Set(['warcinfo', 'request', 'metadata', 'revisit', 'co
 
 export async function* readWarcDocs(file: string, options: ReaderOptions): AsyncGenerator<ReadItem> {
   const raw = await openInput(file);
-  const inflate = createDecompress(compressionOf(file));
-  if (inflate) raw.on('error', (e) => inflate.destroy(e));
-  const parser = new WARCParser(inflate ? raw.pipe(inflate) : raw);
+  const inflate = inflating(raw, compressionOf(file));
+  const parser = new WARCParser(inflate ? inflate.stream : raw);
   let recordNo = 0;
   let where: Where = { file, offset: 0 };
   // With a stripe, every task reads the whole stream but decodes only its own records; an
@@ -61,7 +62,10 @@ export async function* readWarcDocs(file: string, options: ReaderOptions): Async
     }
   } catch (e) {
     // A truncated or corrupt compressed stream: every complete record has been yielded.
-    if (mine()) yield { kind: 'error', where, error: `${at(where)}: cannot read on (truncated or corrupt file?): ${e instanceof Error ? e.message : String(e)}` };
+    if (mine()) {
+      const unread = inflate ? `; ${inflate.unread((await statInput(file).catch(() => null))?.size)}` : '';
+      yield { kind: 'error', where, error: `${at(where)}: cannot read on (truncated or corrupt file?): ${e instanceof Error ? e.message : String(e)}${unread}` };
+    }
   } finally {
     raw.destroy();
   }
