@@ -13,6 +13,7 @@ export const filterStageModules = stageModules(import.meta.url, {
   'token-outlier': './token-outlier',
   'code-quality': './code-quality',
   select: './select',
+  pii: './pii',
 });
 
 /**

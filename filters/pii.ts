@@ -1,0 +1,61 @@
+/**
+ * Personal data (issue 28, part 1): a mapper that replaces e-mail addresses, phone numbers,
+ * public IP addresses, payment card numbers, IBANs and US Social Security numbers with typed
+ * placeholders (`<EMAIL_ADDRESS>` ..., Presidio's entity names) and counts them per type in
+ * `meta.pii`. Numbers are matched only when they stand alone and pass their checks (Luhn, MOD
+ * 97-10, the region's phone patterns), so version numbers, dates, hashes and identifiers stay.
+ * In source code only `code_types` are looked for: its numeric constants are not card numbers.
+ */
+import { z } from 'zod';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { defineRuleStage, KEEP, type Verdict } from '../pipeline/stage.ts';
+import type { Doc } from '../pipeline/doc.ts';
+import { isCode } from './code-detection.ts';
+import { findPii, redact } from './pii/find.ts';
+import { metaKeyOf, PII_TYPES, type PiiType } from './pii/types.ts';
+
+const piiType = z.enum(PII_TYPES);
+
+/** Defaults: every type (the six the issue names, as Presidio names them); phone regions and code types are *ours*. */
+export const piiOptions = z
+  .object({
+    types: z.array(piiType).default([...PII_TYPES]).describe('Kinds of personal data to find and replace.'),
+    code_types: z
+      .array(piiType)
+      .default(['EMAIL_ADDRESS', 'IP_ADDRESS'])
+      .describe('Kinds looked for in documents recognised as code (numbers in code are constants, not card or phone numbers).'),
+    phone_regions: z
+      .array(z.string().refine((c) => isSupportedCountry(c), { message: 'not a region libphonenumber knows (ISO 3166-1 alpha-2, e.g. US, GB, DE)' }))
+      .default(['US'])
+      .describe('Regions whose national phone formats are recognised (numbers written with + and a country code are found whatever the region).'),
+    replace: z.boolean().default(true).describe('Replace what is found with its placeholder; false only counts it in meta.pii.'),
+  })
+  .strict();
+export type PiiOptions = z.infer<typeof piiOptions>;
+
+/** The counts written to `meta.pii`: one key per type looked for, and `total`. */
+export type PiiCounts = Record<string, number>;
+
+export function pii(doc: Doc, o: PiiOptions): Verdict {
+  const code = isCode(doc);
+  const types: PiiType[] = code ? o.types.filter((t) => o.code_types.includes(t)) : o.types;
+  const spans = findPii(doc.text, { types, phoneRegions: o.phone_regions as CountryCode[] });
+  const counts: PiiCounts = {};
+  for (const t of types) counts[metaKeyOf(t)] = 0;
+  for (const s of spans) counts[metaKeyOf(s.type)]! += 1;
+  counts.total = spans.length;
+  doc.meta.pii = counts;
+  if (o.replace && spans.length > 0) doc.text = redact(doc.text, spans);
+  return KEEP;
+}
+
+export const piiStage = defineRuleStage<PiiOptions>({
+  name: 'pii',
+  kind: 'mapper',
+  description: 'Replace e-mail addresses, phone numbers, public IPs, card numbers, IBANs and US SSNs with typed placeholders; counts per type in meta.pii',
+  options: piiOptions,
+  rule: (doc, o) => pii(doc, o),
+});
+
+/** This module's stages, for the registry. */
+export const stages = [piiStage];
