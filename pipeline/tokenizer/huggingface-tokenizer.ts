@@ -10,6 +10,7 @@
  *   `bos_token`/`eos_token` of tokenizer_config.json, the special tokens the post-processor's
  *   template puts before and after the text.
  * Lone surrogates become U+FFFD first, as for Llama 3.
+ * The file's ids and special tokens are checked first (tokenizer-json-check.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { RefineryError } from '../errors.ts';
 import { replaceLoneSurrogates, type DocumentTokenizer } from './document-tokenizer.ts';
+import { checkTokenizerJson } from './tokenizer-json-check.ts';
 
 export const HUGGINGFACE_TOKENIZER_NAME = 'huggingface';
 
@@ -51,6 +53,7 @@ export class HuggingFaceTokenizer implements DocumentTokenizer {
    * `keyPath` the options in the config.
    */
   static fromJson(json: Json, bytes: Uint8Array, config: Json, choice: SpecialTokenChoice, source: string, keyPath = 'options'): HuggingFaceTokenizer {
+    const { vocabSize } = checkTokenizerJson(json, source);
     const added = (Array.isArray(json.added_tokens) ? json.added_tokens : []) as AddedTokenJson[];
     // The library wants every top-level key that `tokenizers` writes; a hand-written file may omit the empty ones.
     const ordinary = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...json, added_tokens: added.filter((t) => !t.special) };
@@ -61,9 +64,6 @@ export class HuggingFaceTokenizer implements DocumentTokenizer {
       throw new RefineryError(`${source}: cannot build the tokenizer: ${(e as Error).message}`);
     }
     const idOf = (token: string): number | undefined => added.find((t) => t.content === token)?.id ?? tokenizer.token_to_id(token);
-    let vocabSize = 0;
-    for (const id of tokenizer.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
-    for (const t of added) vocabSize = Math.max(vocabSize, t.id + 1);
 
     const template = templateSpecials(json.post_processor);
     const pick = (which: 'bos' | 'eos'): number => {
