@@ -9,7 +9,7 @@ import { cutPlan } from './sampler.ts';
 import { loadMixConfig } from './mix-config.ts';
 import { describeShares, formatTokens, MixInfeasibleError, pct, planMix, type MixPlan } from './planner.ts';
 import { fitMix } from './fit-mix.ts';
-import { MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
+import { CV_FOLDS, MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
 import { readProxyRuns } from './runs-csv.ts';
 import { registerScaleCommand } from './scaling/scale-command.ts';
 import { writeRunReport } from './report/index.ts';
@@ -94,18 +94,22 @@ export function registerMixCommands(program: Command): void {
     .addOption(new Option('-m, --model <kind>', 'regression family (default: lowest leave-one-out error)').choices([...MODEL_KINDS]))
     .option('--candidates <n>', 'random candidate mixes to score', positiveInt, 20000)
     .option('--seed <n>', 'seed of the candidate search', wholeNumber(0), 0)
+    .addOption(new Option('--search <where>', 'evidence: propose only near the proxy runs; simplex: anywhere in the bounds').choices(['evidence', 'simplex']).default('evidence'))
     .option('--predict <mixes.csv>', 'also print the predicted loss of these mixes (w_<domain> columns)')
     .option('-o, --output <fit.json>', 'where to write the fit and the proposal')
-    .action(async (runsPath: string, o: { config?: string; census?: string; target?: string; model?: ModelKind; candidates: number; seed: number; predict?: string; output?: string }) => {
+    .action(async (runsPath: string, o: { config?: string; census?: string; target?: string; model?: ModelKind; candidates: number; seed: number; search: 'evidence' | 'simplex'; predict?: string; output?: string }) => {
       const runs = await readProxyRuns(runsPath);
       const config = o.config ? await loadMixConfig(o.config) : undefined;
       const census = o.census ? await readCensus(o.census) : undefined;
-      const fit = fitMix(runs, { target: o.target, model: o.model, config, census, candidates: o.candidates, seed: o.seed });
-      const out: string[] = [`${fit.runs} runs, target ${fit.target}`, 'model        R²      LOO RMSE'];
-      for (const m of fit.compared) out.push(`  ${m.kind.padEnd(11)}${m.r2.toFixed(4).padStart(7)}  ${m.loo_rmse.toPrecision(4)}${m.kind === fit.model.kind ? '  (chosen)' : ''}`);
+      const fit = fitMix(runs, { target: o.target, model: o.model, config, census, candidates: o.candidates, seed: o.seed, search: o.search });
+      const out: string[] = [`${fit.runs} runs, target ${fit.target}`, `model        R²      LOO RMSE  ${CV_FOLDS}-fold Spearman`];
+      for (const m of fit.compared) out.push(`  ${m.kind.padEnd(11)}${m.r2.toFixed(4).padStart(7)}  ${m.loo_rmse.toPrecision(4).padEnd(8)}  ${m.cv_spearman.toFixed(4)}${m.kind === fit.model.kind ? '  (chosen)' : ''}`);
       out.push('', 'domain          best run  proposed  bounds');
       for (const d of fit.domains) out.push(`  ${d.padEnd(14)}${pct(fit.best_run.weights[d]!).padStart(8)}  ${pct(fit.proposal.weights[d]!).padStart(8)}  ${pct(fit.bounds[d]!.min)}–${pct(fit.bounds[d]!.max)}`);
       out.push(`  ${'loss'.padEnd(14)}${fit.best_run.loss.toFixed(4).padStart(8)}  ${fit.proposal.predicted_loss.toFixed(4).padStart(8)}  (proposed: predicted)`);
+      const ev = fit.evidence;
+      out.push(`proposal: ${ev.distance.toFixed(3)} (total variation) from the nearest proxy run (line ${ev.nearest_run.line}); evidence radius ${ev.radius.toFixed(3)} (search: ${fit.proposal.search})`);
+      for (const w of fit.warnings) out.push(`warning: ${w}`);
       if (o.predict) {
         const candidates = await readProxyRuns(o.predict, false);
         out.push('', `Predicted ${fit.target} of ${o.predict}:`);

@@ -2,12 +2,14 @@
  * Regression from mixture weights to validation loss, after RegMix (Liu et al. 2024, "RegMix:
  * Data Mixture as Regression for Language Model Pre-training"): fit on small proxy runs, then
  * predict the loss of mixes never trained. Three model families; `selectModel` keeps the one
- * with the lowest leave-one-out error.
+ * with the lowest leave-one-out error and reports how well each ranks runs it did not see
+ * (cross-validated Spearman correlation: a mix is chosen by its rank, not its loss).
  *   linear:     loss = Σ β_i w_i            (an intercept is implied: Σ w_i = 1)
  *   log-linear: log loss = Σ β_i w_i        (the exponential form of Ye et al. 2024, "Data Mixing Laws")
  *   quadratic:  loss = Σ β_i w_i + Σ γ_i w_i²  (a per-domain optimum inside the simplex)
  */
 import { RefineryError } from '../pipeline/errors.ts';
+import { spearman } from './rank-correlation.ts';
 
 export type ModelKind = 'linear' | 'log-linear' | 'quadratic';
 export const MODEL_KINDS: readonly ModelKind[] = ['linear', 'log-linear', 'quadratic'];
@@ -23,7 +25,11 @@ export interface FittedModel extends MixModel {
   r2: number;
   /** Root mean squared error of leave-one-out predictions, in loss units. */
   loo_rmse: number;
+  /** Spearman correlation of predicted and measured loss over CV_FOLDS-fold cross-validation (run i in fold i mod CV_FOLDS). */
+  cv_spearman: number;
 }
+
+export const CV_FOLDS = 5;
 
 /** Ridge added to XᵀX, relative to its trace: keeps nearly collinear designs solvable. */
 const RIDGE = 1e-9;
@@ -89,7 +95,16 @@ export function evaluateModel(kind: ModelKind, domains: string[], W: number[][],
     const m = fitModel(kind, domains, W.filter((_, j) => j !== i), y.filter((_, j) => j !== i));
     looSq += (y[i]! - predictLoss(m, W[i]!)) ** 2;
   }
-  return { ...model, r2: ssTot > 0 ? 1 - ssRes / ssTot : 1, loo_rmse: Math.sqrt(looSq / W.length) };
+  const folds = Math.min(CV_FOLDS, W.length);
+  const cv = new Array<number>(W.length);
+  for (let f = 0; f < folds; f++) {
+    const inFold = (i: number) => i % folds === f;
+    const m = fitModel(kind, domains, W.filter((_, i) => !inFold(i)), y.filter((_, i) => !inFold(i)));
+    W.forEach((w, i) => {
+      if (inFold(i)) cv[i] = predictLoss(m, w);
+    });
+  }
+  return { ...model, r2: ssTot > 0 ? 1 - ssRes / ssTot : 1, loo_rmse: Math.sqrt(looSq / W.length), cv_spearman: spearman(cv, y) };
 }
 
 /** Fits every family the runs can identify (more runs than parameters + 1) and ranks them by leave-one-out error. */

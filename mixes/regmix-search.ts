@@ -2,9 +2,13 @@
  * Finds the mix with the lowest predicted loss inside the constraints: per-domain share ranges
  * on the simplex (Σ w = 1, lo ≤ w ≤ hi). RegMix's search (random candidate mixes, keep the best
  * predicted), then projected gradient descent from the best candidates to settle on the optimum.
+ * With an evidence region (the default of `mix fit`) candidates are drawn between neighbouring
+ * proxy runs and the descent never leaves the region, so the proposal stays where runs were
+ * trained; without one they are uniform on the constrained simplex.
  */
 import { RefineryError } from '../pipeline/errors.ts';
 import { predictLoss, type MixModel } from './regmix-model.ts';
+import { evidenceCandidate, nearestRun, type EvidenceRegion } from './regmix-evidence.ts';
 import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 
 export interface DomainBounds {
@@ -19,6 +23,8 @@ export interface MixProposal {
   /** RegMix's own answer: the mean of the `top_k` best random candidates. */
   top_k_mean: { k: number; weights: Record<string, number>; predicted_loss: number };
   candidates: number;
+  /** `evidence`: candidates between neighbouring proxy runs, the proposal within the region; `simplex`: anywhere in the bounds. */
+  search: 'evidence' | 'simplex';
 }
 
 export function checkBounds(b: DomainBounds): void {
@@ -55,7 +61,7 @@ function candidate(random: () => number, b: DomainBounds): number[] {
   return projectToBounds(b.lo.map(() => random()), b);
 }
 
-function descend(model: MixModel, start: number[], b: DomainBounds): number[] {
+function descend(model: MixModel, start: number[], b: DomainBounds, allowed: (w: number[]) => boolean): number[] {
   let w = start;
   let f = predictLoss(model, w);
   let step = 0.1;
@@ -70,7 +76,7 @@ function descend(model: MixModel, start: number[], b: DomainBounds): number[] {
     });
     const next = projectToBounds(w.map((x, i) => x - step * grad[i]!), b);
     const fn = predictLoss(model, next);
-    if (fn < f - 1e-15) {
+    if (fn < f - 1e-15 && allowed(next)) {
       w = next;
       f = fn;
       step *= 1.5;
@@ -79,26 +85,33 @@ function descend(model: MixModel, start: number[], b: DomainBounds): number[] {
   return w;
 }
 
-export function proposeMix(model: MixModel, b: DomainBounds, options: { candidates?: number; topK?: number; seed?: number } = {}): MixProposal {
+export function proposeMix(model: MixModel, b: DomainBounds, options: { candidates?: number; topK?: number; seed?: number; evidence?: EvidenceRegion } = {}): MixProposal {
   checkBounds(b);
   const n = options.candidates ?? 20_000;
-  const k = Math.min(options.topK ?? 100, n);
   const random = rng(options.seed ?? 0);
+  const region = options.evidence;
+  const allowed = region ? (w: number[]) => nearestRun(region, w).distance <= region.radius : () => true;
   const scored: { w: number[]; loss: number }[] = [];
   for (let i = 0; i < n; i++) {
-    const w = candidate(random, b);
-    scored.push({ w, loss: predictLoss(model, w) });
+    // Between two neighbouring runs, then into the bounds; kept only if still near a run.
+    const w = region ? projectToBounds(evidenceCandidate(random, region), b) : candidate(random, b);
+    if (allowed(w)) scored.push({ w, loss: predictLoss(model, w) });
+  }
+  if (scored.length === 0) {
+    throw new RefineryError(`no mix within the share bounds is within ${region!.radius.toFixed(3)} (total variation) of a proxy run: the runs give no evidence there; train proxy runs inside the bounds, or search the whole constrained simplex with --search simplex`);
   }
   scored.sort((x, y) => x.loss - y.loss);
+  const k = Math.min(options.topK ?? 100, scored.length);
   const top = scored.slice(0, k);
   const mean = b.domains.map((_, i) => top.reduce((a, c) => a + c.w[i]!, 0) / top.length);
-  const starts = [scored[0]!.w, mean];
-  const refined = starts.map((s) => descend(model, s, b)).map((w) => ({ w, loss: predictLoss(model, w) })).sort((x, y) => x.loss - y.loss)[0]!;
+  const starts = [scored[0]!.w, ...(allowed(mean) ? [mean] : [])];
+  const refined = starts.map((s) => descend(model, s, b, allowed)).map((w) => ({ w, loss: predictLoss(model, w) })).sort((x, y) => x.loss - y.loss)[0]!;
   const named = (w: number[]) => Object.fromEntries(b.domains.map((d, i) => [d, Math.round(w[i]! * 1e6) / 1e6]));
   return {
     weights: named(refined.w),
     predicted_loss: refined.loss,
     top_k_mean: { k, weights: named(mean), predicted_loss: predictLoss(model, mean) },
     candidates: n,
+    search: region ? 'evidence' : 'simplex',
   };
 }

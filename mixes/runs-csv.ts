@@ -14,6 +14,8 @@ export interface ProxyRuns {
   weights: number[][];
   /** Per run: loss per `losses` column. */
   loss: Record<string, number>[];
+  /** Per run: the file line its row ends on. */
+  lines: number[];
 }
 
 export interface CsvRow {
@@ -53,6 +55,7 @@ export function parseProxyRuns(text: string, file = 'runs.csv', requireLoss = tr
   const losses = lCols.map((i) => header[i]!.slice(5));
   const weights: number[][] = [];
   const loss: Record<string, number>[] = [];
+  const lines: number[] = [];
   for (const { line, fields: r } of rows.slice(1)) {
     const num = (i: number) => {
       const v = Number((r[i] ?? '').trim());
@@ -65,8 +68,9 @@ export function parseProxyRuns(text: string, file = 'runs.csv', requireLoss = tr
     if (sum <= 0) throw new InputError(file, { line }, 'mixture weights add up to 0');
     weights.push(w.map((x) => x / sum));
     loss.push(Object.fromEntries(lCols.map((i, j) => [losses[j]!, num(i)])));
+    lines.push(line);
   }
-  return { domains, losses, weights, loss };
+  return { domains, losses, weights, loss, lines };
 }
 
 export async function readProxyRuns(path: string, requireLoss = true): Promise<ProxyRuns> {

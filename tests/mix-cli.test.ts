@@ -64,9 +64,10 @@ test('mix fit reads runs.csv and writes the fit', async (t) => {
     rows.push(`${a},${b},${c},${(3 - 0.5 * a + 0.2 * b).toFixed(6)}`);
   }
   await writeFile(join(dir, 'runs.csv'), rows.join('\n') + '\n');
-  assert.equal(await main(['node', 'refinery', 'mix', 'fit', join(dir, 'runs.csv'), '--model', 'linear', '--candidates', '500', '-o', join(dir, 'fit.json')]), 0);
-  const fit = JSON.parse(await readFile(join(dir, 'fit.json'), 'utf8')) as { proposal: { weights: Record<string, number> } };
-  assert.ok(fit.proposal.weights.a! > 0.999, 'a linear loss that falls with a puts all weight on a');
+  assert.equal(await main(['node', 'refinery', 'mix', 'fit', join(dir, 'runs.csv'), '--model', 'linear', '--candidates', '500', '--search', 'simplex', '-o', join(dir, 'fit.json')]), 0);
+  const fit = JSON.parse(await readFile(join(dir, 'fit.json'), 'utf8')) as { proposal: { weights: Record<string, number> }; evidence: { within: boolean } };
+  assert.ok(fit.proposal.weights.a! > 0.999, 'searching the whole simplex, a linear loss that falls with a puts all weight on a');
+  assert.equal(fit.evidence.within, false, 'no run has more than 55% of a');
 });
 
 test('mix census reads a run folder through its tokens/manifest.json, and refuses a stats.json', async (t) => {
