@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitLaw, predictLaw, type Law, type LawPoint } from '../mixes/scaling/law-fit.ts';
+import { bootstrapLaw, fitLaw, lawIntervals, predictLaw, type Law, type LawPoint } from '../mixes/scaling/law-fit.ts';
 import { readScalingRuns } from '../mixes/scaling/scaling-runs-csv.ts';
 
 const FIXTURE = new URL('./fixtures/mixes/chinchilla-approach3-epoch.csv', import.meta.url).pathname;
@@ -17,7 +17,10 @@ async function chinchillaRuns(): Promise<(LawPoint & { flops: number })[]> {
   return runs.runs.map((r) => ({ params: r.params, tokens: r.tokens, loss: r.losses.loss!, flops: r.flops }));
 }
 
-test('on the 240 runs Besiroglu et al. fit, the law is theirs', async () => {
+/** Besiroglu et al.'s 95% bootstrap intervals on those 240 runs (4,000 refits). */
+const REPLICATION_INTERVALS = { E: [1.769, 1.871], A: [285.214, 743.626], B: [1042.357, 5810.344], alpha: [0.317, 0.373], beta: [0.331, 0.415] } as const;
+
+test('on the 240 runs Besiroglu et al. fit, the law and its bootstrap intervals are theirs', async () => {
   const all = await chinchillaRuns();
   const cut = [...all.map((p) => p.loss)].sort((a, b) => b - a)[4]!;
   const fit = fitLaw(all.filter((p) => p.loss < cut));
@@ -28,6 +31,16 @@ test('on the 240 runs Besiroglu et al. fit, the law is theirs', async () => {
   assert.ok(Math.abs(law.beta - REPLICATION_GRID_FIT.beta) < 0.001, `beta ${law.beta}`);
   assert.ok(Math.abs(law.A / REPLICATION_GRID_FIT.A - 1) < 0.01, `A ${law.A}`);
   assert.ok(Math.abs(law.B / REPLICATION_GRID_FIT.B - 1) < 0.01, `B ${law.B}`);
+
+  const intervals = lawIntervals(bootstrapLaw(all.filter((p) => p.loss < cut), fit, { replicates: 200, seed: 0 }));
+  for (const p of ['E', 'A', 'B', 'alpha', 'beta'] as const) {
+    const [lo, hi] = intervals[p];
+    const [plo, phi] = REPLICATION_INTERVALS[p];
+    console.log(`  ${p}: ${lo.toPrecision(4)}–${hi.toPrecision(4)} (theirs ${plo}–${phi})`);
+    // Bounds of 200 refits against theirs of 4,000: within a fifth of their interval's width (B's upper tail is long: a third).
+    const slack = (phi - plo) * (p === 'B' ? 0.34 : 0.2);
+    assert.ok(Math.abs(lo - plo) < slack && Math.abs(hi - phi) < slack, `${p}: ${lo}–${hi} vs ${plo}–${phi}`);
+  }
 });
 
 test('fitted on the runs of at most 1e21 FLOPs, the law predicts the 23 larger runs (up to 13× the compute) within 0.035 mean absolute error', async () => {
