@@ -27,12 +27,17 @@ function newestSource() {
 }
 
 let cli;
+let secrets;
 const choice = process.env.REFINERY_FROM_SOURCE;
 if (choice !== '1' && existsSync(stamp) && (choice === '0' || statSync(stamp).mtimeMs >= newestSource())) {
+  secrets = await import(join(root, 'dist', 'pipeline', 'secrets.js'));
   cli = await import(built);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
+  secrets = await import('../pipeline/secrets.ts');
   cli = await import('./cli.ts');
 }
+// Credentials in URLs the program was given (AWS_ENDPOINT_URL, --redis, ...) never reach the terminal.
+secrets.redactOutput(process.argv, process.env);
 process.exitCode = await cli.main(process.argv);

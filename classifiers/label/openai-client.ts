@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import { RefineryError } from '../../pipeline/errors.ts';
 import { llama2ChatPrompt } from './llama2-chat-template.ts';
-import { Redactor, endpointAuth } from './secrets.ts';
+import { Redactor } from '../../pipeline/secrets.ts';
+import { endpointAuth } from './secrets.ts';
 
 export const LlmClientOptions = z.object({
   endpoint: z.string().url().describe('Server base URL, with or without the trailing /v1 (e.g. http://127.0.0.1:8000); user:password@ in it is sent as HTTP Basic.'),

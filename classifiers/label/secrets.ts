@@ -2,11 +2,9 @@
  * Credentials of the LLM endpoint, and their redaction. The API key and any `user:password@`
  * in `--endpoint` are secrets: they go out only in the Authorization header, and every message,
  * log line and file the labeller writes passes through `redact` first, because servers and
- * proxies may echo request headers or the URL in an error body.
+ * proxies may echo request headers or the URL in an error body (pipeline/secrets.ts redacts).
  */
 import { RefineryError } from '../../pipeline/errors.ts';
-
-export const REDACTED = '[redacted]';
 
 export interface EndpointAuth {
   /** The endpoint without credentials: what is requested and printed. */
@@ -39,35 +37,4 @@ export function endpointAuth(endpoint: string, apiKey: string | undefined): Endp
     throw new RefineryError(`endpoint ${url.href}: credentials in the URL (sent as HTTP Basic) and an API key (sent as Bearer) cannot both be used; give one of them`);
   }
   return { url: url.href, authorization: `Basic ${basic}`, secrets };
-}
-
-export class Redactor {
-  private readonly forms: string[];
-
-  constructor(secrets: readonly string[]) {
-    const forms = new Set<string>();
-    for (const s of secrets) {
-      if (!s) continue;
-      forms.add(s);
-      forms.add(encodeURIComponent(s));
-      forms.add(JSON.stringify(s).slice(1, -1));
-    }
-    // longest first, so a secret that contains another is replaced whole
-    this.forms = [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
-  }
-
-  redact(text: string): string {
-    let out = text;
-    for (const f of this.forms) out = out.replaceAll(f, REDACTED);
-    return out;
-  }
-
-  /** Redacts an error's message and stack in place (they may be printed at the top level). */
-  redactError(e: unknown): unknown {
-    if (e instanceof Error) {
-      e.message = this.redact(e.message);
-      if (e.stack) e.stack = this.redact(e.stack);
-    }
-    return e;
-  }
 }
