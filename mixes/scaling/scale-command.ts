@@ -43,6 +43,14 @@ export function scaleSummary(fit: ScaleResult): string {
       `  loss   ${co.loss.toFixed(4).padStart(8)}    ${range(co.intervals.loss, (x) => x.toFixed(4))}`,
     );
   }
+  for (const [task, d] of Object.entries(fit.downstream ?? {})) {
+    out.push(
+      '',
+      `${task} at ${d.compute.toPrecision(3)} FLOPs (${d.extrapolation.toPrecision(3)}× the largest run; NLL from ${d.frontier_runs} compute-optimal runs, accuracy from a sigmoid in NLL):`,
+      `  NLL      ${d.nll.toFixed(4).padStart(8)}    ${range(d.intervals.nll, (x) => x.toFixed(4))}`,
+      `  accuracy ${d.accuracy.toFixed(4).padStart(8)}    ${range(d.intervals.accuracy, (x) => x.toFixed(4))}`,
+    );
+  }
   return out.join('\n') + '\n';
 }
 

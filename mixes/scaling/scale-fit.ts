@@ -1,4 +1,5 @@
 /** `refinery mix scale`: training runs → the fitted loss law, its bootstrap intervals, the compute-optimal model. */
+import { predictDownstream, type DownstreamPrediction } from './downstream-fit.ts';
 import { bootstrapLaw, computeOptimal, fitLaw, lawIntervals, percentileInterval, predictLaw, type Interval, type Law, type LawParameter } from './law-fit.ts';
 import { targetLoss, type ScalingRuns } from './scaling-runs-csv.ts';
 
@@ -32,6 +33,8 @@ export interface ScaleResult {
   objective: { loss: 'huber on log loss'; huber_delta: number; value: number; starts: number; starts_at_best: number };
   intervals: Record<LawParameter, Interval> & { level: number; bootstrap: number; seed: number };
   compute_optimal?: ComputeOptimal;
+  /** With --compute and nll_<task>, acc_<task> columns: each task's predicted NLL and accuracy at that compute. */
+  downstream?: Record<string, DownstreamPrediction>;
   fit_quality: { rmse: number; max_abs_residual: number };
   /** Per run: measured and fitted loss, residual = loss − predicted. */
   residuals: { run: string; line: number; params: number; tokens: number; loss: number; predicted: number; residual: number }[];
@@ -61,6 +64,13 @@ export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): Scale
       },
     };
   }
+  const tasks = Object.keys(runs.runs[0]?.nll ?? {}).filter((t) => t in (runs.runs[0]?.acc ?? {}));
+  const downstream =
+    options.compute !== undefined && tasks.length
+      ? Object.fromEntries(
+          tasks.map((t) => [t, predictDownstream(runs.runs.map((r) => ({ flops: r.flops, nll: r.nll[t]!, acc: r.acc[t]! })), options.compute!, { bootstrap: options.bootstrap, seed: options.seed, level })]),
+        )
+      : undefined;
   return {
     version: 1,
     form: 'L(N, D) = E + A / N^alpha + B / D^beta',
@@ -70,6 +80,7 @@ export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): Scale
     objective: { loss: 'huber on log loss', huber_delta: fit.huber_delta, value: fit.objective, starts: fit.starts, starts_at_best: fit.starts_at_best },
     intervals: { ...lawIntervals(boot), level, bootstrap: boot.replicates, seed: boot.seed },
     ...(computeOptimalResult ? { compute_optimal: computeOptimalResult } : {}),
+    ...(downstream ? { downstream } : {}),
     fit_quality: {
       rmse: Math.sqrt(residuals.reduce((a, r) => a + r.residual ** 2, 0) / residuals.length),
       max_abs_residual: Math.max(...residuals.map((r) => Math.abs(r.residual))),
