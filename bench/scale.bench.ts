@@ -20,6 +20,7 @@ import { mergeSteps, writeEdgeFile, writeMergeStats, type MergeInput } from '../
 import { measurePeakMemory } from '../pipeline/task-memory.ts';
 import { mulberry32 } from '../tests/dedup-corpus.ts';
 import { QUICK } from './quick.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 const SHARD_DOCS = 100_000;
 /** Clustered documents per merge partition (docs/dedup.md, "Choosing partitions"). */
@@ -92,7 +93,7 @@ async function benchSize(docs: number): Promise<Figures> {
   try {
     const partitions = Math.max(1, Math.ceil((docs * 0.3) / NODES_PER_PARTITION));
     const { shards, clustered } = await generate(dir, docs, partitions);
-    const m: MergeInput = { name: 'scale', workDir: dir, outputDir: join(dir, 'out'), partitions, settings: {} };
+    const m: MergeInput = { name: 'scale', workDir: dir, outputDir: join(dir, 'out'), files: folderFiles, partitions, settings: {} };
     const gc = (globalThis as { gc?: () => void }).gc;
     let tasks = 0;
     let rounds = 0;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { createTokenOutlier, tokenOutlierOptions } from '../filters/token-outlier.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 const [folder, minSample = '50'] = process.argv.slice(2);
 if (folder === undefined) throw new Error('usage: bench/token-outlier-phases.ts <folder of .jsonl(.gz) files> [min_sample_docs]');
@@ -35,6 +36,7 @@ const stage = createTokenOutlier(tokenOutlierOptions.parse({ min_sample_docs: Nu
   workDir: join(dir, 'work'),
   seed: 42,
   keyPath: 'stages[0]',
+  files: folderFiles,
 });
 const cpu = () => {
   const u = process.cpuUsage();

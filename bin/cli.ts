@@ -12,11 +12,12 @@ import { RefineryError } from '../pipeline/errors.ts';
 import { loadAllStages, loadStage, stageNames } from '../pipeline/registry.ts';
 import { formatOptionFields, optionFields } from '../pipeline/option-flags.ts';
 import { registerBuiltinStages } from './builtin-stages.ts';
+import type { RunFiles } from '../pipeline/run-folder/files.ts';
 
-/** The run-finished hook: the researcher report in <output>/report/. */
-async function writeReport(output: string): Promise<void> {
+/** The run-finished hook: the researcher report in <run>/report/ (`dir` is the run's local view, `files` reads the rest of it). */
+async function writeReport(dir: string, files: RunFiles): Promise<void> {
   const { writeRunReport } = await import('../mixes/report/index.ts');
-  await writeRunReport(output, join(output, 'report'));
+  await writeRunReport(dir, join(dir, 'report'), files);
 }
 
 type Register = (program: Command) => void;
@@ -70,7 +71,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .argument('<pipeline.yaml>', 'pipeline file')
     .option('-i, --input <paths...>', 'input files or globs, instead of the pipeline\'s inputs')
     .option('-o, --output <dir>', 'output folder or s3://bucket/prefix, instead of the pipeline\'s output')
-    .option('--work-dir <dir>', 'with an s3:// output: the folder the run works in before it uploads (default: under TMPDIR)')
+    .option('--work-dir <dir>', 'with an s3:// output: the local folder where tasks keep their scratch (default: under TMPDIR)')
     .option('-w, --workers <n>', 'worker threads (default: the pipeline\'s workers, else every core)', positiveInt)
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)

@@ -16,7 +16,7 @@
  * - `resolve verdicts`: writes each shard's verdict file; `finish` adds up the statistics.
  * docs/dedup.md gives the round bound and the memory per task.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { notePeakMemory } from '../pipeline/task-memory.ts';
 import type { GlobalStep } from '../pipeline/stage.ts';
@@ -24,6 +24,7 @@ import { workFiles } from './work-files.ts';
 import { readDocIndex } from './doc-index.ts';
 import { histogram, writeStageStats } from './cluster-stats.ts';
 import { readRegion, readWordRegions, WordBuffer, writeRegionFile } from './region-file.ts';
+import { readRunFile, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 /** One line of a shard's verdict file. */
 export interface VerdictLine {
@@ -38,6 +39,7 @@ export interface MergeInput {
   name: string;
   workDir: string;
   outputDir: string;
+  files: RunFiles;
   partitions: number;
   settings: Record<string, unknown>;
 }
@@ -94,15 +96,15 @@ function encodeGraph(g: Graph): Uint8Array {
   return new Uint8Array(words.buffer);
 }
 
-async function readWords(path: string): Promise<Uint32Array> {
-  const buf = await readFile(path);
+async function readWords(files: RunFiles, path: string): Promise<Uint32Array> {
+  const buf = await readRunFile(files, path);
   const words = new Uint32Array(buf.byteLength / 4);
   new Uint8Array(words.buffer).set(buf);
   return words;
 }
 
-async function readGraph(path: string): Promise<Graph> {
-  const w = await readWords(path);
+async function readGraph(files: RunFiles, path: string): Promise<Graph> {
+  const w = await readWords(files, path);
   const n = w[0]!;
   const m = w[1]!;
   return { n, ref: w.subarray(2, 2 + 2 * n), rank: w.subarray(2 + 2 * n, 2 + 4 * n), start: w.subarray(2 + 4 * n, 3 + 5 * n), adj: w.subarray(3 + 5 * n, 3 + 5 * n + 2 * m) };
@@ -210,7 +212,7 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
   const reqs = Array.from({ length: P }, () => new WordBuffer());
   const part = (shard: number) => partitionOfShard(shard, shardCount, P);
   if (round === 0) {
-    const edges = await readWordRegions(Array.from({ length: P }, (_, p) => workFiles.edges(m.workDir, p)), P, q);
+    const edges = await readWordRegions(m.files, Array.from({ length: P }, (_, p) => workFiles.edges(m.workDir, p)), P, q);
     g = buildGraph(edges);
     notePeakMemory();
     await writeFileAtomic(workFiles.mergeGraph(m.workDir, q), encodeGraph(g));
@@ -218,12 +220,12 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
     before = labels;
     changed = new Uint8Array(g.n).fill(1);
   } else {
-    g = await readGraph(workFiles.mergeGraph(m.workDir, q));
-    labels = await readWords(workFiles.mergeLabels(m.workDir, round - 1, q));
+    g = await readGraph(m.files, workFiles.mergeGraph(m.workDir, q));
+    labels = await readWords(m.files, workFiles.mergeLabels(m.workDir, round - 1, q));
     changed = new Uint8Array(g.n);
     before = labels.slice();
     const sent = Array.from({ length: P }, (_, p) => workFiles.mergeMessages(m.workDir, round - 1, p));
-    const incoming = await readWordRegions(sent, 2 * P, 2 * q);
+    const incoming = await readWordRegions(m.files, sent, 2 * P, 2 * q);
     for (let k = 0; k < incoming.length; k += 6) {
       const i = mustFind(g.ref, incoming[k]!, incoming[k + 1]!, `${m.name} merge round ${round}`);
       if (lower(incoming, k + 2, labels, 4 * i)) {
@@ -232,7 +234,7 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
         changed[i] = 1;
       }
     }
-    const asked = await readWordRegions(sent, 2 * P, 2 * q + 1);
+    const asked = await readWordRegions(m.files, sent, 2 * P, 2 * q + 1);
     notePeakMemory();
     for (let k = 0; k < asked.length; k += 4) {
       const w = mustFind(g.ref, asked[k]!, asked[k + 1]!, `${m.name} merge round ${round}`);
@@ -267,13 +269,14 @@ export async function mergeRound(m: MergeInput, q: number, round: number, shardC
 
 /** The graph and final labels of partition q (those of the last round, which sent nothing). */
 async function finalState(m: MergeInput, q: number): Promise<{ g: Graph; labels: Uint32Array }> {
-  const rounds = (await readdir(workFiles.mergeRounds(m.workDir)).catch(() => [] as string[]))
+  const rounds = (await m.files.list(workFiles.mergeRounds(m.workDir)))
     .filter((d) => /^r\d+$/.test(d))
     .map((d) => Number(d.slice(1)))
     .sort((a, b) => b - a);
   for (const r of rounds) {
-    const labels = await readWords(workFiles.mergeLabels(m.workDir, r, q)).catch(() => null);
-    if (labels) return { g: await readGraph(workFiles.mergeGraph(m.workDir, q)), labels };
+    if (!(await m.files.need(workFiles.mergeLabels(m.workDir, r, q)))) continue;
+    const labels = await readWords(m.files, workFiles.mergeLabels(m.workDir, r, q));
+    return { g: await readGraph(m.files, workFiles.mergeGraph(m.workDir, q)), labels };
   }
   throw new Error(`${m.name}: no merge round left labels for partition ${q} in ${m.workDir}`);
 }
@@ -284,7 +287,7 @@ async function* nodeDocs(m: MergeInput, g: Graph, q: number, shardCount: number)
   let next = 0;
   for (let s = first; s < end; s++) {
     let pos = 0;
-    for await (const [id, bytes] of readDocIndex(workFiles.docIndex(m.workDir, s))) {
+    for await (const [id, bytes] of readDocIndex(m.files, workFiles.docIndex(m.workDir, s))) {
       const node = next < g.n && g.ref[2 * next] === s && g.ref[2 * next + 1] === pos ? next++ : -1;
       yield { shard: s, pos, node, id, bytes };
       pos++;
@@ -319,7 +322,7 @@ async function resolveRequests(m: MergeInput, q: number, shardCount: number): Pr
 /** Cluster number of the first kept document of partition q: the kept documents of lower partitions. */
 async function clusterBase(m: MergeInput, q: number): Promise<number> {
   let base = 0;
-  for (let p = 0; p < q; p++) base += (JSON.parse(await readFile(workFiles.mergeCounts(m.workDir, p), 'utf8')) as Counts).kept;
+  for (let p = 0; p < q; p++) base += (JSON.parse(await readRunText(m.files, workFiles.mergeCounts(m.workDir, p))) as Counts).kept;
   return base;
 }
 
@@ -335,7 +338,7 @@ async function resolveAnswers(m: MergeInput, q: number, shardCount: number): Pro
   const cluster = clusterNumbers(g, labels, await clusterBase(m, q));
   const keptId = new Map<number, string>();
   for await (const d of nodeDocs(m, g, q, shardCount)) if (d.node >= 0 && cluster[d.node]! >= 0) keptId.set(d.node, d.id);
-  const asked = await readWordRegions(Array.from({ length: m.partitions }, (_, p) => workFiles.mergeRequests(m.workDir, p)), m.partitions, q);
+  const asked = await readWordRegions(m.files, Array.from({ length: m.partitions }, (_, p) => workFiles.mergeRequests(m.workDir, p)), m.partitions, q);
   const size = new Uint32Array(g.n);
   const answers: string[][] = Array.from({ length: m.partitions }, () => []);
   for (let k = 0; k < asked.length; k += 4) {
@@ -357,7 +360,7 @@ async function resolveVerdicts(m: MergeInput, q: number, shardCount: number): Pr
   const keptOf = new Map<number, [number, string]>();
   const dec = new TextDecoder();
   for (let p = 0; p < m.partitions; p++) {
-    for (const line of dec.decode(await readRegion(workFiles.mergeAnswers(m.workDir, p), m.partitions, q)).split('\n')) {
+    for (const line of dec.decode(await readRegion(m.files, workFiles.mergeAnswers(m.workDir, p), m.partitions, q)).split('\n')) {
       if (!line) continue;
       const [s, pos, c, id] = JSON.parse(line) as [number, number, number, string];
       keptOf.set(mustFind(g.ref, s, pos, `${m.name} resolve`), [c, id]);
@@ -397,14 +400,14 @@ export async function writeMergeStats(m: MergeInput): Promise<void> {
   const sizes: Record<string, number> = {};
   const reduceTotals: Record<string, number> = {};
   for (let p = 0; p < m.partitions; p++) {
-    const c = JSON.parse(await readFile(workFiles.mergeCounts(m.workDir, p), 'utf8')) as Counts;
+    const c = JSON.parse(await readRunText(m.files, workFiles.mergeCounts(m.workDir, p))) as Counts;
     totals.docs_in += c.docs_in;
     totals.clusters += c.kept;
     totals.docs_in_clusters += c.nodes;
     totals.removed_bytes += c.removed_bytes;
-    const h = (JSON.parse(await readFile(workFiles.mergeSizes(m.workDir, p), 'utf8')) as { cluster_size_histogram: Record<string, number> }).cluster_size_histogram;
+    const h = (JSON.parse(await readRunText(m.files, workFiles.mergeSizes(m.workDir, p))) as { cluster_size_histogram: Record<string, number> }).cluster_size_histogram;
     for (const [k, v] of Object.entries(h)) sizes[k] = (sizes[k] ?? 0) + v;
-    const rs = JSON.parse(await readFile(workFiles.reduceStats(m.workDir, p), 'utf8')) as Record<string, number>;
+    const rs = JSON.parse(await readRunText(m.files, workFiles.reduceStats(m.workDir, p))) as Record<string, number>;
     for (const [k, v] of Object.entries(rs)) reduceTotals[k] = (reduceTotals[k] ?? 0) + v;
   }
   await writeStageStats(m.outputDir, m.name, {

@@ -15,7 +15,6 @@
  * - apply (per shard): drops the documents its verdict file names.
  * No state passes between phases except these files, so each task can run in another process.
  */
-import { readFile } from 'node:fs/promises';
 import type { Doc } from '../pipeline/doc.ts';
 import { KEEP, drop, type DocStage, type GlobalStage, type ShardRef, type Verdict } from '../pipeline/stage.ts';
 import { JsonlWriter } from '../pipeline/io/jsonl-writer.ts';
@@ -25,6 +24,7 @@ import { KeyedUnionFind } from './union-find.ts';
 import { PartitionedRecords, readSortedRecords, refOfKey, sortRecords, writeRecordFile, type DocRef, type Records } from './records.ts';
 import { workFiles } from './work-files.ts';
 import { mergeSteps, writeEdgeFile, writeMergeStats, type MergeInput, type VerdictLine } from './cluster-merge.ts';
+import { readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 /** Adds a record for the current document; rank defaults to 0 (then the earliest document wins). */
 export type EmitKey = (keyHi: number, keyLo: number, rankHi?: number, rankLo?: number) => void;
@@ -47,6 +47,8 @@ export interface DocDedupMethod {
   partitions: number;
   workDir: string;
   outputDir: string;
+  /** The run's files the reduce and the applier read (StageContext.files). */
+  files: RunFiles;
   keyer(shard: number): ShardKeyer;
   verifier?(partition: number, shardCount: number): Promise<PartitionVerifier>;
   /** With a verifier: how many earlier members of a bucket a document is compared with. */
@@ -61,7 +63,7 @@ function pushEdge(edges: number[], recs: Records, a: number, b: number): void {
 }
 
 export function docDedupStage(m: DocDedupMethod): GlobalStage {
-  const merge: MergeInput = { name: m.name, workDir: m.workDir, outputDir: m.outputDir, partitions: m.partitions, settings: m.settings };
+  const merge: MergeInput = { name: m.name, workDir: m.workDir, outputDir: m.outputDir, files: m.files, partitions: m.partitions, settings: m.settings };
   return {
     kind: 'global',
     name: m.name,
@@ -92,7 +94,7 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
     },
 
     async reduce(partition: number, shardCount: number): Promise<void> {
-      const recs = await readSortedRecords(Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(m.workDir, partition, s)));
+      const recs = await readSortedRecords(m.files, Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(m.workDir, partition, s)));
       const verifier = m.verifier ? await m.verifier(partition, shardCount) : undefined;
       const maxComparisons = m.maxComparisons ?? 8;
       const uf = new KeyedUnionFind();
@@ -135,7 +137,7 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
 
     async applier(shard: ShardRef): Promise<DocStage> {
       const verdicts = new Map<number, VerdictLine>();
-      for (const line of (await readFile(workFiles.verdicts(m.workDir, shard.index), 'utf8')).split('\n')) {
+      for (const line of (await readRunText(m.files, workFiles.verdicts(m.workDir, shard.index))).split('\n')) {
         if (line.length === 0) continue;
         const v = JSON.parse(line) as VerdictLine;
         verdicts.set(v.pos, v);

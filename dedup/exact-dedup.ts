@@ -28,6 +28,7 @@ export const exactDedupStage = defineStage<ExactDedupOptions>({
       rule: 'exact',
       partitions: o.partitions,
       workDir: ctx.workDir,
+      files: ctx.files,
       outputDir: ctx.outputDir,
       settings: { normalization: o.normalization },
       keyer: () => ({

@@ -18,7 +18,6 @@
  * - apply (per shard): reads the regions of the buckets its documents fall in (one or two) from
  *   each partition's file, and removes lines.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Doc } from '../pipeline/doc.ts';
@@ -33,6 +32,7 @@ import { workFiles } from './work-files.ts';
 import { isCode } from '../filters/code-detection.ts';
 import { skipCode } from '../filters/skip-code.ts';
 import { writeStageStats } from './cluster-stats.ts';
+import { readRunFile, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export const lineDedupOptions = z.object({
   max_occurrences: z.number().int().min(1).default(6).describe('A line is removed when more documents than this in its bucket contain it (Llama 3: 6).'),
@@ -65,10 +65,10 @@ const duplicatesPath = workFiles.duplicateLines;
 const reduceStatsPath = workFiles.duplicateLineStats;
 
 /** Prefix sums of the shards' document counts: the global ordinal of (shard, 0). */
-async function shardOffsets(workDir: string, shardCount: number): Promise<number[]> {
+async function shardOffsets(files: RunFiles, workDir: string, shardCount: number): Promise<number[]> {
   const offsets = [0];
   for (let s = 0; s < shardCount; s++) {
-    const { docs } = JSON.parse(await readFile(countsPath(workDir, s), 'utf8')) as { docs: number };
+    const { docs } = JSON.parse(await readRunText(files, countsPath(workDir, s))) as { docs: number };
     offsets.push(offsets[s] + docs);
   }
   return offsets;
@@ -102,9 +102,9 @@ async function mapShard(o: LineDedupOptions, workDir: string, shard: ShardRef, d
   await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos, skipped_code_docs: code }));
 }
 
-async function reducePartition(o: LineDedupOptions, workDir: string, partition: number, shardCount: number): Promise<void> {
-  const offsets = await shardOffsets(workDir, shardCount);
-  const recs = await readSortedRecords(Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(workDir, partition, s)));
+async function reducePartition(o: LineDedupOptions, files: RunFiles, workDir: string, partition: number, shardCount: number): Promise<void> {
+  const offsets = await shardOffsets(files, workDir, shardCount);
+  const recs = await readSortedRecords(files, Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(workDir, partition, s)));
   const regions: number[][] = Array.from({ length: bucketCount(o, offsets[shardCount]) }, () => []);
   let duplicatedLines = 0;
   let removedOccurrences = 0;
@@ -136,16 +136,16 @@ async function reducePartition(o: LineDedupOptions, workDir: string, partition: 
   );
 }
 
-async function writeLineDedupStats(o: LineDedupOptions, workDir: string, outputDir: string, shardCount: number): Promise<void> {
+async function writeLineDedupStats(o: LineDedupOptions, files: RunFiles, workDir: string, outputDir: string, shardCount: number): Promise<void> {
   const totals: Record<string, number> = {};
   for (let p = 0; p < o.partitions; p++) {
-    const rs = JSON.parse(await readFile(reduceStatsPath(workDir, p), 'utf8')) as Record<string, number>;
+    const rs = JSON.parse(await readRunText(files, reduceStatsPath(workDir, p))) as Record<string, number>;
     for (const [k, v] of Object.entries(rs)) totals[k] = (totals[k] ?? 0) + v;
   }
-  const offsets = await shardOffsets(workDir, shardCount);
+  const offsets = await shardOffsets(files, workDir, shardCount);
   let skippedCode = 0;
   for (let s = 0; s < shardCount; s++) {
-    skippedCode += (JSON.parse(await readFile(countsPath(workDir, s), 'utf8')) as { skipped_code_docs: number }).skipped_code_docs;
+    skippedCode += (JSON.parse(await readRunText(files, countsPath(workDir, s))) as { skipped_code_docs: number }).skipped_code_docs;
   }
   await writeStageStats(outputDir, 'line-dedup', {
     settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
@@ -156,8 +156,8 @@ async function writeLineDedupStats(o: LineDedupOptions, workDir: string, outputD
   });
 }
 
-async function lineRemover(o: LineDedupOptions, workDir: string, shard: ShardRef): Promise<DocStage> {
-  const bytes = await readFile(offsetsPath(workDir));
+async function lineRemover(o: LineDedupOptions, files: RunFiles, workDir: string, shard: ShardRef): Promise<DocStage> {
+  const bytes = await readRunFile(files, offsetsPath(workDir));
   const offsets = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   if (offsets.length !== shard.count + 1) throw new RefineryError(`line-dedup: ${offsetsPath(workDir)} has offsets of ${offsets.length - 1} shards, the run has ${shard.count}`);
   const first = offsets[shard.index]!;
@@ -168,7 +168,7 @@ async function lineRemover(o: LineDedupOptions, workDir: string, shard: ShardRef
   const paths = Array.from({ length: o.partitions }, (_, p) => duplicatesPath(workDir, p));
   const duplicates = new Map<number, Set<number>>();
   for (let bucket = firstBucket; bucket <= lastBucket && bucket < regions; bucket++) {
-    const t = await readWordRegions(paths, regions, bucket);
+    const t = await readWordRegions(files, paths, regions, bucket);
     const set = new Set<number>();
     for (let i = 0; i < t.length; i += 2) set.add(lineKey(t[i]!, t[i + 1]!));
     duplicates.set(bucket, set);
@@ -195,15 +195,15 @@ async function lineRemover(o: LineDedupOptions, workDir: string, shard: ShardRef
   };
 }
 
-function lineDedupGlobalStage(o: LineDedupOptions, workDir: string, outputDir: string): GlobalStage {
+function lineDedupGlobalStage(o: LineDedupOptions, files: RunFiles, workDir: string, outputDir: string): GlobalStage {
   return {
     kind: 'global',
     name: 'line-dedup',
     partitions: o.partitions,
     map: (shard, docs) => mapShard(o, workDir, shard, docs),
-    reduce: (partition, shardCount) => reducePartition(o, workDir, partition, shardCount),
-    finish: (shardCount) => writeLineDedupStats(o, workDir, outputDir, shardCount),
-    applier: (shard) => lineRemover(o, workDir, shard),
+    reduce: (partition, shardCount) => reducePartition(o, files, workDir, partition, shardCount),
+    finish: (shardCount) => writeLineDedupStats(o, files, workDir, outputDir, shardCount),
+    applier: (shard) => lineRemover(o, files, workDir, shard),
   };
 }
 
@@ -212,7 +212,7 @@ export const lineDedupStage = defineStage<LineDedupOptions>({
   kind: 'global',
   description: 'Removes lines found in more than 6 documents of a bucket of 30M documents (Llama 3, after ccNet)',
   options: lineDedupOptions,
-  create: (o, ctx) => lineDedupGlobalStage(o, ctx.workDir, ctx.outputDir),
+  create: (o, ctx) => lineDedupGlobalStage(o, ctx.files, ctx.workDir, ctx.outputDir),
 });
 
 /** This module's stages, for the registry. */

@@ -69,6 +69,7 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
       rule: 'minhash',
       partitions: o.partitions,
       workDir: ctx.workDir,
+      files: ctx.files,
       outputDir: ctx.outputDir,
       maxComparisons: o.verification.max_comparisons,
       settings: { hashing: o.hashing, n_grams: o.n_grams, num_buckets: o.num_buckets, hashes_per_bucket: o.hashes_per_bucket, seed: o.seed ?? ctx.seed, verification: o.verification },
@@ -113,7 +114,7 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
       verifier:
         method === 'signature'
           ? async (): Promise<PartitionVerifier> => {
-              const signatures = new SideDataReader(signaturePath);
+              const signatures = new SideDataReader(ctx.files, signaturePath);
               const read = async (shard: number, pos: number): Promise<Uint32Array> => {
                 const b = await signatures.get(shard, pos);
                 return new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
@@ -130,8 +131,8 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
             }
           : method !== 'none'
         ? async (): Promise<PartitionVerifier> => {
-            const sets = new SideDataReader(shinglePath);
-            const texts = o.verification.method === 'edit' ? new SideDataReader(textPath) : undefined;
+            const sets = new SideDataReader(ctx.files, shinglePath);
+            const texts = o.verification.method === 'edit' ? new SideDataReader(ctx.files, textPath) : undefined;
             const decoder = new TextDecoder();
             const setOf = async (shard: number, pos: number): Promise<Float64Array> => {
               const b = await sets.get(shard, pos);

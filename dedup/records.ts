@@ -4,8 +4,8 @@
  * what makes documents candidates (a text hash, a band hash ...), `rank` orders the members of a
  * group (lower is preferred: kept), `(shard, pos)` names the document. Files are little-endian.
  */
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../pipeline/io/atomic.ts';
+import { readRunFile, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export const RECORD_WORDS = 6;
 
@@ -82,8 +82,8 @@ export async function writeRecordFile(path: string, words: Uint32Array): Promise
   await writeFileAtomic(path, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
 }
 
-export async function readRecordFile(path: string): Promise<Uint32Array> {
-  const buf = await readFile(path);
+export async function readRecordFile(files: RunFiles, path: string): Promise<Uint32Array> {
+  const buf = await readRunFile(files, path);
   if (buf.byteLength % (RECORD_WORDS * 4) !== 0) throw new Error(`${path}: truncated record file (${buf.byteLength} bytes)`);
   const copy = new Uint32Array(buf.byteLength / 4);
   new Uint8Array(copy.buffer).set(buf);
@@ -140,10 +140,10 @@ export class Records {
 }
 
 /** Reads record files (e.g. one partition's files from every shard) into one sorted set. */
-export async function readSortedRecords(paths: string[]): Promise<Records> {
-  const files: Uint32Array[] = [];
-  for (const p of paths) files.push(await readRecordFile(p));
-  return new Records(sortRecords(concatRecords(files)));
+export async function readSortedRecords(files: RunFiles, paths: string[]): Promise<Records> {
+  const parts: Uint32Array[] = [];
+  for (const p of paths) parts.push(await readRecordFile(files, p));
+  return new Records(sortRecords(concatRecords(parts)));
 }
 
 /** Concatenates record arrays (e.g. one partition's files from every shard). */

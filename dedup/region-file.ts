@@ -4,8 +4,9 @@
  * regions back to back. Used for the cluster merge's edges and messages (one region per
  * destination partition).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { writeFileAtomic } from '../pipeline/io/atomic.ts';
+import type { RunFiles } from '../pipeline/run-folder/files.ts';
 
 export async function writeRegionFile(path: string, regions: Uint8Array[]): Promise<void> {
   const head = (regions.length + 1) * 8;
@@ -24,22 +25,15 @@ export async function writeRegionFile(path: string, regions: Uint8Array[]): Prom
 }
 
 /**
- * The bytes of region `region` of a file of `regions` regions. Read synchronously: a region is
- * small and in the page cache, and each asynchronous call is a round trip through libuv's thread
- * pool (two thread wake-ups); the quickstart stages on bench/pipeline.bench.ts's input made ~20,000 such reads.
+ * The bytes of region `region` of a file of `regions` regions: two range reads of the run's file
+ * (its two offsets, then the region), so a reader on a bucket fetches only its region.
  */
-export async function readRegion(path: string, regions: number, region: number): Promise<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    const head = new Float64Array(2);
-    readFully(fd, new Uint8Array(head.buffer), region * 8);
-    if (regions * 8 + 8 > fstatSync(fd).size) throw new Error(`${path}: not a file of ${regions} regions`);
-    const out = new Uint8Array(head[1]! - head[0]!);
-    readFully(fd, out, head[0]!);
-    return out;
-  } finally {
-    closeSync(fd);
-  }
+export async function readRegion(files: RunFiles, path: string, regions: number, region: number): Promise<Uint8Array> {
+  const headBytes = await files.readRange(path, region * 8, 16);
+  if (headBytes.byteLength < 16 || region >= regions) throw new Error(`${path}: not a file of ${regions} regions`);
+  const head = new Float64Array(headBytes.slice().buffer);
+  if (head[0]! < (regions + 1) * 8 || head[1]! < head[0]!) throw new Error(`${path}: not a file of ${regions} regions`);
+  return head[1] === head[0] ? new Uint8Array(0) : files.readRange(path, head[0]!, head[1]! - head[0]!);
 }
 
 /** Fills `out` from byte `position` of the file (a short read only at the end of the file). */
@@ -53,8 +47,8 @@ export function readFully(fd: number, out: Uint8Array, position: number): void {
 }
 
 /** Region `region` of every file in `paths`, as one array of 32-bit words. */
-export async function readWordRegions(paths: string[], regions: number, region: number): Promise<Uint32Array> {
-  const parts = await Promise.all(paths.map((p) => readRegion(p, regions, region)));
+export async function readWordRegions(files: RunFiles, paths: string[], regions: number, region: number): Promise<Uint32Array> {
+  const parts = await Promise.all(paths.map((p) => readRegion(files, p, regions, region)));
   const out = new Uint32Array(parts.reduce((a, p) => a + p.byteLength, 0) / 4);
   const bytes = new Uint8Array(out.buffer);
   let at = 0;

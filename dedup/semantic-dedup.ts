@@ -82,6 +82,7 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
       rule: 'semantic',
       partitions: o.partitions,
       workDir: ctx.workDir,
+      files: ctx.files,
       outputDir: ctx.outputDir,
       maxComparisons: o.max_comparisons,
       settings: {
@@ -121,7 +122,7 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
         };
       },
       async verifier(): Promise<PartitionVerifier> {
-        const vectors = new SideDataReader(vectorsPath);
+        const vectors = new SideDataReader(ctx.files, vectorsPath);
         // A document is compared with up to max_comparisons earlier members of each bucket it
         // shares, and they with the next: many vectors are asked for several times. Keeping the
         // last 1,024 read (1 KB each at dim 256) cuts the reads of the semantic-only pipeline on

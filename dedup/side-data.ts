@@ -7,6 +7,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { readFully } from './region-file.ts';
+import type { RunFiles } from '../pipeline/run-folder/files.ts';
 
 export class SideDataWriter {
   private chunks: Uint8Array[] = [];
@@ -42,12 +43,17 @@ export class SideDataWriter {
 export class SideDataReader {
   private handles = new Map<number, { bin: number; idx: number }>();
 
-  constructor(private readonly pathOf: (shard: number) => string) {}
+  constructor(
+    private readonly files: RunFiles,
+    private readonly pathOf: (shard: number) => string,
+  ) {}
 
   async get(shard: number, pos: number): Promise<Uint8Array> {
     let h = this.handles.get(shard);
     if (!h) {
       const base = this.pathOf(shard);
+      // A shard's blobs are fetched whole the first time one is asked for: the reducer asks for many.
+      for (const p of [base + '.bin', base + '.idx']) if (!(await this.files.need(p))) throw new Error(`${p}: missing from the run's storage`);
       h = { bin: openSync(base + '.bin', 'r'), idx: openSync(base + '.idx', 'r') };
       this.handles.set(shard, h);
     }

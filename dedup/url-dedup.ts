@@ -59,6 +59,7 @@ export const urlDedupStage = defineStage<UrlDedupOptions>({
       rule: 'url',
       partitions: o.partitions,
       workDir: ctx.workDir,
+      files: ctx.files,
       outputDir: ctx.outputDir,
       settings: { url_fields: o.url_fields, date_fields: o.date_fields, keep_query: o.keep_query },
       keyer: () => ({

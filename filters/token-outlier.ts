@@ -22,6 +22,7 @@ import { skipCode } from './skip-code.ts';
 import { BagFileReader, BagFileWriter } from './token-outlier/bag-file.ts';
 import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary, type Bag } from './token-outlier/distribution.ts';
 import { round4 } from './meta-number.ts';
+import { readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export const tokenOutlierOptions = z
   .object({
@@ -82,7 +83,8 @@ type References = Map<string, LoadedReference>;
  */
 const loaded = new Map<string, { stamp: string; references: Promise<References> }>();
 
-async function loadReferences(path: string): Promise<References> {
+async function loadReferences(files: RunFiles, path: string): Promise<References> {
+  if (!(await files.need(path))) throw new Error(`${path}: missing from the run's storage`);
   const s = await stat(path);
   const stamp = `${s.size}:${s.mtimeMs}`;
   const hit = loaded.get(path);
@@ -132,9 +134,9 @@ class ShardScorer {
     private readonly words: Record<string, string[]>,
   ) {}
 
-  static async open(refs: References, bagsPath: string, wordsPath: string): Promise<ShardScorer> {
-    const bags = BagFileReader.open(bagsPath);
-    const words = bags === null ? {} : (JSON.parse(await readFile(wordsPath, 'utf8')) as Record<string, string[]>);
+  static async open(files: RunFiles, refs: References, bagsPath: string, wordsPath: string): Promise<ShardScorer> {
+    const bags = (await files.need(bagsPath)) ? BagFileReader.open(bagsPath) : null;
+    const words = bags === null ? {} : (JSON.parse(await readRunText(files, wordsPath)) as Record<string, string[]>);
     return new ShardScorer(refs, bags, words);
   }
 
@@ -296,7 +298,7 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
     async reduce(_partition: number, shardCount: number): Promise<void> {
       const perLang = new Map<string, LanguageReduce>();
       for (let i = 0; i < shardCount; i++) {
-        const data = JSON.parse(await readFile(mapFile(i), 'utf8')) as Record<string, ShardLanguageData>;
+        const data = JSON.parse(await readRunText(ctx.files, mapFile(i))) as Record<string, ShardLanguageData>;
         for (const [lang, d] of Object.entries(data)) {
           let r = perLang.get(lang);
           if (r === undefined) perLang.set(lang, (r = new LanguageReduce()));
@@ -322,8 +324,8 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
     },
 
     async applier(shard: ShardRef): Promise<DocStage> {
-      const refs = await loadReferences(referenceFile);
-      const scorer = await ShardScorer.open(refs, bagsFile(shard.index), wordsFile(shard.index));
+      const refs = await loadReferences(ctx.files, referenceFile);
+      const scorer = await ShardScorer.open(ctx.files, refs, bagsFile(shard.index), wordsFile(shard.index));
       const decide = (doc: Doc): Verdict => {
         if (isCode(doc)) return skipCode(doc, 'token_outlier');
         const scored = scorer.score(doc, o.min_words);

@@ -5,11 +5,11 @@
  * so a walk over a finished run is the same every time.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compressionOf, createDecompress } from '../pipeline/io/compression.ts';
 import { readDocs } from '../pipeline/io/read.ts';
+import { folderFiles, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export type Outcome = 'kept' | 'rejected' | 'errored';
 
@@ -33,12 +33,10 @@ const SHARD = /\.jsonl(\.gz|\.zst)?$|\.parquet$/i;
  * Shard files of one of a run's folders, in name order; none when the folder is missing. A run
  * written with `output_format: dolma` keeps its documents one level down, in `documents/`.
  */
-export async function shardFiles(runDir: string, outcome: Outcome): Promise<string[]> {
+export async function shardFiles(runDir: string, outcome: Outcome, run: RunFiles = folderFiles): Promise<string[]> {
   const top = OUTCOME_FOLDERS[outcome];
   for (const folder of [top, join(top, 'documents')]) {
-    const dir = join(runDir, folder);
-    if (!(await stat(dir).catch(() => null))?.isDirectory()) continue;
-    const files = (await readdir(dir)).filter((n) => SHARD.test(n)).sort().map((n) => join(folder, n));
+    const files = (await run.list(join(runDir, folder))).filter((n) => SHARD.test(n)).map((n) => join(folder, n));
     if (files.length) return files;
   }
   return [];
@@ -78,9 +76,10 @@ function toRecord(outcome: Outcome, file: string, value: unknown): RunRecord | n
 }
 
 /** Every record of the chosen folders of a run, kept/ then rejected/ then errors/. */
-export async function* runRecords(runDir: string, outcomes: readonly Outcome[] = ['kept', 'rejected', 'errored']): AsyncGenerator<RunRecord> {
+export async function* runRecords(runDir: string, outcomes: readonly Outcome[] = ['kept', 'rejected', 'errored'], run: RunFiles = folderFiles): AsyncGenerator<RunRecord> {
   for (const outcome of (['kept', 'rejected', 'errored'] as const).filter((o) => outcomes.includes(o))) {
-    for (const file of await shardFiles(runDir, outcome)) {
+    for (const file of await shardFiles(runDir, outcome, run)) {
+      await run.need(join(runDir, file));
       if (file.endsWith('.parquet')) {
         // output_format: parquet (kept/ and rejected/): the Parquet reader merges the meta column back into meta.
         for await (const item of readDocs(join(runDir, file))) if (item.kind === 'doc') yield { outcome, file, ...item.doc };

@@ -11,7 +11,6 @@ import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.
 import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 import { isS3Url } from './io/storage.ts';
-import { defaultStagingFolder } from './bucket-output.ts';
 import type { When } from './stage-overrides.ts';
 
 /** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
@@ -59,9 +58,9 @@ export const PipelineFileSchema = z
   .object({
     /** Paths or globs, relative to the pipeline file, each optionally with default meta fields. */
     inputs: z.union([z.string(), z.array(InputEntrySchema).min(1)]),
-    /** Output folder, relative to the pipeline file, or an s3:// prefix (pipeline/bucket-output.ts). */
+    /** Output folder, relative to the pipeline file, or an s3:// prefix (pipeline/run-folder/bucket.ts). */
     output: z.string().min(1),
-    /** With an s3:// output: the folder the run works in before it publishes (shared by queue workers); default under TMPDIR. */
+    /** With an s3:// output: the local folder where each task keeps its scratch while it runs; default under TMPDIR. */
     work_dir: z.string().min(1).optional(),
     /** Modules exporting `stages` (extra stage definitions), relative to the pipeline file. */
     plugins: z.array(z.string()).default([]),
@@ -123,10 +122,10 @@ export interface RunConfig {
   inputs: InputSpec[];
   /** The inputs came from --input rather than the pipeline file (for error messages). */
   inputsFromCommandLine: boolean;
-  /** The folder the run writes: its output folder, or with an s3:// output its staging folder. */
+  /** Where the run is stored: an absolute folder path, or an s3://bucket/prefix URL (no final "/"). */
   output: string;
-  /** The s3:// prefix the run publishes its outputs to when it has finished (absent: outputs stay in `output`). */
-  publishTo?: string;
+  /** With an s3:// output: the local folder where tasks keep their scratch (`work_dir`; default: the system's temporary folder). */
+  scratch?: string;
   stages: ResolvedStage[];
   /** Absolute paths of stage plugin modules, loaded before stages are created. */
   plugins: string[];
@@ -149,7 +148,7 @@ export interface RunConfig {
 export interface Overrides {
   inputs?: string[];
   output?: string;
-  /** --work-dir: the staging folder of a run with an s3:// output. */
+  /** --work-dir: where the tasks of a run with an s3:// output keep their scratch. */
   workDir?: string;
   workers?: number;
   compat?: 'datatrove';
@@ -234,7 +233,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
   // The file's work_dir goes with the file's output: a local --output instead leaves it unused.
   const workDir = overrides.workDir ? resolve(overrides.workDir) : p.work_dir !== undefined && (isS3Url(output) || !overrides.output) ? resolve(where.baseDir, p.work_dir) : undefined;
   if (isS3Url(output) && !/^s3:\/\/[^/]+/.test(output)) throw new ConfigError(where.file, outputKey, `${output}: expected s3://bucket or s3://bucket/prefix`);
-  if (workDir !== undefined && !isS3Url(output)) throw new ConfigError(where.file, overrides.workDir ? '--work-dir' : 'work_dir', `only for an s3:// output (the folder a run works in before it uploads); a local output folder is its own work folder`);
+  if (workDir !== undefined && !isS3Url(output)) throw new ConfigError(where.file, overrides.workDir ? '--work-dir' : 'work_dir', `only for an s3:// output (the local folder where its tasks keep their scratch); a local output folder is its own work folder`);
   return {
     file: where.file,
     baseDir: where.baseDir,
@@ -242,7 +241,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     inputs: overrides.inputs?.length ? overrides.inputs.map((x) => ({ pattern: inputPath(process.cwd(), x), meta: {} })) : fromFile,
     inputsFromCommandLine: Boolean(overrides.inputs?.length),
     ...(isS3Url(output)
-      ? { output: workDir ?? defaultStagingFolder(output), publishTo: output.replace(/\/+$/, '') }
+      ? { output: output.replace(/\/+$/, ''), ...(workDir !== undefined ? { scratch: workDir } : {}) }
       : { output: overrides.output ? resolve(overrides.output) : resolve(where.baseDir, p.output) }),
     stages,
     plugins: p.plugins.map((x) => resolve(where.baseDir, x)),

@@ -5,7 +5,7 @@
  */
 import type { RunConfig } from './config.ts';
 import { makePlan } from './run.ts';
-import { checkOutputFolder } from './output-folder.ts';
+import { storeOf } from './task.ts';
 import { inputName, type RunPlan } from './run-plan.ts';
 
 /** The plan as text for a terminal. */
@@ -21,7 +21,7 @@ export function describePlan(plan: RunPlan): string {
     ...(config.sample !== undefined ? [`a sample of ${config.sample} of the documents (seed ${config.seed})`] : []),
   ];
   if (trial.length) lines.push(`Trial run: reads only ${trial.join(', then ')}`);
-  lines.push(config.publishTo ? `Output: ${config.publishTo} (published when the run has finished; work_dir ${config.output})` : `Output: ${config.output}`);
+  lines.push(`Output: ${config.output}${config.scratch ? ` (task scratch in ${config.scratch})` : ''}`);
   lines.push('', `Stages: ${config.stages.map((s) => `${s.stage}${s.mode ? ` (${s.mode})` : ''}`).join(' → ') || '(none: documents are copied to kept/)'}`);
   const total = plan.phases.reduce((a, p) => a + p.tasks.length, 0);
   lines.push('', `Phases: ${plan.phases.length}, ${total} tasks`);
@@ -34,6 +34,6 @@ export function describePlan(plan: RunPlan): string {
 
 /** Plans the run without running it (the output folder is checked, not created) and returns its description. */
 export async function dryRun(config: RunConfig): Promise<string> {
-  await checkOutputFolder(config);
+  await (await storeOf(config)).check();
   return describePlan(await makePlan(config));
 }

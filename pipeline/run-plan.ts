@@ -191,7 +191,7 @@ export async function runIdentity(config: RunConfig, shards: InputShard[]): Prom
  * not this hash, so that a moved checkout resumes.
  */
 export function hashIdentity(config: RunConfig, identity: RunIdentity): string {
-  return createHash('sha256').update(JSON.stringify({ identity, output: config.publishTo ?? config.output })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ identity, output: config.output })).digest('hex').slice(0, 16);
 }
 
 /** What the planner needs to know of a global stage. */
@@ -238,6 +238,7 @@ export const layout = {
    */
   between: (out: string, step: number, shard: number) => join(out, '_work', `segment-${step}`, `${shardName(shard)}.jsonl`),
   stageWork: (out: string, stageIndex: number, name: string) => join(out, '_work', `stage-${stageIndex}-${name}`),
-  marker: (out: string, t: Task) => join(out, '_work', 'tasks', `${taskId(t)}.json`),
+  /** A task's marker, as a run-relative key (run-folder/store.ts). */
+  markerKey: (t: Task) => `_work/tasks/${taskId(t)}.json`,
   runInfo: (out: string) => join(out, 'run.json'),
 };

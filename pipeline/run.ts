@@ -5,33 +5,37 @@
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { prepareConfig, type RunConfig } from './config.ts';
 import { ConfigError, errorMessage, RefineryError } from './errors.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
 import { planRun, roundTasks, taskId, type GlobalShape, type RunPlan } from './run-plan.ts';
-import { checkOutputFolder, prepareOutput, removeStaleTemporaries } from './output-folder.ts';
-import { createStage, finishedTask, roundConverged, type TaskResult } from './task.ts';
+import { createStage, finishedTask, roundConverged, storeOf, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
+import type { RunFiles } from './run-folder/files.ts';
+import type { RunStore } from './run-folder/store.ts';
 import { Progress } from './progress.ts';
-import { lockOutput } from './output-lock.ts';
 import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type PhaseStats, type ReadStats, type RunStats, type StageStats } from './stats.ts';
 
 export interface RunOptions {
   /** Redo every task even if an earlier run of the same config finished it. */
   force?: boolean;
   quiet?: boolean;
-  /** Runs after the run has finished, before its outputs are published (the report of the composition root). */
-  onFinished?: (output: string) => Promise<void>;
+  /** Runs when the run has finished, on the local folder that holds its stats.json (the report of the composition root), before stats.json is stored. */
+  onFinished?: RunFinishedHook;
 }
 
+/** Writes what a finished run adds about itself (report/) into `dir`, a local folder laid out as the run folder; `files` reads the rest of the run. */
+export type RunFinishedHook = (dir: string, files: RunFiles) => Promise<void>;
+
 export interface RunResult {
-  /** The folder the run wrote (with an s3:// output, its staging folder). */
+  /** Where the run is stored: its folder, or its s3:// prefix. */
   output: string;
-  /** The s3:// prefix its outputs were published to, if any. */
-  publishedTo?: string;
   stats: RunStats;
+  /** Where a file or folder of the run is, as the user should be told (a folder's relative to here when inside it). */
+  shown: (...parts: string[]) => string;
+  /** The names at the top of the run's storage when it finished (kept, stats.json, tokens ...). */
+  names: string[];
 }
 
 /**
@@ -101,36 +105,20 @@ export function phaseStats(plan: RunPlan, results: TaskResult[]): PhaseStats[] {
 }
 
 export async function runPipeline(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
-  await checkOutputFolder(config);
-  if (config.publishTo && !options.quiet) process.stderr.write(`output ${config.publishTo}: working in ${config.output}, publishing when the run has finished\n`);
+  const store = await storeOf(config);
+  await store.check();
   const plan = await makePlan(config);
-  const unlock = await lockOutput(config.output);
+  const unlock = await store.lock();
   try {
-    const unlockBucket = config.publishTo ? await (await import('./bucket-output.ts')).lockBucket(config.publishTo) : async () => {};
-    try {
-      const result = await runLocked(plan, options);
-      await options.onFinished?.(result.output);
-      if (config.publishTo) await publish(config, options.quiet ?? false);
-      return result;
-    } finally {
-      await unlockBucket();
-    }
+    return await runLocked(plan, options);
   } finally {
     await unlock();
   }
 }
 
-/** Uploads a finished run's outputs to its bucket (pipeline/bucket-output.ts), saying so unless quiet. */
-export async function publish(config: RunConfig, quiet: boolean): Promise<void> {
-  const { publishRun } = await import('./bucket-output.ts');
-  if (!quiet) process.stderr.write(`publishing the outputs to ${config.publishTo} ...\n`);
-  const { uploaded, unchanged } = await publishRun(config);
-  if (!quiet) process.stderr.write(`published ${uploaded} file(s) to ${config.publishTo}${unchanged ? ` (${unchanged} already there)` : ''}\n`);
-}
-
 async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult> {
   const { config } = plan;
-  await prepareOutput(plan, options.force ?? false);
+  await (await storeOf(config)).prepare(plan, options.force ?? false);
   const workers = config.workers > 0 ? config.workers : availableParallelism();
   const progress = new Progress(options.quiet);
   const widest = Math.max(1, ...plan.phases.map((p) => p.tasks.length));
@@ -163,26 +151,42 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
   } finally {
     await pool.close();
   }
-  return finishRun(plan, results);
+  return finishRun(plan, results, options.onFinished);
 }
 
-/** After the last task: statistics, the accounting check, stats.json and report.md, clean-up. */
-export async function finishRun(plan: RunPlan, results: TaskResult[]): Promise<RunResult> {
+/**
+ * After the last task: statistics, the accounting check, report.md, the run-finished hook
+ * (report/), then stats.json, the run's completion mark, stored last; phase data is dropped.
+ */
+export async function finishRun(plan: RunPlan, results: TaskResult[], onFinished?: RunFinishedHook): Promise<RunResult> {
   const { config } = plan;
   const stats = aggregate(plan, results);
   const keptWritten = results.filter((r) => r.task.kind === 'process' && r.task.step === plan.segments.length - 1).reduce((a, r) => a + r.keptWritten, 0);
   checkAccounting(stats, keptWritten);
-  await writeFileAtomic(join(config.output, 'stats.json'), stableJson({ ...stats, config_hash: plan.configHash, shards: plan.shards.length }));
-  const origin = existsSync(config.file) ? relative(config.output, config.file) : config.file;
-  await writeFileAtomic(join(config.output, 'report.md'), `# Refinery run report\n\nPipeline: ${origin}\n\n${funnelMarkdown(stats)}`);
-  await removeStaleTemporaries(config.output);
-  // Phase data is only needed while the run is unfinished; the task markers stay, so a rerun of a
-  // finished run skips every task.
-  for (const name of await readdir(join(config.output, '_work')).catch(() => [] as string[])) {
-    if (name !== 'tasks') await rm(join(config.output, '_work', name), { recursive: true, force: true });
+  const store = await storeOf(config);
+  const space = await store.openTask();
+  try {
+    // The pipeline file relative to a run folder; from a bucket, as it was given.
+    const origin = existsSync(config.file) && space.dir === config.output ? relative(config.output, config.file) : config.file;
+    await writeFileAtomic(join(space.dir, 'report.md'), `# Refinery run report\n\nPipeline: ${origin}\n\n${funnelMarkdown(stats)}`);
+    await writeFileAtomic(join(space.dir, 'stats.json'), stableJson({ ...stats, config_hash: plan.configHash, shards: plan.shards.length }));
+    // Phase data is only needed while the run is unfinished; the task markers stay, so a rerun of a
+    // finished run skips every task.
+    await store.dropPhaseData();
+    // A run that fails max_error_rate still stores its stats.json and report.md, to read why.
+    let failure: unknown = null;
+    try {
+      checkOutcome(config, stats, store);
+    } catch (e) {
+      failure = e;
+    }
+    if (failure === null) await onFinished?.(space.dir, space);
+    await space.commit();
+    if (failure !== null) throw failure;
+  } finally {
+    await space.close();
   }
-  checkOutcome(config, stats);
-  return { output: config.output, ...(config.publishTo ? { publishedTo: config.publishTo } : {}), stats };
+  return { output: config.output, stats, shown: (...parts) => store.shown(parts.join('/')), names: await store.list('') };
 }
 
 /**
@@ -190,14 +194,14 @@ export async function finishRun(plan: RunPlan, results: TaskResult[]): Promise<R
  * every one did (its outputs, stats.json and report.md are written first, to read why); a run
  * that keeps no document gets a warning.
  */
-export function checkOutcome(config: RunConfig, stats: RunStats): void {
+export function checkOutcome(config: RunConfig, stats: RunStats, store: RunStore): void {
   const t = stats.totals;
   const percent = (x: number) => `${Number((100 * x).toFixed(2))}%`;
   if (t.in > 0 && (t.errored === t.in || t.errored / t.in > config.maxErrorRate)) {
     const limit = t.errored === t.in ? 'every document errored' : `more than max_error_rate (${percent(config.maxErrorRate)}) allows`;
-    throw new RefineryError(`${t.errored} of ${t.in} documents errored (${percent(t.errored / t.in)}): ${limit}; the errors are in ${join(config.output, 'errors')}/, the counts in stats.json`);
+    throw new RefineryError(`${t.errored} of ${t.in} documents errored (${percent(t.errored / t.in)}): ${limit}; the errors are in ${store.where('errors')}/, the counts in stats.json`);
   }
-  if (t.kept === 0) process.stderr.write(`refinery: warning: the run kept no document (${t.in} in: ${t.rejected} rejected, ${t.errored} errored); see ${join(config.output, 'report.md')}\n`);
+  if (t.kept === 0) process.stderr.write(`refinery: warning: the run kept no document (${t.in} in: ${t.rejected} rejected, ${t.errored} errored); see ${store.where('report.md')}\n`);
 }
 
 /** What a command such as `refinery filter` or `refinery dedup` runs: stages over inputs. */

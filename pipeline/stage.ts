@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { Doc } from './doc.ts';
+import type { RunFiles } from './run-folder/files.ts';
 
 /** Keep the document, or drop it naming the rule; the runner records `<stage>:<rule>`. */
 export type Verdict = { keep: true } | { keep: false; rule: string; detail?: string };
@@ -24,6 +25,12 @@ export interface StageContext {
   outputDir: string;
   /** Scratch folder of this stage in this run; global stages keep their phase data here. */
   workDir: string;
+  /**
+   * The run's files a task reads: ask for a file (`need`), a byte range or a folder's names before
+   * reading what another task wrote, since on a bucket the task's folder holds only what it wrote
+   * and fetched (pipeline/run-folder/).
+   */
+  files: RunFiles;
   /** The run's seed; a stage that samples derives its randomness from it. */
   seed: number;
   /** Where the stage sits in the config, e.g. `stages[3]`, for error messages. */

@@ -2,7 +2,6 @@
  * Executes one task of a run. This is the only code that runs stages; the local worker pool
  * and the queue worker both call `runTask` and know nothing of what it does.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type { Doc } from './doc.ts';
 import type { DocStage, GlobalStage, Stage, Verdict } from './stage.ts';
 import type { RunConfig } from './config.ts';
@@ -12,7 +11,7 @@ import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from './io/read-
 import { JsonlWriter } from './io/jsonl-writer.ts';
 import { LayoutWriter, documentLayout, type RecordWriter } from './io/document-layout.ts';
 import { ParquetDocWriter } from './io/parquet-doc-writer.ts';
-import { writeFileAtomic, stableJson } from './io/atomic.ts';
+import { stableJson } from './io/atomic.ts';
 import { extensionFor } from './io/compression.ts';
 import { errorMessage, RefineryError } from './errors.ts';
 import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
@@ -20,6 +19,8 @@ import { inputName, layout, roundTasks, type Phase, type RunPlan, type Task } fr
 import { measurePeakMemory } from './task-memory.ts';
 import { trialItems } from './trial.ts';
 import { routeByOverrides, type When } from './stage-overrides.ts';
+import { folderFiles, type RunFiles } from './run-folder/files.ts';
+import { openRunStore, type RunStore } from './run-folder/store.ts';
 
 export interface TaskResult {
   task: Task;
@@ -35,13 +36,16 @@ export interface TaskResult {
   /** Seconds the whole task took, and the peak of heap plus array buffers in its thread (task-memory.ts). */
   elapsed?: number;
   peak_bytes?: number;
+  /** What the task stored in a bucket when it ended (files and bytes uploaded); absent on a folder store. */
+  stored?: { files: number; bytes: number };
   /** Tasks this one did on the way (a process task runs the next global stage's map): their results, marked with it. */
   alongside?: TaskResult[];
 }
 
 export type ProgressFn = (docs: number, bytes: number) => void;
 
-export async function createStage(config: RunConfig, index: number): Promise<Stage> {
+/** A stage of the config; `files` reads the run's files (a task's; by default the output folder's, for planning). */
+export async function createStage(config: RunConfig, index: number, files: RunFiles = folderFiles): Promise<Stage> {
   await loadPlugins(config.plugins);
   const s = config.stages[index]!;
   const def = await loadStage(s.stage);
@@ -50,20 +54,21 @@ export async function createStage(config: RunConfig, index: number): Promise<Sta
     baseDir: config.baseDir,
     outputDir: config.output,
     workDir: layout.stageWork(config.output, index, s.stage),
+    files,
     seed: config.seed,
     keyPath: s.keyPath,
     ...(config.compat ? { compat: config.compat } : {}),
   });
 }
 
-export async function createGlobalStage(config: RunConfig, index: number): Promise<GlobalStage> {
-  const stage = await createStage(config, index);
+export async function createGlobalStage(config: RunConfig, index: number, files: RunFiles): Promise<GlobalStage> {
+  const stage = await createStage(config, index, files);
   if (stage.kind !== 'global') throw new RefineryError(`${config.stages[index]!.keyPath}: stage "${stage.name}" is not a global stage`);
   return stage;
 }
 
-async function createDocStage(config: RunConfig, index: number): Promise<DocStage> {
-  const stage = await createStage(config, index);
+async function createDocStage(config: RunConfig, index: number, files: RunFiles): Promise<DocStage> {
+  const stage = await createStage(config, index, files);
   if (stage.kind === 'global') throw new RefineryError(`${config.stages[index]!.keyPath}: stage "${stage.name}" is global`);
   return stage;
 }
@@ -72,9 +77,9 @@ async function createDocStage(config: RunConfig, index: number): Promise<DocStag
  * A per-document stage with its `overrides`: one instance per distinct option set (created as the
  * stage with those options), documents routed by the first matching `when`.
  */
-async function createDocStageWithOverrides(config: RunConfig, index: number): Promise<DocStage> {
+async function createDocStageWithOverrides(config: RunConfig, index: number, files: RunFiles): Promise<DocStage> {
   const s = config.stages[index]!;
-  const base = await createDocStage(config, index);
+  const base = await createDocStage(config, index, files);
   if (!s.overrides?.length) return base;
   const byOptions = new Map<string, DocStage>([[stableJson(s.options), base]]);
   const variants: { when: When; stage: DocStage }[] = [];
@@ -82,7 +87,7 @@ async function createDocStageWithOverrides(config: RunConfig, index: number): Pr
     const key = stableJson(o.options);
     let stage = byOptions.get(key);
     if (!stage) {
-      stage = await createDocStage({ ...config, stages: config.stages.map((e, i) => (i === index ? { ...e, options: o.options } : e)) }, index);
+      stage = await createDocStage({ ...config, stages: config.stages.map((e, i) => (i === index ? { ...e, options: o.options } : e)) }, index, files);
       byOptions.set(key, stage);
     }
     variants.push({ when: o.when, stage });
@@ -133,15 +138,15 @@ interface StageChain {
   annotate?: boolean[];
 }
 
-async function openStageChain(plan: RunPlan, task: Task): Promise<StageChain> {
+async function openStageChain(plan: RunPlan, task: Task, files: RunFiles): Promise<StageChain> {
   const { config } = plan;
   const segment = plan.segments[task.step]!;
   const stages: DocStage[] = [];
   if (segment.global !== null) {
-    const applier = await (await createGlobalStage(config, segment.global)).applier({ index: task.index, count: plan.shards.length });
+    const applier = await (await createGlobalStage(config, segment.global, files)).applier({ index: task.index, count: plan.shards.length });
     stages.push(applier);
   }
-  for (const i of segment.docStages) stages.push(await createDocStageWithOverrides(config, i));
+  for (const i of segment.docStages) stages.push(await createDocStageWithOverrides(config, i, files));
   // The applier counts under its global stage's name and kind.
   const stats = stages.map((s, i) => (i === 0 && segment.global !== null ? emptyStageStats(config.stages[segment.global]!.stage, 'global') : emptyStageStats(s.name, s.kind)));
   const annotate = [...(segment.global !== null ? [segment.global] : []), ...segment.docStages].map((i) => config.stages[i]!.mode === 'annotate');
@@ -177,9 +182,9 @@ async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
 }
 
 /** Segment 0 reads the input shard; later segments read what the previous segment kept. */
-function sourceOf(plan: RunPlan, task: Task): AsyncIterable<ReadItem> {
+async function sourceOf(plan: RunPlan, task: Task, files: RunFiles): Promise<AsyncIterable<ReadItem>> {
   const { config } = plan;
-  if (task.step > 0) return readDocs(layout.between(config.output, task.step - 1, task.index), DEFAULT_READER_OPTIONS);
+  if (task.step > 0) return readBetween(plan, task.step - 1, task.index, files);
   const input = plan.shards[task.index]!;
   const idPrefix = inputName(config, input.file);
   const items = readDocs(input.file, { ...config.reader, stripe: { part: input.part, parts: input.parts }, meta: input.meta, idPrefix });
@@ -293,17 +298,17 @@ async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain,
 }
 
 /** A process task: one shard through one segment's per-document stages (after its global stage's applier). */
-async function runProcess(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
-  const chain = await openStageChain(plan, task);
+async function runProcess(plan: RunPlan, task: Task, files: RunFiles, progress?: ProgressFn): Promise<TaskResult> {
+  const chain = await openStageChain(plan, task, files);
   const out = await openOutputs(plan, task);
   // When a global stage follows this segment, its map runs here on the survivors as they are
   // written, rather than as a task that reads them back (one pass less over the corpus per global
   // stage). The map's own task is then marked finished with this one.
   const mapTask: Task | null = task.step < plan.segments.length - 1 ? { kind: 'map', step: task.step + 1, index: task.index } : null;
-  const feed = mapTask ? await startMap(plan, mapTask) : undefined;
+  const feed = mapTask ? await startMap(plan, mapTask, files) : undefined;
   let read: ReadStats;
   try {
-    read = await streamThrough(sourceOf(plan, task), chain, out, progress, feed);
+    read = await streamThrough(await sourceOf(plan, task, files), chain, out, progress, feed);
     for (const s of chain.stages) await s.close?.();
     await out.rejected.close();
     await out.errors.close();
@@ -334,8 +339,8 @@ interface MapFeed {
   readonly seconds: number;
 }
 
-async function startMap(plan: RunPlan, mapTask: Task): Promise<MapFeed> {
-  const stage = await createGlobalStage(plan.config, plan.segments[mapTask.step]!.global!);
+async function startMap(plan: RunPlan, mapTask: Task, files: RunFiles): Promise<MapFeed> {
+  const stage = await createGlobalStage(plan.config, plan.segments[mapTask.step]!.global!, files);
   let seconds = 0;
   let waiting: ((b: Doc[] | null) => void) | null = null;
   let pending: Doc[] | null | undefined; // a batch not yet taken; null: the end
@@ -412,53 +417,80 @@ async function startMap(plan: RunPlan, mapTask: Task): Promise<MapFeed> {
   };
 }
 
-async function runMap(plan: RunPlan, task: Task): Promise<TaskResult> {
-  const { config } = plan;
+/** The survivors of segment `step` in shard `shard`, which the next global stage's map and applier read. */
+async function readBetween(plan: RunPlan, step: number, shard: number, files: RunFiles): Promise<AsyncIterable<ReadItem>> {
+  const path = layout.between(plan.config.output, step, shard);
+  if (!(await files.need(path))) throw new RefineryError(`${path}: missing (the task that writes it has a marker; was the run's storage changed?)`);
+  return readDocs(path, DEFAULT_READER_OPTIONS);
+}
+
+async function runMap(plan: RunPlan, task: Task, files: RunFiles): Promise<TaskResult> {
   const t0 = performance.now();
-  const stage = await createGlobalStage(config, plan.segments[task.step]!.global!);
-  const input = layout.between(config.output, task.step - 1, task.index);
-  await stage.map({ index: task.index, count: plan.shards.length }, docsOf(readDocs(input, DEFAULT_READER_OPTIONS)));
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!, files);
+  await stage.map({ index: task.index, count: plan.shards.length }, docsOf(await readBetween(plan, task.step - 1, task.index, files)));
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
 
-async function runReduce(plan: RunPlan, task: Task): Promise<TaskResult> {
+async function runReduce(plan: RunPlan, task: Task, files: RunFiles): Promise<TaskResult> {
   const t0 = performance.now();
-  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!, files);
   await stage.reduce(task.index, plan.shards.length);
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
 
-async function runStep(plan: RunPlan, task: Task): Promise<TaskResult> {
+async function runStep(plan: RunPlan, task: Task, files: RunFiles): Promise<TaskResult> {
   const t0 = performance.now();
-  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!, files);
   const step = stage.steps?.[task.sub ?? 0];
   if (!step) throw new RefineryError(`stage ${stage.name} has no step ${task.sub ?? 0} (its steps changed since the run was planned)`);
   const left = await step.run(task.index, task.round ?? 0, plan.shards.length);
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0, ...(step.repeat ? { pending: left ?? 0 } : {}) };
 }
 
-async function runFinish(plan: RunPlan, task: Task): Promise<TaskResult> {
+async function runFinish(plan: RunPlan, task: Task, files: RunFiles): Promise<TaskResult> {
   const t0 = performance.now();
-  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!);
+  const stage = await createGlobalStage(plan.config, plan.segments[task.step]!.global!, files);
   await stage.finish?.(plan.shards.length);
   return { task, stages: [], seconds: (performance.now() - t0) / 1000, keptWritten: 0 };
 }
 
 const runners = { process: runProcess, map: runMap, reduce: runReduce, step: runStep, finish: runFinish } as const;
 
-/** Runs a task and records it as finished (its marker holds its statistics, time and peak memory). */
+const stores = new Map<string, Promise<RunStore>>();
+
+/** The run's storage (one per output in a process). */
+export function storeOf(config: RunConfig): Promise<RunStore> {
+  let store = stores.get(config.output);
+  if (!store) stores.set(config.output, (store = openRunStore(config)));
+  return store;
+}
+
+/**
+ * Runs a task in a task space of the run's storage and records it as finished: what it wrote is
+ * stored whole first, then its marker (its statistics, time and peak memory), so a task killed at
+ * any point leaves no marker and runs again, writing the same bytes.
+ */
 export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn): Promise<TaskResult> {
   const t0 = performance.now();
-  const { value: result, peakBytes } = await measurePeakMemory(() => runners[task.kind](plan, task, progress));
-  // A map run alongside counts in its own task's time, not in this one's.
-  result.elapsed = (performance.now() - t0) / 1000 - (result.alongside ?? []).reduce((a, r) => a + r.seconds, 0);
-  result.peak_bytes = peakBytes;
-  // The tasks done alongside are marked first: a crash in between leaves this task unmarked, and
-  // its rerun redoes both, writing the same bytes.
-  for (const r of result.alongside ?? []) await writeFileAtomic(layout.marker(plan.config.output, r.task), stableJson({ ...r, peak_bytes: peakBytes }));
-  const { alongside: _, ...own } = result;
-  await writeFileAtomic(layout.marker(plan.config.output, task), stableJson(own));
-  return result;
+  const store = await storeOf(plan.config);
+  const space = await store.openTask();
+  try {
+    const here = space.dir === plan.config.output ? plan : { ...plan, config: { ...plan.config, output: space.dir } };
+    const { value: result, peakBytes } = await measurePeakMemory(() => runners[task.kind](here, task, space, progress));
+    const sent = await space.commit();
+    // A map run alongside counts in its own task's time, not in this one's.
+    result.elapsed = (performance.now() - t0) / 1000 - (result.alongside ?? []).reduce((a, r) => a + r.seconds, 0);
+    result.peak_bytes = peakBytes;
+    if (sent.files) result.stored = sent;
+    // The tasks done alongside are marked first: a crash in between leaves this task unmarked, and
+    // its rerun redoes both, writing the same bytes.
+    for (const r of result.alongside ?? []) await store.write(layout.markerKey(r.task), stableJson({ ...r, peak_bytes: peakBytes }));
+    const { alongside: _, ...own } = result;
+    await store.write(layout.markerKey(task), stableJson(own));
+    return result;
+  } finally {
+    await space.close();
+  }
 }
 
 /** Whether a round of a repeating phase left no work (its tasks' results). */
@@ -482,7 +514,6 @@ export async function finishedPhase(plan: RunPlan, phase: Phase): Promise<TaskRe
 
 /** The recorded result of a finished task, or null if it has not finished. */
 export async function finishedTask(plan: RunPlan, task: Task): Promise<TaskResult | null> {
-  const path = layout.marker(plan.config.output, task);
-  if (!(await stat(path).catch(() => null))) return null;
-  return JSON.parse(await readFile(path, 'utf8')) as TaskResult;
+  const text = await (await storeOf(plan.config)).read(layout.markerKey(task));
+  return text === null ? null : (JSON.parse(text) as TaskResult);
 }

@@ -10,6 +10,7 @@ import { openScorer } from '../classifiers/scorer.ts';
 import { OnnxGraphBuilder } from '../pipeline/onnx/builder.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import type { StageContext } from '../pipeline/stage.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 const GOOD = 'the method is explained with care and every step of the proof follows from the one before it';
 const BAD = 'click here buy now cheap deals free offer click here buy now best price sale sale';
@@ -23,7 +24,7 @@ async function trainedModel(labels: (i: number) => string | number, text: (i: nu
 }
 
 function ctx(baseDir: string): StageContext {
-  return { baseDir, outputDir: baseDir, workDir: baseDir, seed: 0, keyPath: 'stages[0]' };
+  return { baseDir, outputDir: baseDir, workDir: baseDir, seed: 0, keyPath: 'stages[0]', files: folderFiles };
 }
 
 function docs(texts: string[]): Doc[] {

@@ -11,6 +11,7 @@ import { buildProgram, main } from '../bin/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
 import { readJsonlDir } from './output-files.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();
 
@@ -88,7 +89,7 @@ test('map, reduce and apply tasks run in separate processes that share only the 
     import { minhashDedupStage } from ${JSON.stringify(stageUrl)};
     const [dir, phase, indices] = process.argv.slice(1);
     const shards = JSON.parse(readFileSync(join(dir, 'shards.json'), 'utf8'));
-    const ctx = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 3, keyPath: 'x' };
+    const ctx = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 3, keyPath: 'x', files: folderFiles };
     const stage = await minhashDedupStage.create(minhashDedupStage.options.parse({ partitions: 2 }), ctx);
     const count = shards.length;
     for (const i of indices.split(',').map(Number)) {
@@ -119,7 +120,7 @@ test('map, reduce and apply tasks run in separate processes that share only the 
   await run('apply', '1,0');
   const fromProcesses = (await Promise.all([0, 1].map(async (i) => JSON.parse(await readFile(join(dir, `verdicts-${i}.json`), 'utf8')) as unknown[]))).flat();
   // The same stage run in this process gives the same verdicts.
-  const ctx = { baseDir: dir, outputDir: join(dir, 'out-local'), workDir: join(dir, 'work-local'), seed: 3, keyPath: 'x' };
+  const ctx = { baseDir: dir, outputDir: join(dir, 'out-local'), workDir: join(dir, 'work-local'), seed: 3, keyPath: 'x', files: folderFiles };
   const local = await runGlobalStageInProcess(minhashDedupStage, { partitions: 2 }, ctx, corpus.shards);
   const expected = corpus.shards.flatMap((s, i) => s.map((d, j) => [d.id, local.verdicts[i][j].keep, d.meta.duplicate_of ?? null]));
   assert.deepEqual(fromProcesses, expected);

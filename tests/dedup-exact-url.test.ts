@@ -9,10 +9,11 @@ import { exactDedupStage } from '../dedup/exact-dedup.ts';
 import { urlDedupStage } from '../dedup/url-dedup.ts';
 import { normalizeUrl } from '../dedup/url-normalize.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-test-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
 }
 
 const doc = (id: string, text: string, meta: Record<string, unknown> = {}): Doc => ({ id, text, meta });

@@ -13,6 +13,7 @@ import type { GlobalStage } from '../pipeline/stage.ts';
 import { lineDedupStage } from '../dedup/line-dedup.ts';
 import { readRegion } from '../dedup/region-file.ts';
 import { workFiles } from '../dedup/work-files.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 async function* iterate(docs: Doc[]): AsyncGenerator<Doc> {
   yield* docs;
@@ -20,7 +21,7 @@ async function* iterate(docs: Doc[]): AsyncGenerator<Doc> {
 
 test('an applier needs neither the shards\' count files nor other buckets\' lines; duplicates are stored per bucket', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-lines-bounded-'));
-  const ctx = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+  const ctx = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
   const options = lineDedupStage.options.parse({ bucket_size: 10, partitions: 2 });
   const fresh = async () => (await lineDedupStage.create(options, ctx)) as GlobalStage;
   // 4 shards of 5 documents: buckets of 10 are shards {0, 1} and {2, 3}. Bucket 0 repeats line A
@@ -34,7 +35,7 @@ test('an applier needs neither the shards\' count files nor other buckets\' line
   // Per-bucket regions: every duplicated line hash of the run sits in the region of its bucket.
   const pairs = async (bucket: number) => {
     let words = 0;
-    for (let p = 0; p < 2; p++) words += (await readRegion(workFiles.duplicateLines(ctx.workDir, p), 2, bucket)).byteLength / 4;
+    for (let p = 0; p < 2; p++) words += (await readRegion(folderFiles, workFiles.duplicateLines(ctx.workDir, p), 2, bucket)).byteLength / 4;
     return words / 2;
   };
   assert.deepEqual([await pairs(0), await pairs(1)], [1, 1]);

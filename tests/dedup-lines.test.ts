@@ -8,10 +8,11 @@ import type { StageContext } from '../pipeline/stage.ts';
 import { lineDedupStage } from '../dedup/line-dedup.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { ProseGenerator } from './dedup-corpus.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-lines-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
 }
 
 /** `n` pages of generated prose; page i carries the boilerplate lines listed for it. */

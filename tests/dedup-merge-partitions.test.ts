@@ -23,6 +23,7 @@ import { submitRun } from '../pipeline/queue/submit.ts';
 import { runStatus } from '../pipeline/queue/status.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { mulberry32, ProseGenerator } from './dedup-corpus.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();
 
@@ -87,7 +88,7 @@ function expectedVerdicts(name: string, edges: Edge[], rank: Map<string, number>
 
 /** Writes what map and reduce would (doc indexes, edge files, reduce statistics) and runs the merge steps. */
 async function merge(dir: string, partitions: number, edges: Edge[], rank: Map<string, number>): Promise<{ verdicts: string[]; rounds: number; stats: string }> {
-  const m: MergeInput = { name: 'test-dedup', workDir: join(dir, 'work'), outputDir: join(dir, 'out'), partitions, settings: {} };
+  const m: MergeInput = { name: 'test-dedup', workDir: join(dir, 'work'), outputDir: join(dir, 'out'), files: folderFiles, partitions, settings: {} };
   for (let s = 0; s < SHARDS; s++) {
     const lines = Array.from({ length: DOCS_PER_SHARD }, (_, p) => JSON.stringify([`d${s * DOCS_PER_SHARD + p}`, 100 + p]));
     await mkdir(join(m.workDir, 'docs'), { recursive: true });

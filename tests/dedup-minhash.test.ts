@@ -14,10 +14,11 @@ import { fmix32, mix32 } from '../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { chineseDocument, injectedCorpus, mulberry32, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-minhash-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
 }
 
 const NORM = normalizationSchema.parse({});

@@ -17,10 +17,11 @@ import { cosine } from '../dedup/semantic/embedder.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { OnnxGraphBuilder } from '../pipeline/onnx/builder.ts';
 import { chineseDocument, injectedCorpus } from './dedup-corpus.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'dedup-semantic-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]' };
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
 }
 
 async function embedAll(e: { embed(t: string[]): Promise<Float32Array>; dim: number }, docs: Doc[]): Promise<Float32Array[]> {

@@ -4,10 +4,11 @@ import type { Doc } from '../pipeline/doc.ts';
 import type { DocStage, StageContext, Verdict } from '../pipeline/stage.ts';
 import { loadStage, registerStageModules } from '../pipeline/registry.ts';
 import { filterStageModules } from '../filters/stages.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 registerStageModules(filterStageModules);
 
-export const testContext: StageContext = { baseDir: process.cwd(), outputDir: '/nonexistent', workDir: '/nonexistent', seed: 0, keyPath: 'stages[0]' };
+export const testContext: StageContext = { baseDir: process.cwd(), outputDir: '/nonexistent', workDir: '/nonexistent', seed: 0, keyPath: 'stages[0]', files: folderFiles };
 
 export async function docStage(name: string, options: Record<string, unknown> = {}, ctx: StageContext = testContext): Promise<DocStage> {
   const def = await loadStage(name);

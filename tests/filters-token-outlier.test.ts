@@ -10,6 +10,7 @@ import { fnv1aUnitHash } from '../pipeline/hash.ts';
 import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary } from '../filters/token-outlier/distribution.ts';
 import { mulberry32 as rng } from '../pipeline/seeded-random.ts';
 import { stableJson } from '../pipeline/io/atomic.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 
 const EN = 'the of and to in is was that for on with as by at from his her it an were which are this be has had not but one'.split(' ');
@@ -42,7 +43,7 @@ async function runStage(stage: GlobalStage, shards: Doc[][]): Promise<Doc[]> {
 
 async function context(): Promise<StageContext> {
   const dir = await mkdtemp(join(tmpdir(), 'refinery-kl-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 7, keyPath: 'stages[0]' };
+  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 7, keyPath: 'stages[0]', files: folderFiles };
 }
 
 function corpus(): Doc[][] {

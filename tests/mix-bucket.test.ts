@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bucketId, bucketKeyOfDoc, isNonEnglish } from '../mixes/bucket.ts';
 import type { Doc } from '../pipeline/doc.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 test('non-English means a human language other than English; code and unknown are neither', () => {
   for (const l of ['fr', 'de', 'zh', 'zho_Hans', 'pt-BR', 'cs', 'rus']) assert.equal(isNonEnglish(l), true, l);
@@ -26,7 +27,7 @@ test('the mix-buckets stage sets category by the first matching rule and quality
     ],
     quality_bands: { field: 'quality_score', bands: [{ band: 'medium', min: 0.5 }, { band: 'high', min: 0.8 }] },
   });
-  const stage = await mixBucketsStage.create(options, { baseDir: '.', outputDir: '.', workDir: '.', seed: 0, keyPath: 'stages[0]' });
+  const stage = await mixBucketsStage.create(options, { baseDir: '.', outputDir: '.', workDir: '.', seed: 0, keyPath: 'stages[0]', files: folderFiles });
   assert.ok(stage.kind === 'annotator');
   const docs: Doc[] = [
     { id: 'a', text: 'x', meta: { source: 'arxiv', language: 'en', quality_score: 0.9 } },

@@ -17,6 +17,7 @@ import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { exportMegatron } from '../mixes/shards/megatron-export.ts';
 import { main } from '../bin/cli.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 
 const WORDS = ['the', 'river', 'data', 'token', 'Llama', 'ünïcode', '東京', 'код', '42', '🙂', '\n', 'def', '{', '}'];
@@ -39,7 +40,7 @@ async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {
 async function tokenize(shards: Doc[][], options: Partial<TokenizeOptions>): Promise<string> {
   const out = await tempDir('refinery-megatron-');
   const stage = (await tokenizeStage.create(tokenizeStage.options.parse(options) as TokenizeOptions, {
-    baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 0, keyPath: 'stages[0]',
+    baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 0, keyPath: 'stages[0]', files: folderFiles,
   })) as GlobalStage;
   for (let i = 0; i < shards.length; i++) await stage.map({ index: i, count: shards.length }, iterate(shards[i]!));
   await stage.reduce(0, shards.length);

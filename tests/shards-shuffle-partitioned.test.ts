@@ -18,6 +18,7 @@ import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts
 import { decodeRows, encodeRow, shuffleKey, type KeyedRow } from '../mixes/shards/shuffle-spill.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();
 
@@ -69,7 +70,7 @@ for (const buckets of [1, 64]) {
     const shards = corpus();
     const out = join(root, `stage-${buckets}`);
     const options = tokenizeStage.options.parse({ shuffle_seed: 11, shuffle_buckets: buckets }) as TokenizeOptions;
-    const make = async () => (await tokenizeStage.create(options, { baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 0, keyPath: 'stages[0]' })) as GlobalStage;
+    const make = async () => (await tokenizeStage.create(options, { baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 0, keyPath: 'stages[0]', files: folderFiles })) as GlobalStage;
     const stage = await make();
     assert.equal(stage.partitions, buckets);
     assert.equal(typeof stage.finish, 'function');

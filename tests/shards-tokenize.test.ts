@@ -14,6 +14,7 @@ import { llama3Tokenizer } from '../mixes/shards/tokenize-stage.ts';
 import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { bucketId, bucketKeyOfDoc } from '../mixes/bucket.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 const WORDS = ['the', 'river', 'data', 'token', 'Llama', 'shard', 'zstd', 'ünïcode', '東京', 'код', '42', '3.14', '🙂', '\n', '    ', 'def', '{', '}'];
 
@@ -43,7 +44,7 @@ async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {
 async function runTokenize(shards: Doc[][], options: Partial<TokenizeOptions>, seed = 1): Promise<{ out: string; docs: Doc[][] }> {
   const out = await tempDir('refinery-tokenize-');
   const parsed = tokenizeStage.options.parse(options) as TokenizeOptions;
-  const stage = (await tokenizeStage.create(parsed, { baseDir: out, outputDir: out, workDir: join(out, 'work', 'tokenize'), seed, keyPath: 'stages[0]' })) as GlobalStage;
+  const stage = (await tokenizeStage.create(parsed, { baseDir: out, outputDir: out, workDir: join(out, 'work', 'tokenize'), seed, keyPath: 'stages[0]', files: folderFiles })) as GlobalStage;
   assert.equal(stage.kind, 'global');
   // map in reverse order: the result must not depend on the order tasks run in
   for (let i = shards.length - 1; i >= 0; i--) await stage.map({ index: i, count: shards.length }, iterate(shards[i]!));
@@ -240,7 +241,7 @@ test('a document whose bucket the plan lacks is in no shard, and its applier cal
   await writeFile(planPath, JSON.stringify({ buckets: buckets.slice(1).map((id) => ({ id, rate: 1 })) }));
   const out = await tempDir('refinery-tokenize-');
   const parsed = tokenizeStage.options.parse({ plan: planPath }) as TokenizeOptions;
-  const stage = (await tokenizeStage.create(parsed, { baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 1, keyPath: 'stages[0]' })) as GlobalStage;
+  const stage = (await tokenizeStage.create(parsed, { baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles })) as GlobalStage;
   await stage.map({ index: 0, count: 1 }, iterate(shards[0]!));
   await stage.reduce(0, 1);
   const manifest = await manifestOf(out);

@@ -17,6 +17,7 @@ import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
 import { exportMegatron } from '../mixes/shards/megatron-export.ts';
 import { HuggingFaceTokenizer } from '../pipeline/tokenizer/huggingface-tokenizer.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 
 /** GPT-2 style byte-level BPE: the 256 byte symbols, a few merges, <s>/</s>/<pad> as special added tokens. */
@@ -60,7 +61,7 @@ async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {
 async function runTokenize(shards: Doc[][], options: Partial<TokenizeOptions>): Promise<{ out: string; docs: Doc[]; errors: string[] }> {
   const out = await tempDir('refinery-tokjson-run-');
   const stage = (await tokenizeStage.create(tokenizeStage.options.parse(options) as TokenizeOptions, {
-    baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 0, keyPath: 'stages[0]',
+    baseDir: out, outputDir: out, workDir: join(out, 'work'), seed: 0, keyPath: 'stages[0]', files: folderFiles,
   })) as GlobalStage;
   for (let i = 0; i < shards.length; i++) await stage.map({ index: i, count: shards.length }, iterate(shards[i]!));
   await stage.reduce(0, shards.length);

@@ -2,7 +2,7 @@
  * Everything a run report shows, gathered from a run folder. Each part is optional: what the run
  * did not produce is reported as not run, never invented.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readDocs } from '../../pipeline/io/read.ts';
@@ -11,6 +11,7 @@ import { bucketFileSchema, estimateTokens, BYTES_PER_TOKEN_ESTIMATE } from '../c
 import { isScoreField, readStageOptions } from './measures.ts';
 import { runRecords, shardFiles, type Outcome } from '../run-records.ts';
 import { DocumentViewsCollector, type ClusterExample, type Histogram, type RuleExample, type StageFunnelRow } from './documents.ts';
+import { folderFiles, type RunFiles } from '../../pipeline/run-folder/files.ts';
 
 export { isScoreField, SCORE_FIELD_NAMES } from './measures.ts';
 
@@ -152,25 +153,22 @@ export interface RunReport {
   binding_constraints: ConstraintsSection | Missing;
 }
 
-async function readJsonIf(path: string): Promise<unknown | undefined> {
+async function readJsonIf(path: string, files: RunFiles): Promise<unknown | undefined> {
   try {
+    if (!(await files.need(path))) return undefined;
     return JSON.parse(await readFile(path, 'utf8')) as unknown;
   } catch {
     return undefined;
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
-
-async function docFiles(dir: string): Promise<string[]> {
-  if (!(await exists(dir))) return [];
+/** The document files below `dir`, in name order (a name that is not a document file is looked into as a folder). */
+async function docFiles(dir: string, files: RunFiles): Promise<string[]> {
   const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await docFiles(p)));
-    else if (/\.(jsonl|parquet)(\.gz|\.zst)?$/i.test(e.name)) out.push(p);
+  for (const name of await files.list(dir)) {
+    const p = join(dir, name);
+    if (/\.(jsonl|parquet)(\.gz|\.zst)?$/i.test(name)) out.push(p);
+    else out.push(...(await docFiles(p, files)));
   }
   return out;
 }
@@ -225,11 +223,12 @@ function scanDoc(scan: Scan, doc: { text: string; meta: Record<string, unknown> 
   return true;
 }
 
-async function scanDocs(dir: string, limit: number): Promise<Scan | undefined> {
-  const files = await docFiles(dir);
+async function scanDocs(dir: string, limit: number, run: RunFiles): Promise<Scan | undefined> {
+  const files = await docFiles(dir, run);
   if (files.length === 0) return undefined;
   const scan = newScan();
   outer: for (const f of files) {
+    await run.need(f);
     for await (const item of readDocs(f)) {
       if (item.kind === 'doc' && !scanDoc(scan, item.doc, limit)) break outer;
     }
@@ -244,29 +243,30 @@ async function scanDocs(dir: string, limit: number): Promise<Scan | undefined> {
  * through run-records.ts, so that reader (faster) serves both. A folder with other files too
  * (Dolma's attributes/ beside documents/) is scanned apart, and errors/ is read as run records.
  */
-async function scanAndViews(runDir: string, views: DocumentViewsCollector, limit: number): Promise<{ rejected?: Scan; kept?: Scan }> {
+async function scanAndViews(runDir: string, views: DocumentViewsCollector, limit: number, run: RunFiles): Promise<{ rejected?: Scan; kept?: Scan }> {
   const scans: { rejected?: Scan; kept?: Scan } = {};
   const sharedFiles = new Map<Outcome, string[]>();
   for (const outcome of ['kept', 'rejected'] as const) {
     const dir = join(runDir, outcome);
-    const files = await docFiles(dir);
-    const shards = await shardFiles(runDir, outcome);
+    const files = await docFiles(dir, run);
+    const shards = await shardFiles(runDir, outcome, run);
     if (files.length === shards.length && files.every((f, i) => f === join(runDir, shards[i]!))) {
       sharedFiles.set(outcome, shards);
       scans[outcome] = files.length ? newScan() : undefined;
-    } else scans[outcome] = await scanDocs(dir, limit);
+    } else scans[outcome] = await scanDocs(dir, limit, run);
   }
   let viewing = true;
   for (const outcome of ['kept', 'rejected', 'errored'] as const) {
     const shards = sharedFiles.get(outcome);
     if (shards === undefined) {
       if (!viewing) continue;
-      for await (const r of runRecords(runDir, [outcome])) if (!(viewing = views.add(r))) break;
+      for await (const r of runRecords(runDir, [outcome], run)) if (!(viewing = views.add(r))) break;
       continue;
     }
     const scan = scans[outcome as 'kept' | 'rejected'];
     let scanning = scan !== undefined;
     outer: for (const file of shards) {
+      await run.need(join(runDir, file));
       for await (const item of readDocs(join(runDir, file))) {
         if (item.kind !== 'doc') continue;
         const { id, text, meta } = item.doc;
@@ -300,15 +300,15 @@ function scanBasis(dir: string, scan: Scan): string {
   return `${scan.truncated ? `the first ${scan.docs}` : `all ${scan.docs}`} documents in ${dir}/`;
 }
 
-async function findManifest(runDir: string): Promise<{ path: string; value: Record<string, unknown> } | undefined> {
+async function findManifest(runDir: string, files: RunFiles): Promise<{ path: string; value: Record<string, unknown> } | undefined> {
   for (const p of [join(runDir, 'tokens', 'manifest.json'), join(runDir, 'manifest.json')]) {
-    const v = await readJsonIf(p);
+    const v = await readJsonIf(p, files);
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return { path: p, value: v as Record<string, unknown> };
   }
   return undefined;
 }
 
-async function findPlan(runDir: string, manifest?: Record<string, unknown>): Promise<{ path: string; plan: PlanData } | undefined> {
+async function findPlan(runDir: string, files: RunFiles, manifest?: Record<string, unknown>): Promise<{ path: string; plan: PlanData } | undefined> {
   const candidates = [join(runDir, 'plan.json'), join(runDir, 'tokens', 'plan.json')];
   const ref = manifest?.plan;
   if (ref !== null && typeof ref === 'object' && typeof (ref as { path?: unknown }).path === 'string') {
@@ -316,7 +316,7 @@ async function findPlan(runDir: string, manifest?: Record<string, unknown>): Pro
     candidates.push(isAbsolute(p) ? p : resolve(p), resolve(runDir, p), resolve(runDir, 'tokens', p));
   }
   for (const p of candidates) {
-    const parsed = planSchema.safeParse(await readJsonIf(p));
+    const parsed = planSchema.safeParse(await readJsonIf(p, files));
     if (parsed.success) return { path: p, plan: parsed.data };
   }
   return undefined;
@@ -326,20 +326,22 @@ const missing = (note: string): Missing => ({ available: false, note });
 
 type ManifestBucket = BucketSection['rows'][number];
 
-export async function collectRunReport(runDir: string, options: { scanLimit?: number; seed?: number } = {}): Promise<RunReport> {
+/** The report's data of the run in `runDir`; `files` reads the run (a bucket run's files are fetched as the report reads them). */
+export async function collectRunReport(runDir: string, options: { scanLimit?: number; seed?: number; files?: RunFiles } = {}): Promise<RunReport> {
   const limit = options.scanLimit ?? SCAN_LIMIT_DEFAULT;
-  const statsRaw = await readJsonIf(join(runDir, 'stats.json'));
-  const dedupStages = await dedupStageStats(join(runDir, 'stats'));
-  const manifest = await findManifest(runDir);
+  const files = options.files ?? folderFiles;
+  const statsRaw = await readJsonIf(join(runDir, 'stats.json'), files);
+  const dedupStages = await dedupStageStats(join(runDir, 'stats'), files);
+  const manifest = await findManifest(runDir, files);
   const buckets = manifest ? manifestBuckets(manifest.value) : undefined;
   const basis = buckets ? `tokens in ${rel(runDir, manifest!.path)}` : '';
-  const plan = await findPlan(runDir, manifest?.value);
+  const plan = await findPlan(runDir, files, manifest?.value);
   const planned = plan ? planSections(plan.plan, buckets) : undefined;
   const noPlan = missing('not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest');
   const stats = statsSchema.safeParse(statsRaw);
   const stageNames = stats.success ? stats.data.stages.map((s) => s.name) : [];
   const collector = new DocumentViewsCollector(stageNames, await readStageOptions(runDir), limit, options.seed ?? 0);
-  const { rejected: rejectedScan, kept: keptScan } = await scanAndViews(runDir, collector, limit);
+  const { rejected: rejectedScan, kept: keptScan } = await scanAndViews(runDir, collector, limit, files);
   const views = collector.views();
   for (const d of dedupStages) {
     const examples = views?.cluster_examples[d.stage];
@@ -402,11 +404,10 @@ function funnelSection(statsRaw: unknown, rejectedScan: Scan | undefined): RunRe
   };
 }
 
-async function dedupStageStats(statsDir: string): Promise<DedupSection['stages']> {
+async function dedupStageStats(statsDir: string, files: RunFiles): Promise<DedupSection['stages']> {
   const out: DedupSection['stages'] = [];
-  if (!(await exists(statsDir))) return out;
-  for (const f of (await readdir(statsDir)).filter((n) => n.endsWith('.json')).sort()) {
-    const d = dedupSchema.safeParse(await readJsonIf(join(statsDir, f)));
+  for (const f of (await files.list(statsDir)).filter((n) => n.endsWith('.json'))) {
+    const d = dedupSchema.safeParse(await readJsonIf(join(statsDir, f), files));
     if (!d.success) continue;
     const histogram = Object.entries(d.data.cluster_size_histogram)
       .map(([size, clusters]) => ({ size, clusters }))

@@ -8,6 +8,7 @@ import { renderCharts } from './charts.ts';
 import { reportSections } from './tables.ts';
 import { reportMarkdown } from './markdown.ts';
 import { reportHtml } from './html.ts';
+import type { RunFiles } from '../../pipeline/run-folder/files.ts';
 
 /** Every run writes stats.json; a folder without one is a mistyped path or not a run folder. */
 async function checkRunFolder(runDir: string): Promise<void> {
@@ -18,9 +19,10 @@ async function checkRunFolder(runDir: string): Promise<void> {
   if (!stats?.isFile()) throw new RefineryError(`${runDir}: no stats.json, so not the output folder of a run (refinery run, filter, dedup, tokenize or a queue run)`);
 }
 
-export async function writeRunReport(runDir: string, outDir: string): Promise<void> {
+/** Writes the report of the run in `runDir` to `outDir`; `files` reads the run's files (a bucket run's task space; by default the folder's). */
+export async function writeRunReport(runDir: string, outDir: string, files?: RunFiles): Promise<void> {
   await checkRunFolder(runDir);
-  const report = await collectRunReport(runDir);
+  const report = await collectRunReport(runDir, files ? { files } : {});
   const sections = reportSections(report);
   const charts = await renderCharts(report);
   await writeFileAtomic(join(outDir, 'report.json'), stableJson(report));

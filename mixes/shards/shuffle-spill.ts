@@ -22,6 +22,7 @@ import { tempNameFor } from '../../pipeline/io/atomic.ts';
 import { RefineryError } from '../../pipeline/errors.ts';
 import { shardNumber } from './shard-sink.ts';
 import type { DocumentRow } from './token-rows.ts';
+import type { RunFiles } from '../../pipeline/run-folder/files.ts';
 
 const MAGIC = Buffer.from('RFSPILL1', 'latin1');
 const HEADER_BYTES = 16;
@@ -259,34 +260,31 @@ async function readExactly(handle: FileHandle, buf: Buffer, size: number, positi
   }
 }
 
-/** The reduce side: the rows of one bucket from every input shard's spill file, in key order. */
-export async function readShuffleBucket(workDir: string, bucket: number, bucketCount: number, shardCount: number): Promise<DocumentRow[]> {
+/**
+ * The reduce side: the rows of one bucket from every input shard's spill file, in key order. Each
+ * file is read by ranges (its header, the bucket's offsets, the bucket's rows), so a reducer on a
+ * bucket fetches only its own rows.
+ */
+export async function readShuffleBucket(files: RunFiles, workDir: string, bucket: number, bucketCount: number, shardCount: number): Promise<DocumentRow[]> {
   const keyed: KeyedRow[] = [];
-  const entry = Buffer.allocUnsafe(16);
   for (let shard = 0; shard < shardCount; shard++) {
     const path = spillPath(workDir, shard);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RefineryError(`tokenize: ${path} is missing: the shuffle's map task of input shard ${shard} has not written it (every worker must see the same output folder)`);
-      throw e;
-    }
-    try {
-      await readExactly(handle, entry, HEADER_BYTES, 0, path);
-      if (!entry.subarray(0, 8).equals(MAGIC)) throw new RefineryError(`tokenize: ${path} is not a spill file (no RFSPILL1 header)`);
-      const written = entry.readUInt32LE(8);
-      if (written !== bucketCount) throw new RefineryError(`tokenize: ${path} has ${written} shuffle buckets, the stage has ${bucketCount}`);
-      await readExactly(handle, entry, 16, HEADER_BYTES + 8 * bucket, path);
-      const start = Number(entry.readBigUInt64LE(0));
-      const size = Number(entry.readBigUInt64LE(8)) - start;
-      if (size === 0) continue;
-      const region = Buffer.allocUnsafe(size);
-      await readExactly(handle, region, size, start, path);
-      decodeRows(region, keyed);
-    } finally {
-      await handle.close();
-    }
+    const exactly = async (start: number, size: number) => {
+      const got = Buffer.from(await files.readRange(path, start, size));
+      if (got.byteLength !== size) throw new RefineryError(`${path}: ends at byte ${start + got.byteLength}, expected ${size - got.byteLength} more bytes (truncated spill file?)`);
+      return got;
+    };
+    const header = await exactly(0, HEADER_BYTES).catch((e: unknown) => {
+      throw new RefineryError(`tokenize: cannot read ${path} (${(e as Error).message}): has the shuffle's map task of input shard ${shard} written it? (every worker must reach the same output)`);
+    });
+    if (!header.subarray(0, 8).equals(MAGIC)) throw new RefineryError(`tokenize: ${path} is not a spill file (no RFSPILL1 header)`);
+    const written = header.readUInt32LE(8);
+    if (written !== bucketCount) throw new RefineryError(`tokenize: ${path} has ${written} shuffle buckets, the stage has ${bucketCount}`);
+    const entry = await exactly(HEADER_BYTES + 8 * bucket, 16);
+    const start = Number(entry.readBigUInt64LE(0));
+    const size = Number(entry.readBigUInt64LE(8)) - start;
+    if (size === 0) continue;
+    decodeRows(await exactly(start, size), keyed);
   }
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.row);

@@ -28,6 +28,7 @@ import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, ty
 import { ShardSink, shardNumber } from './shard-sink.ts';
 import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
 import { documentRow } from './token-rows.ts';
+import { readRunFile, readRunText } from '../../pipeline/run-folder/files.ts';
 
 
 let sharedTokenizer: Llama3Tokenizer | undefined;
@@ -186,7 +187,7 @@ export class TokenizeStage implements GlobalStage {
 
   private async writeManifest(shardCount: number): Promise<void> {
     const summaries: ShardSummary[] = [];
-    for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readFile(this.summaryPath(i), 'utf8')) as ShardSummary);
+    for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readRunText(this.ctx.files, this.summaryPath(i))) as ShardSummary);
     if (this.options.shuffle_seed !== null) summaries.push(...(await this.shuffledSummaries()));
     const tokenizer = await this.tokenizer();
     const plan = this.planPath === null ? null : { path: this.planPath, sha256: sha256(await readFile(this.planPath)), seed: this.ctx.seed };
@@ -225,7 +226,7 @@ export class TokenizeStage implements GlobalStage {
 
   /** Shuffle reduce of one bucket: its rows from every shard's spill file, in key order, into `shuffled-<bucket>-<part>.parquet`. */
   private async writeShuffled(bucket: number, shardCount: number): Promise<void> {
-    const rows = await readShuffleBucket(this.ctx.workDir, bucket, this.options.shuffle_buckets, shardCount);
+    const rows = await readShuffleBucket(this.ctx.files, this.ctx.workDir, bucket, this.options.shuffle_buckets, shardCount);
     let files: ShardSummary['files'] = [];
     if (rows.length > 0) {
       const sink = this.newSink(`shuffled-${shardNumber(bucket)}`, await this.tokenizer());
@@ -244,16 +245,16 @@ export class TokenizeStage implements GlobalStage {
   private async shuffledSummaries(): Promise<ShardSummary[]> {
     const out: ShardSummary[] = [];
     for (let bucket = 0; bucket < this.options.shuffle_buckets; bucket++) {
-      const files = JSON.parse(await readFile(this.bucketSummaryPath(bucket), 'utf8')) as ShardSummary['files'];
+      const files = JSON.parse(await readRunText(this.ctx.files, this.bucketSummaryPath(bucket))) as ShardSummary['files'];
       if (files.length > 0) out.push({ files, docs_in: 0, docs_out: 0, docs_errored: 0, tokens_in: 0, tokens_out: 0, buckets: [] });
     }
     return out;
   }
 
   async applier(shard: ShardRef): Promise<DocStage> {
-    const bytes = await readFile(this.countsPath(shard.index));
+    const bytes = await readRunFile(this.ctx.files, this.countsPath(shard.index));
     const counts = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const failed = JSON.parse(await readFile(this.failedPath(shard.index), 'utf8')) as Record<string, string>;
+    const failed = JSON.parse(await readRunText(this.ctx.files, this.failedPath(shard.index))) as Record<string, string>;
     let next = 0;
     return {
       kind: 'annotator',

@@ -7,13 +7,13 @@
  * which every S3-compatible server accepts.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { InputError, RefineryError } from '../errors.ts';
 import { DATA_FILES, hasGlob, type InputInfo } from './storage.ts';
@@ -204,7 +204,7 @@ export async function downloadObject(url: string): Promise<{ path: string; done:
   return { path, done };
 }
 
-// ---- outputs (pipeline/bucket-output.ts) ----
+// ---- a run's storage (pipeline/run-folder/bucket.ts) ----
 
 /** The objects under an s3:// prefix (a folder: the URL with a final "/"), keyed by their key relative to it. */
 export async function listOutputObjects(prefixUrl: string): Promise<Map<string, { size: number; etag: string }>> {
@@ -302,6 +302,75 @@ export async function uploadFile(path: string, url: string): Promise<void> {
   try {
     await new Upload({ client: client(), params: { Bucket: bucket, Key: key, Body: createReadStream(path) }, partSize: PART_BYTES, queueSize: 4, leavePartsOnError: false }).done();
   } catch (e) {
-    throw storageError(url, `upload ${path} (the run itself has finished: run the same command again to retry the upload; its tasks are skipped)`, e, 'output');
+    throw storageError(url, `upload ${path} (the task is run again: nothing it wrote counts until its marker is written)`, e, 'output');
+  }
+}
+
+/** Downloads the object to `path` (through a temporary name, renamed when whole); false when there is no such object. */
+export async function downloadTo(url: string, path: string): Promise<boolean> {
+  const { bucket, key } = parseS3Url(url);
+  try {
+    await client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw storageError(url, 'look up the object', e, 'output');
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  try {
+    await pipeline(await openObject(url), createWriteStream(tmp));
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e instanceof RefineryError ? e : storageError(url, 'download the object', e, 'output');
+  }
+  return true;
+}
+
+/** `length` bytes of the object from byte `start` (fewer at its end), in one ranged GET. */
+export async function readObjectRange(url: string, start: number, length: number): Promise<Uint8Array> {
+  if (length <= 0) return new Uint8Array(0);
+  const { bucket, key } = parseS3Url(url);
+  try {
+    const r = await client().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }));
+    const bytes = (await r.Body?.transformToByteArray()) ?? new Uint8Array(0);
+    // A server that ignores Range sends the whole object.
+    return r.ContentRange === undefined ? bytes.subarray(start, start + length) : bytes;
+  } catch (e) {
+    if (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 416) return new Uint8Array(0);
+    throw storageError(url, `read bytes ${start}-${start + length - 1}`, e, 'output');
+  }
+}
+
+/**
+ * Aborts the multipart uploads begun under the prefix and never completed (a task killed while it
+ * uploaded): they were never objects, but their parts are stored and billed until aborted. A store
+ * that cannot list uploads (some S3-compatible servers) is left to its lifecycle rules.
+ */
+export async function abortUploadsUnder(prefixUrl: string): Promise<number> {
+  const { bucket, key } = parseS3Url(prefixUrl);
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  let aborted = 0;
+  let keyMarker: string | undefined;
+  let uploadMarker: string | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await client().send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadMarker }));
+    } catch {
+      return aborted;
+    }
+    for (const u of page.Uploads ?? []) {
+      if (!u.Key || !u.UploadId) continue;
+      try {
+        await client().send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+        aborted++;
+      } catch (e) {
+        if (!isNotFound(e)) throw storageError(`s3://${bucket}/${u.Key}`, 'abort an unfinished upload', e, 'output');
+      }
+    }
+    if (!page.IsTruncated) return aborted;
+    keyMarker = page.NextKeyMarker;
+    uploadMarker = page.NextUploadIdMarker;
   }
 }

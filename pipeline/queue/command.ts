@@ -2,7 +2,6 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { defaultStagingFolder } from '../bucket-output.ts';
 import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
 import { addTrialFlags, finiteNumber, positiveInt, trialOverrides, type TrialFlags } from '../cli-arguments.ts';
@@ -53,10 +52,10 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
     program
       .command('submit')
       .description('Queue a pipeline run on BullMQ for `refinery worker` processes; prints the run id on the last line.')
-      .argument('<pipeline.yaml>', 'pipeline file (every worker must see its inputs, plugins and output at the same paths)')
+      .argument('<pipeline.yaml>', 'pipeline file (every worker must reach its inputs, plugins and output: URLs, or folders at the same paths)')
       .option('-i, --input <paths...>', "input files or globs, instead of the pipeline's inputs")
       .option('-o, --output <dir>', "output folder or s3://bucket/prefix, instead of the pipeline's output")
-      .option('--work-dir <dir>', 'with an s3:// output: the folder the run works in before it uploads, seen by every worker at the same path (default: under TMPDIR, one machine only)')
+      .option('--work-dir <dir>', "with an s3:// output: the local folder where each worker's tasks keep their scratch (default: under TMPDIR)")
       .option('--force', 'drop the run\'s jobs and outputs and start it afresh', false)
       .option('--attempts <n>', 'attempts per task before it fails the run', positiveInt, 3)
       .option('--backoff <ms>', 'delay before the first retry, doubled at each further one', finiteNumber(0), 10_000)
@@ -67,9 +66,6 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
     if (o.dryRun) {
       process.stdout.write(await dryRun(config));
       return;
-    }
-    if (config.publishTo && config.output === defaultStagingFolder(config.publishTo)) {
-      process.stderr.write(`refinery: warning: no work_dir for the s3:// output: the run works in ${config.output} on each machine, which only workers on this machine see; set work_dir (or --work-dir) to a folder every worker sees\n`);
     }
     const rq = RunQueue.open(targetOf(o));
     try {

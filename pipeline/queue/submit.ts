@@ -1,7 +1,7 @@
 /** `refinery submit`: plans a run, records it in Redis and queues its first phase. */
 import type { RunConfig } from '../config.ts';
 import { makePlan } from '../run.ts';
-import { prepareOutput } from '../output-folder.ts';
+import { storeOf } from '../task.ts';
 import { runIdOf, type RetryPolicy } from './jobs.ts';
 import type { RunQueue } from './run-queue.ts';
 import { runState } from './status.ts';
@@ -31,7 +31,7 @@ export async function submitRun(rq: RunQueue, config: RunConfig, opts: SubmitOpt
     await rq.removeRun(plan, run);
     if (!opts.force) outcome = 'resubmitted';
   }
-  await prepareOutput(plan, opts.force);
+  await (await storeOf(config)).prepare(plan, opts.force);
   if (!(await rq.records.create(run, plan, opts.retry, opts.report ?? true))) return { run, outcome: 'already submitted' };
   await rq.addPhase(plan, run, 0, opts.retry);
   return { run, outcome };

@@ -7,8 +7,8 @@
 import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
 import { roundTasks, taskId, type RunPlan } from '../run-plan.ts';
-import { finishedPhase, finishedTask, roundConverged, type TaskResult } from '../task.ts';
-import { finishRun, publish } from '../run.ts';
+import { finishedPhase, finishedTask, roundConverged, storeOf, type TaskResult } from '../task.ts';
+import { finishRun } from '../run.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import { roundJobs, type JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
@@ -123,10 +123,10 @@ export class QueueWorker {
         if (roundConverged(results as TaskResult[])) return false;
         continue;
       }
-      if (round === 0) throw new RefineryError(`phase "${plan.phases[phase]!.name}" completed in the queue but its tasks left no marker in ${plan.config.output}: every worker must see the same ${plan.config.publishTo ? 'work_dir' : 'output folder'}`);
+      if (round === 0) throw new RefineryError(`phase "${plan.phases[phase]!.name}" completed in the queue but its tasks left no marker in ${plan.config.output}: every worker must see the same output (a bucket prefix, or a shared folder at the same path)`);
       await this.rq.queue.addBulk(roundJobs(plan, run, phase, round, await this.rq.records.retry(run), { id: job.id!, queue: job.queueQualifiedName }));
       if (!(await job.moveToWaitingChildren(token ?? ''))) {
-        throw new RefineryError(`round ${round} of phase "${plan.phases[phase]!.name}" completed in the queue but left no marker in ${plan.config.output}: every worker must see the same ${plan.config.publishTo ? 'work_dir' : 'output folder'}`);
+        throw new RefineryError(`round ${round} of phase "${plan.phases[phase]!.name}" completed in the queue but left no marker in ${plan.config.output}: every worker must see the same output (a bucket prefix, or a shared folder at the same path)`);
       }
       this.settings.log(`${run}: round ${round - 1} of "${plan.phases[phase]!.name}" left work; queued round ${round}`);
       return true;
@@ -147,23 +147,21 @@ export class QueueWorker {
       const results: TaskResult[] = [];
       for (const phase of plan.phases) {
         const done = await finishedPhase(plan, phase);
-        if (!done) throw new RefineryError(`phase "${phase.name}" completed in the queue but some of its tasks left no marker in ${plan.config.output}: every worker must see the same ${plan.config.publishTo ? 'work_dir' : 'output folder'} (shared storage, same path)`);
+        if (!done) throw new RefineryError(`phase "${phase.name}" completed in the queue but some of its tasks left no marker in ${plan.config.output}: every worker must see the same output (a bucket prefix, or a shared folder at the same path)`);
         results.push(...done);
       }
-      const { stats } = await finishRun(plan, results);
-      // The researcher report, as `refinery run` writes it: written before the run counts as completed.
-      if (this.settings.onRunFinished && (await records.report(data.run))) await this.settings.onRunFinished(plan.config.output);
-      if (plan.config.publishTo) {
-        // Locked as `refinery run` locks it: a local run publishing to the same prefix fails this job (retried later) rather than mixing in.
-        const unlock = await (await import('../bucket-output.ts')).lockBucket(plan.config.publishTo);
-        try {
-          await publish(plan.config, true);
-        } finally {
-          await unlock();
-        }
+      // Locked as `refinery run` locks it: a local run on the same output fails this job (retried later) rather than mixing in.
+      const unlock = await (await storeOf(plan.config)).lock();
+      let stats;
+      try {
+        // The researcher report, as `refinery run` writes it: written before the run counts as completed.
+        const report = this.settings.onRunFinished && (await records.report(data.run)) ? this.settings.onRunFinished : undefined;
+        ({ stats } = await finishRun(plan, results, report));
+      } finally {
+        await unlock();
       }
       await records.finished(data.run);
-      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.publishTo ?? plan.config.output}`);
+      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
       return null;
     }
     const label = `${data.run} ${taskId(data.task)}`;

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { RefineryError } from './errors.ts';
+import { RefineryError } from '../errors.ts';
 
 /** A process of this host with that pid exists (EPERM: it does, another user's). */
 export function alive(pid: number): boolean {

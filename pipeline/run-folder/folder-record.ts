@@ -7,17 +7,17 @@
 import { homedir } from 'node:os';
 import { mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
-import type { RunConfig } from './config.ts';
-import { RefineryError } from './errors.ts';
-import { writeFileAtomic, stableJson } from './io/atomic.ts';
-import { isS3Url } from './io/storage.ts';
-import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from './run-plan.ts';
+import type { RunConfig } from '../config.ts';
+import { RefineryError } from '../errors.ts';
+import { writeFileAtomic, stableJson } from '../io/atomic.ts';
+import { isS3Url } from '../io/storage.ts';
+import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from '../run-plan.ts';
 
-/** Folders a run writes into (and --force removes, with RUN_FILES); all but `_work` are published to a bucket. */
+/** Folders a run writes into (and --force removes, with RUN_FILES). */
 export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', '_work'];
 /** Files a run writes at the top of its output folder. */
 export const RUN_FILES = ['stats.json', 'report.md', 'run.json'];
-const OUTPUT_NAMES = [...RUN_FOLDERS, ...RUN_FILES];
+export const OUTPUT_NAMES = [...RUN_FOLDERS, ...RUN_FILES];
 
 /** What `writeFileAtomic` and the shard writers name a file while they write it (`tempNameFor`). */
 const TEMPORARY = /\.\d+\.[a-z0-9]{1,8}\.tmp$/;
@@ -26,13 +26,16 @@ const TEMPORARY = /\.\d+\.[a-z0-9]{1,8}\.tmp$/;
 export const RUN_RECORD_FORMAT = 'refinery-run';
 export const RUN_RECORD_VERSION = 1;
 
-interface RunRecord {
+export interface RunRecord {
   format: typeof RUN_RECORD_FORMAT;
   version: number;
   config_hash: string;
   identity: RunIdentity;
-  /** Runs with an s3:// output: the prefix (the staging folder's record says whose it is). */
-  publish_to?: string;
+}
+
+/** The run.json of a plan's run. */
+export async function runRecordOf(plan: RunPlan): Promise<RunRecord> {
+  return { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity: await runIdentity(plan.config, plan.shards) };
 }
 
 
@@ -78,7 +81,7 @@ async function inputFolder(pattern: string): Promise<{ folder: string; recursive
 }
 
 /** A glob's fixed leading folder, and whether it reads below it (`**`, or a pattern before its last part); null for a path without a pattern. */
-function globRoot(pattern: string, separator: string): { folder: string; recursive: boolean } | null {
+export function globRoot(pattern: string, separator: string): { folder: string; recursive: boolean } | null {
   const parts = pattern.split(separator);
   const firstDynamic = parts.findIndex((p) => /[*?[\]{}]/.test(p));
   if (firstDynamic < 0) return null;
@@ -97,10 +100,7 @@ export async function checkOutputFolder(config: RunConfig): Promise<void> {
   }
   for (const [i, input] of config.inputs.entries()) {
     const key = config.inputsFromCommandLine ? `--input[${i}]` : `inputs[${i}]`;
-    if (isS3Url(input.pattern)) {
-      if (config.publishTo) checkBucketOverlap(config.publishTo, input.pattern, key);
-      continue; // a bucket never overlaps a local output folder
-    }
+    if (isS3Url(input.pattern)) continue; // a bucket never overlaps a local output folder
     const { folder, recursive } = await inputFolder(input.pattern);
     const dir = await canonical(folder);
     if (within(dir, out)) throw new RefineryError(`output folder ${config.output} holds the input ${input.pattern} (${key}); choose an output folder outside the inputs`);
@@ -108,13 +108,13 @@ export async function checkOutputFolder(config: RunConfig): Promise<void> {
   }
 }
 
-type RunRecordState = { kind: 'none' } | { kind: 'ours'; record: RunRecord } | { kind: 'foreign'; why: string };
+export type RunRecordState = { kind: 'none' } | { kind: 'ours'; record: RunRecord } | { kind: 'foreign'; why: string };
 
 /** `inner` is the prefix `outer` or lies below it (s3:// URLs, no final "/"). */
 const withinPrefix = (inner: string, outer: string) => inner === outer || inner.startsWith(`${outer}/`);
 
 /** The same refusals as a folder's for an s3:// output and an s3:// input: neither may hold the other where the input reads. */
-function checkBucketOverlap(output: string, pattern: string, key: string): void {
+export function checkBucketOverlap(output: string, pattern: string, key: string): void {
   // A URL without a pattern may be a prefix, read whole.
   const { folder, recursive } = globRoot(pattern, '/') ?? { folder: pattern.replace(/\/+$/, ''), recursive: true };
   if (withinPrefix(folder, output)) throw new RefineryError(`output ${output} holds the input ${pattern} (${key}); choose an output prefix outside the inputs`);
@@ -127,7 +127,7 @@ async function readRunRecord(out: string): Promise<RunRecordState> {
 }
 
 /** What the text of a run.json (null: none) says. */
-function parseRunRecord(text: string | null): RunRecordState {
+export function parseRunRecord(text: string | null): RunRecordState {
   if (text === null) return { kind: 'none' };
   let value: Partial<RunRecord> & Record<string, unknown>;
   try {
@@ -188,34 +188,31 @@ export function describeChange(was: RunIdentity, now: RunIdentity): string {
   return `input shards ${firstDifference(was.shards, now.shards, '') ?? 'differ'}`;
 }
 
-/** Checks the output folder is this run's (or empties it with force) and records the run; with an s3:// output, the bucket's prefix first. */
-export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void> {
+/**
+ * The refusals every store makes of an output that holds a run record (`previous`): something
+ * that is not a Refinery run but holds names a run writes (`present`), or our run of another
+ * config or other inputs without force.
+ */
+export function refuseOutput(where: string, kind: 'folder' | 'prefix', previous: RunRecordState, present: string[], identity: RunIdentity, force: boolean): void {
+  if (previous.kind !== 'ours') {
+    // Never delete or mix into what is not a Refinery output.
+    const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
+    if (present.length) throw new RefineryError(`${where} is not the output ${kind === 'folder' ? 'folder ' : ''}of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new ${kind === 'folder' ? '--output' : 'output prefix'} (--force only replaces a Refinery run)`);
+  } else if (!force) {
+    const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
+    if (change) throw new RefineryError(`${where} holds the output of a run with another config or other inputs (${change}); choose another output, or pass --force to replace it`);
+  }
+}
+
+/** Checks the output folder is this run's (or empties it with force) and records the run. */
+export async function prepareFolder(plan: RunPlan, force: boolean): Promise<void> {
   await checkOutputFolder(plan.config);
   const out = plan.config.output;
-  const url = plan.config.publishTo;
-  const identity = await runIdentity(plan.config, plan.shards);
-  const record: RunRecord = { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity, ...(url ? { publish_to: url } : {}) };
-  // Every refusal first (the bucket's, then the staging folder's), then whatever --force deletes.
-  let clearStaging = force;
-  const bucket = url ? await checkBucket(url, identity, force) : null;
+  const record = await runRecordOf(plan);
   const previous = await readRunRecord(out);
-  if (url && previous.kind === 'ours') {
-    if (previous.record.publish_to !== url) throw new RefineryError(`work_dir ${out} holds the run of another output (${previous.record.publish_to ?? 'a local run'}); give each output prefix a work_dir of its own`);
-    // The bucket decides; a staging folder of another run of this prefix (replaced with --force elsewhere) follows it.
-    clearStaging ||= stableJson(previous.record.identity) !== stableJson(identity);
-  }
-  if (previous.kind !== 'ours') {
-    // Never delete or mix into what is not a Refinery output: a folder without our run.json must
-    // not hold any of the names a run writes.
-    const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
-    const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
-    if (present.length) throw new RefineryError(`${out} is not the output folder of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new ${url ? 'work_dir' : '--output'} (--force only replaces a Refinery run)`);
-  } else if (!clearStaging) {
-    const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
-    if (change) throw new RefineryError(`${out} holds the output of a run with another config or other inputs (${change}); choose another --output, or pass --force to replace it`);
-  }
-  if (bucket) await bucket.claim(stableJson(record));
-  if (previous.kind === 'ours' && clearStaging) {
+  const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
+  refuseOutput(out, 'folder', previous, present, record.identity, force);
+  if (previous.kind === 'ours' && force) {
     for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
   } else if (previous.kind === 'ours') {
     await removeStaleTemporaries(out);
@@ -223,30 +220,4 @@ export async function prepareOutput(plan: RunPlan, force: boolean): Promise<void
   // The layout is the same for every run, even when nothing is rejected or fails.
   for (const d of ['kept', 'rejected', 'errors']) await mkdir(join(out, d), { recursive: true });
   await writeFileAtomic(layout.runInfo(out), stableJson(record));
-}
-
-/**
- * The bucket side of `prepareOutput`: the same refusals as a folder's, and a prefix locked by
- * another run (`refinery run` holds run.lock; this process's own lock is its own); `claim` then
- * deletes the run's objects with --force and writes our run.json.
- */
-async function checkBucket(url: string, identity: RunIdentity, force: boolean): Promise<{ claim: (record: string) => Promise<void> }> {
-  const { bucketOutputState, bucketLockHolder, clearBucketOutput, lockOwner, objectUrl, writeBucketRunRecord } = await import('./bucket-output.ts');
-  const holder = await bucketLockHolder(url);
-  if (holder !== null && holder !== lockOwner()) throw new RefineryError(`${url} is in use by a refinery run (${holder}, in ${objectUrl(url, 'run.lock')}); wait for it, or delete that object if the run is gone`);
-  const { runJson, present } = await bucketOutputState(url);
-  const previous = parseRunRecord(runJson);
-  if (previous.kind !== 'ours') {
-    const why = previous.kind === 'foreign' ? previous.why : 'it has no run.json';
-    if (present.length) throw new RefineryError(`${url} is not the output of a Refinery run (${why}) but holds ${present.join(', ')}; choose an empty or new output prefix (--force only replaces a Refinery run)`);
-  } else if (!force) {
-    const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
-    if (change) throw new RefineryError(`${url} holds the output of a run with another config or other inputs (${change}); choose another output, or pass --force to replace it`);
-  }
-  return {
-    claim: async (record) => {
-      if (previous.kind === 'ours' && force) await clearBucketOutput(url);
-      await writeBucketRunRecord(url, record);
-    },
-  };
 }
