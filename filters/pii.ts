@@ -12,7 +12,7 @@ import { defineRuleStage, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { isCode } from './code-detection.ts';
 import { findPii, redact } from './pii/find.ts';
-import { metaKeyOf, PII_TYPES, type PiiType } from './pii/types.ts';
+import { metaKeyOf, PII_TYPES, type PiiSpan, type PiiType } from './pii/types.ts';
 
 const piiType = z.enum(PII_TYPES);
 
@@ -36,9 +36,18 @@ export type PiiOptions = z.infer<typeof piiOptions>;
 /** The counts written to `meta.pii`: one key per type looked for, and `total`. */
 export type PiiCounts = Record<string, number>;
 
+/** The types looked for in this document: `code_types` of `types` in code, else `types`. */
+export function typesFor(doc: Doc, o: PiiOptions): PiiType[] {
+  return isCode(doc) ? o.types.filter((t) => o.code_types.includes(t)) : o.types;
+}
+
+/** What the stage finds in a document (and would replace), without changing it. */
+export function piiSpansOf(doc: Doc, o: PiiOptions): PiiSpan[] {
+  return findPii(doc.text, { types: typesFor(doc, o), phoneRegions: o.phone_regions as CountryCode[] });
+}
+
 export function pii(doc: Doc, o: PiiOptions): Verdict {
-  const code = isCode(doc);
-  const types: PiiType[] = code ? o.types.filter((t) => o.code_types.includes(t)) : o.types;
+  const types = typesFor(doc, o);
   const spans = findPii(doc.text, { types, phoneRegions: o.phone_regions as CountryCode[] });
   const counts: PiiCounts = {};
   for (const t of types) counts[metaKeyOf(t)] = 0;

@@ -11,7 +11,8 @@ const isWordCode = (c: number): boolean => isDigitCode(c) || isAsciiLetterCode(c
 
 /**
  * True when `text[start, end)` is not glued to a letter, digit or underscore on either side, nor
- * to a `.`, `-` or `/` that continues a number (`1.2.3.4.5`, `2019-07-15-1`, `12/25/2019`).
+ * to a `.`, `-` or `/` that continues a number (`1.2.3.4.5`, `2019-07-15-1`, `12/25/2019`), nor
+ * to a word by a `.`, `-`, `_` or (before it) `/`.
  */
 export function standsAlone(text: string, start: number, end: number): boolean {
   const before = code(text, start - 1);
@@ -20,6 +21,9 @@ export function standsAlone(text: string, start: number, end: number): boolean {
   const joins = (c: number) => c === 46 || c === 45 || c === 47 || c === 44; // . - / ,
   if (joins(before) && isDigitCode(code(text, start - 2))) return false;
   if (joins(after) && isDigitCode(code(text, end + 1))) return false;
+  // `TPAS.1971.293048` (a DOI), `Chrome/126.0.0.0`, `build_20020411`, `1.3.1.1-motley`: part of a longer token.
+  if ((before === 46 || before === 45 || before === 95 || before === 47) && isAsciiLetterCode(code(text, start - 2))) return false;
+  if ((after === 45 || after === 95) && isAsciiLetterCode(code(text, end + 1))) return false;
   return true;
 }
 

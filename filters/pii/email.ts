@@ -33,6 +33,8 @@ function emailAround(text: string, at: number): PiiSpan | null {
   while (start > 0 && at - start <= MAX_LOCAL && isLocalCode(text.charCodeAt(start - 1))) start--;
   while (start < at && text.charCodeAt(start) === 46) start++; // a sentence's dot is not the address's
   if (start === at || at - start > MAX_LOCAL || text.charCodeAt(at - 1) === 46) return null;
+  // `<c40sdm$mov$1@smc.vnet.net>` is a message id: the symbols RFC 5322 allows but people do not write.
+  if (start > 0 && '$#!*^~|&'.includes(text[start - 1]!)) return null;
   let end = at + 1;
   while (end < text.length && end - at <= MAX_DOMAIN && isDomainCode(text.charCodeAt(end))) end++;
   while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;

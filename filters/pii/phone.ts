@@ -34,6 +34,7 @@ function groupsOf(text: string, taken: readonly PiiSpan[]): Group[] {
   for (const m of text.matchAll(GROUP)) {
     let end = m.index + m[0].length;
     while (end > m.index && !/[\d)]/.test(text[end - 1]!)) end--; // a sentence's `.` or `-` after the number
+    if (text[end - 1] === ')' && !text.slice(m.index, end).includes('(')) end--; // `((612) 439-4474)`
     while (t < taken.length && taken[t]!.end <= m.index) t++;
     if (t < taken.length && taken[t]!.start < end) continue;
     let digits = 0;
@@ -43,11 +44,68 @@ function groupsOf(text: string, taken: readonly PiiSpan[]): Group[] {
   return out;
 }
 
-const oneSpaceApart = (text: string, a: Group, b: Group) => b.start - a.end === 1 && (text[a.end] === ' ' || text[a.end] === '\t');
+/** Between two groups of one number: a space (also a no-break or thin space, as web pages write them), or a dash between spaces (`0471 - 46 838`). */
+const GAP = /^(?:[ \t\u00a0\u2009\u202f]|[ \u00a0][-\u2013][ \u00a0])$/;
+const oneSpaceApart = (text: string, a: Group, b: Group) => b.start - a.end <= 3 && GAP.test(text.slice(a.end, b.start));
+
+/** `800/850/1520`: model numbers in a list; a phone number has at most one slash (`030/1234567`). */
+const SLASHES = /\/.*\//;
+const ISBN_BEFORE = /ISBN(?:-1[03])?:?\s*$/i;
+
+/**
+ * Where the digit groups of `written` end, counted in digits from the end of the number: `(212)
+ * 555-0123` gives {4, 7}. Counting from the end lines a written number up with its formatted
+ * forms whatever prefix it carries (`1-`, `+1 `, `0`).
+ */
+function groupEndsFromEnd(written: string): Set<number> {
+  const ends = new Set<number>();
+  let fromEnd = 0;
+  let inDigits = false;
+  for (let i = written.length - 1; i >= 0; i--) {
+    const isDigit = written.charCodeAt(i) >= 48 && written.charCodeAt(i) <= 57;
+    if (isDigit) {
+      if (!inDigits && fromEnd > 0) ends.add(fromEnd);
+      fromEnd++;
+    }
+    inDigits = isDigit;
+  }
+  return ends;
+}
+
+/**
+ * True when the written groups split the number only where one of its formatted forms (national,
+ * international) does, or once inside its last group (`+49 30 1234 5678` for `+49 30 12345678`):
+ * libphonenumber's STRICT_GROUPING idea. `21 22 23 24 25` in a table is the valid US number
+ * (212) 223-2425 to the parser, but not written as one.
+ */
+function groupedAsFormatted(written: string, formatted: readonly string[]): boolean {
+  const ends = groupEndsFromEnd(written);
+  return formatted.some((f) => {
+    const allowed = groupEndsFromEnd(f);
+    const lastGroup = Math.min(...allowed, Infinity);
+    allowed.add(f.replace(/\D/g, '').length);
+    const inLastGroup = [...ends].filter((e) => e < lastGroup && !allowed.has(e)).length;
+    return inLastGroup <= 1 && [...ends].every((e) => e < lastGroup || allowed.has(e));
+  });
+}
+
+/** `2015-2025`, `30 31 32 33`: a range of years, a row of counted numbers. */
+function looksLikeCounting(written: string): boolean {
+  const groups = written.match(/\d+/g)!.map(Number);
+  if (groups.length === 2 && groups.every((g) => g >= 1500 && g <= 2100)) return true;
+  return groups.length >= 3 && groups.every((g, i) => i === 0 || g === groups[i - 1]! + 1);
+}
 
 function isPhoneNumber(written: string, regions: readonly CountryCode[]): boolean {
-  if (!/[+()\-. /]/.test(written) || DATE.test(written)) return false;
-  return regions.some((defaultCountry) => parsePhoneNumberFromString(written, { defaultCountry, extract: false })?.isValid() === true);
+  if (looksLikeCounting(written)) return false;
+  // A separator, a `+` or a closing parenthesis: `(2709877975!)` is a count in parentheses.
+  if (!/[+)\-. /]/.test(written) || DATE.test(written) || SLASHES.test(written)) return false;
+  return regions.some((defaultCountry) => {
+    const n = parsePhoneNumberFromString(written, { defaultCountry, extract: false });
+    // A leading `+` says "phone number" by itself, and countries group their numbers more freely
+    // than libphonenumber's one format (Madrid's `+34 91 340 05 44` is `+34 913 40 05 44` to it).
+    return n !== undefined && n.isValid() && (written.startsWith('+') || groupedAsFormatted(written, [n.formatNational(), n.formatInternational()]));
+  });
 }
 
 /**
@@ -70,7 +128,8 @@ export function findPhoneNumbers(text: string, regions: readonly CountryCode[], 
       const n = groups.slice(i, j + 1).reduce((s, g) => s + g.digits, 0);
       if (n < MIN_DIGITS) break;
       const written = text.slice(start, end);
-      if (!standsAlone(text, start, end) || TIME_AFTER.test(text.slice(end, end + 4)) || !isPhoneNumber(written, regions)) continue;
+      if (!standsAlone(text, start, end) || TIME_AFTER.test(text.slice(end, end + 4)) || ISBN_BEFORE.test(text.slice(Math.max(0, start - 12), start))) continue;
+      if (!isPhoneNumber(written, regions)) continue;
       out.push({ type: 'PHONE_NUMBER', start, end });
       i = j;
       break;
