@@ -44,7 +44,7 @@ test('refinery stages quality marks the required option and lists, and select sh
   const select = refinery(['stages', 'select']).out;
   assert.match(select, /^where \(list of objects, default \[\]\)$/m);
   assert.match(select, /^would_drop \(list of string, optional\)$/m);
-  assert.match(select, /^where\[\]\.missing \("keep" \| "drop", default "drop"\)$/m);
+  assert.match(select, /^where\[\]\.missing \("keep" \| "drop", optional\)$/m);
 });
 
 test('refinery stages still lists every stage, and an unknown name is an error that lists them', () => {

@@ -20,7 +20,7 @@
  * document starts with BOS and text never encodes to it (docs/tokenize.md), so a document that
  * continues into the next row, or the next file, stays whole.
  */
-import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance, DuckDBListVector, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 import { syncFile, tempNameFor } from '../../pipeline/io/atomic.ts';
@@ -120,8 +120,16 @@ class TokenEncoder {
 /**
  * Writes `<prefix>.bin` and `<prefix>.idx` from the tokens folder `tokensDir` (or a run's output
  * folder holding `tokens/`). Both files are written to temporary names and renamed when complete.
+ * A dataset already at the prefix is refused unless `force` (a training run may be reading it,
+ * and an export of other tokens would silently take its place); `force` replaces files only.
  */
-export async function exportMegatron(tokensDir: string, prefix: string): Promise<MegatronExport> {
+export async function exportMegatron(tokensDir: string, prefix: string, { force = false }: { force?: boolean } = {}): Promise<MegatronExport> {
+  for (const path of [`${prefix}.bin`, `${prefix}.idx`]) {
+    const existing = await lstat(path).catch(() => null);
+    if (!existing) continue;
+    if (!existing.isFile()) throw new RefineryError(`${path} exists and is not a file; give another -o prefix`);
+    if (!force) throw new RefineryError(`${path} already exists; give another -o prefix, or --force to replace the dataset at this prefix`);
+  }
   const { dir, manifest } = await readTokensManifest(tokensDir);
   const vocabSize = manifest.tokenizer.vocab_size;
   const bosId = manifest.tokenizer.bos_id;
