@@ -91,7 +91,7 @@ export function registerMixCommands(program: Command): void {
     .option('-c, --config <mix.yaml>', 'constraints the proposal must meet (shares, tolerance, max_epochs)')
     .option('--census <census.json>', 'with --config: caps each domain at max_epochs × its tokens')
     .option('-t, --target <name>', 'the loss_<name> column to minimise (default: the mean of all)')
-    .addOption(new Option('-m, --model <kind>', 'regression family (default: lowest leave-one-out error)').choices([...MODEL_KINDS]))
+    .addOption(new Option('-m, --model <kind>', 'regression family (default: the one whose cross-validated predictions rank the runs best)').choices([...MODEL_KINDS]))
     .option('--candidates <n>', 'random candidate mixes to score', positiveInt, 20000)
     .option('--seed <n>', 'seed of the candidate search', wholeNumber(0), 0)
     .addOption(new Option('--search <where>', 'evidence: propose only near the proxy runs; simplex: anywhere in the bounds').choices(['evidence', 'simplex']).default('evidence'))
@@ -102,8 +102,8 @@ export function registerMixCommands(program: Command): void {
       const config = o.config ? await loadMixConfig(o.config) : undefined;
       const census = o.census ? await readCensus(o.census) : undefined;
       const fit = fitMix(runs, { target: o.target, model: o.model, config, census, candidates: o.candidates, seed: o.seed, search: o.search });
-      const out: string[] = [`${fit.runs} runs, target ${fit.target}`, `model        R²      LOO RMSE  ${CV_FOLDS}-fold Spearman`];
-      for (const m of fit.compared) out.push(`  ${m.kind.padEnd(11)}${m.r2.toFixed(4).padStart(7)}  ${m.loo_rmse.toPrecision(4).padEnd(8)}  ${m.cv_spearman.toFixed(4)}${m.kind === fit.model.kind ? '  (chosen)' : ''}`);
+      const out: string[] = [`${fit.runs} runs, target ${fit.target}; ${CV_FOLDS}-fold cross-validation`, 'model           R²      CV RMSE   CV Spearman'];
+      for (const m of fit.compared) out.push(`  ${m.kind.padEnd(14)}${m.r2.toFixed(4).padStart(7)}  ${m.cv_rmse.toPrecision(4).padEnd(8)}  ${m.cv_spearman.toFixed(4)}${m.kind === fit.model.kind ? '  (chosen)' : ''}`);
       out.push('', 'domain          best run  proposed  bounds');
       for (const d of fit.domains) out.push(`  ${d.padEnd(14)}${pct(fit.best_run.weights[d]!).padStart(8)}  ${pct(fit.proposal.weights[d]!).padStart(8)}  ${pct(fit.bounds[d]!.min)}–${pct(fit.bounds[d]!.max)}`);
       out.push(`  ${'loss'.padEnd(14)}${fit.best_run.loss.toFixed(4).padStart(8)}  ${fit.proposal.predicted_loss.toFixed(4).padStart(8)}  (proposed: predicted)`);

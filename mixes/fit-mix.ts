@@ -10,7 +10,7 @@ import type { ProxyRuns } from './runs-csv.ts';
 export interface FitOptions {
   /** A `loss_<name>` column to minimise; default: the mean of every loss column. */
   target?: string;
-  /** Model family; default: the one with the lowest leave-one-out error. */
+  /** Model family; default: the one whose cross-validated predictions rank the runs best. */
   model?: ModelKind;
   config?: MixConfig;
   census?: Census;
@@ -26,7 +26,7 @@ export interface FitResult {
   domains: string[];
   target: string;
   model: FittedModel;
-  compared: { kind: ModelKind; r2: number; loo_rmse: number; cv_spearman: number }[];
+  compared: { kind: ModelKind; r2: number; cv_rmse: number; cv_spearman: number }[];
   bounds: Record<string, { min: number; max: number }>;
   proposal: MixProposal;
   /** How far the proposal is from the nearest proxy run, against the radius of the evidence region. */
@@ -91,7 +91,7 @@ export function fitMix(runs: ProxyRuns, options: FitOptions = {}): FitResult {
     domains: runs.domains,
     target: name,
     model: best,
-    compared: compared.map((m) => ({ kind: m.kind, r2: m.r2, loo_rmse: m.loo_rmse, cv_spearman: m.cv_spearman })),
+    compared: compared.map((m) => ({ kind: m.kind, r2: m.r2, cv_rmse: m.cv_rmse, cv_spearman: m.cv_spearman })),
     bounds: Object.fromEntries(runs.domains.map((d, i) => [d, { min: bounds.lo[i]!, max: bounds.hi[i]! }])),
     proposal,
     evidence: { radius: region.radius, quantile: region.quantile, nearest_run: { index: near.index, line: runs.lines[near.index]! }, distance: near.distance, within },
