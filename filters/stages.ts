@@ -14,6 +14,7 @@ export const filterStageModules = stageModules(import.meta.url, {
   'code-quality': './code-quality',
   select: './select',
   pii: './pii',
+  'pii-sites': './pii-sites',
 });
 
 /**
