@@ -2,7 +2,8 @@
  * `refinery inspect <run folder>`: the documents of a finished run (kept/, rejected/, errors/)
  * with what the rule that dropped them measured, filtered by reason, stage, source, language,
  * bucket or dedup cluster; a seeded sample, not the first N, so that a look at 5 documents of a
- * rule with 50,000 is fair.
+ * rule with 50,000 is fair. An unfinished run, or a shard cut short, is read as far as it goes,
+ * with a warning saying what is missing.
  */
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import { RefineryError } from '../pipeline/errors.ts';
 import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { bucketId, bucketKeyOf } from './bucket.ts';
-import { exitStage, runRecords, type Outcome, type RunRecord } from './run-records.ts';
+import { exitStage, runRecords, type Outcome, type RunRecord, type UnreadShard } from './run-records.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 import { measurementOf, readStageOptions, type StageOptions } from './report/measures.ts';
 
 export interface InspectFilter {
@@ -95,33 +97,55 @@ export class SeededReservoir<T> {
   }
 }
 
-async function checkRunFolder(runDir: string): Promise<void> {
+/** What a look at a run found besides its documents: it is unfinished, or shards could not be read. */
+export type InspectWarnings = string[];
+
+/** A run folder, or a RefineryError; the warning says when the run has not finished. */
+async function checkRunFolder(runDir: string): Promise<string | null> {
   const info = await stat(runDir).catch(() => null);
   if (!info?.isDirectory()) throw new RefineryError(`${runDir}: no such folder; pass the output folder of a run`);
   const found = await Promise.all(['kept', 'rejected', 'errors'].map((d) => stat(join(runDir, d)).then((s) => s.isDirectory(), () => false)));
   if (!found.some(Boolean)) throw new RefineryError(`${runDir}: no kept/, rejected/ or errors/ folder, so not the output folder of a run`);
+  // A run writes stats.json last: a run record without it is a run still going, or stopped.
+  const [record, stats] = await Promise.all(['run.json', 'stats.json'].map((f) => stat(join(runDir, f)).then(() => true, () => false)));
+  return record && !stats
+    ? `${runDir} is an unfinished run (no stats.json): only the documents of its finished tasks are here; run it again to finish it`
+    : null;
+}
+
+/** Collects the shards a walk could not read to their end, one warning per file. */
+function unreadShards(runDir: string): { onUnread: (s: UnreadShard) => void; warnings: () => InspectWarnings } {
+  const byFile = new Map<string, UnreadShard>();
+  return {
+    onUnread: (s) => void byFile.set(s.file, s),
+    warnings: () =>
+      [...byFile.values()].map((s) => `${join(runDir, s.file)}: ${s.problem}; ${s.records ? `its first ${s.records} records are included, the rest are not` : 'none of its records are included'}`),
+  };
 }
 
 /**
  * The documents of a run that pass `filter`: a seeded sample of `n` (in the order the run wrote
  * them), and how many matched. A cluster is shown whole: the document dedup kept, then the
- * duplicates it removed.
+ * duplicates it removed. A run that has not finished, or a shard that cannot be read to its end,
+ * gives a warning and what could be read.
  */
-export async function inspectRun(runDir: string, filter: InspectFilter, n: number, seed = 0): Promise<{ matched: number; docs: InspectedDoc[] }> {
-  await checkRunFolder(runDir);
+export async function inspectRun(runDir: string, filter: InspectFilter, n: number, seed = 0): Promise<{ matched: number; docs: InspectedDoc[]; warnings: InspectWarnings }> {
+  const unfinished = await checkRunFolder(runDir);
   const options = await readStageOptions(runDir);
   const outcomes = filter.outcomes ?? (filter.reason !== undefined ? ['rejected' as const] : ['kept' as const, 'rejected' as const, 'errored' as const]);
-  if (filter.cluster !== undefined) return inspectCluster(runDir, filter, options);
+  const unread = unreadShards(runDir);
+  const warnings = () => [...(unfinished ? [unfinished] : []), ...unread.warnings()];
+  if (filter.cluster !== undefined) return { ...(await inspectCluster(runDir, filter, options, unread.onUnread)), warnings: warnings() };
   const sample = new SeededReservoir<InspectedDoc>(n, seed);
-  for await (const r of runRecords(runDir, outcomes)) if (matches(r, filter)) sample.add(inspected(r, options));
-  return { matched: sample.count, docs: sample.values() };
+  for await (const r of runRecords(runDir, outcomes, folderFiles, unread.onUnread)) if (matches(r, filter)) sample.add(inspected(r, options));
+  return { matched: sample.count, docs: sample.values(), warnings: warnings() };
 }
 
-async function inspectCluster(runDir: string, filter: InspectFilter, options: StageOptions): Promise<{ matched: number; docs: InspectedDoc[] }> {
+async function inspectCluster(runDir: string, filter: InspectFilter, options: StageOptions, onUnread: (s: UnreadShard) => void): Promise<{ matched: number; docs: InspectedDoc[] }> {
   const rest = { ...filter, cluster: undefined };
   const inCluster: InspectedDoc[] = [];
   const wanted = new Set<string>();
-  for await (const r of runRecords(runDir, ['kept', 'rejected'])) {
+  for await (const r of runRecords(runDir, ['kept', 'rejected'], folderFiles, onUnread)) {
     if (r.meta.dedup_cluster !== filter.cluster || !matches(r, rest)) continue;
     inCluster.push(inspected(r, options));
     if (typeof r.meta.duplicate_of === 'string') wanted.add(r.meta.duplicate_of);
@@ -130,7 +154,7 @@ async function inspectCluster(runDir: string, filter: InspectFilter, options: St
   for (const d of inCluster) wanted.delete(d.id);
   // A kept document that a later dedup stage put in another cluster no longer carries this id.
   const others: InspectedDoc[] = [];
-  if (wanted.size) for await (const r of runRecords(runDir, ['kept', 'rejected'])) if (wanted.has(r.id)) others.push(inspected(r, options));
+  if (wanted.size) for await (const r of runRecords(runDir, ['kept', 'rejected'], folderFiles, onUnread)) if (wanted.has(r.id)) others.push(inspected(r, options));
   const survivorFirst = (d: InspectedDoc) => (d.meta.duplicate_of === undefined ? 0 : 1);
   const docs = [...others, ...inCluster].sort((a, b) => survivorFirst(a) - survivorFirst(b));
   return { matched: docs.length, docs };
@@ -211,7 +235,8 @@ export function registerInspectCommand(program: Command): void {
     .option('--json', 'one JSON document a line: {id, text, meta} with outcome, file, reason and the measurement', false)
     .action(async (runDir: string, o: { reason?: string; stage?: string; source?: string; language?: string; bucket?: string; cluster?: string; from?: Outcome[]; number: number; seed: number; chars: number; json: boolean }) => {
       const filter: InspectFilter = { ...pickDefined(o, ['reason', 'stage', 'source', 'language', 'bucket', 'cluster']), ...(o.from ? { outcomes: o.from } : {}) };
-      const { matched, docs } = await inspectRun(runDir, filter, o.number, o.seed);
+      const { matched, docs, warnings } = await inspectRun(runDir, filter, o.number, o.seed);
+      for (const w of warnings) process.stderr.write(`refinery: warning: ${w}\n`);
       if (o.json) {
         for (const d of docs) process.stdout.write(`${JSON.stringify(d)}\n`);
         return;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compressionOf, createDecompress } from '../pipeline/io/compression.ts';
 import { readDocs } from '../pipeline/io/read.ts';
+import { errorMessage, InputError } from '../pipeline/errors.ts';
 import { folderFiles, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export type Outcome = 'kept' | 'rejected' | 'errored';
@@ -75,25 +76,67 @@ function toRecord(outcome: Outcome, file: string, value: unknown): RunRecord | n
   };
 }
 
-/** Every record of the chosen folders of a run, kept/ then rejected/ then errors/. */
-export async function* runRecords(runDir: string, outcomes: readonly Outcome[] = ['kept', 'rejected', 'errored'], run: RunFiles = folderFiles): AsyncGenerator<RunRecord> {
+/**
+ * A shard file that could not be read to its end: missing, truncated, corrupt. `records` of it
+ * were read (and yielded) before the problem.
+ */
+export interface UnreadShard {
+  file: string;
+  records: number;
+  problem: string;
+}
+
+/**
+ * Every record of the chosen folders of a run, kept/ then rejected/ then errors/. A shard that
+ * cannot be read to its end is handed to `onUnread` and the walk goes on with the next one; without
+ * `onUnread` it is an InputError naming the file (a run being written, or a damaged copy).
+ */
+export async function* runRecords(
+  runDir: string,
+  outcomes: readonly Outcome[] = ['kept', 'rejected', 'errored'],
+  run: RunFiles = folderFiles,
+  onUnread?: (shard: UnreadShard) => void,
+): AsyncGenerator<RunRecord> {
+  const unread = (shard: UnreadShard) => {
+    if (!onUnread) throw new InputError(join(runDir, shard.file), {}, `${shard.problem}${shard.records ? ` (after ${shard.records} records)` : ''}`);
+    onUnread(shard);
+  };
   for (const outcome of (['kept', 'rejected', 'errored'] as const).filter((o) => outcomes.includes(o))) {
     for (const file of await shardFiles(runDir, outcome, run)) {
-      await run.need(join(runDir, file));
-      if (file.endsWith('.parquet')) {
-        // output_format: parquet (kept/ and rejected/): the Parquet reader merges the meta column back into meta.
-        for await (const item of readDocs(join(runDir, file))) if (item.kind === 'doc') yield { outcome, file, ...item.doc };
-        continue;
-      }
-      for await (const line of lines(join(runDir, file))) {
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch {
-          continue; // a run writes whole lines; a torn line is a file being written, not a document
+      let records = 0;
+      try {
+        if (!(await run.need(join(runDir, file)))) {
+          unread({ file, records, problem: 'listed in its folder, but the file is not there' });
+          continue;
         }
-        const rec = toRecord(outcome, file, value);
-        if (rec) yield rec;
+        if (file.endsWith('.parquet')) {
+          // output_format: parquet (kept/ and rejected/): the Parquet reader merges the meta column back into meta.
+          for await (const item of readDocs(join(runDir, file))) {
+            if (item.kind === 'error') {
+              unread({ file, records, problem: item.error });
+              break;
+            }
+            records++;
+            yield { outcome, file, ...item.doc };
+          }
+          continue;
+        }
+        for await (const line of lines(join(runDir, file))) {
+          let value: unknown;
+          try {
+            value = JSON.parse(line);
+          } catch {
+            continue; // a run writes whole lines; a torn line is a file being written, not a document
+          }
+          const rec = toRecord(outcome, file, value);
+          if (rec) {
+            records++;
+            yield rec;
+          }
+        }
+      } catch (e) {
+        if (e instanceof InputError && !onUnread) throw e;
+        unread({ file, records, problem: `cannot be read on (truncated or damaged?): ${errorMessage(e)}` });
       }
     }
   }
