@@ -20,7 +20,8 @@ import { MODEL_CARD_FILE, type FastTextCard } from './model-card.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { ConfigError, InputError } from '../pipeline/errors.ts';
+import { ConfigError, InputError, RefineryError } from '../pipeline/errors.ts';
+import { describeWhere } from '../pipeline/io/read-item.ts';
 
 export const TrainRunOptions = FeatureOptions.extend(SgdOptions.shape).extend({
   task: z.enum(['auto', 'binary', 'multiclass', 'regression']).default('auto').describe("'auto': numbers other than 0/1 → regression, two classes → binary, more → multiclass."),
@@ -61,21 +62,41 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function readLabels(file: string, options: TrainRunOptions): Promise<{ rows: LabelledText[]; skipped: number }> {
-  const rows: LabelledText[] = [];
-  let skipped = 0;
+/**
+ * The labels file's rows. Lines that are not a labelled document's record (malformed JSON, no
+ * text) are `malformed`, told apart from records without a label (an LLM answer that could not
+ * be parsed is written with label null), which are `unlabelled`.
+ */
+interface LabelRows {
+  rows: LabelledText[];
+  unlabelled: number;
+  malformed: number;
+  /** Where the first malformed line is and what is wrong with it. */
+  firstMalformed?: string;
+}
+
+async function readLabels(file: string, options: TrainRunOptions): Promise<LabelRows> {
+  const out: LabelRows = { rows: [], unlabelled: 0, malformed: 0 };
   for await (const item of readDocs(file, { textField: options.text_field })) {
     if (item.kind === 'error') {
-      skipped++;
+      out.malformed++;
+      out.firstMalformed ??= `${describeWhere(item.where)}: ${item.error}`;
       continue;
     }
     const label = item.doc.meta[options.label_field];
-    if (typeof label === 'number' && Number.isFinite(label)) rows.push({ id: item.doc.id, text: item.doc.text, label });
-    else if (typeof label === 'string' && label !== '') rows.push({ id: item.doc.id, text: item.doc.text, label });
-    else if (typeof label === 'boolean') rows.push({ id: item.doc.id, text: item.doc.text, label: String(label) });
-    else skipped++; // unparsable LLM answers are written with label null
+    if (typeof label === 'number' && Number.isFinite(label)) out.rows.push({ id: item.doc.id, text: item.doc.text, label });
+    else if (typeof label === 'string' && label !== '') out.rows.push({ id: item.doc.id, text: item.doc.text, label });
+    else if (typeof label === 'boolean') out.rows.push({ id: item.doc.id, text: item.doc.text, label: String(label) });
+    else out.unlabelled++;
   }
-  return { rows, skipped };
+  return out;
+}
+
+/** The first weight array of the model holding NaN or an infinity, or null when every weight is finite. */
+function nonFiniteWeights(model: FastTextModel): string | null {
+  const arrays: [string, ArrayLike<number>][] = [['embedding', model.embedding], ['w1', model.w1], ['b1', model.b1], ['w2', model.w2], ['b2', model.b2], ['target scale', [model.targetShift, model.targetScale]]];
+  for (const [name, values] of arrays) for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return name;
+  return null;
 }
 
 function chooseTask(rows: LabelledText[], requested: TrainRunOptions['task']): TaskKind {
@@ -300,7 +321,7 @@ function autotuneRecord(options: TrainRunOptions, fixed: ReadonlySet<string>, re
   };
 }
 
-async function modelCard(labelsFile: string, rows: LabelledText[], skipped: number, task: TaskKind, labels: string[], splits: Splits, e: Evaluation, options: TrainRunOptions, autotuneInfo: Record<string, unknown>): Promise<FastTextCard> {
+async function modelCard(labelsFile: string, rows: LabelledText[], skipped: { unlabelled: number; malformed: number }, task: TaskKind, labels: string[], splits: Splits, e: Evaluation, options: TrainRunOptions, autotuneInfo: Record<string, unknown>): Promise<FastTextCard> {
   const labelCounts: Record<string, number> = {};
   for (const r of rows) labelCounts[String(r.label)] = (labelCounts[String(r.label)] ?? 0) + 1;
   return {
@@ -323,7 +344,8 @@ async function modelCard(labelsFile: string, rows: LabelledText[], skipped: numb
       data: labelsFile.split('/').pop(),
       data_sha256: await sha256File(labelsFile),
       examples: rows.length,
-      skipped_without_label: skipped,
+      skipped_without_label: skipped.unlabelled,
+      skipped_malformed: skipped.malformed,
       label_counts: labelCounts,
       train: splits.train.length,
       validation: splits.valid.length,
@@ -338,8 +360,12 @@ async function modelCard(labelsFile: string, rows: LabelledText[], skipped: numb
 
 export async function trainFromLabels(labelsFile: string, outDir: string, opts: Partial<TrainRunOptions> = {}): Promise<TrainRunResult> {
   const given = parseTrainOptions(opts);
-  const { rows, skipped } = await readLabels(labelsFile, given);
-  if (rows.length < 10) throw new InputError(labelsFile, {}, `only ${rows.length} usable labelled documents; training needs at least 10`);
+  const labelRows = await readLabels(labelsFile, given);
+  const { rows, unlabelled, malformed } = labelRows;
+  if (rows.length < 10) {
+    const why = malformed ? `; ${malformed} malformed lines (first: ${labelRows.firstMalformed})` : '';
+    throw new InputError(labelsFile, {}, `only ${rows.length} usable labelled documents${why}; training needs at least 10`);
+  }
   const task = chooseTask(rows, given.task);
   const labels = outputLabels(labelsFile, rows, task, given);
   const classIndex = new Map(labels.map((l, i) => [l, i]));
@@ -373,20 +399,28 @@ export async function trainFromLabels(labelsFile: string, outDir: string, opts: 
   const splits = featuresFor(options.word_ngrams);
   const searchSeconds = (performance.now() - started) / 1000;
   const model = trainFastText(splits.train, shape, options, options.seed + 1);
+  const diverged = nonFiniteWeights(model);
+  if (diverged) {
+    // A model of NaN scores every document alike, and ONNX Runtime would carry the NaN into every score.
+    throw new RefineryError(
+      `classify train: training diverged: the model's ${diverged} weights became NaN or infinite with lr ${options.lr}${tuned ? ' (chosen by autotune)' : ''} over ${options.epochs} epochs; give a smaller --lr (the default is 0.1); no model was written`,
+    );
+  }
   const trainSeconds = (performance.now() - started) / 1000 - searchSeconds;
   const evaluation = evaluate(model, task, labels, splits, options);
-  const card = await modelCard(labelsFile, rows, skipped, task, labels, splits, evaluation, options, autotuneRecord(given, fixed, tuned, skippedBecause));
+  const card = await modelCard(labelsFile, rows, { unlabelled, malformed }, task, labels, splits, evaluation, options, autotuneRecord(given, fixed, tuned, skippedBecause));
   await writeFileAtomic(join(outDir, 'model.onnx'), fastTextToOnnx(model, { refinery_card: MODEL_CARD_FILE }));
   await writeFileAtomic(join(outDir, 'metrics.json'), stableJson(evaluation.metrics));
   await writeFileAtomic(join(outDir, MODEL_CARD_FILE), stableJson(card));
   const { train, valid, test } = splits;
   const chosen = `epochs=${options.epochs} lr=${options.lr} word_ngrams=${options.word_ngrams} dim=${options.dim}`;
   const summary = [
-    `trained ${task} classifier on ${train.length} examples (${valid.length} validation, ${test.length} test; ${skipped} without a label skipped) in ${trainSeconds.toFixed(2)} s`,
+    `trained ${task} classifier on ${train.length} examples (${valid.length} validation, ${test.length} test; ${unlabelled} without a label skipped${malformed ? `, ${malformed} malformed lines skipped` : ''}) in ${trainSeconds.toFixed(2)} s`,
     tuned
       ? `autotune: ${tuned.trials.length} candidates on validation in ${searchSeconds.toFixed(1)} s (budget ${given.autotune_seconds} reference s, ${tuned.stopped === 'budget' ? 'spent' : tuned.stopped === 'max_trials' ? 'candidate limit reached' : 'nothing left to try'}); chose ${chosen} (objective ${f3(tuned.bestObjective)}, defaults ${f3(tuned.startObjective)})`
       : `autotune off (${skippedBecause}): ${chosen}`,
     ...evaluation.summary,
   ];
-  return { card, model, metrics: evaluation.metrics, summary, warnings: evaluation.warnings };
+  const warnings = malformed ? [`${malformed} lines of ${labelsFile} are not labelled documents and were skipped (first: ${labelRows.firstMalformed})`, ...evaluation.warnings] : evaluation.warnings;
+  return { card, model, metrics: evaluation.metrics, summary, warnings };
 }
