@@ -10,6 +10,7 @@ import type { RunConfig } from './config.ts';
 import { ConfigError, InputError } from './errors.ts';
 import { stageDefinition } from './registry.ts';
 import { hasGlob, isS3Url, listInputs, statInput, type InputInfo } from './io/storage.ts';
+import { brokenLink, oncePerFile } from './io/input-links.ts';
 
 export type TaskKind = 'process' | 'map' | 'reduce' | 'step' | 'finish';
 
@@ -93,9 +94,10 @@ const inputKey = (config: RunConfig, i: number) => (config.inputsFromCommandLine
 
 /**
  * Expands inputs (paths or globs) to a sorted, de-duplicated list of files, each with the meta
- * defaults of the first entry that names it.
+ * defaults of the first entry that names it. Paths that lead to one file (links, a folder
+ * reached twice through a link) give it once, under the first path, with a note naming the others.
  */
-export async function expandInputs(config: RunConfig): Promise<{ file: string; meta: Record<string, unknown> }[]> {
+export async function expandInputs(config: RunConfig, note: (line: string) => void = (line) => process.stderr.write(`refinery: note: ${line}\n`)): Promise<{ file: string; meta: Record<string, unknown> }[]> {
   const files = new Map<string, Record<string, unknown>>();
   for (const [i, { pattern, meta }] of config.inputs.entries()) {
     let matched: string[];
@@ -103,14 +105,23 @@ export async function expandInputs(config: RunConfig): Promise<{ file: string; m
     if (isGlob) matched = await listInputs(pattern, 'glob');
     else {
       const info = await statInput(pattern);
-      if (!info) throw new ConfigError(config.file, inputKey(config, i), `no such ${isS3Url(pattern) ? 'object or prefix' : 'file'}: ${pattern}`);
+      if (!info) {
+        const link = await brokenLink(pattern);
+        throw new ConfigError(config.file, inputKey(config, i), link ? `${pattern} is ${link}` : `no such ${isS3Url(pattern) ? 'object or prefix' : 'file'}: ${pattern}`);
+      }
       // A folder contributes its data files (not READMEs, not a run's _work/).
       matched = info.kind === 'folder' ? await listInputs(pattern, 'folder') : [pattern];
     }
     if (matched.length === 0) throw new ConfigError(config.file, inputKey(config, i), `"${pattern}" matches no ${isGlob ? 'file' : 'data file'}`);
-    for (const m of matched) if (!files.has(m)) files.set(m, meta);
+    for (const m of matched.sort()) if (!files.has(m)) files.set(m, meta);
   }
-  return [...files.keys()].sort().map((file) => ({ file, meta: files.get(file)! }));
+  const { kept, duplicates } = await oncePerFile([...files.keys()]);
+  if (duplicates.length) {
+    const shown = duplicates.slice(0, 5).map((d) => `${inputName(config, d.path)} (= ${inputName(config, d.sameAs)})`);
+    const more = duplicates.length > shown.length ? ` and ${duplicates.length - shown.length} more` : '';
+    note(`${duplicates.length} input path${duplicates.length === 1 ? ' leads' : 's lead'} to a file already listed (a symbolic or hard link, or a folder reached twice through a link), so each file is read once: ${shown.join(', ')}${more}`);
+  }
+  return kept.sort().map((file) => ({ file, meta: files.get(file)! }));
 }
 
 /** Files over `splitBytes` become ceil(size / splitBytes) striped shards. */
