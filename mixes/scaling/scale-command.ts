@@ -2,7 +2,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { positiveInt, wholeNumber } from '../../pipeline/cli-arguments.ts';
 import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
-import { formatTokens } from '../planner.ts';
+import { readCensus } from '../census.ts';
+import { loadMixConfig } from '../mix-config.ts';
+import { formatTokens, pct } from '../planner.ts';
 import { predictLaw, type Interval } from './law-fit.ts';
 import { fitScaling, type ScaleResult } from './scale-fit.ts';
 import { readScalingRuns } from './scaling-runs-csv.ts';
@@ -51,6 +53,20 @@ export function scaleSummary(fit: ScaleResult): string {
       `  accuracy ${d.accuracy.toFixed(4).padStart(8)}    ${range(d.intervals.accuracy, (x) => x.toFixed(4))}`,
     );
   }
+  for (const w of fit.warnings) out.push(`warning: ${w}`);
+  const m = fit.mixes;
+  if (m) {
+    out.push('', `${m.mixes} mixes over ${m.domains.length} domains; ranking from one size to the next (Spearman over the mixes trained at both):`);
+    const size = (x: { params: number; tokens: number }) => `${formatTokens(x.params)} params × ${formatTokens(x.tokens)} tokens`;
+    for (const s of m.steps) out.push(`  ${size(s.from)} → ${size(s.to)}: ${s.spearman.toFixed(4)} over ${s.mixes} mixes; best mix ${s.best_from === s.best_to ? `the same (run ${s.best_from})` : `changes (run ${s.best_from} → run ${s.best_to})`}`);
+    if (m.steps.length === 0) out.push('  (no two sizes share 3 mixes)');
+    const t = m.target;
+    if (t) {
+      out.push(`at ${t.compute.toPrecision(3)} FLOPs (${formatTokens(t.params)} params × ${formatTokens(t.tokens)} tokens), one law per mix with shared exponents${t.ranking_vs_largest === null ? '' : `; ranking against the largest size measured: Spearman ${t.ranking_vs_largest.toFixed(4)}`}:`);
+      for (const x of t.ranked.slice(0, 5)) out.push(`  run ${x.run.padEnd(12)} predicted ${x.predicted_loss.toFixed(4)}${x.within_bounds ? '' : '  (outside the mix config bounds)'}`);
+      out.push(t.best ? `best mix within the bounds: run ${t.best.run}: ${Object.entries(t.best.weights).filter(([, w]) => w > 0).map(([d, w]) => `${d} ${pct(w)}`).join(', ')}` : 'no measured mix is within the mix config bounds');
+    }
+  }
   return out.join('\n') + '\n';
 }
 
@@ -65,10 +81,14 @@ export function registerScaleCommand(mix: Command): void {
     .option('--bootstrap <n>', 'bootstrap refits for the intervals', positiveInt, 1000)
     .option('--level <p>', 'coverage of the intervals', level, 0.95)
     .option('--seed <n>', 'seed of the bootstrap resamples', wholeNumber(0), 0)
+    .option('-c, --config <mix.yaml>', 'with w_<domain> columns: share bounds the best mix at --compute must meet')
+    .option('--census <census.json>', 'with --config: caps each domain at max_epochs × its tokens')
     .option('-o, --output <fit.json>', 'where to write the law, intervals, compute-optimal model and residuals')
-    .action(async (runsPath: string, o: { target?: string; compute?: number; predict?: string; bootstrap: number; level: number; seed: number; output?: string }) => {
+    .action(async (runsPath: string, o: { target?: string; compute?: number; predict?: string; bootstrap: number; level: number; seed: number; config?: string; census?: string; output?: string }) => {
       const runs = await readScalingRuns(runsPath);
-      const fit = fitScaling(runs, { target: o.target, compute: o.compute, bootstrap: o.bootstrap, level: o.level, seed: o.seed });
+      const config = o.config ? await loadMixConfig(o.config) : undefined;
+      const census = o.census ? await readCensus(o.census) : undefined;
+      const fit = fitScaling(runs, { target: o.target, compute: o.compute, bootstrap: o.bootstrap, level: o.level, seed: o.seed, config, census });
       let out = scaleSummary(fit);
       if (o.predict) {
         const rows = await readScalingRuns(o.predict, false);

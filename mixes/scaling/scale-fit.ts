@@ -1,5 +1,9 @@
 /** `refinery mix scale`: training runs → the fitted loss law, its bootstrap intervals, the compute-optimal model. */
+import type { Census } from '../census.ts';
+import type { MixConfig } from '../mix-config.ts';
 import { predictDownstream, type DownstreamPrediction } from './downstream-fit.ts';
+import { mixScaling, type MixScaling } from './mix-scaling.ts';
+import { formatTokens } from '../planner.ts';
 import { bootstrapLaw, computeOptimal, fitLaw, lawIntervals, percentileInterval, predictLaw, type Interval, type Law, type LawParameter } from './law-fit.ts';
 import { targetLoss, type ScalingRuns } from './scaling-runs-csv.ts';
 
@@ -12,6 +16,9 @@ export interface ScaleOptions {
   seed?: number;
   /** Coverage of the intervals (0.95: 2.5th to 97.5th percentile of the bootstrap fits). */
   level?: number;
+  /** With `w_<domain>` columns: the share bounds the best mix at the target must meet. */
+  config?: MixConfig;
+  census?: Census;
 }
 
 export interface ComputeOptimal {
@@ -35,7 +42,11 @@ export interface ScaleResult {
   compute_optimal?: ComputeOptimal;
   /** With --compute and nll_<task>, acc_<task> columns: each task's predicted NLL and accuracy at that compute. */
   downstream?: Record<string, DownstreamPrediction>;
+  /** With `w_<domain>` columns: the ranking of mixes across sizes, and at the target compute. */
+  mixes?: MixScaling;
   fit_quality: { rmse: number; max_abs_residual: number };
+  /** Reasons not to trust parts of the fit. */
+  warnings: string[];
   /** Per run: measured and fitted loss, residual = loss − predicted. */
   residuals: { run: string; line: number; params: number; tokens: number; loss: number; predicted: number; residual: number }[];
 }
@@ -71,6 +82,13 @@ export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): Scale
           tasks.map((t) => [t, predictDownstream(runs.runs.map((r) => ({ flops: r.flops, nll: r.nll[t]!, acc: r.acc[t]! })), options.compute!, { bootstrap: options.bootstrap, seed: options.seed, level })]),
         )
       : undefined;
+  const warnings: string[] = [];
+  for (const [what, terms] of [['params', 'A and alpha'], ['tokens', 'B and beta']] as const) {
+    const values = new Set(runs.runs.map((r) => r[what]));
+    if (values.size === 1) warnings.push(`every run has the same ${what} (${formatTokens(runs.runs[0]![what])}): ${terms} are not identified, and the compute-optimal split is not either; train runs of several ${what === 'params' ? 'sizes' : 'lengths'}`);
+  }
+  if (computeOptimalResult && computeOptimalResult.extrapolation > 100) warnings.push(`the target compute is ${computeOptimalResult.extrapolation.toPrecision(3)}× the largest run's: far beyond what the runs show`);
+  const mixes = Object.keys(runs.runs[0]?.weights ?? {}).length >= 2 ? mixScaling(runs.runs, y, fit.law, { compute: options.compute, config: options.config, census: options.census }) : undefined;
   return {
     version: 1,
     form: 'L(N, D) = E + A / N^alpha + B / D^beta',
@@ -81,10 +99,12 @@ export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): Scale
     intervals: { ...lawIntervals(boot), level, bootstrap: boot.replicates, seed: boot.seed },
     ...(computeOptimalResult ? { compute_optimal: computeOptimalResult } : {}),
     ...(downstream ? { downstream } : {}),
+    ...(mixes ? { mixes } : {}),
     fit_quality: {
       rmse: Math.sqrt(residuals.reduce((a, r) => a + r.residual ** 2, 0) / residuals.length),
       max_abs_residual: Math.max(...residuals.map((r) => Math.abs(r.residual))),
     },
+    warnings,
     residuals,
   };
 }
