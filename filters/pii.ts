@@ -7,7 +7,7 @@
  * In source code only `code_types` are looked for: its numeric constants are not card numbers.
  */
 import { z } from 'zod';
-import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { defineRuleStage, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { isCode } from './code-detection.ts';
@@ -43,14 +43,13 @@ export function typesFor(doc: Doc, o: PiiOptions): PiiType[] {
 
 /** What the stage finds in a document (and would replace), without changing it. */
 export function piiSpansOf(doc: Doc, o: PiiOptions): PiiSpan[] {
-  return findPii(doc.text, { types: typesFor(doc, o), phoneRegions: o.phone_regions as CountryCode[] });
+  return findPii(doc.text, { types: typesFor(doc, o), phoneRegions: o.phone_regions.filter(isSupportedCountry) });
 }
 
 export function pii(doc: Doc, o: PiiOptions): Verdict {
-  const types = typesFor(doc, o);
-  const spans = findPii(doc.text, { types, phoneRegions: o.phone_regions as CountryCode[] });
+  const spans = piiSpansOf(doc, o);
   const counts: PiiCounts = {};
-  for (const t of types) counts[metaKeyOf(t)] = 0;
+  for (const t of typesFor(doc, o)) counts[metaKeyOf(t)] = 0;
   for (const s of spans) counts[metaKeyOf(s.type)]! += 1;
   counts.total = spans.length;
   doc.meta.pii = counts;

@@ -1,12 +1,12 @@
 /**
  * Phone numbers, validated by libphonenumber-js (Google's libphonenumber metadata, "max": each
  * region's full number patterns, so a number must be one the region can dial, not only of the
- * right length). Candidates are groups of digits and the separators phone numbers use, one
- * space or tab apart; from each group the longest run of groups that parses as a valid number
- * is taken. libphonenumber's own text matcher is not used: it takes a run of digit groups as one
+ * right length). Candidates are groups of digits and the separators phone numbers use, a space
+ * apart (see GAP); from each group the longest run of groups that parses as a valid number is
+ * taken. libphonenumber's own text matcher is not used: it takes a run of digit groups as one
  * candidate and finds nothing in `(212) 555-0123 4111 1111` (tests/pii.test.ts). A number must
- * be written as people write phone numbers, with a `+`, parentheses or separators: ten bare
- * digits are as likely an id. Dates are not numbers.
+ * be written as people write phone numbers, with a `+`, a closing parenthesis or separators: ten
+ * bare digits are as likely an id. Dates, year ranges and rows of counted numbers are not numbers.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { standsAlone } from './boundary.ts';
