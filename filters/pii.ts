@@ -43,7 +43,7 @@ export function typesFor(doc: Doc, o: PiiOptions): PiiType[] {
 
 /** What the stage finds in a document (and would replace), without changing it. */
 export function piiSpansOf(doc: Doc, o: PiiOptions): PiiSpan[] {
-  return findPii(doc.text, { types: typesFor(doc, o), phoneRegions: o.phone_regions.filter(isSupportedCountry) });
+  return findPii(doc.text, { types: typesFor(doc, o), phoneRegions: o.phone_regions.filter((c) => isSupportedCountry(c)) });
 }
 
 export function pii(doc: Doc, o: PiiOptions): Verdict {
