@@ -67,15 +67,20 @@ export function createDecompress(c: Compression): Decompressor | null {
 
 /**
  * Compressed bytes handed to the decompressor at a time. A decompressor stopped by damage has
- * taken in every earlier piece without error, so the damage is located to within one piece; a
- * compressed piece this size inflates to about one zlib output chunk of text.
+ * taken in every earlier piece without error, so the damage is located to within one piece.
+ * Each piece is a round trip to zlib's thread pool at least, as each output chunk is: a piece of
+ * one output chunk's size adds few round trips to those the output takes.
  */
-const FEED_PIECE = 1 << 16;
+const FEED_PIECE = 1 << 18;
 
 /** A compressed input being decompressed, and where its damage is when it stops on some. */
 export interface Inflating {
   stream: Readable;
-  /** What a reader stopped by damage says about the part of the file it never read (`size`: the file's). */
+  /**
+   * What a reader stopped by damage says about the part of the file it never read (`size`: the
+   * file's). Damage is found where the decompressor fails, which may be after it: deflate can
+   * decode damaged bytes into garbage until a later block or the checksum fails.
+   */
   unread(size: number | undefined): string;
 }
 
@@ -99,7 +104,7 @@ export function inflating(raw: Readable, c: Compression): Inflating | null {
       const done = inflate.bytesWritten;
       if (size === undefined) return `the file was decompressed without error up to compressed byte ${done}`;
       if (done >= size) return 'the file ends inside its compressed data (truncated?)';
-      return `the damage is in compressed bytes ${done}-${Math.min(fed, size)}: the ${size - done} bytes of the file's ${size} from byte ${done} on were not read`;
+      return `the decompressor stopped in compressed bytes ${done}-${Math.min(fed, size)}: the ${size - done} bytes of the file's ${size} from byte ${done} on were not read`;
     },
   };
 }
