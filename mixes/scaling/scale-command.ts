@@ -7,6 +7,7 @@ import { loadMixConfig } from '../mix-config.ts';
 import { formatTokens, pct } from '../planner.ts';
 import { predictLaw, type Interval } from './law-fit.ts';
 import { fitScaling, type ScaleResult } from './scale-fit.ts';
+import { writeScaleReport } from './scale-report.ts';
 import { readScalingRuns } from './scaling-runs-csv.ts';
 
 function positiveNumber(value: string): number {
@@ -84,7 +85,8 @@ export function registerScaleCommand(mix: Command): void {
     .option('-c, --config <mix.yaml>', 'with w_<domain> columns: share bounds the best mix at --compute must meet')
     .option('--census <census.json>', 'with --config: caps each domain at max_epochs × its tokens')
     .option('-o, --output <fit.json>', 'where to write the law, intervals, compute-optimal model and residuals')
-    .action(async (runsPath: string, o: { target?: string; compute?: number; predict?: string; bootstrap: number; level: number; seed: number; config?: string; census?: string; output?: string }) => {
+    .option('--report <dir>', 'write report.html there: the runs and the fitted frontier against compute, benchmark predictions, the mixes at the target')
+    .action(async (runsPath: string, o: { target?: string; compute?: number; predict?: string; bootstrap: number; level: number; seed: number; config?: string; census?: string; output?: string; report?: string }) => {
       const runs = await readScalingRuns(runsPath);
       const config = o.config ? await loadMixConfig(o.config) : undefined;
       const census = o.census ? await readCensus(o.census) : undefined;
@@ -98,6 +100,7 @@ export function registerScaleCommand(mix: Command): void {
         await writeFileAtomic(o.output, stableJson(fit));
         out += `Wrote ${o.output}\n`;
       }
+      if (o.report) out += `Wrote ${await writeScaleReport(fit, runs, o.report)}\n`;
       process.stdout.write(out);
     });
 }

@@ -42,6 +42,8 @@ export interface ScaleResult {
   compute_optimal?: ComputeOptimal;
   /** With --compute and nll_<task>, acc_<task> columns: each task's predicted NLL and accuracy at that compute. */
   downstream?: Record<string, DownstreamPrediction>;
+  /** The compute-optimal model from the smallest run's compute to the target (or the largest run), 40 log-spaced points, with intervals. */
+  frontier: { compute: number; params: number; tokens: number; loss: number; loss_interval: Interval; params_interval: Interval }[];
   /** With `w_<domain>` columns: the ranking of mixes across sizes, and at the target compute. */
   mixes?: MixScaling;
   fit_quality: { rmse: number; max_abs_residual: number };
@@ -82,6 +84,17 @@ export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): Scale
           tasks.map((t) => [t, predictDownstream(runs.runs.map((r) => ({ flops: r.flops, nll: r.nll[t]!, acc: r.acc[t]! })), options.compute!, { bootstrap: options.bootstrap, seed: options.seed, level })]),
         )
       : undefined;
+  const flops = runs.runs.map((r) => r.flops);
+  const lo = Math.log(Math.min(...flops));
+  const hi = Math.log(Math.max(options.compute ?? 0, ...flops));
+  const frontier = Array.from({ length: 40 }, (_, k) => Math.exp(lo + ((hi - lo) * k) / 39)).map((c) => {
+    const replicas = boot.laws.map((l) => computeOptimal(l, c));
+    return {
+      ...computeOptimal(fit.law, c),
+      loss_interval: percentileInterval(replicas.map((r) => r.loss), level),
+      params_interval: percentileInterval(replicas.map((r) => r.params), level),
+    };
+  });
   const warnings: string[] = [];
   for (const [what, terms] of [['params', 'A and alpha'], ['tokens', 'B and beta']] as const) {
     const values = new Set(runs.runs.map((r) => r[what]));
@@ -98,6 +111,7 @@ export function fitScaling(runs: ScalingRuns, options: ScaleOptions = {}): Scale
     objective: { loss: 'huber on log loss', huber_delta: fit.huber_delta, value: fit.objective, starts: fit.starts, starts_at_best: fit.starts_at_best },
     intervals: { ...lawIntervals(boot), level, bootstrap: boot.replicates, seed: boot.seed },
     ...(computeOptimalResult ? { compute_optimal: computeOptimalResult } : {}),
+    frontier,
     ...(downstream ? { downstream } : {}),
     ...(mixes ? { mixes } : {}),
     fit_quality: {
