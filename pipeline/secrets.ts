@@ -15,7 +15,11 @@ const SECRET_PARAMETER = /(key|token|secret|signature|password|passwd|credential
 /** Environment variables that hold a secret as they are. */
 const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
-/** The shortest secret replaced wherever it appears, not only beside its user name. */
+/**
+ * The shortest secret replaced wherever it appears: a shorter one is as common as a word, and
+ * would blank that word in every message (a URL's short password is still replaced together with
+ * its user name).
+ */
 const MIN_ALONE = 6;
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
@@ -32,8 +36,6 @@ export function urlSecrets(url: string): string[] {
   if (u.password !== '') {
     const [user, password] = [safeDecode(u.username), safeDecode(u.password)];
     secrets.push(`${u.username}:${u.password}`, `${user}:${password}`, Buffer.from(`${user}:${password}`).toString('base64'));
-    // Alone, a password as short as a common word would blank that word everywhere; in the URL
-    // it goes with its user name, above.
     if (password.length >= MIN_ALONE) secrets.push(u.password, password);
   }
   for (const [name, value] of u.searchParams) if (value.length >= MIN_ALONE && SECRET_PARAMETER.test(name)) secrets.push(value, encodeURIComponent(value));
@@ -49,7 +51,7 @@ export function secretsIn(texts: Iterable<string>): string[] {
 
 /** The secrets of the environment: credential variables, and the URLs of every variable. */
 export function environmentSecrets(env: NodeJS.ProcessEnv): string[] {
-  const out = SECRET_VARIABLES.map((v) => env[v] ?? '');
+  const out = SECRET_VARIABLES.map((v) => env[v] ?? '').filter((v) => v.length >= MIN_ALONE);
   out.push(...secretsIn(Object.values(env).filter((v): v is string => v !== undefined && v.includes('://'))));
   return out;
 }
