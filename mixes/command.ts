@@ -8,7 +8,8 @@ import { buildCensus, censusDocuments, readCensus, type Census } from './census.
 import { cutPlan } from './sampler.ts';
 import { loadMixConfig } from './mix-config.ts';
 import { describeShares, formatTokens, MixInfeasibleError, pct, planMix, type MixPlan } from './planner.ts';
-import { fitMix } from './fit-mix.ts';
+import { fitMix, targetValues } from './fit-mix.ts';
+import { writeFitReport } from './fit-mix-report.ts';
 import { CV_FOLDS, MODEL_KINDS, predictLoss, type ModelKind } from './regmix-model.ts';
 import { readProxyRuns } from './runs-csv.ts';
 import { registerScaleCommand } from './scaling/scale-command.ts';
@@ -97,7 +98,8 @@ export function registerMixCommands(program: Command): void {
     .addOption(new Option('--search <where>', 'evidence: propose only near the proxy runs; simplex: anywhere in the bounds').choices(['evidence', 'simplex']).default('evidence'))
     .option('--predict <mixes.csv>', 'also print the predicted loss of these mixes (w_<domain> columns)')
     .option('-o, --output <fit.json>', 'where to write the fit and the proposal')
-    .action(async (runsPath: string, o: { config?: string; census?: string; target?: string; model?: ModelKind; candidates: number; seed: number; search: 'evidence' | 'simplex'; predict?: string; output?: string }) => {
+    .option('--report <dir>', 'write report.html there: the proxy runs against the proposal')
+    .action(async (runsPath: string, o: { config?: string; census?: string; target?: string; model?: ModelKind; candidates: number; seed: number; search: 'evidence' | 'simplex'; predict?: string; output?: string; report?: string }) => {
       const runs = await readProxyRuns(runsPath);
       const config = o.config ? await loadMixConfig(o.config) : undefined;
       const census = o.census ? await readCensus(o.census) : undefined;
@@ -122,6 +124,7 @@ export function registerMixCommands(program: Command): void {
         await writeFileAtomic(o.output, stableJson(fit));
         out.push(`Wrote ${o.output}`);
       }
+      if (o.report) out.push(`Wrote ${await writeFitReport(fit, runs, targetValues(runs, o.target).y, runsPath, o.report)}`);
       process.stdout.write(out.join('\n') + '\n');
     });
 
