@@ -35,6 +35,16 @@ test('a __proto__ field of a record is an own field of meta, not its prototype',
   assert.equal(JSON.stringify(nested.meta), '{"__proto__":"kept as data","lang":"en"}');
 });
 
+test("an input's default meta may hold __proto__ too: it is set as a field, and a record's own wins", async () => {
+  const dir = await tempDir('refinery-holes-meta-defaults-');
+  await writeFile(join(dir, 'a.jsonl'), '{"id":"plain","text":"one"}\n' + LINES[0] + '\n');
+  const defaults = JSON.parse('{"__proto__": "from the input entry", "source": "web"}') as Record<string, unknown>;
+  const docs: Doc[] = [];
+  for await (const it of readDocs(join(dir, 'a.jsonl'), { meta: defaults })) if (it.kind === 'doc') docs.push(it.doc);
+  assert.deepEqual(docs.map((d) => Object.getOwnPropertyDescriptor(d.meta, '__proto__')?.value), ['from the input entry', { polluted: true }]);
+  assert.deepEqual(docs.map((d) => d.meta.source), ['web', 'web']);
+});
+
 test('a run writes a __proto__ meta field to kept/ as it read it', async () => {
   const dir = await tempDir('refinery-holes-meta-run-');
   await mkdir(join(dir, 'data'));

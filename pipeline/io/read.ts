@@ -1,7 +1,7 @@
 /** Opens any supported input by its file name and yields documents or error items. */
 import { InputError } from '../errors.ts';
 import { readJsonl } from './jsonl-reader.ts';
-import { DEFAULT_READER_OPTIONS, type ReadItem, type ReaderOptions } from './read-item.ts';
+import { DEFAULT_READER_OPTIONS, setField, type ReadItem, type ReaderOptions } from './read-item.ts';
 import { localCopy, statInput } from './storage.ts';
 
 export type InputFormat = 'jsonl' | 'parquet' | 'warc';
@@ -28,7 +28,7 @@ export async function* readDocs(file: string, options: Partial<ReaderOptions> = 
 
 async function* withMetaDefaults(items: AsyncIterable<ReadItem>, defaults: Record<string, unknown>): AsyncGenerator<ReadItem> {
   for await (const it of items) {
-    if (it.kind === 'doc') for (const [k, v] of Object.entries(defaults)) if (it.doc.meta[k] === undefined) it.doc.meta[k] = v;
+    if (it.kind === 'doc') for (const [k, v] of Object.entries(defaults)) if (it.doc.meta[k] === undefined || !Object.hasOwn(it.doc.meta, k)) setField(it.doc.meta, k, v);
     yield it;
   }
 }
