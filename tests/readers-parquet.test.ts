@@ -132,7 +132,7 @@ test('stripes of a large file partition its rows: together they read every row e
   assert.equal(stripes.flat().filter((i) => i.kind === 'error').length, 1);
 });
 
-test('a corrupt page gives one error item naming its row group, without crashing the process', async () => {
+test('a corrupt page gives an error item for each row it cost, naming its row group, without crashing the process', async () => {
   const whole = await readFile(await parquet('intact.parquet', `SELECT i AS id, 'text of row ' || i || ' ' || md5(i::VARCHAR) AS text FROM range(3000) t(i)`, 1000));
   const broken = Buffer.from(whole);
   const at = Math.floor(broken.length * 0.45);
@@ -141,7 +141,8 @@ test('a corrupt page gives one error item naming its row group, without crashing
   await writeFile(path, broken);
   const items = await readAll(path);
   const errors = items.filter((i) => i.kind === 'error');
-  assert.equal(errors.length, 1);
-  assert.match(errors[0]!.kind === 'error' ? errors[0]!.error : '', /^row group \d+ \(rows \d+-\d+\) is corrupt, /);
-  assert.ok(items.length < 3000);
+  // DuckDB writes row groups of at least 2,048 rows (its vector size), whatever ROW_GROUP_SIZE asks.
+  assert.ok(errors.length > 0 && errors.length <= 2048, `${errors.length} rows lost, at most one row group's`);
+  assert.ok(errors.every((e) => e.kind === 'error' && /^row \d+ not read: row group \d+ \(rows \d+-\d+\) is corrupt, /.test(e.error)));
+  assert.equal(items.length, 3000, 'every row is a document or an error item');
 });
