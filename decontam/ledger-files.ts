@@ -77,13 +77,22 @@ export class PartitionReader {
   }
 
   private readonly buf = Buffer.alloc(RECORD_BYTES);
-  /** Records read so far: what a check costs, whatever the machine's speed. */
+  /** Records read from the file so far: what a check costs, whatever the machine's speed. */
   reads = 0;
+  /**
+   * Records already read, by index: every binary search starts with the same probes (the middle,
+   * the quarters ...), so the first levels are read once per partition, not once per n-gram.
+   */
+  private readonly seen = new Map<number, [number, number, number, number]>();
 
   private async at(i: number): Promise<[number, number, number, number]> {
+    const known = this.seen.get(i);
+    if (known !== undefined) return known;
     this.reads++;
     await this.fh.read(this.buf, 0, RECORD_BYTES, i * RECORD_BYTES);
-    return [this.buf.readUInt32LE(0), this.buf.readUInt32LE(4), this.buf.readUInt32LE(8), this.buf.readUInt32LE(12)];
+    const rec: [number, number, number, number] = [this.buf.readUInt32LE(0), this.buf.readUInt32LE(4), this.buf.readUInt32LE(8), this.buf.readUInt32LE(12)];
+    if (this.seen.size < 1 << 16) this.seen.set(i, rec);
+    return rec;
   }
 
   /** The (shard, pos) of every document holding the n-gram (hi, lo). */
