@@ -155,7 +155,7 @@ test('a run fails when more than max_error_rate of its documents errored, and al
   assert.match(all.stderr, /4 of 4 documents errored \(100%\): every document errored/);
 
   await writeFile(join(dir, 'data', 'a.jsonl'), '{"id":"1","text":"short"}\n');
-  await writeFile(join(dir, 'none.yaml'), 'inputs: ["data/*.jsonl"]\noutput: out4\nstages:\n  - stage: select\n    options: {where: [{field: quality, min: 0.5}]}\n');
+  await writeFile(join(dir, 'none.yaml'), 'inputs: ["data/*.jsonl"]\noutput: out4\nstages:\n  - stage: select\n    options: {where: [{field: quality, min: 0.5, missing: drop}]}\n');
   const none = refinery(['run', join(dir, 'none.yaml'), '-q', '--no-report']);
   assert.equal(none.status, 0, none.stderr);
   assert.match(none.stderr, /warning: the run kept no document \(1 in: 1 rejected, 0 errored\)/);
