@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapLaw, fitLaw, lawIntervals, predictLaw, type Law, type LawPoint } from '../mixes/scaling/law-fit.ts';
+import { bootstrapLaw, computeOptimal, fitLaw, lawIntervals, percentileInterval, predictLaw, type Law, type LawPoint } from '../mixes/scaling/law-fit.ts';
 import { readScalingRuns } from '../mixes/scaling/scaling-runs-csv.ts';
 
 const FIXTURE = new URL('./fixtures/mixes/chinchilla-approach3-epoch.csv', import.meta.url).pathname;
@@ -32,7 +32,8 @@ test('on the 240 runs Besiroglu et al. fit, the law and its bootstrap intervals 
   assert.ok(Math.abs(law.A / REPLICATION_GRID_FIT.A - 1) < 0.01, `A ${law.A}`);
   assert.ok(Math.abs(law.B / REPLICATION_GRID_FIT.B - 1) < 0.01, `B ${law.B}`);
 
-  const intervals = lawIntervals(bootstrapLaw(all.filter((p) => p.loss < cut), fit, { replicates: 200, seed: 0 }));
+  const boot = bootstrapLaw(all.filter((p) => p.loss < cut), fit, { replicates: 200, seed: 0 });
+  const intervals = lawIntervals(boot);
   for (const p of ['E', 'A', 'B', 'alpha', 'beta'] as const) {
     const [lo, hi] = intervals[p];
     const [plo, phi] = REPLICATION_INTERVALS[p];
@@ -41,6 +42,13 @@ test('on the 240 runs Besiroglu et al. fit, the law and its bootstrap intervals 
     const slack = (phi - plo) * (p === 'B' ? 0.34 : 0.2);
     assert.ok(Math.abs(lo - plo) < slack && Math.abs(hi - phi) < slack, `${p}: ${lo}–${hi} vs ${plo}–${phi}`);
   }
+
+  // Chinchilla itself: 70B parameters on 1.4T tokens, 5.76e23 FLOPs.
+  const chinchilla = computeOptimal(law, 5.76e23);
+  const params = percentileInterval(boot.laws.map((l) => computeOptimal(l, 5.76e23).params), 0.95);
+  console.log(`  compute-optimal at 5.76e23 FLOPs: ${(chinchilla.params / 1e9).toFixed(1)}B params (${(params[0] / 1e9).toFixed(1)}–${(params[1] / 1e9).toFixed(1)}B), ${(chinchilla.tokens / 1e12).toFixed(2)}T tokens`);
+  assert.ok(params[0] < 70e9 && 70e9 < params[1], 'the interval holds Chinchilla\'s 70B');
+  assert.ok(Math.abs(chinchilla.params / 70e9 - 1) < 0.1, `${chinchilla.params}`);
 });
 
 test('fitted on the runs of at most 1e21 FLOPs, the law predicts the 23 larger runs (up to 13× the compute) within 0.035 mean absolute error', async () => {
