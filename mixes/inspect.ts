@@ -105,9 +105,12 @@ async function checkRunFolder(runDir: string): Promise<string | null> {
   const info = await stat(runDir).catch(() => null);
   if (!info?.isDirectory()) throw new RefineryError(`${runDir}: no such folder; pass the output folder of a run`);
   const found = await Promise.all(['kept', 'rejected', 'errors'].map((d) => stat(join(runDir, d)).then((s) => s.isDirectory(), () => false)));
-  if (!found.some(Boolean)) throw new RefineryError(`${runDir}: no kept/, rejected/ or errors/ folder, so not the output folder of a run`);
   // A run writes stats.json last: a run record without it is a run still going, or stopped.
   const [record, stats] = await Promise.all(['run.json', 'stats.json'].map((f) => stat(join(runDir, f)).then(() => true, () => false)));
+  if (!found.some(Boolean)) {
+    if (record && !stats) throw new RefineryError(`${runDir}: an unfinished run that has written no documents yet (run.json, but no kept/, rejected/ or errors/): nothing to inspect; run it again to finish it`);
+    throw new RefineryError(`${runDir}: no kept/, rejected/ or errors/ folder, so not the output folder of a run`);
+  }
   return record && !stats
     ? `${runDir} is an unfinished run (no stats.json): only the documents of its finished tasks are here; run it again to finish it`
     : null;

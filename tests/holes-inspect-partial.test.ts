@@ -78,3 +78,11 @@ test('an unfinished run (no stats.json): a warning says so, and what its finishe
   assert.match(r.stderr, /^refinery: warning: .*unfinished is an unfinished run \(no stats\.json\): only the documents of its finished tasks are here; run it again to finish it\n$/);
   assert.equal(r.stdout.trim().split('\n').length, 1);
 });
+
+test('an unfinished run that has written no documents yet is refused saying so', async () => {
+  const out = await copyOf('started');
+  for (const folder of ['kept', 'rejected', 'errors', 'stats.json']) await rm(join(out, folder), { recursive: true, force: true });
+  const r = refinery(['inspect', out]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr, `refinery: ${out}: an unfinished run that has written no documents yet (run.json, but no kept/, rejected/ or errors/): nothing to inspect; run it again to finish it\n`);
+});
