@@ -150,3 +150,19 @@ test('the check reads records in proportion to the benchmark; a corpus 10 times 
   assert.ok(onBig.recordsRead - whole.recordsRead < 5 * lookups, `${onBig.recordsRead - whole.recordsRead} more records for about ${lookups} n-grams`);
   assert.deepEqual(onBig.items.map((i) => i.found), whole.items.map((i) => i.found));
 });
+
+test('examples/decontam.yaml: the ledger of the sample corpus holds the two passages of examples/decontam-evals.jsonl and not the made-up items', async () => {
+  const out = join(await mkdtemp(join(tmpdir(), 'refinery-decontam-example-')), 'out');
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'refinery.mjs'), 'run', join(root, 'examples', 'decontam.yaml'), '-o', out, '-w', '2', '-q', '--no-report'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { items } = await checkContamination(out, await readBenchmark(join(root, 'examples', 'decontam-evals.jsonl'), ['question', 'answer']));
+  assert.deepEqual(
+    items.map((i) => [i.id, i.overlap, i.documents.map((d) => d.id)]),
+    [
+      ['sotu-passage-1', 1, ['sotu-1820_james_monroe_dr']],
+      ['sotu-passage-2', 1, ['sotu-1969_lyndon_b_johnson_d']],
+      ['made-up-1', 0, []],
+      ['made-up-2', 0, []],
+    ],
+  );
+});
