@@ -15,10 +15,10 @@ import { DEFAULT_N, ngramHashes, partitionOf } from './ngrams.ts';
 import { readMapRecords, writeManifest, writeMapRecords, writePartition, writeShardIds, readShardIds } from './ledger-files.ts';
 import { concatRecords, sortUniqueRecords } from './sort-records.ts';
 
-/** Defaults: n = 13 as GPT-3 (Brown et al. 2020, appendix C) and OLMo; partitions *ours*. */
+/** Defaults: n = 13 as GPT-3 (Brown et al. 2020, appendix C); partitions *ours*. */
 export const decontamIndexOptions = z
   .object({
-    n: z.number().int().min(4).max(50).default(DEFAULT_N).describe('Words per n-gram (GPT-3 and OLMo: 13; the Llama 3 paper\'s contamination analysis: 8).'),
+    n: z.number().int().min(4).max(50).default(DEFAULT_N).describe('Words per n-gram (GPT-3: 13; the Llama 3 paper\'s contamination analysis: 8).'),
     partitions: z.number().int().min(1).max(4096).default(16).describe('Ledger files, by n-gram hash; each reduce task merges one.'),
   })
   .strict();

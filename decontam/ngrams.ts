@@ -1,12 +1,12 @@
 /**
  * The n-grams the contamination ledger indexes and a benchmark item is checked by: words are runs
  * of letters and digits, lower-cased (punctuation, case and spacing do not hide an overlap, as in
- * the GPT-3 and OLMo decontamination), and an n-gram is the hash of n consecutive words joined by
- * one space, 64 bits as two independent 32-bit hashes (pipeline/hash.ts).
+ * GPT-3's decontamination), and an n-gram is the hash of n consecutive words joined by one space,
+ * 64 bits as two independent 32-bit hashes (pipeline/hash.ts).
  */
 import { hashString32 } from '../pipeline/hash.ts';
 
-/** n of GPT-3 (Brown et al. 2020, appendix C) and OLMo's decontamination; the Llama 3 paper's analysis used 8. */
+/** n of GPT-3's decontamination (Brown et al. 2020, appendix C); the Llama 3 paper's analysis used 8. */
 export const DEFAULT_N = 13;
 
 const WORD = /[\p{L}\p{N}]+/gu;
