@@ -1,10 +1,12 @@
 /**
  * `decontam`: a filter that drops (or, with `mode: annotate`, marks) the documents sharing
- * n-grams with the items of benchmark files given before the run, as GPT-3 (Brown et al. 2020,
- * appendix C) and datatrove's decontamination do. The benchmarks' n-grams are held in memory
- * (small); each document's are looked up. `meta.decontam = {items, shared}`: the benchmark items
- * it overlaps (`file:id`) and the n-grams it shares with them. For a benchmark released after the
- * run, use the ledger (`decontam-index`, `decontam/check.ts`) instead.
+ * n-grams with the items of benchmark files given before the run. The n-grams are GPT-3's (Brown
+ * et al. 2020, appendix C: 13 words, without case or punctuation); GPT-3 cut the matching text out
+ * and dropped only documents cut into many pieces, this drops the document, as datatrove's
+ * decontamination filter does. The benchmarks' n-grams are held in memory (small); each
+ * document's are looked up. `meta.decontam = {items, shared}`: the benchmark items it overlaps
+ * (`file:id`) and the n-grams it shares with them. For a benchmark released after the run, use
+ * the ledger (`decontam-index`, `decontam/check.ts`) instead.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -13,7 +15,7 @@ import type { Doc } from '../pipeline/doc.ts';
 import { readBenchmark } from './check.ts';
 import { DEFAULT_N, ngramHashes } from './ngrams.ts';
 
-/** Defaults: n = 13 and any shared n-gram, as GPT-3's decontamination (Brown et al. 2020, appendix C). */
+/** Defaults: n = 13 as GPT-3 (Brown et al. 2020, appendix C); any shared n-gram counts (*ours*). */
 export const decontamOptions = z
   .object({
     benchmarks: z.array(z.string()).min(1).describe('Benchmark files (JSONL), relative to the pipeline file.'),
