@@ -13,7 +13,7 @@ import { defineStage, KEEP, type GlobalStage, type ShardRef, type StageContext }
 import type { Doc } from '../pipeline/doc.ts';
 import { DEFAULT_N, ngramHashes, partitionOf } from './ngrams.ts';
 import { readMapRecords, writeManifest, writeMapRecords, writePartition, writeShardIds, readShardIds } from './ledger-files.ts';
-import { concatRecords, sortUniqueRecords } from './sort-records.ts';
+import { concatRecords, RecordBuffer, sortUniqueRecords } from './sort-records.ts';
 
 /** Defaults: n = 13 as GPT-3 (Brown et al. 2020, appendix C); partitions *ours*. */
 export const decontamIndexOptions = z
@@ -31,7 +31,7 @@ export function createDecontamIndex(o: DecontamIndexOptions, ctx: StageContext):
     partitions: o.partitions,
 
     async map(shard: ShardRef, docs: AsyncIterable<Doc>): Promise<void> {
-      const parts: number[][] = Array.from({ length: o.partitions }, () => []);
+      const parts = Array.from({ length: o.partitions }, () => new RecordBuffer());
       const ids: string[] = [];
       for await (const doc of docs) {
         const pos = ids.length;
@@ -39,7 +39,7 @@ export function createDecontamIndex(o: DecontamIndexOptions, ctx: StageContext):
         const h = ngramHashes(doc.text, o.n);
         for (let i = 0; i < h.length; i += 2) parts[partitionOf(h[i]!, o.partitions)]!.push(h[i]!, h[i + 1]!, shard.index, pos);
       }
-      for (let p = 0; p < o.partitions; p++) await writeMapRecords(ctx.workDir, p, shard.index, sortUniqueRecords(Uint32Array.from(parts[p]!)));
+      for (let p = 0; p < o.partitions; p++) await writeMapRecords(ctx.workDir, p, shard.index, sortUniqueRecords(parts[p]!.view()));
       await writeShardIds(ctx.outputDir, shard.index, ids);
     },
 

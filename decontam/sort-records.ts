@@ -24,6 +24,28 @@ export function sortUniqueRecords(words: Uint32Array): Uint32Array {
   return out.slice(0, n * RECORD_WORDS);
 }
 
+/** A growable array of records, 16 bytes each (a JS number array would take twice that and more). */
+export class RecordBuffer {
+  private words = new Uint32Array(RECORD_WORDS * 1024);
+  private length = 0;
+
+  push(hi: number, lo: number, shard: number, pos: number): void {
+    if (this.length + RECORD_WORDS > this.words.length) {
+      const bigger = new Uint32Array(this.words.length * 2);
+      bigger.set(this.words);
+      this.words = bigger;
+    }
+    this.words[this.length++] = hi;
+    this.words[this.length++] = lo;
+    this.words[this.length++] = shard;
+    this.words[this.length++] = pos;
+  }
+
+  view(): Uint32Array {
+    return this.words.subarray(0, this.length);
+  }
+}
+
 /** Concatenated record arrays. */
 export function concatRecords(parts: readonly Uint32Array[]): Uint32Array {
   const out = new Uint32Array(parts.reduce((s, p) => s + p.length, 0));
