@@ -32,7 +32,7 @@ import { workFiles } from './work-files.ts';
 import { isCode } from '../filters/code-detection.ts';
 import { skipCode } from '../filters/skip-code.ts';
 import { writeStageStats } from './cluster-stats.ts';
-import { readRunFile, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
+import { needAll, readRunFile, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export const lineDedupOptions = z.object({
   max_occurrences: z.number().int().min(1).default(6).describe('A line is removed when more documents than this in its bucket contain it (Llama 3: 6).'),
@@ -67,6 +67,7 @@ const reduceStatsPath = workFiles.duplicateLineStats;
 /** Prefix sums of the shards' document counts: the global ordinal of (shard, 0). */
 async function shardOffsets(files: RunFiles, workDir: string, shardCount: number): Promise<number[]> {
   const offsets = [0];
+  await needAll(files, Array.from({ length: shardCount }, (_, s) => countsPath(workDir, s)));
   for (let s = 0; s < shardCount; s++) {
     const { docs } = JSON.parse(await readRunText(files, countsPath(workDir, s))) as { docs: number };
     offsets.push(offsets[s] + docs);

@@ -5,7 +5,7 @@
  * group (lower is preferred: kept), `(shard, pos)` names the document. Files are little-endian.
  */
 import { writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { readRunFile, type RunFiles } from '../pipeline/run-folder/files.ts';
+import { needAll, readRunFile, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export const RECORD_WORDS = 6;
 
@@ -141,6 +141,7 @@ export class Records {
 
 /** Reads record files (e.g. one partition's files from every shard) into one sorted set. */
 export async function readSortedRecords(files: RunFiles, paths: string[]): Promise<Records> {
+  await needAll(files, paths);
   const parts: Uint32Array[] = [];
   for (const p of paths) parts.push(await readRecordFile(files, p));
   return new Records(sortRecords(concatRecords(parts)));

@@ -22,7 +22,7 @@ import { skipCode } from './skip-code.ts';
 import { BagFileReader, BagFileWriter } from './token-outlier/bag-file.ts';
 import { BagCounter, buildReference, klDivergence, quantile, Tally, topWords, Vocabulary, type Bag } from './token-outlier/distribution.ts';
 import { round4 } from './meta-number.ts';
-import { readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
+import { needAll, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 
 export const tokenOutlierOptions = z
   .object({
@@ -297,6 +297,7 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
 
     async reduce(_partition: number, shardCount: number): Promise<void> {
       const perLang = new Map<string, LanguageReduce>();
+      await needAll(ctx.files, Array.from({ length: shardCount }, (_, i) => mapFile(i)));
       for (let i = 0; i < shardCount; i++) {
         const data = JSON.parse(await readRunText(ctx.files, mapFile(i))) as Record<string, ShardLanguageData>;
         for (const [lang, d] of Object.entries(data)) {

@@ -9,8 +9,8 @@ import { join, relative } from 'node:path';
 import { prepareConfig, type RunConfig } from './config.ts';
 import { ConfigError, errorMessage, RefineryError } from './errors.ts';
 import { writeFileAtomic, stableJson } from './io/atomic.ts';
-import { planRun, roundTasks, taskId, type GlobalShape, type RunPlan } from './run-plan.ts';
-import { createStage, finishedTask, roundConverged, storeOf, type TaskResult } from './task.ts';
+import { planRun, roundTasks, taskId, type GlobalShape, type RunPlan, type Task } from './run-plan.ts';
+import { createStage, finishedTasks, roundConverged, storeOf, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
 import type { RunFiles } from './run-folder/files.ts';
 import type { RunStore } from './run-folder/store.ts';
@@ -129,13 +129,14 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
       // A repeating phase runs round after round until a round leaves no work.
       for (let round = 0; ; round++) {
         const tasks = roundTasks(phase, round);
-        const todo = [];
+        const todo: Task[] = [];
         const mine: TaskResult[] = [];
-        for (const t of tasks) {
-          const done = await finishedTask(plan, t);
+        const recorded = await finishedTasks(plan, tasks);
+        tasks.forEach((t, i) => {
+          const done = recorded[i];
           if (done) mine.push(done);
           else todo.push(t);
-        }
+        });
         progress.startPhase(phase.repeat ? `${phase.name} (round ${round})` : phase.name, tasks.length, tasks.length - todo.length);
         const fresh = await pool.runAll(
           todo,

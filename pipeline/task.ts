@@ -20,7 +20,7 @@ import { measurePeakMemory } from './task-memory.ts';
 import { trialItems } from './trial.ts';
 import { routeByOverrides, type When } from './stage-overrides.ts';
 import { folderFiles, type RunFiles } from './run-folder/files.ts';
-import { openRunStore, type RunStore } from './run-folder/store.ts';
+import { openRunStore, type RunStore, type StoredIo } from './run-folder/store.ts';
 
 export interface TaskResult {
   task: Task;
@@ -36,8 +36,8 @@ export interface TaskResult {
   /** Seconds the whole task took, and the peak of heap plus array buffers in its thread (task-memory.ts). */
   elapsed?: number;
   peak_bytes?: number;
-  /** What the task stored in a bucket when it ended (files and bytes uploaded); absent on a folder store. */
-  stored?: { files: number; bytes: number };
+  /** What the task moved to and from a bucket (files and bytes stored, read requests and bytes fetched); absent on a folder store. */
+  stored?: StoredIo;
   /** Tasks this one did on the way (a process task runs the next global stage's map): their results, marked with it. */
   alongside?: TaskResult[];
 }
@@ -481,7 +481,7 @@ export async function runTask(plan: RunPlan, task: Task, progress?: ProgressFn):
     // A map run alongside counts in its own task's time, not in this one's.
     result.elapsed = (performance.now() - t0) / 1000 - (result.alongside ?? []).reduce((a, r) => a + r.seconds, 0);
     result.peak_bytes = peakBytes;
-    if (sent.files) result.stored = sent;
+    if (sent.files || sent.gets) result.stored = sent;
     // The tasks done alongside are marked first: a crash in between leaves this task unmarked, and
     // its rerun redoes both, writing the same bytes.
     for (const r of result.alongside ?? []) await store.write(layout.markerKey(r.task), stableJson({ ...r, peak_bytes: peakBytes }));
@@ -505,7 +505,7 @@ export function roundConverged(results: TaskResult[]): boolean {
 export async function finishedPhase(plan: RunPlan, phase: Phase): Promise<TaskResult[] | null> {
   const out: TaskResult[] = [];
   for (let round = 0; ; round++) {
-    const results = await Promise.all(roundTasks(phase, round).map((t) => finishedTask(plan, t)));
+    const results = await finishedTasks(plan, roundTasks(phase, round));
     if (results.some((r) => r === null)) return null;
     out.push(...(results as TaskResult[]));
     if (!phase.repeat || roundConverged(results as TaskResult[])) return out;
@@ -516,4 +516,27 @@ export async function finishedPhase(plan: RunPlan, phase: Phase): Promise<TaskRe
 export async function finishedTask(plan: RunPlan, task: Task): Promise<TaskResult | null> {
   const text = await (await storeOf(plan.config)).read(layout.markerKey(task));
   return text === null ? null : (JSON.parse(text) as TaskResult);
+}
+
+/**
+ * The recorded results of these tasks (null for each unfinished one): one listing of the markers,
+ * then the present markers read, eight at a time.
+ */
+export async function finishedTasks(plan: RunPlan, tasks: Task[]): Promise<(TaskResult | null)[]> {
+  const store = await storeOf(plan.config);
+  const present = new Set(await store.list('_work/tasks'));
+  const out = new Array<TaskResult | null>(tasks.length).fill(null);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        const key = layout.markerKey(tasks[i]!);
+        if (!present.has(key.slice('_work/tasks/'.length))) continue;
+        const text = await store.read(key);
+        out[i] = text === null ? null : (JSON.parse(text) as TaskResult);
+      }
+    }),
+  );
+  return out;
 }

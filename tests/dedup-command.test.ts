@@ -82,11 +82,13 @@ test('map, reduce and apply tasks run in separate processes that share only the 
   const corpus = injectedCorpus(42, 60, 120, 0.03, 2);
   await writeFile(join(dir, 'shards.json'), JSON.stringify(corpus.shards));
   const stageUrl = new URL('../dedup/minhash-dedup.ts', import.meta.url).href;
+  const filesUrl = new URL('../pipeline/run-folder/files.ts', import.meta.url).href;
   // One process per task; each reads the shards from disk and creates its own stage.
   const script = `
     import { readFileSync, writeFileSync } from 'node:fs';
     import { join } from 'node:path';
     import { minhashDedupStage } from ${JSON.stringify(stageUrl)};
+    import { folderFiles } from ${JSON.stringify(filesUrl)};
     const [dir, phase, indices] = process.argv.slice(1);
     const shards = JSON.parse(readFileSync(join(dir, 'shards.json'), 'utf8'));
     const ctx = { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 3, keyPath: 'x', files: folderFiles };

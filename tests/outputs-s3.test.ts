@@ -1,8 +1,8 @@
 /**
- * Outputs on S3-compatible object storage (`output: s3://bucket/prefix`), against a real
- * S3-protocol server (s3rver) on 127.0.0.1: a run publishes what a local run writes, resumes a
- * publish cut short, refuses what is not its own, replaces with --force, holds run.lock in the
- * bucket, uploads large files in parts, and queue workers publish as `refinery run` does.
+ * Runs stored under an s3:// prefix (`output: s3://bucket/prefix`), against a real S3-protocol
+ * server (s3rver) on 127.0.0.1: a run stores what a local run writes, task by task, resumes from
+ * the markers in the bucket, refuses what is not its own, replaces with --force, holds run.lock in
+ * the bucket, uploads large files in parts, and queue workers store as `refinery run` does.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +13,12 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/run.ts';
 import { ConfigError, RefineryError } from '../pipeline/errors.ts';
-import { possibleEtags, publishRun } from '../pipeline/bucket-output.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import { runStatus } from '../pipeline/queue/status.ts';
@@ -79,70 +78,78 @@ async function pipeline(name: string, output: string, stages = '[c4, exact-dedup
   return f;
 }
 
-test('an s3:// output gets the files a local run writes, byte for byte, with stats.json; a rerun uploads nothing', async () => {
+test('an s3:// output gets the files a local run writes, byte for byte; each task stores its own objects and marker, and a rerun redoes nothing', async () => {
   const local = await runPipeline(await loadPipelineFile(await pipeline('local', join(work, 'local-out'))), { quiet: true });
-  const config = await loadPipelineFile(await pipeline('remote', 's3://bkt/runs/a'), { workDir: join(work, 'staging-a') });
-  assert.equal(config.publishTo, 's3://bkt/runs/a');
-  assert.equal(config.output, join(work, 'staging-a'));
+  const config = await loadPipelineFile(await pipeline('remote', 's3://bkt/runs/a'), { workDir: join(work, 'scratch-a') });
+  assert.equal(config.output, 's3://bkt/runs/a');
+  assert.equal(config.scratch, join(work, 'scratch-a'));
   const remote = await runPipeline(config, { quiet: true });
-  assert.equal(remote.publishedTo, 's3://bkt/runs/a');
+  assert.equal(remote.output, 's3://bkt/runs/a');
   const want = await localFiles(local.output);
   const got = await objects('bkt', 'runs/a');
-  assert.ok(got.has('stats.json') && got.has('run.json') && [...got.keys()].some((k) => k.startsWith('kept/')), [...got.keys()].join(', '));
   assert.ok(!got.has('run.lock'), 'the lock is gone when the run has ended');
-  assert.ok(![...got.keys()].some((k) => k.startsWith('_work/')), 'phase data stays in the staging folder');
-  // Same documents, same bytes: kept, rejected and errors shards are the local run's.
-  for (const [k, bytes] of want) if (/^(kept|rejected|errors)\//.test(k)) assert.ok(got.get(k)?.equals(bytes), `${k} as the local run wrote it`);
-  assert.deepEqual([...got.keys()].filter((k) => /^(kept|rejected|errors)\//.test(k)).sort(), [...want.keys()].filter((k) => /^(kept|rejected|errors)\//.test(k)).sort());
+  const published = (keys: Iterable<string>) => [...keys].filter((k) => !k.startsWith('_work/') && k !== 'stats.json' && k !== 'report.md').sort();
+  assert.deepEqual(published(got.keys()), published(want.keys()), 'the same names');
+  for (const k of published(want.keys())) assert.ok(got.get(k)!.equals(want.get(k)!), `${k} as the local run wrote it`);
   const stats = (o: Buffer) => (JSON.parse(o.toString()) as { totals: unknown }).totals;
   assert.deepEqual(stats(got.get('stats.json')!), stats(want.get('stats.json')!));
+  // Phase data is dropped when the run has finished; every task's marker stays.
+  const work_ = [...got.keys()].filter((k) => k.startsWith('_work/'));
+  assert.ok(work_.length > 0 && work_.every((k) => k.startsWith('_work/tasks/')), work_.join(', '));
+  assert.deepEqual(work_.map((k) => k.slice('_work/tasks/'.length)).sort(), [...want.keys()].filter((k) => k.startsWith('_work/tasks/')).map((k) => k.slice('_work/tasks/'.length)).sort());
+  assert.deepEqual(await readdir(join(work, 'scratch-a')), [], 'every task emptied its scratch');
 
-  // Finished: a rerun skips every task and finds every object in place.
-  assert.deepEqual(await publishRun(config), { uploaded: 0, unchanged: got.size });
+  // Finished: a rerun skips every task (markers in the bucket) and stores the same bytes.
+  const again = await runPipeline(config, { quiet: true });
+  assert.deepEqual(again.stats.totals, remote.stats.totals);
+  const after = await objects('bkt', 'runs/a');
+  for (const k of published(got.keys())) assert.ok(after.get(k)!.equals(got.get(k)!), k);
 });
 
-test('a publish cut short resumes: only missing or different objects are uploaded again, stats.json last', async () => {
-  const config = await loadPipelineFile(await pipeline('resume', 's3://bkt/runs/b'), { workDir: join(work, 'staging-b') });
+test('a task whose marker is missing runs again on resume and stores the same objects; stats.json is stored last', async () => {
+  const config = await loadPipelineFile(await pipeline('resume', 's3://bkt/runs/b'), { workDir: join(work, 'scratch-b') });
   await runPipeline(config, { quiet: true });
   const before = await objects('bkt', 'runs/b');
   const kept = [...before.keys()].filter((k) => k.startsWith('kept/'));
   assert.ok(kept.length >= 2);
-  // As if the publishing process had died: stats.json and one shard missing, one shard cut off.
+  // As if a worker had died after uploading some objects of its task and before its marker.
   await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/stats.json' }));
+  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/_work/tasks/process-1-0.json' }));
+  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/_work/tasks/finish-1-0.json' }));
   await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: `runs/b/${kept[0]}` }));
   await s3.put('bkt', `runs/b/${kept[1]}`, before.get(kept[1]!)!.subarray(0, 10));
   const again = await runPipeline(config, { quiet: true });
   assert.equal(again.stats.totals.kept, JSON.parse(before.get('stats.json')!.toString()).totals.kept);
-  assert.deepEqual(await objects('bkt', 'runs/b'), before);
-  assert.deepEqual(await publishRun(config), { uploaded: 0, unchanged: before.size });
+  const now = await objects('bkt', 'runs/b');
+  for (const k of [...before.keys()].filter((k) => !k.startsWith('_work/') && k !== 'stats.json')) assert.ok(now.get(k)?.equals(before.get(k)!), `${k} restored as it was`);
 });
 
 test('a prefix that holds something else is refused; another run of ours is refused until --force, which replaces it', async () => {
   await s3.put('bkt', 'foreign/kept/part-0.jsonl', '{"x":1}\n');
-  const foreign = await loadPipelineFile(await pipeline('foreign', 's3://bkt/foreign'), { workDir: join(work, 'staging-f') });
+  const foreign = await loadPipelineFile(await pipeline('foreign', 's3://bkt/foreign'), {});
   await assert.rejects(runPipeline(foreign, { quiet: true }), (e: unknown) => e instanceof RefineryError && /s3:\/\/bkt\/foreign is not the output of a Refinery run \(it has no run\.json\) but holds kept/.test(e.message));
   await assert.rejects(runPipeline(foreign, { quiet: true, force: true }), /not the output of a Refinery run/, '--force never deletes what is not ours');
   await s3.put('bkt', 'foreign2/run.json', '{"tool":"elsewhere"}');
-  const foreign2 = await loadPipelineFile(await pipeline('foreign2', 's3://bkt/foreign2'), { workDir: join(work, 'staging-f2') });
+  const foreign2 = await loadPipelineFile(await pipeline('foreign2', 's3://bkt/foreign2'), {});
   await assert.rejects(runPipeline(foreign2, { quiet: true }), /its run\.json is not a Refinery run record/);
 
-  const first = await loadPipelineFile(await pipeline('first', 's3://bkt/runs/c', '[c4, exact-dedup]'), { workDir: join(work, 'staging-c') });
+  const first = await loadPipelineFile(await pipeline('first', 's3://bkt/runs/c', '[c4, exact-dedup]'), {});
   await runPipeline(first, { quiet: true });
   await s3.put('bkt', 'runs/c/stats/left-over.json', '{}');
-  // Another config into the same prefix, from another staging folder (another machine).
-  const second = await loadPipelineFile(await pipeline('second', 's3://bkt/runs/c', '[gopher-quality]'), { workDir: join(work, 'staging-c2') });
+  // Another config into the same prefix (from another machine).
+  const second = await loadPipelineFile(await pipeline('second', 's3://bkt/runs/c', '[gopher-quality]'), {});
   await assert.rejects(runPipeline(second, { quiet: true }), (e: unknown) => e instanceof RefineryError && /s3:\/\/bkt\/runs\/c holds the output of a run with another config or other inputs \(config stages/.test(e.message));
   const replaced = await runPipeline(second, { quiet: true, force: true });
   const now = await objects('bkt', 'runs/c');
   assert.ok(!now.has('stats/left-over.json'), '--force deleted the objects the earlier run left');
   assert.equal((JSON.parse(now.get('stats.json')!.toString()) as { totals: { kept: number } }).totals.kept, replaced.stats.totals.kept);
-  // The first run's staging folder follows the bucket: run again there, it is the second config's run now.
+  // The first config, run again: the prefix holds the second config's run now.
   await assert.rejects(runPipeline(first, { quiet: true }), /holds the output of a run with another config/);
 });
 
 test('a run holds run.lock in the bucket: a lock of another host stops a second run, naming the object to delete', async () => {
   await s3.put('bkt', 'runs/d/run.lock', 'far-away-host 4242\n');
-  const config = await loadPipelineFile(await pipeline('locked', 's3://bkt/runs/d'), { workDir: join(work, 'staging-d') });
+  const config = await loadPipelineFile(await pipeline('locked', 's3://bkt/runs/d'), {});
   await assert.rejects(runPipeline(config, { quiet: true }), (e: unknown) => e instanceof RefineryError && e.message.includes('s3://bkt/runs/d is in use by another refinery run (far-away-host pid 4242); wait for it, or delete s3://bkt/runs/d/run.lock'));
   // A lock of this host whose process is gone (a killed run) is taken over.
   await s3.put('bkt', 'runs/d/run.lock', `${hostname()} 999999999\n`);
@@ -150,49 +157,44 @@ test('a run holds run.lock in the bucket: a lock of another host stops a second 
   assert.ok(!(await objects('bkt', 'runs/d')).has('run.lock'));
 });
 
-test('a file larger than a part is uploaded in parts, whole, and its ETag predicted, so it is not sent twice', async () => {
-  const staging = join(work, 'staging-big');
-  const config = await prepareConfig({ inputs: [join(corpus, 'web.jsonl.gz')], output: 's3://bkt/runs/big', work_dir: staging, stages: [] }, { file: 'test', baseDir: work });
+test('a file larger than a part is stored as a multipart upload, whole, and the task scratch is emptied', async () => {
+  const config = await prepareConfig({ inputs: [join(corpus, 'web.jsonl.gz')], output: 's3://bkt/runs/big', work_dir: join(work, 'scratch-big'), stages: [] }, { file: 'test', baseDir: work });
+  const { openRunStore } = await import('../pipeline/run-folder/store.ts');
+  const store = await openRunStore(config);
+  const space = await store.openTask();
   const big = randomBytes(11 * 1024 * 1024 + 123);
-  await mkdir(join(staging, 'tokens'), { recursive: true });
-  await writeFile(join(staging, 'tokens', 'shard-00000.parquet'), big);
-  await writeFile(join(staging, 'stats.json'), '{}\n');
-  assert.deepEqual(await publishRun(config), { uploaded: 2, unchanged: 0 });
-  const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'bkt', Key: 'runs/big/tokens/shard-00000.parquet' }));
-  // s3rver gives a multipart object the MD5 of its bytes, AWS and MinIO that of its three parts' MD5s: either is predicted.
-  const etags = await possibleEtags(join(staging, 'tokens', 'shard-00000.parquet'), big.length, 5 * 1024 * 1024);
-  assert.equal(etags.length, 2);
-  assert.match(etags[1]!, /^"[0-9a-f]{32}-3"$/, 'three parts of 5 MiB');
-  assert.ok(etags.includes(head.ETag!), `${head.ETag} predicted`);
+  await mkdir(join(space.dir, 'tokens'), { recursive: true });
+  await writeFile(join(space.dir, 'tokens', 'shard-00000.parquet'), big);
+  await writeFile(join(space.dir, 'stats.json'), '{}\n');
+  assert.deepEqual(await space.commit(), { files: 2, bytes: big.length + 3, gets: 0, bytes_in: 0 });
+  await space.close();
+  assert.deepEqual(await readdir(join(work, 'scratch-big')), []);
   assert.ok((await objects('bkt', 'runs/big')).get('tokens/shard-00000.parquet')!.equals(big));
-  assert.deepEqual(await publishRun(config), { uploaded: 0, unchanged: 2 });
+  // Another task reads it back by ranges, or whole.
+  const reader = await store.openTask();
+  const path = join(reader.dir, 'tokens', 'shard-00000.parquet');
+  assert.ok(Buffer.from(await reader.readRange(path, 5 * 1024 * 1024 - 7, 100)).equals(big.subarray(5 * 1024 * 1024 - 7, 5 * 1024 * 1024 + 93)));
+  assert.ok(await reader.need(path));
+  assert.ok((await readFile(path)).equals(big));
+  assert.equal(await reader.need(join(reader.dir, 'tokens', 'none.parquet')), false);
+  assert.deepEqual(await reader.list(join(reader.dir, 'tokens')), ['shard-00000.parquet']);
+  assert.equal((await reader.commit()).files, 0, 'what a task fetched is not stored again');
+  await reader.close();
 });
 
 test('output keys: a malformed s3:// output and work_dir with a local output are config errors naming the key', async () => {
   await assert.rejects(prepareConfig({ inputs: [corpus], output: 's3://', stages: [] }, { file: 'p.yaml', baseDir: work }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'output');
   await assert.rejects(prepareConfig({ inputs: [corpus], output: 'out', work_dir: 'w', stages: [] }, { file: 'p.yaml', baseDir: work }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'work_dir' && /only for an s3:\/\/ output/.test(e.message));
   const dflt = await prepareConfig({ inputs: [corpus], output: 's3://bkt/x/y/', stages: [] }, { file: 'p.yaml', baseDir: work });
-  assert.equal(dflt.publishTo, 's3://bkt/x/y');
-  assert.match(dflt.output, /refinery-staging\/bkt\/x\/y-[0-9a-f]{8}$/);
-  assert.ok(dflt.output.startsWith(join(tmpdir(), 'refinery-staging')));
-  // URLs that read the same get folders of their own, and none leaves the staging folder.
-  const staging = async (output: string) => (await prepareConfig({ inputs: [corpus], output, stages: [] }, { file: 'p.yaml', baseDir: work })).output;
-  assert.notEqual(await staging('s3://b/p q'), await staging('s3://b/p_q'));
-  assert.ok((await staging('s3://b/../../../home/x')).startsWith(join(tmpdir(), 'refinery-staging', 'b')));
+  assert.equal(dflt.output, 's3://bkt/x/y');
+  assert.equal(dflt.scratch, undefined, 'scratch under the temporary folder by default');
 });
 
-test('--force keeps the run\'s own bucket lock, and a refusal of the staging folder deletes nothing in the bucket', async () => {
-  const first = await loadPipelineFile(await pipeline('lockf1', 's3://bkt/runs/e'), { workDir: join(work, 'staging-e') });
+test('--force keeps the run\'s own bucket lock and deletes the earlier run\'s objects, phase data included', async () => {
+  const first = await loadPipelineFile(await pipeline('lockf1', 's3://bkt/runs/e'), { workDir: join(work, 'scratch-e') });
   await runPipeline(first, { quiet: true });
-  const before = await objects('bkt', 'runs/e');
-  // Another config, --force, but a work_dir that holds something not ours: refused before the bucket is touched.
-  const stray = join(work, 'staging-e2');
-  await mkdir(join(stray, 'kept'), { recursive: true });
-  const second = await loadPipelineFile(await pipeline('lockf2', 's3://bkt/runs/e', '[gopher-quality]'), { workDir: stray });
-  await assert.rejects(runPipeline(second, { quiet: true, force: true }), /staging-e2 is not the output folder of a Refinery run .* choose an empty or new work_dir/);
-  assert.deepEqual(await objects('bkt', 'runs/e'), before, 'the bucket is as it was');
-  // With a clean work_dir, --force replaces the run, holding the lock all along.
-  await rm(stray, { recursive: true });
+  await s3.put('bkt', 'runs/e/_work/stage-1-exact-dedup/left-over.bin', 'x');
+  const second = await loadPipelineFile(await pipeline('lockf2', 's3://bkt/runs/e', '[gopher-quality]'), { workDir: join(work, 'scratch-e2') });
   let held: string | undefined;
   await runPipeline(second, {
     quiet: true,
@@ -202,34 +204,34 @@ test('--force keeps the run\'s own bucket lock, and a refusal of the staging fol
     },
   });
   assert.equal(held, `${hostname()} ${process.pid}\n`);
-  // A work_dir is one prefix's: another prefix's run there is refused.
-  const elsewhere = await loadPipelineFile(await pipeline('lockf3', 's3://bkt/runs/e-other', '[gopher-quality]'), { workDir: stray });
-  await assert.rejects(runPipeline(elsewhere, { quiet: true }), /work_dir .*staging-e2 holds the run of another output \(s3:\/\/bkt\/runs\/e\)/);
+  const now = await objects('bkt', 'runs/e');
+  assert.ok(![...now.keys()].some((k) => k.includes('exact-dedup')), 'nothing of the first run is left');
 });
 
 test('an s3:// output may not hold an s3:// input or lie below one that is read recursively', async () => {
-  const inside = await loadPipelineFile(await pipeline('overlap1', 's3://other/data/out'), { inputs: ['s3://other/data/**/*.jsonl.gz'], workDir: join(work, 'staging-o1') });
+  const inside = await loadPipelineFile(await pipeline('overlap1', 's3://other/data/out'), { inputs: ['s3://other/data/**/*.jsonl.gz'] });
   await assert.rejects(runPipeline(inside, { quiet: true }), /output s3:\/\/other\/data\/out is inside the input s3:\/\/other\/data\/\*\*\/\*\.jsonl\.gz \(--input\[0\]\)/);
-  const holds = await loadPipelineFile(await pipeline('overlap2', 's3://other/data'), { inputs: ['s3://other/data/in/*.jsonl.gz'], workDir: join(work, 'staging-o2') });
+  const holds = await loadPipelineFile(await pipeline('overlap2', 's3://other/data'), { inputs: ['s3://other/data/in/*.jsonl.gz'] });
   await assert.rejects(runPipeline(holds, { quiet: true }), /output s3:\/\/other\/data holds the input/);
   // A glob of one folder's files does not read a sibling prefix.
-  const beside = await loadPipelineFile(await pipeline('overlap3', 's3://other/data-out'), { inputs: ['s3://other/data/*.jsonl.gz'], workDir: join(work, 'staging-o3') });
+  const beside = await loadPipelineFile(await pipeline('overlap3', 's3://other/data-out'), { inputs: ['s3://other/data/*.jsonl.gz'] });
   await assert.rejects(runPipeline(beside, { quiet: true }), /matches no file/, 'not refused for overlap (the glob matches nothing here)');
 });
 
-test('a run that fails max_error_rate publishes nothing but its run.json, releases the lock, and says where its outputs are', async () => {
+test('a run that fails max_error_rate stores its errors, stats.json and report.md (no report/), releases the lock, and says where the errors are', async () => {
   const data = join(work, 'bad');
   await mkdir(data, { recursive: true });
   await writeFile(join(data, 'a.jsonl'), '{"id":"1","text":"fine words here"}\nnot json\n{"id":"3","text":"more fine words"}\n{broken\n');
   const f = join(work, 'bad.yaml');
-  await writeFile(f, `inputs: ["${data}/*.jsonl"]\noutput: s3://bkt/runs/bad\nwork_dir: ${join(work, 'staging-bad')}\nworkers: 1\nstages: []\n`);
-  await assert.rejects(runPipeline(await loadPipelineFile(f), { quiet: true }), /2 of 4 documents errored .* the errors are in .*staging-bad\/errors/);
-  assert.deepEqual([...(await objects('bkt', 'runs/bad')).keys()], ['run.json']);
+  await writeFile(f, `inputs: ["${data}/*.jsonl"]\noutput: s3://bkt/runs/bad\nworkers: 1\nstages: []\n`);
+  await assert.rejects(runPipeline(await loadPipelineFile(f), { quiet: true }), /2 of 4 documents errored .* the errors are in s3:\/\/bkt\/runs\/bad\/errors\//);
+  const left = await objects('bkt', 'runs/bad');
+  assert.ok(left.has('stats.json') && left.has('report.md') && left.has('errors/shard-00000.jsonl.gz') && !left.has('run.lock') && !left.has('report/report.html'), [...left.keys()].join(', '));
 });
 
 test('the summary names the bucket', async () => {
   const { printRunSummary } = await import('../pipeline/run-summary.ts');
-  const result = { output: join(work, 'staging-a'), publishedTo: 's3://bkt/runs/a', stats: { totals: { in: 1, kept: 1, rejected: 0, errored: 0 }, read: { docs: 1, errors: 0, bytes: 1 }, stages: [], phases: [] } } as unknown as Parameters<typeof printRunSummary>[0];
+  const result = { output: 's3://bkt/runs/a', shown: (...parts: string[]) => ['s3://bkt/runs/a', ...parts].join('/'), names: ['kept', 'tokens'], stats: { totals: { in: 1, kept: 1, rejected: 0, errored: 0 }, read: { docs: 1, errors: 0, bytes: 1 }, stages: [], phases: [] } } as unknown as Parameters<typeof printRunSummary>[0];
   const write = process.stdout.write.bind(process.stdout);
   let printed = '';
   process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
@@ -239,7 +241,7 @@ test('the summary names the bucket', async () => {
     process.stdout.write = write;
   }
   assert.match(printed, /Outputs in s3:\/\/bkt\/runs\/a\/: kept\//);
-  assert.match(printed, /Report for researchers: .*staging-a\/report\/report\.html \(published as s3:\/\/bkt\/runs\/a\/report\/report\.html\)/);
+  assert.match(printed, /Report for researchers: s3:\/\/bkt\/runs\/a\/report\/report\.html/);
   assert.doesNotMatch(printed, /s3:\/[^/]/);
 });
 
@@ -249,11 +251,12 @@ test('the quickstart reads from and writes to a bucket when only its inputs and 
   const raw = parse(text) as { inputs: unknown[]; output: string };
   assert.equal(raw.output, 's3://other/quickstart');
   assert.ok(JSON.stringify(raw.inputs).split('s3://other/corpus/').length === 5, 'every input names the bucket');
-  const config = await prepareConfig(raw, { file: join(ROOT, 'examples/quickstart-s3.yaml'), baseDir: join(ROOT, 'examples') }, { workers: 2, workDir: join(work, 'staging-q') });
-  const result = await runPipeline(config, { quiet: true });
+  const config = await prepareConfig(raw, { file: join(ROOT, 'examples/quickstart-s3.yaml'), baseDir: join(ROOT, 'examples') }, { workers: 2 });
+  const result = await runPipeline(config, { quiet: true, onFinished: async (dir, files) => (await import('../mixes/report/index.ts')).writeRunReport(dir, join(dir, 'report'), files) });
   const got = await objects('other', 'quickstart');
-  for (const folder of ['kept', 'rejected', 'tokens', 'stats']) assert.ok([...got.keys()].some((k) => k.startsWith(`${folder}/`)), `${folder}/ published`);
-  assert.deepEqual(got, await localFiles(result.output), 'the bucket holds the staging folder\'s outputs');
+  for (const folder of ['kept', 'rejected', 'tokens', 'stats']) assert.ok([...got.keys()].some((k) => k.startsWith(`${folder}/`)), `${folder}/ stored`);
+  const report = JSON.parse(got.get('report/report.json')!.toString()) as { sources: unknown };
+  assert.ok(report.sources, 'the report read the run from the bucket');
   assert.ok(result.stats.totals.kept > 0 && result.stats.totals.in === result.stats.totals.kept + result.stats.totals.rejected + result.stats.totals.errored);
 });
 
@@ -269,9 +272,9 @@ describe('queue workers', () => {
     redis.disconnect();
   });
 
-  test('a queue run with an s3:// output publishes what refinery run publishes; submit refuses a prefix another run holds', async () => {
+  test('a queue run with an s3:// output stores what refinery run stores; submit refuses a prefix another run holds', async () => {
     const local = await localFiles((await runPipeline(await loadPipelineFile(await pipeline('queued-local', join(work, 'queued-local-out'))), { quiet: true })).output);
-    const config = await loadPipelineFile(await pipeline('queued', 's3://bkt/runs/q'), { workDir: join(work, 'staging-q2') });
+    const config = await loadPipelineFile(await pipeline('queued', 's3://bkt/runs/q'));
     const t = { redis: REDIS, queue: 'runs', prefix, cluster: false };
     const rq = RunQueue.open(t);
     try {
@@ -295,7 +298,7 @@ describe('queue workers', () => {
       assert.ok(got.has('stats.json') && got.has('run.json') && !got.has('run.lock'));
 
       await s3.put('bkt', 'runs/q2/run.lock', 'far-away-host 4242\n');
-      const held = await loadPipelineFile(await pipeline('queued2', 's3://bkt/runs/q2'), { workDir: join(work, 'staging-q3') });
+      const held = await loadPipelineFile(await pipeline('queued2', 's3://bkt/runs/q2'));
       await assert.rejects(submitRun(rq, held, { force: true, retry: { attempts: 1, backoff: 100 }, report: false }), /s3:\/\/bkt\/runs\/q2 is in use by a refinery run \(far-away-host 4242/);
     } finally {
       await rq.close();

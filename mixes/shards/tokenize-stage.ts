@@ -28,7 +28,7 @@ import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, ty
 import { ShardSink, shardNumber } from './shard-sink.ts';
 import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';
 import { documentRow } from './token-rows.ts';
-import { readRunFile, readRunText } from '../../pipeline/run-folder/files.ts';
+import { needAll, readRunFile, readRunText } from '../../pipeline/run-folder/files.ts';
 
 
 let sharedTokenizer: Llama3Tokenizer | undefined;
@@ -187,6 +187,7 @@ export class TokenizeStage implements GlobalStage {
 
   private async writeManifest(shardCount: number): Promise<void> {
     const summaries: ShardSummary[] = [];
+    await needAll(this.ctx.files, Array.from({ length: shardCount }, (_, i) => this.summaryPath(i)));
     for (let i = 0; i < shardCount; i++) summaries.push(JSON.parse(await readRunText(this.ctx.files, this.summaryPath(i))) as ShardSummary);
     if (this.options.shuffle_seed !== null) summaries.push(...(await this.shuffledSummaries()));
     const tokenizer = await this.tokenizer();

@@ -306,23 +306,24 @@ export async function uploadFile(path: string, url: string): Promise<void> {
   }
 }
 
-/** Downloads the object to `path` (through a temporary name, renamed when whole); false when there is no such object. */
+/** Downloads the object to `path` in one GET (through a temporary name, renamed when whole); false when there is no such object. */
 export async function downloadTo(url: string, path: string): Promise<boolean> {
   const { bucket, key } = parseS3Url(url);
+  let r;
   try {
-    await client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    r = await client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   } catch (e) {
     if (isNotFound(e)) return false;
-    throw storageError(url, 'look up the object', e, 'output');
+    throw storageError(url, 'read the object', e, 'output');
   }
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
-    await pipeline(await openObject(url), createWriteStream(tmp));
+    await pipeline(r.Body as Readable, createWriteStream(tmp));
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e instanceof RefineryError ? e : storageError(url, 'download the object', e, 'output');
+    throw storageError(url, 'download the object', e, 'output');
   }
   return true;
 }

@@ -7,7 +7,7 @@
 import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
 import { roundTasks, taskId, type RunPlan } from '../run-plan.ts';
-import { finishedPhase, finishedTask, roundConverged, storeOf, type TaskResult } from '../task.ts';
+import { finishedPhase, finishedTask, finishedTasks, roundConverged, storeOf, type TaskResult } from '../task.ts';
 import { finishRun } from '../run.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import { roundJobs, type JobData } from './jobs.ts';
@@ -118,7 +118,7 @@ export class QueueWorker {
    */
   private async nextRound(job: Job<JobData>, token: string | undefined, plan: RunPlan, run: string, phase: number): Promise<boolean> {
     for (let round = 0; ; round++) {
-      const results = await Promise.all(roundTasks(plan.phases[phase]!, round).map((t) => finishedTask(plan, t)));
+      const results = await finishedTasks(plan, roundTasks(plan.phases[phase]!, round));
       if (results.every((r) => r !== null)) {
         if (roundConverged(results as TaskResult[])) return false;
         continue;

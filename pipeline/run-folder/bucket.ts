@@ -19,7 +19,7 @@ import { readLocalRange } from './files.ts';
 import { alive } from './folder-lock.ts';
 import { checkBucketOverlap, OUTPUT_NAMES, parseRunRecord, refuseOutput, runRecordOf } from './folder-record.ts';
 import type { RunPlan } from '../run-plan.ts';
-import type { RunStore, TaskSpace } from './store.ts';
+import type { RunStore, StoredIo, TaskSpace } from './store.ts';
 
 const s3 = () => import('../io/s3.ts');
 
@@ -34,7 +34,7 @@ const isRunName = (key: string) => OUTPUT_NAMES.includes(key.split('/')[0]!);
 export const lockOwner = (): string => `${hostname()} ${process.pid}`;
 
 /** Uploads at once when a task commits (each a PUT, or a multipart upload of up to four parts in flight). */
-const UPLOADS_AT_ONCE = 4;
+const UPLOADS_AT_ONCE = 8;
 
 export class BucketStore implements RunStore {
   readonly location: string;
@@ -150,6 +150,9 @@ export class BucketStore implements RunStore {
 class BucketTaskSpace implements TaskSpace {
   /** Files fetched from the bucket, with their modification time then: not uploaded back unless changed. */
   private readonly fetched = new Map<string, number>();
+  /** Requests made for the task's reads (a whole object is a HEAD and a GET per range) and bytes fetched. */
+  private gets = 0;
+  private bytesIn = 0;
 
   constructor(
     private readonly store: BucketStore,
@@ -166,8 +169,11 @@ class BucketTaskSpace implements TaskSpace {
     if (await stat(path).catch(() => null)) return true;
     const key = this.keyOf(path);
     if (key === null) return false;
+    this.gets++;
     if (!(await (await s3()).downloadTo(this.store.where(key), path))) return false;
-    this.fetched.set(path, (await stat(path)).mtimeMs);
+    const st = await stat(path);
+    this.fetched.set(path, st.mtimeMs);
+    this.bytesIn += st.size;
     return true;
   }
 
@@ -175,17 +181,21 @@ class BucketTaskSpace implements TaskSpace {
     if (await stat(path).catch(() => null)) return readLocalRange(path, start, length);
     const key = this.keyOf(path);
     if (key === null) throw new RefineryError(`${path}: not a file of the run`);
-    return (await s3()).readObjectRange(this.store.where(key), start, length);
+    const bytes = await (await s3()).readObjectRange(this.store.where(key), start, length);
+    this.gets++;
+    this.bytesIn += bytes.byteLength;
+    return bytes;
   }
 
   async list(path: string): Promise<string[]> {
     const key = this.keyOf(path);
     const here = await readdir(path).catch(() => [] as string[]);
     const there = key === null ? [] : await this.store.list(key);
+    if (key !== null) this.gets++;
     return [...new Set([...here, ...there])].filter((n) => !/\.tmp$/.test(n)).sort();
   }
 
-  async commit(): Promise<{ files: number; bytes: number }> {
+  async commit(): Promise<StoredIo> {
     const entries = await readdir(this.dir, { recursive: true, withFileTypes: true });
     const todo: { path: string; key: string; size: number }[] = [];
     for (const e of entries) {
@@ -213,7 +223,7 @@ class BucketTaskSpace implements TaskSpace {
     if (failed) throw failed.reason;
     if (last) await uploadFile(last.path, this.store.where(last.key));
     const sent = [...todo, ...(last ? [last] : [])];
-    return { files: sent.length, bytes: sent.reduce((a, f) => a + f.size, 0) };
+    return { files: sent.length, bytes: sent.reduce((a, f) => a + f.size, 0), gets: this.gets, bytes_in: this.bytesIn };
   }
 
   async close(): Promise<void> {

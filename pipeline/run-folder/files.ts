@@ -50,3 +50,18 @@ export async function readRunFile(files: RunFiles, path: string): Promise<Buffer
 export async function readRunText(files: RunFiles, path: string): Promise<string> {
   return (await readRunFile(files, path)).toString('utf8');
 }
+
+/** Asks for many files at once (a reducer's inputs from every shard): at most 8 requests in flight on a bucket. */
+export async function needAll(files: RunFiles, paths: string[]): Promise<boolean[]> {
+  const out = new Array<boolean>(paths.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(8, paths.length) }, async () => {
+      while (next < paths.length) {
+        const i = next++;
+        out[i] = await files.need(paths[i]!);
+      }
+    }),
+  );
+  return out;
+}

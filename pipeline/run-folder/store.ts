@@ -13,11 +13,19 @@ import { isS3Url } from '../io/storage.ts';
 import type { RunPlan } from '../run-plan.ts';
 import type { RunFiles } from './files.ts';
 
+/** What a task moved to and from a bucket: files and bytes it stored, read requests and bytes it fetched. */
+export interface StoredIo {
+  files: number;
+  bytes: number;
+  gets?: number;
+  bytes_in?: number;
+}
+
 /** One task's place to work: a local folder laid out as the run folder, and the run's files it reads. */
 export interface TaskSpace extends RunFiles {
   readonly dir: string;
-  /** Stores every file the task wrote in `dir`, each whole (stats.json last); what it sent. */
-  commit(): Promise<{ files: number; bytes: number }>;
+  /** Stores every file the task wrote in `dir`, each whole (stats.json last); what it moved. */
+  commit(): Promise<StoredIo>;
   /** Deletes the task's scratch (nothing on a folder store). */
   close(): Promise<void>;
 }
