@@ -45,15 +45,15 @@ export function createDecontamIndex(o: DecontamIndexOptions, ctx: StageContext):
 
     async reduce(partition: number, shardCount: number): Promise<void> {
       const shards: Uint32Array[] = [];
-      for (let s = 0; s < shardCount; s++) shards.push(await readMapRecords(ctx.workDir, partition, s));
+      for (let s = 0; s < shardCount; s++) shards.push(await readMapRecords(ctx.files, ctx.workDir, partition, s));
       await writePartition(ctx.outputDir, partition, sortUniqueRecords(concatRecords(shards)));
     },
 
     async finish(shardCount: number): Promise<void> {
       let documents = 0;
-      for (let s = 0; s < shardCount; s++) documents += (await readShardIds(ctx.outputDir, s)).length;
+      for (let s = 0; s < shardCount; s++) documents += (await readShardIds(ctx.outputDir, s, ctx.files)).length;
       let records = 0;
-      for (let p = 0; p < o.partitions; p++) for (let s = 0; s < shardCount; s++) records += (await readMapRecords(ctx.workDir, p, s)).length / 4;
+      for (let p = 0; p < o.partitions; p++) for (let s = 0; s < shardCount; s++) records += (await readMapRecords(ctx.files, ctx.workDir, p, s)).length / 4;
       await writeManifest(ctx.outputDir, { n: o.n, partitions: o.partitions, shards: shardCount, documents, records, normalisation: 'lowercase-letter-digit-words' });
     },
 

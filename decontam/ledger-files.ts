@@ -9,6 +9,7 @@
  * grows with the benchmark and the log of the corpus.
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { folderFiles, readRunFile, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';
 import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 
@@ -38,8 +39,8 @@ export async function writeMapRecords(workDir: string, partition: number, shard:
   await writeFileAtomic(mapFile(workDir, partition, shard), bytesOf(sorted));
 }
 
-export async function readMapRecords(workDir: string, partition: number, shard: number): Promise<Uint32Array> {
-  return wordsOf(await readFile(mapFile(workDir, partition, shard)));
+export async function readMapRecords(files: RunFiles, workDir: string, partition: number, shard: number): Promise<Uint32Array> {
+  return wordsOf(await readRunFile(files, mapFile(workDir, partition, shard)));
 }
 
 export async function writePartition(outputDir: string, partition: number, sorted: Uint32Array): Promise<void> {
@@ -51,8 +52,8 @@ export async function writeShardIds(outputDir: string, shard: number, ids: strin
   await writeFileAtomic(docsFile(ledgerDir(outputDir), shard), JSON.stringify(ids) + '\n');
 }
 
-export async function readShardIds(runDir: string, shard: number): Promise<string[]> {
-  return JSON.parse(await readFile(docsFile(ledgerDir(runDir), shard), 'utf8')) as string[];
+export async function readShardIds(runDir: string, shard: number, files: RunFiles = folderFiles): Promise<string[]> {
+  return JSON.parse(await readRunText(files, docsFile(ledgerDir(runDir), shard))) as string[];
 }
 
 export async function writeManifest(outputDir: string, m: LedgerManifest): Promise<void> {

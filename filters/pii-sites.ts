@@ -42,7 +42,7 @@ function hostOf(doc: Doc, field: string): string | undefined {
 }
 
 export function createPiiSites(o: PiiSitesOptions, ctx: StageContext): GlobalStage {
-  const files = siteFiles(ctx.workDir, ctx.outputDir);
+  const files = siteFiles(ctx.workDir, ctx.outputDir, ctx.files);
   return {
     kind: 'global',
     name: 'pii-sites',

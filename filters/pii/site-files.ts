@@ -3,7 +3,8 @@
  * another run storage touches this file only): one tally per input shard from map, the sites over
  * the threshold from reduce, and the stage's statistics in the run's `stats/`.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { readRunText, type RunFiles } from '../../pipeline/run-folder/files.ts';
 import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 
@@ -31,14 +32,14 @@ export interface SiteFiles {
 
 const shardName = (i: number) => `shard-${String(i).padStart(5, '0')}.json`;
 
-export function siteFiles(workDir: string, outputDir: string): SiteFiles {
+export function siteFiles(workDir: string, outputDir: string, files: RunFiles): SiteFiles {
   const tallyFile = (shard: number) => join(workDir, 'map', shardName(shard));
   const sitesFile = join(workDir, 'sites.json');
   return {
     writeShardTally: (shard, tally) => writeFileAtomic(tallyFile(shard), stableJson(tally, 0)),
-    readShardTally: async (shard) => JSON.parse(await readFile(tallyFile(shard), 'utf8')) as Record<string, SiteTally>,
+    readShardTally: async (shard) => JSON.parse(await readRunText(files, tallyFile(shard))) as Record<string, SiteTally>,
     writeSites: (sites) => writeFileAtomic(sitesFile, stableJson(sites, 0)),
-    readSites: async () => JSON.parse(await readFile(sitesFile, 'utf8')) as Record<string, SiteDensity & { dropped: boolean }>,
+    readSites: async () => JSON.parse(await readRunText(files, sitesFile)) as Record<string, SiteDensity & { dropped: boolean }>,
     async writeStats(stats) {
       await mkdir(join(outputDir, 'stats'), { recursive: true });
       await writeFileAtomic(join(outputDir, 'stats', 'pii-sites.json'), stableJson(stats));
