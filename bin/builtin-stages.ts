@@ -7,8 +7,9 @@ import { filterStageModules } from '../filters/stages.ts';
 import { dedupStageModules } from '../dedup/stages.ts';
 import { classifierStageModules } from '../classifiers/stages.ts';
 import { mixStageModules } from '../mixes/stages.ts';
+import { decontamStageModules } from '../decontam/stages.ts';
 
-export const builtinStageModules = { ...filterStageModules, ...dedupStageModules, ...classifierStageModules, ...mixStageModules };
+export const builtinStageModules = { ...filterStageModules, ...dedupStageModules, ...classifierStageModules, ...mixStageModules, ...decontamStageModules };
 
 export function registerBuiltinStages(): void {
   registerStageModules(builtinStageModules);

@@ -40,6 +40,10 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['classify'], load: async () => (await import('../classifiers/command.ts')).registerClassifyCommand },
   { names: ['mix', 'report'], load: async () => (await import('../mixes/command.ts')).registerMixCommands },
   { names: ['inspect'], load: async () => (await import('../mixes/inspect.ts')).registerInspectCommand },
+  { names: ['decontam'], load: async () => {
+    const { decontamCommand } = await import('../decontam/command.ts');
+    return (program) => program.addCommand(decontamCommand());
+  } },
   { names: ['submit', 'worker', 'status'], load: async () => {
     const { registerQueueCommands } = await import('../pipeline/queue/command.ts');
     return (program) => registerQueueCommands(program, writeReport);

@@ -72,7 +72,7 @@ function withItems(all: Speech[]): Speech[] {
 }
 
 async function runLedger(dir: string, inputs: string[]): Promise<string> {
-  const yaml = [`inputs: [${inputs.map((i) => JSON.stringify(i)).join(', ')}]`, 'output: out', `plugins: [${JSON.stringify(join(root, 'decontam', 'index-stage.ts'))}]`, 'stages:', '  - stage: decontam-index', '    options: { partitions: 4 }'].join('\n');
+  const yaml = [`inputs: [${inputs.map((i) => JSON.stringify(i)).join(', ')}]`, 'output: out', 'stages:', '  - stage: decontam-index', '    options: { partitions: 4 }'].join('\n');
   await writeFile(join(dir, 'p.yaml'), yaml + '\n');
   const r = spawnSync(process.execPath, [join(root, 'bin', 'refinery.mjs'), 'run', 'p.yaml', '-w', '2', '-q', '--no-report'], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -32,7 +32,7 @@ async function run(stage: string): Promise<{ kept: OutDoc[]; rejected: OutDoc[];
   speeches[20]!.text += ' ' + ITEMS[1]!.question.toLowerCase();
   await writeFile(join(dir, 'in.jsonl'), speeches.map((s) => JSON.stringify({ id: s.id, text: s.text })).join('\n') + '\n');
   await writeFile(join(dir, 'evals.jsonl'), ITEMS.map((i) => JSON.stringify(i)).join('\n') + '\n');
-  await writeFile(join(dir, 'p.yaml'), `inputs: [in.jsonl]\noutput: out\nplugins: [${JSON.stringify(join(root, 'decontam', 'decontam-stage.ts'))}]\nstages:\n  - ${stage}\n`);
+  await writeFile(join(dir, 'p.yaml'), `inputs: [in.jsonl]\noutput: out\nstages:\n  - ${stage}\n`);
   const r = spawnSync(process.execPath, [join(root, 'bin', 'refinery.mjs'), 'run', 'p.yaml', '-w', '1', '-q', '--no-report'], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const read = async (sub: string) => {
