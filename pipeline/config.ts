@@ -10,7 +10,7 @@ import { ConfigError } from './errors.ts';
 import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.ts';
 import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
-import { isS3Url } from './io/storage.ts';
+import { isS3Url, objectUrlProblem } from './io/storage.ts';
 import type { When } from './stage-overrides.ts';
 
 /** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
@@ -232,7 +232,13 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
   const outputKey = overrides.output ? '--output' : 'output';
   // The file's work_dir goes with the file's output: a local --output instead leaves it unused.
   const workDir = overrides.workDir ? resolve(overrides.workDir) : p.work_dir !== undefined && (isS3Url(output) || !overrides.output) ? resolve(where.baseDir, p.work_dir) : undefined;
-  if (isS3Url(output) && !/^s3:\/\/[^/]+/.test(output)) throw new ConfigError(where.file, outputKey, `${output}: expected s3://bucket or s3://bucket/prefix`);
+  const outputProblem = isS3Url(output) ? objectUrlProblem(output) : null;
+  if (outputProblem) throw new ConfigError(where.file, outputKey, `${output}: ${outputProblem}`);
+  const inputKey = overrides.inputs?.length ? '--input' : 'inputs';
+  for (const [i, pattern] of (overrides.inputs?.length ? overrides.inputs : entries.map((e) => (typeof e === 'string' ? e : e.path))).entries()) {
+    const problem = isS3Url(pattern) ? objectUrlProblem(pattern) : null;
+    if (problem) throw new ConfigError(where.file, `${inputKey}[${i}]`, `${pattern}: ${problem}`);
+  }
   if (workDir !== undefined && !isS3Url(output)) throw new ConfigError(where.file, overrides.workDir ? '--work-dir' : 'work_dir', `only for an s3:// output (the local folder where its tasks keep their scratch); a local output folder is its own work folder`);
   return {
     file: where.file,

@@ -17,6 +17,19 @@ export const isS3Url = (path: string): boolean => path.startsWith('s3://');
 export const hasGlob = (pattern: string): boolean => /[*?[\]{}]/.test(pattern);
 
 /**
+ * What is wrong with an object URL as a store or a proxy may read it, or null: a bucket is named,
+ * and no part of the key is `.`, `..` or empty (but a final "/"), forms that some stores and proxies
+ * normalise, so that two URLs could name the same objects past the ownership, overlap and lock checks.
+ */
+export function objectUrlProblem(url: string): string | null {
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
+  if (!m || !m[1]) return 'expected s3://bucket or s3://bucket/key';
+  const parts = (m[2] ?? '').replace(/\/$/, '').split('/');
+  if (m[2] !== undefined && m[2] !== '' && parts.some((p) => p === '' || p === '.' || p === '..')) return 'a part of the key is ".", ".." or empty (two slashes): name each object one way';
+  return null;
+}
+
+/**
  * What identifies a version of an input: its size, and the modification time (local files) or
  * the ETag (objects, whose LastModified changes when the same bytes are uploaded again).
  */
