@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
@@ -88,15 +88,18 @@ test('an s3:// output gets the files a local run writes, byte for byte; each tas
   const want = await localFiles(local.output);
   const got = await objects('bkt', 'runs/a');
   assert.ok(!got.has('run.lock'), 'the lock is gone when the run has ended');
-  const published = (keys: Iterable<string>) => [...keys].filter((k) => !k.startsWith('_work/') && k !== 'stats.json' && k !== 'report.md').sort();
+  // run.json holds the run id, which names the output (a folder here, the prefix there): its identity is compared instead.
+  const published = (keys: Iterable<string>) => [...keys].filter((k) => !k.startsWith('_work/') && !['stats.json', 'report.md', 'run.json'].includes(k)).sort();
   assert.deepEqual(published(got.keys()), published(want.keys()), 'the same names');
   for (const k of published(want.keys())) assert.ok(got.get(k)!.equals(want.get(k)!), `${k} as the local run wrote it`);
+  const identity = (b: Buffer) => (JSON.parse(b.toString()) as { identity: unknown }).identity;
+  assert.deepEqual(identity(got.get('run.json')!), identity(want.get('run.json')!));
   const stats = (o: Buffer) => (JSON.parse(o.toString()) as { totals: unknown }).totals;
   assert.deepEqual(stats(got.get('stats.json')!), stats(want.get('stats.json')!));
   // Phase data is dropped when the run has finished; every task's marker stays.
   const work_ = [...got.keys()].filter((k) => k.startsWith('_work/'));
   assert.ok(work_.length > 0 && work_.every((k) => k.startsWith('_work/tasks/')), work_.join(', '));
-  assert.deepEqual(work_.map((k) => k.slice('_work/tasks/'.length)).sort(), [...want.keys()].filter((k) => k.startsWith('_work/tasks/')).map((k) => k.slice('_work/tasks/'.length)).sort());
+  assert.deepEqual(work_.map((k) => k.slice('_work/tasks/'.length)).sort(), (await readdir(join(local.output, '_work', 'tasks'))).sort(), 'the markers of the same tasks');
   assert.deepEqual(await readdir(join(work, 'scratch-a')), [], 'every task emptied its scratch');
 
   // Finished: a rerun skips every task (markers in the bucket) and stores the same bytes.
@@ -106,22 +109,32 @@ test('an s3:// output gets the files a local run writes, byte for byte; each tas
   for (const k of published(got.keys())) assert.ok(after.get(k)!.equals(got.get(k)!), k);
 });
 
-test('a task whose marker is missing runs again on resume and stores the same objects; stats.json is stored last', async () => {
-  const config = await loadPipelineFile(await pipeline('resume', 's3://bkt/runs/b'), { workDir: join(work, 'scratch-b') });
-  await runPipeline(config, { quiet: true });
-  const before = await objects('bkt', 'runs/b');
-  const kept = [...before.keys()].filter((k) => k.startsWith('kept/'));
-  assert.ok(kept.length >= 2);
-  // As if a worker had died after uploading some objects of its task and before its marker.
-  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/stats.json' }));
-  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/_work/tasks/process-1-0.json' }));
-  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: 'runs/b/_work/tasks/finish-1-0.json' }));
-  await s3.client.send(new DeleteObjectCommand({ Bucket: 'bkt', Key: `runs/b/${kept[0]}` }));
-  await s3.put('bkt', `runs/b/${kept[1]}`, before.get(kept[1]!)!.subarray(0, 10));
-  const again = await runPipeline(config, { quiet: true });
-  assert.equal(again.stats.totals.kept, JSON.parse(before.get('stats.json')!.toString()).totals.kept);
+test('a run killed with SIGKILL in the middle resumes from the markers in the bucket and stores what an uninterrupted run stores', async () => {
+  const local = await localFiles(join(work, 'local-out'));
+  const file = await pipeline('killed', 's3://bkt/runs/b');
+  const proc = spawn(process.execPath, [BIN, 'run', file, '-q', '--no-report'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REFINERY_FROM_SOURCE: '1' } });
+  let log = '';
+  proc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  const exited = new Promise((r) => proc.on('exit', r));
+  // Killed once some tasks have stored their markers, before the run has finished.
+  for (let i = 0; ; i++) {
+    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'bkt', Prefix: 'runs/b/_work/tasks/map-1-' }));
+    if ((page.Contents ?? []).length > 0) break;
+    assert.ok(i < 600 && proc.exitCode === null, `the run got to the map phase\n${log}`);
+    await sleep(100);
+  }
+  proc.kill('SIGKILL');
+  await exited;
+  const cut = await objects('bkt', 'runs/b');
+  assert.ok(!cut.has('stats.json'), 'killed before the end');
+  assert.ok(cut.has('run.lock'), 'the killed run left its lock');
+  const again = await runPipeline(await loadPipelineFile(file), { quiet: true });
+  assert.ok(again.stats.totals.in > 0);
   const now = await objects('bkt', 'runs/b');
-  for (const k of [...before.keys()].filter((k) => !k.startsWith('_work/') && k !== 'stats.json')) assert.ok(now.get(k)?.equals(before.get(k)!), `${k} restored as it was`);
+  const data = (keys: Iterable<string>) => [...keys].filter((k) => /^(kept|rejected|errors|stats)\//.test(k)).sort();
+  assert.deepEqual(data(now.keys()), data(local.keys()));
+  for (const k of data(local.keys())) assert.ok(now.get(k)!.equals(local.get(k)!), `${k} as an uninterrupted local run wrote it`);
+  assert.ok(!now.has('run.lock'));
 });
 
 test('a prefix that holds something else is refused; another run of ours is refused until --force, which replaces it', async () => {
@@ -255,8 +268,11 @@ test('the quickstart reads from and writes to a bucket when only its inputs and 
   const result = await runPipeline(config, { quiet: true, onFinished: async (dir, files) => (await import('../mixes/report/index.ts')).writeRunReport(dir, join(dir, 'report'), files) });
   const got = await objects('other', 'quickstart');
   for (const folder of ['kept', 'rejected', 'tokens', 'stats']) assert.ok([...got.keys()].some((k) => k.startsWith(`${folder}/`)), `${folder}/ stored`);
-  const report = JSON.parse(got.get('report/report.json')!.toString()) as { sources: unknown };
-  assert.ok(report.sources, 'the report read the run from the bucket');
+  // The report read the run from the bucket: rejected documents, stats/ and the token manifest.
+  const report = JSON.parse(got.get('report/report.json')!.toString()) as { examples: Record<string, unknown[]>; funnel_by_source: Record<string, unknown>; dedup: { available?: boolean }; buckets: { available?: boolean } };
+  assert.ok(Object.keys(report.examples).length > 0 && Object.keys(report.funnel_by_source).length > 0, 'documents read from the bucket');
+  assert.notEqual(report.dedup.available, false, 'stats/ read from the bucket');
+  assert.notEqual(report.buckets.available, false, 'tokens/manifest.json read from the bucket');
   assert.ok(result.stats.totals.kept > 0 && result.stats.totals.in === result.stats.totals.kept + result.stats.totals.rejected + result.stats.totals.errored);
 });
 
