@@ -5,7 +5,7 @@
  * when it is ours, and cleaned of the temporaries that a killed run of ours left.
  */
 import { homedir } from 'node:os';
-import { mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import type { RunConfig } from '../config.ts';
 import { RefineryError } from '../errors.ts';
@@ -48,9 +48,25 @@ export async function removeStaleTemporaries(out: string): Promise<void> {
     if (TEMPORARY.test(name) && RUN_FILES.some((f) => name.startsWith(`${f}.`))) await rm(join(out, name), { force: true });
   }
   for (const folder of RUN_FOLDERS) {
-    const entries = await readdir(join(out, folder), { recursive: true }).catch(() => [] as string[]);
-    for (const e of entries) if (TEMPORARY.test(e)) await rm(join(out, folder, e), { force: true });
+    // Never through a symbolic link: what it points to is not the run's.
+    if (!(await lstat(join(out, folder)).catch(() => null))?.isDirectory()) continue;
+    for (const e of await readdir(join(out, folder), { recursive: true, withFileTypes: true })) {
+      if (e.isFile() && TEMPORARY.test(e.name) && !(await linkedBelow(join(out, folder), e.parentPath))) await rm(join(e.parentPath, e.name), { force: true });
+    }
   }
+}
+
+/** Whether a folder between `top` (excluded) and `dir` (included) is a symbolic link. */
+async function linkedBelow(top: string, dir: string): Promise<boolean> {
+  for (let d = dir; d.length > top.length; d = dirname(d)) if ((await lstat(d)).isSymbolicLink()) return true;
+  return false;
+}
+
+/** The run names in an output folder that are symbolic links (a run never writes through one). */
+async function linkedRunNames(out: string): Promise<string[]> {
+  const linked: string[] = [];
+  for (const n of OUTPUT_NAMES) if ((await lstat(join(out, n)).catch(() => null))?.isSymbolicLink()) linked.push(n);
+  return linked;
 }
 
 /** `p` as the system sees it: symbolic links resolved as far as the path exists. */
@@ -211,6 +227,8 @@ export async function prepareFolder(plan: RunPlan, force: boolean): Promise<void
   const record = await runRecordOf(plan);
   const previous = await readRunRecord(out);
   const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
+  const linked = await linkedRunNames(out);
+  if (linked.length) throw new RefineryError(`${out}: ${linked.join(', ')} ${linked.length > 1 ? 'are symbolic links' : 'is a symbolic link'}; a run writes and deletes only in folders of its own: replace ${linked.length > 1 ? 'them' : 'it'} with a folder, or choose another --output`);
   refuseOutput(out, 'folder', previous, present, record.identity, force);
   if (previous.kind === 'ours' && force) {
     for (const n of OUTPUT_NAMES) await rm(join(out, n), { recursive: true, force: true });
