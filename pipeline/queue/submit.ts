@@ -2,6 +2,7 @@
 import type { RunConfig } from '../config.ts';
 import { makePlan } from '../run.ts';
 import { storeOf } from '../task.ts';
+import { redactUrl } from '../secrets.ts';
 import { runIdOf, type RetryPolicy } from './jobs.ts';
 import type { RunQueue } from './run-queue.ts';
 import { runState } from './status.ts';
@@ -31,7 +32,8 @@ export async function submitRun(rq: RunQueue, config: RunConfig, opts: SubmitOpt
     await rq.removeRun(plan, run);
     if (!opts.force) outcome = 'resubmitted';
   }
-  await (await storeOf(config)).prepare(plan, opts.force);
+  const { redis, queue, prefix } = rq.target;
+  await (await storeOf(config)).prepare(plan, opts.force, { run, redis: redactUrl(redis), queue, prefix });
   if (!(await rq.records.create(run, plan, opts.retry, opts.report ?? true))) return { run, outcome: 'already submitted' };
   await rq.addPhase(plan, run, 0, opts.retry);
   return { run, outcome };

@@ -17,7 +17,7 @@ import { RefineryError } from '../errors.ts';
 import { stableJson } from '../io/atomic.ts';
 import { readLocalRange } from './files.ts';
 import { alive } from './folder-lock.ts';
-import { checkBucketOverlap, OUTPUT_NAMES, parseRunRecord, refuseOutput, runRecordOf } from './folder-record.ts';
+import { checkBucketOverlap, OUTPUT_NAMES, parseRunRecord, refuseClaimed, refuseOutput, runRecordOf, type QueueClaim } from './folder-record.ts';
 import type { RunPlan } from '../run-plan.ts';
 import type { RunStore, StoredIo, TaskSpace } from './store.ts';
 
@@ -72,15 +72,17 @@ export class BucketStore implements RunStore {
     }
   }
 
-  async prepare(plan: RunPlan, force: boolean): Promise<void> {
+  async prepare(plan: RunPlan, force: boolean, claim?: QueueClaim): Promise<void> {
     const url = this.location;
     const { readSmallObject, listTopNames, writeSmallObject } = await s3();
     const holder = ((await readSmallObject(this.where('run.lock'))) ?? '').trim() || null;
     if (holder !== null && holder !== lockOwner()) throw new RefineryError(`${url} is in use by a refinery run (${holder}, in ${this.where('run.lock')}); wait for it, or delete that object if the run is gone`);
-    const record = await runRecordOf(plan);
+    const record = await runRecordOf(plan, claim);
     const previous = parseRunRecord(await readSmallObject(this.where('run.json')));
     // A run.lock alone (a run that stopped before it wrote run.json) is not another tool's output.
-    const present = (await listTopNames(url)).filter(isRunName).sort();
+    const top = await listTopNames(url);
+    refuseClaimed(url, previous, claim, top.includes('stats.json'));
+    const present = top.filter(isRunName).sort();
     refuseOutput(url, 'prefix', previous, present, record.identity, force);
     if (previous.kind === 'ours' && force) await this.clear();
     await writeSmallObject(this.where('run.json'), stableJson(record));

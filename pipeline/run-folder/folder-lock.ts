@@ -22,6 +22,15 @@ export function alive(pid: number): boolean {
 /** Errors that mean "this folder cannot be written", told to the user as such. */
 const NOT_WRITABLE: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOTDIR: 'a part of the path is a file', ENOSPC: 'no space left on the device' };
 
+/** Refuses an output folder whose run.lock a live process holds (a local run): `submit` does not queue a run there. */
+export async function refuseLocked(out: string): Promise<void> {
+  const held = (await readFile(join(out, 'run.lock'), 'utf8').catch(() => '')).trim();
+  if (!held) return;
+  const [host, pid] = held.split(' ');
+  if (host === hostname() && !alive(Number(pid))) return;
+  throw new RefineryError(`${out} is in use by a local refinery run (${host} pid ${pid}); wait for it to end, or stop it, before submitting a queue run there`);
+}
+
 export async function lockOutput(out: string): Promise<() => Promise<void>> {
   try {
     return await takeLock(out);

@@ -11,6 +11,7 @@ import type { RunConfig } from '../config.ts';
 import { RefineryError } from '../errors.ts';
 import { writeFileAtomic, stableJson } from '../io/atomic.ts';
 import { isS3Url } from '../io/storage.ts';
+import { refuseLocked } from './folder-lock.ts';
 import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from '../run-plan.ts';
 
 /** Folders a run writes into (and --force removes, with RUN_FILES). */
@@ -26,16 +27,38 @@ const TEMPORARY = /\.\d+\.[a-z0-9]{1,8}\.tmp$/;
 export const RUN_RECORD_FORMAT = 'refinery-run';
 export const RUN_RECORD_VERSION = 1;
 
+/** A queue run's claim on its output: which run, on which Redis (credentials left out), queue and key prefix. */
+export interface QueueClaim {
+  run: string;
+  redis: string;
+  queue: string;
+  prefix: string;
+}
+
 export interface RunRecord {
   format: typeof RUN_RECORD_FORMAT;
   version: number;
   config_hash: string;
   identity: RunIdentity;
+  /** Set by `refinery submit`: the output belongs to that queue run until it has finished (stats.json). */
+  queue?: QueueClaim;
 }
 
-/** The run.json of a plan's run. */
-export async function runRecordOf(plan: RunPlan): Promise<RunRecord> {
-  return { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity: await runIdentity(plan.config, plan.shards) };
+/** The run.json of a plan's run (a queue run's with its claim). */
+export async function runRecordOf(plan: RunPlan, claim?: QueueClaim): Promise<RunRecord> {
+  return { format: RUN_RECORD_FORMAT, version: RUN_RECORD_VERSION, config_hash: plan.configHash, identity: await runIdentity(plan.config, plan.shards), ...(claim ? { queue: claim } : {}) };
+}
+
+/**
+ * One owner per output: a local run (claim undefined) may not write where a queue run is working
+ * (its claim in run.json, and no stats.json yet), even with --force, since both would write the
+ * same files; the refusal names the run and how to wait for it or stop it.
+ */
+export function refuseClaimed(where: string, previous: RunRecordState, claim: QueueClaim | undefined, finished: boolean): void {
+  if (claim !== undefined || previous.kind !== 'ours' || !previous.record.queue || finished) return;
+  const q = previous.record.queue;
+  const target = `--redis ${q.redis} --queue ${q.queue} --prefix '${q.prefix}'`;
+  throw new RefineryError(`${where} belongs to queue run ${q.run}, which has not finished: wait for it (refinery status ${q.run} ${target} --wait), or stop its workers first; a local run here, even with --force, would write the same files as that run's tasks. If that run has failed or was given up, delete ${where} to start afresh`);
 }
 
 
@@ -221,11 +244,13 @@ export function refuseOutput(where: string, kind: 'folder' | 'prefix', previous:
 }
 
 /** Checks the output folder is this run's (or empties it with force) and records the run. */
-export async function prepareFolder(plan: RunPlan, force: boolean): Promise<void> {
+export async function prepareFolder(plan: RunPlan, force: boolean, claim?: QueueClaim): Promise<void> {
   await checkOutputFolder(plan.config);
   const out = plan.config.output;
-  const record = await runRecordOf(plan);
+  const record = await runRecordOf(plan, claim);
   const previous = await readRunRecord(out);
+  refuseClaimed(out, previous, claim, (await stat(join(out, 'stats.json')).catch(() => null)) !== null);
+  if (claim) await refuseLocked(out);
   const present = (await readdir(out).catch(() => [] as string[])).filter((n) => OUTPUT_NAMES.includes(n));
   const linked = await linkedRunNames(out);
   if (linked.length) throw new RefineryError(`${out}: ${linked.join(', ')} ${linked.length > 1 ? 'are symbolic links' : 'is a symbolic link'}; a run writes and deletes only in folders of its own: replace ${linked.length > 1 ? 'them' : 'it'} with a folder, or choose another --output`);

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import type { RunPlan } from '../run-plan.ts';
 import { folderFiles } from './files.ts';
 import { lockOutput } from './folder-lock.ts';
-import { checkOutputFolder, prepareFolder, removeStaleTemporaries } from './folder-record.ts';
+import { checkOutputFolder, prepareFolder, removeStaleTemporaries, type QueueClaim } from './folder-record.ts';
 import type { RunStore, TaskSpace } from './store.ts';
 
 export class FolderStore implements RunStore {
@@ -48,8 +48,8 @@ export class FolderStore implements RunStore {
     return checkOutputFolder(this.config);
   }
 
-  prepare(plan: RunPlan, force: boolean): Promise<void> {
-    return prepareFolder(plan, force);
+  prepare(plan: RunPlan, force: boolean, claim?: QueueClaim): Promise<void> {
+    return prepareFolder(plan, force, claim);
   }
 
   lock(): Promise<() => Promise<void>> {

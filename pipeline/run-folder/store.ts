@@ -12,6 +12,7 @@ import type { RunConfig } from '../config.ts';
 import { isS3Url } from '../io/storage.ts';
 import type { RunPlan } from '../run-plan.ts';
 import type { RunFiles } from './files.ts';
+import type { QueueClaim } from './folder-record.ts';
 
 /** What a task moved to and from a bucket: files and bytes it stored, read requests and bytes it fetched. */
 export interface StoredIo {
@@ -45,8 +46,11 @@ export interface RunStore {
   list(rel: string): Promise<string[]>;
   /** Refuses an output the run must not write to (overlaps an input, the root or home folder). */
   check(): Promise<void>;
-  /** Makes the output this run's (or empties it with force) and records the run (run.json). */
-  prepare(plan: RunPlan, force: boolean): Promise<void>;
+  /**
+   * Makes the output this run's (or empties it with force) and records the run (run.json); a
+   * queue run (`claim`) records its claim, and a local run is refused where one is working.
+   */
+  prepare(plan: RunPlan, force: boolean, claim?: QueueClaim): Promise<void>;
   /** Holds run.lock for a run of this process; the function releases it. */
   lock(): Promise<() => Promise<void>>;
   /** After the last task: deletes the phase data (the task markers stay, so a rerun skips every task). */
