@@ -20,7 +20,8 @@ import { measurePeakMemory } from './task-memory.ts';
 import { trialItems } from './trial.ts';
 import { routeByOverrides, type When } from './stage-overrides.ts';
 import { folderFiles, type RunFiles } from './run-folder/files.ts';
-import { openRunStore, type RunStore, type StoredIo } from './run-folder/store.ts';
+import { openRunStore } from './run-folder/open-store.ts';
+import type { RunStore, StoredIo } from './run-folder/store.ts';
 
 export interface TaskResult {
   task: Task;

@@ -172,7 +172,7 @@ test('a run holds run.lock in the bucket: a lock of another host stops a second 
 
 test('a file larger than a part is stored as a multipart upload, whole, and the task scratch is emptied', async () => {
   const config = await prepareConfig({ inputs: [join(corpus, 'web.jsonl.gz')], output: 's3://bkt/runs/big', work_dir: join(work, 'scratch-big'), stages: [] }, { file: 'test', baseDir: work });
-  const { openRunStore } = await import('../pipeline/run-folder/store.ts');
+  const { openRunStore } = await import('../pipeline/run-folder/open-store.ts');
   const store = await openRunStore(config);
   const space = await store.openTask();
   const big = randomBytes(11 * 1024 * 1024 + 123);

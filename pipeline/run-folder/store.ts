@@ -1,15 +1,13 @@
 /**
  * The run's storage, one interface with two sides: a folder (local, or a shared filesystem every
  * worker mounts) or an `s3://bucket/prefix`. The engine (task.ts, run.ts, the queue worker) and
- * every global stage's phases go through it and never ask which side they have; this file is the
- * only place that chooses.
+ * every global stage's phases go through it and never ask which side they have; `open-store.ts`
+ * is the only place that chooses.
  *
  * A task works in a local folder laid out as the run folder (`TaskSpace.dir`): on a folder store
  * that is the run folder itself; on a bucket it is a scratch folder of the worker, from which the
  * task's files are uploaded, each whole, when it ends (`commit`), before its marker.
  */
-import type { RunConfig } from '../config.ts';
-import { isS3Url } from '../io/storage.ts';
 import type { RunPlan } from '../run-plan.ts';
 import type { RunFiles } from './files.ts';
 import type { QueueClaim } from './folder-record.ts';
@@ -57,10 +55,4 @@ export interface RunStore {
   dropPhaseData(): Promise<void>;
   /** A place for one task's work. */
   openTask(): Promise<TaskSpace>;
-}
-
-/** The store of a run: its output folder, or its bucket prefix. */
-export async function openRunStore(config: RunConfig): Promise<RunStore> {
-  if (isS3Url(config.output)) return new (await import('./bucket.ts')).BucketStore(config);
-  return new (await import('./folder.ts')).FolderStore(config);
 }
