@@ -202,7 +202,7 @@ function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env):
   });
 }
 
-async function until(what: string, probe: () => Promise<boolean> | boolean, workers: Worker[], timeoutMs = 900_000): Promise<void> {
+async function until(what: string, probe: () => Promise<boolean> | boolean, workers: Worker[], timeoutMs = 2_400_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${workers.map((w) => w.log().slice(-3000)).join('\n---\n')}`);
@@ -210,7 +210,7 @@ async function until(what: string, probe: () => Promise<boolean> | boolean, work
   }
 }
 
-test('three workers with nothing in common but Redis and the bucket, two of them killed and Redis restarted, store what a local run writes', { timeout: 1_800_000 }, async () => {
+test('three workers with nothing in common but Redis and the bucket, two of them killed and Redis restarted, store what a local run writes', { timeout: 3_600_000 }, async () => {
   const shards = await uploadInputs();
   assert.ok(shards >= JSONL_SHARDS, `${shards} input shards`);
 
