@@ -14,6 +14,7 @@ import { roundJobs, type JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
 import { TaskAbandoned, TaskThreads } from '../task-threads.ts';
 import type { RunFinishedHook } from '../run-summary.ts';
+import { environmentSecrets, Redactor, secretsIn } from '../secrets.ts';
 
 export interface WorkerSettings {
   /** Tasks run at once (one thread each). */
@@ -59,7 +60,10 @@ export class QueueWorker {
     };
     this.rq = RunQueue.open(target, onError);
     this.threads = new TaskThreads(settings.concurrency);
-    this.worker = new Worker<JobData>(target.queue, (job, token) => this.process(job, token), {
+    // BullMQ stores a failed job's message in Redis, where `status` on any machine reads it: redacted as printed output is.
+    const redactor = new Redactor([...secretsIn(process.argv), ...environmentSecrets(process.env)]);
+    const run = (job: Job<JobData>, token: string | undefined) => this.process(job, token).catch((e: unknown) => Promise.reject(redactor.redactError(e)));
+    this.worker = new Worker<JobData>(target.queue, run, {
       connection: this.rq.client,
       prefix: target.prefix,
       concurrency: settings.concurrency,
