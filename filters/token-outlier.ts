@@ -90,6 +90,8 @@ async function loadReferences(files: RunFiles, path: string): Promise<References
   const hit = loaded.get(path);
   if (hit !== undefined && hit.stamp === stamp) return hit.references;
   const references = parseReferences(path);
+  // One run's references at a time: on a bucket every task reads them from a scratch path of its own.
+  loaded.clear();
   loaded.set(path, { stamp, references });
   references.catch(() => loaded.delete(path));
   return references;

@@ -461,8 +461,9 @@ const stores = new Map<string, Promise<RunStore>>();
 
 /** The run's storage (one per output in a process). */
 export function storeOf(config: RunConfig): Promise<RunStore> {
-  let store = stores.get(config.output);
-  if (!store) stores.set(config.output, (store = openRunStore(config)));
+  const key = JSON.stringify([config.output, config.scratch ?? null, config.inputs]);
+  let store = stores.get(key);
+  if (!store) stores.set(key, (store = openRunStore(config)));
   return store;
 }
 

@@ -340,7 +340,7 @@ export async function collectRunReport(runDir: string, options: { scanLimit?: nu
   const noPlan = missing('not run: no plan.json (refinery mix plan) in the run folder or referenced by the manifest');
   const stats = statsSchema.safeParse(statsRaw);
   const stageNames = stats.success ? stats.data.stages.map((s) => s.name) : [];
-  const collector = new DocumentViewsCollector(stageNames, await readStageOptions(runDir), limit, options.seed ?? 0);
+  const collector = new DocumentViewsCollector(stageNames, await readStageOptions(runDir, files), limit, options.seed ?? 0);
   const { rejected: rejectedScan, kept: keptScan } = await scanAndViews(runDir, collector, limit, files);
   const views = collector.views();
   for (const d of dedupStages) {

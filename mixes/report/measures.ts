@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { folderFiles, type RunFiles } from '../../pipeline/run-folder/files.ts';
 
 /** A rule's measurement: a meta path, the option that holds its threshold, and the side that is dropped. */
 export interface RuleMeasure {
@@ -74,10 +75,11 @@ export function metaValue(meta: Record<string, unknown>, path: string): unknown 
 export type StageOptions = Map<string, Record<string, unknown>>;
 
 /** The stages' options recorded in `run.json`; empty when the folder has none (a run of an older version). */
-export async function readStageOptions(runDir: string): Promise<StageOptions> {
+export async function readStageOptions(runDir: string, files: RunFiles = folderFiles): Promise<StageOptions> {
   const out: StageOptions = new Map();
   let record: unknown;
   try {
+    await files.need(join(runDir, 'run.json'));
     record = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8'));
   } catch {
     return out;

@@ -335,8 +335,8 @@ export async function readObjectRange(url: string, start: number, length: number
   try {
     const r = await client().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${start + length - 1}` }));
     const bytes = (await r.Body?.transformToByteArray()) ?? new Uint8Array(0);
-    // A server that ignores Range sends the whole object.
-    return r.ContentRange === undefined ? bytes.subarray(start, start + length) : bytes;
+    // A server that ignores Range sends the whole object (200, not 206).
+    return r.$metadata.httpStatusCode === 206 ? bytes : bytes.subarray(start, start + length);
   } catch (e) {
     if (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 416) return new Uint8Array(0);
     throw storageError(url, `read bytes ${start}-${start + length - 1}`, e, 'output');

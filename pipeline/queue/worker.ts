@@ -155,7 +155,7 @@ export class QueueWorker {
         results.push(...done);
       }
       // Locked as `refinery run` locks it: a local run on the same output fails this job (retried later) rather than mixing in.
-      const unlock = await (await storeOf(plan.config)).lock();
+      const unlock = await (await storeOf(plan.config)).lock(`finish=${data.run}`);
       let stats;
       try {
         // The researcher report, as `refinery run` writes it: written before the run counts as completed.

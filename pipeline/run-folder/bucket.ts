@@ -11,11 +11,11 @@
  */
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { RunConfig } from '../config.ts';
 import { RefineryError } from '../errors.ts';
 import { stableJson } from '../io/atomic.ts';
-import { readLocalRange } from './files.ts';
+import { entryFolder, readLocalRange } from './files.ts';
 import { alive } from './folder-lock.ts';
 import { checkBucketOverlap, OUTPUT_NAMES, parseRunRecord, refuseClaimed, refuseOutput, runRecordOf, type QueueClaim } from './folder-record.ts';
 import type { RunPlan } from '../run-plan.ts';
@@ -76,7 +76,10 @@ export class BucketStore implements RunStore {
     const url = this.location;
     const { readSmallObject, listTopNames, writeSmallObject } = await s3();
     const holder = ((await readSmallObject(this.where('run.lock'))) ?? '').trim() || null;
-    if (holder !== null && holder !== lockOwner()) throw new RefineryError(`${url} is in use by a refinery run (${holder}, in ${this.where('run.lock')}); wait for it, or delete that object if the run is gone`);
+    const [host, pid] = (holder ?? '').split(' ');
+    // A lock of a dead process of this host is taken over by lock(), as a folder's is.
+    const stale = host === hostname() && !alive(Number(pid));
+    if (holder !== null && holder !== lockOwner() && !stale) throw new RefineryError(`${url} is in use by a refinery run (${holder}, in ${this.where('run.lock')}); wait for it, or delete that object if the run is gone`);
     const record = await runRecordOf(plan, claim);
     const previous = parseRunRecord(await readSmallObject(this.where('run.json')));
     // A run.lock alone (a run that stopped before it wrote run.json) is not another tool's output.
@@ -104,10 +107,10 @@ export class BucketStore implements RunStore {
    * host is taken over; one of another host, or of a live process, stops this one with the object
    * to delete.
    */
-  async lock(): Promise<() => Promise<void>> {
+  async lock(tag?: string): Promise<() => Promise<void>> {
     const { readSmallObject, writeSmallObject, deleteObject } = await s3();
     const lock = this.where('run.lock');
-    const mine = `${lockOwner()}\n`;
+    const mine = `${lockOwner()}${tag ? ` ${tag}` : ''}\n`;
     // Released whatever happens to the run; a lock that cannot be deleted is a warning, not the run's failure.
     const release = async () => {
       try {
@@ -124,8 +127,8 @@ export class BucketStore implements RunStore {
         if ((await writeSmallObject(lock, mine, true)) && (await readSmallObject(lock)) === mine) return release;
         continue;
       }
-      const [host, pid] = held.trim().split(' ');
-      if (host !== hostname() || alive(Number(pid))) {
+      const [host, pid, heldTag] = held.trim().split(' ');
+      if (!(tag && heldTag === tag) && (host !== hostname() || alive(Number(pid)))) {
         throw new RefineryError(`${this.location} is in use by another refinery run (${host} pid ${pid}); wait for it, or delete ${lock} if that run is gone`);
       }
       await deleteObject(lock);
@@ -142,9 +145,26 @@ export class BucketStore implements RunStore {
     await abortUploadsUnder(this.location);
   }
 
+  private swept = false;
+
   async openTask(): Promise<TaskSpace> {
     await mkdir(this.scratchRoot, { recursive: true });
-    return new BucketTaskSpace(this, await mkdtemp(join(this.scratchRoot, 'task-')));
+    if (!this.swept) {
+      this.swept = true;
+      await sweepScratch(this.scratchRoot);
+    }
+    return new BucketTaskSpace(this, await mkdtemp(join(this.scratchRoot, `task-${hostname()}-${process.pid}-`)));
+  }
+}
+
+/**
+ * Deletes the scratch folders that tasks of dead processes of this host left (a worker killed, or a
+ * thread ended, before its task closed its space): their names carry host and pid.
+ */
+async function sweepScratch(root: string): Promise<void> {
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const m = /^task-(.+)-(\d+)-[^-]+$/.exec(name);
+    if (m && m[1] === hostname() && Number(m[2]) !== process.pid && !alive(Number(m[2]))) await rm(join(root, name), { recursive: true, force: true });
   }
 }
 
@@ -164,7 +184,7 @@ class BucketTaskSpace implements TaskSpace {
   /** The run-relative key of a path in this folder, or null for a path outside it. */
   private keyOf(path: string): string | null {
     const rel = relative(this.dir, path);
-    return rel === '' || rel.startsWith('..') ? null : rel.split(sep).join('/');
+    return rel.startsWith('..') || isAbsolute(rel) ? null : rel.split(sep).join('/');
   }
 
   async need(path: string): Promise<boolean> {
@@ -202,7 +222,7 @@ class BucketTaskSpace implements TaskSpace {
     const todo: { path: string; key: string; size: number }[] = [];
     for (const e of entries) {
       if (!e.isFile() || /\.tmp$/.test(e.name)) continue;
-      const path = join(e.parentPath, e.name);
+      const path = join(entryFolder(e), e.name);
       const st = await stat(path);
       if (this.fetched.get(path) === st.mtimeMs) continue;
       todo.push({ path, key: this.keyOf(path)!, size: st.size });

@@ -33,6 +33,11 @@ export function readLocalRange(path: string, start: number, length: number): Uin
   }
 }
 
+/** The folder of an entry of a recursive readdir (`parentPath` from Node 20.12, `path` before). */
+export function entryFolder(e: { parentPath?: string; path?: string }): string {
+  return e.parentPath ?? e.path ?? '';
+}
+
 /** A folder every task sees: the files are where the paths say. */
 export const folderFiles: RunFiles = {
   need: async (path) => (await stat(path).catch(() => null)) !== null,

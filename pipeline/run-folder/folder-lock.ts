@@ -31,9 +31,13 @@ export async function refuseLocked(out: string): Promise<void> {
   throw new RefineryError(`${out} is in use by a local refinery run (${host} pid ${pid}); wait for it to end, or stop it, before submitting a queue run there`);
 }
 
-export async function lockOutput(out: string): Promise<() => Promise<void>> {
+/**
+ * `<out>/run.lock`, naming this host and process (and `tag`, a queue run's finishing job: another
+ * attempt of the same job takes over a lock its killed predecessor left, on any host).
+ */
+export async function lockOutput(out: string, tag?: string): Promise<() => Promise<void>> {
   try {
-    return await takeLock(out);
+    return await takeLock(out, tag);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (code in NOT_WRITABLE) throw new RefineryError(`cannot write to the output folder ${out}: ${NOT_WRITABLE[code]}; choose a folder you can write to`);
@@ -41,19 +45,19 @@ export async function lockOutput(out: string): Promise<() => Promise<void>> {
   }
 }
 
-async function takeLock(out: string): Promise<() => Promise<void>> {
+async function takeLock(out: string, tag?: string): Promise<() => Promise<void>> {
   await mkdir(out, { recursive: true });
   const path = join(out, 'run.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(path, 'wx');
-      await fh.writeFile(`${hostname()} ${process.pid}\n`);
+      await fh.writeFile(`${hostname()} ${process.pid}${tag ? ` ${tag}` : ''}\n`);
       await fh.close();
       return () => rm(path, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const [host, pid] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
-      if (host !== hostname() || alive(Number(pid))) {
+      const [host, pid, heldTag] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+      if (!(tag && heldTag === tag) && (host !== hostname() || alive(Number(pid)))) {
         throw new RefineryError(`${out} is in use by another refinery run (${host} pid ${pid}); wait for it, or delete ${path} if that run is gone`);
       }
       await rm(path, { force: true });

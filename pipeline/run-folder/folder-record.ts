@@ -12,10 +12,11 @@ import { RefineryError } from '../errors.ts';
 import { writeFileAtomic, stableJson } from '../io/atomic.ts';
 import { isS3Url } from '../io/storage.ts';
 import { refuseLocked } from './folder-lock.ts';
+import { entryFolder } from './files.ts';
 import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from '../run-plan.ts';
 
 /** Folders a run writes into (and --force removes, with RUN_FILES). */
-export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', '_work'];
+export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', 'decontam', '_work'];
 /** Files a run writes at the top of its output folder. */
 export const RUN_FILES = ['stats.json', 'report.md', 'run.json'];
 export const OUTPUT_NAMES = [...RUN_FOLDERS, ...RUN_FILES];
@@ -74,7 +75,7 @@ export async function removeStaleTemporaries(out: string): Promise<void> {
     // Never through a symbolic link: what it points to is not the run's.
     if (!(await lstat(join(out, folder)).catch(() => null))?.isDirectory()) continue;
     for (const e of await readdir(join(out, folder), { recursive: true, withFileTypes: true })) {
-      if (e.isFile() && TEMPORARY.test(e.name) && !(await linkedBelow(join(out, folder), e.parentPath))) await rm(join(e.parentPath, e.name), { force: true });
+      if (e.isFile() && TEMPORARY.test(e.name) && !(await linkedBelow(join(out, folder), entryFolder(e)))) await rm(join(entryFolder(e), e.name), { force: true });
     }
   }
 }

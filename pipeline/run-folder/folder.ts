@@ -52,8 +52,8 @@ export class FolderStore implements RunStore {
     return prepareFolder(plan, force, claim);
   }
 
-  lock(): Promise<() => Promise<void>> {
-    return lockOutput(this.location);
+  lock(tag?: string): Promise<() => Promise<void>> {
+    return lockOutput(this.location, tag);
   }
 
   async dropPhaseData(): Promise<void> {

@@ -49,8 +49,11 @@ export interface RunStore {
    * queue run (`claim`) records its claim, and a local run is refused where one is working.
    */
   prepare(plan: RunPlan, force: boolean, claim?: QueueClaim): Promise<void>;
-  /** Holds run.lock for a run of this process; the function releases it. */
-  lock(): Promise<() => Promise<void>>;
+  /**
+   * Holds run.lock for a run of this process; the function releases it. `tag` names a queue run's
+   * finishing job, whose next attempt takes over a lock a killed attempt left.
+   */
+  lock(tag?: string): Promise<() => Promise<void>>;
   /** After the last task: deletes the phase data (the task markers stay, so a rerun skips every task). */
   dropPhaseData(): Promise<void>;
   /** A place for one task's work. */
