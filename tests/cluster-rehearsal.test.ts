@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
@@ -56,6 +56,18 @@ async function objects(prefix: string): Promise<Map<string, Buffer>> {
       const r = await s3.client.send(new GetObjectCommand({ Bucket: 'rehearsal', Key: o.Key! }));
       out.set(o.Key!.slice(prefix.length + 1), Buffer.from(await r.Body!.transformToByteArray()));
     }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** The keys under `s3://rehearsal/<prefix>/`, relative to it. */
+async function keys(prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'rehearsal', Prefix: `${prefix}/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) out.push(o.Key!.slice(prefix.length + 1));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out;
@@ -249,10 +261,17 @@ test('three workers with nothing in common but Redis and the bucket, two of them
     w1.proc.kill('SIGKILL');
 
     // Worker 2 killed in the middle of an upload: its next PUT never reaches the bucket.
+    const before = new Set(await keys('out/queued'));
     const held = await proxy.holdNextPut();
     w2.proc.kill('SIGKILL');
     const heldKey = decodeURIComponent(held.split(' ')[1]!.split('?')[0]!).replace(/^\/rehearsal\//, '');
     assert.ok(heldKey.startsWith('out/queued/'), held);
+    // The upload the kill cut off left no object a reader could take for a result (a key no earlier
+    // attempt had stored; its task has not run again yet: the lock lasts 3 s).
+    if (!before.has(heldKey.slice('out/queued/'.length))) {
+      const partial = await s3.client.send(new HeadObjectCommand({ Bucket: 'rehearsal', Key: heldKey })).then(() => true, () => false);
+      assert.equal(partial, false, `${heldKey} exists after the upload of it was cut off`);
+    }
 
     // Redis restarted once (saved on shutdown, loaded on start).
     const admin = new Redis({ port, maxRetriesPerRequest: 1, retryStrategy: () => null });
