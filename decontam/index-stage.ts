@@ -1,5 +1,5 @@
 /**
- * `decontam-index` (issue 28, part 2): a global stage that writes the run's contamination ledger,
+ * `decontam-index`: a global stage that writes the run's contamination ledger,
  * the n-gram hashes of the documents that reach it (put it last, after dedup and filters, so the
  * ledger is the corpus that ships), partitioned by hash so no reduce task holds more than about
  * 1/partitions of it. It keeps every document. `decontam/check.ts` answers from the ledger alone.

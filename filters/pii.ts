@@ -1,5 +1,5 @@
 /**
- * Personal data (issue 28, part 1): a mapper that replaces e-mail addresses, phone numbers,
+ * Personal data: a mapper that replaces e-mail addresses, phone numbers,
  * public IP addresses, payment card numbers, IBANs and US Social Security numbers with typed
  * placeholders (`<EMAIL_ADDRESS>` ..., Presidio's entity names) and counts them per type in
  * `meta.pii`. Numbers are matched only when they stand alone and pass their checks (Luhn, MOD
