@@ -18,7 +18,7 @@ import { stableJson } from '../io/atomic.ts';
 import { entryFolder, readLocalRange } from './files.ts';
 import { alive } from './folder-lock.ts';
 import { checkBucketOverlap, OUTPUT_NAMES, parseRunRecord, refuseClaimed, refuseOutput, runRecordOf, type QueueClaim } from './folder-record.ts';
-import type { RunPlan } from '../run-plan.ts';
+import type { RunPlan } from '../engine/run-plan.ts';
 import type { RunStore, StoredIo, TaskSpace } from './store.ts';
 
 const s3 = () => import('../io/s3.ts');
@@ -40,7 +40,8 @@ export class BucketStore implements RunStore {
   readonly location: string;
   private readonly scratchRoot: string;
 
-  constructor(private readonly config: RunConfig) {
+  /** Reading a finished run needs only its URL (and `scratch`); `inputs` serve the overlap check of a run being prepared. */
+  constructor(private readonly config: Pick<RunConfig, 'output' | 'scratch' | 'inputs' | 'inputsFromCommandLine'>) {
     this.location = config.output;
     this.scratchRoot = config.scratch ?? join(tmpdir(), 'refinery-tasks');
   }

@@ -1,0 +1,99 @@
+/**
+ * A finished run opened for reading (and, for `refinery remove`, rewriting), whether it is a
+ * folder or an `s3://bucket/prefix`: the commands that read runs (inspect, report, mix census,
+ * export megatron, remove) take either, through this one opener.
+ *
+ * A folder is read where it is. A bucket run is read through a scratch folder laid out as the
+ * run (the bucket store's task space): a file is fetched into it when a command asks for it
+ * (`files.need`), byte ranges are read without fetching, and what a command writes there is
+ * stored back whole by `commit` (each object written in one piece, stats.json last).
+ */
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { RefineryError } from '../errors.ts';
+import { isS3Url, objectUrlProblem } from '../io/storage.ts';
+import { folderFiles, type RunFiles } from './files.ts';
+
+export interface OpenedRun {
+  /** The run folder, or its s3:// URL: what messages name. */
+  readonly location: string;
+  /** A local folder laid out as the run: the run folder itself, or a scratch folder a bucket's files are fetched into. */
+  readonly dir: string;
+  /** Reads the run's files below `dir` (see RunFiles: ask before reading a file). */
+  readonly files: RunFiles;
+  readonly onBucket: boolean;
+  /** Where the run's file at `path` (below `dir`) is, for messages: a path, or an object URL. */
+  where(path: string): string;
+  /** Stores what was written in `dir` since it was opened (a bucket: each file uploaded whole, stats.json last; a folder: nothing to do). */
+  commit(): Promise<void>;
+  /** Deletes the run's files at `paths` (below `dir`): the files, and on a bucket their objects too. */
+  delete(paths: string[]): Promise<void>;
+  /** Deletes the scratch folder of a bucket run. */
+  close(): Promise<void>;
+}
+
+/** `s3://bucket/prefix` without its final "/", or an error naming what is wrong with it. */
+function runUrl(url: string): string {
+  const trimmed = url.replace(/\/+$/, '');
+  const problem = objectUrlProblem(`${trimmed}/run.json`);
+  if (problem) throw new RefineryError(`${url}: ${problem}`);
+  return trimmed;
+}
+
+/** Opens the run at a folder path or an s3:// URL. Nothing is fetched yet; callers ask `files` for what they read. */
+export async function openRun(pathOrUrl: string, options: { scratch?: string } = {}): Promise<OpenedRun> {
+  if (!isS3Url(pathOrUrl)) {
+    const dir = resolve(pathOrUrl);
+    return {
+      location: pathOrUrl,
+      dir,
+      files: folderFiles,
+      onBucket: false,
+      where: (path) => path,
+      commit: async () => {},
+      delete: async (paths) => {
+        for (const p of paths) await rm(p, { force: true });
+      },
+      close: async () => {},
+    };
+  }
+  const location = runUrl(pathOrUrl);
+  const { BucketStore, objectUrl } = await import('./bucket.ts');
+  const store = new BucketStore({ output: location, inputs: [], inputsFromCommandLine: false, ...(options.scratch ? { scratch: options.scratch } : {}) });
+  const space = await store.openTask();
+  const keyOf = (path: string) => {
+    const rel = path.startsWith(space.dir + '/') ? path.slice(space.dir.length + 1) : null;
+    if (rel === null) throw new RefineryError(`${path}: not a file of the run ${location}`);
+    return rel;
+  };
+  return {
+    location,
+    dir: space.dir,
+    files: { need: (p) => space.need(p), readRange: (p, s, n) => space.readRange(p, s, n), list: (p) => space.list(p) },
+    onBucket: true,
+    where: (path) => objectUrl(location, keyOf(path)),
+    commit: async () => void (await space.commit()),
+    delete: async (paths) => {
+      if (paths.length === 0) return;
+      const { deleteOutputObjects } = await import('../io/s3.ts');
+      await deleteOutputObjects(location, paths.map(keyOf).sort());
+      for (const p of paths) await rm(p, { force: true });
+    },
+    close: () => space.close(),
+  };
+}
+
+/** The run at `pathOrUrl` opened for the time of `work`, its scratch deleted after. */
+export async function withRun<T>(pathOrUrl: string, work: (run: OpenedRun) => Promise<T>, options: { scratch?: string } = {}): Promise<T> {
+  const run = await openRun(pathOrUrl, options);
+  try {
+    return await work(run);
+  } finally {
+    await run.close();
+  }
+}
+
+/** The local path of the run's file `rel` (a path relative to the run, with "/"). */
+export function runPath(run: Pick<OpenedRun, 'dir'>, rel: string): string {
+  return join(run.dir, ...rel.split('/'));
+}
