@@ -1,7 +1,7 @@
 /** report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched). */
 import { basename, resolve } from 'node:path';
 import type { Chart } from './charts.ts';
-import type { Section, Table } from './tables.ts';
+import type { Section, Table } from './section.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -5,7 +5,7 @@ import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { RefineryError } from '../../pipeline/errors.ts';
 import { collectRunReport } from './data.ts';
 import { renderCharts } from './charts.ts';
-import { reportSections } from './tables.ts';
+import { chartSpecs, reportSections } from './section-list.ts';
 import { reportMarkdown } from './markdown.ts';
 import { reportHtml } from './html.ts';
 import type { RunFiles } from '../../pipeline/run-folder/files.ts';
@@ -24,7 +24,7 @@ export async function writeRunReport(runDir: string, outDir: string, files?: Run
   await checkRunFolder(runDir);
   const report = await collectRunReport(runDir, files ? { files } : {});
   const sections = reportSections(report);
-  const charts = await renderCharts(report);
+  const charts = await renderCharts(chartSpecs(report));
   await writeFileAtomic(join(outDir, 'report.json'), stableJson(report));
   await writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(runDir, sections));
   await writeFileAtomic(join(outDir, 'report.html'), reportHtml(runDir, sections, charts));

@@ -1,5 +1,5 @@
 /** report.md: the run report for terminals and notebooks. */
-import type { Section, Table } from './tables.ts';
+import type { Section, Table } from './section.ts';
 
 /** Pipes and newlines would break the table; `<` would let crawled text be read as HTML by a Markdown viewer. */
 function cell(s: string): string {

@@ -1,0 +1,75 @@
+/**
+ * The contract of a report section: one file under sections/ holds what the section reads from
+ * the run (its part of report.json), the notes and tables that report.md and report.html print,
+ * and its charts. section-list.ts orders the sections; the renderers only walk that list.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { RunSources } from './run-sources.ts';
+
+export interface Table {
+  /** A title above the table (e.g. the rule whose examples it lists). */
+  caption?: string;
+  headers: string[];
+  /** Right-aligned columns (numbers). */
+  numeric: boolean[];
+  rows: string[][];
+}
+
+/** What a section prints: notes ("not run: ..." or the basis of the figures), then tables. */
+export interface SectionText {
+  notes: string[];
+  tables: Table[];
+}
+
+/** A section as report.md and report.html print it. */
+export interface Section extends SectionText {
+  key: string;
+  title: string;
+}
+
+/** What a section's text may say about the report as a whole. */
+export interface ReportContext {
+  /** What the document views were computed from, or why there are none. */
+  documents_basis: string;
+}
+
+export interface ReportSection<K extends string, D> {
+  /** Its key in report.json and its anchor in report.html. */
+  readonly key: K;
+  readonly title: string;
+  /** The section's part of report.json. */
+  collect(run: RunSources): D | Promise<D>;
+  text(data: D, context: ReportContext): SectionText;
+  /** Vega-Lite specs, in page order; none when the data supports no chart. */
+  charts(data: D): TopLevelSpec[];
+}
+
+/** A part of the report that the run may not have produced: why it is empty, e.g. "not run: no stats.json". */
+export interface Missing {
+  available: false;
+  note: string;
+}
+
+export const missing = (note: string): Missing => ({ available: false, note });
+
+/** The text of a section whose data may be missing: its note, else what `f` prints. */
+export function availableText<D extends { available: true }>(data: D | Missing, f: (d: D) => SectionText): SectionText {
+  return data.available ? f(data) : { notes: [data.note], tables: [] };
+}
+
+export const n = (x: number): string => x.toLocaleString('en-US');
+export const maybe = (x: number | undefined, f: (v: number) => string): string => (x === undefined ? '–' : f(x));
+
+/** A table whose first column is a label and the others numbers, unless `numeric` says otherwise. */
+export function table(headers: string[], rows: string[][], numeric?: boolean[]): Table {
+  return { headers, rows, numeric: numeric ?? headers.map((_, i) => i > 0) };
+}
+
+/** Compact number for a measurement: integers with separators, else 4 significant digits. */
+export function measureNumber(x: number): string {
+  return Number.isInteger(x) ? n(x) : String(Number(x.toPrecision(4)));
+}
+
+export function opt<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}
