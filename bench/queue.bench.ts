@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { loadPipelineFile } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import type { QueueTarget } from '../pipeline/queue/connection.ts';

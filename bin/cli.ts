@@ -4,13 +4,13 @@
  * so that `refinery --version` or `refinery run` do not load what other commands need.
  */
 import { Command, Option } from 'commander';
-import { addTrialFlags, positiveInt, trialOverrides, type TrialFlags } from '../pipeline/cli-arguments.ts';
+import { addTrialFlags, positiveInt, trialOverrides, type TrialFlags } from '../pipeline/cli/arguments.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../pipeline/package-root.ts';
 import { RefineryError } from '../pipeline/errors.ts';
 import { loadAllStages, loadStage, stageNames } from '../pipeline/registry.ts';
-import { formatOptionFields, optionFields } from '../pipeline/option-flags.ts';
+import { formatOptionFields, optionFields } from '../pipeline/cli/option-flags.ts';
 import { registerBuiltinStages } from './builtin-stages.ts';
 import type { RunFiles } from '../pipeline/run-folder/files.ts';
 
@@ -82,7 +82,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
     .addOption(new Option('--compat <mode>', 'decide as another implementation does, instead of the pipeline\'s compat: datatrove (docs/filters.md)').choices(['datatrove'])))
     .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workDir?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
-      const [{ loadPipelineFile }, { runFromCommand }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/run-summary.ts')]);
+      const [{ loadPipelineFile }, { runFromCommand }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/cli/run-summary.ts')]);
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workDir ? { workDir: o.workDir } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.compat ? { compat: o.compat } : {}), ...trialOverrides(o) });
       await runFromCommand(config, o, writeReport);
     });

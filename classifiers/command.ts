@@ -7,11 +7,11 @@
  * TrainRunOptions, the quality stage's options): types, defaults and help text are written there.
  */
 import type { Command } from 'commander';
-import { positiveInt } from '../pipeline/cli-arguments.ts';
+import { positiveInt } from '../pipeline/cli/arguments.ts';
 import { RefineryError } from '../pipeline/errors.ts';
-import { addSchemaFlags, schemaFlagValues } from '../pipeline/option-flags.ts';
-import { runStages } from '../pipeline/run.ts';
-import { printRunSummary } from '../pipeline/run-summary.ts';
+import { addSchemaFlags, schemaFlagValues } from '../pipeline/cli/option-flags.ts';
+import { runStages } from '../pipeline/engine/run.ts';
+import { printRunSummary } from '../pipeline/cli/run-summary.ts';
 import { labelDocuments, LabelRunOptions, summaryPathFor, type LabelSummary } from './label/labeller.ts';
 import { trainFromLabels, TrainRunOptions } from './training-run.ts';
 import { qualityOptions } from './quality-stage.ts';

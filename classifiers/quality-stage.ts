@@ -5,7 +5,7 @@
  * for a multi-class model the top class, e.g. a topic into `meta.category`) and, for scores,
  * `meta.<field>_band` from cut points, which the mix planner groups by. It only drops
  * documents when a threshold (or, for classes, a keep list) is configured: annotate once,
- * decide many times. Source code (as the filters recognise it, filters/code-detection.ts) is
+ * decide many times. Source code (as the filters recognise it, text/code-detection.ts) is
  * skipped by default: a prose model has nothing to say about it.
  */
 import { isAbsolute, resolve } from 'node:path';
@@ -14,7 +14,7 @@ import { defineStage, drop, KEEP, type DocStage, type StageContext, type Verdict
 import { ConfigError } from '../pipeline/errors.ts';
 import { openScorer } from './scorer.ts';
 import type { ModelCard } from './model-card.ts';
-import { isCode } from '../filters/code-detection.ts';
+import { isCode } from '../text/code-detection.ts';
 
 export const qualityOptions = z.object({
   model: z.string().min(1).describe('Model folder (card.json + ONNX file), relative to the pipeline file.'),
@@ -24,7 +24,7 @@ export const qualityOptions = z.object({
   band_cuts: z.array(z.number()).optional().describe('Ascending cut points of the bands; default: [threshold / 2, threshold] for probabilities, [threshold − 1, threshold] for scores.'),
   band_names: z.array(z.string().min(1)).default(['low', 'mid', 'high']).describe('Band names, one more than the cut points.'),
   batch_size: z.number().int().min(1).max(65536).default(256).describe('Documents per ONNX Runtime call.'),
-  skip_code: z.boolean().default(true).describe('Leave source code (filters/code-detection.ts, as the prose filters skip it) unscored, meta.<field> unset; ours.'),
+  skip_code: z.boolean().default(true).describe('Leave source code (text/code-detection.ts, as the prose filters skip it) unscored, meta.<field> unset; ours.'),
 }).strict();
 export type QualityOptions = z.infer<typeof qualityOptions>;
 

@@ -18,7 +18,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
-import { notePeakMemory } from '../pipeline/task-memory.ts';
+import { notePeakMemory } from '../pipeline/engine/task-memory.ts';
 import type { GlobalStep } from '../pipeline/stage.ts';
 import { workFiles } from './work-files.ts';
 import { readDocIndex } from './doc-index.ts';

@@ -5,13 +5,13 @@
  * option of the dedup stages is set in pipeline YAML.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { addTrialFlags, positiveInt, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
-import { stagesConfig } from '../pipeline/run.ts';
-import { runFromCommand, type RunFinishedHook } from '../pipeline/run-summary.ts';
+import { addTrialFlags, positiveInt, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli/arguments.ts';
+import { stagesConfig } from '../pipeline/engine/run.ts';
+import { runFromCommand, type RunFinishedHook } from '../pipeline/cli/run-summary.ts';
 import { prepareConfig } from '../pipeline/config.ts';
-import { expandInputs } from '../pipeline/run-plan.ts';
+import { expandInputs } from '../pipeline/engine/run-plan.ts';
 import { readDocs } from '../pipeline/io/read.ts';
-import { addSchemaFlags, schemaFlagValues } from '../pipeline/option-flags.ts';
+import { addSchemaFlags, schemaFlagValues } from '../pipeline/cli/option-flags.ts';
 import { exportSubwordEmbeddingModel } from './semantic/subword-model-export.ts';
 import { semanticDedupOptions } from './semantic-dedup.ts';
 

@@ -4,7 +4,7 @@
  * buckets of `bucket_size`; a normalised line that occurs in more than `max_occurrences`
  * documents of a bucket is removed from all of them. A document that loses all its lines is
  * dropped (rule `empty`). Removed lines are recorded in `meta.line_dedup_removed`.
- * Source code is left alone (by the filters' detector, `filters/code-detection.ts`): its short
+ * Source code is left alone (by the filters' detector, `text/code-detection.ts`): its short
  * repeated lines (`} else {`, `#endif`, `return 0;`) are syntax, not boilerplate, so a code
  * document's lines are neither counted nor removed; it gets `meta.line_dedup = { skipped: 'code' }`
  * and is counted in `skipped_code_docs` of the stage's statistics. It still takes its place in
@@ -29,7 +29,7 @@ import { normalizationSchema, normalizeText, type Normalization } from './normal
 import { PartitionedRecords, readSortedRecords, sortRecords, writeRecordFile } from './records.ts';
 import { readWordRegions, writeRegionFile } from './region-file.ts';
 import { workFiles } from './work-files.ts';
-import { isCode } from '../filters/code-detection.ts';
+import { isCode } from '../text/code-detection.ts';
 import { skipCode } from '../filters/skip-code.ts';
 import { writeStageStats } from './cluster-stats.ts';
 import { needAll, readRunFile, readRunText, type RunFiles } from '../pipeline/run-folder/files.ts';

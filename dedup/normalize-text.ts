@@ -6,7 +6,7 @@
  * (เป็น → เปน, です → てす) and the word segmentation that follows.
  */
 import { z } from 'zod';
-import { NO_SPACE_RUN, needsSegmenter, splitWords } from '../filters/text/words.ts';
+import { NO_SPACE_RUN, needsSegmenter, splitWords } from '../text/words.ts';
 import { fmix32, hashString32 } from '../pipeline/hash.ts';
 
 export const normalizationSchema = z.object({

@@ -10,11 +10,11 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { c4Datatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { linesOf, needsSegmenterOf, splitWordsIn } from './text/doc-text.ts';
-import { isSpace } from './text/lines.ts';
-import { needsSegmenter } from './text/words.ts';
-import { endsWithTerminalPunctuation } from './text/punctuation.ts';
-import { isCode } from './code-detection.ts';
+import { linesOf, needsSegmenterOf, splitWordsIn } from '../text/doc-text.ts';
+import { isSpace } from '../text/lines.ts';
+import { needsSegmenter } from '../text/words.ts';
+import { endsWithTerminalPunctuation } from '../text/punctuation.ts';
+import { isCode } from '../text/code-detection.ts';
 import { skipCode } from './skip-code.ts';
 
 /** Defaults: C4 (Raffel et al. 2020) as DT C4QualityFilter, with FineWeb's filter_no_terminal_punct = false. */

@@ -1,13 +1,13 @@
 /**
  * Rules for source code (The Stack, Kocetkov et al. 2022 §3; StarCoder, Li et al. 2023 §3):
  * line lengths, alphanumeric fraction, auto-generated markers, encoded data and data files.
- * Applies to documents recognised as code (filters/code-detection.ts); prose passes untouched.
+ * Applies to documents recognised as code (text/code-detection.ts); prose passes untouched.
  */
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { detectCode } from './code-detection.ts';
-import { splitLines } from './text/lines.ts';
+import { detectCode } from '../text/code-detection.ts';
+import { splitLines } from '../text/lines.ts';
 import { round4 } from './meta-number.ts';
 
 export const codeQualityOptions = z

@@ -1,8 +1,8 @@
 /** CLI: refinery filter <inputs...> -o <dir> [--stages a,b,...] [--workers N] [--force]. */
-import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli-arguments.ts';
+import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../pipeline/cli/arguments.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { prepareConfig } from '../pipeline/config.ts';
-import { runFromCommand, type RunFinishedHook } from '../pipeline/run-summary.ts';
+import { runFromCommand, type RunFinishedHook } from '../pipeline/cli/run-summary.ts';
 import { defaultFilterStages, filterStageModules } from './stages.ts';
 
 function stageList(value: string): string[] {

@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { wordCountOf } from './text/doc-text.ts';
+import { wordCountOf } from '../text/doc-text.ts';
 import { round4 } from './meta-number.ts';
-import { WordListMatcher } from './text/word-list-matcher.ts';
+import { WordListMatcher } from '../text/word-list-matcher.ts';
 
 export const dirtyWordsOptions = z
   .object({

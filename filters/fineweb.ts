@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { finewebDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { linesOf, wordCountOf } from './text/doc-text.ts';
-import { duplicates } from './text/repetition.ts';
-import { endsWithTerminalPunctuation } from './text/punctuation.ts';
-import { hasNonSpace } from './text/lines.ts';
-import { isCode } from './code-detection.ts';
+import { linesOf, wordCountOf } from '../text/doc-text.ts';
+import { duplicates } from '../text/repetition.ts';
+import { endsWithTerminalPunctuation } from '../text/punctuation.ts';
+import { hasNonSpace } from '../text/lines.ts';
+import { isCode } from '../text/code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
 

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { gopherQualityDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { hasLetter } from './text/words.ts';
-import { linesOf, needsSegmenterOf, wordIndexOf } from './text/doc-text.ts';
-import { isSpace } from './text/lines.ts';
-import { isCode } from './code-detection.ts';
+import { hasLetter } from '../text/words.ts';
+import { linesOf, needsSegmenterOf, wordIndexOf } from '../text/doc-text.ts';
+import { isSpace } from '../text/lines.ts';
+import { isCode } from '../text/code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
 

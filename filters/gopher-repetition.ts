@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { gopherRepetitionDatatrove } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { wordIndexOf } from './text/doc-text.ts';
-import { hasNonSpace, splitParagraphs } from './text/lines.ts';
-import { duplicates, WordNgrams } from './text/repetition.ts';
-import { isCode } from './code-detection.ts';
+import { wordIndexOf } from '../text/doc-text.ts';
+import { hasNonSpace, splitParagraphs } from '../text/lines.ts';
+import { duplicates, WordNgrams } from '../text/repetition.ts';
+import { isCode } from '../text/code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
 

@@ -11,7 +11,7 @@ import { defineStage, drop, KEEP, type DocStage, type Verdict } from '../pipelin
 import type { Doc } from '../pipeline/doc.ts';
 import { loadLidModel, predictWith } from './langid/lid-model.ts';
 import { lidPrefix } from './langid/prefix.ts';
-import { isCode } from './code-detection.ts';
+import { isCode } from '../text/code-detection.ts';
 import { skipCode } from './skip-code.ts';
 import { round4 } from './meta-number.ts';
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { defineRuleStage, KEEP, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { isCode } from './code-detection.ts';
+import { isCode } from '../text/code-detection.ts';
 import { findPii, redact } from './pii/find.ts';
 import { metaKeyOf, PII_TYPES, type PiiSpan, type PiiType } from './pii/types.ts';
 

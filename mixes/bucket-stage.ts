@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { defineStage, KEEP, type DocStage } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { isCode } from '../filters/code-detection.ts';
+import { isCode } from '../text/code-detection.ts';
 import { isNonEnglish, UNKNOWN } from './bucket.ts';
 import { bandOf } from '../classifiers/quality-stage.ts';
 
@@ -16,7 +16,7 @@ const ruleSchema = z.strictObject({
   source: z.array(z.string()).optional().describe('Any of these `meta.source` values.'),
   language: z.array(z.string()).optional().describe('Any of these `meta.language` values.'),
   non_english: z.boolean().optional().describe('A human language other than English (see docs/mixes.md).'),
-  code: z.boolean().optional().describe('Source code, as the code rules decide it (`filters/code-detection.ts`).'),
+  code: z.boolean().optional().describe('Source code, as the code rules decide it (`text/code-detection.ts`).'),
   url: z
     .string()
     .refine((s) => {

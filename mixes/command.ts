@@ -1,7 +1,7 @@
 /** CLI: refinery mix census|plan|fit|scale and refinery report. */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
+import { positiveInt, wholeNumber } from '../pipeline/cli/arguments.ts';
 import { InputError } from '../pipeline/errors.ts';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { buildCensus, censusDocuments, readCensus, type Census } from './census.ts';

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefineryError } from '../pipeline/errors.ts';
-import { positiveInt, wholeNumber } from '../pipeline/cli-arguments.ts';
+import { positiveInt, wholeNumber } from '../pipeline/cli/arguments.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { bucketId, bucketKeyOf } from './bucket.ts';
 import { exitStage, runRecords, type Outcome, type RunRecord, type UnreadShard } from './run-records.ts';

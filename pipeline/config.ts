@@ -11,7 +11,7 @@ import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.
 import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 import { isS3Url, objectUrlProblem } from './io/storage.ts';
-import type { When } from './stage-overrides.ts';
+import type { When } from './engine/stage-overrides.ts';
 
 /** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
 const inputPath = (baseDir: string, path: string): string => (isS3Url(path) ? path : resolve(baseDir, path));
@@ -76,7 +76,7 @@ export const PipelineFileSchema = z
     output_format: z.enum(OUTPUT_FORMATS).default('refinery'),
     /** The run fails (exit status 1) when more than this share of its input documents errored. */
     max_error_rate: z.number().min(0).max(1).default(DEFAULT_MAX_ERROR_RATE),
-    /** Trial run: read only the first N records of each input shard (pipeline/trial.ts). */
+    /** Trial run: read only the first N records of each input shard (pipeline/engine/trial.ts). */
     limit: z.number().int().min(1).optional(),
     /** Trial run: read only a seeded share of the documents, chosen by the hash of their id with `seed`. */
     sample: z.number().gt(0).max(1).optional(),

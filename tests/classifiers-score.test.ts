@@ -64,7 +64,7 @@ test('quality stage annotates meta.quality and meta.quality_band and keeps every
   await assert.rejects(createQualityStage(qualityOptions.parse({ model: 'nowhere' }), ctx(dir)), /nowhere\/card\.json: no model card/);
 });
 
-test('quality stage leaves source code unscored by default (filters/code-detection.ts), and scores it with skip_code: false', async () => {
+test('quality stage leaves source code unscored by default (text/code-detection.ts), and scores it with skip_code: false', async () => {
   const dir = await trainedModel((i) => i % 2, (i) => (i % 2 ? `${GOOD} ${i}` : `${BAD} ${i}`));
   const code = 'import sys\n\ndef main(argv):\n    for arg in argv[1:]:\n        print(arg)\n    return 0\n';
   const stage = await createQualityStage(qualityOptions.parse({ model: 'model', threshold: 'card' }), ctx(dir));

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import { runStages } from '../pipeline/run.ts';
+import { runStages } from '../pipeline/engine/run.ts';
 import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { buildProgram, main } from '../bin/cli.ts';

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { UnionFind } from '../dedup/union-find.ts';
 import { workFiles } from '../dedup/work-files.ts';
 import { writeEdgeFile, mergeSteps, writeMergeStats, type MergeInput, type VerdictLine } from '../dedup/cluster-merge.ts';
-import { runStages, runPipeline } from '../pipeline/run.ts';
+import { runStages, runPipeline } from '../pipeline/engine/run.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMPOSES_WITH_PREVIOUS, normalizationSchema, normalizedWordHashes, normalizeText, wordHashes, wordsOf } from '../dedup/normalize-text.ts';
-import { needsSegmenter } from '../filters/text/words.ts';
+import { needsSegmenter } from '../text/words.ts';
 import { hashString32 } from '../pipeline/hash.ts';
 
 const texts = [

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeQuality, codeQualityOptions } from '../filters/code-quality.ts';
-import { detectCode, isMarkup, looksLikeCode } from '../filters/code-detection.ts';
+import { detectCode, isMarkup, looksLikeCode } from '../text/code-detection.ts';
 import { doc, docStage, testContext } from './filters-helpers.ts';
 
 const verdictOf = (v: { keep: boolean; rule?: string }) => (v.keep ? 'kept' : v.rule);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Doc } from '../pipeline/doc.ts';
-import { linesOf, wordCountOf, wordsOf } from '../filters/text/doc-text.ts';
-import { needsSegmenter, splitWords, type SegmentCache } from '../filters/text/words.ts';
-import { countWords, indexWords } from '../filters/text/word-index.ts';
+import { linesOf, wordCountOf, wordsOf } from '../text/doc-text.ts';
+import { needsSegmenter, splitWords, type SegmentCache } from '../text/words.ts';
+import { countWords, indexWords } from '../text/word-index.ts';
 import { countSentences } from '../filters/c4.ts';
-import { WordNgrams } from '../filters/text/repetition.ts';
+import { WordNgrams } from '../text/repetition.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 
 test('wordsOf and linesOf split a document once and again only after its text changes', () => {

@@ -109,7 +109,7 @@ test('c4: Chinese lines are counted in words and sentences without spaces', () =
   assert.equal(d.text, zh);
 });
 
-test('fineweb: CRLF line ends measure the same as LF (lines come from filters/text/lines.ts)', () => {
+test('fineweb: CRLF line ends measure the same as LF (lines come from text/lines.ts)', () => {
   // 30-character lines: short at ≤ 30 only if the \r is not counted as part of the line
   const lines = Array.from({ length: 6 }, (_, i) => `A line of exactly thirty ch ${i}.`);
   lines.push('A last line that is long enough to be a full line of prose.', lines[0]!);

@@ -9,7 +9,7 @@ import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { prepareConfig } from '../pipeline/config.ts';
-import { expandInputs } from '../pipeline/run-plan.ts';
+import { expandInputs } from '../pipeline/engine/run-plan.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { readJsonlDir } from './output-files.ts';
 import { tempDir } from './temp-dirs.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeStaleTemporaries } from '../pipeline/run-folder/folder-record.ts';
 import { prepareConfig } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { RefineryError } from '../pipeline/errors.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 

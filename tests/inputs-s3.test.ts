@@ -15,7 +15,7 @@ import { listInputs } from '../pipeline/io/storage.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import type { ReadItem } from '../pipeline/io/read-item.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 

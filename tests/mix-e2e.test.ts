@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStages } from '../pipeline/run.ts';
+import { runStages } from '../pipeline/engine/run.ts';
 import { buildCensus } from '../mixes/census.ts';
 import { planMix } from '../mixes/planner.ts';
 import { parseMixConfig } from '../mixes/mix-config.ts';

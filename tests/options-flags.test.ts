@@ -1,5 +1,5 @@
 /**
- * Command-line flags come from the option schemas (pipeline/option-flags.ts): a flag's default is
+ * Command-line flags come from the option schemas (pipeline/cli/option-flags.ts): a flag's default is
  * the schema's default, its help text is the schema's description, and a value the schema refuses
  * is refused when the flag is parsed, with an error naming the flag.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { buildProgram } from '../bin/cli.ts';
-import { addSchemaFlags, schemaFlagValues } from '../pipeline/option-flags.ts';
+import { addSchemaFlags, schemaFlagValues } from '../pipeline/cli/option-flags.ts';
 import { TrainRunOptions } from '../classifiers/training-run.ts';
 import { LabelRunOptions } from '../classifiers/label/labeller.ts';
 import { qualityOptions } from '../classifiers/quality-stage.ts';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { loadAllStages } from '../pipeline/registry.ts';
-import { optionFields } from '../pipeline/option-flags.ts';
+import { optionFields } from '../pipeline/cli/option-flags.ts';
 
 const root = join(import.meta.dirname, '..');
 

@@ -17,7 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { ConfigError, RefineryError } from '../pipeline/errors.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
@@ -243,7 +243,7 @@ test('a run that fails max_error_rate stores its errors, stats.json and report.m
 });
 
 test('the summary names the bucket', async () => {
-  const { printRunSummary } = await import('../pipeline/run-summary.ts');
+  const { printRunSummary } = await import('../pipeline/cli/run-summary.ts');
   const result = { output: 's3://bkt/runs/a', shown: (...parts: string[]) => ['s3://bkt/runs/a', ...parts].join('/'), names: ['kept', 'tokens'], stats: { totals: { in: 1, kept: 1, rejected: 0, errored: 0 }, read: { docs: 1, errors: 0, bytes: 1 }, stages: [], phases: [] } } as unknown as Parameters<typeof printRunSummary>[0];
   const write = process.stdout.write.bind(process.stdout);
   let printed = '';

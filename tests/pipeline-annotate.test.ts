@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runStages } from '../pipeline/run.ts';
+import { runStages } from '../pipeline/engine/run.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareConfig } from '../pipeline/config.ts';
 import { ConfigError } from '../pipeline/errors.ts';
-import { runPipeline } from '../pipeline/run.ts';
-import { matchesWhen } from '../pipeline/stage-overrides.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
+import { matchesWhen } from '../pipeline/engine/stage-overrides.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { readJsonlDir } from './output-files.ts';
 

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { loadPipelineFile } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { JsonlWriter } from '../pipeline/io/jsonl-writer.ts';
-import { layout } from '../pipeline/run-plan.ts';
+import { layout } from '../pipeline/engine/run-plan.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'refinery-scratch-'));
 

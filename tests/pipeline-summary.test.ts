@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { funnelMarkdown, emptyStageStats, totalsOf, type RunStats } from '../pipeline/stats.ts';
-import { Progress } from '../pipeline/progress.ts';
+import { Progress } from '../pipeline/engine/progress.ts';
 import { captureStderr } from './capture-stderr.ts';
 
 function stats(): RunStats {

@@ -15,12 +15,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { loadPipelineFile } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import { runStatus, type RunStatus } from '../pipeline/queue/status.ts';
 import type { QueueTarget } from '../pipeline/queue/connection.ts';
-import { taskId } from '../pipeline/run-plan.ts';
+import { taskId } from '../pipeline/engine/run-plan.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 
 registerBuiltinStages();
@@ -211,7 +211,7 @@ describe('queue runs on worker processes', () => {
       assert.match(await readFile(join(dir, 'out-two', 'report', 'report.html'), 'utf8'), /<svg/);
       // Both processes took tasks; each task ran once, except that the first attempt of each
       // first-phase task failed on purpose and was retried. A map task ran inside the process task
-      // before it (pipeline/task.ts, startMap): its job finds its marker and is skipped.
+      // before it (pipeline/engine/task.ts, startMap): its job finds its marker and is skipped.
       for (const w of workers) assert.match(w.log(), /: started/);
       const log = workers.map((w) => w.log()).join('');
       const starts = new Map<string, number>();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadPipelineFile } from '../pipeline/config.ts';
-import { runPipeline } from '../pipeline/run.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
 import { writeRunReport } from '../mixes/report/index.ts';
 import type { RunReport } from '../mixes/report/data.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';

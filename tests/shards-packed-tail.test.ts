@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
-import { runStages } from '../pipeline/run.ts';
+import { runStages } from '../pipeline/engine/run.ts';
 import { AccountingError } from '../pipeline/stats.ts';
 import { checkManifestBalance, type TokenizeManifest } from '../mixes/shards/manifest.ts';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStages } from '../pipeline/run.ts';
+import { runStages } from '../pipeline/engine/run.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import { parseByteSize } from '../mixes/shards/command.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';

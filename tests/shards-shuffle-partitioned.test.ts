@@ -13,7 +13,7 @@ import { tableFromIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage } from '../pipeline/stage.ts';
-import { runStages } from '../pipeline/run.ts';
+import { runStages } from '../pipeline/engine/run.ts';
 import { tokenizeStage, type TokenizeOptions } from '../mixes/shards/tokenize.ts';
 import { decodeRows, encodeRow, shuffleKey, type KeyedRow } from '../mixes/shards/shuffle-spill.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { WordListMatcher } from '../filters/text/word-list-matcher.ts';
+import { WordListMatcher } from '../text/word-list-matcher.ts';
 
 /** The specification: one alternation regex over the entries, in their order. */
 function regexCount(entries: string[], wholeWords: boolean, text: string): number {

@@ -1,6 +1,6 @@
 /** CLI: refinery mix scale <runs.csv> [--compute C] [--predict runs.csv] [-o fit.json]. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { positiveInt, wholeNumber } from '../../pipeline/cli-arguments.ts';
+import { positiveInt, wholeNumber } from '../../pipeline/cli/arguments.ts';
 import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { readCensus } from '../census.ts';
 import { loadMixConfig } from '../mix-config.ts';

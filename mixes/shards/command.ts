@@ -3,13 +3,13 @@
  * [--plan plan.json] [--tokenizer llama3|tokenizer.json] [--seed N] [--workers N] [--force]. Runs the `tokenize` stage over the inputs;
  * its option flags come from the stage's schema (tokenizeOptions).
  */
-import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../../pipeline/cli-arguments.ts';
+import { addTrialFlags, trialOverrides, wholeNumber, type TrialFlags } from '../../pipeline/cli/arguments.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
-import { stagesConfig } from '../../pipeline/run.ts';
-import { outputPath, runFromCommand, type RunFinishedHook } from '../../pipeline/run-summary.ts';
+import { stagesConfig } from '../../pipeline/engine/run.ts';
+import { outputPath, runFromCommand, type RunFinishedHook } from '../../pipeline/cli/run-summary.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
-import { addSchemaFlags, schemaFlagValues } from '../../pipeline/option-flags.ts';
+import { addSchemaFlags, schemaFlagValues } from '../../pipeline/cli/option-flags.ts';
 import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };

@@ -4,13 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
-import { addTrialFlags, finiteNumber, positiveInt, trialOverrides, type TrialFlags } from '../cli-arguments.ts';
-import { dryRun } from '../dry-run.ts';
+import { addTrialFlags, finiteNumber, positiveInt, trialOverrides, type TrialFlags } from '../cli/arguments.ts';
+import { dryRun } from '../cli/dry-run.ts';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, withinTime, type QueueTarget } from './connection.ts';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
 import { QueueWorker } from './worker.ts';
-import type { RunFinishedHook } from '../run-summary.ts';
+import type { RunFinishedHook } from '../cli/run-summary.ts';
 import { formatStatus, runStatus } from './status.ts';
 
 interface TargetOptions {

@@ -12,7 +12,7 @@
  * Job ids are derived from the run id and the task id, so submitting a run twice adds nothing.
  */
 import type { FlowJob, JobsOptions } from 'bullmq';
-import { roundTasks, taskId, type RunPlan, type Task } from '../run-plan.ts';
+import { roundTasks, taskId, type RunPlan, type Task } from '../engine/run-plan.ts';
 
 export type JobData = { kind: 'task'; run: string; phase: number; task: Task } | { kind: 'phase'; run: string; phase: number };
 

@@ -3,7 +3,7 @@ import { FlowProducer, Queue } from 'bullmq';
 import { connectRedis, isConnectionError, waitForRedis, type QueueTarget, type RedisClient } from './connection.ts';
 import { RunRecords } from './run-record.ts';
 import { phaseFlow, phaseJobId, type JobData, type RetryPolicy } from './jobs.ts';
-import type { RunPlan } from '../run-plan.ts';
+import type { RunPlan } from '../engine/run-plan.ts';
 import { RefineryError } from '../errors.ts';
 
 function reportQueueError(err: Error): void {

@@ -2,7 +2,7 @@
  * A submitted run's record in Redis, written once per run: the plan (so that job data stays a few
  * bytes), the retry policy of its tasks, and counters that `refinery status` turns into throughput.
  */
-import type { RunPlan } from '../run-plan.ts';
+import type { RunPlan } from '../engine/run-plan.ts';
 import type { RetryPolicy } from './jobs.ts';
 import type { QueueTarget, RedisClient } from './connection.ts';
 import { RefineryError } from '../errors.ts';

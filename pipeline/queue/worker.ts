@@ -6,14 +6,14 @@
  */
 import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
-import { roundTasks, taskId, type RunPlan } from '../run-plan.ts';
-import { finishedPhase, finishedTask, finishedTasks, roundConverged, storeOf, type TaskResult } from '../task.ts';
-import { finishRun } from '../run.ts';
+import { roundTasks, taskId, type RunPlan } from '../engine/run-plan.ts';
+import { finishedPhase, finishedTask, finishedTasks, roundConverged, storeOf, type TaskResult } from '../engine/task.ts';
+import { finishRun } from '../engine/run.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import { roundJobs, type JobData } from './jobs.ts';
 import { RunQueue } from './run-queue.ts';
-import { TaskAbandoned, TaskThreads } from '../task-threads.ts';
-import type { RunFinishedHook } from '../run-summary.ts';
+import { TaskAbandoned, TaskThreads } from '../engine/task-threads.ts';
+import type { RunFinishedHook } from '../cli/run-summary.ts';
 import { environmentSecrets, Redactor, secretsIn } from '../secrets.ts';
 
 export interface WorkerSettings {

@@ -13,7 +13,7 @@ import { writeFileAtomic, stableJson } from '../io/atomic.ts';
 import { isS3Url } from '../io/storage.ts';
 import { refuseLocked } from './folder-lock.ts';
 import { entryFolder } from './files.ts';
-import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from '../run-plan.ts';
+import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from '../engine/run-plan.ts';
 
 /** Folders a run writes into (and --force removes, with RUN_FILES). */
 export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', 'decontam', '_work'];

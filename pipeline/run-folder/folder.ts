@@ -7,7 +7,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { RunConfig } from '../config.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import type { RunPlan } from '../run-plan.ts';
+import type { RunPlan } from '../engine/run-plan.ts';
 import { folderFiles } from './files.ts';
 import { lockOutput } from './folder-lock.ts';
 import { checkOutputFolder, prepareFolder, removeStaleTemporaries, type QueueClaim } from './folder-record.ts';

@@ -8,7 +8,7 @@
  * that is the run folder itself; on a bucket it is a scratch folder of the worker, from which the
  * task's files are uploaded, each whole, when it ends (`commit`), before its marker.
  */
-import type { RunPlan } from '../run-plan.ts';
+import type { RunPlan } from '../engine/run-plan.ts';
 import type { RunFiles } from './files.ts';
 import type { QueueClaim } from './folder-record.ts';
 

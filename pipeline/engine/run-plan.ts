@@ -6,11 +6,11 @@
  */
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { RunConfig } from './config.ts';
-import { ConfigError, InputError } from './errors.ts';
-import { stageDefinition } from './registry.ts';
-import { hasGlob, isS3Url, listInputs, statInput, type InputInfo } from './io/storage.ts';
-import { brokenLink, oncePerFile } from './io/input-links.ts';
+import type { RunConfig } from '../config.ts';
+import { ConfigError, InputError } from '../errors.ts';
+import { stageDefinition } from '../registry.ts';
+import { hasGlob, isS3Url, listInputs, statInput, type InputInfo } from '../io/storage.ts';
+import { brokenLink, oncePerFile } from '../io/input-links.ts';
 
 export type TaskKind = 'process' | 'map' | 'reduce' | 'step' | 'finish';
 

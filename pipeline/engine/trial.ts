@@ -3,8 +3,8 @@
  * the documents). They act where a reader feeds the first segment, so a record they leave out is
  * never read into the run: it is in none of kept/, rejected/, errors/ or stats.json.
  */
-import { unitHash } from './hash.ts';
-import type { ReadItem } from './io/read-item.ts';
+import { unitHash } from '../hash.ts';
+import type { ReadItem } from '../io/read-item.ts';
 
 export interface TrialOptions {
   /** Read at most this many records (documents and unreadable records) of each shard. */

@@ -3,10 +3,10 @@
  * inputs expanded into shards) and describes it: inputs, shards, phases and their task counts.
  * Writes nothing: no output folder, no run.json, no lock.
  */
-import type { RunConfig } from './config.ts';
-import { makePlan } from './run.ts';
-import { storeOf } from './task.ts';
-import { inputName, type RunPlan } from './run-plan.ts';
+import type { RunConfig } from '../config.ts';
+import { makePlan } from '../engine/run.ts';
+import { storeOf } from '../engine/task.ts';
+import { inputName, type RunPlan } from '../engine/run-plan.ts';
 
 /** The plan as text for a terminal. */
 export function describePlan(plan: RunPlan): string {

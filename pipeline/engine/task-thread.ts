@@ -2,8 +2,8 @@
 import { parentPort } from 'node:worker_threads';
 import { runTask } from './task.ts';
 import type { RunPlan, Task } from './run-plan.ts';
-import { errorMessage } from './errors.ts';
-import { registerStageModules, type StageModuleTable } from './registry.ts';
+import { errorMessage } from '../errors.ts';
+import { registerStageModules, type StageModuleTable } from '../registry.ts';
 
 export type ToThread = { type: 'stages'; modules: StageModuleTable } | { type: 'plan'; plan: RunPlan } | { type: 'task'; task: Task };
 export type FromThread =

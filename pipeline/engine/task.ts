@@ -2,26 +2,26 @@
  * Executes one task of a run. This is the only code that runs stages; the local worker pool
  * and the queue worker both call `runTask` and know nothing of what it does.
  */
-import type { Doc } from './doc.ts';
-import type { DocStage, GlobalStage, Stage, Verdict } from './stage.ts';
-import type { RunConfig } from './config.ts';
-import { loadPlugins, loadStage } from './registry.ts';
-import { readDocs } from './io/read.ts';
-import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from './io/read-item.ts';
-import { JsonlWriter } from './io/jsonl-writer.ts';
-import { LayoutWriter, documentLayout, type RecordWriter } from './io/document-layout.ts';
-import { ParquetDocWriter } from './io/parquet-doc-writer.ts';
-import { stableJson } from './io/atomic.ts';
-import { extensionFor } from './io/compression.ts';
-import { errorMessage, RefineryError } from './errors.ts';
-import { emptyStageStats, type ReadStats, type StageStats } from './stats.ts';
+import type { Doc } from '../doc.ts';
+import type { DocStage, GlobalStage, Stage, Verdict } from '../stage.ts';
+import type { RunConfig } from '../config.ts';
+import { loadPlugins, loadStage } from '../registry.ts';
+import { readDocs } from '../io/read.ts';
+import { DEFAULT_READER_OPTIONS, describeWhere, type ReadItem } from '../io/read-item.ts';
+import { JsonlWriter } from '../io/jsonl-writer.ts';
+import { LayoutWriter, documentLayout, type RecordWriter } from '../io/document-layout.ts';
+import { ParquetDocWriter } from '../io/parquet-doc-writer.ts';
+import { stableJson } from '../io/atomic.ts';
+import { extensionFor } from '../io/compression.ts';
+import { errorMessage, RefineryError } from '../errors.ts';
+import { emptyStageStats, type ReadStats, type StageStats } from '../stats.ts';
 import { inputName, layout, roundTasks, type Phase, type RunPlan, type Task } from './run-plan.ts';
 import { measurePeakMemory } from './task-memory.ts';
 import { trialItems } from './trial.ts';
 import { routeByOverrides, type When } from './stage-overrides.ts';
-import { folderFiles, type RunFiles } from './run-folder/files.ts';
-import { openRunStore } from './run-folder/open-store.ts';
-import type { RunStore, StoredIo } from './run-folder/store.ts';
+import { folderFiles, type RunFiles } from '../run-folder/files.ts';
+import { openRunStore } from '../run-folder/open-store.ts';
+import type { RunStore, StoredIo } from '../run-folder/store.ts';
 
 export interface TaskResult {
   task: Task;

@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { RefineryError } from './errors.ts';
+import { RefineryError } from '../errors.ts';
 
 /** A JSON Schema node, as `z.toJSONSchema` writes it (only the keys read here). */
 interface JsonSchema {

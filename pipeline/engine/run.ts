@@ -6,16 +6,16 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { prepareConfig, type RunConfig } from './config.ts';
-import { ConfigError, errorMessage, RefineryError } from './errors.ts';
-import { writeFileAtomic, stableJson } from './io/atomic.ts';
+import { prepareConfig, type RunConfig } from '../config.ts';
+import { ConfigError, errorMessage, RefineryError } from '../errors.ts';
+import { writeFileAtomic, stableJson } from '../io/atomic.ts';
 import { planRun, roundTasks, taskId, type GlobalShape, type RunPlan, type Task } from './run-plan.ts';
 import { createStage, finishedTasks, roundConverged, storeOf, type TaskResult } from './task.ts';
 import { ThreadPool } from './thread-pool.ts';
-import type { RunFiles } from './run-folder/files.ts';
-import type { RunStore } from './run-folder/store.ts';
+import type { RunFiles } from '../run-folder/files.ts';
+import type { RunStore } from '../run-folder/store.ts';
 import { Progress } from './progress.ts';
-import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type PhaseStats, type ReadStats, type RunStats, type StageStats } from './stats.ts';
+import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type PhaseStats, type ReadStats, type RunStats, type StageStats } from '../stats.ts';
 
 export interface RunOptions {
   /** Redo every task even if an earlier run of the same config finished it. */
@@ -218,7 +218,7 @@ export interface StagesRun {
   baseDir?: string;
   /** Names the command in error messages, e.g. `refinery filter`. */
   origin?: string;
-  /** Trial runs (pipeline/trial.ts): the first `limit` records of each shard, a seeded `sample` share. */
+  /** Trial runs (pipeline/engine/trial.ts): the first `limit` records of each shard, a seeded `sample` share. */
   limit?: number;
   sample?: number;
 }

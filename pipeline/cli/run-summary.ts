@@ -2,12 +2,12 @@
  * What every command that runs stages does at the end: the run-finished hook (the report), then
  * the funnel and where the outputs are; and, with --dry-run, the plan instead of the run.
  */
-import type { RunConfig } from './config.ts';
-import { runPipeline, type RunFinishedHook, type RunResult } from './run.ts';
+import type { RunConfig } from '../config.ts';
+import { runPipeline, type RunFinishedHook, type RunResult } from '../engine/run.ts';
 import { dryRun } from './dry-run.ts';
-import { funnelMarkdown } from './stats.ts';
+import { funnelMarkdown } from '../stats.ts';
 
-export type { RunFinishedHook } from './run.ts';
+export type { RunFinishedHook } from '../engine/run.ts';
 
 export interface CommandRunOptions {
   force: boolean;

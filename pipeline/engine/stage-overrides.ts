@@ -3,8 +3,8 @@
  * The runner creates one stage per distinct option set and sends each document to the stage of
  * the first override whose `when` matches its meta, else to the base stage.
  */
-import type { Doc } from './doc.ts';
-import type { DocStage, Verdict } from './stage.ts';
+import type { Doc } from '../doc.ts';
+import type { DocStage, Verdict } from '../stage.ts';
 
 export type WhenValue = string | number | boolean | null;
 /** Meta field → the value it must equal, or a list of values it must equal one of. Every field must match. */

@@ -4,7 +4,7 @@
  * object and recomputed when its text changes (a mapper such as c4 rewrites `doc.text`).
  * Callers must not modify what they get.
  */
-import type { Doc } from '../../pipeline/doc.ts';
+import type { Doc } from '../pipeline/doc.ts';
 import { needsSegmenter, splitWords, type SegmentCache } from './words.ts';
 import { splitLines } from './lines.ts';
 import { countWords, indexWords, type WordIndex } from './word-index.ts';

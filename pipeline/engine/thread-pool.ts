@@ -2,7 +2,7 @@
  * Runs the tasks of a phase on worker threads (or in this thread when size is 1), at most `size`
  * at a time, and warns when a process task stops making progress (stallWatch).
  */
-import { errorMessage, RefineryError } from './errors.ts';
+import { errorMessage, RefineryError } from '../errors.ts';
 import { runTask, type TaskResult } from './task.ts';
 import { TaskThreads } from './task-threads.ts';
 import { taskId, type RunPlan, type Task } from './run-plan.ts';

@@ -11,7 +11,7 @@
  *      the text is not HTML/XML markup (an e-mail or web page: markup, not program source).
  */
 import type { Doc } from '../pipeline/doc.ts';
-import { isSpace, nonEmptyLines } from './text/lines.ts';
+import { isSpace, nonEmptyLines } from './lines.ts';
 
 export type CodeEvidence = 'category' | 'programming_language' | 'language' | 'extension' | 'detector';
 

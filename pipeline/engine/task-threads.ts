@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { RunPlan, Task } from './run-plan.ts';
 import type { TaskResult, ProgressFn } from './task.ts';
 import type { FromThread, ToThread } from './task-thread.ts';
-import { RefineryError } from './errors.ts';
-import { stageModuleTable } from './registry.ts';
+import { RefineryError } from '../errors.ts';
+import { stageModuleTable } from '../registry.ts';
 
 /** The task was abandoned (shutdown): its job goes back to the queue. */
 export class TaskAbandoned extends RefineryError {
