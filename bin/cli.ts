@@ -110,7 +110,24 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   return program;
 }
 
+let pipeWatched = false;
+
+/**
+ * A reader that stops early (`refinery inspect --json | head`) closes the pipe: the rest of the
+ * output is not wanted, which is no error, so the program ends quietly (status 0) instead of
+ * dying on the write's EPIPE with a stack trace.
+ */
+function endQuietlyOnClosedPipe(): void {
+  if (pipeWatched) return;
+  pipeWatched = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   const debug = Boolean(process.env.REFINERY_DEBUG);
   try {
     await (await buildProgram(argv)).parseAsync(argv);

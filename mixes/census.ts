@@ -1,14 +1,19 @@
 /**
  * The census: documents and tokens per bucket (source × category × language × quality band),
- * read from tokenized manifests or earlier censuses, or counted from documents.
+ * read from tokenized manifests or earlier censuses, or counted from documents; a run is read
+ * from its folder or its s3:// prefix alike (pipeline/run-folder/open-run.ts).
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../pipeline/errors.ts';
 import { readDocs } from '../pipeline/io/read.ts';
+import { isS3Url, localCopy } from '../pipeline/io/storage.ts';
+import { openRun } from '../pipeline/run-folder/open-run.ts';
+import type { RunFiles } from '../pipeline/run-folder/files.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { bucketId, bucketKeyOf, bucketKeyOfDoc, compareBuckets, type BucketCount, type BucketKey } from './bucket.ts';
+import { manifestPaths } from './shards/manifest-names.ts';
 
 /**
  * Bytes of UTF-8 per token assumed when a document has no `meta.num_tokens`. The Llama 3
@@ -155,18 +160,70 @@ export async function buildCensus(inputs: string[]): Promise<{ census: Census; e
   let errors = 0;
   for (const input of inputs) {
     const source = await censusSource(input);
-    builder.inputs.push(input);
-    if (source.counts !== undefined) await addBucketFile(builder, source.counts);
-    else for (const f of source.files) errors += (await addDocFile(builder, f)).errors;
+    try {
+      builder.inputs.push(input);
+      if (source.counts !== undefined) await addBucketFile(builder, await source.fetch(source.counts));
+      else for (const f of source.files) errors += (await addDocFile(builder, await source.fetch(f))).errors;
+    } finally {
+      await source.done();
+    }
   }
   return { census: builder.build(), errors };
+}
+
+/** How a census reads one input: counts or document files, each made readable by `fetch` (a bucket run's are fetched as they are read); `done` cleans up. */
+type CensusSource = ({ counts: string; files?: undefined } | { counts?: undefined; files: string[] }) & { fetch(path: string): Promise<string>; done(): Promise<void> };
+
+const here = async (path: string) => path;
+const nothing = async () => {};
+
+/** The files below `dir` of a run's storage, documents only, in name order. */
+async function runFilesUnder(files: RunFiles, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await files.list(dir)) {
+    const p = join(dir, name);
+    if (DOC_FILE.test(name)) out.push(p);
+    else if (!/\.[A-Za-z0-9]+$/.test(name)) out.push(...(await runFilesUnder(files, p)));
+  }
+  return out;
+}
+
+/**
+ * An s3:// input: one object (a manifest, a census or a document file), or the prefix of a run
+ * (its tokens manifest, else its kept documents), fetched into a scratch folder as it is read.
+ */
+async function bucketCensusSource(input: string): Promise<CensusSource> {
+  if (DOC_FILE.test(input) && !/\.json$/i.test(input)) return { files: [input], fetch: here, done: nothing };
+  if (/\.json$/i.test(input)) {
+    const copy = await localCopy(input);
+    const single = await isSingleJsonValue(copy.path).catch(() => false);
+    return single ? { counts: copy.path, fetch: here, done: copy.done } : { files: [copy.path], fetch: here, done: copy.done };
+  }
+  const run = await openRun(input);
+  const fetch = async (path: string) => {
+    if (!(await run.files.need(path))) throw new InputError(run.where(path), {}, 'listed in the run, but not there');
+    return path;
+  };
+  try {
+    const top = await run.files.list(run.dir);
+    if (top.length === 0) throw new InputError(input, {}, 'no objects under this prefix');
+    for (const manifest of [...manifestPaths(run.dir), ...manifestPaths(join(run.dir, 'tokens'))]) {
+      if (await run.files.need(manifest)) return { counts: manifest, fetch, done: () => run.close() };
+    }
+    const files = await runFilesUnder(run.files, top.includes('kept') ? join(run.dir, 'kept') : run.dir);
+    return { files, fetch, done: () => run.close() };
+  } catch (e) {
+    await run.close();
+    throw e;
+  }
 }
 
 /**
  * How a census reads one input: as counts (a manifest or census file, or a folder with a
  * manifest), or as the document files it holds (a run folder: what it kept, not what it rejected).
  */
-async function censusSource(input: string): Promise<{ counts: string; files?: undefined } | { counts?: undefined; files: string[] }> {
+async function censusSource(input: string): Promise<CensusSource> {
+  if (isS3Url(input)) return bucketCensusSource(input);
   let info;
   try {
     info = await stat(input);
@@ -174,14 +231,14 @@ async function censusSource(input: string): Promise<{ counts: string; files?: un
     throw new InputError(input, {}, 'no such file or folder');
   }
   if (info.isDirectory()) {
-    const manifest = [join(input, 'manifest.json'), join(input, 'tokens', 'manifest.json')];
+    const manifest = [...manifestPaths(input), ...manifestPaths(join(input, 'tokens'))];
     const found = (await Promise.all(manifest.map((m) => stat(m).then((s) => s.isFile(), () => false)))).indexOf(true);
-    if (found >= 0) return { counts: manifest[found]! };
+    if (found >= 0) return { counts: manifest[found]!, fetch: here, done: nothing };
     const kept = join(input, 'kept');
-    return { files: await filesUnder((await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input) };
+    return { files: await filesUnder((await stat(kept).then((s) => s.isDirectory(), () => false)) ? kept : input), fetch: here, done: nothing };
   }
-  if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) return { counts: input };
-  return { files: [input] };
+  if (/\.json$/i.test(input) && (await isSingleJsonValue(input))) return { counts: input, fetch: here, done: nothing };
+  return { files: [input], fetch: here, done: nothing };
 }
 
 /** A `.json` file holding one JSON value (a manifest, a census, or a mistaken stats.json), not JSON lines. */
@@ -210,11 +267,15 @@ export async function readCensus(path: string): Promise<Census> {
 export async function* censusDocuments(inputs: string[]): AsyncGenerator<Doc> {
   for (const input of inputs) {
     const source = await censusSource(input);
-    if (source.counts !== undefined) {
-      throw new InputError(input, {}, source.counts === input ? 'is a manifest or census file (counts), not documents' : 'holds a tokenized manifest (counts), not documents');
-    }
-    for (const f of source.files) {
-      for await (const item of readDocs(f)) if (item.kind === 'doc') yield item.doc;
+    try {
+      if (source.counts !== undefined) {
+        throw new InputError(input, {}, source.counts === input ? 'is a manifest or census file (counts), not documents' : 'holds a tokenized manifest (counts), not documents');
+      }
+      for (const f of source.files) {
+        for await (const item of readDocs(await source.fetch(f))) if (item.kind === 'doc') yield item.doc;
+      }
+    } finally {
+      await source.done();
     }
   }
 }

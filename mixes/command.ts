@@ -14,6 +14,7 @@ import { CV_FOLDS, MODEL_KINDS, predictLoss, type ModelKind } from './regmix-mod
 import { readProxyRuns } from './runs-csv.ts';
 import { registerScaleCommand } from './scaling/scale-command.ts';
 import { writeRunReport } from './report/index.ts';
+import { withRun } from '../pipeline/run-folder/open-run.ts';
 
 function censusSummary(c: Census): string {
   const lines = [`${c.buckets.length} buckets, ${c.totals.docs} documents, ${formatTokens(c.totals.tokens)} tokens${c.estimated_docs ? ` (${c.estimated_docs} documents with estimated token counts)` : ''}`];
@@ -133,10 +134,14 @@ export function registerMixCommands(program: Command): void {
   program
     .command('report')
     .description('Write report.json, report.md and a self-contained report.html for a run folder.')
-    .argument('<run dir>', 'output folder of `refinery run` (stats.json, stats/, tokens/manifest.json, plan.json)')
+    .argument('<run dir>', 'output folder of `refinery run`, or its s3://bucket/prefix (stats.json, stats/, tokens/manifest.json, plan.json)')
     .requiredOption('-o, --output <dir>', 'folder for the report files')
     .action(async (runDir: string, o: { output: string }) => {
-      await writeRunReport(runDir, o.output);
+      // A folder or an s3:// prefix; a bucket run's files are fetched as the report reads them.
+      await withRun(runDir, async (run) => {
+        await run.files.need(`${run.dir}/stats.json`);
+        await writeRunReport(run.dir, o.output, run.files);
+      });
       process.stdout.write(`Wrote ${o.output}/report.json, report.md, report.html\n`);
     });
 }

@@ -1,19 +1,19 @@
 /**
- * `refinery inspect <run folder>`: the documents of a finished run (kept/, rejected/, errors/)
+ * `refinery inspect <run>`: the documents of a finished run (kept/, rejected/, errors/), a folder
+ * or an s3:// prefix,
  * with what the rule that dropped them measured, filtered by reason, stage, source, language,
  * bucket or dedup cluster; a seeded sample, not the first N, so that a look at 5 documents of a
  * rule with 50,000 is fair. An unfinished run, or a shard cut short, is read as far as it goes,
  * with a warning saying what is missing.
  */
 import type { Command } from 'commander';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefineryError } from '../pipeline/errors.ts';
 import { positiveInt, wholeNumber } from '../pipeline/cli/arguments.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { bucketId, bucketKeyOf } from './bucket.ts';
 import { exitStage, runRecords, type Outcome, type RunRecord, type UnreadShard } from './run-records.ts';
-import { folderFiles } from '../pipeline/run-folder/files.ts';
+import { withRun, type OpenedRun } from '../pipeline/run-folder/open-run.ts';
 import { measurementOf, readStageOptions, type StageOptions } from './report/measures.ts';
 
 export interface InspectFilter {
@@ -27,6 +27,9 @@ export interface InspectFilter {
   bucket?: string;
   /** A dedup cluster id as written to meta.dedup_cluster, e.g. `minhash-dedup/3`. */
   cluster?: string;
+  /** One document: this id, or this meta.url (its fate, wherever the run put it). */
+  id?: string;
+  url?: string;
   /** Which folders to read; default all three. */
   outcomes?: Outcome[];
 }
@@ -49,6 +52,8 @@ export interface InspectedDoc {
 
 function matches(r: RunRecord, f: InspectFilter): boolean {
   const m = r.meta;
+  if (f.id !== undefined && r.id !== f.id) return false;
+  if (f.url !== undefined && m.url !== f.url) return false;
   if (f.reason !== undefined && m.reject_reason !== f.reason) return false;
   if (f.stage !== undefined && exitStage(r) !== f.stage) return false;
   if (f.source !== undefined && m.source !== f.source) return false;
@@ -100,13 +105,14 @@ export class SeededReservoir<T> {
 /** What a look at a run found besides its documents: it is unfinished, or shards could not be read. */
 export type InspectWarnings = string[];
 
-/** A run folder, or a RefineryError; the warning says when the run has not finished. */
-async function checkRunFolder(runDir: string): Promise<string | null> {
-  const info = await stat(runDir).catch(() => null);
-  if (!info?.isDirectory()) throw new RefineryError(`${runDir}: no such folder; pass the output folder of a run`);
-  const found = await Promise.all(['kept', 'rejected', 'errors'].map((d) => stat(join(runDir, d)).then((s) => s.isDirectory(), () => false)));
+/** A run (folder or prefix), or a RefineryError; the warning says when the run has not finished. */
+async function checkRunFolder(run: OpenedRun): Promise<string | null> {
+  const runDir = run.location;
+  const top = await run.files.list(run.dir);
+  if (top.length === 0) throw new RefineryError(run.onBucket ? `${runDir}: no objects under this prefix; pass the s3:// prefix of a run` : `${runDir}: no such folder; pass the output folder of a run`);
+  const found = ['kept', 'rejected', 'errors'].map((d) => top.includes(d));
   // A run writes stats.json last: a run record without it is a run still going, or stopped.
-  const [record, stats] = await Promise.all(['run.json', 'stats.json'].map((f) => stat(join(runDir, f)).then(() => true, () => false)));
+  const [record, stats] = ['run.json', 'stats.json'].map((f) => top.includes(f));
   if (!found.some(Boolean)) {
     if (record && !stats) throw new RefineryError(`${runDir}: an unfinished run that has written no documents yet (run.json, but no kept/, rejected/ or errors/): nothing to inspect; run it again to finish it`);
     throw new RefineryError(`${runDir}: no kept/, rejected/ or errors/ folder, so not the output folder of a run`);
@@ -117,12 +123,12 @@ async function checkRunFolder(runDir: string): Promise<string | null> {
 }
 
 /** Collects the shards a walk could not read to their end, one warning per file. */
-function unreadShards(runDir: string): { onUnread: (s: UnreadShard) => void; warnings: () => InspectWarnings } {
+function unreadShards(run: OpenedRun): { onUnread: (s: UnreadShard) => void; warnings: () => InspectWarnings } {
   const byFile = new Map<string, UnreadShard>();
   return {
     onUnread: (s) => void byFile.set(s.file, s),
     warnings: () =>
-      [...byFile.values()].map((s) => `${join(runDir, s.file)}: ${s.problem}; ${s.records ? `its first ${s.records} records are included, the rest are not` : 'none of its records are included'}`),
+      [...byFile.values()].map((s) => `${run.where(join(run.dir, s.file))}: ${s.problem}; ${s.records ? `its first ${s.records} records are included, the rest are not` : 'none of its records are included'}`),
   };
 }
 
@@ -132,23 +138,27 @@ function unreadShards(runDir: string): { onUnread: (s: UnreadShard) => void; war
  * duplicates it removed. A run that has not finished, or a shard that cannot be read to its end,
  * gives a warning and what could be read.
  */
-export async function inspectRun(runDir: string, filter: InspectFilter, n: number, seed = 0): Promise<{ matched: number; docs: InspectedDoc[]; warnings: InspectWarnings }> {
-  const unfinished = await checkRunFolder(runDir);
-  const options = await readStageOptions(runDir);
-  const outcomes = filter.outcomes ?? (filter.reason !== undefined ? ['rejected' as const] : ['kept' as const, 'rejected' as const, 'errored' as const]);
-  const unread = unreadShards(runDir);
-  const warnings = () => [...(unfinished ? [unfinished] : []), ...unread.warnings()];
-  if (filter.cluster !== undefined) return { ...(await inspectCluster(runDir, filter, options, unread.onUnread)), warnings: warnings() };
-  const sample = new SeededReservoir<InspectedDoc>(n, seed);
-  for await (const r of runRecords(runDir, outcomes, folderFiles, unread.onUnread)) if (matches(r, filter)) sample.add(inspected(r, options));
-  return { matched: sample.count, docs: sample.values(), warnings: warnings() };
+export async function inspectRun(runDirOrUrl: string, filter: InspectFilter, n: number, seed = 0): Promise<{ matched: number; docs: InspectedDoc[]; warnings: InspectWarnings }> {
+  return withRun(runDirOrUrl, async (run) => {
+    const unfinished = await checkRunFolder(run);
+    const options = await readStageOptions(run.dir, run.files);
+    const outcomes = filter.outcomes ?? (filter.reason !== undefined ? ['rejected' as const] : ['kept' as const, 'rejected' as const, 'errored' as const]);
+    const unread = unreadShards(run);
+    const warnings = () => [...(unfinished ? [unfinished] : []), ...unread.warnings()];
+    if (filter.cluster !== undefined) return { ...(await inspectCluster(run, filter, options, unread.onUnread)), warnings: warnings() };
+    // One document's fate is every record of it (a plan never copies into kept/, but an id may repeat across sources): all shown.
+    const sample = new SeededReservoir<InspectedDoc>(filter.id !== undefined || filter.url !== undefined ? Number.MAX_SAFE_INTEGER : n, seed);
+    for await (const r of runRecords(run.dir, outcomes, run.files, unread.onUnread)) if (matches(r, filter)) sample.add(inspected(r, options));
+    return { matched: sample.count, docs: sample.values(), warnings: warnings() };
+  });
 }
 
-async function inspectCluster(runDir: string, filter: InspectFilter, options: StageOptions, onUnread: (s: UnreadShard) => void): Promise<{ matched: number; docs: InspectedDoc[] }> {
+async function inspectCluster(run: OpenedRun, filter: InspectFilter, options: StageOptions, onUnread: (s: UnreadShard) => void): Promise<{ matched: number; docs: InspectedDoc[] }> {
+  const runDir = run.dir;
   const rest = { ...filter, cluster: undefined };
   const inCluster: InspectedDoc[] = [];
   const wanted = new Set<string>();
-  for await (const r of runRecords(runDir, ['kept', 'rejected'], folderFiles, onUnread)) {
+  for await (const r of runRecords(runDir, ['kept', 'rejected'], run.files, onUnread)) {
     if (r.meta.dedup_cluster !== filter.cluster || !matches(r, rest)) continue;
     inCluster.push(inspected(r, options));
     if (typeof r.meta.duplicate_of === 'string') wanted.add(r.meta.duplicate_of);
@@ -157,7 +167,7 @@ async function inspectCluster(runDir: string, filter: InspectFilter, options: St
   for (const d of inCluster) wanted.delete(d.id);
   // A kept document that a later dedup stage put in another cluster no longer carries this id.
   const others: InspectedDoc[] = [];
-  if (wanted.size) for await (const r of runRecords(runDir, ['kept', 'rejected'], folderFiles, onUnread)) if (wanted.has(r.id)) others.push(inspected(r, options));
+  if (wanted.size) for await (const r of runRecords(runDir, ['kept', 'rejected'], run.files, onUnread)) if (wanted.has(r.id)) others.push(inspected(r, options));
   const survivorFirst = (d: InspectedDoc) => (d.meta.duplicate_of === undefined ? 0 : 1);
   const docs = [...others, ...inCluster].sort((a, b) => survivorFirst(a) - survivorFirst(b));
   return { matched: docs.length, docs };
@@ -224,7 +234,9 @@ export function registerInspectCommand(program: Command): void {
   program
     .command('inspect')
     .description('Show documents of a finished run (kept/, rejected/, errors/) with what the rule that dropped them measured; a seeded sample of those that match.')
-    .argument('<run>', 'output folder of a run')
+    .argument('<run>', 'output folder of a run, or its s3://bucket/prefix')
+    .option('--id <id>', 'the fate of this document: kept, rejected (with the reason and measurement) or errored; every record of it')
+    .option('--url <url>', 'the fate of the document(s) whose meta.url is this')
     .option('--reason <stage:rule>', 'documents rejected for this reason (meta.reject_reason), e.g. gopher-quality:short_doc')
     .option('--stage <name>', 'documents this stage rejected or failed on')
     .option('--source <name>', 'documents whose meta.source is this')
@@ -236,12 +248,17 @@ export function registerInspectCommand(program: Command): void {
     .option('--seed <n>', 'seed of the sample', wholeNumber(0), 0)
     .option('--chars <n>', 'characters of text in each preview', positiveInt, 400)
     .option('--json', 'one JSON document a line: {id, text, meta} with outcome, file, reason and the measurement', false)
-    .action(async (runDir: string, o: { reason?: string; stage?: string; source?: string; language?: string; bucket?: string; cluster?: string; from?: Outcome[]; number: number; seed: number; chars: number; json: boolean }) => {
-      const filter: InspectFilter = { ...pickDefined(o, ['reason', 'stage', 'source', 'language', 'bucket', 'cluster']), ...(o.from ? { outcomes: o.from } : {}) };
+    .action(async (runDir: string, o: { id?: string; url?: string; reason?: string; stage?: string; source?: string; language?: string; bucket?: string; cluster?: string; from?: Outcome[]; number: number; seed: number; chars: number; json: boolean }) => {
+      const filter: InspectFilter = { ...pickDefined(o, ['id', 'url', 'reason', 'stage', 'source', 'language', 'bucket', 'cluster']), ...(o.from ? { outcomes: o.from } : {}) };
       const { matched, docs, warnings } = await inspectRun(runDir, filter, o.number, o.seed);
       for (const w of warnings) process.stderr.write(`refinery: warning: ${w}\n`);
       if (o.json) {
         for (const d of docs) process.stdout.write(`${JSON.stringify(d)}\n`);
+        return;
+      }
+      const one = filter.id !== undefined ? `id ${filter.id}` : filter.url !== undefined ? `url ${filter.url}` : null;
+      if (one !== null && matched === 0) {
+        process.stdout.write(`no document with ${one} in ${runDir} (kept/, rejected/ or errors/${filter.outcomes ? ', as far as --from reads' : ''})\n`);
         return;
       }
       process.stdout.write(`${matched.toLocaleString('en-US')} document${matched === 1 ? '' : 's'} match; showing ${docs.length}${filter.cluster === undefined && docs.length < matched ? ` (seeded sample, --seed ${o.seed})` : ''}\n\n`);

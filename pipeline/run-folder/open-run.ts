@@ -9,7 +9,7 @@
  * stored back whole by `commit` (each object written in one piece, stats.json last).
  */
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { RefineryError } from '../errors.ts';
 import { isS3Url, objectUrlProblem } from '../io/storage.ts';
 import { folderFiles, type RunFiles } from './files.ts';
@@ -43,7 +43,8 @@ function runUrl(url: string): string {
 /** Opens the run at a folder path or an s3:// URL. Nothing is fetched yet; callers ask `files` for what they read. */
 export async function openRun(pathOrUrl: string, options: { scratch?: string } = {}): Promise<OpenedRun> {
   if (!isS3Url(pathOrUrl)) {
-    const dir = resolve(pathOrUrl);
+    // The path as given, so that messages and reports name the run as the user did.
+    const dir = pathOrUrl;
     return {
       location: pathOrUrl,
       dir,
