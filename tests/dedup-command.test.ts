@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { runStages } from '../pipeline/engine/run.ts';
-import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { runGlobalStage } from './run-global-stage.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { buildProgram, main } from '../bin/cli.ts';
 import { injectedCorpus } from './dedup-corpus.ts';
 import { readJsonlDir } from './output-files.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
-import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();
 
@@ -121,10 +120,9 @@ test('map, reduce and apply tasks run in separate processes that share only the 
   await run('merge', '0');
   await run('apply', '1,0');
   const fromProcesses = (await Promise.all([0, 1].map(async (i) => JSON.parse(await readFile(join(dir, `verdicts-${i}.json`), 'utf8')) as unknown[]))).flat();
-  // The same stage run in this process gives the same verdicts.
-  const ctx = { baseDir: dir, outputDir: join(dir, 'out-local'), workDir: join(dir, 'work-local'), seed: 3, keyPath: 'x', files: folderFiles };
-  const local = await runGlobalStageInProcess(minhashDedupStage, { partitions: 2 }, ctx, corpus.shards);
-  const expected = corpus.shards.flatMap((s, i) => s.map((d, j) => [d.id, local.verdicts[i][j].keep, d.meta.duplicate_of ?? null]));
+  // The runner, running the same stage over the same shards, gives the same verdicts.
+  const local = await runGlobalStage(minhashDedupStage, { partitions: 2 }, corpus.shards, { seed: 3 });
+  const expected = local.docs.flatMap((s, i) => s.map((d, j) => [d.id, local.verdicts[i][j].keep, d.meta.duplicate_of ?? null]));
   assert.deepEqual(fromProcesses, expected);
   assert.ok(expected.some((v) => (v as unknown[])[1] === false), 'some near-duplicates are removed');
 });

@@ -1,36 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
-import type { StageContext } from '../pipeline/stage.ts';
 import { exactDedupStage } from '../dedup/exact-dedup.ts';
 import { urlDedupStage } from '../dedup/url-dedup.ts';
 import { normalizeUrl } from '../dedup/url-normalize.ts';
-import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
-import { folderFiles } from '../pipeline/run-folder/files.ts';
-
-async function context(): Promise<StageContext> {
-  const dir = await mkdtemp(join(tmpdir(), 'dedup-test-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
-}
+import { runGlobalStage } from './run-global-stage.ts';
 
 const doc = (id: string, text: string, meta: Record<string, unknown> = {}): Doc => ({ id, text, meta });
 
 test('exact dedup keeps the first copy across shards and marks the others with duplicate_of', async () => {
-  const ctx = await context();
   const shards = [
     [doc('a', 'The cat sat on the mat.'), doc('b', 'Something else entirely.')],
     [doc('c', 'the  CAT sat on the mat'), doc('d', 'A third text.'), doc('e', 'The cat sat on the mat!')],
   ];
-  const { verdicts } = await runGlobalStageInProcess(exactDedupStage, { partitions: 3 }, ctx, shards);
+  const { verdicts, docs, output } = await runGlobalStage(exactDedupStage, { partitions: 3 }, shards);
   assert.deepEqual(verdicts.map((s) => s.map((v) => v.keep)), [[true, true], [false, true, false]]);
-  assert.equal(shards[1][0].meta.duplicate_of, 'a');
-  assert.equal(shards[1][2].meta.duplicate_of, 'a');
-  assert.equal(shards[1][0].meta.dedup_cluster, shards[0][0].meta.dedup_cluster);
-  assert.equal(shards[0][1].meta.dedup_cluster, undefined);
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+  assert.equal(docs[1][0].meta.duplicate_of, 'a');
+  assert.equal(docs[1][2].meta.duplicate_of, 'a');
+  assert.equal(docs[1][0].meta.dedup_cluster, docs[0][0].meta.dedup_cluster);
+  assert.equal(docs[0][1].meta.dedup_cluster, undefined);
+  const stats = JSON.parse(await readFile(join(output, 'stats', 'exact-dedup.json'), 'utf8'));
   assert.equal(stats.docs_in, 5);
   assert.equal(stats.clusters, 1);
   assert.equal(stats.removed_docs, 2);
@@ -39,33 +30,24 @@ test('exact dedup keeps the first copy across shards and marks the others with d
 });
 
 test('exact dedup without normalisation treats case and punctuation as different', async () => {
-  const ctx = await context();
   const none = { lowercase: false, remove_diacritics: false, norm_numbers: false, remove_punctuation: false, norm_whitespace: false };
   const shards = [[doc('a', 'Hello world.'), doc('b', 'hello world'), doc('c', 'Hello world.')]];
-  const { verdicts } = await runGlobalStageInProcess(exactDedupStage, { normalization: none }, ctx, shards);
+  const { verdicts } = await runGlobalStage(exactDedupStage, { normalization: none }, shards);
   assert.deepEqual(verdicts[0].map((v) => v.keep), [true, true, false]);
 });
 
-test('a rerun of every phase writes byte-identical work files and stats', async () => {
-  const ctx = await context();
+test('a rerun writes byte-identical kept and rejected documents and stage statistics', async () => {
   const shards = [[doc('a', 'x y z'), doc('b', 'x y z')], [doc('c', 'x y z'), doc('d', 'q')]];
-  await runGlobalStageInProcess(exactDedupStage, {}, ctx, shards);
-  const snapshot = async (): Promise<string[]> => {
-    const out: string[] = [];
-    for (const sub of ['edges', 'verdicts']) for (const f of (await readdir(join(ctx.workDir, sub))).sort()) if (f !== 'DONE') out.push(await readFile(join(ctx.workDir, sub, f), 'latin1'));
-    out.push(await readFile(join(ctx.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+  // The work files of the phases are dropped when a run finishes; what they decide is in these.
+  const snapshot = async (output: string): Promise<Map<string, string>> => {
+    const out = new Map<string, string>();
+    for (const sub of ['kept', 'rejected']) for (const f of (await readdir(join(output, sub))).sort()) out.set(`${sub}/${f}`, await readFile(join(output, sub, f), 'latin1'));
+    out.set('stats', await readFile(join(output, 'stats', 'exact-dedup.json'), 'utf8'));
     return out;
   };
-  const first = await snapshot();
-  const ctx2 = { ...ctx, workDir: ctx.workDir + '2', outputDir: ctx.outputDir + '2' };
-  await runGlobalStageInProcess(exactDedupStage, {}, ctx2, shards.map((s) => s.map((d) => ({ ...d, meta: {} }))));
-  const again = async (): Promise<string[]> => {
-    const out: string[] = [];
-    for (const sub of ['edges', 'verdicts']) for (const f of (await readdir(join(ctx2.workDir, sub))).sort()) if (f !== 'DONE') out.push(await readFile(join(ctx2.workDir, sub, f), 'latin1'));
-    out.push(await readFile(join(ctx2.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
-    return out;
-  };
-  assert.deepEqual(await again(), first);
+  const first = await snapshot((await runGlobalStage(exactDedupStage, {}, shards)).output);
+  assert.deepEqual([...first.keys()], ['kept/shard-00000.jsonl.gz', 'kept/shard-00001.jsonl.gz', 'rejected/shard-00000.p1.jsonl.gz', 'rejected/shard-00001.p1.jsonl.gz', 'stats']);
+  assert.deepEqual(await snapshot((await runGlobalStage(exactDedupStage, {}, shards)).output), first);
 });
 
 test('URL normalisation merges scheme, www, fragments, default ports, slashes and tracking parameters', () => {
@@ -78,15 +60,14 @@ test('URL normalisation merges scheme, www, fragments, default ports, slashes an
 });
 
 test('URL dedup keeps the most recent crawl of a URL and passes documents without one', async () => {
-  const ctx = await context();
   const shards = [
     [doc('old', 'v1', { url: 'http://example.com/page', date: '2019-07-01T00:00:00Z' }), doc('nourl', 'n')],
     [doc('new', 'v3', { url: 'https://www.example.com/page/', date: '2024-05-20T10:00:00Z' }), doc('mid', 'v2', { url: 'http://example.com/page#x', date: 1600000000 })],
     [doc('undated', 'v0', { url: 'http://example.com/page' }), doc('other', 'o', { url: 'http://example.com/other' })],
   ];
-  const { verdicts } = await runGlobalStageInProcess(urlDedupStage, { partitions: 2 }, ctx, shards);
+  const { verdicts, docs } = await runGlobalStage(urlDedupStage, { partitions: 2 }, shards);
   assert.deepEqual(verdicts.map((s) => s.map((v) => v.keep)), [[false, true], [true, false], [false, true]]);
-  for (const d of [shards[0][0], shards[1][1], shards[2][0]]) assert.equal(d.meta.duplicate_of, 'new');
+  for (const d of [docs[0][0], docs[1][1], docs[2][0]]) assert.equal(d.meta.duplicate_of, 'new');
   const v = verdicts[0][0];
   assert.equal(v.keep === false && v.rule, 'url');
 });
@@ -98,8 +79,7 @@ test('at 50,000 documents over 5 shards and 64 partitions, exactly the first cop
   const textOf = (k: number): string => `${words[k % 5]} ${words[Math.floor(k / 5) % 5]} ${k.toString(36)}`;
   const shards = Array.from({ length: 5 }, (_, s) => Array.from({ length: 10000 }, (_, i) => doc(`${s}-${i}`, textOf(next()))));
   const none = { lowercase: false, remove_diacritics: false, norm_numbers: false, remove_punctuation: false, norm_whitespace: false };
-  const ctx = await context();
-  const { verdicts } = await runGlobalStageInProcess(exactDedupStage, { partitions: 64, normalization: none }, ctx, shards, 1000);
+  const { verdicts, docs, output } = await runGlobalStage(exactDedupStage, { partitions: 64, normalization: none }, shards);
   const first = new Map<string, string>();
   let wrong = 0;
   shards.forEach((shard, s) => shard.forEach((d, i) => {
@@ -107,9 +87,9 @@ test('at 50,000 documents over 5 shards and 64 partitions, exactly the first cop
     if (kept === undefined) {
       first.set(d.text, d.id);
       if (!verdicts[s][i].keep) wrong++;
-    } else if (verdicts[s][i].keep || d.meta.duplicate_of !== kept) wrong++;
+    } else if (verdicts[s][i].keep || docs[s][i].meta.duplicate_of !== kept) wrong++;
   }));
   assert.equal(wrong, 0);
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'exact-dedup.json'), 'utf8'));
+  const stats = JSON.parse(await readFile(join(output, 'stats', 'exact-dedup.json'), 'utf8'));
   assert.equal(stats.removed_docs, 50000 - first.size);
 });

@@ -1,19 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
-import type { StageContext } from '../pipeline/stage.ts';
 import { lineDedupStage } from '../dedup/line-dedup.ts';
-import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { runGlobalStage } from './run-global-stage.ts';
 import { ProseGenerator } from './dedup-corpus.ts';
-import { folderFiles } from '../pipeline/run-folder/files.ts';
-
-async function context(): Promise<StageContext> {
-  const dir = await mkdtemp(join(tmpdir(), 'dedup-lines-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
-}
 
 /** `n` pages of generated prose; page i carries the boilerplate lines listed for it. */
 function pages(n: number, boilerplate: (i: number) => string[]): Doc[] {
@@ -24,16 +16,16 @@ function pages(n: number, boilerplate: (i: number) => string[]): Doc[] {
 test('a line in more than 6 documents of a bucket is removed from all of them; one in 6 stays', async () => {
   const docs = pages(20, (i) => [...(i < 7 ? ['Copyright 2021 Example Corp. All rights reserved.'] : []), ...(i >= 10 && i < 16 ? ['Share this page on social media'] : [])]);
   const shards = [docs.slice(0, 8), docs.slice(8)];
-  const ctx = await context();
-  const { verdicts } = await runGlobalStageInProcess(lineDedupStage, { partitions: 3 }, ctx, shards);
-  assert.ok(verdicts.flat().every((v) => v.keep));
-  for (const [i, d] of docs.entries()) {
+  const run = await runGlobalStage(lineDedupStage, { partitions: 3 }, shards);
+  assert.ok(run.verdicts.flat().every((v) => v.keep));
+  const out = run.docs.flat();
+  for (const [i, d] of out.entries()) {
     assert.ok(!d.text.includes('Copyright'), `page ${i} keeps the copyright line`);
     if (i >= 10 && i < 16) assert.ok(d.text.includes('Share this page'));
   }
-  assert.deepEqual(docs[3].meta.line_dedup_removed, ['Copyright 2021 Example Corp. All rights reserved.']);
-  assert.equal(docs[12].meta.line_dedup_removed, undefined);
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'line-dedup.json'), 'utf8'));
+  assert.deepEqual(out[3].meta.line_dedup_removed, ['Copyright 2021 Example Corp. All rights reserved.']);
+  assert.equal(out[12].meta.line_dedup_removed, undefined);
+  const stats = JSON.parse(await readFile(join(run.output, 'stats', 'line-dedup.json'), 'utf8'));
   assert.equal(stats.duplicated_lines, 1);
   assert.equal(stats.removed_line_occurrences, 7);
   assert.equal(stats.removed_bytes, 7 * (Buffer.byteLength('Copyright 2021 Example Corp. All rights reserved.') + 1));
@@ -41,8 +33,8 @@ test('a line in more than 6 documents of a bucket is removed from all of them; o
 
 test('lines are normalised before counting: case, digits and punctuation do not hide a repeat', async () => {
   const docs = pages(8, (i) => [`Copyright ${2010 + i} example corp, all rights reserved`]);
-  await runGlobalStageInProcess(lineDedupStage, {}, await context(), [docs]);
-  assert.ok(docs.every((d) => !d.text.includes('Copyright')));
+  const { docs: out } = await runGlobalStage(lineDedupStage, {}, [docs]);
+  assert.ok(out.flat().every((d) => !d.text.includes('Copyright')));
 });
 
 test('counts are per bucket of documents in input order', async () => {
@@ -50,19 +42,19 @@ test('counts are per bucket of documents in input order', async () => {
   // With buckets of 5 (5, 5, 4 copies), no bucket holds more than 6: kept.
   for (const [bucket, removed] of [[7, true], [5, false]] as const) {
     const docs = pages(14, () => ['Subscribe to our newsletter']);
-    await runGlobalStageInProcess(lineDedupStage, { bucket_size: bucket, partitions: 2 }, await context(), [docs.slice(0, 6), docs.slice(6)]);
-    assert.equal(docs.every((d) => !d.text.includes('Subscribe')), removed, `bucket_size ${bucket}`);
+    const { docs: out } = await runGlobalStage(lineDedupStage, { bucket_size: bucket, partitions: 2 }, [docs.slice(0, 6), docs.slice(6)]);
+    assert.equal(out.flat().every((d) => !d.text.includes('Subscribe')), removed, `bucket_size ${bucket}`);
   }
 });
 
 test('short lines are exempt with min_line_chars, and a document made only of removed lines is dropped', async () => {
   const docs: Doc[] = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, text: i === 0 ? 'Home\nMenu' : `Home\nMenu\nUnique text number ${'abcdefgh'[i]}.`, meta: {} }));
-  const { verdicts } = await runGlobalStageInProcess(lineDedupStage, {}, await context(), [docs]);
+  const { verdicts, docs: out } = await runGlobalStage(lineDedupStage, {}, [docs]);
   assert.equal(verdicts[0][0].keep, false);
-  assert.equal(docs[1].text, 'Unique text number b.');
+  assert.equal(out[0][1].text, 'Unique text number b.');
   const again: Doc[] = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, text: `Home\nSome longer repeated navigation line\nText ${'abcdefgh'[i]}`, meta: {} }));
-  await runGlobalStageInProcess(lineDedupStage, { min_line_chars: 10 }, await context(), [again]);
-  assert.ok(again.every((d) => d.text.startsWith('Home\n') && !d.text.includes('navigation')));
+  const { docs: outAgain } = await runGlobalStage(lineDedupStage, { min_line_chars: 10 }, [again]);
+  assert.ok(outAgain[0].every((d) => d.text.startsWith('Home\n') && !d.text.includes('navigation')));
 });
 
 /** A small C file; every one carries the same licence comment and the same syntax lines. */
@@ -90,19 +82,21 @@ test('source code is neither counted nor edited: its repeated syntax lines stay,
   const originals = code.map((d) => d.text);
   // Three prose pages share the licence line with the 8 code files: 3 counted copies, so it stays.
   const prose = pages(3, () => ['Copyright 2021 Example Corp. All rights reserved.']);
-  const ctx = await context();
-  const { verdicts } = await runGlobalStageInProcess(lineDedupStage, { partitions: 2 }, ctx, [code.slice(0, 5), [...prose, ...code.slice(5)]]);
-  assert.ok(verdicts.flat().every((v) => v.keep));
-  code.forEach((d, i) => {
+  const run = await runGlobalStage(lineDedupStage, { partitions: 2 }, [code.slice(0, 5), [...prose, ...code.slice(5)]]);
+  assert.ok(run.verdicts.flat().every((v) => v.keep));
+  const [first, second] = run.docs;
+  const codeOut = [...first, ...second.slice(3)];
+  assert.deepEqual(codeOut.map((d) => d.id), code.map((d) => d.id));
+  codeOut.forEach((d, i) => {
     assert.equal(d.text, originals[i], `code file ${i} was edited`);
     assert.deepEqual(d.meta.line_dedup, { skipped: 'code' });
     assert.equal(d.meta.line_dedup_removed, undefined);
   });
-  for (const d of prose) {
+  for (const d of second.slice(0, 3)) {
     assert.ok(d.text.includes('Copyright 2021'));
     assert.equal(d.meta.line_dedup, undefined);
   }
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'line-dedup.json'), 'utf8'));
+  const stats = JSON.parse(await readFile(join(run.output, 'stats', 'line-dedup.json'), 'utf8'));
   assert.equal(stats.docs_in, 11);
   assert.equal(stats.skipped_code_docs, 8);
   assert.equal(stats.duplicated_lines, 0);

@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
-import type { StageContext } from '../pipeline/stage.ts';
 import { minhashDedupStage } from '../dedup/minhash-dedup.ts';
 import { MinHasher, estimateJaccard } from '../dedup/minhash/signature.ts';
 import { OnePermutationHasher } from '../dedup/minhash/one-permutation.ts';
@@ -12,21 +10,15 @@ import { bandKeys, candidateProbability } from '../dedup/minhash/bands.ts';
 import { jaccard, shingleKeysOfWordHashes, shingleSet, shinglesOfWordHashes, wordShingles } from '../dedup/minhash/shingles.ts';
 import { fmix32, mix32 } from '../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
-import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { runGlobalStage } from './run-global-stage.ts';
 import { chineseDocument, injectedCorpus, mulberry32, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
-import { folderFiles } from '../pipeline/run-folder/files.ts';
-
-async function context(): Promise<StageContext> {
-  const dir = await mkdtemp(join(tmpdir(), 'dedup-minhash-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
-}
 
 const NORM = normalizationSchema.parse({});
 const shinglesOf = (text: string): Uint32Array => wordShingles(wordsOf(normalizeText(text, NORM)), 5);
 
-/** Recall at J ≥ 0.8 and merge rate at J < 0.5 of the injected pairs, plus merges of unrelated originals. */
-function score(corpus: InjectedCorpus): { recall: number; high: number; falseRate: number; low: number; unrelatedMerged: number } {
-  const byId = new Map<string, Doc>(corpus.shards.flat().map((d) => [d.id, d]));
+/** Recall at J ≥ 0.8 and merge rate at J < 0.5 of the injected pairs, plus merges of unrelated originals, in a run's documents. */
+function score(corpus: InjectedCorpus, docs: Doc[][]): { recall: number; high: number; falseRate: number; low: number; unrelatedMerged: number } {
+  const byId = new Map<string, Doc>(docs.flat().map((d) => [d.id, d]));
   const together = (a: string, b: string): boolean => {
     const [x, y] = [byId.get(a)!.meta.dedup_cluster, byId.get(b)!.meta.dedup_cluster];
     return x !== undefined && x === y;
@@ -47,22 +39,21 @@ function score(corpus: InjectedCorpus): { recall: number; high: number; falseRat
 for (const hashing of ['one-permutation', 'independent'] as const) {
   test(`MinHash dedup (FineWeb bands, ${hashing} hashing, signature verification) finds >= 95% of injected pairs at Jaccard >= 0.8 and merges < 1% below 0.5`, async () => {
     const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
-    const ctx = await context();
-    const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { partitions: 4, hashing }, ctx, corpus.shards);
-    const s = score(corpus);
+    const { verdicts, docs, output } = await runGlobalStage(minhashDedupStage, { partitions: 4, hashing }, corpus.shards);
+    const s = score(corpus, docs);
     assert.ok(s.high >= 100 && s.low >= 100, `enough pairs on both sides (${s.high} high, ${s.low} low)`);
     assert.ok(s.recall >= 0.95, `recall ${s.recall}`);
     assert.ok(s.falseRate < 0.01, `false merge rate ${s.falseRate}`);
     assert.equal(s.unrelatedMerged, 0);
     // Originals come first in every shard, so a removed document is always a copy and points at its original.
-    for (const [i, shard] of corpus.shards.entries()) {
+    for (const [i, shard] of docs.entries()) {
       shard.forEach((d, j) => {
         if (verdicts[i][j].keep) return;
         assert.ok(d.id.startsWith('copy-'));
         assert.equal(d.meta.duplicate_of, d.id.replace('copy-', 'orig-'));
       });
     }
-    const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'minhash-dedup.json'), 'utf8'));
+    const stats = JSON.parse(await readFile(join(output, 'stats', 'minhash-dedup.json'), 'utf8'));
     assert.equal(stats.docs_in, 1200);
     assert.equal(stats.removed_docs, verdicts.flat().filter((v) => !v.keep).length);
     assert.equal(stats.settings.num_buckets, 14);
@@ -72,8 +63,8 @@ for (const hashing of ['one-permutation', 'independent'] as const) {
 
 test('without verification (FineWeb as published) the LSH also merges some pairs just below 0.5, as its S-curve predicts', async () => {
   const corpus = injectedCorpus(11, 600, 250, 0.14, 4);
-  await runGlobalStageInProcess(minhashDedupStage, { partitions: 4, verification: { method: 'none' } }, await context(), corpus.shards);
-  const s = score(corpus);
+  const { docs } = await runGlobalStage(minhashDedupStage, { partitions: 4, verification: { method: 'none' } }, corpus.shards);
+  const s = score(corpus, docs);
   const expected = corpus.pairs.filter((p) => p.jaccard < 0.5).reduce((sum, p) => sum + candidateProbability(p.jaccard, 14, 8), 0) / s.low;
   assert.ok(s.recall >= 0.95);
   // Binomial sampling: within 4 standard deviations of the expected merge rate.
@@ -82,24 +73,22 @@ test('without verification (FineWeb as published) the LSH also merges some pairs
 
 test('verification by true Jaccard removes the merges of pairs below the threshold', async () => {
   const corpus = injectedCorpus(12, 400, 200, 0.25, 3);
-  const ctx = await context();
-  await runGlobalStageInProcess(minhashDedupStage, { partitions: 2, verification: { method: 'jaccard', threshold: 0.7 } }, ctx, corpus.shards);
-  const byId = new Map<string, Doc>(corpus.shards.flat().map((d) => [d.id, d]));
+  const { docs } = await runGlobalStage(minhashDedupStage, { partitions: 2, verification: { method: 'jaccard', threshold: 0.7 } }, corpus.shards);
+  const byId = new Map<string, Doc>(docs.flat().map((d) => [d.id, d]));
   for (const p of corpus.pairs) {
     const merged = byId.get(p.b)!.meta.duplicate_of === p.a;
     if (p.jaccard < 0.65) assert.equal(merged, false, `pair at J=${p.jaccard} merged`);
   }
-  assert.ok(score(corpus).recall >= 0.95);
+  assert.ok(score(corpus, docs).recall >= 0.95);
 });
 
 test('verification by edit similarity merges short near-copies and not short different texts', async () => {
-  const ctx = await context();
   const shards = [[
     { id: 'a', text: 'The quick brown fox jumps over the lazy dog near the river bank today.', meta: {} },
     { id: 'b', text: 'The quick brown fox jumps over the lazy dog near the river bank today!!', meta: {} },
     { id: 'c', text: 'A completely different sentence about installing software packages.', meta: {} },
   ]];
-  const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { verification: { method: 'edit', threshold: 0.9 } }, ctx, shards);
+  const { verdicts } = await runGlobalStage(minhashDedupStage, { verification: { method: 'edit', threshold: 0.9 } }, shards);
   assert.deepEqual(verdicts[0].map((v) => v.keep), [true, false, true]);
 });
 
@@ -178,10 +167,10 @@ test('Chinese near-duplicates (~800 characters, a few characters changed) are cl
     { id: 'zh-other', text: chineseDocument(8, 800), meta: {} },
     { id: 'zh-b', text: b, meta: {} },
   ];
-  const { verdicts } = await runGlobalStageInProcess(minhashDedupStage, { partitions: 2 }, await context(), [docs]);
+  const { verdicts, docs: out } = await runGlobalStage(minhashDedupStage, { partitions: 2 }, [docs]);
   assert.deepEqual(verdicts[0].map((v) => v.keep), [true, true, false]);
-  assert.equal(docs[2].meta.duplicate_of, 'zh-a');
-  assert.equal(docs[1].meta.dedup_cluster, undefined);
+  assert.equal(out[0][2].meta.duplicate_of, 'zh-a');
+  assert.equal(out[0][1].meta.dedup_cluster, undefined);
 });
 
 test('normalisation keeps the marks of Thai and Japanese words (they are part of the word) and removes Latin accents', () => {

@@ -4,7 +4,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Doc } from '../pipeline/doc.ts';
-import type { StageContext } from '../pipeline/stage.ts';
 import { semanticDedupStage } from '../dedup/semantic-dedup.ts';
 import { HashedNgramEmbedder, DEFAULT_HASHED_NGRAM, buildHashedNgramModel, featureCounts, gaussians, hashedFeatures, projectionTable, type HashedNgramSettings } from '../dedup/semantic/hashed-ngram-embedder.ts';
 import { SimHashBands } from '../dedup/semantic/simhash.ts';
@@ -14,15 +13,9 @@ import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.t
 import { SentenceTokenizer } from '../dedup/semantic/sentence-tokenizer.ts';
 import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
 import { cosine } from '../dedup/semantic/embedder.ts';
-import { runGlobalStageInProcess } from '../dedup/run-in-process.ts';
+import { runGlobalStage } from './run-global-stage.ts';
 import { OnnxGraphBuilder } from '../pipeline/onnx/builder.ts';
 import { chineseDocument, injectedCorpus } from './dedup-corpus.ts';
-import { folderFiles } from '../pipeline/run-folder/files.ts';
-
-async function context(): Promise<StageContext> {
-  const dir = await mkdtemp(join(tmpdir(), 'dedup-semantic-'));
-  return { baseDir: dir, outputDir: join(dir, 'out'), workDir: join(dir, 'work'), seed: 1, keyPath: 'stages[0]', files: folderFiles };
-}
 
 async function embedAll(e: { embed(t: string[]): Promise<Float32Array>; dim: number }, docs: Doc[]): Promise<Float32Array[]> {
   const rows: Float32Array[] = [];
@@ -139,9 +132,8 @@ test('SimHash band keys are those of one dot product at a time (any rows, more t
 
 test('semantic dedup: LSH finds >= 90% of the pairs brute-force cosine finds above the threshold', async () => {
   const corpus = injectedCorpus(32, 300, 200, 0.2, 3);
-  const docs = corpus.shards.flat();
-  const ctx = await context();
-  await runGlobalStageInProcess(semanticDedupStage, { partitions: 4 }, ctx, corpus.shards);
+  const run = await runGlobalStage(semanticDedupStage, { partitions: 4 }, corpus.shards);
+  const docs = run.docs.flat();
   const vectors = await embedAll(await HashedNgramEmbedder.create({ seed: 1 }), docs);
   let brute = 0;
   let found = 0;
@@ -154,7 +146,7 @@ test('semantic dedup: LSH finds >= 90% of the pairs brute-force cosine finds abo
   }
   assert.ok(brute >= 50, `enough pairs above the threshold (${brute})`);
   assert.ok(found / brute >= 0.9, `LSH recall ${found}/${brute}`);
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'semantic-dedup.json'), 'utf8'));
+  const stats = JSON.parse(await readFile(join(run.output, 'stats', 'semantic-dedup.json'), 'utf8'));
   assert.equal(stats.removed_docs, docs.filter((d) => d.meta.duplicate_of !== undefined).length);
   assert.match(stats.settings.model, /hashed word/);
   // No two originals (unrelated texts) end in one cluster.
@@ -269,13 +261,12 @@ test('plug-in path: a model.onnx + tokenizer.json folder (the project-trained su
   await exportSubwordEmbeddingModel(corpus.shards.flat().map((d) => d.text), dir, { vocabSize: 2000, dim: 128, seed: 3 });
   const embedder = await OnnxSentenceEmbedder.load(dir);
   assert.equal(embedder.dim, 128);
-  const ctx = await context();
-  await runGlobalStageInProcess(semanticDedupStage, { model: dir, threshold: 0.95 }, ctx, corpus.shards);
-  const byId = new Map(corpus.shards.flat().map((d) => [d.id, d]));
+  const run = await runGlobalStage(semanticDedupStage, { model: dir, threshold: 0.95 }, corpus.shards);
+  const byId = new Map(run.docs.flat().map((d) => [d.id, d]));
   const high = corpus.pairs.filter((p) => p.jaccard >= 0.8);
   const merged = high.filter((p) => byId.get(p.b)!.meta.duplicate_of === p.a).length;
   assert.ok(high.length >= 30 && merged / high.length >= 0.9, `${merged}/${high.length} pairs at J >= 0.8 merged`);
-  const stats = JSON.parse(await readFile(join(ctx.outputDir, 'stats', 'semantic-dedup.json'), 'utf8'));
+  const stats = JSON.parse(await readFile(join(run.output, 'stats', 'semantic-dedup.json'), 'utf8'));
   assert.match(stats.settings.model, /dedup-model-/);
   await embedder.close();
 });
