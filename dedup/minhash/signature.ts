@@ -15,7 +15,7 @@
  * 64-bit key ran at about 0.6x the speed of these 4 over a 32-bit key.
  */
 import { splitMix32 } from '../../pipeline/hash.ts';
-import { WasmMinima } from './signature-wasm.ts';
+import { MinimaKernel } from './minima-kernel.ts';
 
 const SIGN = 0x80000000 | 0;
 
@@ -23,8 +23,8 @@ export class MinHasher {
   /** hi[(byte position × 256 + byte value) × numHashes + k], sign-flipped. */
   private readonly hi: Int32Array;
   private readonly lo: Int32Array;
-  /** The same loop in WebAssembly SIMD (signature-wasm.ts), when K is a multiple of 4. */
-  private readonly wasm: WasmMinima | undefined;
+  /** The same loop in WebAssembly SIMD (minima.wat), when K is a multiple of 4. */
+  private readonly wasm: MinimaKernel | undefined;
 
   constructor(
     readonly numHashes: number,
@@ -37,7 +37,7 @@ export class MinHasher {
     this.lo = new Int32Array(size);
     for (let i = 0; i < size; i++) this.hi[i] = next() | 0;
     for (let i = 0; i < size; i++) this.lo[i] = next() | 0;
-    this.wasm = simd ? WasmMinima.create(numHashes, this.hi, this.lo) : undefined;
+    this.wasm = simd ? MinimaKernel.create(numHashes, this.hi, this.lo) : undefined;
   }
 
   /**
