@@ -6,7 +6,9 @@
  *    without devdata, the sample corpus's WARC.
  * 2. `refinery run` with the stages of examples/quickstart.yaml (same options and seed), one worker,
  *    on ≥ 40 MB of devdata text; beside it the four heuristic filters alone (gopher-repetition,
- *    gopher-quality, c4, fineweb) and minhash-dedup alone, on the same input.
+ *    gopher-quality, c4, fineweb) and minhash-dedup alone, on the same input; and first the floor,
+ *    a run with no stages (read, parse, write kept/ as the default output does): every other run's
+ *    CPU is printed as a ratio to the floor's. docs/throughput.md says where the floor's time goes.
  *
  * Every run is its own process: the `refinery run` command users run (bin/refinery.mjs on the
  * compiled dist/, which the bench builds first; node's flags from its #! line), measured by
@@ -17,8 +19,9 @@
  * (wall time, as stats.json counts them) and bytes come from the run's stats.json; "outside the
  * stages" is the process's wall time minus their sum (start-up, reading, writing, the report,
  * phase boundaries of global stages). On a shared machine compare ratios between runs made together.
- * "outputs digest" is a SHA-256 of the run's kept/, rejected/, errors/ and tokens/ files: a change
- * that should not alter outputs must leave it as it was.
+ * "outputs digest" is a SHA-256 of the run's kept/, rejected/, errors/ and tokens/ files (their
+ * paths and bytes): every figure is tied to the bytes its run wrote, and a change that should not
+ * alter outputs must leave it as it was.
  *
  * Text: every devdata JSONL corpus except the paraphrase pairs (web, quality, NSFW fortunes,
  * multilingual, code). Records shorter than 1 KB (fortunes, synthetic paragraphs) are joined, per
@@ -27,7 +30,8 @@
  * one of the two is short, as crawls have). Without devdata: seeded generated text.
  *
  * Environment: BENCH_MB (input size, default 46), BENCH_PROF=<dir> (node --cpu-prof of every
- * run into that folder), BENCH_ONLY=warc,full,filters,minhash (a subset), BENCH_QUICK=1 (bench/quick.ts:
+ * run into that folder), BENCH_ONLY=warc,floor,full,filters,minhash (a subset; the
+ * ratios need floor), BENCH_QUICK=1 (bench/quick.ts:
  * 0.3 MB of generated text, the sample corpus's WARC, no researcher report: checks that everything runs;
  * the figures mean nothing).
  */
@@ -46,7 +50,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const TARGET_MB = QUICK ? 0.3 : Number(process.env.BENCH_MB ?? 46);
 const WARC_PAGES = QUICK ? 40 : 500;
 const PROF = process.env.BENCH_PROF ? resolve(process.env.BENCH_PROF) : undefined;
-const ONLY = (process.env.BENCH_ONLY ?? 'warc,full,filters,minhash').split(',');
+const ONLY = (process.env.BENCH_ONLY ?? 'warc,floor,full,filters,minhash').split(',');
 
 interface Usage {
   /** Seconds inside the child, from its first line to the end (no node/tsx start-up). */
@@ -286,19 +290,24 @@ try {
   // Paths in options are relative to the quickstart file; the bench's pipeline lives elsewhere.
   const fullStages = quickstart.stages.map((s) => (typeof s === 'object' && typeof s.options?.model === 'string' ? { ...s, options: { ...s.options, model: resolve(ROOT, 'examples', s.options.model) } } : s));
   const runs: [string, string, unknown[]][] = [
+    // First: the others' CPU is divided by its.
+    ['floor', 'the floor: no stages (read, parse, write kept/)', []],
     ['full', 'quickstart pipeline (all stages)', fullStages],
     ['filters', 'four filters only (gopher-repetition, gopher-quality, c4, fineweb)', ['gopher-repetition', 'gopher-quality', 'c4', 'fineweb']],
     ['minhash', 'minhash-dedup only (all phases)', ['minhash-dedup']],
   ];
   process.stdout.write(`### Pipelines, one worker\n\nInput: ${input.origin}: ${f1(input.mb)} MB of text in ${input.docs.toLocaleString('en-US')} documents, ${input.files.length} gzip JSONL files.\n\n`);
-  const head = '| run | MB/s per core (CPU) | MB/s (wall) | CPU s | wall s | stages s | outside the stages s | kept docs | peak RSS MB | outputs digest |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n';
+  const head = "| run | MB/s per core (CPU) | CPU × the floor's | MB/s (wall) | CPU s | wall s | stages s | outside the stages s | kept docs | peak RSS MB | outputs digest |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   let table = head;
   let detail = '';
+  let floorCpu: number | undefined;
   for (const [name, what, stages] of runs) {
     if (!ONLY.includes(name)) continue;
     const { usage: u, stats, digest } = runPipelineBench(name, stages, quickstart.seed);
+    if (name === 'floor') floorCpu = u.cpu;
     const inStages = stats.stages.reduce((a, s) => a + s.seconds, 0);
-    table += `| ${what} | ${f1(input.mb / u.cpu)} | ${f1(input.mb / u.wall)} | ${f1(u.cpu)} | ${f1(u.wall)} | ${f1(inStages)} | ${f1(u.wall - inStages)} | ${stats.totals.kept} | ${u.maxRssMB.toFixed(0)} | ${digest} |\n`;
+    const ratio = floorCpu === undefined ? '–' : `${(u.cpu / floorCpu).toFixed(2)}x`;
+    table += `| ${what} | ${f1(input.mb / u.cpu)} | ${ratio} | ${f1(input.mb / u.wall)} | ${f1(u.cpu)} | ${f1(u.wall)} | ${f1(inStages)} | ${f1(u.wall - inStages)} | ${stats.totals.kept} | ${u.maxRssMB.toFixed(0)} | ${digest} |\n`;
     if (name === 'full') {
       detail += '| stage | seconds | MB in | MB/s | share of wall time |\n|---|---:|---:|---:|---:|\n';
       for (const s of [...stats.stages].sort((a, b) => b.seconds - a.seconds)) {
@@ -308,6 +317,9 @@ try {
     }
   }
   process.stdout.write(table + '\n');
+  if (floorCpu !== undefined) {
+    process.stdout.write("CPU × the floor's: the run's CPU seconds over those of the floor, the run with no stages on the same input (read, parse, write kept/; docs/throughput.md says where its time goes). Outputs digest: SHA-256 of the paths and bytes of kept/, rejected/, errors/ and tokens/.\n\n");
+  }
   if (detail) process.stdout.write(`Stages of the quickstart pipeline (seconds and bytes from its stats.json):\n\n${detail}\n`);
   if (QUICK) process.stdout.write('(BENCH_QUICK=1: tiny input, the figures mean nothing)\n');
   if (PROF) process.stdout.write(`CPU profiles: ${PROF}/<run>/*.cpuprofile\n`);
