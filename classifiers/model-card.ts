@@ -5,9 +5,11 @@
  * data and how the settings were chosen (`training.autotune`). The scorer reads only this file
  * and the ONNX file.
  *
- * Two formats: `refinery-fasttext/1` (trained here; features are computed by
- * classifiers/fasttext/features.ts) and `hf-sequence-classification/1` (a Hugging Face
- * transformer exported to ONNX, with its tokenizer.json; see docs/classifiers.md).
+ * Three formats: `refinery-fasttext/1` (trained here; features are computed by
+ * classifiers/fasttext/features.ts), `hf-sequence-classification/1` (a Hugging Face
+ * transformer exported to ONNX, with its tokenizer.json; see docs/classifiers.md) and
+ * `fasttext-file/1` (a model file of fastText itself, `.bin` or `.ftz`, such as DCLM's). A
+ * fastText file may also be named directly as the model, without a card (`fastTextFileCard`).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,8 +59,39 @@ export const TransformerCard = z.object({
 });
 export type TransformerCard = z.infer<typeof TransformerCard>;
 
-export const ModelCard = z.discriminatedUnion('format', [FastTextCard, TransformerCard]);
+export const FastTextFileCard = z.object({
+  format: z.literal('fasttext-file/1'),
+  task: z.enum(['binary', 'multiclass']),
+  /** The model's labels without `__label__`, in its output order; checked against the file. */
+  labels: z.array(z.string()).min(1),
+  positive_label: z.string().nullable().default(null),
+  threshold: z.number().nullable().default(null),
+  /** The fastText model file (`.bin` or `.ftz`), relative to the card. */
+  file: z.string().default('model.bin'),
+  metrics: z.record(z.string(), z.unknown()).default({}),
+  training: z.record(z.string(), z.unknown()).default({}),
+});
+export type FastTextFileCard = z.infer<typeof FastTextFileCard>;
+
+export const ModelCard = z.discriminatedUnion('format', [FastTextCard, TransformerCard, FastTextFileCard]);
 export type ModelCard = z.infer<typeof ModelCard>;
+
+/** Labels that name the positive class of a binary model (DCLM's is `hq`). */
+const POSITIVE_NAMES = ['1', 'true', 'yes', 'high', 'good', 'positive', 'pos', 'hq'];
+
+/**
+ * The card of a fastText file named without one: two labels make a binary task whose positive
+ * class is `positiveLabel`, else the one of POSITIVE_NAMES; more make a multi-class task.
+ */
+export function fastTextFileCard(file: string, labels: string[], positiveLabel: string | undefined): FastTextFileCard {
+  const binary = labels.length === 2;
+  const positive = positiveLabel ?? (binary ? labels.find((l) => POSITIVE_NAMES.includes(l.toLowerCase())) : undefined);
+  if (binary && positive === undefined) {
+    throw new InputError(file, {}, `which of its labels (${labels.join(', ')}) is the positive class? Give the quality stage's positive_label (--positive-label)`);
+  }
+  if (positive !== undefined && !labels.includes(positive)) throw new InputError(file, {}, `positive_label "${positive}" is not one of its labels (${labels.join(', ')})`);
+  return { format: 'fasttext-file/1', task: binary ? 'binary' : 'multiclass', labels, positive_label: positive ?? null, threshold: null, file, metrics: {}, training: {} };
+}
 
 export async function readModelCard(modelDir: string): Promise<ModelCard> {
   const path = join(modelDir, MODEL_CARD_FILE);

@@ -17,7 +17,8 @@ import type { ModelCard } from './model-card.ts';
 import { isCode } from '../text/code-detection.ts';
 
 export const qualityOptions = z.object({
-  model: z.string().min(1).describe('Model folder (card.json + ONNX file), relative to the pipeline file.'),
+  model: z.string().min(1).describe('Model folder (card.json + ONNX file), or a fastText model file (.bin/.ftz, e.g. DCLM\'s), relative to the pipeline file.'),
+  positive_label: z.string().min(1).optional().describe('A fastText file without a card: the label whose probability is the score of a binary model (DCLM: "hq"); default: 1/true/yes/high/good/positive/pos/hq.'),
   field: z.string().min(1).default('quality').describe('meta key written: "quality" for a quality model, "category" for a topic model.'),
   threshold: z.union([z.number(), z.literal('card')]).optional().describe('Drop below this score; "card" = the threshold chosen at training time; unset = annotate only.'),
   keep_labels: z.array(z.string()).optional().describe('Multi-class: keep only these classes; unset keeps all.'),
@@ -77,7 +78,7 @@ function checkOptions(options: QualityOptions, card: ModelCard, modelDir: string
 export async function createQualityStage(options: QualityOptions, ctx: StageContext): Promise<DocStage> {
   const where = `${ctx.keyPath}.options`;
   const modelDir = isAbsolute(options.model) ? options.model : resolve(ctx.baseDir, options.model);
-  const scorer = await openScorer(modelDir);
+  const scorer = await openScorer(modelDir, options.positive_label === undefined ? {} : { positiveLabel: options.positive_label });
   const { card } = scorer;
   let checked: { threshold: number | undefined; cuts: number[]; positive: number };
   try {

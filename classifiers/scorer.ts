@@ -1,15 +1,17 @@
 /**
- * Scores texts with a model folder (card.json + ONNX file) through ONNX Runtime: a model
- * trained here (hashed fastText-style features computed in TypeScript) or a Hugging Face
- * sequence classifier brought with its tokenizer.json. Output: one row of `outputs` numbers per
- * text (class probabilities, or the regression value).
+ * Scores texts with a model: a folder (card.json + ONNX file) run through ONNX Runtime, either a
+ * model trained here (hashed fastText-style features computed in TypeScript) or a Hugging Face
+ * sequence classifier brought with its tokenizer.json; or a fastText model file (`.bin`/`.ftz`,
+ * with or without a card) run by fastText's own inference written again in TypeScript. Output:
+ * one row of `outputs` numbers per text (class probabilities, or the regression value).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FeatureHasher } from './fasttext/features.ts';
 import { fastTextFeeds } from './fasttext/export-onnx.ts';
-import { readModelCard, type FastTextCard, type ModelCard, type TransformerCard } from './model-card.ts';
+import { fastTextFileCard, readModelCard, type FastTextCard, type ModelCard, type TransformerCard } from './model-card.ts';
+import { openFastTextFile } from './fasttext-file/file-scorer.ts';
 import { OnnxSession } from '../pipeline/onnx/session.ts';
 import { InputError } from '../pipeline/errors.ts';
 
@@ -25,14 +27,32 @@ export interface TextScorer {
 export interface ScorerOptions {
   /** ONNX Runtime threads per session (1: the runner parallelises over shards). */
   threads?: number;
+  /** A fastText file named without a card: the positive class of a binary model. */
+  positiveLabel?: string;
 }
 
-export async function openScorer(modelDir: string, options: ScorerOptions = {}): Promise<TextScorer> {
+/** A model folder, or a fastText model file (`.bin`, `.ftz`). */
+export async function openScorer(model: string, options: ScorerOptions = {}): Promise<TextScorer> {
+  if (!(await isFolder(model))) {
+    const scorer = await openFastTextFile(model);
+    return scorer.withCard(fastTextFileCard(model, scorer.model.labels, options.positiveLabel));
+  }
+  const modelDir = model;
   const card = await readModelCard(modelDir);
+  if (card.format === 'fasttext-file/1') return (await openFastTextFile(join(modelDir, card.file))).withCard(card);
   const session = await OnnxSession.load(join(modelDir, card.onnx), { threads: options.threads ?? 1 });
   return card.format === 'refinery-fasttext/1'
     ? new FastTextScorer(card, session)
     : new TransformerScorer(card, session, await loadTokenizer(modelDir, card));
+}
+
+/** A missing path is taken for a folder (its error names the card it lacks) unless named like a fastText file. */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return !/\.(bin|ftz)$/.test(path);
+  }
 }
 
 class FastTextScorer implements TextScorer {

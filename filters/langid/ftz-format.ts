@@ -1,6 +1,6 @@
 /**
- * Reader for the fastText model file (`.bin`, and `.ftz` for a quantised one), the subset that
- * lid.176.ftz uses: a supervised model with a product-quantised input matrix and a dense output
+ * Reader for the fastText model file (`.bin`, and `.ftz` for a quantised one): a supervised model
+ * with a dense or product-quantised input matrix (lid.176.ftz's is quantised) and a dense output
  * matrix. The layout is fastText's own save order (facebookresearch/fastText: `FastText::loadModel`
  * in src/fasttext.cc, `Args::load`, `Dictionary::load`, `QuantMatrix::load`,
  * `ProductQuantizer::load`, `DenseMatrix::load`); every number is little-endian.
@@ -73,6 +73,8 @@ interface ProductQuantizer {
   centroids: Float32Array;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 class Reader {
   private offset = 0;
   private readonly view: DataView;
@@ -117,7 +119,8 @@ class Reader {
     const at = this.need(4 * n);
     // A copy: the file's floats need not be 4-byte aligned in its buffer.
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.view.getFloat32(at + 4 * i, true);
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.bytes.subarray(at, at + 4 * n));
+    else for (let i = 0; i < n; i++) out[i] = this.view.getFloat32(at + 4 * i, true);
     return out;
   }
   get atEnd(): boolean {
@@ -184,7 +187,27 @@ export function readFtz(bytes: Uint8Array, file: string): FtzModel {
     }
   }
 
-  if (r.byte() !== 1) throw new FtzFormatError(file, 'the input matrix is not quantised (only .ftz models are read)');
+  const { input, rows: inputRows } = r.byte() === 1 ? readQuantisedInput(r, args, file) : readDenseInput(r, args, file);
+
+  if (r.byte() !== 0) throw new FtzFormatError(file, 'the output matrix is quantised (not read here)');
+  const outRows = r.int64();
+  const outDim = r.int64();
+  if (outDim !== args.dim) throw new FtzFormatError(file, 'output matrix width differs from the model dimension');
+  const output = r.float32s(outRows * outDim);
+  if (!r.atEnd) throw new FtzFormatError(file, 'bytes after the output matrix');
+  return { args, entries, nwords, nlabels, pruned, input, inputRows, output };
+}
+
+/** `DenseMatrix::load`: rows × dim floats, as trained (a `.bin` file). */
+function readDenseInput(r: Reader, args: FtzArgs, file: string): { input: Float32Array; rows: number } {
+  const rows = r.int64();
+  const dim = r.int64();
+  if (dim !== args.dim) throw new FtzFormatError(file, 'input matrix width differs from the model dimension');
+  return { input: r.float32s(rows * dim), rows };
+}
+
+/** `QuantMatrix::load` (a `.ftz` file), decoded to dense rows. */
+function readQuantisedInput(r: Reader, args: FtzArgs, file: string): { input: Float32Array; rows: number } {
   const qnorm = r.byte() === 1;
   const rows = r.int64();
   const dim = r.int64();
@@ -210,12 +233,5 @@ export function readFtz(bytes: Uint8Array, file: string): FtzModel {
       for (let n = 0; n < d; n++) input[row * dim + m * pq.dsub + n] = Math.fround(alpha * pq.centroids[c + n]!);
     }
   }
-
-  if (r.byte() !== 0) throw new FtzFormatError(file, 'the output matrix is quantised (not read here)');
-  const outRows = r.int64();
-  const outDim = r.int64();
-  if (outDim !== args.dim) throw new FtzFormatError(file, 'output matrix width differs from the model dimension');
-  const output = r.float32s(outRows * outDim);
-  if (!r.atEnd) throw new FtzFormatError(file, 'bytes after the output matrix');
-  return { args, entries, nwords, nlabels, pruned, input, inputRows: rows, output };
+  return { input, rows };
 }
