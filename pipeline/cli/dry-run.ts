@@ -5,7 +5,7 @@
  */
 import type { RunConfig } from '../config.ts';
 import { makePlan } from '../engine/run.ts';
-import { storeOf } from '../engine/task.ts';
+import { storeOf } from '../engine/markers.ts';
 import { inputName, type RunPlan } from '../engine/run-plan.ts';
 
 /** The plan as text for a terminal. */

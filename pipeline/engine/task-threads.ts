@@ -7,7 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RunPlan, Task } from './run-plan.ts';
-import type { TaskResult, ProgressFn } from './task.ts';
+import type { TaskResult } from './markers.ts';
+import type { ProgressFn } from './stage-chain.ts';
 import type { FromThread, ToThread } from './task-thread.ts';
 import { RefineryError } from '../errors.ts';
 import { stageModuleTable } from '../registry.ts';

@@ -3,7 +3,8 @@
  * at a time, and warns when a process task stops making progress (stallWatch).
  */
 import { errorMessage, RefineryError } from '../errors.ts';
-import { runTask, type TaskResult } from './task.ts';
+import { runTask } from './task.ts';
+import type { TaskResult } from './markers.ts';
 import { TaskThreads } from './task-threads.ts';
 import { taskId, type RunPlan, type Task } from './run-plan.ts';
 

@@ -1,7 +1,7 @@
 /** `refinery submit`: plans a run, records it in Redis and queues its first phase. */
 import type { RunConfig } from '../config.ts';
 import { makePlan } from '../engine/run.ts';
-import { storeOf } from '../engine/task.ts';
+import { storeOf } from '../engine/markers.ts';
 import { redactUrl } from '../secrets.ts';
 import { runIdOf, type RetryPolicy } from './jobs.ts';
 import type { RunQueue } from './run-queue.ts';

@@ -7,7 +7,7 @@
 import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { RefineryError } from '../errors.ts';
 import { roundTasks, taskId, type RunPlan } from '../engine/run-plan.ts';
-import { finishedPhase, finishedTask, finishedTasks, roundConverged, storeOf, type TaskResult } from '../engine/task.ts';
+import { finishedPhase, finishedTask, finishedTasks, roundConverged, storeOf, type TaskResult } from '../engine/markers.ts';
 import { finishRun } from '../engine/run.ts';
 import { isConnectionError, RedisOutage, type QueueTarget } from './connection.ts';
 import { roundJobs, type JobData } from './jobs.ts';

@@ -1,0 +1,147 @@
+/**
+ * A process task's chain of per-document stages: batches of documents through each stage in turn,
+ * each verdict counted and acted on (sent on, written to rejected/ with its reason, or to errors/).
+ */
+import type { Doc } from '../doc.ts';
+import type { DocStage, Verdict } from '../stage.ts';
+import { describeWhere, type ReadItem } from '../io/read-item.ts';
+import { errorMessage, RefineryError } from '../errors.ts';
+import { emptyStageStats, type ReadStats, type StageStats } from '../stats.ts';
+import type { RunPlan, Task } from './run-plan.ts';
+import type { RunFiles } from '../run-folder/files.ts';
+import { createDocStageWithOverrides, createGlobalStage } from './stage-instances.ts';
+import { docRecord, textBytes, type ProcessOutputs } from './task-outputs.ts';
+import type { BatchFeed } from './map-feed.ts';
+
+/** Called as a task reads: documents and text bytes so far. */
+export type ProgressFn = (docs: number, bytes: number) => void;
+
+/** A process task's stages (the applier of the segment's global stage first) and their counters. */
+export interface StageChain {
+  stages: DocStage[];
+  stats: StageStats[];
+  /** Per stage: run in `mode: annotate`, its drops recorded as tags and the document kept. */
+  annotate?: boolean[];
+}
+
+export async function openStageChain(plan: RunPlan, task: Task, files: RunFiles): Promise<StageChain> {
+  const { config } = plan;
+  const segment = plan.segments[task.step]!;
+  const stages: DocStage[] = [];
+  if (segment.global !== null) {
+    const applier = await (await createGlobalStage(config, segment.global, files)).applier({ index: task.index, count: plan.shards.length });
+    stages.push(applier);
+  }
+  for (const i of segment.docStages) stages.push(await createDocStageWithOverrides(config, i, files));
+  // The applier counts under its global stage's name and kind.
+  const stats = stages.map((s, i) => (i === 0 && segment.global !== null ? emptyStageStats(config.stages[segment.global]!.stage, 'global') : emptyStageStats(s.name, s.kind)));
+  const annotate = [...(segment.global !== null ? [segment.global] : []), ...segment.docStages].map((i) => config.stages[i]!.mode === 'annotate');
+  return { stages, stats, annotate };
+}
+
+/**
+ * One verdict per document of a batch. When the batch throws, each document is retried alone, so
+ * that only the document that fails becomes an error.
+ */
+async function verdictsOf(stage: DocStage, batch: Doc[]): Promise<(Verdict | Error)[]> {
+  try {
+    const verdicts = await stage.process(batch);
+    if (verdicts.length !== batch.length) throw new RefineryError(`stage ${stage.name} returned ${verdicts.length} verdicts for ${batch.length} documents`);
+    return verdicts;
+  } catch (err) {
+    if (batch.length === 1) return [err as Error];
+    const verdicts: (Verdict | Error)[] = [];
+    for (const d of batch) {
+      try {
+        const v = await stage.process([d]);
+        verdicts.push(v.length === 1 ? v[0]! : new RefineryError(`stage ${stage.name} returned ${v.length} verdicts for 1 document`));
+      } catch (e1) {
+        verdicts.push(e1 as Error);
+      }
+    }
+    return verdicts;
+  }
+}
+
+/**
+ * `mode: annotate`: the verdict a stage would have given, as `meta.<stage>.would_drop` (stage name
+ * with `_` for `-`, the object where the stage records its measurements), and the document is kept.
+ * Returns an error when that meta field holds something other than an object.
+ */
+function tagWouldDrop(d: Doc, stage: string, rule: string, detail: string | undefined): Error | null {
+  const key = stage.replace(/-/g, '_');
+  const own = d.meta[key];
+  if (own !== undefined && (own === null || typeof own !== 'object' || Array.isArray(own))) return new RefineryError(`mode: annotate: meta.${key} is not an object, so the would-be verdict of ${stage} cannot be recorded in it`);
+  const tags = (own ?? (d.meta[key] = {})) as Record<string, unknown>;
+  tags.would_drop = rule;
+  if (detail !== undefined) tags.would_drop_detail = detail;
+  return null;
+}
+
+/** Runs stage `si` of the chain over `docs`; writes what it rejects or fails on, returns what it keeps. */
+async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: ProcessOutputs): Promise<Doc[]> {
+  const stage = chain.stages[si]!;
+  const st = chain.stats[si]!;
+  const size = Math.max(1, stage.batchSize ?? 1);
+  const kept: Doc[] = [];
+  const t0 = performance.now();
+  for (let b = 0; b < docs.length; b += size) {
+    const batch = docs.slice(b, b + size);
+    st.in += batch.length;
+    for (const d of batch) st.bytes_in += textBytes(d);
+    const verdicts = await verdictsOf(stage, batch);
+    for (let j = 0; j < batch.length; j++) {
+      const d = batch[j]!;
+      let v = verdicts[j]!;
+      if (chain.annotate?.[si] && !(v instanceof Error) && !v.keep) v = tagWouldDrop(d, st.name, v.rule, v.detail) ?? { keep: true };
+      if (v instanceof Error) {
+        st.errored++;
+        await out.errors.write({ id: d.id, stage: stage.name, error: errorMessage(v), text: d.text, meta: d.meta });
+      } else if (v.keep) {
+        st.kept++;
+        st.bytes_out += textBytes(d);
+        kept.push(d);
+      } else {
+        st.rejected++;
+        st.reasons[v.rule] = (st.reasons[v.rule] ?? 0) + 1;
+        d.meta.reject_reason = `${st.name}:${v.rule}`;
+        if (v.detail !== undefined) d.meta.reject_detail = v.detail;
+        await out.rejected.write(docRecord(d));
+      }
+    }
+  }
+  st.seconds += (performance.now() - t0) / 1000;
+  return kept;
+}
+
+/** Reads the task's source in batches through the chain; returns the reading counts. */
+export async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain, out: ProcessOutputs, progress?: ProgressFn, feed?: BatchFeed<Doc>): Promise<ReadStats> {
+  const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
+  const BATCH = Math.max(64, ...chain.stages.map((s) => s.batchSize ?? 1));
+  let batch: Doc[] = [];
+  const flush = async () => {
+    let docs = batch;
+    batch = [];
+    for (let si = 0; si < chain.stages.length && docs.length; si++) docs = await runChainStage(chain, si, docs, out);
+    for (const d of docs) await out.kept.write(docRecord(d));
+    if (feed && docs.length) await feed.push(docs);
+  };
+  for await (const item of source) {
+    if (item.kind === 'error') {
+      read.errors++;
+      await out.errors.write({ id: item.id ?? null, stage: 'read', error: item.error, where: describeWhere(item.where), ...(item.raw !== undefined ? { raw: item.raw } : {}) });
+      continue;
+    }
+    read.docs++;
+    read.bytes += textBytes(item.doc);
+    batch.push(item.doc);
+    if (batch.length >= BATCH) {
+      await flush();
+      progress?.(read.docs, read.bytes);
+    }
+  }
+  await flush();
+  progress?.(read.docs, read.bytes);
+  return read;
+}
+
