@@ -46,16 +46,30 @@ export const TransformerCard = z.object({
   ...Common,
   /** tokenizer.json (Hugging Face tokenizers format), relative to the card. */
   tokenizer: z.string().default('tokenizer.json'),
+  /** The model's Hugging Face config.json: labels, task and activation when the card does not give them. */
+  config: z.string().default('config.json'),
   /** Tokens per document, including special tokens (DistilRoBERTa / BERT: 512). */
   max_length: z.number().int().min(2).default(512),
+  /** Texts per ONNX Runtime call: a batch of the stage is cut into runs of texts of similar length. */
+  batch_size: z.number().int().min(1).default(16),
   /** Graph input names: ids, mask, and token_type_ids when the model has them (BERT). */
   input_ids: z.string().default('input_ids'),
   attention_mask: z.string().default('attention_mask'),
   token_type_ids: z.string().nullable().default(null),
-  /** Graph output holding logits [batch, classes] (or [batch, 1] for regression). */
+  /**
+   * Graph output: logits [batch, classes] (or [batch, 1] for regression) when the head is in the
+   * graph; the encoder's last_hidden_state [batch, tokens, hidden] when `pooling` is set.
+   */
   output: z.string().default('logits'),
+  /** `cls`: the first token's state; `mean`: the mean over the unmasked tokens; `none`: the output is already logits. */
+  pooling: z.enum(['none', 'cls', 'mean']).default('none'),
+  /** With pooling: a safetensors file holding the linear head, `weight` [classes × hidden] and `bias` [classes]. */
+  head: z.string().nullable().default(null),
   /** How logits become scores: softmax over classes, sigmoid of one logit, or as they are. */
   activation: z.enum(['softmax', 'sigmoid', 'none']).default('softmax'),
+  /** Regression: also write the score rounded (half to even, as Python's round) into [min, max] (FineWeb-Edu's int_score). */
+  int_score: z.boolean().default(false),
+  score_range: z.tuple([z.number(), z.number()]).default([0, 5]),
 });
 export type TransformerCard = z.infer<typeof TransformerCard>;
 
@@ -107,10 +121,41 @@ export async function readModelCard(modelDir: string): Promise<ModelCard> {
   } catch (e) {
     throw new InputError(path, {}, `malformed JSON: ${(e as Error).message}`);
   }
+  if (isRecord(json) && json.format === 'hf-sequence-classification/1') json = { ...(await configDefaults(modelDir, json)), ...json };
   const parsed = ModelCard.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InputError(path, {}, `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * What the Hugging Face config.json beside the model says, as card fields the card itself may
+ * override: the labels in id order (`id2label`) and the task and activation from `problem_type`
+ * (as transformers decides: one label without a problem type is a regression). Nothing when the
+ * file is absent.
+ */
+async function configDefaults(modelDir: string, card: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const path = join(modelDir, typeof card.config === 'string' ? card.config : 'config.json');
+  let config: unknown;
+  try {
+    config = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new InputError(path, {}, `cannot read the model's config: ${(e as Error).message}`);
+  }
+  const out: Record<string, unknown> = {};
+  if (card.pooling !== undefined && card.pooling !== 'none') out.output = 'last_hidden_state';
+  if (!isRecord(config) || !isRecord(config.id2label)) return out;
+  const labels = Object.entries(config.id2label)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([, l]) => String(l));
+  const problem = config.problem_type ?? (labels.length === 1 ? 'regression' : 'single_label_classification');
+  if (problem === 'regression') return { ...out, task: 'regression', labels: ['score'], activation: 'none' };
+  return { ...out, task: labels.length === 2 ? 'binary' : 'multiclass', labels, activation: problem === 'multi_label_classification' ? 'sigmoid' : 'softmax' };
 }

@@ -12,7 +12,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineStage, drop, KEEP, type DocStage, type StageContext, type Verdict } from '../pipeline/stage.ts';
 import { ConfigError } from '../pipeline/errors.ts';
-import { openScorer } from './scorer.ts';
+import { openScorer, roundHalfEven } from './scorer.ts';
 import type { ModelCard } from './model-card.ts';
 import { isCode } from '../text/code-detection.ts';
 
@@ -92,6 +92,7 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
   const keep = options.keep_labels ? new Set(options.keep_labels) : null;
   const { field } = options;
   const k = scorer.outputs;
+  const intRange = card.format === 'hf-sequence-classification/1' && card.task === 'regression' && card.int_score ? card.score_range : undefined;
 
   return {
     kind: threshold !== undefined || keep ? 'filter' : 'annotator',
@@ -108,6 +109,7 @@ export async function createQualityStage(options: QualityOptions, ctx: StageCont
         if (numeric) {
           const value = scores[r * k + positive]!;
           doc.meta[field] = round(value, card.task === 'regression' ? 4 : 6);
+          if (intRange) doc.meta[`${field}_int`] = roundHalfEven(Math.max(intRange[0], Math.min(value, intRange[1])));
           doc.meta[`${field}_band`] = bandOf(value, cuts, options.band_names);
           if (threshold !== undefined && value < threshold) return drop('below_threshold', `${round(value, 4)} < ${threshold}`);
           return KEEP;

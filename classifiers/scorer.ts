@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FeatureHasher } from './fasttext/features.ts';
 import { fastTextFeeds } from './fasttext/export-onnx.ts';
-import { fastTextFileCard, readModelCard, type FastTextCard, type ModelCard, type TransformerCard } from './model-card.ts';
+import { fastTextFileCard, MODEL_CARD_FILE, readModelCard, type FastTextCard, type ModelCard, type TransformerCard } from './model-card.ts';
 import { openFastTextFile } from './fasttext-file/file-scorer.ts';
 import { OnnxSession } from '../pipeline/onnx/session.ts';
+import { readSafetensors } from '../pipeline/onnx/safetensors.ts';
 import { InputError } from '../pipeline/errors.ts';
 
 export interface TextScorer {
@@ -43,7 +44,7 @@ export async function openScorer(model: string, options: ScorerOptions = {}): Pr
   const session = await OnnxSession.load(join(modelDir, card.onnx), { threads: options.threads ?? 1 });
   return card.format === 'refinery-fasttext/1'
     ? new FastTextScorer(card, session)
-    : new TransformerScorer(card, session, await loadTokenizer(modelDir, card));
+    : new TransformerScorer(card, session, await loadTokenizer(modelDir, card), await loadHead(modelDir, card));
 }
 
 /** A missing path is taken for a folder (its error names the card it lacks) unless named like a fastText file. */
@@ -97,15 +98,52 @@ async function loadTokenizer(modelDir: string, card: TransformerCard): Promise<T
   return new Tokenizer(await read(card.tokenizer, true), await read('tokenizer_config.json', false));
 }
 
+/** A linear head applied to pooled states: `weight` [classes × hidden], `bias` [classes]. */
+interface LinearHead {
+  weight: Float32Array;
+  bias: Float32Array;
+  hidden: number;
+}
+
+async function loadHead(modelDir: string, card: TransformerCard): Promise<LinearHead | undefined> {
+  if (card.pooling === 'none') return undefined;
+  if (card.head === null) throw new InputError(join(modelDir, MODEL_CARD_FILE), {}, `pooling "${card.pooling}" needs a head: a safetensors file with weight and bias`);
+  const path = join(modelDir, card.head);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new InputError(path, {}, `cannot read the head: ${(e as Error).message}`);
+  }
+  const tensors = readSafetensors(bytes, path);
+  const find = (suffix: string) => tensors.get(suffix) ?? [...tensors].find(([name]) => name.endsWith(`.${suffix}`))?.[1];
+  const weight = find('weight');
+  const bias = find('bias');
+  const classes = card.task === 'regression' ? 1 : card.labels.length;
+  if (weight === undefined || bias === undefined || weight.shape.length !== 2 || weight.shape[0] !== classes || bias.data.length !== classes) {
+    throw new InputError(path, {}, `the head needs weight [${classes} × hidden] and bias [${classes}] for the card's ${classes} output(s)`);
+  }
+  return { weight: weight.data, bias: bias.data, hidden: weight.shape[1]! };
+}
+
+/** Round half to even, as Python's round(): FineWeb-Edu's int_score = int(round(max(0, min(score, 5)))). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 class TransformerScorer implements TextScorer {
   readonly outputs: number;
+  private readonly pad: bigint;
 
   constructor(
     readonly card: TransformerCard,
     private readonly session: OnnxSession,
     private readonly tokenizer: Tokenizer,
+    private readonly head: LinearHead | undefined,
   ) {
     this.outputs = card.task === 'regression' ? 1 : card.labels.length;
+    this.pad = BigInt(tokenizer.token_to_id('<pad>') ?? tokenizer.token_to_id('[PAD]') ?? 0);
   }
 
   /** Token ids with special tokens, cut to max_length keeping the final special token ([SEP], </s>). */
@@ -117,13 +155,28 @@ class TransformerScorer implements TextScorer {
     return [...ids.slice(0, max - 1), ids[ids.length - 1]!];
   }
 
+  /**
+   * Texts are run in groups of `batch_size` of similar token counts (sorted by length, ties in
+   * input order), each padded to its longest: far less padding than the stage's whole batch.
+   */
   async score(texts: readonly string[]): Promise<Float32Array> {
-    if (texts.length === 0) return new Float32Array(0);
+    const k = this.outputs;
+    const scores = new Float32Array(texts.length * k);
     const encoded = texts.map((t) => this.encode(t));
-    const width = Math.max(...encoded.map((e) => e.length));
-    const n = texts.length;
-    const pad = BigInt(this.tokenizer.token_to_id('<pad>') ?? this.tokenizer.token_to_id('[PAD]') ?? 0);
-    const ids = new BigInt64Array(n * width).fill(pad);
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length || a - b);
+    for (let at = 0; at < order.length; at += this.card.batch_size) {
+      const group = order.slice(at, at + this.card.batch_size);
+      const rows = await this.run(group.map((i) => encoded[i]!));
+      group.forEach((i, r) => scores.set(rows.subarray(r * k, r * k + k), i * k));
+    }
+    return scores;
+  }
+
+  /** Scores of one padded batch, row-major [encoded.length × outputs]. */
+  private async run(encoded: number[][]): Promise<Float32Array> {
+    const width = Math.max(1, ...encoded.map((e) => e.length));
+    const n = encoded.length;
+    const ids = new BigInt64Array(n * width).fill(this.pad);
     const mask = new BigInt64Array(n * width);
     for (let r = 0; r < n; r++) {
       const e = encoded[r]!;
@@ -139,7 +192,36 @@ class TransformerScorer implements TextScorer {
     };
     if (card.token_type_ids) feeds[card.token_type_ids] = { type: 'int64', data: new BigInt64Array(n * width), dims: [n, width] };
     const out = await this.session.run(feeds, [card.output]);
-    const logits = out[card.output]!.data as Float32Array;
+    const result = out[card.output]!;
+    const logits = this.head ? this.applyHead(this.head, result.data as Float32Array, result.dims, encoded) : (result.data as Float32Array);
+    return this.activate(logits, n);
+  }
+
+  /** Pools the last hidden state [n, width, hidden] as the card says, then the linear head. */
+  private applyHead(head: LinearHead, states: Float32Array, dims: readonly number[], encoded: number[][]): Float32Array {
+    const [n, width, hidden] = [dims[0] ?? 0, dims[1] ?? 0, dims[2] ?? 0];
+    if (dims.length !== 3 || hidden !== head.hidden) {
+      throw new InputError(this.card.output, {}, `expected the hidden states [batch, tokens, ${head.hidden}], got [${dims.join(', ')}]`);
+    }
+    const classes = head.bias.length;
+    const logits = new Float32Array(n * classes);
+    const pooled = new Float64Array(hidden);
+    for (let r = 0; r < n; r++) {
+      pooled.fill(0);
+      const tokens = this.card.pooling === 'cls' ? 1 : encoded[r]!.length;
+      for (let t = 0; t < tokens; t++) for (let d = 0; d < hidden; d++) pooled[d]! += states[(r * width + t) * hidden + d]!;
+      for (let d = 0; d < hidden; d++) pooled[d]! /= Math.max(1, tokens);
+      for (let c = 0; c < classes; c++) {
+        let z = head.bias[c]!;
+        for (let d = 0; d < hidden; d++) z += head.weight[c * hidden + d]! * pooled[d]!;
+        logits[r * classes + c] = z;
+      }
+    }
+    return logits;
+  }
+
+  private activate(logits: Float32Array, n: number): Float32Array {
+    const { card } = this;
     const k = this.outputs;
     if (card.task === 'binary' && card.activation === 'sigmoid' && logits.length === n) {
       // One logit per text: the positive class's probability is its sigmoid.
