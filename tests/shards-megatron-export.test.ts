@@ -88,7 +88,7 @@ async function readIndexedDataset(prefix: string): Promise<IndexedDataset> {
 
 /** Every row's input_ids, files in manifest order, rows in file order, as DuckDB reads them. */
 async function parquetRows(out: string): Promise<number[][]> {
-  const manifest = JSON.parse(await readFile(join(out, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+  const manifest = JSON.parse(await readFile(join(out, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
   const con = await (await DuckDBInstance.create(':memory:')).connect();
   const rows: number[][] = [];
   for (const s of manifest.shards) {
@@ -122,7 +122,7 @@ test('packed rows: documents cut back at BOS, whole across rows and files', asyn
   const shards = corpus(2, 30);
   // 16-token rows, 2 rows per row group, a new file after every row group: documents span rows and files
   const out = await tokenize(shards, { seq_len: 16, row_group_size: 128, shard_size: 1 });
-  const manifest = JSON.parse(await readFile(join(out, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+  const manifest = JSON.parse(await readFile(join(out, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
   assert.ok(manifest.shards.length > 4, `several files per input shard (${manifest.shards.length})`);
   const prefix = join(await tempDir('refinery-megatron-out-'), 'packed');
   const result = await exportMegatron(out, prefix); // a run's output folder works too

@@ -21,7 +21,7 @@ after(() => rm(root, { recursive: true, force: true }));
 test('--seq-len 8192 on the sample corpus: every document is in a row, the manifest balances', async () => {
   const output = join(root, 'packed');
   const result = await runStages({ inputs: ['examples/corpus'], output, stages: [{ stage: 'tokenize', options: { seq_len: 8192 } }], workers: 2, quiet: true });
-  const manifest = JSON.parse(await readFile(join(output, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+  const manifest = JSON.parse(await readFile(join(output, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
   const kept = result.stats.totals.kept;
   assert.ok(kept > 100);
   const con = await (await DuckDBInstance.create(':memory:')).connect();

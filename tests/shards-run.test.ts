@@ -37,7 +37,7 @@ test('1 worker and 2 workers write the same shards and manifest; every document 
     const output = join(root, `out-${workers}`);
     const result = await runStages({ inputs: [input], output, stages: [{ stage: 'tokenize', options: { shuffle_seed: 5, shuffle_buckets: 2 } }], workers, quiet: true });
     assert.deepEqual(result.stats.totals, { in: 75, kept: 75, rejected: 0, errored: 0 });
-    manifests.push(await readFile(join(output, 'tokens', 'manifest.json'), 'utf8'));
+    manifests.push(await readFile(join(output, 'tokens', '_manifest.json'), 'utf8'));
     const manifest = JSON.parse(manifests.at(-1)!) as TokenizeManifest;
     assert.equal(manifest.totals.rows, 75);
     assert.deepEqual((await readdir(join(output, 'tokens'))).filter((f) => f.endsWith('.parquet')).sort(), manifest.shards.map((s) => s.file));

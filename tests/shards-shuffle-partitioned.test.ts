@@ -85,7 +85,7 @@ for (const buckets of [1, 64]) {
     assert.equal(ids.length, SHARDS * PER_SHARD);
     assert.deepEqual([...ids].sort(), shards.flat().map((d) => d.id).sort(), 'every document exactly once');
     assert.notDeepEqual(ids, shards.flat().map((d) => d.id), 'in another order');
-    const manifest = JSON.parse(await readFile(join(out, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+    const manifest = JSON.parse(await readFile(join(out, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
     assert.equal(manifest.totals.docs, SHARDS * PER_SHARD);
     assert.equal(manifest.totals.tokens, manifest.totals.tokens_out);
     assert.deepEqual(manifest.shuffle, { seed: 11, buckets });

@@ -62,7 +62,7 @@ async function runTokenize(shards: Doc[][], options: Partial<TokenizeOptions>, s
 }
 
 async function manifestOf(out: string): Promise<TokenizeManifest> {
-  return JSON.parse(await readFile(join(out, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+  return JSON.parse(await readFile(join(out, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
 }
 
 async function duck(): Promise<DuckDBConnection> {
@@ -83,7 +83,7 @@ test('document rows: DuckDB reads the manifest counts and the exact ids back', a
   const expected = new Map(shards.flat().map((d) => [d.id, Array.from(tokenizer.encodeDocument(d.text))]));
   const expectedTokens = [...expected.values()].reduce((n, ids) => n + ids.length, 0);
 
-  assert.deepEqual((await readdir(join(out, 'tokens'))).sort(), ['manifest.json', 'shard-00000-00000.parquet', 'shard-00001-00000.parquet', 'shard-00002-00000.parquet']);
+  assert.deepEqual((await readdir(join(out, 'tokens'))).sort(), ['_manifest.json', 'shard-00000-00000.parquet', 'shard-00001-00000.parquet', 'shard-00002-00000.parquet']);
   assert.equal(manifest.totals.rows, 120);
   assert.equal(manifest.totals.tokens, expectedTokens);
   assert.equal(manifest.tokenizer.vocab_size, 128_256);
@@ -139,9 +139,9 @@ test('the same input and options give byte-identical shards and manifest', async
   const b = await runTokenize(shards, { shuffle_seed: 7, shuffle_buckets: 3 });
   const c = await runTokenize(shards, {});
   const d = await runTokenize(shards, {});
-  assert.equal(await readFile(join(c.out, 'tokens', 'manifest.json'), 'utf8'), await readFile(join(d.out, 'tokens', 'manifest.json'), 'utf8'));
+  assert.equal(await readFile(join(c.out, 'tokens', '_manifest.json'), 'utf8'), await readFile(join(d.out, 'tokens', '_manifest.json'), 'utf8'));
   const ma = await manifestOf(a.out);
-  assert.equal(await readFile(join(a.out, 'tokens', 'manifest.json'), 'utf8'), await readFile(join(b.out, 'tokens', 'manifest.json'), 'utf8'));
+  assert.equal(await readFile(join(a.out, 'tokens', '_manifest.json'), 'utf8'), await readFile(join(b.out, 'tokens', '_manifest.json'), 'utf8'));
   for (const s of ma.shards) assert.ok((await readFile(join(a.out, 'tokens', s.file))).equals(await readFile(join(b.out, 'tokens', s.file))), s.file);
 });
 

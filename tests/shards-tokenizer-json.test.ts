@@ -117,7 +117,7 @@ test('tokenize stage with tokenizer.json: Parquet ids, manifest records the file
   const { out, docs, errors } = await runTokenize(shards, { tokenizer: path });
   assert.deepEqual(errors, []);
 
-  const manifest = JSON.parse(await readFile(join(out, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+  const manifest = JSON.parse(await readFile(join(out, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
   assert.deepEqual(manifest.tokenizer, { name: 'huggingface', path, vocab_size: 266, vocabulary_sha256: t.vocabularySha256, bos_id: 263, eos_id: 264 });
   assert.equal(manifest.totals.docs, 5);
 
@@ -154,7 +154,7 @@ test('a text that the tokenizer turns into the BOS id goes to the error output, 
   const { out, errors } = await runTokenize([[{ id: 'a', text: 'hello world', meta: {} }, { id: 'b', text: 'hello [CLS]', meta: {} }]], { tokenizer: path });
   assert.equal(errors.length, 1);
   assert.match(errors[0]!, /^b: the text encodes to the BOS id 0/);
-  const manifest = JSON.parse(await readFile(join(out, 'tokens', 'manifest.json'), 'utf8')) as TokenizeManifest;
+  const manifest = JSON.parse(await readFile(join(out, 'tokens', '_manifest.json'), 'utf8')) as TokenizeManifest;
   assert.equal(manifest.totals.docs, 1);
   assert.equal(manifest.totals.docs_errored, 1);
   assert.equal(manifest.tokenizer.vocab_size, 5);

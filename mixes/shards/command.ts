@@ -10,7 +10,8 @@ import { stagesConfig } from '../../pipeline/engine/run.ts';
 import { outputPath, runFromCommand, type RunFinishedHook } from '../../pipeline/cli/run-summary.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/cli/option-flags.ts';
-import { MANIFEST_FILE, TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
+import { TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
+import { MANIFEST_FILE } from './manifest-names.ts';
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 
@@ -37,7 +38,7 @@ interface TokenizeFlags extends TrialFlags {
 export function registerTokenizeCommand(program: Command, onRunFinished?: RunFinishedHook): void {
   const tokenize = program
     .command('tokenize')
-    .description('Tokenize documents with the Llama 3 tokenizer (or a tokenizer.json: --tokenizer) into Parquet shards (tokens/*.parquet + tokens/manifest.json).')
+    .description('Tokenize documents with the Llama 3 tokenizer (or a tokenizer.json: --tokenizer) into Parquet shards (tokens/*.parquet + tokens/_manifest.json).')
     .argument('<inputs...>', 'input files, folders or globs (JSONL, Parquet, WARC/WET)')
     .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix: tokens/, kept/ (documents with meta.num_tokens), stats.json, report.md, report/');
   addSchemaFlags(tokenize, {

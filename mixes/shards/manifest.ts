@@ -1,5 +1,5 @@
 /**
- * `manifest.json` beside the token shards: what a trainer and the mix census read. Built in the
+ * `_manifest.json` beside the token shards: what a trainer and the mix census read. Built in the
  * reduce phase from the per-shard summaries that the map phase leaves in the work folder.
  */
 import { bucketKeyOfDoc, compareBuckets, bucketId, type BucketCount } from '../bucket.ts';

@@ -26,7 +26,8 @@ import { DuckDBInstance, DuckDBListVector, type DuckDBConnection, type DuckDBVec
 import { syncFile, tempNameFor } from '../../pipeline/io/atomic.ts';
 import { InputError, RefineryError } from '../../pipeline/errors.ts';
 import type { TokenizeManifest } from './manifest.ts';
-import { MANIFEST_FILE, TOKENS_DIR } from './tokenize.ts';
+import { TOKENS_DIR } from './tokenize.ts';
+import { MANIFEST_FILE, manifestPaths } from './manifest-names.ts';
 
 export const MMIDIDX_MAGIC = Buffer.from('MMIDIDX\x00\x00', 'latin1');
 export const MMIDIDX_VERSION = 1n;
@@ -49,10 +50,9 @@ export interface MegatronExport {
   layout: TokenizeManifest['format']['layout'];
 }
 
-/** The manifest of a tokens folder: `<dir>/manifest.json`, or `<dir>/tokens/manifest.json` for a run's output folder. */
+/** The manifest of a tokens folder: in `<dir>`, or in `<dir>/tokens` for a run's output folder (either name, manifest-names.ts). */
 export async function readTokensManifest(dir: string): Promise<{ dir: string; manifest: TokenizeManifest }> {
-  for (const candidate of [dir, join(dir, TOKENS_DIR)]) {
-    const path = join(candidate, MANIFEST_FILE);
+  for (const [candidate, path] of [dir, join(dir, TOKENS_DIR)].flatMap((d) => manifestPaths(d).map((p) => [d, p] as const))) {
     let text: string;
     try {
       text = await readFile(path, 'utf8');

@@ -5,7 +5,7 @@
  *   Hugging Face tokenizer.json (`tokenizer` option), emits
  *   as many copies as the mix plan says (one without a plan), and writes
  *   `<out>/tokens/shard-<i>-<part>.parquet` (or spills to shuffle buckets when shuffling);
- * - reduce: without shuffle, one partition that writes `<out>/tokens/manifest.json`; with shuffle,
+ * - reduce: without shuffle, one partition that writes `<out>/tokens/_manifest.json`; with shuffle,
  *   one partition per shuffle bucket that writes the bucket's shuffled files, then finish (one task)
  *   writes the manifest;
  * - applier: keeps every document and records `meta.num_tokens` (tokens with BOS and EOS); a
@@ -23,7 +23,8 @@ import type { DocumentTokenizer } from '../../pipeline/tokenizer/document-tokeni
 import { HuggingFaceTokenizer } from '../../pipeline/tokenizer/huggingface-tokenizer.ts';
 import { LLAMA3_TOKENIZER_NAME } from '../../pipeline/tokenizer/document-tokenizer.ts';
 import { Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
-import { MANIFEST_FILE, TOKENS_DIR, type TokenizeOptions } from './tokenize.ts';
+import { TOKENS_DIR, type TokenizeOptions } from './tokenize.ts';
+import { MANIFEST_FILE } from './manifest-names.ts';
 import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, type TokenizeManifest } from './manifest.ts';
 import { ShardSink, shardNumber } from './shard-sink.ts';
 import { ShuffleSpill, readShuffleBucket } from './shuffle-spill.ts';

@@ -21,12 +21,11 @@ export const tokenizeOptions = z.strictObject({
 export type TokenizeOptions = z.infer<typeof tokenizeOptions>;
 
 export const TOKENS_DIR = 'tokens';
-export const MANIFEST_FILE = 'manifest.json';
 
 export const tokenizeStage = defineStage<TokenizeOptions>({
   name: 'tokenize',
   kind: 'global',
-  description: 'Token ids (Llama 3, or any tokenizer.json) to Parquet shards (one row per document, or packed), with manifest.json',
+  description: 'Token ids (Llama 3, or any tokenizer.json) to Parquet shards (one row per document, or packed), with _manifest.json',
   options: tokenizeOptions,
   create: async (options, ctx) => new (await import('./tokenize-stage.ts')).TokenizeStage(options, ctx),
 });
