@@ -48,6 +48,7 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
     const { registerQueueCommands } = await import('../pipeline/queue/command.ts');
     return (program) => registerQueueCommands(program, writeReport);
   } },
+  { names: ['runs', 'cancel', 'pause', 'resume', 'workers'], load: async () => (await import('../pipeline/queue/control-command.ts')).registerControlCommands },
 ];
 
 /** The command that `argv` runs, if it names one before any option; null for none. */

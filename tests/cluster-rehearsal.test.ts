@@ -20,6 +20,7 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { freePort, startRedis as startRedisServer } from './redis-fixture.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { runStatus } from '../pipeline/queue/status.ts';
 
@@ -169,24 +170,9 @@ function bucketProxy(target: number): Promise<{ port: number; holdNextPut: () =>
   );
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 async function startRedis(port: number, dataDir: string): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir], { stdio: 'ignore' });
+  const proc = await startRedisServer(port, dataDir);
   children.push(proc);
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
-  probe.on('error', () => {});
-  for (let i = 0; (await probe.ping().catch(() => null)) !== 'PONG'; i++) {
-    assert.ok(i < 100, 'redis-server answers');
-    await sleep(100);
-  }
-  probe.disconnect();
   return proc;
 }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { TEST_REDIS } from './redis-fixture.ts';
 import { UnionFind } from '../dedup/union-find.ts';
 import { workFiles } from '../dedup/work-files.ts';
 import { writeEdgeFile, mergeSteps, writeMergeStats, type MergeInput, type VerdictLine } from '../dedup/cluster-merge.ts';
@@ -196,7 +197,7 @@ test('a queue run of a partitioned merge (two worker processes) writes the local
   await writeFile(join(dir, 'queue.yaml'), pipeline('queue'));
   await runPipeline(await loadPipelineFile(join(dir, 'local.yaml')), { quiet: true });
   const prefix = `{merge-q-${process.pid}}`;
-  const target = { redis: 'redis://127.0.0.1:6379', queue: 'runs', prefix, cluster: false };
+  const target = { redis: TEST_REDIS, queue: 'runs', prefix, cluster: false };
   const bin = fileURLToPath(new URL('../bin/refinery.mjs', import.meta.url));
   const workers = [0, 1].map(() => spawn(process.execPath, [bin, 'worker', '--redis', target.redis, '--queue', target.queue, '--prefix', prefix, '-c', '1'], { cwd: dir, stdio: 'ignore', env: { ...process.env, REFINERY_FROM_SOURCE: '1' } }));
   const rq = RunQueue.open(target);

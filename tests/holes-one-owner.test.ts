@@ -10,6 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { TEST_REDIS } from './redis-fixture.ts';
 import { prepareConfig } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { RefineryError } from '../pipeline/errors.ts';
@@ -18,7 +19,7 @@ import { submitRun } from '../pipeline/queue/submit.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 
 registerBuiltinStages();
-const REDIS = process.env.REFINERY_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+const REDIS = TEST_REDIS;
 const prefix = `{one-owner-${process.pid}}`;
 
 after(async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { TEST_REDIS } from './redis-fixture.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
@@ -20,7 +21,7 @@ import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 
 registerBuiltinStages();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const REDIS = process.env.REFINERY_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+const REDIS = TEST_REDIS;
 const prefix = `{queue-secrets-${process.pid}}`;
 const SECRET = 'tok-9f8e7d6c5b4a3f2e1d0c';
 const children: ChildProcess[] = [];

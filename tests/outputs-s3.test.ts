@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
+import { TEST_REDIS } from './redis-fixture.ts';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
@@ -277,7 +278,7 @@ test('the quickstart reads from and writes to a bucket when only its inputs and 
 });
 
 describe('queue workers', () => {
-  const REDIS = 'redis://127.0.0.1:6379';
+  const REDIS = TEST_REDIS;
   const prefix = `{s3-out-${process.pid}}`;
   const children: ChildProcess[] = [];
   after(async () => {

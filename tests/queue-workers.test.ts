@@ -8,12 +8,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { deletePrefixes, freePort, startRedis as startRedisServer, TEST_REDIS } from './redis-fixture.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
@@ -28,7 +28,7 @@ registerBuiltinStages();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const PLUGIN = join(ROOT, 'tests', 'fixtures', 'queue', 'test-stages.ts');
-const REDIS = 'redis://127.0.0.1:6379';
+const REDIS = TEST_REDIS;
 const SHARDS = 3;
 const DOCS = 24;
 
@@ -165,18 +165,7 @@ before(async () => {
 
 after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  const redis = new Redis(REDIS);
-  for (const p of prefixes) {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${p}:*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    if (keys.length) await redis.del(...keys);
-  }
-  redis.disconnect();
+  await deletePrefixes(prefixes.filter((p) => p !== '{rq-restart}'));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -262,21 +251,9 @@ describe('queue runs on worker processes', () => {
     }
   });
 
-  async function freePort(): Promise<number> {
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const port = (srv.address() as { port: number }).port;
-    await new Promise((r) => srv.close(r));
-    return port;
-  }
-
   async function startRedis(port: number, dataDir: string): Promise<ChildProcess> {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir], { stdio: 'ignore' });
+    const proc = await startRedisServer(port, dataDir);
     children.push(proc);
-    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
-  probe.on('error', () => {});
-    await until('redis-server to answer', async () => (await probe.ping().catch(() => null)) === 'PONG', [], 10_000);
-    probe.disconnect();
     return proc;
   }
 

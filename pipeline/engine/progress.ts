@@ -1,4 +1,86 @@
-/** Progress on stderr: a live line on a terminal, one structured line per finished task otherwise. */
+/**
+ * Progress on stderr. On a terminal, one live line: the run's input read so far by bytes (a bar,
+ * the rate, the time left) and the phase's tasks; elsewhere (a pipe, CI), one line per finished
+ * task. How far the input is read is measured in bytes of the input files: a finished shard
+ * counts its own bytes, a shard being read counts the bytes of text it has yielded, converted
+ * by the ratio of file bytes to text bytes of the shards finished so far (`InputEstimate`).
+ */
+import { statInput } from '../io/storage.ts';
+import type { RunPlan, Task } from './run-plan.ts';
+import { taskId } from './run-plan.ts';
+
+/** Bytes of each input shard: its file's size, shared equally among the stripes of a striped file. */
+export async function shardBytes(plan: RunPlan): Promise<number[]> {
+  const sizes = new Map<string, number>();
+  for (const file of new Set(plan.shards.map((s) => s.file))) sizes.set(file, (await statInput(file))?.size ?? 0);
+  return plan.shards.map((s) => (sizes.get(s.file) ?? 0) / s.parts);
+}
+
+/** Before a shard has finished, how many file bytes a byte of text is guessed to cost: compressed inputs are about a third of their text. */
+function priorRatio(plan: RunPlan): number {
+  const compressed = plan.shards.filter((s) => /\.(gz|zst|parquet)$/i.test(s.file)).length;
+  return compressed > plan.shards.length / 2 ? 0.3 : 1;
+}
+
+/** Input bytes read: exact for finished shards, estimated for shards being read. */
+export class InputEstimate {
+  doneInput = 0;
+  doneText = 0;
+
+  constructor(
+    readonly total: number,
+    readonly prior = 1,
+  ) {}
+
+  finished(inputBytes: number, textBytes: number): void {
+    this.doneInput += inputBytes;
+    this.doneText += textBytes;
+  }
+
+  /** Input bytes read, given the text bytes that shards being read have yielded so far. */
+  read(liveText: number): number {
+    const ratio = this.doneText > 0 ? this.doneInput / this.doneText : this.prior;
+    // A shard in flight is never counted as finished: the estimate stays below what is left.
+    return this.doneInput + Math.min(liveText * ratio, Math.max(0, this.total - this.doneInput) * 0.99);
+  }
+}
+
+/** `12.3 MB`, `1.20 GB`: decimal units, as file sizes are usually shown. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let u = 0;
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
+  return `${u === 0 ? n.toFixed(0) : n.toFixed(n < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+/** `45 s`, `12 min`, `3.5 h`. */
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** `[#######.................]`: `frac` of `width` cells filled. */
+export function bar(frac: number, width = 24): string {
+  const filled = Math.max(0, Math.min(width, Math.round(frac * width)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+/**
+ * One line for the input read so far: bar, percentage, bytes of total, rate and time left. The
+ * rate is over `seconds`, the time the reading has taken; no time left until something was read.
+ */
+export function inputLine(read: number, total: number, seconds: number): string {
+  const frac = total > 0 ? Math.min(1, read / total) : 0;
+  const rate = seconds > 0 ? read / seconds : 0;
+  const eta = rate > 0 && frac < 1 ? ` · ETA ${formatSeconds((total - read) / rate)}` : '';
+  return `${bar(frac)} ${(frac * 100).toFixed(0).padStart(3)}% of input · ${formatBytes(read)} of ${formatBytes(total)} · ${formatBytes(rate)}/s${eta}`;
+}
+
 export class Progress {
   private readonly tty = Boolean(process.stderr.isTTY) && !process.env.CI;
   private phase = '';
@@ -9,18 +91,40 @@ export class Progress {
   private live = new Map<number, { docs: number; bytes: number }>();
   private started = 0;
   private lastDraw = 0;
+  /** The run's input: its shards' bytes, and how much of it is read. */
+  private input: InputEstimate | null = null;
+  private sizes: number[] = [];
+  private readingPhase = false;
 
   constructor(private readonly quiet = false) {}
 
-  startPhase(name: string, total: number, alreadyDone: number): void {
+  /** The input shards' bytes (`shardBytes`), for the bar by bytes; without it the bar counts tasks. */
+  async measureInputs(plan: RunPlan): Promise<void> {
+    if (this.quiet) return;
+    const sizes = await shardBytes(plan);
+    this.input = new InputEstimate(sizes.reduce((a, b) => a + b, 0), priorRatio(plan));
+    this.sizes = sizes;
+  }
+
+  /** A phase of `tasks`, of which `todo` are to run (the others finished in an earlier run). */
+  startPhase(name: string, tasks: Task[], todo: Task[]): void {
+    const alreadyDone = tasks.length - todo.length;
     this.phase = name;
-    this.total = total;
+    this.total = tasks.length;
     this.done = alreadyDone;
     this.docs = 0;
     this.bytes = 0;
     this.live.clear();
     this.started = performance.now();
-    if (alreadyDone) this.log(`${name}: ${alreadyDone} of ${total} tasks already finished, skipped`);
+    const reads = (t: Task) => t.kind === 'process' && t.step === 0;
+    this.readingPhase = this.input !== null && tasks.some(reads);
+    if (this.readingPhase && this.input) {
+      const pending = new Set(todo);
+      // What an earlier, interrupted run read is neither in the bar nor in the rate.
+      const earlier = tasks.filter((t) => reads(t) && !pending.has(t)).reduce((a, t) => a + (this.sizes[t.index] ?? 0), 0);
+      this.input = new InputEstimate(this.input.total - earlier, this.input.prior);
+    }
+    if (alreadyDone) this.log(`${name}: ${alreadyDone} of ${tasks.length} tasks already finished, skipped`);
   }
 
   update(slot: number, docs: number, bytes: number): void {
@@ -29,13 +133,14 @@ export class Progress {
   }
 
   /** `docs` is undefined for tasks that do not stream documents (reduce). */
-  taskDone(slot: number, label: string, docs: number | undefined, bytes: number): void {
+  taskDone(slot: number, task: Task, docs: number | undefined, bytes: number): void {
     this.live.delete(slot);
     this.done++;
     this.docs += docs ?? 0;
     this.bytes += bytes;
+    if (this.readingPhase && task.kind === 'process' && task.step === 0) this.input?.finished(this.sizes[task.index] ?? 0, bytes);
     if (this.tty) this.draw(true);
-    else this.log(`${this.phase}: ${label} done (${this.done}/${this.total})${docs === undefined ? '' : `, ${docs} docs; ${this.rate()}`}`);
+    else this.log(`${this.phase}: ${taskId(task)} done (${this.done}/${this.total})${docs === undefined ? '' : `, ${docs} docs; ${this.rate()}`}`);
   }
 
   endPhase(): void {
@@ -64,19 +169,28 @@ export class Progress {
     return `${Math.round(docs / secs)} docs/s, ${(bytes / 1e6 / secs).toFixed(1)} MB/s`;
   }
 
+  /** The live line, cut to the terminal's width so that `\r` redraws it in place. */
   private draw(force: boolean): void {
     if (!this.tty || this.quiet) return;
     const now = performance.now();
     if (!force && now - this.lastDraw < 200) return;
     this.lastDraw = now;
-    const frac = this.total ? this.done / this.total : 1;
-    const width = 24;
-    const filled = Math.round(frac * width);
-    const secs = (now - this.started) / 1000;
-    // An estimate only while the phase runs and has finished something to estimate from.
-    const eta = frac > 0 && frac < 1 ? ` · ETA ${Math.round((secs / frac) * (1 - frac))}s` : '';
-    const { docs } = this.counts();
-    const flow = docs > 0 ? ` · ${docs} docs · ${this.rate()}` : '';
-    process.stderr.write(`\r\x1b[K${this.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${flow}${eta}`);
+    let line: string;
+    if (this.readingPhase && this.input) {
+      let liveText = 0;
+      for (const l of this.live.values()) liveText += l.bytes;
+      const read = this.input.read(liveText);
+      line = `${this.phase} ${this.done}/${this.total} tasks · ${inputLine(read, this.input.total, (now - this.started) / 1000)}`;
+    } else {
+      const frac = this.total ? this.done / this.total : 1;
+      const secs = (now - this.started) / 1000;
+      // An estimate only while the phase runs and has finished something to estimate from.
+      const eta = frac > 0 && frac < 1 ? ` · ETA ${formatSeconds((secs / frac) * (1 - frac))}` : '';
+      const { docs } = this.counts();
+      const flow = docs > 0 ? ` · ${docs} docs · ${this.rate()}` : '';
+      line = `${this.phase} ${bar(frac)} ${this.done}/${this.total}${flow}${eta}`;
+    }
+    const width = process.stderr.columns || 120;
+    process.stderr.write(`\r\x1b[K${line.length >= width ? `${line.slice(0, width - 2)}…` : line}`);
   }
 }

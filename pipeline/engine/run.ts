@@ -122,6 +122,7 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
   await (await storeOf(config)).prepare(plan, options.force ?? false);
   const workers = config.workers > 0 ? config.workers : availableParallelism();
   const progress = new Progress(options.quiet);
+  await progress.measureInputs(plan);
   const widest = Math.max(1, ...plan.phases.map((p) => p.tasks.length));
   const pool = new ThreadPool(plan, Math.min(workers, widest));
   const results: TaskResult[] = [];
@@ -138,11 +139,11 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
           if (done) mine.push(done);
           else todo.push(t);
         });
-        progress.startPhase(phase.repeat ? `${phase.name} (round ${round})` : phase.name, tasks.length, tasks.length - todo.length);
+        progress.startPhase(phase.repeat ? `${phase.name} (round ${round})` : phase.name, tasks, todo);
         const fresh = await pool.runAll(
           todo,
           (slot, docs, bytes) => progress.update(slot, docs, bytes),
-          (slot, r) => progress.taskDone(slot, taskId(r.task), r.read?.docs ?? r.stages[0]?.in, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
+          (slot, r) => progress.taskDone(slot, r.task, r.read?.docs ?? r.stages[0]?.in, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
         );
         mine.push(...fresh);
         results.push(...mine);

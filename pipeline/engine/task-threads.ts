@@ -99,6 +99,13 @@ export class TaskThreads {
     return this.slots.filter((s) => s.busy).length;
   }
 
+  /** Stops the tasks of run `run` in flight (a cancelled run); their `run` promises reject with TaskAbandoned. */
+  abandonRun(run: string): number {
+    const busy = this.slots.filter((s) => s.abandon && s.run === run);
+    for (const s of busy) s.abandon?.();
+    return busy.length;
+  }
+
   /** Stops the tasks in flight; their `run` promises reject with TaskAbandoned. */
   abandonAll(): number {
     const busy = this.slots.filter((s) => s.abandon);

@@ -1,4 +1,4 @@
-/** CLI: `refinery submit`, `refinery worker`, `refinery status` (a run on BullMQ workers). */
+/** CLI: `refinery submit`, `refinery worker`, `refinery status` (a run on BullMQ workers); run control is in control-command.ts. */
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -6,45 +6,18 @@ import { loadPipelineFile } from '../config.ts';
 import { RefineryError } from '../errors.ts';
 import { addTrialFlags, finiteNumber, positiveInt, trialOverrides, type TrialFlags } from '../cli/arguments.ts';
 import { dryRun } from '../cli/dry-run.ts';
-import { DEFAULT_PREFIX, DEFAULT_QUEUE, withinTime, type QueueTarget } from './connection.ts';
+import { withinTime } from './connection.ts';
+import { targetArgs, targetOf, timeoutOption, withTarget, type TargetOptions } from './target-options.ts';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../logger.ts';
+import { Option } from 'commander';
 import { RunQueue } from './run-queue.ts';
 import { submitRun } from './submit.ts';
 import { QueueWorker } from './worker.ts';
 import type { RunFinishedHook } from '../cli/run-summary.ts';
-import { formatStatus, runStatus } from './status.ts';
+import { formatStatus, hasEnded, runStatus } from './status.ts';
 
-interface TargetOptions {
-  redis: string;
-  queue: string;
-  prefix: string;
-  cluster: boolean;
-}
-
-
-function withTarget(cmd: Command): Command {
-  return cmd
-    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379 (with --cluster: comma-separated seed nodes)')
-    .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
-    .option('--prefix <prefix>', 'key prefix; keep a {hash tag} for Redis Cluster', DEFAULT_PREFIX)
-    .option('--cluster', 'connect to a Redis Cluster', false);
-}
-
-/** `--timeout`: how long submit and status wait for Redis before giving up (the worker waits for ever). */
-const TIMEOUT_DEFAULT_SECONDS = 10;
-const timeoutOption = ['--timeout <s>', 'seconds to wait for Redis to answer before giving up with exit code 1', finiteNumber(0), TIMEOUT_DEFAULT_SECONDS] as const;
-
-const targetOf = (o: TargetOptions): QueueTarget => ({ redis: o.redis, queue: o.queue, prefix: o.prefix, cluster: o.cluster });
-
-/** The options naming this queue, as one would type them again. */
-function targetArgs(o: TargetOptions): string {
-  const args = [`--redis ${o.redis}`];
-  if (o.queue !== DEFAULT_QUEUE) args.push(`--queue ${o.queue}`);
-  if (o.prefix !== DEFAULT_PREFIX) args.push(`--prefix '${o.prefix}'`);
-  if (o.cluster) args.push('--cluster');
-  return args.join(' ');
-}
-
-const log = (line: string) => process.stderr.write(`refinery worker ${new Date().toISOString()} ${line}\n`);
+/** Each line cut to `width` characters. */
+const fitWidth = (text: string, width: number) => text.split('\n').map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
 
 /** `onRunFinished`: what a worker does after the last phase of a run (the composition root's report). */
 export function registerQueueCommands(program: Command, onRunFinished?: RunFinishedHook): void {
@@ -91,23 +64,31 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
       .option('-c, --concurrency <n>', 'tasks at once, one thread each (default: every core)', positiveInt)
       .option('--lock-duration <ms>', 'lock of a job in flight; a killed worker\'s job is taken up again after it', positiveInt, 30_000)
       .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInt, 30_000)
-      .option('--grace <s>', 'seconds SIGTERM lets tasks in flight finish before handing them back', finiteNumber(0), 20),
-  ).action(async (o: TargetOptions & { concurrency?: number; lockDuration: number; stalledInterval: number; grace: number }) => {
+      .option('--grace <s>', 'seconds SIGTERM lets tasks in flight finish before handing them back', finiteNumber(0), 20)
+      .option('--heartbeat <s>', 'seconds between heartbeats: the worker\'s record renewed (`refinery workers`), cancelled runs looked for; missing 3 marks the worker lost', finiteNumber(0.05), 5)
+      .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics (tasks, documents, bytes, errors, task seconds)', positiveInt)
+      .addOption(new Option('--log-format <format>', 'log lines as text or as JSON objects (pino)').choices(LOG_FORMATS).default('text')),
+  ).action(async (o: TargetOptions & { concurrency?: number; lockDuration: number; stalledInterval: number; grace: number; heartbeat: number; metricsPort?: number; logFormat: LogFormat }) => {
     const concurrency = o.concurrency ?? availableParallelism();
-    const worker = new QueueWorker(targetOf(o), { concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, grace: o.grace, log, ...(onRunFinished ? { onRunFinished } : {}) });
+    const log = createLogger('worker', o.logFormat);
+    const worker = new QueueWorker(targetOf(o), {
+      concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, grace: o.grace, heartbeat: o.heartbeat * 1000, log,
+      ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
+      ...(onRunFinished ? { onRunFinished } : {}),
+    });
     const onSignal = (signal: string) => {
       const again = signalled;
       signalled = true;
-      log(again ? `${signal} again: handing back the tasks in flight` : `${signal}: taking no more jobs; tasks in flight get ${o.grace} s to finish`);
+      log.info(again ? `${signal} again: handing back the tasks in flight` : `${signal}: taking no more jobs; tasks in flight get ${o.grace} s to finish`);
       void worker.stop(again);
     };
     let signalled = false;
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
-    log(`pid ${process.pid} working on queue ${o.queue} at ${o.redis} with ${concurrency} thread(s)`);
+    log.info(`pid ${process.pid} working on queue ${o.queue} at ${o.redis} with ${concurrency} thread(s)`);
     await worker.run();
     await worker.stop();
-    log('stopped');
+    log.info('stopped');
   });
 
   withTarget(
@@ -130,10 +111,13 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
         const rec = await withinTime(rq.records.get(run), target, o.timeout);
         if (!rec) throw new RefineryError(`no run ${run} in queue ${o.queue} (prefix ${o.prefix}) at ${o.redis}`);
         const s = await withinTime(runStatus(rq, rec), target, o.timeout);
-        const ended = s.state !== 'running';
-        if (o.watch || ended || !o.wait) process.stdout.write(`${o.watch && tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(s)}\n${o.watch && !tty ? '\n' : ''}`);
+        const ended = hasEnded(s.state);
+        // On a terminal, --watch redraws in place (cursor home, clear below): every line cut to the width, so that none wraps.
+        const text = o.watch && tty ? `\x1b[H\x1b[J${fitWidth(formatStatus(s), process.stdout.columns || 120)}` : formatStatus(s);
+        if (o.watch || ended || !o.wait) process.stdout.write(`${text}\n${o.watch && !tty ? '\n' : ''}`);
         if (ended || (!o.watch && !o.wait)) {
           if (o.wait && s.state === 'failed') throw new RefineryError(`run ${run} failed`);
+          if (o.wait && s.state === 'cancelled') throw new RefineryError(`run ${run} was cancelled`);
           return;
         }
         await sleep(o.interval * 1000);

@@ -3,8 +3,14 @@
  * code as a local run. A task job runs one task on a thread; a phase job (the barrier after all
  * tasks of a phase) queues the next phase, or finishes the run with `finishRun` and calls the
  * run-finished hook (the researcher report, as `refinery run` writes it).
+ *
+ * The worker keeps a record of itself and the tasks it holds (worker-registry.ts), renewed at each
+ * heartbeat; at each heartbeat it also asks whether the runs of its tasks were cancelled, and
+ * stops their tasks if so. A task of a paused run is put back in the queue (delayed) unstarted.
  */
-import { Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import { RefineryError } from '../errors.ts';
 import { roundTasks, taskId, type RunPlan } from '../engine/run-plan.ts';
 import { finishedPhase, finishedTask, finishedTasks, roundConverged, storeOf, type TaskResult } from '../engine/markers.ts';
@@ -15,6 +21,8 @@ import { RunQueue } from './run-queue.ts';
 import { TaskAbandoned, TaskThreads } from '../engine/task-threads.ts';
 import type { RunFinishedHook } from '../cli/run-summary.ts';
 import { environmentSecrets, Redactor, secretsIn } from '../secrets.ts';
+import { WorkerPresence } from './worker-registry.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 
 export interface WorkerSettings {
   /** Tasks run at once (one thread each). */
@@ -25,7 +33,11 @@ export interface WorkerSettings {
   stalledInterval: number;
   /** Seconds a SIGTERM waits for tasks in flight to finish before handing them back. */
   grace: number;
-  log: (line: string) => void;
+  log: Logger;
+  /** ms between heartbeats (the worker's record renewed, cancelled runs looked for). */
+  heartbeat: number;
+  /** Serve Prometheus metrics at http://<host>:<port>/metrics. */
+  metricsPort?: number;
   /** Runs when a run whose record asks for the report has finished (the researcher report). */
   onRunFinished?: RunFinishedHook;
 }
@@ -33,6 +45,9 @@ export interface WorkerSettings {
 
 /** How often a running task reports its document count to Redis (for `refinery status`). */
 const PROGRESS_EVERY_MS = 2000;
+
+/** A task of a paused run goes back to the queue for this long before a worker looks at it again (`resume` promotes it at once). */
+const PAUSED_DELAY_MS = 30_000;
 
 export class QueueWorker {
   private readonly rq: RunQueue;
@@ -44,6 +59,12 @@ export class QueueWorker {
   /** Resolves when `stop` has closed everything, which `run` also waits for. */
   private readonly stopped: Promise<void>;
   private markStopped: () => void = () => {};
+  private readonly presence: WorkerPresence;
+  readonly metrics = new WorkerMetrics();
+  private metricsServer: Server | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Runs found cancelled: their tasks in flight were stopped, and fail without retry. */
+  private readonly cancelled = new Set<string>();
 
   constructor(
     target: QueueTarget,
@@ -52,14 +73,15 @@ export class QueueWorker {
     this.stopped = new Promise((resolve) => (this.markStopped = resolve));
     // One line per outage, whichever connection (ours, BullMQ's blocking one) reports it, and
     // however often ioredis retries; other errors one line each.
-    const outage = new RedisOutage(target, settings.log);
+    const outage = new RedisOutage(target, (line) => settings.log.warn(line));
     const onError = (err: Error) => {
-      if (!isConnectionError(err)) settings.log(`queue error: ${err.message}`);
+      if (!isConnectionError(err)) settings.log.error(`queue error: ${err.message}`);
       // The blocking connection may fail an attempt after ours is back: not a new outage.
       else if (this.rq.client.status !== 'ready') outage.lost(err);
     };
     this.rq = RunQueue.open(target, onError);
     this.threads = new TaskThreads(settings.concurrency);
+    this.presence = new WorkerPresence(this.rq.client, target, settings.concurrency, settings.heartbeat);
     // BullMQ stores a failed job's message in Redis, where `status` on any machine reads it: redacted as printed output is.
     const redactor = new Redactor([...secretsIn(process.argv), ...environmentSecrets(process.env)]);
     const run = (job: Job<JobData>, token: string | undefined) => this.process(job, token).catch((e: unknown) => Promise.reject(redactor.redactError(e)));
@@ -74,7 +96,7 @@ export class QueueWorker {
       autorun: false,
     });
     this.worker.on('failed', (job, err) => {
-      if (job) settings.log(`${job.data.run} ${job.name}: failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${err.message}`);
+      if (job) settings.log.warn({ run: job.data.run, task: job.name }, `failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${err.message}`);
     });
     this.worker.on('error', onError);
     // Commands wait while Redis is away (ioredis retries for ever); say so once, and when it is back.
@@ -86,8 +108,30 @@ export class QueueWorker {
    * Resolves when the worker has stopped (after `stop`). BullMQ's loop may still be waiting for
    * Redis when a forced stop has closed everything, hence the race.
    */
-  run(): Promise<void> {
+  async run(): Promise<void> {
+    if (this.settings.metricsPort !== undefined) {
+      this.metricsServer = await this.metrics.serve(this.settings.metricsPort);
+      this.settings.log.info(`metrics at http://0.0.0.0:${this.settings.metricsPort}/metrics`);
+    }
+    await this.heartbeat();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.settings.heartbeat);
     return Promise.race([this.worker.run(), this.stopped]);
+  }
+
+  /** Renews this worker's record and stops the tasks of runs cancelled since the last beat. */
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.presence.beat();
+      for (const run of this.presence.runs()) {
+        if (this.cancelled.has(run) || !(await this.rq.records.control(run)).cancelled) continue;
+        this.cancelled.add(run);
+        const n = this.threads.abandonRun(run);
+        if (n) this.settings.log.info({ run }, `run cancelled: stopping ${n} task(s) in flight`);
+      }
+    } catch (e) {
+      // Redis away: the outage is logged once by the connection's listeners; the next beat tries again.
+      if (!isConnectionError(e)) this.settings.log.error(`heartbeat: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -98,7 +142,7 @@ export class QueueWorker {
     if (now) {
       this.handingBack = true;
       const n = this.threads.abandonAll();
-      if (n) this.settings.log(`handing back ${n} task(s)`);
+      if (n) this.settings.log.info(`handing back ${n} task(s)`);
     }
     this.stopping ??= (async () => {
       const timer = setTimeout(() => this.stop(true), this.settings.grace * 1000);
@@ -107,6 +151,10 @@ export class QueueWorker {
       const force = this.rq.client.status !== 'ready' && this.threads.busy === 0;
       await this.worker.close(force);
       clearTimeout(timer);
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      // Stopped cleanly: nothing held, nothing for `refinery workers` to show. Skipped while Redis is away.
+      if (this.rq.client.status === 'ready') await this.presence.remove().catch(() => {});
+      await new Promise((resolve) => (this.metricsServer ? this.metricsServer.close(resolve) : resolve(undefined)));
       await this.threads.close();
       await this.rq.close();
       this.markStopped();
@@ -132,7 +180,7 @@ export class QueueWorker {
       if (!(await job.moveToWaitingChildren(token ?? ''))) {
         throw new RefineryError(`round ${round} of phase "${plan.phases[phase]!.name}" completed in the queue but left no marker in ${plan.config.output}: every worker must see the same output (a bucket prefix, or a shared folder at the same path)`);
       }
-      this.settings.log(`${run}: round ${round - 1} of "${plan.phases[phase]!.name}" left work; queued round ${round}`);
+      this.settings.log.info({ run }, `round ${round - 1} of "${plan.phases[phase]!.name}" left work; queued round ${round}`);
       return true;
     }
   }
@@ -141,11 +189,22 @@ export class QueueWorker {
     const data = job.data;
     const { records } = this.rq;
     const plan = await records.plan(data.run);
+    const control = await records.control(data.run);
+    if (control.cancelled) {
+      if (data.kind === 'task') this.metrics.ended(job.id ?? '', data.task.kind, 'cancelled');
+      throw new UnrecoverableError(`run ${data.run} was cancelled`);
+    }
+    if (control.paused && data.kind === 'task') {
+      // Not started: back to the queue, without counting as an attempt, until `refinery resume`.
+      await job.moveToDelayed(Date.now() + PAUSED_DELAY_MS, token);
+      this.metrics.ended(job.id ?? '', data.task.kind, 'paused');
+      throw new DelayedError();
+    }
     if (data.kind === 'phase') {
       if (plan.phases[data.phase]!.repeat && (await this.nextRound(job, token, plan, data.run, data.phase))) throw new WaitingChildrenError();
       if (data.phase + 1 < plan.phases.length) {
         await this.rq.addPhase(plan, data.run, data.phase + 1, await records.retry(data.run));
-        this.settings.log(`${data.run}: phase "${plan.phases[data.phase]!.name}" done; queued "${plan.phases[data.phase + 1]!.name}"`);
+        this.settings.log.info({ run: data.run }, `phase "${plan.phases[data.phase]!.name}" done; queued "${plan.phases[data.phase + 1]!.name}"`);
         return null;
       }
       const results: TaskResult[] = [];
@@ -165,35 +224,54 @@ export class QueueWorker {
         await unlock();
       }
       await records.finished(data.run);
-      this.settings.log(`${data.run}: run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
+      this.settings.log.info({ run: data.run }, `run completed: ${stats.totals.kept} kept, ${stats.totals.rejected} rejected, ${stats.totals.errored} errored; outputs and report/ in ${plan.config.output}`);
       return null;
     }
-    const label = `${data.run} ${taskId(data.task)}`;
+    const at = { run: data.run, task: taskId(data.task) };
+    const jobId = job.id ?? taskId(data.task);
     if (await finishedTask(plan, data.task)) {
-      this.settings.log(`${label}: finished earlier (marker found), skipped`);
+      this.settings.log.info(at, 'finished earlier (marker found), skipped');
+      this.metrics.ended(jobId, data.task.kind, 'skipped');
       return null;
     }
     await records.taskStarted(data.run);
-    this.settings.log(`${label}: started (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+    this.settings.log.info(at, `started (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+    await this.presence.taken(data.run, at.task, jobId);
+    this.metrics.started(jobId);
     let last = 0;
     const t0 = performance.now();
     let result: TaskResult;
     try {
       if (this.handingBack) throw new TaskAbandoned('stopping');
       result = await this.threads.run(data.run, plan, data.task, (docs, bytes) => {
+        if (data.phase === 0) this.metrics.progress(jobId, docs, bytes);
         const now = performance.now();
         if (now - last < PROGRESS_EVERY_MS) return;
         last = now;
         job.updateProgress({ docs, bytes }).catch(() => {});
       });
     } catch (err) {
-      if (!(err instanceof TaskAbandoned)) throw err;
+      await this.presence.released(jobId).catch(() => {});
+      if (err instanceof TaskAbandoned && this.cancelled.has(data.run)) {
+        this.metrics.ended(jobId, data.task.kind, 'cancelled');
+        this.settings.log.info(at, 'stopped: its run was cancelled');
+        throw new UnrecoverableError(`run ${data.run} was cancelled`);
+      }
+      if (!(err instanceof TaskAbandoned)) {
+        this.metrics.ended(jobId, data.task.kind, 'failed');
+        throw err;
+      }
+      this.metrics.ended(jobId, data.task.kind, 'handed_back');
       await job.moveToWait(token);
-      this.settings.log(`${label}: handed back to the queue`);
+      this.settings.log.info(at, 'handed back to the queue');
       throw new WaitingError();
     }
-    await records.taskDone(data.run, result.read?.docs ?? 0, result.read?.bytes ?? 0);
-    this.settings.log(`${label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s${result.read ? ` (${result.read.docs} docs)` : ''}`);
+    const seconds = (performance.now() - t0) / 1000;
+    const inputBytes = data.task.kind === 'process' && data.task.step === 0 ? await records.shardBytes(data.run, data.task.index) : 0;
+    await records.taskDone(data.run, result.read?.docs ?? 0, result.read?.bytes ?? 0, inputBytes);
+    this.metrics.finished(jobId, data.task.kind, result, seconds, inputBytes);
+    await this.presence.released(jobId);
+    this.settings.log.info(at, `done in ${seconds.toFixed(1)} s${result.read ? ` (${result.read.docs} docs)` : ''}`);
     return null;
   }
 }
