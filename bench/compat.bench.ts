@@ -76,8 +76,8 @@ export function loadFixture(): Recorded[] {
 
 /** 1 kept, 0 dropped, -1 threw; with the rule when dropped. */
 export async function verdictOf(def: AnyStageDefinition, text: string, compat: boolean): Promise<{ v: number; rule?: string }> {
-  const ctx = { baseDir: '.', outputDir: '.', workDir: '.', seed: 0, keyPath: 'stages[0]', ...(compat ? { compat: 'datatrove' } : {}) } as StageContext;
-  const stage = (await def.create(def.options.parse({}), ctx)) as DocStage;
+  const ctx = { baseDir: '.', outputDir: '.', workDir: '.', seed: 0, keyPath: 'stages[0]' } as StageContext;
+  const stage = (await def.create(def.options.parse(compat ? { ...def.presets?.datatrove } : {}), ctx)) as DocStage;
   const doc: Doc = { id: 'x', text, meta: {} };
   try {
     const [r] = await stage.process([doc]);

@@ -7,8 +7,8 @@
  * it alone removes about 30% of tokens.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
-import { c4Datatrove } from './compat/datatrove.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { c4Datatrove, datatrovePresets, rulesOption } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { linesOf, needsSegmenterOf, splitWordsIn } from '../text/doc-text.ts';
 import { isSpace } from '../text/lines.ts';
@@ -33,6 +33,7 @@ export const c4Options = z
       .array(z.string())
       .default(['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies'])
       .describe('Lower-case phrases of boilerplate lines that filter_policy removes.'),
+    rules: rulesOption,
   })
   .strict();
 export type C4Options = z.infer<typeof c4Options>;
@@ -41,8 +42,8 @@ const CITATION = /\[\d*\]|\[edit\]|\[citation needed\]/gi;
 
 type LineRule = 'too_long_word' | 'no_terminal_punct' | 'too_few_words' | 'javascript' | 'policy';
 
-export function c4(doc: Doc, o: C4Options, ctx?: Pick<StageContext, 'compat'>): Verdict {
-  if (ctx?.compat === 'datatrove') return c4Datatrove(doc, o);
+export function c4(doc: Doc, o: C4Options): Verdict {
+  if (o.rules === 'datatrove') return c4Datatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'c4');
   const removed: Record<LineRule, number> = {
     too_long_word: 0,
@@ -193,6 +194,7 @@ export const c4Stage = defineRuleStage<C4Options>({
   kind: 'mapper',
   description: 'C4 rules: remove short, javascript and policy lines; drop lorem ipsum, curly-bracket and <5-sentence docs',
   options: c4Options,
+  presets: datatrovePresets,
   rule: c4,
 });
 

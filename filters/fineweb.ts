@@ -3,8 +3,8 @@
  * non-empty lines of a document.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
-import { finewebDatatrove } from './compat/datatrove.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { finewebDatatrove, datatrovePresets, rulesOption } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { linesOf, wordCountOf } from '../text/doc-text.ts';
 import { duplicates } from '../text/repetition.ts';
@@ -21,12 +21,13 @@ export const finewebOptions = z
     short_line_length: z.number().int().positive().default(30).describe('A line of at most this many characters is short (FineWeb: 30).'),
     char_duplicates_ratio: z.number().min(0).max(1).default(0.1).describe("Drop when characters in duplicated lines are ≥ this fraction. 0.1: FineWeb §3.5 (DT's code ships 0.01; docs/filters.md has the measurement behind our choice)."),
     new_line_ratio: z.number().nonnegative().default(0.3).describe('Drop list-like documents: newlines per word above this. 0.3: DT FineWebQualityFilter.'),
+    rules: rulesOption,
   })
   .strict();
 export type FinewebOptions = z.infer<typeof finewebOptions>;
 
-export function fineweb(doc: Doc, o: FinewebOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
-  if (ctx?.compat === 'datatrove') return finewebDatatrove(doc, o);
+export function fineweb(doc: Doc, o: FinewebOptions): Verdict {
+  if (o.rules === 'datatrove') return finewebDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'fineweb');
   const text = doc.text;
   const lines = linesOf(doc).filter(hasNonSpace);
@@ -71,6 +72,7 @@ export const finewebStage = defineRuleStage<FinewebOptions>({
   kind: 'filter',
   description: 'FineWeb rules: lines ending in punctuation, short lines, duplicated-line characters, list-like docs',
   options: finewebOptions,
+  presets: datatrovePresets,
   rule: fineweb,
 });
 

@@ -7,8 +7,8 @@
  * without spaces (Chinese, Japanese, Thai...), where a "word" is one or two characters.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
-import { gopherQualityDatatrove } from './compat/datatrove.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { gopherQualityDatatrove, datatrovePresets, rulesOption } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { hasLetter } from '../text/words.ts';
 import { linesOf, needsSegmenterOf, wordIndexOf } from '../text/doc-text.ts';
@@ -31,6 +31,7 @@ export const gopherQualityOptions = z
     min_stop_words: z.number().int().nonnegative().default(2).describe('Drop when fewer than this many stop_words occur (Gopher: 2).'),
     stop_words: z.array(z.string()).default(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']).describe("The stop words min_stop_words counts (Gopher's list)."),
     stop_words_languages: z.array(z.string()).default(['en']).describe('The stop-word rule is English: it applies to these meta.language values (and to docs without one).'),
+    rules: rulesOption,
   })
   .strict();
 export type GopherQualityOptions = z.infer<typeof gopherQualityOptions>;
@@ -38,8 +39,8 @@ export type GopherQualityOptions = z.infer<typeof gopherQualityOptions>;
 /** Languages written without spaces between words (by meta.language; else by script). */
 const NO_SPACE_LANGUAGES = new Set(['zh', 'ja', 'th', 'lo', 'km', 'my', 'bo', 'yue', 'wuu']);
 
-export function gopherQuality(doc: Doc, o: GopherQualityOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
-  if (ctx?.compat === 'datatrove') return gopherQualityDatatrove(doc, o);
+export function gopherQuality(doc: Doc, o: GopherQualityOptions): Verdict {
+  if (o.rules === 'datatrove') return gopherQualityDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'gopher_quality');
   const text = doc.text;
   const { ids, vocab, chars: letters } = wordIndexOf(doc);
@@ -148,6 +149,7 @@ export const gopherQualityStage = defineRuleStage<GopherQualityOptions>({
   kind: 'filter',
   description: 'Gopher quality rules: word count, mean word length, symbols, bullets, ellipses, alphabetic words, stop words',
   options: gopherQualityOptions,
+  presets: datatrovePresets,
   rule: gopherQuality,
 });
 

@@ -4,8 +4,8 @@
  * Fractions of characters are relative to the whole text.
  */
 import { z } from 'zod';
-import { defineRuleStage, drop, KEEP, type StageContext, type Verdict } from '../pipeline/stage.ts';
-import { gopherRepetitionDatatrove } from './compat/datatrove.ts';
+import { defineRuleStage, drop, KEEP, type Verdict } from '../pipeline/stage.ts';
+import { gopherRepetitionDatatrove, datatrovePresets, rulesOption } from './compat/datatrove.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { wordIndexOf } from '../text/doc-text.ts';
 import { hasNonSpace, splitParagraphs } from '../text/lines.ts';
@@ -34,12 +34,13 @@ export const gopherRepetitionOptions = z
       [9, 0.11],
       [10, 0.1],
     ]).describe('[n, max fraction of characters in duplicated n-grams].'),
+    rules: rulesOption,
   })
   .strict();
 export type GopherRepetitionOptions = z.infer<typeof gopherRepetitionOptions>;
 
-export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions, ctx?: Pick<StageContext, 'compat'>): Verdict {
-  if (ctx?.compat === 'datatrove') return gopherRepetitionDatatrove(doc, o);
+export function gopherRepetition(doc: Doc, o: GopherRepetitionOptions): Verdict {
+  if (o.rules === 'datatrove') return gopherRepetitionDatatrove(doc, o);
   if (isCode(doc)) return skipCode(doc, 'gopher_repetition');
   const text = doc.text;
   const chars = Math.max(text.length, 1);
@@ -72,6 +73,7 @@ export const gopherRepetitionStage = defineRuleStage<GopherRepetitionOptions>({
   kind: 'filter',
   description: 'Gopher repetition rules (Llama 3 duplicated n-gram coverage): repeated lines, paragraphs and n-grams',
   options: gopherRepetitionOptions,
+  presets: datatrovePresets,
   rule: gopherRepetition,
 });
 

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.ts';
+import type { AnyStageDefinition } from './stage.ts';
 import { loadPlugins, loadStage, stageDefinition, stageNames } from './registry.ts';
 import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './io/read-item.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
@@ -80,8 +81,8 @@ export const PipelineFileSchema = z
     limit: z.number().int().min(1).optional(),
     /** Trial run: read only a seeded share of the documents, chosen by the hash of their id with `seed`. */
     sample: z.number().gt(0).max(1).optional(),
-    /** `datatrove`: the Gopher, C4 and FineWeb filters decide as datatrove 0.10.0 does (docs/filters.md). */
-    compat: z.enum(['datatrove']).optional(),
+    /** A mode some stages have (their `presets`): each stage that has it gets the options the mode sets (docs/filters.md). */
+    compat: z.string().min(1).optional(),
     reader: z
       .object({
         text_field: z.string().default('text'),
@@ -141,8 +142,8 @@ export interface RunConfig {
   /** Trial runs: the first `limit` records of each shard, a seeded `sample` share of the documents; absent: everything. */
   limit?: number;
   sample?: number;
-  /** `datatrove`: the stages that support it decide as datatrove does; absent: Refinery's own rules. */
-  compat?: 'datatrove';
+  /** The run's `compat` mode, already applied to the options of the stages that have it; absent: none. */
+  compat?: string;
 }
 
 export interface Overrides {
@@ -151,7 +152,7 @@ export interface Overrides {
   /** --work-dir: where the tasks of a run with an s3:// output keep their scratch. */
   workDir?: string;
   workers?: number;
-  compat?: 'datatrove';
+  compat?: string;
   /** --limit and --sample replace the file's `limit` and `sample`. */
   limit?: number;
   sample?: number;
@@ -205,12 +206,15 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
   const parsed = PipelineFileSchema.safeParse(raw);
   if (!parsed.success) throw firstIssue(where.file, '', parsed.error, raw, Object.keys(PipelineFileSchema.shape));
   const p = parsed.data;
+  const compat = overrides.compat ?? p.compat;
+  const compatKey = overrides.compat ? '--compat' : 'compat';
+  const withMode = (def: AnyStageDefinition, options: Record<string, unknown>) => ({ ...options, ...(compat !== undefined ? def.presets?.[compat] : undefined) });
   const stages: ResolvedStage[] = p.stages.map((entry, i) => {
     const keyPath = `stages[${i}]`;
     const name = typeof entry === 'string' ? entry : entry.stage;
     const def = stageDefinition(name);
     if (!def) throw new ConfigError(where.file, typeof entry === 'string' ? keyPath : `${keyPath}.stage`, `unknown stage "${name}"; known stages: ${stageNames().join(', ') || '(none)'}`);
-    const rawOptions = typeof entry === 'string' ? {} : (entry.options ?? {});
+    const rawOptions = withMode(def, typeof entry === 'string' ? {} : (entry.options ?? {}));
     const opts = def.options.safeParse(rawOptions);
     if (!opts.success) throw firstIssue(where.file, `${keyPath}.options`, opts.error, rawOptions);
     const mode = typeof entry === 'string' ? undefined : entry.mode;
@@ -219,13 +223,17 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
       throw new ConfigError(where.file, `${keyPath}.overrides`, `${name} is a global stage (it decides over the whole corpus at once), so its options cannot differ per document; overrides apply to filters, annotators and mappers`);
     }
     const resolvedOverrides = (overrides ?? []).map((o, j) => {
-      const merged = { ...rawOptions, ...o.options };
+      const merged = withMode(def, { ...rawOptions, ...o.options });
       const r = def.options.safeParse(merged);
       if (!r.success) throw firstIssue(where.file, `${keyPath}.overrides[${j}].options`, r.error, merged);
       return { when: o.when, options: r.data };
     });
     return { stage: name, options: opts.data, keyPath, ...(mode === 'annotate' ? { mode } : {}), ...(resolvedOverrides.length ? { overrides: resolvedOverrides } : {}) };
   });
+  if (compat !== undefined && !stages.some((s) => stageDefinition(s.stage)?.presets?.[compat])) {
+    const withModes = stages.flatMap((s) => Object.keys(stageDefinition(s.stage)?.presets ?? {}).map((m) => `${s.stage} (${m})`));
+    throw new ConfigError(where.file, compatKey, `no stage of this pipeline has a "${compat}" mode; ${withModes.length ? `modes here: ${withModes.join(', ')}` : 'none of its stages has a mode'}`);
+  }
   const entries = typeof p.inputs === 'string' ? [p.inputs] : p.inputs;
   const fromFile: InputSpec[] = entries.map((e) => (typeof e === 'string' ? { pattern: inputPath(where.baseDir, e), meta: {} } : { pattern: inputPath(where.baseDir, e.path), meta: e.meta }));
   const output = overrides.output ?? p.output;
@@ -259,7 +267,7 @@ export function resolveConfig(raw: unknown, where: { file: string; baseDir: stri
     maxErrorRate: p.max_error_rate,
     ...((overrides.limit ?? p.limit) !== undefined ? { limit: overrides.limit ?? p.limit } : {}),
     ...((overrides.sample ?? p.sample) !== undefined ? { sample: overrides.sample ?? p.sample } : {}),
-    ...((overrides.compat ?? p.compat) ? { compat: overrides.compat ?? p.compat } : {}),
+    ...(compat !== undefined ? { compat } : {}),
     reader: {
       textField: p.reader.text_field,
       idField: p.reader.id_field,

@@ -35,9 +35,14 @@ export interface StageContext {
   seed: number;
   /** Where the stage sits in the config, e.g. `stages[3]`, for error messages. */
   keyPath: string;
-  /** The run's `compat` mode: `datatrove` makes the stages that support it decide as datatrove does. */
-  compat?: 'datatrove';
 }
+
+/**
+ * Options a run-level `compat: <name>` sets on a stage, by name: the stage's module says what a
+ * mode means for it (for example, deciding as another implementation does), the config only
+ * applies them, over the options the pipeline gives.
+ */
+export type StagePresets = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
 /**
  * Per-document stage. `process` receives documents in input order and returns one verdict per
@@ -109,6 +114,8 @@ export interface StageDefinition<O> {
   description: string;
   /** Validates the YAML `options` and fills in the published defaults. */
   options: z.ZodType<O>;
+  /** The run-level `compat` modes this stage has, and the options each sets. */
+  presets?: StagePresets;
   create(options: O, ctx: StageContext): Stage | Promise<Stage>;
 }
 
@@ -118,6 +125,7 @@ export interface AnyStageDefinition {
   kind: Stage['kind'];
   description: string;
   options: z.ZodType<unknown>;
+  presets?: StagePresets;
   create(options: unknown, ctx: StageContext): Stage | Promise<Stage>;
 }
 
@@ -134,6 +142,7 @@ export function defineRuleStage<O>(def: {
   kind: DocStage['kind'];
   description: string;
   options: z.ZodType<O>;
+  presets?: StagePresets;
   rule: (doc: Doc, options: O, ctx: StageContext) => Verdict;
 }): AnyStageDefinition {
   const { rule, ...rest } = def;

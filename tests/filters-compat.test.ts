@@ -39,10 +39,16 @@ test('spaCy sentencizer: a sentence starts after . ! ? at the first token that i
   assert.equal(spacySentenceCount(''), 1);
 });
 
-test('compat is a run-level key: datatrove or nothing', async () => {
+test('compat is a run-level mode that the stages define: compat: datatrove sets rules: datatrove on each filter that has it', async () => {
   const where = { file: 'p.yaml', baseDir: process.cwd() };
-  const c = await prepareConfig({ inputs: 'x', output: 'o', compat: 'datatrove', stages: ['c4'] }, where);
+  const c = await prepareConfig({ inputs: 'x', output: 'o', compat: 'datatrove', stages: ['c4', { stage: 'fineweb', options: { line_punct_thr: 0.2 } }, 'url-blocklist'] }, where);
   assert.equal(c.compat, 'datatrove');
-  assert.equal((await prepareConfig({ inputs: 'x', output: 'o', stages: ['c4'] }, where)).compat, undefined);
-  await assert.rejects(prepareConfig({ inputs: 'x', output: 'o', compat: 'dolma', stages: ['c4'] }, where), (e: Error) => e instanceof ConfigError && /compat/.test(e.message));
+  assert.equal((c.stages[0]!.options as { rules?: string }).rules, 'datatrove');
+  assert.deepEqual([(c.stages[1]!.options as { rules?: string }).rules, (c.stages[1]!.options as { line_punct_thr: number }).line_punct_thr], ['datatrove', 0.2]);
+  assert.equal('rules' in (c.stages[2]!.options as object), false, 'a stage without the mode is left as it is');
+  const plain = await prepareConfig({ inputs: 'x', output: 'o', stages: ['c4'] }, where);
+  assert.equal(plain.compat, undefined);
+  assert.equal('rules' in (plain.stages[0]!.options as object), false, "without compat the options are the defaults (no rules key), so a run's identity is what it was");
+  await assert.rejects(prepareConfig({ inputs: 'x', output: 'o', compat: 'dolma', stages: ['c4'] }, where), (e: Error) => e instanceof ConfigError && /compat/.test(e.message) && /c4 \(datatrove\)/.test(e.message));
+  await assert.rejects(prepareConfig({ inputs: 'x', output: 'o', compat: 'datatrove', stages: ['url-blocklist'] }, where), (e: Error) => e instanceof ConfigError && /no stage of this pipeline has a "datatrove" mode/.test(e.message));
 });

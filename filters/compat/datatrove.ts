@@ -1,5 +1,5 @@
 /**
- * `compat: datatrove`: Gopher quality, Gopher repetition, C4 and FineWeb deciding as datatrove
+ * `rules: datatrove` (set on all four by the run-level `compat: datatrove`): Gopher quality, Gopher repetition, C4 and FineWeb deciding as datatrove
  * 0.10.0 (commit a649de79) does with its defaults: spaCy English words and sentences
  * (./spacy-english.ts), Python's line splitting and stripping, lengths in code points, and
  * datatrove's counting (distinct stop words, case-sensitive; the top n-gram counted even when it
@@ -10,14 +10,55 @@
  */
 import type { Doc } from '../../pipeline/doc.ts';
 import { drop, KEEP, type Verdict } from '../../pipeline/stage.ts';
-import type { GopherQualityOptions } from '../gopher-quality.ts';
-import type { GopherRepetitionOptions } from '../gopher-repetition.ts';
-import type { C4Options } from '../c4.ts';
-import type { FinewebOptions } from '../fineweb.ts';
+import { z } from 'zod';
+import type { StagePresets } from '../../pipeline/stage.ts';
 import { pySplit, pyStrip, spacySentenceCount, spacyWords } from './spacy-english.ts';
 
-export type CompatMode = 'datatrove';
-export const COMPAT_MODES = ['datatrove'] as const;
+/** The `rules` option of the four filters: unset, Refinery's rules; `datatrove`, datatrove's. */
+export const rulesOption = z.enum(['datatrove']).optional().describe("Decide as another implementation does: `datatrove` (0.10.0 with its defaults; docs/filters.md). Unset: Refinery's rules. `compat: datatrove` on the run sets it on every filter that has it.");
+
+/** The run-level modes of the four filters: `compat: datatrove` sets `rules: datatrove`. */
+export const datatrovePresets: StagePresets = { datatrove: { rules: 'datatrove' } };
+
+// The options each rule below reads (the filters' own schemas hold their defaults and descriptions).
+interface GopherQualityOptions {
+  min_doc_words: number;
+  max_doc_words: number;
+  min_avg_word_length: number;
+  max_avg_word_length: number;
+  max_symbol_word_ratio: number;
+  max_bullet_lines_ratio: number;
+  max_ellipsis_lines_ratio: number;
+  min_alpha_words_ratio: number;
+  min_stop_words: number;
+  stop_words: readonly string[];
+}
+interface GopherRepetitionOptions {
+  dup_line_frac: number;
+  dup_para_frac: number;
+  dup_line_char_frac: number;
+  dup_para_char_frac: number;
+  top_n_grams: readonly (readonly [number, number])[];
+  dup_n_grams: readonly (readonly [number, number])[];
+}
+interface C4Options {
+  filter_no_terminal_punct: boolean;
+  min_words_per_line: number;
+  max_word_length: number;
+  min_num_sentences: number;
+  remove_citations: boolean;
+  filter_javascript: boolean;
+  filter_policy: boolean;
+  filter_lorem_ipsum: boolean;
+  filter_curly_bracket: boolean;
+  policy_substrings: readonly string[];
+}
+interface FinewebOptions {
+  line_punct_thr: number;
+  short_line_thr: number;
+  short_line_length: number;
+  new_line_ratio: number;
+}
 
 /** Python's len(): code points. */
 export function cpLen(s: string): number {

@@ -24,7 +24,6 @@ export async function createStage(config: RunConfig, index: number, files: RunFi
     files,
     seed: config.seed,
     keyPath: s.keyPath,
-    ...(config.compat ? { compat: config.compat } : {}),
   });
 }
 
