@@ -46,6 +46,8 @@ export interface InspectedDoc {
   value?: number;
   threshold?: number;
   drops?: 'above' | 'below';
+  /** The override whose options judged the document (`language: de`), when one did. */
+  when?: string;
   text: string;
   meta: Record<string, unknown>;
 }
@@ -195,10 +197,10 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? x.toLocaleString('en-US') : String(Math.round(x * 10_000) / 10_000);
 }
 
-/** One line for a rule's measurement: `gopher_quality.words = 43 (dropped below 50)`. */
-export function measurementLine(d: Pick<InspectedDoc, 'field' | 'value' | 'threshold' | 'drops'>): string | undefined {
+/** One line for a rule's measurement: `gopher_quality.words = 43 (dropped below 50)`, `... (dropped below 10, language: de)` under an override. */
+export function measurementLine(d: Pick<InspectedDoc, 'field' | 'value' | 'threshold' | 'drops' | 'when'>): string | undefined {
   if (d.field === undefined || d.value === undefined) return undefined;
-  const limit = d.threshold === undefined ? '' : ` (dropped ${d.drops} ${fmt(d.threshold)})`;
+  const limit = d.threshold === undefined ? '' : ` (dropped ${d.drops} ${fmt(d.threshold)}${d.when ? `, ${d.when}` : ''})`;
   return `${d.field} = ${fmt(d.value)}${limit}`;
 }
 

@@ -24,6 +24,7 @@ import { RefineryError } from '../pipeline/errors.ts';
 import { bucketId, isNonEnglish, type BucketCount, type BucketKey } from './bucket.ts';
 import type { Census } from './census.ts';
 import { NON_ENGLISH_SHARE_DEFAULT, shareRange, type MixConfig } from './mix-config.ts';
+import { formatTokens, pct } from './figures.ts';
 
 /** Price of one unit (the whole budget) of unmet target; deviations cost at most about 4 units. */
 const SLACK_PENALTY = 1000;
@@ -124,16 +125,7 @@ export function describeShares(plan: MixPlan): string {
   return `${formatTokens(plan.planned_tokens)} tokens: ${parts.join(', ')}`;
 }
 
-export function pct(x: number): string {
-  return `${(x * 100).toFixed(2)}%`;
-}
-
-const compactTokens = new Intl.NumberFormat('en', { notation: 'compact', maximumSignificantDigits: 3 });
-
-/** A token count in three significant digits: `1.5B`, `123K`, `1M` (for 999,999). */
-export function formatTokens(n: number): string {
-  return compactTokens.format(n);
-}
+export { formatTokens, pct };
 
 interface Row {
   status: Omit<ConstraintStatus, 'planned_tokens' | 'shortfall_tokens' | 'binding' | 'message' | 'dual'>;

@@ -91,7 +91,7 @@ test('the same run folder gives byte-identical report files', async (t) => {
   }
 });
 
-test('with a scan limit, kept/ and rejected/ are each counted up to it and the document views stop at it overall', async (t) => {
+test('a run folder without tallies/report.json is read back whole, through the counters the tasks use', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-data-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'stats.json'), JSON.stringify({ totals: { in: 6, kept: 3, rejected: 3, errored: 0 }, stages: [{ name: 'gopher', kind: 'filter', in: 6, kept: 3, rejected: 3, errored: 0, reasons: { short_doc: 3 } }] }));
@@ -100,11 +100,12 @@ test('with a scan limit, kept/ and rejected/ are each counted up to it and the d
     const lines = [0, 1, 2].map((i) => JSON.stringify({ id: `${folder}${i}`, text: 'four bytes each', meta: { language: 'en', num_tokens: 10 ** i, ...extra } }));
     await writeFile(join(dir, folder, 'shard-00000.jsonl'), lines.join('\n') + '\n');
   }
-  const r = await collectRunReport(dir, { scanLimit: 2 });
+  const r = await collectRunReport(dir);
   assert.ok(r.languages.available && r.funnel.available);
-  assert.deepEqual(r.languages.rows.map((x) => [x.name, x.docs, x.tokens]), [['en', 2, 11]]);
-  assert.match(r.languages.basis, /^the first 2 documents in kept\//);
-  assert.deepEqual(r.funnel.rules.map((x) => [x.rule, x.docs, x.tokens]), [['short_doc', 3, 11]]);
-  assert.match(r.funnel.rule_tokens_note!, /^from the first 2 documents in rejected\//);
-  assert.equal(r.documents_basis, 'the first 2 documents in kept/');
+  assert.deepEqual(r.languages.rows.map((x) => [x.name, x.docs, x.tokens]), [['en', 3, 111]]);
+  assert.match(r.languages.basis, /^all 3 documents in kept\/, read back from the run folder/);
+  assert.deepEqual(r.funnel.rules.map((x) => [x.rule, x.docs, x.tokens]), [['short_doc', 3, 111]]);
+  assert.match(r.funnel.rule_tokens_note!, /^from all 3 documents in rejected\//);
+  assert.equal(r.documents_basis, 'all 6 documents in kept/, rejected/, read back from the run folder');
+  assert.deepEqual(r.examples['gopher:short_doc']!.map((e) => e.id).sort(), ['rejected0', 'rejected1', 'rejected2']);
 });

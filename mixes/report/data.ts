@@ -14,14 +14,14 @@ export type RunReport = {
 } & SectionsData;
 
 /** The report's data of the run in `runDir`; `files` reads the run (a bucket run's files are fetched as the report reads them). */
-export async function collectRunReport(runDir: string, options: { scanLimit?: number; seed?: number; files?: RunFiles } = {}): Promise<RunReport> {
+export async function collectRunReport(runDir: string, options: { seed?: number; files?: RunFiles } = {}): Promise<RunReport> {
   const sources = await openRunSources(runDir, options);
   const parts: Record<string, unknown> = {};
   for (const s of REPORT_SECTIONS) parts[s.key] = await s.collect(sources);
   return {
     version: 1,
     run_dir: runDir,
-    documents_basis: sources.views ? sources.views.basis : 'not run: no documents in kept/, rejected/ or errors/',
+    documents_basis: sources.documents ? sources.documents.basisOf(['kept', 'rejected', 'errored']) : 'not run: no documents in kept/, rejected/ or errors/',
     ...(parts as SectionsData),
   };
 }

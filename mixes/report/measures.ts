@@ -71,35 +71,102 @@ export function metaValue(meta: Record<string, unknown>, path: string): unknown 
   return v;
 }
 
-/** Each stage's resolved options in the run, by stage name (the first entry of a name that occurs twice). */
-export type StageOptions = Map<string, Record<string, unknown>>;
+/** A stage's per-document overrides: the first whose `when` matches a document's meta judged it. */
+export interface StageOverride {
+  when: Record<string, unknown>;
+  options: Record<string, unknown>;
+}
 
-/** The stages' options recorded in `run.json`; empty when the folder has none (a run of an older version). */
-export async function readStageOptions(runDir: string, files: RunFiles = folderFiles): Promise<StageOptions> {
+/** A stage's resolved options in the run, and its overrides (each with its options resolved). */
+export interface StageSettings {
+  options: Record<string, unknown>;
+  overrides: StageOverride[];
+}
+
+/** Each stage's settings in the run, by stage name (the first entry of a name that occurs twice). */
+export type StageOptions = Map<string, StageSettings>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The settings of config stage entries (`{stage, options, overrides}`, as run.json and the run's config hold them). */
+export function stageSettings(stages: readonly { stage?: unknown; name?: unknown; options?: unknown; overrides?: unknown }[]): StageOptions {
   const out: StageOptions = new Map();
+  for (const s of stages) {
+    const name = typeof s?.stage === 'string' ? s.stage : typeof s?.name === 'string' ? s.name : undefined;
+    if (name === undefined || out.has(name) || !isObject(s.options)) continue;
+    const overrides = Array.isArray(s.overrides) ? s.overrides.filter((o): o is StageOverride => isObject(o) && isObject(o.when) && isObject(o.options)) : [];
+    out.set(name, { options: s.options, overrides });
+  }
+  return out;
+}
+
+/** `when` as written in the config: `language: de`, `language: de, source: web`. */
+export function describeWhen(when: Record<string, unknown>): string {
+  return Object.entries(when).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' or ') : String(v)}`).join(', ');
+}
+
+/** What the override router records of a document it sent to an override: `meta.<stage>.judged_by = "overrides[j]"`. */
+function recordedOverride(meta: Record<string, unknown>, stage: string): number | undefined {
+  const own = meta[stage.replace(/-/g, '_')];
+  const by = isObject(own) ? own.judged_by : undefined;
+  const m = typeof by === 'string' ? /^overrides\[(\d+)\]$/.exec(by) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+function whenMatches(meta: Record<string, unknown>, when: Record<string, unknown>): boolean {
+  return Object.entries(when).every(([field, expected]) => {
+    const actual = field in meta ? meta[field] : metaValue(meta, field);
+    return Array.isArray(expected) ? expected.some((e) => e === actual) : expected === actual;
+  });
+}
+
+/**
+ * The options a document was judged with: those of the override the router recorded for it, else
+ * of the first override whose `when` matches its meta (a run that did not record it), else the
+ * stage's own.
+ */
+export function judgedOptions(stage: string, meta: Record<string, unknown> | undefined, settings: StageOptions): { options: Record<string, unknown>; when?: Record<string, unknown> } | undefined {
+  const s = settings.get(stage);
+  if (!s) return undefined;
+  if (meta && s.overrides.length) {
+    const j = recordedOverride(meta, stage);
+    const o = j !== undefined ? s.overrides[j] : s.overrides.find((x) => whenMatches(meta, x.when));
+    if (o) return { options: o.options, when: o.when };
+  }
+  return { options: s.options };
+}
+
+/** The threshold of a rule under a set of options. */
+export function optionThreshold(reason: string, options: Record<string, unknown>): number | undefined {
+  const m = RULES[reason];
+  if (!m) return undefined;
+  const v = typeof m.option === 'function' ? m.option(options) : options[m.option];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** The stages' settings recorded in `run.json`; empty when the folder has none (a run of an older version). */
+export async function readStageOptions(runDir: string, files: RunFiles = folderFiles): Promise<StageOptions> {
   let record: unknown;
   try {
     await files.need(join(runDir, 'run.json'));
     record = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8'));
   } catch {
-    return out;
+    return new Map();
   }
   const stages = (record as { identity?: { config?: { stages?: unknown } } })?.identity?.config?.stages;
-  if (!Array.isArray(stages)) return out;
-  for (const s of stages as { stage?: unknown; options?: unknown }[]) {
-    if (typeof s?.stage === 'string' && !out.has(s.stage) && s.options !== null && typeof s.options === 'object') out.set(s.stage, s.options as Record<string, unknown>);
-  }
-  return out;
+  return Array.isArray(stages) ? stageSettings(stages as { stage?: unknown }[]) : new Map();
 }
 
-/** The threshold of a rule in a run: the option's value, or what the stage wrote beside the value (token-outlier). */
+/**
+ * The threshold of a rule for a document: the option's value among the options the document was
+ * judged with (overrides included), or what the stage wrote beside the value (token-outlier).
+ */
 export function thresholdOf(reason: string, meta: Record<string, unknown> | undefined, options: StageOptions): number | undefined {
   const m = RULES[reason];
   if (!m) return undefined;
-  const stage = reason.slice(0, reason.indexOf(':'));
-  const o = options.get(stage);
-  const v = o ? (typeof m.option === 'function' ? m.option(o) : o[m.option]) : undefined;
-  if (typeof v === 'number') return v;
+  const judged = judgedOptions(reason.slice(0, reason.indexOf(':')), meta, options);
+  const v = judged ? optionThreshold(reason, judged.options) : undefined;
+  if (v !== undefined) return v;
   // token-outlier's threshold is a quantile of the corpus, written per document.
   if (meta && reason === 'token-outlier:kl_divergence') {
     const t = metaValue(meta, 'token_outlier.threshold');
@@ -108,13 +175,14 @@ export function thresholdOf(reason: string, meta: Record<string, unknown> | unde
   return undefined;
 }
 
-/** The measured value of a rule for one document, with its threshold where known. */
-export function measurementOf(reason: string, meta: Record<string, unknown>, options: StageOptions): { field?: string; value?: number; threshold?: number; drops?: 'above' | 'below' } {
+/** The measured value of a rule for one document, with its threshold where known and the override that set it. */
+export function measurementOf(reason: string, meta: Record<string, unknown>, options: StageOptions): { field?: string; value?: number; threshold?: number; drops?: 'above' | 'below'; when?: string } {
   const m = RULES[reason];
   if (!m) return {};
   const v = metaValue(meta, m.field);
   const threshold = thresholdOf(reason, meta, options);
-  return { field: m.field, ...(typeof v === 'number' ? { value: v } : {}), ...(threshold !== undefined ? { threshold } : {}), drops: m.drops };
+  const when = judgedOptions(reason.slice(0, reason.indexOf(':')), meta, options)?.when;
+  return { field: m.field, ...(typeof v === 'number' ? { value: v } : {}), ...(threshold !== undefined ? { threshold } : {}), drops: m.drops, ...(when && threshold !== undefined ? { when: describeWhen(when) } : {}) };
 }
 
 /**

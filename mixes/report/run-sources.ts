@@ -1,16 +1,18 @@
 /**
  * What the report's sections read from a run, read once: stats.json, the tokenized manifest, the
- * mix plan and the documents' figures. Each part is optional: what the run did not produce is
- * reported as not run, never invented.
+ * mix plan, the stages' settings and the tally of the documents (tallies/report.json, written by
+ * the run's tasks as they settled each document; read back from kept/, rejected/ and errors/ only
+ * for a run folder without it). Each part is optional: what the run did not produce is reported
+ * as not run, never invented.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { bucketFileSchema } from '../census.ts';
 import { manifestPaths } from '../shards/manifest-names.ts';
-import { readStageOptions } from './measures.ts';
-import { DocumentViewsCollector, type DocumentViews } from './documents.ts';
-import { scanAndViews, SCAN_LIMIT_DEFAULT, type Scan } from './document-scan.ts';
+import { readStageOptions, type StageOptions } from './measures.ts';
+import { exitStage, runRecords, OUTCOME_FOLDERS, type Outcome } from '../run-records.ts';
+import { createReportTally, REPORT_TALLY_FILE, type DocumentCounts, type ReportTally } from './tally.ts';
 import { folderFiles, type RunFiles } from '../../pipeline/run-folder/files.ts';
 
 const stageSchema = z.looseObject({
@@ -64,11 +66,15 @@ export interface RunSources {
   buckets?: ManifestBucket[];
   bucketsBasis: string;
   plan?: PlanData;
-  /** The read of kept/ and rejected/; absent when the folder holds no document file. */
-  keptScan?: Scan;
-  rejectedScan?: Scan;
-  /** Views of single documents; absent when no document was read. */
-  views?: DocumentViews;
+  /** Each stage's options and overrides (run.json). */
+  settings: StageOptions;
+  /** What the sections counted of the documents, by section key (empty when the run has no document). */
+  tallies: Record<string, unknown>;
+  /** How many documents were counted, and how to say so; absent when the run has no document. */
+  documents?: DocumentCounts & {
+    /** `all 1,234 documents in kept/, rejected/ (...)`: the documents of these outcomes and where they were counted. */
+    basisOf(outcomes: Outcome[]): string;
+  };
 }
 
 export async function readJsonIf(path: string, files: RunFiles): Promise<unknown | undefined> {
@@ -116,9 +122,37 @@ function manifestBuckets(manifest: Record<string, unknown>): ManifestBucket[] | 
   return parsed.data.buckets.map((b) => ({ source: str(b.source), category: str(b.category), language: str(b.language), quality_band: str(b.quality_band), docs: b.docs, tokens: b.tokens }));
 }
 
+const tallySchema = z.object({ version: z.literal(1), documents: z.object({ kept: z.number(), rejected: z.number(), errored: z.number() }), sections: z.record(z.string(), z.unknown()) });
+
+/** The tally of a run folder without tallies/report.json: its documents read back through the same counters. */
+async function readBackTally(runDir: string, files: RunFiles, stageNames: string[], settings: StageOptions, seed: number): Promise<{ tally: ReportTally; unread: number }> {
+  const tally = createReportTally({ stages: stageNames, settings, seed });
+  const index = new Map<string, number>();
+  stageNames.forEach((name, i) => index.has(name) || index.set(name, i));
+  let unread = 0;
+  for await (const r of runRecords(runDir, ['kept', 'rejected', 'errored'], files, () => unread++)) {
+    const exit = exitStage(r);
+    const stage = exit === undefined ? undefined : index.get(exit);
+    tally.add({ outcome: r.outcome, doc: { id: r.id, text: r.text, meta: r.meta }, ...(stage !== undefined ? { stage } : {}), ...(r.outcome === 'errored' && r.stage === 'read' ? { unreadable: true } : {}) });
+  }
+  return { tally: tally.part(), unread };
+}
+
+function documentsOf(tally: ReportTally, where: string): RunSources['documents'] {
+  const counts = tally.documents;
+  if (counts.kept + counts.rejected + counts.errored === 0) return undefined;
+  return {
+    ...counts,
+    basisOf(outcomes) {
+      const present = outcomes.filter((o) => counts[o] > 0);
+      const total = present.reduce((a, o) => a + counts[o], 0);
+      return `all ${total.toLocaleString('en-US')} documents in ${present.map((o) => `${OUTCOME_FOLDERS[o]}/`).sort().join(', ')}, ${where}`;
+    },
+  };
+}
+
 /** What the sections of the report of the run in `runDir` read; `files` reads the run (a bucket run's files are fetched as they are read). */
-export async function openRunSources(runDir: string, options: { scanLimit?: number; seed?: number; files?: RunFiles } = {}): Promise<RunSources> {
-  const limit = options.scanLimit ?? SCAN_LIMIT_DEFAULT;
+export async function openRunSources(runDir: string, options: { seed?: number; files?: RunFiles } = {}): Promise<RunSources> {
   const files = options.files ?? folderFiles;
   const statsRaw = await readJsonIf(join(runDir, 'stats.json'), files);
   const manifest = await findManifest(runDir, files);
@@ -126,9 +160,21 @@ export async function openRunSources(runDir: string, options: { scanLimit?: numb
   const plan = await findPlan(runDir, files, manifest?.value);
   const parsed = statsSchema.safeParse(statsRaw);
   const stats = parsed.success ? parsed.data : undefined;
-  const collector = new DocumentViewsCollector(stats?.stages.map((s) => s.name) ?? [], await readStageOptions(runDir, files), limit, options.seed ?? 0);
-  const { rejected: rejectedScan, kept: keptScan } = await scanAndViews(runDir, collector, limit, files);
-  const views = collector.views();
+  const settings = await readStageOptions(runDir, files);
+  // Read back, the samples are drawn with the run's seed, as its tasks draw them.
+  const record = (await readJsonIf(join(runDir, 'run.json'), files)) as { identity?: { config?: { seed?: unknown } } } | undefined;
+  const runSeed = record?.identity?.config?.seed;
+  const seed = options.seed ?? (typeof runSeed === 'number' ? runSeed : 0);
+  const gathered = tallySchema.safeParse(await readJsonIf(join(runDir, REPORT_TALLY_FILE), files));
+  let tally: ReportTally;
+  let where = 'counted by the run\'s tasks as they wrote them';
+  if (gathered.success) tally = gathered.data;
+  else {
+    const back = await readBackTally(runDir, files, stats?.stages.map((s) => s.name) ?? [], settings, seed);
+    tally = back.tally;
+    where = `read back from the run folder${back.unread ? `; ${back.unread} shard${back.unread === 1 ? '' : 's'} could not be read to the end` : ''}`;
+  }
+  const documents = documentsOf(tally, where);
   return {
     runDir,
     files,
@@ -137,8 +183,8 @@ export async function openRunSources(runDir: string, options: { scanLimit?: numb
     ...(buckets ? { buckets } : {}),
     bucketsBasis: buckets && manifest ? `tokens in ${rel(runDir, manifest.path)}` : '',
     ...(plan ? { plan: plan.plan } : {}),
-    ...(keptScan ? { keptScan } : {}),
-    ...(rejectedScan ? { rejectedScan } : {}),
-    ...(views ? { views } : {}),
+    settings,
+    tallies: documents ? tally.sections : {},
+    ...(documents ? { documents } : {}),
   };
 }

@@ -12,6 +12,8 @@ import { bucketsSection } from './sections/buckets.ts';
 import { sharesSection } from './sections/shares.ts';
 import { epochsSection } from './sections/epochs.ts';
 import { bindingConstraintsSection } from './sections/binding-constraints.ts';
+import { piiSection } from './sections/pii.ts';
+import { contaminationSection } from './sections/contamination.ts';
 
 export const REPORT_SECTIONS = [
   funnelSection,
@@ -26,12 +28,14 @@ export const REPORT_SECTIONS = [
   sharesSection,
   epochsSection,
   bindingConstraintsSection,
+  piiSection,
+  contaminationSection,
 ] as const;
 
 type Listed = (typeof REPORT_SECTIONS)[number];
 
 /** Every section's part of report.json, by its key. */
-export type SectionsData = { [S in Listed as S['key']]: S extends ReportSection<string, infer D> ? D : never };
+export type SectionsData = { [S in Listed as S['key']]: S extends ReportSection<string, infer D, infer _P> ? D : never };
 
 /** A listed section with its data type forgotten, to walk the list. */
 const listed = REPORT_SECTIONS as readonly ReportSection<string, unknown>[];

@@ -4,7 +4,9 @@
  * and its charts. section-list.ts orders the sections; the renderers only walk that list.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import type { SettledDoc } from '../../pipeline/engine/tallies.ts';
 import type { RunSources } from './run-sources.ts';
+import type { StageOptions } from './measures.ts';
 
 export interface Table {
   /** A title above the table (e.g. the rule whose examples it lists). */
@@ -33,10 +35,37 @@ export interface ReportContext {
   documents_basis: string;
 }
 
-export interface ReportSection<K extends string, D> {
+/** What a section's tally knows of the run. */
+export interface TallyScope {
+  /** The run's stage names, in the config's order (a settled document's `stage` indexes it). */
+  stages: string[];
+  settings: StageOptions;
+  seed: number;
+}
+
+/** One task's count of what a section shows of the documents (or the count of a run read back from its folder). */
+export interface SectionCounter<P> {
+  add(d: SettledDoc): void;
+  /** JSON data. */
+  part(): P;
+}
+
+/**
+ * How a section gathers from documents: as the tasks settle them (a counter per task, parts
+ * merged in task order), so the report never reads kept/ or rejected/ back. `merge` must not
+ * depend on how the documents were cut into tasks beyond the order of floating-point sums.
+ */
+export interface SectionTally<P> {
+  start(scope: TallyScope): SectionCounter<P>;
+  merge(a: P, b: P): P;
+}
+
+export interface ReportSection<K extends string, D, P = never> {
   /** Its key in report.json and its anchor in report.html. */
   readonly key: K;
   readonly title: string;
+  /** What it counts of each document, when it shows documents; its merged part is `run.tallies[key]`. */
+  readonly tally?: SectionTally<P>;
   /** The section's part of report.json. */
   collect(run: RunSources): D | Promise<D>;
   text(data: D, context: ReportContext): SectionText;

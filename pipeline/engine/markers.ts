@@ -27,6 +27,8 @@ export interface TaskResult {
   stored?: StoredIo;
   /** Tasks this one did on the way (a process task runs the next global stage's map): their results, marked with it. */
   alongside?: TaskResult[];
+  /** A process task's part of each registered tally, by tally name (tallies.ts). */
+  tallies?: Record<string, unknown>;
 }
 
 const stores = new Map<string, Promise<RunStore>>();

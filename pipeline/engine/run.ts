@@ -13,6 +13,7 @@ import { planRun, roundTasks, taskId, type GlobalShape, type RunPlan, type Task 
 import { createStage } from './stage-instances.ts';
 import { finishedTasks, roundConverged, storeOf, type TaskResult } from './markers.ts';
 import { ThreadPool } from './thread-pool.ts';
+import { writeTallies } from './tallies.ts';
 import type { RunFiles } from '../run-folder/files.ts';
 import type { RunStore } from '../run-folder/store.ts';
 import { Progress } from './progress.ts';
@@ -172,6 +173,7 @@ export async function finishRun(plan: RunPlan, results: TaskResult[], onFinished
     // The pipeline file relative to a run folder; from a bucket, as it was given.
     const origin = existsSync(config.file) && space.dir === config.output ? relative(config.output, config.file) : config.file;
     await writeFileAtomic(join(space.dir, 'report.md'), `# Refinery run report\n\nPipeline: ${origin}\n\n${funnelMarkdown(stats)}`);
+    await writeTallies(plan, results, space.dir);
     await writeFileAtomic(join(space.dir, 'stats.json'), stableJson({ ...stats, config_hash: plan.configHash, shards: plan.shards.length }));
     // Phase data is only needed while the run is unfinished; the task markers stay, so a rerun of a
     // finished run skips every task.

@@ -22,6 +22,8 @@ export interface StageChain {
   stats: StageStats[];
   /** Per stage: run in `mode: annotate`, its drops recorded as tags and the document kept. */
   annotate?: boolean[];
+  /** Per stage: its position in the config's stage list. */
+  at: number[];
 }
 
 export async function openStageChain(plan: RunPlan, task: Task, files: RunFiles): Promise<StageChain> {
@@ -35,8 +37,9 @@ export async function openStageChain(plan: RunPlan, task: Task, files: RunFiles)
   for (const i of segment.docStages) stages.push(await createDocStageWithOverrides(config, i, files));
   // The applier counts under its global stage's name and kind.
   const stats = stages.map((s, i) => (i === 0 && segment.global !== null ? emptyStageStats(config.stages[segment.global]!.stage, 'global') : emptyStageStats(s.name, s.kind)));
-  const annotate = [...(segment.global !== null ? [segment.global] : []), ...segment.docStages].map((i) => config.stages[i]!.mode === 'annotate');
-  return { stages, stats, annotate };
+  const at = [...(segment.global !== null ? [segment.global] : []), ...segment.docStages];
+  const annotate = at.map((i) => config.stages[i]!.mode === 'annotate');
+  return { stages, stats, annotate, at };
 }
 
 /**
@@ -97,6 +100,7 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
       if (v instanceof Error) {
         st.errored++;
         await out.errors.write({ id: d.id, stage: stage.name, error: errorMessage(v), text: d.text, meta: d.meta });
+        out.settle({ outcome: 'errored', doc: d, ...(chain.at[si] !== undefined ? { stage: chain.at[si] } : {}) });
       } else if (v.keep) {
         st.kept++;
         st.bytes_out += textBytes(d);
@@ -107,6 +111,7 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
         d.meta.reject_reason = `${st.name}:${v.rule}`;
         if (v.detail !== undefined) d.meta.reject_detail = v.detail;
         await out.rejected.write(docRecord(d));
+        out.settle({ outcome: 'rejected', doc: d, ...(chain.at[si] !== undefined ? { stage: chain.at[si] } : {}) });
       }
     }
   }
@@ -123,13 +128,17 @@ export async function streamThrough(source: AsyncIterable<ReadItem>, chain: Stag
     let docs = batch;
     batch = [];
     for (let si = 0; si < chain.stages.length && docs.length; si++) docs = await runChainStage(chain, si, docs, out);
-    for (const d of docs) await out.kept.write(docRecord(d));
+    for (const d of docs) {
+      await out.kept.write(docRecord(d));
+      if (out.final) out.settle({ outcome: 'kept', doc: d });
+    }
     if (feed && docs.length) await feed.push(docs);
   };
   for await (const item of source) {
     if (item.kind === 'error') {
       read.errors++;
       await out.errors.write({ id: item.id ?? null, stage: 'read', error: item.error, where: describeWhere(item.where), ...(item.raw !== undefined ? { raw: item.raw } : {}) });
+      out.settle({ outcome: 'errored', doc: { id: item.id ?? '', text: item.raw ?? '', meta: {} }, unreadable: true });
       continue;
     }
     read.docs++;

@@ -29,6 +29,21 @@ export function matchesWhen(meta: Record<string, unknown>, when: When): boolean 
 }
 
 /**
+ * Which options judged a document: `meta.<stage>.judged_by = "overrides[j]"` (the stage's name with
+ * `_` for `-`: the object where it records its measurements, as `mode: annotate` records
+ * `would_drop`), so that inspect and the report show the threshold the document was held to.
+ * Nothing is written for a document the base options judged, nor where that meta field holds
+ * something other than an object.
+ */
+function recordJudgedBy(d: Doc, stage: string, override: number): void {
+  if (override < 0) return;
+  const key = stage.replace(/-/g, '_');
+  const own = d.meta[key];
+  if (own === undefined) d.meta[key] = { judged_by: `overrides[${override}]` };
+  else if (own !== null && typeof own === 'object' && !Array.isArray(own)) (own as Record<string, unknown>).judged_by = `overrides[${override}]`;
+}
+
+/**
  * One stage that routes each document to `variants[j].stage` for the first `when` it matches,
  * else to `base`; verdicts come back in the documents' order. Counted under the base's name.
  */
@@ -41,8 +56,11 @@ export function routeByOverrides(base: DocStage, variants: { when: When; stage: 
     ...(batchSize > 1 ? { batchSize } : {}),
     async process(docs: Doc[]): Promise<Verdict[]> {
       const groups = new Map<DocStage, number[]>();
+      const judgedBy: number[] = [];
       docs.forEach((d, i) => {
-        const stage = variants.find((v) => matchesWhen(d.meta, v.when))?.stage ?? base;
+        const j = variants.findIndex((v) => matchesWhen(d.meta, v.when));
+        judgedBy[i] = j;
+        const stage = variants[j]?.stage ?? base;
         const at = groups.get(stage);
         if (at) at.push(i);
         else groups.set(stage, [i]);
@@ -53,6 +71,7 @@ export function routeByOverrides(base: DocStage, variants: { when: When; stage: 
         if (got.length !== positions.length) throw new Error(`stage ${stage.name} returned ${got.length} verdicts for ${positions.length} documents`);
         positions.forEach((p, k) => (verdicts[p] = got[k]!));
       }
+      docs.forEach((d, i) => recordJudgedBy(d, base.name, judgedBy[i] ?? -1));
       return verdicts;
     },
     async close() {

@@ -9,6 +9,7 @@ import { LayoutWriter, documentLayout, type RecordWriter } from '../io/document-
 import { ParquetDocWriter } from '../io/parquet-doc-writer.ts';
 import { extensionFor } from '../io/compression.ts';
 import { layout, type RunPlan, type Task } from './run-plan.ts';
+import type { SettledDoc } from './tallies.ts';
 
 const ext = (config: RunConfig) => extensionFor(config.compression);
 
@@ -39,9 +40,13 @@ export interface ProcessOutputs {
   kept: JsonlWriter | LayoutWriter<JsonlWriter> | ParquetDocWriter;
   rejected: LazyWriter | LayoutWriter<LazyWriter> | ParquetDocWriter;
   errors: LazyWriter;
+  /** `kept` is the run's kept/ (the last segment), not the next segment's input. */
+  final: boolean;
+  /** Hands the task's tallies each document as it is written where it stays (tallies.ts). */
+  settle: (d: SettledDoc) => void;
 }
 
-export async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOutputs> {
+export async function openOutputs(plan: RunPlan, task: Task, settle: (d: SettledDoc) => void = () => {}): Promise<ProcessOutputs> {
   const { config } = plan;
   const k = task.step;
   const e = ext(config);
@@ -54,6 +59,8 @@ export async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOut
       kept: last ? new ParquetDocWriter(docs.path(layout.kept(config.output, task.index, e))) : await JsonlWriter.open(layout.between(config.output, k, task.index)),
       rejected: new ParquetDocWriter(docs.path(layout.rejected(config.output, k, task.index, e)), { lazy: true }),
       errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
+      final: last,
+      settle,
     };
   }
   const rejectedPath = layout.rejected(config.output, k, task.index, e);
@@ -66,6 +73,8 @@ export async function openOutputs(plan: RunPlan, task: Task): Promise<ProcessOut
     kept: last ? await keptWriter() : await JsonlWriter.open(layout.between(config.output, k, task.index)),
     rejected: inLayout(new LazyWriter(docs.path(rejectedPath)), docs.attributes ? new LazyWriter(docs.attributes.path(rejectedPath)) : undefined),
     errors: new LazyWriter(layout.errors(config.output, k, task.index, e)),
+    final: last,
+    settle,
   };
 }
 

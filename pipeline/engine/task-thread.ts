@@ -4,8 +4,9 @@ import { runTask } from './task.ts';
 import type { RunPlan, Task } from './run-plan.ts';
 import { errorMessage } from '../errors.ts';
 import { registerStageModules, type StageModuleTable } from '../registry.ts';
+import { registerTallyModules, type TallyModuleTable } from './tallies.ts';
 
-export type ToThread = { type: 'stages'; modules: StageModuleTable } | { type: 'plan'; plan: RunPlan } | { type: 'task'; task: Task };
+export type ToThread = { type: 'stages'; modules: StageModuleTable; tallies: TallyModuleTable } | { type: 'plan'; plan: RunPlan } | { type: 'task'; task: Task };
 export type FromThread =
   | { type: 'progress'; docs: number; bytes: number }
   | { type: 'done'; result: Awaited<ReturnType<typeof runTask>> }
@@ -16,6 +17,7 @@ const port = parentPort!;
 port.on('message', (msg: ToThread) => {
   if (msg.type === 'stages') {
     registerStageModules(msg.modules);
+    registerTallyModules(msg.tallies);
     return;
   }
   if (msg.type === 'plan') {

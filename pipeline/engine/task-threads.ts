@@ -12,6 +12,7 @@ import type { ProgressFn } from './stage-chain.ts';
 import type { FromThread, ToThread } from './task-thread.ts';
 import { RefineryError } from '../errors.ts';
 import { stageModuleTable } from '../registry.ts';
+import { tallyModuleTable } from './tallies.ts';
 
 /** The task was abandoned (shutdown): its job goes back to the queue. */
 export class TaskAbandoned extends RefineryError {
@@ -43,7 +44,7 @@ export class TaskThreads {
   /** A new thread knows the stage modules this process registered (it imports them when used). */
   private newSlot(): Slot {
     const thread = new Worker(THREAD_URL, { execArgv: [] });
-    thread.postMessage({ type: 'stages', modules: stageModuleTable() } satisfies ToThread);
+    thread.postMessage({ type: 'stages', modules: stageModuleTable(), tallies: tallyModuleTable() } satisfies ToThread);
     return { thread, run: null, busy: false, abandon: null };
   }
 

@@ -17,6 +17,7 @@ import { openOutputs } from './task-outputs.ts';
 import { openStageChain, streamThrough, type ProgressFn } from './stage-chain.ts';
 import { startFeed, type BatchFeed } from './map-feed.ts';
 import { storeOf, type TaskResult } from './markers.ts';
+import { openTaskTallies } from './tallies.ts';
 
 async function* docsOf(items: AsyncIterable<ReadItem>): AsyncGenerator<Doc> {
   for await (const it of items) if (it.kind === 'doc') yield it.doc;
@@ -35,7 +36,8 @@ async function sourceOf(plan: RunPlan, task: Task, files: RunFiles): Promise<Asy
 /** A process task: one shard through one segment's per-document stages (after its global stage's applier). */
 async function runProcess(plan: RunPlan, task: Task, files: RunFiles, progress?: ProgressFn): Promise<TaskResult> {
   const chain = await openStageChain(plan, task, files);
-  const out = await openOutputs(plan, task);
+  const tallies = await openTaskTallies(plan.config);
+  const out = await openOutputs(plan, task, tallies.settle);
   // When a global stage follows this segment, its map runs here on the survivors as they are
   // written, rather than as a task that reads them back (one pass less over the corpus per global
   // stage). The map's own task is then marked finished with this one.
@@ -57,7 +59,8 @@ async function runProcess(plan: RunPlan, task: Task, files: RunFiles, progress?:
     throw err;
   }
   const alongside = mapTask && feed ? [{ task: mapTask, stages: [], seconds: feed.seconds, keptWritten: 0, elapsed: feed.seconds }] : undefined;
-  return { task, ...(task.step === 0 ? { read } : {}), stages: chain.stats, seconds: 0, keptWritten: out.kept.count, ...(alongside ? { alongside } : {}) };
+  const parts = tallies.parts();
+  return { task, ...(task.step === 0 ? { read } : {}), stages: chain.stats, seconds: 0, keptWritten: out.kept.count, ...(alongside ? { alongside } : {}), ...(parts ? { tallies: parts } : {}) };
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Constraints that bind: the mix plan's constraints that hold the plan away from the natural distribution. */
-import { formatTokens } from '../../planner.ts';
+import { formatTokens } from '../../figures.ts';
 import { availableText, table, type Missing, type ReportSection } from '../section.ts';
 import { NO_PLAN } from './plan-missing.ts';
 

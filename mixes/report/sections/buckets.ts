@@ -1,6 +1,6 @@
 /** Tokens per bucket (source, category, language, quality band) of the tokenized manifest. */
-import { formatTokens } from '../../planner.ts';
-import { hbar, TOP } from '../charts.ts';
+import { formatTokens } from '../../figures.ts';
+import { hbar, TOP } from '../chart-specs.ts';
 import type { ManifestBucket } from '../run-sources.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection } from '../section.ts';
 

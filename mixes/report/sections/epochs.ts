@@ -1,6 +1,6 @@
 /** Epochs per source: how many times the plan draws each source's tokens, and how many the manifest holds. */
-import { formatTokens } from '../../planner.ts';
-import { groupedRows } from '../charts.ts';
+import { formatTokens } from '../../figures.ts';
+import { groupedRows } from '../chart-specs.ts';
 import { availableText, maybe, opt, table, type Missing, type ReportSection } from '../section.ts';
 import { NO_PLAN } from './plan-missing.ts';
 

@@ -1,9 +1,9 @@
 /** Filter funnel: per stage what came in, was kept, rejected and errored, and per rule what it removed. */
 import type { TopLevelSpec } from 'vega-lite';
-import { formatTokens, pct } from '../../planner.ts';
+import { formatTokens, pct } from '../../figures.ts';
 import { BYTES_PER_TOKEN_ESTIMATE } from '../../census.ts';
-import { base, hbar, TOP } from '../charts.ts';
-import { scanBasis } from '../document-scan.ts';
+import { base, hbar, TOP } from '../chart-specs.ts';
+import { tokensOf } from '../settled-figures.ts';
 import { availableText, maybe, missing, n, opt, table, type Missing, type ReportSection } from '../section.ts';
 
 export interface FunnelSection {
@@ -28,16 +28,46 @@ export interface FunnelSection {
   rule_tokens_note?: string;
 }
 
-export const funnelSection: ReportSection<'funnel', FunnelSection | Missing> = {
+/** Per reject reason `stage:rule`: the documents and tokens it rejected. */
+type RuleTally = Record<string, { docs: number; tokens: number }>;
+
+export const funnelSection: ReportSection<'funnel', FunnelSection | Missing, RuleTally> = {
   key: 'funnel',
   title: 'Filter funnel',
 
-  collect({ statsRaw, stats, rejectedScan }) {
+  tally: {
+    start() {
+      const rules: RuleTally = {};
+      return {
+        add({ outcome, doc }) {
+          const reason = doc.meta.reject_reason;
+          if (outcome !== 'rejected' || typeof reason !== 'string') return;
+          const r = (rules[reason] ??= { docs: 0, tokens: 0 });
+          r.docs++;
+          r.tokens += tokensOf(doc);
+        },
+        part: () => rules,
+      };
+    },
+    merge(a, b) {
+      const out: RuleTally = structuredClone(a);
+      for (const [reason, r] of Object.entries(b)) {
+        const o = (out[reason] ??= { docs: 0, tokens: 0 });
+        o.docs += r.docs;
+        o.tokens += r.tokens;
+      }
+      return out;
+    },
+  },
+
+  collect({ statsRaw, stats, tallies, documents }) {
     if (!stats) return missing(statsRaw === undefined ? 'not run: no stats.json in the run folder' : 'stats.json is not in the expected shape');
+    const tallied = documents && documents.rejected > 0 ? (tallies.funnel as RuleTally | undefined) : undefined;
+    const ruleTokens = new Map(Object.entries(tallied ?? {}));
     const rules: FunnelSection['rules'] = [];
     for (const s of stats.stages) {
       for (const [rule, docs] of Object.entries(s.reasons)) {
-        const t = rejectedScan?.rules.get(`${s.name}:${rule}`);
+        const t = ruleTokens.get(`${s.name}:${rule}`);
         rules.push({ stage: s.name, rule, docs, ...(t ? { tokens: t.tokens } : {}) });
       }
     }
@@ -47,8 +77,8 @@ export const funnelSection: ReportSection<'funnel', FunnelSection | Missing> = {
       totals: { in: stats.totals.in, kept: stats.totals.kept, rejected: stats.totals.rejected, errored: stats.totals.errored },
       stages: stats.stages.map((s) => {
         const removed = Math.max(0, s.bytes_in - s.bytes_out);
-        const rejectedTokens = rejectedScan
-          ? [...rejectedScan.rules.entries()].filter(([reason]) => reason.startsWith(`${s.name}:`)).reduce((a, [, v]) => a + v.tokens, 0)
+        const rejectedTokens = tallied
+          ? [...ruleTokens.entries()].filter(([reason]) => reason.startsWith(`${s.name}:`)).reduce((a, [, v]) => a + v.tokens, 0)
           : undefined;
         return {
           name: s.name,
@@ -64,7 +94,7 @@ export const funnelSection: ReportSection<'funnel', FunnelSection | Missing> = {
         };
       }),
       rules,
-      ...(rejectedScan ? { rule_tokens_note: `from ${scanBasis('rejected', rejectedScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
+      ...(tallied && documents ? { rule_tokens_note: `from ${documents.basisOf(['rejected'])} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})` } : {}),
     };
   },
 

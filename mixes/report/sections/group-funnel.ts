@@ -1,11 +1,90 @@
 /** Funnel per source and per language: where each group's documents went, stage by stage. */
 import type { TopLevelSpec } from 'vega-lite';
-import { formatTokens, pct } from '../../planner.ts';
-import { base, type Row } from '../charts.ts';
-import type { StageFunnelRow } from '../documents.ts';
-import { n, table, type ReportSection, type Table } from '../section.ts';
+import { formatTokens, pct } from '../../figures.ts';
+import { base, type Row } from '../chart-specs.ts';
+import { label, tokensOf } from '../settled-figures.ts';
+import { n, table, type ReportSection, type SectionTally, type Table } from '../section.ts';
+
+export interface StageFunnelRow {
+  stage: string;
+  in: number;
+  kept: number;
+  rejected: number;
+  errored: number;
+  /** Tokens of the documents entering and leaving the stage, estimated from each document's final text. */
+  tokens_in: number;
+  tokens_out: number;
+}
 
 type Groups = Record<string, StageFunnelRow[]>;
+
+/** Per group, per stage (the config's order): the documents that left there, rejected or errored, with their tokens; and what was kept. */
+interface GroupCounts {
+  rejected: number[];
+  errored: number[];
+  rejectedTokens: number[];
+  erroredTokens: number[];
+  kept: number;
+  keptTokens: number;
+}
+
+type GroupTally = Record<string, GroupCounts>;
+
+const addUp = (a: number[], b: number[]) => a.map((x, i) => x + (b[i] ?? 0));
+
+function groupTally(field: 'source' | 'language'): SectionTally<GroupTally> {
+  return {
+    start({ stages }) {
+      const groups: GroupTally = {};
+      const zeros = () => new Array<number>(stages.length).fill(0);
+      return {
+        add({ outcome, doc, stage, unreadable }) {
+          // Unreadable input records never reached a stage.
+          if (unreadable || (outcome !== 'kept' && (stage === undefined || stage >= stages.length))) return;
+          const g = (groups[label(doc.meta[field])] ??= { rejected: zeros(), errored: zeros(), rejectedTokens: zeros(), erroredTokens: zeros(), kept: 0, keptTokens: 0 });
+          const tokens = tokensOf(doc);
+          if (outcome === 'kept' || stage === undefined) {
+            g.kept++;
+            g.keptTokens += tokens;
+          } else if (outcome === 'errored') {
+            g.errored[stage] = (g.errored[stage] ?? 0) + 1;
+            g.erroredTokens[stage] = (g.erroredTokens[stage] ?? 0) + tokens;
+          } else {
+            g.rejected[stage] = (g.rejected[stage] ?? 0) + 1;
+            g.rejectedTokens[stage] = (g.rejectedTokens[stage] ?? 0) + tokens;
+          }
+        },
+        part: () => groups,
+      };
+    },
+    merge(a, b) {
+      const out: GroupTally = structuredClone(a);
+      for (const [name, g] of Object.entries(b)) {
+        const o = out[name];
+        if (!o) out[name] = structuredClone(g);
+        else out[name] = { rejected: addUp(o.rejected, g.rejected), errored: addUp(o.errored, g.errored), rejectedTokens: addUp(o.rejectedTokens, g.rejectedTokens), erroredTokens: addUp(o.erroredTokens, g.erroredTokens), kept: o.kept + g.kept, keptTokens: o.keptTokens + g.keptTokens };
+      }
+      return out;
+    },
+  };
+}
+
+function funnelRows(g: GroupCounts, stages: string[]): StageFunnelRow[] {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const rows: StageFunnelRow[] = [];
+  let docs = g.kept + sum(g.rejected) + sum(g.errored);
+  let tokens = g.keptTokens + sum(g.rejectedTokens) + sum(g.erroredTokens);
+  for (const [i, stage] of stages.entries()) {
+    const rejected = g.rejected[i] ?? 0;
+    const errored = g.errored[i] ?? 0;
+    const out = docs - rejected - errored;
+    const tokensOut = tokens - (g.rejectedTokens[i] ?? 0) - (g.erroredTokens[i] ?? 0);
+    rows.push({ stage, in: docs, kept: out, rejected, errored, tokens_in: tokens, tokens_out: tokensOut });
+    docs = out;
+    tokens = tokensOut;
+  }
+  return rows;
+}
 
 /**
  * A funnel per group as one table: per group its documents in, what each stage removed
@@ -60,17 +139,23 @@ function groupFunnelChart(title: string, groups: Groups): TopLevelSpec | undefin
   } as TopLevelSpec;
 }
 
-function groupFunnelSection<K extends 'funnel_by_source' | 'funnel_by_language'>(key: K, title: string, label: 'source' | 'language', chartTitle: string): ReportSection<K, Groups> {
+function groupFunnelSection<K extends 'funnel_by_source' | 'funnel_by_language'>(key: K, title: string, field: 'source' | 'language', chartTitle: string): ReportSection<K, Groups, GroupTally> {
   return {
     key,
     title,
-    collect: ({ stats, views }) => (stats?.stages.length ? ((key === 'funnel_by_source' ? views?.funnel_by_source : views?.funnel_by_language) ?? {}) : {}),
+    tally: groupTally(field),
+    collect({ stats, tallies }) {
+      const groups = tallies[key] as GroupTally | undefined;
+      if (!stats?.stages.length || !groups) return {};
+      const stages = stats.stages.map((s) => s.name);
+      return Object.fromEntries(Object.entries(groups).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, counts]) => [g, funnelRows(counts, stages)]));
+    },
     text(groups, { documents_basis }) {
       const none = documents_basis.startsWith('not run');
       if (none || !Object.keys(groups).length) return { notes: [none ? documents_basis : 'not run: no stats.json with the run\'s stages'], tables: [] };
-      const t = groupFunnelTable(label, groups);
+      const t = groupFunnelTable(field, groups);
       return {
-        notes: [`From ${documents_basis}: per meta.${label}, the documents each stage removed (rejected or errored; · for none). Unreadable input records are not counted. Tokens are estimated from each document's final text (meta.num_tokens, else UTF-8 bytes / 4); report.json has every stage with tokens in and out.`],
+        notes: [`From ${documents_basis}: per meta.${field}, the documents each stage removed (rejected or errored; · for none). Unreadable input records are not counted. Tokens are estimated from each document's final text (meta.num_tokens, else UTF-8 bytes / 4); report.json has every stage with tokens in and out.`],
         tables: t ? [t] : [],
       };
     },

@@ -1,8 +1,8 @@
 /** Languages: documents and tokens per human language and per programming language. */
-import { formatTokens, pct } from '../../planner.ts';
+import { formatTokens, pct } from '../../figures.ts';
 import { BYTES_PER_TOKEN_ESTIMATE } from '../../census.ts';
-import { hbar, TOP } from '../charts.ts';
-import { scanBasis } from '../document-scan.ts';
+import { hbar, TOP } from '../chart-specs.ts';
+import { label, tokensOf } from '../settled-figures.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
 
 export interface CountSection {
@@ -20,12 +20,41 @@ function sortedRows(m: Map<string, { docs: number; tokens: number; code: number 
 
 const KINDS = ['natural', 'programming'] as const;
 
-export const languagesSection: ReportSection<'languages', CountSection | Missing> = {
+/** Per language of the kept documents: documents, tokens, and documents of category code. */
+type LanguageTally = Record<string, { docs: number; tokens: number; code: number }>;
+
+export const languagesSection: ReportSection<'languages', CountSection | Missing, LanguageTally> = {
   key: 'languages',
   title: 'Languages',
 
+  tally: {
+    start() {
+      const languages: LanguageTally = {};
+      return {
+        add({ outcome, doc }) {
+          if (outcome !== 'kept') return;
+          const l = (languages[label(doc.meta.language)] ??= { docs: 0, tokens: 0, code: 0 });
+          l.docs++;
+          l.tokens += tokensOf(doc);
+          if (doc.meta.category === 'code') l.code++;
+        },
+        part: () => languages,
+      };
+    },
+    merge(a, b) {
+      const out: LanguageTally = structuredClone(a);
+      for (const [name, l] of Object.entries(b)) {
+        const o = (out[name] ??= { docs: 0, tokens: 0, code: 0 });
+        o.docs += l.docs;
+        o.tokens += l.tokens;
+        o.code += l.code;
+      }
+      return out;
+    },
+  },
+
   /** From the tokenized manifest when there is one, else from the kept documents. */
-  collect({ buckets, bucketsBasis, keptScan }) {
+  collect({ buckets, bucketsBasis, tallies, documents }) {
     if (buckets) {
       const m = new Map<string, { docs: number; tokens: number; code: number }>();
       for (const b of buckets) {
@@ -37,7 +66,8 @@ export const languagesSection: ReportSection<'languages', CountSection | Missing
       }
       return { available: true, basis: bucketsBasis, rows: sortedRows(m) };
     }
-    if (keptScan) return { available: true, basis: `${scanBasis('kept', keptScan)} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})`, rows: sortedRows(keptScan.languages) };
+    const kept = tallies.languages as LanguageTally | undefined;
+    if (kept && documents && documents.kept > 0) return { available: true, basis: `${documents.basisOf(['kept'])} (meta.num_tokens, else UTF-8 bytes / ${BYTES_PER_TOKEN_ESTIMATE})`, rows: sortedRows(new Map(Object.entries(kept))) };
     return missing('not run: no tokens/manifest.json and no documents in kept/');
   },
 

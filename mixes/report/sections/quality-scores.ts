@@ -1,7 +1,8 @@
 /** Quality scores: the distribution of every score field of the kept documents. */
 import type { TopLevelSpec } from 'vega-lite';
-import { base } from '../charts.ts';
-import { scanBasis } from '../document-scan.ts';
+import { base } from '../chart-specs.ts';
+import { scoreFields } from '../settled-figures.ts';
+import { mergeSketches, SketchBuilder, type ValueSketch } from '../value-sketch.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection } from '../section.ts';
 
 const SCORE_BINS = 20;
@@ -14,43 +15,78 @@ export interface ScoreSection {
   fields: { field: string; count: number; min: number; max: number; mean: number; bins: { from: number; to: number; docs: number }[] }[];
 }
 
-/** Twenty bins over the values' range; over [0, 1] when every value lies in it. */
-function histogramOf(values: number[]): ScoreSection['fields'][number]['bins'] {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+/** Per score field of the kept documents: the sum for the mean, twenty exact bins over [0, 1], and a sketch for a field with values outside it. */
+interface ScoreTally {
+  /** Kept documents. */
+  docs: number;
+  fields: Record<string, { sum: number; unit: number[]; sketch: ValueSketch }>;
+}
+
+/** The bin of a value in twenty bins over [0, 1]. */
+const unitBin = (v: number) => Math.min(SCORE_BINS - 1, Math.floor(v / (1 / SCORE_BINS)));
+
+/** Twenty bins over the values' range; over [0, 1] when every value lies in it (then exact, else of the values rounded as the sketch holds them). */
+function histogramOf(f: ScoreTally['fields'][string]): ScoreSection['fields'][number]['bins'] {
+  const { min, max } = f.sketch;
   if (min >= 0 && max <= 1) {
-    min = 0;
-    max = 1;
+    const width = 1 / SCORE_BINS;
+    return f.unit.map((docs, i) => ({ from: i * width, to: (i + 1) * width, docs }));
   }
   const width = max > min ? (max - min) / SCORE_BINS : 1;
   const bins = Array.from({ length: max > min ? SCORE_BINS : 1 }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, docs: 0 }));
-  for (const v of values) bins[Math.min(bins.length - 1, Math.floor((v - min) / width))]!.docs++;
+  for (const [v, docs = 0] of f.sketch.values) {
+    const b = bins[Math.max(0, Math.min(bins.length - 1, Math.floor((v - min) / width)))];
+    if (b) b.docs += docs;
+  }
   return bins;
 }
 
-export const qualityScoresSection: ReportSection<'quality_scores', ScoreSection | Missing> = {
+export const qualityScoresSection: ReportSection<'quality_scores', ScoreSection | Missing, ScoreTally> = {
   key: 'quality_scores',
   title: 'Quality scores',
 
-  collect({ keptScan }) {
-    if (!keptScan) return missing('not run: no documents in kept/');
-    if (keptScan.scores.size === 0) return missing('no numeric quality or *score* fields in the kept documents\' meta');
+  tally: {
+    start() {
+      let docs = 0;
+      const fields = new Map<string, { sum: number; unit: number[]; sketch: SketchBuilder }>();
+      return {
+        add({ outcome, doc }) {
+          if (outcome !== 'kept') return;
+          docs++;
+          for (const [field, v] of scoreFields(doc.meta)) {
+            let f = fields.get(field);
+            if (!f) fields.set(field, (f = { sum: 0, unit: new Array<number>(SCORE_BINS).fill(0), sketch: new SketchBuilder(1) }));
+            f.sum += v;
+            if (v >= 0 && v <= 1) f.unit[unitBin(v)] = (f.unit[unitBin(v)] ?? 0) + 1;
+            f.sketch.add(v, 0);
+          }
+        },
+        part: () => ({ docs, fields: Object.fromEntries([...fields].map(([field, f]) => [field, { sum: f.sum, unit: f.unit, sketch: f.sketch.sketch() }])) }),
+      };
+    },
+    merge(a, b) {
+      const fields = { ...a.fields };
+      for (const [field, f] of Object.entries(b.fields)) {
+        const have = fields[field];
+        fields[field] = have ? { sum: have.sum + f.sum, unit: have.unit.map((x, i) => x + (f.unit[i] ?? 0)), sketch: mergeSketches(have.sketch, f.sketch) } : f;
+      }
+      return { docs: a.docs + b.docs, fields };
+    },
+  },
+
+  collect({ tallies, documents }) {
+    const t = tallies.quality_scores as ScoreTally | undefined;
+    if (!t || !documents || documents.kept === 0) return missing('not run: no documents in kept/');
+    const fields = Object.entries(t.fields);
+    if (fields.length === 0) return missing('no numeric quality or *score* fields in the kept documents\' meta');
     return {
       available: true,
-      basis: scanBasis('kept', keptScan),
-      docs: keptScan.docs,
-      fields: [...keptScan.scores.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([field, values]) => ({
-        field,
-        count: values.length,
-        min: Math.min(...values),
-        max: Math.max(...values),
-        mean: values.reduce((a, b) => a + b, 0) / values.length,
-        bins: histogramOf(values),
-      })),
+      basis: documents.basisOf(['kept']),
+      docs: t.docs,
+      fields: fields.sort(([a], [b]) => (a < b ? -1 : 1)).map(([field, f]) => {
+        const count = f.sketch.counts[0] ?? 0;
+        return { field, count, min: f.sketch.min, max: f.sketch.max, mean: f.sum / count, bins: histogramOf(f) };
+      }),
     };
   },
 

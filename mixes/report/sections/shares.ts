@@ -1,8 +1,8 @@
 /** Planned against achieved shares: the plan's share per category (and non-English) and per bucket, with what the manifest holds. */
 import type { TopLevelSpec } from 'vega-lite';
 import { bucketId, isNonEnglish } from '../../bucket.ts';
-import { pct } from '../../planner.ts';
-import { groupedRows } from '../charts.ts';
+import { pct } from '../../figures.ts';
+import { groupedRows } from '../chart-specs.ts';
 import type { ManifestBucket } from '../run-sources.ts';
 import { availableText, maybe, n, opt, table, type Missing, type ReportSection } from '../section.ts';
 import { NO_PLAN } from './plan-missing.ts';
