@@ -61,12 +61,11 @@ export async function runGlobalStage(def: AnyStageDefinition, options: Record<st
   }
   const config = await stagesConfig({ inputs, output: join(dir, 'out'), stages: [{ stage: def.name, options }], workers: settings.workers ?? 1, seed: settings.seed ?? 1, baseDir: dir, origin: 'runGlobalStage' });
   const { stats } = await runPipeline(config, { quiet: true });
+  if (stats.totals.errored > 0) throw new Error(`${stats.totals.errored} documents errored: see ${join(config.output, 'errors')}`);
   const ext = extensionFor(config.compression);
   const verdicts: Verdict[][] = [];
   const docs: Doc[][] = [];
   for (const [i, shard] of shards.entries()) {
-    const errors = layout.errors(config.output, 1, i, ext);
-    if (existsSync(errors)) throw new Error(`${def.name} failed on documents of shard ${i}: ${errors}`);
     const written = new Map<string, { doc: Doc; verdict: Verdict }>();
     for (const doc of await readBack(layout.kept(config.output, i, ext))) written.set(doc.id, { doc, verdict: { keep: true } });
     for (const doc of await readBack(layout.rejected(config.output, 1, i, ext))) written.set(doc.id, { doc, verdict: rejection(doc, def.name) });
