@@ -38,6 +38,7 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   } },
   { names: ['export'], load: async () => (await import('../mixes/shards/export-command.ts')).registerExportCommand },
   { names: ['classify'], load: async () => (await import('../classifiers/command.ts')).registerClassifyCommand },
+  { names: ['calibrate'], load: async () => (await import('../classifiers/calibrate/command.ts')).registerCalibrateCommand },
   { names: ['mix', 'report'], load: async () => (await import('../mixes/command.ts')).registerMixCommands },
   { names: ['inspect'], load: async () => (await import('../mixes/inspect.ts')).registerInspectCommand },
   { names: ['decontam'], load: async () => {

@@ -13,6 +13,7 @@ import { DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS, type ReaderOptions } from './i
 import { OUTPUT_FORMATS, type OutputFormat } from './io/document-layout.ts';
 import { isS3Url, objectUrlProblem } from './io/storage.ts';
 import type { When } from './engine/stage-overrides.ts';
+import { includeOverrideFiles } from './overrides-file.ts';
 
 /** A local path is resolved against `baseDir`; an s3:// URL is taken as it is. */
 const inputPath = (baseDir: string, path: string): string => (isS3Url(path) ? path : resolve(baseDir, path));
@@ -297,6 +298,7 @@ export async function loadPipelineFile(file: string, overrides: Overrides = {}):
     // The yaml library refuses documents whose aliases expand without bound ("billion laughs").
     throw new ConfigError(file, '', `invalid YAML: ${(e as Error).message}`);
   }
+  raw = await includeOverrideFiles(raw, file, dirname(resolve(file)));
   return prepareConfig(raw, { file, baseDir: dirname(resolve(file)) }, overrides);
 }
 

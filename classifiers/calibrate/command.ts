@@ -1,0 +1,51 @@
+/**
+ * CLI: refinery calibrate <run> -o overrides.yaml — per-language thresholds from a run's own
+ * distributions (calibrate-run.ts), written as `overrides` a pipeline includes with
+ * `overrides_from:`, and a table, per language, of the share each threshold removes against
+ * the reference language's default.
+ */
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { writeFileAtomic } from '../../pipeline/io/atomic.ts';
+import { positiveInt } from '../../pipeline/cli/arguments.ts';
+import { calibrateRun, overridesOf, type Calibration } from './calibrate-run.ts';
+
+export function registerCalibrateCommand(program: Command): void {
+  program
+    .command('calibrate')
+    .description("Per-language thresholds from a finished run's own distributions: LID by FineWeb-2's rule, filter thresholds by quantile matching to English; writes overrides a pipeline includes.")
+    .argument('<run>', 'a finished run folder (kept/, rejected/, run.json)')
+    .requiredOption('-o, --output <overrides.yaml>', 'the overrides file to write')
+    .option('--reference <language>', 'the language whose thresholds the others are matched to', 'en')
+    .option('--min-docs <n>', 'a language with fewer sampled documents gets no calibrated value', positiveInt, 100)
+    .option('--sample-docs <n>', 'documents sampled per language (bottom-k of a hash of the id)', positiveInt, 20_000)
+    .action(async (run: string, o: { output: string; reference: string; minDocs: number; sampleDocs: number }) => {
+      const c = await calibrateRun(run, { reference: o.reference, minDocs: o.minDocs, sampleDocs: o.sampleDocs });
+      await writeFileAtomic(o.output, overridesYaml(c));
+      process.stdout.write(`${calibrationTable(c)}\noverrides in ${o.output}\n`);
+    });
+}
+
+export function overridesYaml(c: Calibration): string {
+  const header = [
+    `# Per-language thresholds from the run ${c.run}, by refinery calibrate (docs/filters.md, "Per-language calibration").`,
+    "# select: language-ID thresholds by FineWeb-2's rule, max(0.3, min(0.9, median - std)) of each language's scores;",
+    '#   give langid language_threshold: 0.3 (the rule\'s floor) and put this select after it.',
+    `# other stages: each threshold removes the share of a language's documents that the run's removes of ${c.reference}'s.`,
+    '# Include: overrides_from: <this file> on each stage entry named under overrides.',
+  ];
+  return `${header.join('\n')}\n${stringify({ overrides: overridesOf(c), calibration: c }, { lineWidth: 0 })}`;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export function calibrationTable(c: Calibration): string {
+  const rows = [['language', 'docs', 'threshold', 'default', 'removes', 'calibrated', 'removes']];
+  for (const l of c.languages) {
+    if (l.lid) rows.push([l.language, String(l.docs), 'langid score', String(l.lid.default), pct(l.lid.removes_default), String(l.lid.threshold), pct(l.lid.removes_calibrated)]);
+    for (const t of l.thresholds) rows.push([l.language, String(l.docs), `${t.stage}.${t.option}`, String(t.default), pct(t.removes_default), String(t.calibrated), pct(t.removes_calibrated)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const refs = Object.entries(c.reference_removes).map(([k, v]) => `${k} ${pct(v)}`).join(', ');
+  return [`${c.reference} (reference) removes: ${refs || 'nothing measured'}`, ...rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())].join('\n');
+}
