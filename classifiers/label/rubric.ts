@@ -2,9 +2,9 @@
  * A grading rubric: a Markdown file whose YAML front matter says how the answer is read
  * (`kind: binary` or `kind: score` with `min`/`max`, an `answer_pattern` regex whose first group
  * is the verdict, an optional `system` prompt) and whose body is the user prompt, with
- * `{document}` where the document goes. Two ship in classifiers/rubrics/.
+ * `{document}` where the document goes. Six ship in classifiers/rubrics/ (quality, educational value, and the code and math domains).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -56,7 +56,7 @@ export function parseRubric(text: string, path: string): Rubric {
   return { name: fm.name, kind: fm.kind, min: fm.min, max: fm.max, system: fm.system.trim(), template, answerPattern, path };
 }
 
-/** A rubric by path, or by the name of a shipped one (`llama3-quality`, `fineweb-edu-additive`). */
+/** A rubric by path, or by the name of a shipped one (`llama3-quality`, `fineweb-edu-additive`, `llama3-code`, `llama3-math`, `code-edu-additive`, `math-additive`). */
 export async function loadRubric(pathOrName: string, baseDir = process.cwd()): Promise<Rubric> {
   const candidates = /[/\\]|\.md$/.test(pathOrName) ? [resolve(baseDir, pathOrName)] : [join(RUBRICS_DIR, `${pathOrName}.md`), resolve(baseDir, pathOrName)];
   for (const path of candidates) {
@@ -68,7 +68,12 @@ export async function loadRubric(pathOrName: string, baseDir = process.cwd()): P
     }
     return parseRubric(text, path);
   }
-  throw new InputError(pathOrName, {}, `no such rubric (a file, or one of the shipped names: llama3-quality, fineweb-edu-additive)`);
+  throw new InputError(pathOrName, {}, `no such rubric (a file, or one of the shipped names: ${(await shippedRubrics()).join(', ')})`);
+}
+
+/** The names of the rubrics in classifiers/rubrics/. */
+export async function shippedRubrics(): Promise<string[]> {
+  return (await readdir(RUBRICS_DIR)).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort();
 }
 
 export function renderPrompt(rubric: Rubric, document: string): string {
