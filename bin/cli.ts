@@ -41,6 +41,10 @@ const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['calibrate'], load: async () => (await import('../classifiers/calibrate/command.ts')).registerCalibrateCommand },
   { names: ['mix', 'report'], load: async () => (await import('../mixes/command.ts')).registerMixCommands },
   { names: ['inspect'], load: async () => (await import('../mixes/inspect.ts')).registerInspectCommand },
+  { names: ['remove'], load: async () => {
+    const { registerRemoveCommand } = await import('../takedown/command.ts');
+    return (program) => registerRemoveCommand(program, writeReport);
+  } },
   { names: ['decontam'], load: async () => {
     const { decontamCommand } = await import('../decontam/command.ts');
     return (program) => program.addCommand(decontamCommand());

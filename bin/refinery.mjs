@@ -18,7 +18,7 @@ const stamp = join(root, 'dist', 'BUILT');
 
 function newestSource() {
   let newest = 0;
-  for (const dir of ['bin', 'pipeline', 'text', 'filters', 'classifiers', 'dedup', 'mixes', 'decontam']) {
+  for (const dir of ['bin', 'pipeline', 'text', 'filters', 'classifiers', 'dedup', 'mixes', 'decontam', 'takedown']) {
     for (const f of readdirSync(join(root, dir), { recursive: true })) {
       if (f.endsWith('.ts')) newest = Math.max(newest, statSync(join(root, dir, f)).mtimeMs);
     }

@@ -5,8 +5,8 @@
  *
  * A folder is read where it is. A bucket run is read through a scratch folder laid out as the
  * run (the bucket store's task space): a file is fetched into it when a command asks for it
- * (`files.need`), byte ranges are read without fetching, and what a command writes there is
- * stored back whole by `commit` (each object written in one piece, stats.json last).
+ * (`files.need`), byte ranges are read without fetching, and a file a command writes there is
+ * stored back whole by `put` (one object written in one piece).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,10 +24,12 @@ export interface OpenedRun {
   readonly onBucket: boolean;
   /** Where the run's file at `path` (below `dir`) is, for messages: a path, or an object URL. */
   where(path: string): string;
-  /** Stores what was written in `dir` since it was opened (a bucket: each file uploaded whole, stats.json last; a folder: nothing to do). */
-  commit(): Promise<void>;
+  /** Stores the file at `path` (below `dir`), written whole there: on a bucket, one object written in one piece; in a folder it is in place already. */
+  put(path: string): Promise<void>;
   /** Deletes the run's files at `paths` (below `dir`): the files, and on a bucket their objects too. */
   delete(paths: string[]): Promise<void>;
+  /** Holds the run's run.lock (no run may write it meanwhile); the function releases it. */
+  lock(): Promise<() => Promise<void>>;
   /** Deletes the scratch folder of a bucket run. */
   close(): Promise<void>;
 }
@@ -51,10 +53,11 @@ export async function openRun(pathOrUrl: string, options: { scratch?: string } =
       files: folderFiles,
       onBucket: false,
       where: (path) => path,
-      commit: async () => {},
+      put: async () => {},
       delete: async (paths) => {
         for (const p of paths) await rm(p, { force: true });
       },
+      lock: async () => (await import('./folder-lock.ts')).lockOutput(dir),
       close: async () => {},
     };
   }
@@ -73,13 +76,14 @@ export async function openRun(pathOrUrl: string, options: { scratch?: string } =
     files: { need: (p) => space.need(p), readRange: (p, s, n) => space.readRange(p, s, n), list: (p) => space.list(p) },
     onBucket: true,
     where: (path) => objectUrl(location, keyOf(path)),
-    commit: async () => void (await space.commit()),
+    put: async (path) => (await import('../io/s3.ts')).uploadFile(path, objectUrl(location, keyOf(path))),
     delete: async (paths) => {
       if (paths.length === 0) return;
       const { deleteOutputObjects } = await import('../io/s3.ts');
       await deleteOutputObjects(location, paths.map(keyOf).sort());
       for (const p of paths) await rm(p, { force: true });
     },
+    lock: () => store.lock(),
     close: () => space.close(),
   };
 }
