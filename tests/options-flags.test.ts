@@ -12,7 +12,7 @@ import { addSchemaFlags, schemaFlagValues } from '../pipeline/cli/option-flags.t
 import { TrainRunOptions } from '../classifiers/training-run.ts';
 import { LabelRunOptions } from '../classifiers/label/labeller.ts';
 import { qualityOptions } from '../classifiers/quality-stage.ts';
-import { tokenizeOptions } from '../mixes/shards/tokenize.ts';
+import { tokenizeOptions } from '../mixes/shards/tokenize-options.ts';
 import { semanticDedupOptions } from '../dedup/semantic-dedup.ts';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

@@ -10,7 +10,7 @@ import { stagesConfig } from '../../pipeline/engine/run.ts';
 import { outputPath, runFromCommand, type RunFinishedHook } from '../../pipeline/cli/run-summary.ts';
 import { funnelMarkdown } from '../../pipeline/stats.ts';
 import { addSchemaFlags, schemaFlagValues } from '../../pipeline/cli/option-flags.ts';
-import { TOKENS_DIR, tokenizeOptions } from './tokenize.ts';
+import { TOKENS_DIR, tokenizeOptions } from './tokenize-options.ts';
 import { MANIFEST_FILE } from './manifest-names.ts';
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { exportMegatron } from './megatron-export.ts';
-import { TOKENS_DIR } from './tokenize.ts';
+import { TOKENS_DIR } from './tokenize-options.ts';
 import { withRun, type OpenedRun } from '../../pipeline/run-folder/open-run.ts';
 
 /** Fetches the token shards and the JSON files (the manifest) of a bucket run, at the prefix given and in its `tokens/`, into the run's scratch. */

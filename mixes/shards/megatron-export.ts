@@ -26,7 +26,7 @@ import { DuckDBInstance, DuckDBListVector, type DuckDBConnection, type DuckDBVec
 import { syncFile, tempNameFor } from '../../pipeline/io/atomic.ts';
 import { InputError, RefineryError } from '../../pipeline/errors.ts';
 import type { TokenizeManifest } from './manifest.ts';
-import { TOKENS_DIR } from './tokenize.ts';
+import { TOKENS_DIR } from './tokenize-options.ts';
 import { MANIFEST_FILE, manifestPaths } from './manifest-names.ts';
 
 export const MMIDIDX_MAGIC = Buffer.from('MMIDIDX\x00\x00', 'latin1');

@@ -23,7 +23,7 @@ import type { DocumentTokenizer } from '../../pipeline/tokenizer/document-tokeni
 import { HuggingFaceTokenizer } from '../../pipeline/tokenizer/huggingface-tokenizer.ts';
 import { LLAMA3_TOKENIZER_NAME } from '../../pipeline/tokenizer/document-tokenizer.ts';
 import { Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
-import { TOKENS_DIR, type TokenizeOptions } from './tokenize.ts';
+import { TOKENS_DIR, type TokenizeOptions } from './tokenize-options.ts';
 import { MANIFEST_FILE } from './manifest-names.ts';
 import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, type TokenizeManifest } from './manifest.ts';
 import { ShardSink, shardNumber } from './shard-sink.ts';

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import type { RunConfig } from '../config.ts';
 import { ConfigError, InputError } from '../errors.ts';
 import { stageDefinition } from '../registry.ts';
-import { hasGlob, isS3Url, listInputs, statInput, type InputInfo } from '../io/storage.ts';
+import { isS3Url, listInputs, statInput } from '../io/storage.ts';
+import { hasGlob, type InputInfo } from '../io/input-names.ts';
 import { brokenLink, oncePerFile } from '../io/input-links.ts';
 
 export type TaskKind = 'process' | 'map' | 'reduce' | 'step' | 'finish';

@@ -16,7 +16,7 @@ import picomatch from 'picomatch';
 import { AbortMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { InputError, RefineryError } from '../errors.ts';
-import { DATA_FILES, hasGlob, type InputInfo } from './storage.ts';
+import { DATA_FILES, hasGlob, type InputInfo } from './input-names.ts';
 
 // The SDK warns, once per thread, that its releases after January 2027 need Node 22; a run's
 // output is no place for that notice (package-lock.json pins the version this code was tested with).

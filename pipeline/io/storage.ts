@@ -8,13 +8,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { glob } from 'tinyglobby';
-
-/** Data files a folder (or an s3:// prefix) named as an input contributes: not READMEs, not a run's _work/. */
-export const DATA_FILES = ['**/*.{jsonl,json,ndjson,parquet,warc,wet}', '**/*.{jsonl,json,ndjson,warc,wet}.{gz,zst}'];
+import { DATA_FILES, type InputInfo } from './input-names.ts';
 
 export const isS3Url = (path: string): boolean => path.startsWith('s3://');
 
-export const hasGlob = (pattern: string): boolean => /[*?[\]{}]/.test(pattern);
 
 /**
  * What is wrong with an object URL as a store or a proxy may read it, or null: a bucket is named,
@@ -29,16 +26,6 @@ export function objectUrlProblem(url: string): string | null {
   return null;
 }
 
-/**
- * What identifies a version of an input: its size, and the modification time (local files) or
- * the ETag (objects, whose LastModified changes when the same bytes are uploaded again).
- */
-export interface InputInfo {
-  kind: 'file' | 'folder' | 'other';
-  size: number;
-  mtimeMs?: number;
-  etag?: string;
-}
 
 const s3 = () => import('./s3.ts');
 
