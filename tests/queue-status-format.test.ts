@@ -20,7 +20,7 @@ function bigRun(): RunStatus {
   return {
     run: '3f9c1e0a7b2d4c55', pipeline: 'p.yaml', output: 's3://b/out', state: 'running', phases,
     submittedAt: 0, startedAt: 1_000, finishedAt: null, docs: 5_000_000, bytes: 20e9,
-    inputBytes: 10e9, inputRead: 2.5e9,
+    inputBytes: 10e9, inputRead: 2.5e9, tasksDone: 4100,
     held: Array.from({ length: 30 }, (_, i) => ({ task: `reduce-1-${String(i).padStart(5, '0')}`, host: `node-${i}`, pid: 100 + i, heartbeatAge: 1000, orphaned: i < 5 })),
     failures: Array.from({ length: 12 }, (_, i) => problem(i)),
     retrying: Array.from({ length: 9 }, (_, i) => problem(100 + i)),

@@ -38,7 +38,8 @@ async function requireRun(rq: RunQueue, run: string): Promise<RunRecord> {
 /** `done/total tasks`, and the input read as a percentage when the run recorded its input's size. */
 function progressOf(s: RunStatus): string {
   const tasks = s.phases.reduce((a, p) => a + p.tasks, 0);
-  const done = s.phases.reduce((a, p) => a + p.done, 0);
+  // A cancelled run's jobs are removed: its record still counts the tasks that ran.
+  const done = Math.max(s.tasksDone, s.phases.reduce((a, p) => a + p.done, 0));
   const input = s.inputBytes > 0 ? `, input ${Math.floor((100 * s.inputRead) / s.inputBytes)}% of ${formatBytes(s.inputBytes)}` : '';
   return `${done}/${tasks} tasks${input}`;
 }

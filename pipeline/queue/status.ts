@@ -63,6 +63,8 @@ export interface RunStatus {
   inputRead: number;
   /** Tasks in flight with their workers, and orphaned tasks. */
   held: HeldTaskStatus[];
+  /** Tasks that ran to the end (the record's count: it stays when a cancelled run's jobs are removed). */
+  tasksDone: number;
   /** Tasks that ended in the failed set. */
   failures: TaskProblem[];
   /** Tasks that failed an attempt and wait to be retried. */
@@ -170,6 +172,7 @@ export async function runStatus(rq: RunQueue, rec: RunRecord): Promise<RunStatus
     finishedAt: rec.finishedAt,
     docs,
     bytes,
+    tasksDone: rec.tasksDone,
     inputBytes: rec.inputBytes,
     inputRead: phases[0]?.done === phases[0]?.tasks ? rec.inputBytes : input.read(liveText),
     held,
