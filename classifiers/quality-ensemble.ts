@@ -22,7 +22,7 @@ import { needAll, readRunText } from '../pipeline/run-folder/files.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 import { addHistogram, binOf, histogramPairs, percentileCuts, type ScoreHistogram } from './ensemble/percentile-bins.ts';
 import { agreement } from './ensemble/agreement.ts';
-import { bandOf } from './quality-stage.ts';
+import { bandOf } from './bands.ts';
 
 export const qualityEnsembleOptions = z
   .object({

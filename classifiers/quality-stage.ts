@@ -15,6 +15,7 @@ import { ConfigError } from '../pipeline/errors.ts';
 import { openScorer, roundHalfEven } from './scorer.ts';
 import type { ModelCard } from './model-card.ts';
 import { isCode } from '../text/code-detection.ts';
+import { bandOf } from './bands.ts';
 
 export const qualityOptions = z.object({
   model: z.string().min(1).describe('Model folder (card.json + ONNX file), or a fastText model file (.bin/.ftz, e.g. DCLM\'s), relative to the pipeline file.'),
@@ -32,13 +33,6 @@ export type QualityOptions = z.infer<typeof qualityOptions>;
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-/** The band of a score: names[i] for the i-th interval of the ascending cut points (a cut belongs to the band above). */
-export function bandOf(score: number, cuts: readonly number[], names: readonly string[]): string {
-  let i = 0;
-  while (i < cuts.length && score >= cuts[i]!) i++;
-  return names[i]!;
 }
 
 export function defaultBandCuts(card: ModelCard): number[] {

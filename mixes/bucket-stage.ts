@@ -9,7 +9,7 @@ import { defineStage, KEEP, type DocStage } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { isCode } from '../text/code-detection.ts';
 import { isNonEnglish, UNKNOWN } from './bucket.ts';
-import { bandOf } from '../classifiers/quality-stage.ts';
+import { bandOf } from '../classifiers/bands.ts';
 
 const ruleSchema = z.strictObject({
   category: z.string().min(1).describe('The category this rule gives.'),
