@@ -14,6 +14,7 @@ import { epochsSection } from './sections/epochs.ts';
 import { bindingConstraintsSection } from './sections/binding-constraints.ts';
 import { piiSection } from './sections/pii.ts';
 import { contaminationSection } from './sections/contamination.ts';
+import { scalingSection } from './sections/scaling.ts';
 
 export const REPORT_SECTIONS = [
   funnelSection,
@@ -28,6 +29,7 @@ export const REPORT_SECTIONS = [
   sharesSection,
   epochsSection,
   bindingConstraintsSection,
+  scalingSection,
   piiSection,
   contaminationSection,
 ] as const;
