@@ -16,10 +16,15 @@
  *    are link-free paragraphs) join it, as in Readability.
  * 4. Inside it, lists, tables and divs with few commas and many links are dropped (link lists).
  *
- * The text is written one line per block element, `<pre>` keeping its lines, as html-text.ts
- * writes it. Measured against Readability in bench/html.bench.ts and docs/readers.md.
+ * The text is written one line per block element, `<pre>` keeping its lines and their indentation
+ * (class names inside code never make boilerplate: a highlighter marks comments `comment`), as
+ * html-text.ts writes it. Math is kept as TeX (html-math.ts): MathML, MathJax's TeX scripts and
+ * math images' alt text; display math on a line of its own. Measured against Readability in
+ * bench/html.bench.ts and docs/readers.md; code and math on hand-made pages in
+ * tests/readers-html-code-math.test.ts.
  */
 import { Parser } from 'htmlparser2';
+import { delimitTex, mathImageTex, mathText, texScriptMode, type MathNode } from './html-math.ts';
 
 export interface FastPageText {
   text: string;
@@ -30,7 +35,9 @@ export interface FastPageText {
 }
 
 /** Elements whose content is never text. */
-const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'canvas', 'head', 'select', 'button', 'math', 'textarea']);
+const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'canvas', 'head', 'select', 'button', 'textarea']);
+/** Elements whose text is code: class names inside them (a highlighter's `comment`, `sidebar`) do not make boilerplate. */
+const CODE = new Set(['pre', 'code', 'kbd', 'samp']);
 const BOILERPLATE_TAGS = new Set(['nav', 'header', 'footer', 'aside', 'form', 'menu', 'dialog']);
 const BOILERPLATE_ROLES = new Set(['navigation', 'menu', 'menubar', 'complementary', 'banner', 'contentinfo', 'alert', 'alertdialog', 'dialog', 'search']);
 /** Readability's "unlikely candidates", plus cookie/consent/share words. */
@@ -39,6 +46,8 @@ const MAYBE = /and|article|body|column|content|main|mathjax|shadow/i;
 const NEGATIVE = /-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget/i;
 const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story/i;
 const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden/i;
+/** Line-number gutters beside code (Pygments' `linenos`, GitHub's `blob-num`, Prism's `line-numbers-rows`): not the code's text. */
+const LINE_NUMBERS = /\b(linenos|linenodiv|lineno|line-numbers-rows|blob-num|gutter)\b/i;
 
 const BLOCK = new Set([
   'address', 'article', 'blockquote', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt', 'fieldset', 'figcaption',
@@ -97,6 +106,7 @@ function isBoilerplate(tag: string, a: Record<string, string>): boolean {
   if (a.hidden !== undefined || a['aria-hidden'] === 'true') return true;
   const role = a.role;
   if (role && BOILERPLATE_ROLES.has(role.toLowerCase())) return true;
+  if (a.class && LINE_NUMBERS.test(a.class)) return true;
   return !!a.style && HIDDEN_STYLE.test(a.style);
 }
 
@@ -141,42 +151,113 @@ function parse(html: string): Parsed {
   let title = '';
   let lang: string | undefined;
   let linkDepth = 0;
+  let codeDepth = 0;
+  /** A <math> element being read: its tree, and the path to the element being filled. */
+  let math: MathNode[] | null = null;
+  /** The TeX of a MathJax <script type="math/tex"> being read. */
+  let texScript: { display: boolean; tex: string } | null = null;
+  /** A <pre> just opened: a newline right after its start tag is not content (HTML's rule). */
+  let preStart = false;
+
+  const addText = (text: string) => {
+    cur.kids.push(text);
+    const m = measure(text);
+    cur.chars[0] += m.chars;
+    cur.chars[1] += m.chars;
+    cur.commas[0] += m.commas;
+    cur.commas[1] += m.commas;
+    if (linkDepth > 0) {
+      cur.linkChars[0] += m.chars;
+      cur.linkChars[1] += m.chars;
+    }
+  };
+  /** Math as text: inline where it stands, display math as a paragraph of its own. */
+  const addMath = (text: string, display: boolean) => {
+    if (text === '' || skipDepth > 0 || cur.drop) return;
+    if (!display) {
+      addText(text);
+      return;
+    }
+    const p = newEl('p', cur);
+    cur.kids.push(p);
+    cur.hasBlock = true;
+    const outer = cur;
+    cur = p;
+    addText(text);
+    cur = outer;
+    for (let k = 0; k < 2; k++) {
+      outer.chars[k] += p.chars[k];
+      outer.commas[k] += p.commas[k];
+    }
+  };
+
   const parser = new Parser(
     {
       onopentag(tag, attribs) {
+        if (math) {
+          const el: MathNode = { tag, attrs: attribs, kids: [] };
+          math[math.length - 1]!.kids.push(el);
+          math.push(el);
+          return;
+        }
         if (tag === 'title' && !inTitle && !title) inTitle = true;
+        if (skipDepth === 0 && tag === 'script') {
+          const mode = texScriptMode(attribs);
+          if (mode) texScript = { display: mode === 'display', tex: '' };
+        }
         if (skipDepth > 0 || SKIP.has(tag)) {
           skipDepth++;
           return;
         }
+        if (tag === 'math') {
+          math = [{ tag, attrs: attribs, kids: [] }];
+          return;
+        }
+        if (tag === 'img') {
+          const tex = mathImageTex(attribs);
+          if (tex) addMath(tex, tex.startsWith('$$'));
+        }
         if (tag === 'html' && attribs.lang && !lang) lang = attribs.lang.trim() || undefined;
         const el = newEl(tag, cur);
         if (isBoilerplate(tag, attribs)) el.drop = true;
-        else if (attribs.class || attribs.id) {
+        else if (codeDepth === 0 && (attribs.class || attribs.id)) {
           el.soft = isSoftBoilerplate(tag, attribs);
           el.weight = classWeight(attribs.class ?? '', attribs.id ?? '');
         }
         if (tag === 'body' && !body) body = el;
         if (tag === 'a') linkDepth++;
+        if (CODE.has(tag)) codeDepth++;
+        if (tag === 'pre') preStart = true;
+        else if (!CODE.has(tag)) preStart = false;
         cur.kids.push(el);
         if (DIV_BLOCKERS.has(tag)) cur.hasBlock = true;
         cur = el;
       },
       ontext(text) {
+        if (math) {
+          math[math.length - 1]!.kids.push(text);
+          return;
+        }
+        if (texScript && skipDepth === 1) texScript.tex += text;
         if (inTitle) title += text;
         if (skipDepth > 0 || cur.drop) return;
-        cur.kids.push(text);
-        const m = measure(text);
-        cur.chars[0] += m.chars;
-        cur.chars[1] += m.chars;
-        cur.commas[0] += m.commas;
-        cur.commas[1] += m.commas;
-        if (linkDepth > 0) {
-          cur.linkChars[0] += m.chars;
-          cur.linkChars[1] += m.chars;
+        if (preStart) {
+          preStart = false;
+          if (text.startsWith('\r\n')) text = text.slice(2);
+          else if (text.startsWith('\n')) text = text.slice(1);
+          if (text === '') return;
         }
+        addText(text);
       },
       onclosetag(tag) {
+        if (math) {
+          const done = math.pop();
+          if (math.length === 0 && done) {
+            math = null;
+            addMath(mathText(done), done.attrs.display === 'block');
+          }
+          return;
+        }
         if (tag === 'title') inTitle = false;
         if (skipDepth === 0 && (tag === 'th' || tag === 'caption')) {
           let t: El | null = cur;
@@ -185,11 +266,18 @@ function parse(html: string): Parsed {
         }
         if (skipDepth > 0) {
           skipDepth--;
+          if (skipDepth === 0 && texScript) {
+            const { display, tex } = texScript;
+            texScript = null;
+            addMath(delimitTex(tex, display), display);
+          }
           return;
         }
         if (cur === root) return;
         const el = cur;
         if (tag === 'a' && linkDepth > 0) linkDepth--;
+        if (CODE.has(el.tag) && codeDepth > 0) codeDepth--;
+        preStart = false;
         cur = el.parent ?? root;
         if (!el.drop) {
           for (let m = 0; m < 2; m++) {
@@ -376,10 +464,13 @@ function isClutter(el: El, pass: Pass): boolean {
 function textOf(roots: El[], pass: Pass, inContent = false): string {
   const lines: string[] = [];
   let line = '';
+  /** The line holds text of a <pre>: its spaces are kept, only trailing ones cut. */
+  let linePre = false;
   const flush = () => {
-    const t = line.replace(/[ \t\f\v\u00a0]+/g, ' ').trim();
-    if (t) lines.push(t);
+    const t = linePre ? line.replace(/\s+$/, '') : line.replace(/[ \t\f\v\u00a0]+/g, ' ').trim();
+    if (t.trim()) lines.push(t);
     line = '';
+    linePre = false;
   };
   type Entry = { el: El; pre: boolean } | { text: string; pre: boolean } | null;
   const stack: Entry[] = [];
@@ -398,6 +489,7 @@ function textOf(roots: El[], pass: Pass, inContent = false): string {
       }
       const parts = e.text.split('\n');
       line += parts[0];
+      linePre = true;
       for (let i = 1; i < parts.length; i++) {
         lines.push(line.replace(/\s+$/, ''));
         line = parts[i];
