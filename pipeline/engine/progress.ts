@@ -2,8 +2,9 @@
  * Progress on stderr. On a terminal, one live line: the run's input read so far by bytes (a bar,
  * the rate, the time left) and the phase's tasks; elsewhere (a pipe, CI), one line per finished
  * task. How far the input is read is measured in bytes of the input files: a finished shard
- * counts its own bytes, a shard being read counts the bytes of text it has yielded, converted
- * by the ratio of file bytes to text bytes of the shards finished so far (`InputEstimate`).
+ * counts its own bytes, a shard being read the bytes of text it has yielded, converted by the
+ * ratio of file bytes to text bytes of finished shards (of the same file, else of files
+ * compressed alike), and never more than its own bytes.
  */
 import { statInput } from '../io/storage.ts';
 import type { RunPlan, Task } from './run-plan.ts';
@@ -16,13 +17,41 @@ export async function shardBytes(plan: RunPlan): Promise<number[]> {
   return plan.shards.map((s) => (sizes.get(s.file) ?? 0) / s.parts);
 }
 
-/** Before a shard has finished, how many file bytes a byte of text is guessed to cost: compressed inputs are about a third of their text. */
-function priorRatio(plan: RunPlan): number {
-  const compressed = plan.shards.filter((s) => /\.(gz|zst|parquet)$/i.test(s.file)).length;
-  return compressed > plan.shards.length / 2 ? 0.3 : 1;
+const isCompressed = (file: string) => /\.(gz|zst|parquet)$/i.test(file);
+
+/** Before a shard of its kind has finished, how many file bytes a byte of text is guessed to cost: compressed inputs are about a third of their text. */
+const priorRatio = (file: string) => (isCompressed(file) ? 0.3 : 1);
+
+/** File bytes per byte of text, learnt from finished shards: per file, and per kind (compressed or not). */
+class ReadRatios {
+  private readonly sums = new Map<string, { input: number; text: number }>();
+
+  finished(file: string, input: number, text: number): void {
+    for (const key of [`file:${file}`, `kind:${isCompressed(file)}`]) {
+      const s = this.sums.get(key) ?? { input: 0, text: 0 };
+      s.input += input;
+      s.text += text;
+      this.sums.set(key, s);
+    }
+  }
+
+  of(file: string): number {
+    for (const key of [`file:${file}`, `kind:${isCompressed(file)}`]) {
+      const s = this.sums.get(key);
+      if (s && s.text > 0) return s.input / s.text;
+    }
+    return priorRatio(file);
+  }
 }
 
-/** Input bytes read: exact for finished shards, estimated for shards being read. */
+/** The input read so far: the finished shards' bytes, and each running shard's text converted by its ratio, below its own bytes. */
+function inputRead(done: number, live: Iterable<{ text: number; shardBytes: number; ratio: number }>): number {
+  let read = done;
+  for (const l of live) read += Math.min(l.text * l.ratio, l.shardBytes * 0.99);
+  return read;
+}
+
+/** Input bytes read from the run-wide counts a queue run records: exact for finished shards, shards being read estimated with one ratio for the run. */
 export class InputEstimate {
   doneInput = 0;
   doneText = 0;
@@ -88,12 +117,16 @@ export class Progress {
   private done = 0;
   private docs = 0;
   private bytes = 0;
-  private live = new Map<number, { docs: number; bytes: number }>();
+  private live = new Map<number, { docs: number; bytes: number; task: Task | null }>();
   private started = 0;
   private lastDraw = 0;
-  /** The run's input: its shards' bytes, and how much of it is read. */
-  private input: InputEstimate | null = null;
+  /** The run's input: its shards' files and bytes, the bytes of finished shards, the ratios learnt from them. */
+  private plan: RunPlan | null = null;
   private sizes: number[] = [];
+  private inputTotal = 0;
+  private inputDone = 0;
+  private readonly ratios = new ReadRatios();
+  private shownRead = 0;
   private readingPhase = false;
 
   constructor(private readonly quiet = false) {}
@@ -101,9 +134,8 @@ export class Progress {
   /** The input shards' bytes (`shardBytes`), for the bar by bytes; without it the bar counts tasks. */
   async measureInputs(plan: RunPlan): Promise<void> {
     if (this.quiet) return;
-    const sizes = await shardBytes(plan);
-    this.input = new InputEstimate(sizes.reduce((a, b) => a + b, 0), priorRatio(plan));
-    this.sizes = sizes;
+    this.sizes = await shardBytes(plan);
+    this.plan = plan;
   }
 
   /** A phase of `tasks`, of which `todo` are to run (the others finished in an earlier run). */
@@ -117,18 +149,18 @@ export class Progress {
     this.live.clear();
     this.started = performance.now();
     const reads = (t: Task) => t.kind === 'process' && t.step === 0;
-    this.readingPhase = this.input !== null && tasks.some(reads);
-    if (this.readingPhase && this.input) {
-      const pending = new Set(todo);
+    this.readingPhase = this.plan !== null && tasks.some(reads);
+    if (this.readingPhase) {
       // What an earlier, interrupted run read is neither in the bar nor in the rate.
-      const earlier = tasks.filter((t) => reads(t) && !pending.has(t)).reduce((a, t) => a + (this.sizes[t.index] ?? 0), 0);
-      this.input = new InputEstimate(this.input.total - earlier, this.input.prior);
+      this.inputTotal = todo.filter(reads).reduce((a, t) => a + (this.sizes[t.index] ?? 0), 0);
+      this.inputDone = 0;
+      this.shownRead = 0;
     }
     if (alreadyDone) this.log(`${name}: ${alreadyDone} of ${tasks.length} tasks already finished, skipped`);
   }
 
-  update(slot: number, docs: number, bytes: number): void {
-    this.live.set(slot, { docs, bytes });
+  update(slot: number, docs: number, bytes: number, task: Task | null = null): void {
+    this.live.set(slot, { docs, bytes, task });
     this.draw(false);
   }
 
@@ -138,7 +170,12 @@ export class Progress {
     this.done++;
     this.docs += docs ?? 0;
     this.bytes += bytes;
-    if (this.readingPhase && task.kind === 'process' && task.step === 0) this.input?.finished(this.sizes[task.index] ?? 0, bytes);
+    const file = this.plan?.shards[task.index]?.file;
+    if (this.readingPhase && task.kind === 'process' && task.step === 0 && file !== undefined) {
+      const size = this.sizes[task.index] ?? 0;
+      this.inputDone += size;
+      this.ratios.finished(file, size, bytes);
+    }
     if (this.tty) this.draw(true);
     else this.log(`${this.phase}: ${taskId(task)} done (${this.done}/${this.total})${docs === undefined ? '' : `, ${docs} docs; ${this.rate()}`}`);
   }
@@ -176,11 +213,15 @@ export class Progress {
     if (!force && now - this.lastDraw < 200) return;
     this.lastDraw = now;
     let line: string;
-    if (this.readingPhase && this.input) {
-      let liveText = 0;
-      for (const l of this.live.values()) liveText += l.bytes;
-      const read = this.input.read(liveText);
-      line = `${this.phase} ${this.done}/${this.total} tasks · ${inputLine(read, this.input.total, (now - this.started) / 1000)}`;
+    if (this.readingPhase && this.plan) {
+      const live = [];
+      for (const l of this.live.values()) {
+        const file = l.task ? this.plan.shards[l.task.index]?.file : undefined;
+        if (l.task && file !== undefined) live.push({ text: l.bytes, shardBytes: this.sizes[l.task.index] ?? 0, ratio: this.ratios.of(file) });
+      }
+      // Never back: a ratio learnt from a shard that finished may lower the estimate of the others; the bar waits for them.
+      this.shownRead = Math.max(this.shownRead, inputRead(this.inputDone, live));
+      line = `${this.phase} ${this.done}/${this.total} tasks · ${inputLine(this.shownRead, this.inputTotal, (now - this.started) / 1000)}`;
     } else {
       const frac = this.total ? this.done / this.total : 1;
       const secs = (now - this.started) / 1000;

@@ -143,7 +143,7 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
         progress.startPhase(phase.repeat ? `${phase.name} (round ${round})` : phase.name, tasks, todo);
         const fresh = await pool.runAll(
           todo,
-          (slot, docs, bytes) => progress.update(slot, docs, bytes),
+          (slot, docs, bytes, task) => progress.update(slot, docs, bytes, task),
           (slot, r) => progress.taskDone(slot, r.task, r.read?.docs ?? r.stages[0]?.in, r.read?.bytes ?? r.stages[0]?.bytes_in ?? 0),
         );
         mine.push(...fresh);

@@ -8,7 +8,8 @@ import type { TaskResult } from './markers.ts';
 import { TaskThreads } from './task-threads.ts';
 import { taskId, type RunPlan, type Task } from './run-plan.ts';
 
-export type SlotProgress = (slot: number, docs: number, bytes: number) => void;
+/** A running task's progress: documents and bytes of text read so far by the task on thread `slot`. */
+export type SlotProgress = (slot: number, docs: number, bytes: number, task: Task) => void;
 
 export class TaskFailed extends RefineryError {
   override name = 'TaskFailed';
@@ -56,7 +57,7 @@ export class ThreadPool {
     const stall = stallWatch(task, () => this.describe(task));
     const progress = (docs: number, bytes: number) => {
       stall?.progress(docs);
-      onProgress(s, docs, bytes);
+      onProgress(s, docs, bytes, task);
     };
     try {
       return this.threads ? await this.threads.run(this.plan.configHash, this.plan, task, progress) : await runTask(this.plan, task, progress);
