@@ -5,86 +5,17 @@
  * for a run folder without it). Each part is optional: what the run did not produce is reported
  * as not run, never invented.
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { planSchema, statsSchema, type ManifestBucket, type PlanData } from './run-schemas.ts';
+import { readJsonIf } from './run-files.ts';
+import type { RunSources } from './section.ts';
 import { bucketFileSchema } from '../census.ts';
 import { manifestPaths } from '../shards/manifest-names.ts';
 import { readStageOptions, type StageOptions } from './measures.ts';
-import { exitStage, runRecords, OUTCOME_FOLDERS, type Outcome } from '../run-records.ts';
-import { createReportTally, REPORT_TALLY_FILE, type DocumentCounts, type ReportTally } from './tally.ts';
+import { exitStage, runRecords, OUTCOME_FOLDERS } from '../run-records.ts';
+import { createReportTally, REPORT_TALLY_FILE, type ReportTally } from './tally.ts';
 import { folderFiles, type RunFiles } from '../../pipeline/run-folder/files.ts';
-
-const stageSchema = z.looseObject({
-  name: z.string(),
-  kind: z.string().default('unknown'),
-  in: z.number().default(0),
-  kept: z.number().default(0),
-  rejected: z.number().default(0),
-  errored: z.number().default(0),
-  bytes_in: z.number().default(0),
-  bytes_out: z.number().default(0),
-  seconds: z.number().default(0),
-  reasons: z.record(z.string(), z.number()).default({}),
-});
-export const statsSchema = z.looseObject({
-  totals: z.looseObject({ in: z.number(), kept: z.number(), rejected: z.number(), errored: z.number() }),
-  stages: z.array(stageSchema).default([]),
-});
-const shareLineSchema = z.looseObject({ natural: z.number(), planned: z.number(), min: z.number().optional(), max: z.number().optional(), available_tokens: z.number(), planned_tokens: z.number() });
-const planSchema = z.looseObject({
-  status: z.string(),
-  total_tokens: z.number(),
-  planned_tokens: z.number(),
-  shares: z.looseObject({
-    category: z.record(z.string(), shareLineSchema),
-    non_english: shareLineSchema,
-    source: z.record(z.string(), shareLineSchema.extend({ epochs: z.number() })),
-  }),
-  constraints: z.array(z.looseObject({ key: z.string(), kind: z.string(), bound: z.string(), binding: z.boolean(), shortfall_tokens: z.number(), message: z.string() })),
-  buckets: z.array(z.looseObject({ id: z.string(), tokens: z.number(), cut: z.number().optional() })).default([]),
-});
-export type PlanData = z.output<typeof planSchema>;
-
-/** A bucket of the tokenized manifest: its key and what it holds. */
-export interface ManifestBucket {
-  source: string;
-  category: string;
-  language: string;
-  quality_band: string;
-  docs: number;
-  tokens: number;
-}
-
-export interface RunSources {
-  runDir: string;
-  files: RunFiles;
-  /** stats.json as read (undefined when absent), and parsed when it has the expected shape. */
-  statsRaw: unknown;
-  stats: z.output<typeof statsSchema> | undefined;
-  /** The buckets of the tokenized manifest, and where the figures come from (`tokens in tokens/manifest.json`). */
-  buckets?: ManifestBucket[];
-  bucketsBasis: string;
-  plan?: PlanData;
-  /** Each stage's options and overrides (run.json). */
-  settings: StageOptions;
-  /** What the sections counted of the documents, by section key (empty when the run has no document). */
-  tallies: Record<string, unknown>;
-  /** How many documents were counted, and how to say so; absent when the run has no document. */
-  documents?: DocumentCounts & {
-    /** `all 1,234 documents in kept/, rejected/ (...)`: the documents of these outcomes and where they were counted. */
-    basisOf(outcomes: Outcome[]): string;
-  };
-}
-
-export async function readJsonIf(path: string, files: RunFiles): Promise<unknown | undefined> {
-  try {
-    if (!(await files.need(path))) return undefined;
-    return JSON.parse(await readFile(path, 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 async function findManifest(runDir: string, files: RunFiles): Promise<{ path: string; value: Record<string, unknown> } | undefined> {
   for (const p of [...manifestPaths(join(runDir, 'tokens')), ...manifestPaths(runDir)]) {

@@ -5,8 +5,10 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { SettledDoc } from '../../pipeline/engine/tallies.ts';
-import type { RunSources } from './run-sources.ts';
 import type { StageOptions } from './measures.ts';
+import type { RunFiles } from '../../pipeline/run-folder/files.ts';
+import type { ManifestBucket, PlanData, StatsData } from './run-schemas.ts';
+import type { Outcome } from '../run-records.ts';
 
 export interface Table {
   /** A title above the table (e.g. the rule whose examples it lists). */
@@ -28,6 +30,36 @@ export interface Section extends SectionText {
   key: string;
   title: string;
 }
+
+/** Documents settled per outcome. */
+export interface DocumentCounts {
+  kept: number;
+  rejected: number;
+  errored: number;
+}
+
+/** What the sections read of a run (run-sources.ts reads it once for all of them). */
+export interface RunSources {
+  runDir: string;
+  files: RunFiles;
+  /** stats.json as read (undefined when absent), and parsed when it has the expected shape. */
+  statsRaw: unknown;
+  stats: StatsData | undefined;
+  /** The buckets of the tokenized manifest, and where the figures come from (`tokens in tokens/manifest.json`). */
+  buckets?: ManifestBucket[];
+  bucketsBasis: string;
+  plan?: PlanData;
+  /** Each stage's options and overrides (run.json). */
+  settings: StageOptions;
+  /** What the sections counted of the documents, by section key (empty when the run has no document). */
+  tallies: Record<string, unknown>;
+  /** How many documents were counted, and how to say so; absent when the run has no document. */
+  documents?: DocumentCounts & {
+    /** `all 1,234 documents in kept/, rejected/ (...)`: the documents of these outcomes and where they were counted. */
+    basisOf(outcomes: Outcome[]): string;
+  };
+}
+
 
 /** What a section's text may say about the report as a whole. */
 export interface ReportContext {

@@ -8,17 +8,10 @@
 import type { SettledDoc, Tally, TallyContext } from '../../pipeline/engine/tallies.ts';
 import { stageSettings } from './measures.ts';
 import { REPORT_SECTIONS } from './section-list.ts';
-import type { ReportSection, SectionCounter, TallyScope } from './section.ts';
+import type { DocumentCounts, ReportSection, SectionCounter, TallyScope } from './section.ts';
 
 /** Where the core writes the merged tally, relative to the run folder. */
 export const REPORT_TALLY_FILE = 'tallies/report.json';
-
-/** Documents settled per outcome. */
-export interface DocumentCounts {
-  kept: number;
-  rejected: number;
-  errored: number;
-}
 
 /** A task's part, and the run's merged tally. */
 export interface ReportTally {

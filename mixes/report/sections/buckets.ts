@@ -1,7 +1,7 @@
 /** Tokens per bucket (source, category, language, quality band) of the tokenized manifest. */
 import { formatTokens } from '../../figures.ts';
 import { hbar, TOP } from '../chart-specs.ts';
-import type { ManifestBucket } from '../run-sources.ts';
+import type { ManifestBucket } from '../run-schemas.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection } from '../section.ts';
 
 export interface BucketSection {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readJsonIf } from '../run-sources.ts';
+import { readJsonIf } from '../run-files.ts';
 import { lowestRanked, rankOf, type Ranked } from '../settled-figures.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { TopLevelSpec } from 'vega-lite';
 import { base } from '../chart-specs.ts';
 import { previewText } from '../../inspect.ts';
-import { readJsonIf } from '../run-sources.ts';
+import { readJsonIf } from '../run-files.ts';
 import { rankOf } from '../settled-figures.ts';
 import { availableText, maybe, missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
 import { PREVIEW_CHARS } from './examples.ts';

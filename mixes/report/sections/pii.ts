@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { TopLevelSpec } from 'vega-lite';
 import { base, TOP } from '../chart-specs.ts';
-import { readJsonIf } from '../run-sources.ts';
+import { readJsonIf } from '../run-files.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
 
 export interface PiiSection {

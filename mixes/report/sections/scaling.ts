@@ -12,7 +12,7 @@ import { readRunText } from '../../../pipeline/run-folder/files.ts';
 import { scaleChartSpecs } from '../../scaling/scale-report.ts';
 import { parseScalingRuns, type ScalingRuns } from '../../scaling/scaling-runs-csv.ts';
 import type { ScaleResult } from '../../scaling/scale-fit.ts';
-import { readJsonIf } from '../run-sources.ts';
+import { readJsonIf } from '../run-files.ts';
 import { availableText, missing, table, type Missing, type ReportSection } from '../section.ts';
 
 export const SCALING_FIT = join('scaling', 'fit.json');

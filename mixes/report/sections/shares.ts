@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { bucketId, isNonEnglish } from '../../bucket.ts';
 import { pct } from '../../figures.ts';
 import { groupedRows } from '../chart-specs.ts';
-import type { ManifestBucket } from '../run-sources.ts';
+import type { ManifestBucket } from '../run-schemas.ts';
 import { availableText, maybe, n, opt, table, type Missing, type ReportSection } from '../section.ts';
 import { NO_PLAN } from './plan-missing.ts';
 
