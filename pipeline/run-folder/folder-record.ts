@@ -16,7 +16,7 @@ import { entryFolder } from './files.ts';
 import { layout, runIdentity, type InputVersion, type RunIdentity, type RunPlan } from '../engine/run-plan.ts';
 
 /** Folders a run writes into (and --force removes, with RUN_FILES). */
-export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', 'decontam', 'removals', '_work'];
+export const RUN_FOLDERS = ['kept', 'rejected', 'errors', 'stats', 'tokens', 'report', 'tallies', 'decontam', 'removals', '_work'];
 /** Files a run writes at the top of its output folder. */
 export const RUN_FILES = ['stats.json', 'report.md', 'run.json'];
 export const OUTPUT_NAMES = [...RUN_FOLDERS, ...RUN_FILES];
