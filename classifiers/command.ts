@@ -41,6 +41,9 @@ function registerLabelCommand(classify: Command): void {
       rate: '--rate <per second>',
       timeout_ms: '--timeout-ms <ms>',
       backoff_ms: '--backoff-ms <ms>',
+      select: '--select <random|uncertain>',
+      select_model: '--select-model <dir|file.bin>',
+      pool_factor: '--pool-factor <k>',
     },
   });
   label

@@ -19,14 +19,19 @@ import { Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { LlmClient, LlmClientOptions } from './openai-client.ts';
 import { loadRubric, parseAnswer, renderPrompt } from './rubric.ts';
 import { DocSampler } from './sample.ts';
+import { certainty, leastCertain } from './uncertain.ts';
+import { openScorer } from '../scorer.ts';
 
 export const LabelRunOptions = LlmClientOptions.extend({
-  rubric: z.string().default('llama3-quality').describe('A rubric file, or a shipped one by name: llama3-quality (binary), fineweb-edu-additive (0–5).'),
+  rubric: z.string().default('llama3-quality').describe('A rubric file, or a shipped one by name: llama3-quality (binary), fineweb-edu-additive (0–5), llama3-code, llama3-math (binary), code-edu-additive, math-additive (0–5).'),
   n: z.number().int().min(1).default(5000).describe('Documents to label (FineWeb-Edu labelled 460k; a few thousand train a usable fastText model).'),
   seed: z.number().int().default(0).describe('Sampling seed.'),
   stratify_by: z.string().optional().describe('meta key to stratify the sample by (e.g. "source", "language"); unset = simple random sample.'),
   max_doc_tokens: z.number().int().min(16).default(2048).describe("Document tokens shown to the LLM (Llama 3 tokenizer); longer documents are cut. Llama 2's context is 4,096."),
   concurrency: z.number().int().min(1).max(1024).default(8).describe('Requests in flight at once.'),
+  select: z.enum(['random', 'uncertain']).default('random').describe('random: a seeded sample; uncertain: of a seeded pool of pool_factor × n, the documents the current model (select_model) is least sure of, stratified alike.'),
+  select_model: z.string().optional().describe('--select uncertain: the current model (a model folder or a fastText file).'),
+  pool_factor: z.number().int().min(1).max(1000).default(10).describe('--select uncertain: candidates scored per document labelled.'),
 });
 export type LabelRunOptions = z.infer<typeof LabelRunOptions>;
 
@@ -83,6 +88,16 @@ async function existingLabels(output: string): Promise<LabelRecord[]> {
   return out;
 }
 
+/** The n documents of the pool that the current model is least sure of (uncertain.ts). */
+async function uncertainSample(pool: Doc[], model: string, options: LabelRunOptions): Promise<Doc[]> {
+  const scorer = await openScorer(model);
+  try {
+    return leastCertain(pool, await certainty(scorer, pool.map((d) => d.text)), options.n, options.stratify_by);
+  } finally {
+    await scorer.close();
+  }
+}
+
 let sharedTokenizer: Llama3Tokenizer | null = null;
 
 /** One tokenizer per process: building Llama 3's vocabulary takes about half a second. */
@@ -117,9 +132,12 @@ export async function labelDocuments(
   const previous = await existingLabels(output);
   const done = new Set(previous.map((r) => r.id));
 
+  if (options.select === 'uncertain' && options.select_model === undefined) throw new ConfigError('refinery classify label', 'select_model', '--select uncertain needs the current model (--select-model <dir or .bin>)');
+
   // Text beyond ~8 characters per token cannot fit the budget: cut it before it is kept.
   const charCap = options.max_doc_tokens * 8;
-  const sampler = new DocSampler(options.n, options.seed, options.stratify_by, (d: Doc) =>
+  const wanted = options.select === 'uncertain' ? options.n * options.pool_factor : options.n;
+  const sampler = new DocSampler(wanted, options.seed, options.stratify_by, (d: Doc) =>
     d.text.length > charCap ? { ...d, text: d.text.slice(0, charCap) } : d,
   );
   let readErrors = 0;
@@ -129,7 +147,8 @@ export async function labelDocuments(
       else readErrors++;
     }
   }
-  const sample = sampler.result();
+  const model = options.select === 'uncertain' ? options.select_model : undefined;
+  const sample = model === undefined ? sampler.result() : await uncertainSample(sampler.result().filter((d) => !done.has(d.id)), model, options);
   const todo = sample.filter((d) => !done.has(d.id));
   say(`sampled ${sample.length} documents; ${sample.length - todo.length} already labelled, ${todo.length} to ask ${options.model} (${rubric.name})`);
 

@@ -97,22 +97,29 @@ export class DocSampler {
   /** The sample, in key order (a deterministic shuffle). */
   result(): Doc[] {
     const names = [...this.strata.keys()].sort();
-    const avail = names.map((name) => this.strata.get(name)!.heap.length);
-    const quota = names.map(() => 0);
-    let left = Math.min(this.n, avail.reduce((a, b) => a + b, 0));
-    // Water-filling: equal shares, spare capacity of small strata goes to the rest.
-    while (left > 0) {
-      const open = names.map((_, i) => i).filter((i) => quota[i]! < avail[i]!);
-      const share = Math.max(1, Math.floor(left / open.length));
-      for (const i of open) {
-        if (left === 0) break;
-        const take = Math.min(share, avail[i]! - quota[i]!, left);
-        quota[i]! += take;
-        left -= take;
-      }
-    }
+    const quota = equalShares(this.n, names.map((name) => this.strata.get(name)!.heap.length));
     const chosen: Keyed[] = [];
     names.forEach((name, i) => chosen.push(...this.strata.get(name)!.sorted().slice(0, quota[i])));
     return chosen.sort((a, b) => (before(a, b) ? -1 : 1)).map((c) => c.doc);
   }
+}
+
+/**
+ * Equal shares of `n` over strata holding `avail` documents each (water-filling: the spare
+ * capacity of small strata goes to the rest).
+ */
+export function equalShares(n: number, avail: readonly number[]): number[] {
+  const quota = avail.map(() => 0);
+  let left = Math.min(n, avail.reduce((a, b) => a + b, 0));
+  while (left > 0) {
+    const open = avail.map((_, i) => i).filter((i) => quota[i]! < avail[i]!);
+    const share = Math.max(1, Math.floor(left / open.length));
+    for (const i of open) {
+      if (left === 0) break;
+      const take = Math.min(share, avail[i]! - quota[i]!, left);
+      quota[i]! += take;
+      left -= take;
+    }
+  }
+  return quota;
 }
