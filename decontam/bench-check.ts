@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { checkContamination, readBenchmark } from './check.ts';
+import { checkContamination } from './check.ts';
+import { readBenchmark } from './benchmark-items.ts';
 
 const root = join(import.meta.dirname, '..');
 const work = process.argv[2] ?? join(tmpdir(), 'refinery-decontam-bench');

@@ -5,16 +5,9 @@
  * n-grams, the share of them found in the corpus (`overlap`), and each document holding any, with
  * how many it shares.
  */
-import { readFile } from 'node:fs/promises';
 import { ngramHashes, partitionOf } from './ngrams.ts';
+import type { BenchmarkItem } from './benchmark-items.ts';
 import { PartitionReader, readManifest, readShardIds, type LedgerManifest } from './ledger-files.ts';
-
-export interface BenchmarkItem {
-  /** 0-based line of the benchmark file */
-  index: number;
-  id: string;
-  text: string;
-}
 
 export interface ContaminatedDoc {
   id: string;
@@ -43,23 +36,6 @@ export interface CheckReport {
   fields: string[] | 'all';
   n: number;
   items: ItemReport[];
-}
-
-/**
- * A benchmark file (JSONL) as items: the text of `fields` joined by a newline, or, without
- * fields, every string value of the record but its `id`.
- */
-export async function readBenchmark(file: string, fields: readonly string[] | undefined): Promise<BenchmarkItem[]> {
-  const lines = (await readFile(file, 'utf8')).split('\n');
-  const items: BenchmarkItem[] = [];
-  lines.forEach((line, index) => {
-    if (line.trim() === '') return;
-    const rec = JSON.parse(line) as Record<string, unknown>;
-    const values = fields ? fields.map((f) => rec[f]) : Object.entries(rec).filter(([k]) => k !== 'id').map(([, v]) => v);
-    const text = values.map((v) => (typeof v === 'string' ? v : Array.isArray(v) ? v.filter((x) => typeof x === 'string').join('\n') : '')).join('\n');
-    items.push({ index, id: typeof rec.id === 'string' || typeof rec.id === 'number' ? String(rec.id) : String(index), text });
-  });
-  return items;
 }
 
 export async function checkContamination(runDir: string, items: readonly BenchmarkItem[]): Promise<{ manifest: LedgerManifest; items: ItemReport[]; recordsRead: number }> {

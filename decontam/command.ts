@@ -4,7 +4,8 @@
  *   node --import tsx decontam/command.ts check <run> --benchmark evals.jsonl
  */
 import { Command } from 'commander';
-import { checkContamination, formatCheckReport, readBenchmark, type CheckReport } from './check.ts';
+import { checkContamination, formatCheckReport, type CheckReport } from './check.ts';
+import { readBenchmark } from './benchmark-items.ts';
 
 export function decontamCommand(): Command {
   const decontam = new Command('decontam').description('benchmark contamination: check a finished run\'s ledger (written by the decontam-index stage)');

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineStage, drop, KEEP, perDocStage, type Verdict } from '../pipeline/stage.ts';
 import type { Doc } from '../pipeline/doc.ts';
-import { readBenchmark } from './check.ts';
+import { readBenchmark } from './benchmark-items.ts';
 import { DEFAULT_N, ngramHashes } from './ngrams.ts';
 
 /** Defaults: n = 13 as GPT-3 (Brown et al. 2020, appendix C); any shared n-gram counts (*ours*). */

@@ -14,7 +14,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { checkContamination, readBenchmark } from '../decontam/check.ts';
+import { checkContamination } from '../decontam/check.ts';
+import { readBenchmark } from '../decontam/benchmark-items.ts';
 
 const root = join(import.meta.dirname, '..');
 const corpus = join(root, 'examples', 'corpus');
