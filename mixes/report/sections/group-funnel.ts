@@ -91,32 +91,32 @@ function funnelRows(g: GroupCounts, stages: string[]): StageFunnelRow[] {
  * (rejected + errored; only stages that removed something) and what was kept.
  */
 function groupFunnelTable(label: string, groups: Groups): Table | undefined {
-  const names = Object.keys(groups);
-  if (!names.length) return undefined;
-  const stages = groups[names[0]!]!.map((x) => x.stage).filter((st) => names.some((g) => groups[g]!.some((x) => x.stage === st && x.rejected + x.errored > 0)));
-  const rows = names
-    .map((g) => {
-      const rows = groups[g]!;
+  const entries = Object.entries(groups);
+  const firstGroup = entries[0]?.[1];
+  if (!firstGroup) return undefined;
+  const stages = firstGroup.map((x) => x.stage).filter((st) => entries.some(([, rows]) => rows.some((x) => x.stage === st && x.rejected + x.errored > 0)));
+  const rows = entries
+    .map(([g, rows]) => {
       const first = rows[0];
       const last = rows[rows.length - 1];
       const removed = stages.map((st) => {
-        const x = rows.find((y) => y.stage === st)!;
-        return x.rejected + x.errored ? n(x.rejected + x.errored) : '·';
+        const x = rows.find((y) => y.stage === st);
+        return x && x.rejected + x.errored ? n(x.rejected + x.errored) : '·';
       });
-      return { in: first?.in ?? 0, cells: [g, n(first?.in ?? 0), ...removed, n(last?.kept ?? 0), first && first.in ? pct((last?.kept ?? 0) / first.in) : '–', formatTokens(last?.tokens_out ?? 0)] };
+      return { group: g, in: first?.in ?? 0, cells: [g, n(first?.in ?? 0), ...removed, n(last?.kept ?? 0), first && first.in ? pct((last?.kept ?? 0) / first.in) : '–', formatTokens(last?.tokens_out ?? 0)] };
     })
-    .sort((a, b) => b.in - a.in || (a.cells[0]! < b.cells[0]! ? -1 : 1));
+    .sort((a, b) => b.in - a.in || (a.group < b.group ? -1 : 1));
   return table([label, 'in', ...stages.map((st) => `− ${st}`), 'kept', 'kept %', 'tokens kept'], rows.map((x) => x.cells));
 }
 
 /** Where the documents of each group went: kept, or removed by which stage. */
 function groupFunnelChart(title: string, groups: Groups): TopLevelSpec | undefined {
-  const names = Object.keys(groups);
-  if (!names.length) return undefined;
+  const entries = Object.entries(groups);
+  const firstGroup = entries[0]?.[1];
+  if (!firstGroup) return undefined;
   const values: Row[] = [];
   const stages: string[] = [];
-  for (const g of names) {
-    const rows = groups[g]!;
+  for (const [g, rows] of entries) {
     for (const x of rows) {
       const removed = x.rejected + x.errored;
       if (!removed) continue;
@@ -125,7 +125,7 @@ function groupFunnelChart(title: string, groups: Groups): TopLevelSpec | undefin
     }
     values.push({ group: g, outcome: 'kept', docs: rows[rows.length - 1]?.kept ?? 0 });
   }
-  const order = ['kept', ...groups[names[0]!]!.map((x) => x.stage).filter((st) => stages.includes(st)).map((st) => `removed by ${st}`)];
+  const order = ['kept', ...firstGroup.map((x) => x.stage).filter((st) => stages.includes(st)).map((st) => `removed by ${st}`)];
   return {
     ...base(title, values),
     height: { step: 18 },
