@@ -86,8 +86,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .option('--force', 'redo every task instead of resuming a finished or interrupted run', false)
     .option('-q, --quiet', 'no progress output', false)
     .option('--no-report', 'skip the researcher report (report/report.html, .md, .json)')
+    .addOption(new Option('--log-format <format>', 'progress as text lines, or as JSON log lines (pino: level, time, run and task ids) for a log collector').choices(['text', 'json']).default('text'))
     .addOption(new Option('--compat <mode>', 'decide as another implementation does, instead of the pipeline\'s compat: datatrove (docs/filters.md)').choices(['datatrove'])))
-    .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workDir?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; compat?: 'datatrove' }) => {
+    .action(async (file: string, o: TrialFlags & { input?: string[]; output?: string; workDir?: string; workers?: number; force: boolean; quiet: boolean; report: boolean; logFormat: 'text' | 'json'; compat?: 'datatrove' }) => {
       const [{ loadPipelineFile }, { runFromCommand }] = await Promise.all([import('../pipeline/config.ts'), import('../pipeline/cli/run-summary.ts')]);
       const config = await loadPipelineFile(file, { ...(o.input ? { inputs: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.workDir ? { workDir: o.workDir } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.compat ? { compat: o.compat } : {}), ...trialOverrides(o) });
       await runFromCommand(config, o, writeReport);

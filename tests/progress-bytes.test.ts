@@ -1,11 +1,12 @@
 /**
  * Local progress by bytes: on a terminal, `refinery run` draws one live line with the input read
  * in bytes of the input files (a bar, the percentage, the rate, the time left), which reaches the
- * files' total size when the read phase ends, also when one large file is the only input.
+ * files' total size when the read phase ends, on striped and compressed inputs alike; with
+ * `--log-format json` every progress line is a JSON log line instead.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadPipelineFile } from '../pipeline/config.ts';
@@ -14,6 +15,7 @@ import { formatBytes } from '../pipeline/engine/progress.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { captureStderr } from './capture-stderr.ts';
 import { tempDir } from './temp-dirs.ts';
+import { main } from '../bin/cli.ts';
 
 registerBuiltinStages();
 
@@ -52,4 +54,23 @@ test('a run on a terminal shows the input read by bytes of the input files, up t
   const percents = draws.map((l) => Number(/(\d+)% of input/.exec(l)?.[1] ?? NaN));
   assert.ok(percents.every((p, i) => i === 0 || p >= (percents[i - 1] ?? 0)), `never goes back: ${percents.join(' ')}`);
   assert.ok(draws.some((l) => / · ETA \d+ (s|min)/.test(l) && !/100% of input/.test(l)), draws.join('\n'));
+});
+
+test('run --log-format json: every progress line is a JSON log line with level, time, the run id and the task id', async (t) => {
+  const dir = await tempDir('refinery-log-json-');
+  await mkdir(join(dir, 'in'));
+  for (const s of [0, 1]) await writeFile(join(dir, 'in', `part-${s}.jsonl`), Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `s${s}-${i}`, text: `text ${i} of part ${s}` })).join('\n'));
+  await writeFile(join(dir, 'p.yaml'), 'inputs: [in/*.jsonl]\noutput: out\nworkers: 1\nstages: []\n');
+  const err = captureStderr(t);
+  assert.equal(await main(['node', 'refinery', 'run', join(dir, 'p.yaml'), '--log-format', 'json', '--no-report']), 0);
+  const lines = err.text().trim().split('\n').map((l) => JSON.parse(l) as { level: number; time: number; run?: string; task?: string; msg: string; docs?: number });
+  const done = lines.filter((l) => l.task !== undefined);
+  assert.deepEqual(done.map((l) => l.task).sort(), ['process-0-00000', 'process-0-00001']);
+  const stats = JSON.parse(await readFile(join(dir, 'out', 'stats.json'), 'utf8')) as { config_hash: string };
+  for (const l of lines) {
+    assert.equal(l.level, 30);
+    assert.equal(l.run, stats.config_hash);
+    assert.ok(Math.abs(l.time - Date.now()) < 600_000);
+  }
+  assert.deepEqual(done.map((l) => l.docs), [50, 50]);
 });

@@ -6,6 +6,7 @@ import type { RunConfig } from '../config.ts';
 import { runPipeline, type RunFinishedHook, type RunResult } from '../engine/run.ts';
 import { dryRun } from './dry-run.ts';
 import { funnelMarkdown } from '../stats.ts';
+import { createLogger, type LogFormat } from '../logger.ts';
 
 export type { RunFinishedHook } from '../engine/run.ts';
 
@@ -16,6 +17,8 @@ export interface CommandRunOptions {
   dryRun?: boolean;
   /** false with --no-report. */
   report: boolean;
+  /** --log-format json: progress lines as JSON log lines (pino) instead of text. */
+  logFormat?: LogFormat;
 }
 
 /**
@@ -33,7 +36,8 @@ export async function runFromCommand(
     return;
   }
   const report = o.report && onRunFinished !== undefined;
-  const result = await runPipeline(config, { force: o.force, quiet: o.quiet, ...(report ? { onFinished: onRunFinished } : {}) });
+  const log = o.logFormat === 'json' ? { log: createLogger('run', 'json') } : {};
+  const result = await runPipeline(config, { force: o.force, quiet: o.quiet, ...log, ...(report ? { onFinished: onRunFinished } : {}) });
   summarize(result, report);
 }
 

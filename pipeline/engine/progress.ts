@@ -9,6 +9,7 @@
 import { statInput } from '../io/storage.ts';
 import type { RunPlan, Task } from './run-plan.ts';
 import { taskId } from './run-plan.ts';
+import type { Logger } from 'pino';
 
 /** Bytes of each input shard: its file's size, shared equally among the stripes of a striped file. */
 export async function shardBytes(plan: RunPlan): Promise<number[]> {
@@ -111,7 +112,8 @@ export function inputLine(read: number, total: number, seconds: number): string 
 }
 
 export class Progress {
-  private readonly tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  private tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  private runId = '';
   private phase = '';
   private total = 0;
   private done = 0;
@@ -129,10 +131,17 @@ export class Progress {
   private shownRead = 0;
   private readingPhase = false;
 
-  constructor(private readonly quiet = false) {}
+  /** With `logger`, every line is a log line of it (JSON: level, time, run and task ids) and there is no live line. */
+  constructor(
+    private readonly quiet = false,
+    private readonly logger?: Logger,
+  ) {
+    if (logger) this.tty = false;
+  }
 
   /** The input shards' bytes (`shardBytes`), for the bar by bytes; without it the bar counts tasks. */
   async measureInputs(plan: RunPlan): Promise<void> {
+    this.runId = plan.configHash;
     if (this.quiet) return;
     this.sizes = await shardBytes(plan);
     this.plan = plan;
@@ -177,6 +186,7 @@ export class Progress {
       this.ratios.finished(file, size, bytes);
     }
     if (this.tty) this.draw(true);
+    else if (this.logger && !this.quiet) this.logger.info({ run: this.runId, task: taskId(task), phase: this.phase, done: this.done, tasks: this.total, ...(docs === undefined ? {} : { docs, bytes }) }, `done (${this.done}/${this.total})`);
     else this.log(`${this.phase}: ${taskId(task)} done (${this.done}/${this.total})${docs === undefined ? '' : `, ${docs} docs; ${this.rate()}`}`);
   }
 
@@ -186,6 +196,10 @@ export class Progress {
 
   log(line: string): void {
     if (this.quiet) return;
+    if (this.logger) {
+      this.logger.info({ run: this.runId }, line);
+      return;
+    }
     if (this.tty) process.stderr.write('\r\x1b[K');
     process.stderr.write(`refinery: ${line}\n`);
   }

@@ -17,12 +17,15 @@ import { writeTallies } from './tallies.ts';
 import type { RunFiles } from '../run-folder/files.ts';
 import type { RunStore } from '../run-folder/store.ts';
 import { Progress } from './progress.ts';
+import type { Logger } from 'pino';
 import { addStageStats, checkAccounting, emptyStageStats, funnelMarkdown, totalsOf, type PhaseStats, type ReadStats, type RunStats, type StageStats } from '../stats.ts';
 
 export interface RunOptions {
   /** Redo every task even if an earlier run of the same config finished it. */
   force?: boolean;
   quiet?: boolean;
+  /** Progress as log lines of this logger (JSON, with run and task ids) instead of text on stderr. */
+  log?: Logger;
   /** Runs when the run has finished, on the local folder that holds its stats.json (the report of the composition root), before stats.json is stored. */
   onFinished?: RunFinishedHook;
 }
@@ -122,7 +125,7 @@ async function runLocked(plan: RunPlan, options: RunOptions): Promise<RunResult>
   const { config } = plan;
   await (await storeOf(config)).prepare(plan, options.force ?? false);
   const workers = config.workers > 0 ? config.workers : availableParallelism();
-  const progress = new Progress(options.quiet);
+  const progress = new Progress(options.quiet, options.log);
   await progress.measureInputs(plan);
   const widest = Math.max(1, ...plan.phases.map((p) => p.tasks.length));
   const pool = new ThreadPool(plan, Math.min(workers, widest));
