@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage } from '../pipeline/stage.ts';
-import { llama3Tokenizer } from '../mixes/shards/tokenize-stage.ts';
+import { sharedLlama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
 import { tokenizeStage } from '../mixes/shards/tokenize.ts';
 import type { TokenizeOptions } from '../mixes/shards/tokenize-options.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
@@ -113,7 +113,7 @@ test('document rows: one sequence per row, int32 for Llama 3, every token equal 
   assert.deepEqual(ds.sequences, rows);
   assert.deepEqual(ds.documentIndices, Array.from({ length: 76 }, (_, i) => BigInt(i)));
   assert.deepEqual(ds.sequencePointers[1], BigInt(rows[0]!.length * 4));
-  const tokenizer = llama3Tokenizer();
+  const tokenizer = sharedLlama3Tokenizer();
   assert.deepEqual(ds.sequences, shards.flat().map((d) => Array.from(tokenizer.encodeDocument(d.text))));
   assert.equal(result.tokens, rows.reduce((n, r) => n + r.length, 0));
   assert.deepEqual((await readdir(join(prefix, '..'))).sort(), ['corpus_text_document.bin', 'corpus_text_document.idx'], 'no temporary files left');
@@ -137,7 +137,7 @@ test('packed rows: documents cut back at BOS, whole across rows and files', asyn
   }
   assert.equal(documents.length, 60);
   assert.deepEqual(ds.sequences, documents);
-  const tokenizer = llama3Tokenizer();
+  const tokenizer = sharedLlama3Tokenizer();
   assert.deepEqual(ds.sequences, shards.flat().map((d) => Array.from(tokenizer.encodeDocument(d.text))));
   assert.deepEqual(ds.documentIndices, Array.from({ length: 61 }, (_, i) => BigInt(i)));
   assert.equal(result.layout, 'packed');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Doc } from '../pipeline/doc.ts';
 import type { GlobalStage } from '../pipeline/stage.ts';
-import { llama3Tokenizer } from '../mixes/shards/tokenize-stage.ts';
+import { sharedLlama3Tokenizer } from '../pipeline/tokenizer/llama3-tokenizer.ts';
 import { tokenizeStage } from '../mixes/shards/tokenize.ts';
 import type { TokenizeOptions } from '../mixes/shards/tokenize-options.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
@@ -80,7 +80,7 @@ test('document rows: DuckDB reads the manifest counts and the exact ids back', a
   const shards = corpus(3, 40);
   const { out, docs } = await runTokenize(shards, {});
   const manifest = await manifestOf(out);
-  const tokenizer = llama3Tokenizer();
+  const tokenizer = sharedLlama3Tokenizer();
   const expected = new Map(shards.flat().map((d) => [d.id, Array.from(tokenizer.encodeDocument(d.text))]));
   const expectedTokens = [...expected.values()].reduce((n, ids) => n + ids.length, 0);
 
@@ -165,7 +165,7 @@ test('packed rows: seq_len tokens each, document starts in offsets, the unfilled
   const seqLen = 128;
   const { out } = await runTokenize(shards, { seq_len: seqLen });
   const manifest = await manifestOf(out);
-  const tokenizer = llama3Tokenizer();
+  const tokenizer = sharedLlama3Tokenizer();
   const con = await duck();
   for (let s = 0; s < 2; s++) {
     const stream = shards[s]!.flatMap((d) => Array.from(tokenizer.encodeDocument(d.text)));

@@ -15,7 +15,7 @@ import type { Doc } from '../../pipeline/doc.ts';
 import { readDocs } from '../../pipeline/io/read.ts';
 import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { ConfigError, errorMessage } from '../../pipeline/errors.ts';
-import { Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
+import { sharedLlama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { LlmClient, LlmClientOptions } from './openai-client.ts';
 import { loadRubric, parseAnswer, renderPrompt } from './rubric.ts';
 import { DocSampler } from './sample.ts';
@@ -98,18 +98,11 @@ async function uncertainSample(pool: Doc[], model: string, options: LabelRunOpti
   }
 }
 
-let sharedTokenizer: Llama3Tokenizer | null = null;
-
-/** One tokenizer per process: building Llama 3's vocabulary takes about half a second. */
-function tokenizer(): Llama3Tokenizer {
-  return (sharedTokenizer ??= new Llama3Tokenizer());
-}
-
 /** Cuts `text` to at most `budget` Llama 3 tokens. */
 function cutToTokens(text: string, budget: number): { text: string; truncated: boolean } {
-  const ids = tokenizer().encode(text);
+  const ids = sharedLlama3Tokenizer().encode(text);
   if (ids.length <= budget) return { text, truncated: false };
-  return { text: tokenizer().decode(ids.subarray(0, budget)).replace(/\uFFFD+$/, ''), truncated: true };
+  return { text: sharedLlama3Tokenizer().decode(ids.subarray(0, budget)).replace(/\uFFFD+$/, ''), truncated: true };
 }
 
 export async function labelDocuments(

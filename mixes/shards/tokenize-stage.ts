@@ -22,7 +22,7 @@ import { KEEP, type DocStage, type GlobalStage, type ShardRef, type StageContext
 import type { DocumentTokenizer } from '../../pipeline/tokenizer/document-tokenizer.ts';
 import { HuggingFaceTokenizer } from '../../pipeline/tokenizer/huggingface-tokenizer.ts';
 import { LLAMA3_TOKENIZER_NAME } from '../../pipeline/tokenizer/document-tokenizer.ts';
-import { Llama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
+import { sharedLlama3Tokenizer } from '../../pipeline/tokenizer/llama3-tokenizer.ts';
 import { TOKENS_DIR, type TokenizeOptions } from './tokenize-options.ts';
 import { MANIFEST_FILE } from './manifest-names.ts';
 import { BucketTally, buildManifest, checkManifestBalance, type ShardSummary, type TokenizeManifest } from './manifest.ts';
@@ -32,13 +32,6 @@ import { documentRow } from './token-rows.ts';
 import { needAll, readRunFile, readRunText } from '../../pipeline/run-folder/files.ts';
 
 
-let sharedTokenizer: Llama3Tokenizer | undefined;
-
-/** One tokenizer per thread: it holds the ranks table and the pre-token cache (building it: about 0.3 s with the vocabulary). */
-export function llama3Tokenizer(): Llama3Tokenizer {
-  return (sharedTokenizer ??= new Llama3Tokenizer());
-}
-
 const huggingFaceTokenizers = new Map<string, Promise<HuggingFaceTokenizer>>();
 
 /** The tokenizer the options name (one per thread and file); a tokenizer.json path resolves against `baseDir`. */
@@ -47,7 +40,7 @@ export function documentTokenizer(options: Pick<TokenizeOptions, 'tokenizer' | '
     if (options.bos_token !== null || options.eos_token !== null) {
       return Promise.reject(new RefineryError(`${keyPath}.bos_token/eos_token: only for a tokenizer.json; llama3 uses <|begin_of_text|> and <|end_of_text|>`));
     }
-    return Promise.resolve(llama3Tokenizer());
+    return Promise.resolve(sharedLlama3Tokenizer());
   }
   const path = resolve(baseDir, options.tokenizer);
   const key = `${path}\u0000${options.bos_token}\u0000${options.eos_token}`;

@@ -34,8 +34,8 @@ export interface Llama3TokenizerOptions {
    * Split text in JavaScript, remember the ids of each distinct pre-token (word, number, run of
    * spaces) and byte-pair encode new ones in JavaScript. Same ids either way. Off: tiktoken's WASM
    * core encodes all text (the reference the tests compare with). Default on: 2.74M tokens/s per
-   * core against 0.73M without it (bench/tokenizer.bench.ts, development corpora, loaded machine);
-   * 5.05x llama3-tokenizer-js's speed when new pieces still went to tiktoken, 9.77x now.
+   * core against 0.73M without it, 9.77x llama3-tokenizer-js's speed (bench/tokenizer.bench.ts,
+   * development corpora, loaded machine).
    */
   pretokenCache?: boolean;
   /** Pieces remembered before the cache is emptied and refilled. */
@@ -51,7 +51,7 @@ export class Llama3Tokenizer implements DocumentTokenizer {
   /** sha256 of the ranks file, for manifests. */
   readonly vocabularySha256: string;
   private readonly vocab: Llama3Vocabulary;
-  /** Built on first use (about 1.8 s): text with Unicode-version skew, `pretokenCache: false`. */
+  /** Built on first use, as it is slow to build and few runs need it: text with Unicode-version skew, `pretokenCache: false`. */
   private tiktoken: Tiktoken | null = null;
   private readonly utf8 = new TextDecoder('utf-8');
   private utf8Bytes = new Uint8Array(1024);
@@ -166,4 +166,15 @@ export class Llama3Tokenizer implements DocumentTokenizer {
   free(): void {
     this.tiktoken?.free();
   }
+}
+
+let shared: Llama3Tokenizer | undefined;
+
+/**
+ * The thread's one Llama 3 tokenizer, which every user shares (the tokenize stage, the labeller's
+ * budget cuts): it holds the ranks table and the pre-token cache, which take time to build
+ * (bench/tokenizer.bench.ts) and memory to hold. Never `free` it.
+ */
+export function sharedLlama3Tokenizer(): Llama3Tokenizer {
+  return (shared ??= new Llama3Tokenizer());
 }
