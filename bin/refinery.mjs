@@ -1,8 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
 // --max-semi-space-size=32 (V8's young generation 64 MB instead of 32): a run allocates many
 // short-lived strings (document texts, JSON lines) and a small young generation copies the
-// survivors of each batch again and again; the four-filter run of bench/pipeline.bench.ts (46 MB)
-// took 0.93x the CPU (median of 4 alternated pairs) at the same peak RSS. Worker threads inherit the flag.
+// survivors of each batch again and again. The larger one saves CPU at the same peak RSS: the
+// four-filter run of bench/pipeline.bench.ts measures it, with and without the flag. Worker threads inherit the flag.
 // The `refinery` command. Runs the JavaScript that `tsc -p tsconfig.build.json` wrote to dist/
 // (npm runs it at `npm ci` and `npm install`, as the `prepare` script). When dist/ is missing or
 // older than a source file (a developer edited the TypeScript), runs the sources through tsx.

@@ -8,7 +8,7 @@
  * - `merge` (repeats): min-label propagation with pointer jumping. A node's label is the key
  *   (rank, shard, pos) of the lowest member of its cluster it has heard of; the rounds stop when
  *   no message is sent, and then every node holds its cluster's lowest key, which names the kept
- *   document (the rule of the single merge this replaced: lowest rank, then earliest document);
+ *   document (lowest rank, then earliest document, as one merge over every edge would choose);
  * - `resolve requests`: counts kept documents per partition; each duplicate asks the partition of
  *   its kept document for the kept document's id and cluster number;
  * - `resolve answers`: numbers the clusters by their kept document's ref (a prefix sum over the

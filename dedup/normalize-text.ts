@@ -90,9 +90,9 @@ function characterFate(ch: string, lowercase: boolean): number {
 /**
  * `normalizeByRegex` with diacritics, digits, punctuation and white space all normalised, in one
  * pass over the code units: every character's fate is looked up (a character normalises the same
- * way in any text, except those `characterFate` calls SLOW; then this returns undefined). Where it
- * ran before the regex steps, the minhash-only pipeline bench went from 1.46 to ~0.6 s of CPU in
- * normalisation.
+ * way in any text, except those `characterFate` calls SLOW; then this returns undefined). It runs
+ * before the regex steps because one lookup per code unit costs far less than their passes over
+ * the text; the minhash-only run of bench/pipeline.bench.ts measures it.
  */
 function normalizeByCodeUnit(text: string, lowercase: boolean): string | undefined {
   const li = lowercase ? 1 : 0;
@@ -231,7 +231,7 @@ function push(out: WordHashes, a: number, b: number): void {
 }
 
 let segmenter: Intl.Segmenter | undefined;
-/** Words of runs already segmented: `Intl.Segmenter` costs ~10 µs a run, and on the pipeline bench a third of the runs repeat. */
+/** Words of runs already segmented: `Intl.Segmenter` is slow per run, and in the text of bench/pipeline.bench.ts a third of the runs repeat. */
 const runWords = new Map<string, string[]>();
 
 /** The word-like segments of a run of a script written without spaces, as `splitWords` makes them. */
@@ -250,8 +250,8 @@ function segmentedWords(run: string): string[] {
  * `wordHashes(normalizeText(text, n), seedA, seedB)`. On ASCII text with punctuation removed, in
  * one pass and without the normalised text: its words are then the runs of letters and digits of
  * the text (every other character becomes a space or stays a non-word character), lower-cased
- * and with digits 0 as the settings say. Measured on the minhash-only pipeline bench: ASCII
- * normalisation and word hashing took ~1.1 s of CPU in two passes, ~0.5 s in this one.
+ * and with digits 0 as the settings say. One pass instead of two, and no normalised string; the
+ * minhash-only run of bench/pipeline.bench.ts measures the cost.
  */
 export function normalizedWordHashes(text: string, n: Normalization, seedA: number, seedB?: number): WordHashes {
   if (!n.remove_punctuation || !ASCII_ONLY.test(text)) return wordHashes(normalizeText(text, n), seedA, seedB);
@@ -331,9 +331,9 @@ function wordUnitsAt(s: string, i: number, end: number): number {
 /**
  * The scanner of `wordHashes` (FNV-1a over the UTF-16 code units of each word, as
  * `hashString32`) over `s[from, to)`, appending to `out`; false when it meets a script written
- * without spaces (which `splitWords` segments). On the minhash-only pipeline bench it replaced
- * `wordsOf` and two `hashString32` per word on non-ASCII text: word hashing went from 1.04 to
- * ~0.5 s of CPU.
+ * without spaces (which `splitWords` segments). It hashes as it scans, where `wordsOf` and two
+ * `hashString32` per word would make a string per word and read each twice; the minhash-only run
+ * of bench/pipeline.bench.ts measures the cost.
  */
 function scanWordHashes(s: string, from: number, to: number, seedA: number, seedB: number | undefined, out: WordHashes): boolean {
   let { a, b, count } = out;

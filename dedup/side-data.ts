@@ -37,8 +37,8 @@ export class SideDataWriter {
 
 /**
  * Reads synchronously (see readRegion): a blob is small and the reducer asks for many; the
- * asynchronous reads cost two thread-pool round trips per document (semantic-dedup's reduce on the
- * pipeline bench made ~67,000).
+ * asynchronous reads would cost two thread-pool round trips per document (tens of thousands in
+ * semantic-dedup's reduce on the input of bench/pipeline.bench.ts).
  */
 export class SideDataReader {
   private handles = new Map<number, { bin: number; idx: number }>();

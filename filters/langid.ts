@@ -20,8 +20,8 @@ export const langidOptions = z
     languages: z.array(z.string().min(1)).optional().describe('Keep only these languages (ISO codes as written to meta.language); unset keeps all.'),
     language_threshold: z.number().min(0).max(1).default(0.65).describe('Minimum lid.176 score. 0.65: FineWeb and DCLM (DT LanguageFilter default).'),
     // Ours: the smallest bound tried whose label and keep/drop equal the whole text's on >= 99%
-    // of every source file of the pipeline bench input (docs/filters.md, "Why a prefix"); it
-    // took a langid-only run of that input to 0.71x the CPU, measured in alternated pairs.
+    // of every source file of the pipeline bench input (docs/filters.md, "Why a prefix"): a prefix
+    // costs less CPU than the whole text, as bench/filters.bench.ts measures langid's speed.
     max_chars: z.number().int().nonnegative().default(10_000).describe('Classify only the first this many characters, cut at white space (0 = the whole text).'),
   })
   .strict();

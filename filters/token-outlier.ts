@@ -117,10 +117,8 @@ const idHash = (doc: Doc) => hashString32(doc.id, 0);
 /**
  * Scores a shard's documents against the references. A document that map counted is scored from
  * its record in the shard's bag file, its ids resolved through the shard's words (once per word
- * per shard, not once per occurrence), without splitting its text again: apply 3.3 -> 0.66 CPU
- * seconds on the 46 MB bench input tagged by langid (bench/token-outlier-phases.ts, medians of 3
- * alternated runs); with word ids, a whole token-outlier-only `refinery run` takes 0.68x the CPU of
- * string-keyed Maps and a second split (3 alternated pairs). A document
+ * per shard, not once per occurrence), without splitting its text again, which would be most of
+ * apply's work (bench/token-outlier-phases.ts measures apply's CPU). A document
  * that is not the next record (the runner retrying a batch one document at a time) is split and
  * counted, with the same result.
  */
@@ -320,7 +318,7 @@ export function createTokenOutlier(o: TokenOutlierOptions, ctx: StageContext): G
         stats[lang] = { scored_docs: r.docs, sample_docs: kls.length, vocab: ref.vocab.length, threshold, quantile: o.quantile };
       }
       // Languages and keys inserted in sorted order: stableJson's bytes, without its replacer called
-      // on every vocabulary entry (3x slower on 240,000 entries).
+      // on every vocabulary entry (a cost that grows with the vocabulary).
       await writeFileAtomic(referenceFile, JSON.stringify(references) + '\n');
       await mkdir(join(ctx.outputDir, 'stats'), { recursive: true });
       await writeFileAtomic(join(ctx.outputDir, 'stats', 'token-outlier.json'), stableJson({ languages: stats }));

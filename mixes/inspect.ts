@@ -179,8 +179,8 @@ async function inspectCluster(run: OpenedRun, filter: InspectFilter, options: St
 export function previewText(text: string, chars: number): string {
   // Flattening is local (a line break, a control character, a run of white space), so a prefix
   // whose flattened form runs well past `chars` gives the same first `chars` characters as the
-  // whole text: the report previews every sampled document, and flattening whole 6 KB texts was
-  // ~0.8 s of the CPU of bench/pipeline.bench.ts's MinHash run (46 MB).
+  // whole text: the report previews every sampled document, and flattening whole texts of several
+  // KB would be a visible part of the CPU of bench/pipeline.bench.ts's MinHash run.
   for (let take = 2 * chars + 64; take < text.length; take *= 2) {
     const flat = flattenText(text.slice(0, take));
     if (flat.length > chars + 8) return `${flat.slice(0, chars)}…`;

@@ -130,8 +130,8 @@ const CODE_LINE_START =
   /^(?:def |class |import |from [\w.]+ import |#include|#define|#if|#endif|function\b|const |let |var |return\b|if ?\(|for ?\(|while ?\(|switch ?\(|public |private |protected |static |fn |pub |impl |package |func |use |namespace |using |@\w+|\/\/|\/\*|\*\/|\* |#!|}|\]|\)|end$|elif |else\b|try:|except\b|catch\b|print\(|echo |export |module |struct |enum |interface |type \w+ =|async |await |#\s|"""|'''|\$ |\w+\s*\(.*\)$|[\w.]+\s*=\s*|--?\w[\w-]* )/;
 /**
  * `\w\.\w+\(` finds the same lines as `\w+\.\w+\(` (a match of one holds a match of the other)
- * without retrying every start inside a long word: over the 343,240 non-empty lines of the issue-16
- * bench input's non-code text, 0.06 CPU s instead of 0.21 (measured in alternated runs).
+ * without retrying every start inside a long word, which makes the longer pattern costly on prose
+ * (bench/filters.bench.ts measures code-quality).
  */
 const CODE_OPERATOR = /(?:==|!=|&&|\|\||::|=>|->|\+=|<-|\w\(\)|\w\.\w+\(|\$\{?\w|\s--\w)/;
 

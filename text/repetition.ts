@@ -16,9 +16,9 @@ export function duplicates(items: readonly string[]): { count: number; chars: nu
 }
 
 /**
- * Word n-grams of one document, keyed by a 53-bit hash of their word ids instead of joined strings
- * (bench/filters.bench.ts: gopher-repetition went from 0.7 MB/s with string keys to the figure in
- * docs/filters.md). Two different n-grams share a key with probability about k²/2⁵⁴ for k n-grams:
+ * Word n-grams of one document, keyed by a 53-bit hash of their word ids instead of joined strings,
+ * which would make a string per n-gram (bench/filters.bench.ts measures gopher-repetition, and
+ * docs/filters.md gives its figure). Two different n-grams share a key with probability about k²/2⁵⁴ for k n-grams:
  * under 10⁻⁶ for a 100,000-word document.
  *
  * The key of the n-gram at i folds ids[i..i+n) into two 32-bit states; the states are kept and
@@ -29,9 +29,9 @@ export function duplicates(items: readonly string[]): { count: number; chars: nu
  * Only candidates are hashed and counted: after `topNgramChars(n)` the positions whose n-gram
  * occurs once are dropped, since every longer n-gram starting there occurs once too, and an n-gram
  * that occurs once changes neither measure; before the 2-grams, positions whose word occurs once
- * are dropped the same way (counted by id). On the 7,000 non-code documents of the issue-16 bench
- * input, building the counter and the nine passes of gopher-repetition took 0.64-0.66 CPU s
- * instead of 1.0-1.3 (alternated runs). Up to a key collision, which the keys already allow, the
+ * are dropped the same way (counted by id). Prose has many n-grams that occur once, and this
+ * neither hashes nor counts them again for longer n (bench/filters.bench.ts measures
+ * gopher-repetition). Up to a key collision, which the keys already allow, the
  * measures are those of every position.
  */
 export class WordNgrams {
@@ -167,7 +167,7 @@ export class WordNgrams {
 
 /**
  * Counts of (a, b) keys, b < 2²¹; linear probing. One table serves every call in turn (its arrays
- * grow and are cleared, not allocated per document and n: allocation was a third of the time).
+ * grow and are cleared, not allocated per document and n, which would be a large part of the cost).
  */
 const KEPT_SLOTS = 1 << 20;
 

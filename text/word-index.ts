@@ -7,10 +7,10 @@
  * words.ts (runs of \p{L}\p{M}\p{N} joined by single `'`, `’`, `-` or `.`), and each word is
  * interned by its characters in place; only the distinct words become strings. Other text goes
  * through `splitWords` (Intl.Segmenter) and is interned from its words.
- * On the issue-16 bench input (37 MB of non-code text) the scan and interning cost about what
- * `text.match(WORD)` alone does (0.54 vs 0.40-0.50 CPU s, measured in alternated runs), and leave no
- * string per word behind: the garbage, the word Map of the n-gram counter and the per-word
- * letter and stop-word tests of gopher-quality go with them.
+ * The scan and interning cost about what `text.match(WORD)` alone does (bench/filters.bench.ts:
+ * its baseline is `splitWords`, each rule's speed a ratio of it), and leave no string per word
+ * behind: the garbage, the word Map of the n-gram counter and the per-word letter and stop-word
+ * tests of gopher-quality go with them.
  */
 import { needsSegmenter, splitWords, type SegmentCache } from './words.ts';
 
@@ -36,7 +36,7 @@ function classify(ch: string): number {
   return (/[\p{L}\p{M}\p{N}]/u.test(ch) ? WORD_CHAR : 0) | (needsSegmenter(ch) ? NO_SPACE_CHAR : 0);
 }
 
-/** The class of every BMP code unit (surrogates: 0), built once (about 20 ms). */
+/** The class of every BMP code unit (surrogates: 0), built once, on first use. */
 function bmpClasses(): Uint8Array {
   if (bmp !== undefined) return bmp;
   const t = new Uint8Array(0x10000);

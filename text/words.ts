@@ -22,8 +22,9 @@ export function needsSegmenter(text: string): boolean {
 
 /**
  * The words of `text`, in order; punctuation and symbols are not words. Only the runs of
- * no-space scripts go through `Intl.Segmenter` (about 0.4 MB/s here), the rest through the regex
- * (about 23 MB/s), so an English page that quotes a few Chinese characters stays fast.
+ * no-space scripts go through `Intl.Segmenter`, which is far slower than the regex the rest goes
+ * through, so an English page that quotes a few Chinese characters stays fast (bench/filters.bench.ts
+ * measures `splitWords`).
  */
 export function splitWords(text: string, segments?: SegmentCache): string[] {
   if (!needsSegmenter(text)) return text.match(WORD) ?? [];
@@ -50,7 +51,7 @@ export function splitWords(text: string, segments?: SegmentCache): string[] {
 /**
  * The words Intl.Segmenter found in runs of no-space script, by run: the rules split one document
  * several times (its text, its lines in c4, its text again after c4 changed it), and the
- * segmenter is slow (about 0.4 MB/s); doc-text.ts keeps one cache per document.
+ * segmenter is slow (see splitWords); doc-text.ts keeps one cache per document.
  */
 export type SegmentCache = Map<string, readonly string[]>;
 

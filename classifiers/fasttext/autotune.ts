@@ -26,8 +26,8 @@ export const TUNED_KEYS = ['epochs', 'lr', 'word_ngrams', 'dim'] as const;
 
 /**
  * Embedding-row updates per second that one reference-second of budget buys: about what one
- * core does training this model in Node 20 (measured 25–35 M/s on a 2-core machine shared by
- * six busy processes, ~100 M/s unloaded; docs/classifiers.md).
+ * unloaded core does training this model in Node 20 (bench/classifiers.bench.ts measures training
+ * speed; docs/classifiers.md gives loaded and unloaded figures).
  */
 export const REFERENCE_UPDATES_PER_SECOND = 100e6;
 /** Candidates never exceed this, however small the data (tiny sets would otherwise try hundreds). */

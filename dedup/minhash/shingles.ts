@@ -31,8 +31,8 @@ export function shingleKeysOfWordHashes(wa: Int32Array, wb: Int32Array, words: n
 /**
  * `mix32(state, word)` is `absorb(state, scramble(word))`, and scramble depends on the word only:
  * each word is scrambled once, not once per shingle it is in (n times), and the lo halves are
- * computed only when asked for. Measured on the minhash-only pipeline bench: shingling took
- * ~0.4 s of CPU with mix32 per word per shingle for both halves, ~0.1 s this way (hi halves).
+ * computed only when asked for, so shingling stays a small part of the minhash-only run of
+ * bench/pipeline.bench.ts, which measures it.
  */
 function shingleHashes(wa: Int32Array, wb: Int32Array, words: number, n: number, both: boolean): Uint32Array {
   if (words === 0) return new Uint32Array(0);

@@ -7,9 +7,9 @@
  * when reordered or lightly rewritten, not paraphrases in other words. The projection is a sparse
  * sum computed here (float64 sums, in WebAssembly SIMD: projection-sums.ts; float32 result): only
  * the rows of the features a document has are read, where the same computation as an ONNX graph
- * (`buildHashedNgramModel`, Gather → Mul → ReduceSum → LpNormalization) materialised a
- * [batch, longest document, dim] tensor padded to the batch's longest document and ran ~4x
- * slower (issue 16).
+ * (`buildHashedNgramModel`, Gather → Mul → ReduceSum → LpNormalization) materialises a
+ * [batch, longest document, dim] tensor padded to the batch's longest document, several times
+ * the work (bench/dedup.bench.ts measures the embedding speed).
  */
 import { OnnxGraphBuilder } from '../../pipeline/onnx/builder.ts';
 import { mix32, fmix32, splitMix32 } from '../../pipeline/hash.ts';
@@ -72,7 +72,7 @@ class FeatureCounter {
     const counts = this.counts;
     const { buckets, maxN, maxFeatures } = s;
     // x % buckets of a uint32 is a float modulo; with the usual power-of-two buckets a mask gives the
-    // same ids, and counting takes ~0.45 -> ~0.21 s CPU on the 46 MB pipeline bench's texts.
+    // same ids for less work (counting is part of the embedding speed bench/dedup.bench.ts measures).
     const mask = (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
     let size = 0;
     for (let n = 1; n <= maxN; n++) {
@@ -159,7 +159,7 @@ export class HashedNgramEmbedder implements Embedder {
   /**
    * Made at the first embedding: the stage is created for every task, and its reduce, merge and
    * apply tasks need the dimension and description, not the table (8.4 M Gaussians, 33 MB with the
-   * default settings, ~0.3 s).
+   * default settings).
    */
   private get model(): BuiltModel {
     if (!this.built) {

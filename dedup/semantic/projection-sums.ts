@@ -4,8 +4,8 @@
  * per instruction (f64x2). Each lane does the float64 operations of the scalar code in the same
  * order (a float32 row value widened exactly, one multiply, one add, each rounded; WebAssembly has
  * no fused multiply-add outside relaxed SIMD), so the sums are the same bits. The table and the
- * sums live in the module's memory. Measured on the 46 MB pipeline bench's texts (CPU time of the
- * summing loop alone): ~1.25 s, against ~2.3 s for the best JavaScript loop (eight rows per pass).
+ * sums live in the module's memory. SIMD because the best JavaScript loop (eight rows per pass)
+ * costs more CPU for the same sums; bench/dedup.bench.ts measures the embedding speed.
  *
  * The module is a few hundred bytes, assembled in code (dedup/wasm-assembler.ts); `add8` is two groups
  * of four in one pass: `sums[d] = (sums[d] + group₁) + group₂`,

@@ -50,9 +50,9 @@ export class SimHashBands {
     const { dim, rows, bands, vector, dots } = this;
     for (let i = 0; i < dim; i++) vector[i] = m[offset + i];
     // Eight dot products per call, each summed over i in order in its own f64x2 lane (float32 ×
-    // float32 widened is exact; the same additions as one at a time, so the same signs). Keys of
-    // the 46 MB pipeline bench's 7,665 embeddings, CPU: ~0.12 s, against ~0.5 s for four dot
-    // products per pass in JavaScript and ~1.2 s for one at a time.
+    // float32 widened is exact; the same additions as one at a time, so the same signs), because
+    // JavaScript loops over four dot products per pass or one at a time cost several times more;
+    // bench/dedup.bench.ts measures semantic dedup's phases.
     const pairBytes = dim * 8;
     for (let g = 0; g < this.groups; g++) {
       const at = this.planesAt + g * 4 * pairBytes;

@@ -5,10 +5,8 @@
  *
  * Words are lower-cased and numbered (`Vocabulary`); a document is a `Bag` of word ids with their
  * counts, in order of first occurrence, and corpus counts are a typed array indexed by id, instead
- * of string-keyed Maps (a Map per document, merged into a Map per language): on the 46 MB bench
- * input tagged by langid, CPU seconds of map 5.4 -> 4.3 and reduce 3.2 -> 1.2
- * (bench/token-outlier-phases.ts, medians of 3 alternated runs), and 0.84x the CPU of a whole
- * token-outlier-only `refinery run` (3 alternated pairs).
+ * of string-keyed Maps (a Map per document, merged into a Map per language), which cost more CPU
+ * to fill and to merge; bench/token-outlier-phases.ts measures map and reduce.
  */
 
 /** Lower-cased words numbered in order of first appearance. */

@@ -245,8 +245,8 @@ export const layout = {
   errors: (out: string, step: number, shard: number, ext: string) => join(out, 'errors', `${shardName(shard)}${step ? `.p${step}` : ''}.jsonl${ext}`),
   /**
    * Survivors of segment `step` that feed the next global stage: plain JSONL whatever the run's
-   * compression, since only the run reads them back, once (gzip at level 0, what they were before,
-   * still sent every 256 KB through zlib's thread pool and a CRC: see docs/architecture.md).
+   * compression, since only the run reads them back, once (gzip, even at level 0, would still send
+   * every 256 KB through zlib's thread pool and compute a CRC: see docs/architecture.md).
    */
   between: (out: string, step: number, shard: number) => join(out, '_work', `segment-${step}`, `${shardName(shard)}.jsonl`),
   stageWork: (out: string, stageIndex: number, name: string) => join(out, '_work', `stage-${stageIndex}-${name}`),

@@ -16,7 +16,8 @@
  *   among all records of the file, as the JSONL reader selects lines.
  *
  * Byte offsets are positions in the decompressed WARC stream (node's zlib decompresses the
- * whole file as one stream; it is 1.7x faster than warcio's per-record pako inflation).
+ * whole file as one stream; it is 1.7x faster than warcio's per-record pako inflation,
+ * bench/readers.bench.ts).
  */
 import { WARCParser, type LimitReader, type WARCRecord } from 'warcio';
 import { compressionOf, inflating } from './compression.ts';

@@ -125,8 +125,8 @@ export class RedisOutage {
 }
 
 /**
- * ioredis keeps a socket that never connected for this long after `disconnect` (default 2000 ms),
- * which held a worker stopped while Redis was away, and `status` giving up, for 2 s.
+ * ioredis keeps a socket that never connected for this long after `disconnect` (its default is
+ * 2000 ms, which would hold a worker that stops while Redis is away, and `status` giving up, as long).
  */
 const DISCONNECT_TIMEOUT_MS = 200;
 

@@ -4,14 +4,15 @@
  * the leftmost on a tie), so the ids are the same. Ranks are looked up by byte range in an
  * open-addressing table over the tokens' bytes, which allocates nothing: on the ~400,000 pieces
  * the pipeline bench's text misses the piece cache with, 0.9 s CPU against 1.7 s for tiktoken's
- * WASM and 2.6 s for a Map keyed by latin1 substrings (same run, same pieces).
+ * WASM and 2.6 s for a Map keyed by latin1 substrings (same run, same pieces;
+ * bench/tokenizer.bench.ts compares the whole tokenizer with tiktoken's core).
  */
 
 const NONE = 0x7fffffff;
 
 /**
  * Pieces of more bytes than this are merged with a heap instead of tiktoken's scan of all parts per
- * merge (quadratic): 24,000 CJK characters in one piece took 7.1 s that way (tiktoken: 2.9 s).
+ * merge, which is quadratic in the piece's length (a long run of CJK characters is one piece).
  */
 const LONG_PIECE = 256;
 /** Heap keys are rank * 2^21 + start: a piece's start fits in 21 bits (Meta's chunking caps runs at 25,000 code points). */
@@ -37,7 +38,6 @@ export class BytePairEncoder {
 
   /**
    * Ordinary token `id` (rank = id) is tokenBytes[offsets[id], offsets[id + 1]) (tokens end to end).
-   * Building the table: about 0.02 s.
    */
   constructor(
     private readonly tokenBytes: Uint8Array,

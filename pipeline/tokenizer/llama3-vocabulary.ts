@@ -48,7 +48,7 @@ function unicodeToByte(): Map<string, number> {
  * The package's tokens in id order (`vocabById`: the 128,000 BPE tokens, then the 256 special
  * ones), read from the data baked into its bundle without running the module: importing it builds
  * its whole tokenizer, and decompressing its BPE merges (which tiktoken's ranks make unnecessary
- * here) was the larger part of loading the vocabulary that way. Null when the bundle does not have
+ * here) would be the larger part of loading the vocabulary that way. Null when the bundle does not have
  * the expected shape (another version): then the module is imported. tests/tokenizer-llama3.test.ts
  * compares the two.
  */
