@@ -17,33 +17,58 @@ export function stageMetaKey(stage: string): string {
   return stage.replace(/-/g, '_');
 }
 
+/** isScoreField per meta key, remembered: the same few keys come with every document. */
+const scoreKeys = new Map<string, boolean>();
+const scoreKey = (k: string): boolean => {
+  let is = scoreKeys.get(k);
+  if (is === undefined) scoreKeys.set(k, (is = isScoreField(k)));
+  return is;
+};
+
 /**
- * Numeric measurements of a document: top-level scores and `num_tokens`, and the numbers a stage
- * wrote in its own meta object (`gopher_quality.words`).
+ * Each numeric measurement of a document, handed to `f`: top-level scores and `num_tokens`, and
+ * the numbers a stage wrote in its own meta object (`gopher_quality.words`, named by `fieldOf`).
  */
-export function measurements(meta: Record<string, unknown>, stageKeys: ReadonlySet<string>): [string, number][] {
-  const out: [string, number][] = [];
-  for (const [k, v] of Object.entries(meta)) {
-    if (typeof v === 'number' && Number.isFinite(v)) {
-      if (isScoreField(k) || k === 'num_tokens') out.push([k, v]);
-    } else if (stageKeys.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+export function forEachMeasurement(meta: Record<string, unknown>, stageKeys: ReadonlySet<string>, f: (field: string, value: number) => void): void {
+  for (const k in meta) {
+    const v = meta[k];
+    if (typeof v === 'number') {
+      if (Number.isFinite(v) && (k === 'num_tokens' || scoreKey(k))) f(k, v);
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && stageKeys.has(k)) {
+      const own = v as Record<string, unknown>;
       // `threshold` beside a value (token-outlier) is the rule's limit, not a measurement.
-      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) if (k2 !== 'threshold' && typeof v2 === 'number' && Number.isFinite(v2)) out.push([`${k}.${k2}`, v2]);
+      for (const k2 in own) {
+        const v2 = own[k2];
+        if (typeof v2 === 'number' && Number.isFinite(v2) && k2 !== 'threshold') f(fieldOf(k, k2), v2);
+      }
     }
   }
-  return out;
 }
 
-/** Score fields of a document: numeric score fields at the top of meta, and each entry of a `scores` object. */
-export function scoreFields(meta: Record<string, unknown>): [string, number][] {
-  const out: [string, number][] = [];
-  for (const [k, v] of Object.entries(meta)) {
-    if (typeof v === 'number' && Number.isFinite(v) && isScoreField(k)) out.push([k, v]);
-    else if (k === 'scores' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) if (typeof v2 === 'number' && Number.isFinite(v2)) out.push([`scores.${k2}`, v2]);
+/** `stage_key.name`, built once per pair. */
+const fieldNames = new Map<string, Map<string, string>>();
+function fieldOf(stageKey: string, name: string): string {
+  let names = fieldNames.get(stageKey);
+  if (!names) fieldNames.set(stageKey, (names = new Map()));
+  let field = names.get(name);
+  if (field === undefined) names.set(name, (field = `${stageKey}.${name}`));
+  return field;
+}
+
+/** Score fields of a document, handed to `f`: numeric score fields at the top of meta, and each entry of a `scores` object. */
+export function forEachScore(meta: Record<string, unknown>, f: (field: string, value: number) => void): void {
+  for (const k in meta) {
+    const v = meta[k];
+    if (typeof v === 'number') {
+      if (Number.isFinite(v) && scoreKey(k)) f(k, v);
+    } else if (k === 'scores' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const scores = v as Record<string, unknown>;
+      for (const k2 in scores) {
+        const v2 = scores[k2];
+        if (typeof v2 === 'number' && Number.isFinite(v2)) f(fieldOf('scores', k2), v2);
+      }
     }
   }
-  return out;
 }
 
 /** An item of a seeded sample, with its rank: the hash of (seed, its name). */

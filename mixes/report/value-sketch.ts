@@ -33,7 +33,8 @@ export class SketchBuilder {
   }
 
   add(value: number, cls: number): void {
-    const key = value === 0 ? 0 : Number(value.toPrecision(SKETCH_DIGITS));
+    // Whole numbers under 1,000 are their own rounding (most counts: words, lines, sentences).
+    const key = Number.isInteger(value) && value > -1000 && value < 1000 ? value : Number(value.toPrecision(SKETCH_DIGITS));
     let c = this.byValue.get(key);
     if (!c) this.byValue.set(key, (c = new Array<number>(this.classes).fill(0)));
     c[cls] = (c[cls] ?? 0) + 1;

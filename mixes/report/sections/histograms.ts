@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { WIDTH } from '../chart-specs.ts';
 import { describeWhen, isScoreField, measurementOf, optionThreshold, rulesOfField, type StageOptions } from '../measures.ts';
-import { measurements, stageMetaKey } from '../settled-figures.ts';
+import { forEachMeasurement, stageMetaKey } from '../settled-figures.ts';
 import { mergeSketches, sketchQuantile, sketchTotal, SketchBuilder, SKETCH_DIGITS, type ValueSketch } from '../value-sketch.ts';
 import { measureNumber, n, table, type ReportSection } from '../section.ts';
 
@@ -181,25 +181,22 @@ export const histogramsSection: ReportSection<'histograms', Record<string, Histo
   tally: {
     start({ stages }) {
       const stageKeys = new Set(stages.map(stageMetaKey));
-      const sketches = new Map<string, SketchBuilder>();
-      const rulesOf = new Map<string, ReadonlySet<string>>();
+      const sketches = new Map<string, { rules: ReadonlySet<string>; builder: SketchBuilder }>();
       const perDoc = new Set<number>();
       return {
         add({ outcome, doc }) {
           if (outcome === 'errored') return;
           const reason = doc.meta.reject_reason;
-          for (const [field, v] of measurements(doc.meta, stageKeys)) {
-            let rules = rulesOf.get(field);
-            if (!rules) rulesOf.set(field, (rules = new Set(rulesOfField(field))));
+          forEachMeasurement(doc.meta, stageKeys, (field, v) => {
             let sk = sketches.get(field);
-            if (!sk) sketches.set(field, (sk = new SketchBuilder(3)));
-            sk.add(v, outcome === 'kept' ? KEPT : typeof reason === 'string' && rules.has(reason) ? BY_THIS_RULE : BY_OTHER_RULE);
-          }
+            if (!sk) sketches.set(field, (sk = { rules: new Set(rulesOfField(field)), builder: new SketchBuilder(3) }));
+            sk.builder.add(v, outcome === 'kept' ? KEPT : typeof reason === 'string' && sk.rules.has(reason) ? BY_THIS_RULE : BY_OTHER_RULE);
+          });
           const outlier = doc.meta.token_outlier as { threshold?: unknown } | undefined;
           if (typeof outlier?.threshold === 'number' && perDoc.size < 2) perDoc.add(outlier.threshold);
         },
         part: () => ({
-          fields: Object.fromEntries([...sketches].map(([field, sk]) => [field, sk.sketch()])),
+          fields: Object.fromEntries([...sketches].map(([field, sk]) => [field, sk.builder.sketch()])),
           per_doc_thresholds: (perDoc.size ? { 'token_outlier.kl': [...perDoc].sort((a, b) => a - b) } : {}) as Record<string, number[]>,
         }),
       };

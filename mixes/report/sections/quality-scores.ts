@@ -1,7 +1,7 @@
 /** Quality scores: the distribution of every score field of the kept documents. */
 import type { TopLevelSpec } from 'vega-lite';
 import { base } from '../chart-specs.ts';
-import { scoreFields } from '../settled-figures.ts';
+import { forEachScore } from '../settled-figures.ts';
 import { mergeSketches, SketchBuilder, type ValueSketch } from '../value-sketch.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection } from '../section.ts';
 
@@ -53,13 +53,13 @@ export const qualityScoresSection: ReportSection<'quality_scores', ScoreSection 
         add({ outcome, doc }) {
           if (outcome !== 'kept') return;
           docs++;
-          for (const [field, v] of scoreFields(doc.meta)) {
+          forEachScore(doc.meta, (field, v) => {
             let f = fields.get(field);
             if (!f) fields.set(field, (f = { sum: 0, unit: new Array<number>(SCORE_BINS).fill(0), sketch: new SketchBuilder(1) }));
             f.sum += v;
             if (v >= 0 && v <= 1) f.unit[unitBin(v)] = (f.unit[unitBin(v)] ?? 0) + 1;
             f.sketch.add(v, 0);
-          }
+          });
         },
         part: () => ({ docs, fields: Object.fromEntries([...fields].map(([field, f]) => [field, { sum: f.sum, unit: f.unit, sketch: f.sketch.sketch() }])) }),
       };
