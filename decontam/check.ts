@@ -3,11 +3,14 @@
  * answered from the run's contamination ledger alone (decontam/ledger-files.ts), never from the
  * corpus, so a benchmark released after the run can still be checked. For each item: its distinct
  * n-grams, the share of them found in the corpus (`overlap`), and each document holding any, with
- * how many it shares.
+ * how many it shares, and the token shards that hold it (when the run tokenized): what to drop or
+ * `refinery remove` before training.
  */
 import { ngramHashes, partitionOf } from './ngrams.ts';
 import type { BenchmarkItem } from './benchmark-items.ts';
 import { PartitionReader, readManifest, readShardIds, type LedgerManifest } from './ledger-files.ts';
+import { tokenFilesOf } from '../mixes/shards/token-locations.ts';
+import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 export interface ContaminatedDoc {
   id: string;
@@ -17,6 +20,8 @@ export interface ContaminatedDoc {
   shared: number;
   /** shared / the item's n-grams */
   overlap: number;
+  /** The token shard files holding the document (`tokens/…`, relative to the run); none when the run did not tokenize it. */
+  token_files: string[];
 }
 
 export interface ItemReport {
@@ -83,11 +88,14 @@ export async function checkContamination(runDir: string, items: readonly Benchma
     for (const [key, n] of shared[i]!) {
       const shard = Math.floor(key / 0x1_0000_0000);
       const pos = key % 0x1_0000_0000;
-      documents.push({ id: await idOf(shard, pos), shard, pos, shared: n, overlap: n / ngrams });
+      documents.push({ id: await idOf(shard, pos), shard, pos, shared: n, overlap: n / ngrams, token_files: [] });
     }
     documents.sort((a, b) => b.shared - a.shared || a.shard - b.shard || a.pos - b.pos);
     reports.push({ index: items[i]!.index, id: items[i]!.id, ngrams, found: found[i]!, overlap: ngrams === 0 ? 0 : found[i]! / ngrams, documents });
   }
+  // Only the documents found are looked for, and only in the token groups of their input shards.
+  const located = await tokenFilesOf(runDir, folderFiles, reports.flatMap((r) => r.documents));
+  for (const r of reports) for (const d of r.documents) d.token_files = located.get(`${d.shard}/${d.id}`) ?? [];
   return { manifest, items: reports, recordsRead };
 }
 
@@ -101,9 +109,9 @@ export function formatCheckReport(r: CheckReport, maxDocs = 5): string {
     `${hit.length} of ${r.items.length} items share ${r.n}-grams with the corpus of ${r.run}${short ? ` (${short} items shorter than ${r.n} words cannot be checked)` : ''}.`,
   ];
   if (hit.length > 0) {
-    lines.push('', '| item | n-grams | found | overlap | documents (shared n-grams, input shard) |', '|---|---:|---:|---:|---|');
+    lines.push('', '| item | n-grams | found | overlap | documents (shared n-grams, input shard, token shards) |', '|---|---:|---:|---:|---|');
     for (const i of hit.sort((a, b) => b.overlap - a.overlap || a.index - b.index)) {
-      const docs = i.documents.slice(0, maxDocs).map((d) => `${d.id} (${d.shared}, shard ${d.shard})`);
+      const docs = i.documents.slice(0, maxDocs).map((d) => `${d.id} (${d.shared}, shard ${d.shard}${d.token_files.length ? `, ${d.token_files.join(', ')}` : ''})`);
       if (i.documents.length > maxDocs) docs.push(`… ${i.documents.length - maxDocs} more`);
       lines.push(`| ${i.id} | ${i.ngrams} | ${i.found} | ${i.overlap.toFixed(3)} | ${docs.join('; ')} |`);
     }

@@ -28,8 +28,8 @@ export interface LedgerManifest {
 
 const five = (i: number) => String(i).padStart(5, '0');
 export const ledgerDir = (outputDir: string) => join(outputDir, 'decontam');
-const partFile = (dir: string, p: number) => join(dir, `part-${five(p)}.bin`);
-const docsFile = (dir: string, shard: number) => join(dir, 'docs', `shard-${five(shard)}.json`);
+export const partFile = (dir: string, p: number) => join(dir, `part-${five(p)}.bin`);
+export const docsFile = (dir: string, shard: number) => join(dir, 'docs', `shard-${five(shard)}.json`);
 const mapFile = (workDir: string, p: number, shard: number) => join(workDir, 'map', `part-${five(p)}`, `shard-${five(shard)}.bin`);
 
 const bytesOf = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);

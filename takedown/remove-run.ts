@@ -3,7 +3,7 @@
  * input never had them: out of kept/, rejected/ and errors/, out of the token shards (only the
  * groups of shards that hold one are written again), out of the counts (stats.json, report.md,
  * the token manifest, stats/tokenize.json) and the report, with a log of what went in
- * `removals/<removal>.jsonl`.
+ * `removals/<removal>.jsonl`. A contamination ledger (decontam/) loses their n-grams too.
  *
  * Resumable: before it changes anything it writes `removals/journal.json`, the whole plan (the
  * records to remove, the shards, the groups, and the counts as they were). Rewriting a document
@@ -28,7 +28,9 @@ import type { ShardFileEntry } from '../mixes/shards/shard-sink.ts';
 import { documentShards, rewriteShard, shardRecords, type DocumentShard, type RecordFacts, type Removes } from './document-shards.ts';
 import { matchOf, readRemovalRequest, requestKey, type Match, type RemovalFiles, type RemovalRequest } from './removal-request.ts';
 import { manifestWithout, stageStatsWithout, statsWithout } from './run-counts.ts';
-import { groupHolds, groupOfDocumentShard, openTokenReader, rewriteGroup, sinkSettings, tokenGroups, type RemovedRows } from './token-shards.ts';
+import { applyLedgerRemoval, planLedgerRemoval, type LedgerRemoval } from '../decontam/ledger-removal.ts';
+import { groupHolds, groupOfDocumentShard, rewriteGroup, sinkSettings, type RemovedRows } from './token-shards.ts';
+import { openTokenReader, tokenGroups } from '../mixes/shards/token-locations.ts';
 
 export const REMOVALS_DIR = 'removals';
 const JOURNAL = `${REMOVALS_DIR}/journal.json`;
@@ -53,6 +55,8 @@ interface Journal {
   /** Document shards that hold a removed record (Dolma's attribute files with theirs). */
   shards: DocumentShard[];
   groups: GroupPlan[];
+  /** The contamination ledger's part (decontam/), when the run has one. */
+  ledger: LedgerRemoval | null;
   /** The counts as the run made them: what is written is always computed from these. */
   originals: { stats: string; report_md: string | null; manifest: { rel: string; text: string } | null; tokenize_stats: string | null; stage_stats: Record<string, string> };
 }
@@ -144,6 +148,8 @@ async function plan(run: OpenedRun, request: RemovalRequest, lists: RemovalFiles
     }
     for (const g of chosen) groups.push({ prefix: g.prefix, state: 'pending', before: g.files });
   }
+  const inputShards = records.map((r) => /(?:^|\/)shard-(\d+)[.]/.exec(r.file)?.[1]).filter((n) => n !== undefined).map(Number);
+  const ledger = records.length ? await planLedgerRemoval(run, new Set(records.map((r) => r.id)), inputShards) : null;
   return {
     version: 1,
     removal: key,
@@ -151,6 +157,7 @@ async function plan(run: OpenedRun, request: RemovalRequest, lists: RemovalFiles
     records,
     shards: touched,
     groups,
+    ledger,
     originals: { stats, report_md: await readIf(run, 'report.md'), manifest, tokenize_stats: await readIf(run, 'stats/tokenize.json'), stage_stats: await globalStageStats(run, JSON.parse(stats) as RunStats) },
   };
 }
@@ -283,6 +290,7 @@ export async function removeFromRun(pathOrUrl: string, lists: RemovalFiles, opti
       const goes: Removes = (id, url) => ids.has(id) && matchOf(request, id, url) !== null;
       for (const shard of journal.shards) await rewriteShard(run, shard, shard.attributes ? (id) => ids.has(id) : goes);
       if (journal.groups.length > 0) await rewriteGroups(run, journal);
+      if (journal.ledger) await applyLedgerRemoval(run, journal.ledger, join(run.dir, STAGING), () => saveJournal(run, journal));
       await writeCounts(run, journal, options.onReport);
       await run.delete([join(run.dir, JOURNAL)]);
       await rm(join(run.dir, STAGING), { recursive: true, force: true });

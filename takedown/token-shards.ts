@@ -8,48 +8,17 @@
  * for an input that never had the removed documents; groups without one are not touched.
  */
 import { join } from 'node:path';
-import { DuckDBInstance, DuckDBListVector, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
-import { InputError, RefineryError } from '../pipeline/errors.ts';
+import { DuckDBListVector, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
+import { InputError } from '../pipeline/errors.ts';
+import { idsOfTokenFile } from '../mixes/shards/token-locations.ts';
 import { ShardSink, type ShardFileEntry } from '../mixes/shards/shard-sink.ts';
 import type { DocumentRow } from '../mixes/shards/token-rows.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
-
-export interface TokenGroup {
-  /** `shard-00003` or `shuffled-00012`: the sink's prefix in the tokens folder. */
-  prefix: string;
-  files: ShardFileEntry[];
-}
-
-/** The files of a manifest by the sink that wrote them, in manifest order (parts in order). */
-export function tokenGroups(manifest: Pick<TokenizeManifest, 'shards'>): TokenGroup[] {
-  const groups = new Map<string, ShardFileEntry[]>();
-  for (const f of manifest.shards) {
-    const m = /^(.*)-\d+\.parquet$/.exec(f.file);
-    if (!m?.[1]) throw new RefineryError(`token shard ${f.file}: not a name the tokenize stage writes (<prefix>-<part>.parquet)`);
-    let list = groups.get(m[1]);
-    if (!list) groups.set(m[1], (list = []));
-    list.push(f);
-  }
-  return [...groups].map(([prefix, files]) => ({ prefix, files }));
-}
 
 /** The group an input shard's documents are in, when the run did not shuffle: `kept/shard-00003.jsonl.gz` → `shard-00003`. */
 export function groupOfDocumentShard(rel: string): string | null {
   const m = /(?:^|\/)shard-(\d+)[.]/.exec(rel);
   return m ? `shard-${m[1]}` : null;
-}
-
-/** A DuckDB connection for reading token shards, closed by `close`. */
-export async function openTokenReader(): Promise<{ connection: DuckDBConnection; close: () => void }> {
-  const duckdb = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await duckdb.connect();
-  return {
-    connection,
-    close: () => {
-      connection.closeSync();
-      duckdb.closeSync();
-    },
-  };
 }
 
 const quoted = (path: string) => `'${path.replaceAll("'", "''")}'`;
@@ -126,13 +95,9 @@ export async function* groupRows(connection: DuckDBConnection, paths: string[], 
   if (pending) yield finished(pending);
 }
 
-/** The ids in a group's files (id or doc_ids), to find the groups that hold removed documents when the run shuffled. */
+/** Whether a group's files hold any of `ids` (a shuffled run: any bucket may hold a document). */
 export async function groupHolds(connection: DuckDBConnection, paths: string[], layout: 'documents' | 'packed', ids: ReadonlySet<string>): Promise<boolean> {
-  for (const path of paths) {
-    const sql = layout === 'documents' ? `SELECT DISTINCT id FROM read_parquet(${quoted(path)})` : `SELECT DISTINCT unnest(doc_ids) FROM read_parquet(${quoted(path)})`;
-    const rows = await (await connection.run(sql)).getRows();
-    if (rows.some((r) => ids.has(String(r[0])))) return true;
-  }
+  for (const path of paths) for (const id of await idsOfTokenFile(connection, path, layout)) if (ids.has(id)) return true;
   return false;
 }
 

@@ -1,9 +1,9 @@
 /**
  * `refinery remove` (takedown/): documents named by id, URL or domain leave a finished run as if
  * its input never had them. Each test removes from a real run (gopher-quality, exact-dedup,
- * tokenize) and compares with a fresh run of the same pipeline on the input without those
- * documents: kept/, rejected/, errors/, the token shards (packing included) and their manifest
- * are the same bytes; stats.json's counts are the same.
+ * decontam-index, tokenize) and compares with a fresh run of the same pipeline on the input without those
+ * documents: kept/, rejected/, errors/, the token shards (packing included) and their manifest,
+ * the contamination ledger are the same bytes; stats.json's counts are the same.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,8 @@ import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { removeFromRun } from '../takedown/remove-run.ts';
 import { openRun, type OpenedRun } from '../pipeline/run-folder/open-run.ts';
 import { writeRunReport } from '../mixes/report/index.ts';
+import { checkContamination } from '../decontam/check.ts';
+import { idsOfTokenFile, openTokenReader } from '../mixes/shards/token-locations.ts';
 import type { RunFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();
@@ -65,15 +67,15 @@ async function writeCorpus(dir: string, recs: Rec[]): Promise<void> {
 
 const TOKENIZE = '{stage: tokenize, options: {seq_len: 256, row_group_size: 4096, shard_size: 6000}}';
 
-async function run(name: string, corpusDir: string, tokenize = TOKENIZE, output = join(work, name)): Promise<string> {
+async function run(name: string, corpusDir: string, tokenize = TOKENIZE, ledgerPartitions = 4, output = join(work, name)): Promise<string> {
   const f = join(work, `${name}.yaml`);
-  await writeFile(f, `inputs: ["${corpusDir}/*.jsonl.gz"]\noutput: ${output}\nworkers: 1\nseed: 5\nstages: [gopher-quality, exact-dedup, ${tokenize}]\n`);
+  await writeFile(f, `inputs: ["${corpusDir}/*.jsonl.gz"]\noutput: ${output}\nworkers: 1\nseed: 5\nstages: [gopher-quality, exact-dedup, {stage: decontam-index, options: {partitions: ${ledgerPartitions}}}, ${tokenize}]\n`);
   await runPipeline(await loadPipelineFile(f), { quiet: true, onFinished: report });
   return output;
 }
 
 /** Files of a run folder, by path relative to it. */
-async function files(dir: string, under = ['kept', 'rejected', 'errors', 'tokens', 'stats']): Promise<Map<string, Buffer>> {
+async function files(dir: string, under = ['kept', 'rejected', 'errors', 'tokens', 'stats', 'decontam']): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   for (const top of under) {
     for (const e of await readdir(join(dir, top), { recursive: true, withFileTypes: true }).catch(() => [])) {
@@ -173,15 +175,15 @@ function failingAfter(n: number): (path: string) => Promise<OpenedRun> {
 }
 
 test('a removal cut short at any step and run again ends with the run an uninterrupted removal leaves', async () => {
-  // One row per document this time, one file per input shard; two documents of one input shard, so that the steps are few.
-  const base = await run('resume-original', join(work, 'corpus'), '{stage: tokenize, options: {shard_size: 100000000}}');
+  // One row per document this time, one file per input shard, one ledger partition; two documents of one input shard: few steps.
+  const base = await run('resume-original', join(work, 'corpus'), '{stage: tokenize, options: {shard_size: 100000000}}', 1);
   const one = { ids: join(work, 'ids-one-shard.txt') };
   await writeFile(one.ids, `${all[4]!.id}\n${all[7]!.id}\n`);
   const whole = join(work, 'whole');
   await cp(base, whole, { recursive: true });
   const r = await removeFromRun(whole, one);
   assert.deepEqual([r.documents.kept, r.tokens.groups], [2, 1]);
-  const want = await files(whole, ['kept', 'rejected', 'errors', 'tokens', 'stats', 'removals']);
+  const want = await files(whole, ['kept', 'rejected', 'errors', 'tokens', 'stats', 'decontam', 'removals']);
   let step = 0;
   for (;;) {
     const copy = join(work, `cut-${step}`);
@@ -193,7 +195,7 @@ test('a removal cut short at any step and run again ends with the run an uninter
     await assert.rejects(removeFromRun(copy, lists), /another removal \([0-9a-f]+, --ids \S+ids-one-shard.txt\) was cut short; finish it first by running refinery remove with the same lists/);
     const again = await removeFromRun(copy, one);
     assert.equal(again.resumed, true, `step ${step}`);
-    const got = await files(copy, ['kept', 'rejected', 'errors', 'tokens', 'stats', 'removals']);
+    const got = await files(copy, ['kept', 'rejected', 'errors', 'tokens', 'stats', 'decontam', 'removals']);
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `step ${step}: the same files`);
     for (const [k, v] of want) assert.ok(got.get(k)!.equals(v), `step ${step}: ${k}`);
     assert.deepEqual(await counts(copy), await counts(whole));
@@ -201,6 +203,28 @@ test('a removal cut short at any step and run again ends with the run an uninter
     step++;
   }
   assert.ok(step >= 12, `${step} steps`);
+});
+
+test('decontam check names the token shards that hold an overlapping document; after its removal the ledger no longer holds it', async () => {
+  const item = { index: 0, id: 'leaked', text: all[13]!.text.split(/\s+/).slice(100, 140).join(' ') };
+  const [report] = (await checkContamination(original, [item])).items;
+  const doc = report!.documents[0]!;
+  assert.equal(doc.id, all[13]!.id);
+  assert.equal(report!.overlap, 1);
+  // Its input shard's group has several files: the ones named hold it, the others do not.
+  const group = (await readdir(join(original, 'tokens'))).filter((f) => f.startsWith(`shard-0000${doc.shard}-`));
+  assert.ok(group.length > 2 && doc.token_files.length >= 1, doc.token_files.join(', '));
+  const reader = await openTokenReader();
+  try {
+    for (const f of group) assert.equal((await idsOfTokenFile(reader.connection, join(original, 'tokens', f), 'packed')).has(doc.id), doc.token_files.includes(`tokens/${f}`), f);
+  } finally {
+    reader.close();
+  }
+  const copy = join(work, 'removed-for-check');
+  await cp(original, copy, { recursive: true });
+  await removeFromRun(copy, { urls: lists.urls });
+  const [after] = (await checkContamination(copy, [item])).items;
+  assert.deepEqual([after!.found, after!.documents], [0, []]);
 });
 
 test('a list that is not what it says is refused with its file and line', async () => {
