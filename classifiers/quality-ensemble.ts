@@ -23,6 +23,7 @@ import { ConfigError } from '../pipeline/errors.ts';
 import { addHistogram, binOf, histogramPairs, percentileCuts, type ScoreHistogram } from './ensemble/percentile-bins.ts';
 import { agreement } from './ensemble/agreement.ts';
 import { bandOf } from './bands.ts';
+import { at } from './checked-index.ts';
 
 export const qualityEnsembleOptions = z
   .object({
@@ -67,7 +68,7 @@ export function createQualityEnsemble(o: QualityEnsembleOptions, ctx: StageConte
   const where = `${ctx.keyPath}.options`;
   if (new Set(o.fields).size !== o.fields.length) throw new ConfigError('pipeline', `${where}.fields`, 'a field is named twice');
   const bandCuts = o.band_cuts ?? defaultBandCuts(o.bins, o.band_names.length);
-  if (bandCuts.some((c, i) => i > 0 && c < bandCuts[i - 1]!)) throw new ConfigError('pipeline', `${where}.band_cuts`, 'cut points must be ascending');
+  if (bandCuts.some((c, i) => i > 0 && c < at(bandCuts, i - 1))) throw new ConfigError('pipeline', `${where}.band_cuts`, 'cut points must be ascending');
   if (o.band_names.length !== bandCuts.length + 1) {
     throw new ConfigError('pipeline', `${where}.band_names`, `${bandCuts.length} cut points need ${bandCuts.length + 1} band names, got ${o.band_names.length}`);
   }
@@ -87,14 +88,16 @@ export function createQualityEnsemble(o: QualityEnsembleOptions, ctx: StageConte
         count++;
         const scores = o.fields.map((f) => scoreOf(doc, f));
         scores.forEach((s, m) => {
-          if (s !== null) histograms[m]!.set(s, (histograms[m]!.get(s) ?? 0) + 1);
+          if (s === null) return;
+          const h = at(histograms, m);
+          h.set(s, (h.get(s) ?? 0) + 1);
         });
         if (scores.filter((s) => s !== null).length >= 2) {
           sample.push([fnv1aUnitHash(doc.id, ctx.seed), doc.id, scores]);
           if (sample.length >= 2 * o.sample_docs) sample = bottomK(sample, o.sample_docs);
         }
       }
-      const out: MapFile = { docs: count, histograms: Object.fromEntries(o.fields.map((f, m) => [f, histogramPairs(histograms[m]!)])), sample: bottomK(sample, o.sample_docs) };
+      const out: MapFile = { docs: count, histograms: Object.fromEntries(o.fields.map((f, m) => [f, histogramPairs(at(histograms, m))])), sample: bottomK(sample, o.sample_docs) };
       await writeFileAtomic(mapFile(shard.index), JSON.stringify(out));
     },
 
@@ -106,15 +109,15 @@ export function createQualityEnsemble(o: QualityEnsembleOptions, ctx: StageConte
       for (let i = 0; i < shardCount; i++) {
         const data = JSON.parse(await readRunText(ctx.files, mapFile(i))) as MapFile;
         docs += data.docs;
-        o.fields.forEach((f, m) => addHistogram(histograms[m]!, data.histograms[f] ?? []));
+        o.fields.forEach((f, m) => addHistogram(at(histograms, m), data.histograms[f] ?? []));
         sample = bottomK([...sample, ...data.sample], o.sample_docs);
       }
-      const cuts = Object.fromEntries(o.fields.map((f, m) => [f, histograms[m]!.size > 0 ? percentileCuts(histograms[m]!, o.bins) : []]));
+      const cuts = Object.fromEntries(o.fields.map((f, m) => [f, at(histograms, m).size > 0 ? percentileCuts(at(histograms, m), o.bins) : []]));
       const cutsOut: CutsFile = { fields: o.fields, cuts };
       await writeFileAtomic(cutsFile, stableJson(cutsOut));
-      const sampleBins = sample.map(([, , scores]) => scores.map((s, m) => (s === null ? null : binOf(s, cuts[o.fields[m]!]!))));
+      const sampleBins = sample.map(([, , scores]) => scores.map((s, m) => (s === null ? null : binOf(s, cuts[at(o.fields, m)] ?? []))));
       const agreed = agreement(o.fields, sample.map(([, , s]) => s), sampleBins);
-      const scored = o.fields.map((f, m) => [f, [...histograms[m]!.values()].reduce((a, b) => a + b, 0)]);
+      const scored = o.fields.map((f, m) => [f, [...at(histograms, m).values()].reduce((a, b) => a + b, 0)]);
       await mkdir(join(ctx.outputDir, 'stats'), { recursive: true });
       await writeFileAtomic(
         join(ctx.outputDir, 'stats', 'quality-ensemble.json'),

@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { positiveInt } from '../../pipeline/cli/arguments.ts';
 import { calibrateRun, overridesOf, type Calibration } from './calibrate-run.ts';
+import { at } from '../checked-index.ts';
 
 export function registerCalibrateCommand(program: Command): void {
   program
@@ -45,7 +46,7 @@ export function calibrationTable(c: Calibration): string {
     if (l.lid) rows.push([l.language, String(l.docs), 'langid score', String(l.lid.default), pct(l.lid.removes_default), String(l.lid.threshold), pct(l.lid.removes_calibrated)]);
     for (const t of l.thresholds) rows.push([l.language, String(l.docs), `${t.stage}.${t.option}`, String(t.default), pct(t.removes_default), String(t.calibrated), pct(t.removes_calibrated)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = at(rows, 0).map((_, i) => Math.max(...rows.map((r) => at(r, i).length)));
   const refs = Object.entries(c.reference_removes).map(([k, v]) => `${k} ${pct(v)}`).join(', ');
-  return [`${c.reference} (reference) removes: ${refs || 'nothing measured'}`, ...rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())].join('\n');
+  return [`${c.reference} (reference) removes: ${refs || 'nothing measured'}`, ...rows.map((r) => r.map((cell, i) => cell.padEnd(at(widths, i))).join('  ').trimEnd())].join('\n');
 }

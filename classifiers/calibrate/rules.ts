@@ -7,12 +7,13 @@
  *   threshold removes the same share of its documents as the English threshold removes of
  *   English documents.
  */
+import { at } from '../checked-index.ts';
 
 /** FineWeb-2's LID rule over one language's confidence scores. */
 export function lidThreshold(scores: readonly number[]): { median: number; std: number; threshold: number } {
   const sorted = [...scores].sort((a, b) => a - b);
   const n = sorted.length;
-  const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  const median = n % 2 ? at(sorted, (n - 1) / 2) : (at(sorted, n / 2 - 1) + at(sorted, n / 2)) / 2;
   const mean = sorted.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
   return { median, std, threshold: Math.max(0.3, Math.min(0.9, median - std)) };
@@ -62,7 +63,8 @@ export class SortedValues {
     let hi = this.values.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.values[mid]! < t || (orEqual && this.values[mid] === t)) lo = mid + 1;
+      const v = at(this.values, mid);
+      if (v < t || (orEqual && v === t)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -86,7 +88,7 @@ export class SortedValues {
 export function matchingThreshold(values: SortedValues, rule: ThresholdRule, share: number, fallback: number): number {
   const v = values.values;
   const step = rule.integer ? 1 : 1e-4;
-  const candidates = [fallback, v[0]! - step, ...v, v[v.length - 1]! + step];
+  const candidates = v.length === 0 ? [fallback] : [fallback, at(v, 0) - step, ...v, at(v, v.length - 1) + step];
   let best = fallback;
   let bestGap = Infinity;
   let bestRemoved = Infinity;

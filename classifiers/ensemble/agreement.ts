@@ -5,6 +5,7 @@
  * ensemble bin (the maximum) it alone set. A pair that disagrees much is what an ensemble adds
  * over either model; a model that never sets the maximum adds nothing.
  */
+import { at } from '../checked-index.ts';
 
 export interface PairAgreement {
   models: [string, string];
@@ -23,12 +24,12 @@ export interface ModelShare {
 
 /** Average ranks (ties share their mean rank), 1-based. */
 function ranks(values: readonly number[]): number[] {
-  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]! || a - b);
+  const order = values.map((_, i) => i).sort((a, b) => at(values, a) - at(values, b) || a - b);
   const out = new Array<number>(values.length);
   for (let i = 0; i < order.length; ) {
     let j = i;
-    while (j + 1 < order.length && values[order[j + 1]!] === values[order[i]!]) j++;
-    for (let k = i; k <= j; k++) out[order[k]!] = (i + j) / 2 + 1;
+    while (j + 1 < order.length && at(values, at(order, j + 1)) === at(values, at(order, i))) j++;
+    for (let k = i; k <= j; k++) out[at(order, k)] = (i + j) / 2 + 1;
     i = j + 1;
   }
   return out;
@@ -43,9 +44,11 @@ export function spearman(a: readonly number[], b: readonly number[]): number | n
   let saa = 0;
   let sbb = 0;
   for (let i = 0; i < ra.length; i++) {
-    sab += (ra[i]! - mean) * (rb[i]! - mean);
-    saa += (ra[i]! - mean) ** 2;
-    sbb += (rb[i]! - mean) ** 2;
+    const da = at(ra, i) - mean;
+    const db = at(rb, i) - mean;
+    sab += da * db;
+    saa += da ** 2;
+    sbb += db ** 2;
   }
   return saa === 0 || sbb === 0 ? null : sab / Math.sqrt(saa * sbb);
 }
@@ -62,7 +65,7 @@ export function agreement(models: readonly string[], scores: readonly (number | 
       let same = 0;
       let near = 0;
       scores.forEach((row, d) => {
-        const [sa, sb, ba, bb] = [row[x], row[y], bins[d]![x], bins[d]![y]];
+        const [sa, sb, ba, bb] = [row[x], row[y], at(bins, d)[x], at(bins, d)[y]];
         if (sa == null || sb == null || ba == null || bb == null) return;
         a.push(sa);
         b.push(sb);
@@ -70,7 +73,7 @@ export function agreement(models: readonly string[], scores: readonly (number | 
         if (Math.abs(ba - bb) <= 1) near++;
       });
       const n = a.length;
-      pairs.push({ models: [models[x]!, models[y]!], docs: n, spearman: round4(spearman(a, b)), same_bin: n ? round4(same / n) : null, within_one_bin: n ? round4(near / n) : null });
+      pairs.push({ models: [at(models, x), at(models, y)], docs: n, spearman: round4(spearman(a, b)), same_bin: n ? round4(same / n) : null, within_one_bin: n ? round4(near / n) : null });
     }
   }
   const shares = models.map((model, m): ModelShare => {

@@ -9,6 +9,7 @@
 import type { Doc } from '../../pipeline/doc.ts';
 import type { TextScorer } from '../scorer.ts';
 import { equalShares } from './sample.ts';
+import { at } from '../checked-index.ts';
 
 /** How sure the model is of each text: the smaller, the less sure. */
 export async function certainty(scorer: TextScorer, texts: readonly string[]): Promise<number[]> {
@@ -17,10 +18,10 @@ export async function certainty(scorer: TextScorer, texts: readonly string[]): P
   const scores = await scorer.score(texts);
   return texts.map((_, r) => {
     const row = Array.from(scores.subarray(r * k, r * k + k));
-    if (card.task === 'regression') return Math.abs(row[0]! - (card.threshold ?? 3));
+    if (card.task === 'regression') return Math.abs(at(row, 0) - (card.threshold ?? 3));
     if (card.task === 'binary') {
-      const positive = card.labels.indexOf(card.positive_label ?? card.labels[1]!);
-      return Math.abs(row[positive]! - (card.threshold ?? 0.5));
+      const positive = card.labels.indexOf(card.positive_label ?? at(card.labels, 1));
+      return Math.abs(at(row, positive) - (card.threshold ?? 0.5));
     }
     const [a, b] = [...row].sort((x, y) => y - x);
     return a! - (b ?? 0);
@@ -43,8 +44,8 @@ export function leastCertain(candidates: readonly Doc[], certainties: readonly n
   const quota = equalShares(n, names.map((name) => strata.get(name)!.length));
   const chosen: number[] = [];
   names.forEach((name, s) => {
-    const ranked = [...strata.get(name)!].sort((a, b) => certainties[a]! - certainties[b]! || a - b);
+    const ranked = [...(strata.get(name) ?? [])].sort((a, b) => at(certainties, a) - at(certainties, b) || a - b);
     chosen.push(...ranked.slice(0, quota[s]));
   });
-  return chosen.sort((a, b) => a - b).map((i) => candidates[i]!);
+  return chosen.sort((a, b) => a - b).map((i) => at(candidates, i));
 }
