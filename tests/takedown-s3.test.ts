@@ -1,0 +1,95 @@
+/**
+ * `refinery remove` on a run stored under an s3:// prefix (s3rver): the objects it leaves are the
+ * files the same removal leaves in a folder run, each object written whole.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { loadPipelineFile } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/engine/run.ts';
+import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+import { removeFromRun } from '../takedown/remove-run.ts';
+
+registerBuiltinStages();
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'refinery.mjs');
+const corpus = join(ROOT, 'examples/corpus');
+let s3: LocalS3;
+let work: string;
+
+before(async () => {
+  s3 = await startS3(['bkt']);
+  work = await mkdtemp(join(tmpdir(), 'refinery-takedown-s3-test-'));
+});
+after(async () => {
+  await s3?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function pipeline(name: string, output: string): Promise<string> {
+  const f = join(work, `${name}.yaml`);
+  await writeFile(f, `inputs: ["${corpus}/multilingual.jsonl.gz", "${corpus}/generated-lowquality.jsonl.gz"]\noutput: ${output}\nworkers: 1\nseed: 3\nstages: [gopher-quality, exact-dedup, decontam-index, {stage: tokenize, options: {seq_len: 128, shard_size: 2000, row_group_size: 1024}}]\n`);
+  return f;
+}
+
+/** The objects under a prefix, by key relative to it. */
+async function objects(prefix: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  let token: string | undefined;
+  do {
+    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'bkt', Prefix: `${prefix}/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const r = await s3.client.send(new GetObjectCommand({ Bucket: 'bkt', Key: o.Key! }));
+      out.set(o.Key!.slice(prefix.length + 1), Buffer.from(await r.Body!.transformToByteArray()));
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+async function localFiles(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) out.set(relative(dir, join(e.parentPath, e.name)), await readFile(join(e.parentPath, e.name)));
+  return out;
+}
+
+const DATA = /^(kept|rejected|errors|tokens|stats|decontam|removals)\//;
+
+test('remove takes a run on a bucket as it takes a folder: the same objects as the folder\'s files after the same removal', async () => {
+  const local = join(work, 'local');
+  await runPipeline(await loadPipelineFile(await pipeline('local', local)), { quiet: true });
+  await runPipeline(await loadPipelineFile(await pipeline('remote', 's3://bkt/runs/t')), { quiet: true });
+  // Two kept documents of one input shard and a rejected one of the other.
+  const idsIn = async (rel: string) => gunzipSync(await readFile(join(local, rel))).toString().trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+  const keptIds = await idsIn('kept/shard-00000.jsonl.gz');
+  const rejected = await idsIn('rejected/shard-00001.jsonl.gz');
+  const ids = join(work, 'ids.txt');
+  await writeFile(ids, [keptIds[0], keptIds[5], rejected[2]].join('\n') + '\n');
+  const here = await removeFromRun(local, { ids });
+  assert.deepEqual(here.documents, { kept: 2, rejected: 1, errored: 0 });
+
+  const cli = spawn(process.execPath, [BIN, 'remove', 's3://bkt/runs/t', '--ids', ids], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REFINERY_FROM_SOURCE: '1' } });
+  let out = '';
+  let err = '';
+  cli.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  cli.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((r) => cli.on('exit', r));
+  assert.equal(code, 0, err);
+  assert.match(out, /^removed 3 documents \(2 kept, 1 rejected, 0 errored\) from 2 document shards\n/);
+
+  const want = new Map([...(await localFiles(local))].filter(([k]) => DATA.test(k)));
+  const got = new Map([...(await objects('runs/t'))].filter(([k]) => DATA.test(k)));
+  assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+  for (const [k, v] of want) assert.ok(got.get(k)!.equals(v), k);
+  const stats = (b: Buffer) => (JSON.parse(b.toString()) as { totals: unknown }).totals;
+  assert.deepEqual(stats((await objects('runs/t')).get('stats.json')!), stats(await readFile(join(local, 'stats.json'))));
+  assert.ok(!(await objects('runs/t')).has('removals/journal.json'));
+});
