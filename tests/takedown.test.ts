@@ -20,6 +20,7 @@ import { openRun, type OpenedRun } from '../pipeline/run-folder/open-run.ts';
 import { writeRunReport } from '../mixes/report/index.ts';
 import { checkContamination } from '../decontam/check.ts';
 import { idsOfTokenFile, openTokenReader } from '../mixes/shards/token-locations.ts';
+import { groupRows } from '../takedown/token-shards.ts';
 import type { RunFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();
@@ -225,6 +226,53 @@ test('decontam check names the token shards that hold an overlapping document; a
   await removeFromRun(copy, { urls: lists.urls });
   const [after] = (await checkContamination(copy, [item])).items;
   assert.deepEqual([after!.found, after!.documents], [0, []]);
+});
+
+/** Every document of a tokens folder as `id tokens…`, sorted: what the shards hold, whatever the order. */
+async function tokenDocuments(dir: string): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(join(dir, 'tokens', '_manifest.json'), 'utf8')) as { shards: { file: string }[]; tokenizer: { bos_id: number } };
+  const reader = await openTokenReader();
+  const out: string[] = [];
+  try {
+    for await (const row of groupRows(reader.connection, manifest.shards.map((f) => join(dir, 'tokens', f.file)), 'documents', manifest.tokenizer.bos_id)) out.push(`${row.id} ${row.tokens.join(' ')}`);
+  } finally {
+    reader.close();
+  }
+  return out.sort();
+}
+
+test('a shuffled run: the documents, their tokens and the manifest\'s counts are a fresh run\'s; the order in the rewritten buckets is the run\'s own', async () => {
+  const shuffled = '{stage: tokenize, options: {shuffle_seed: 7, shuffle_buckets: 4}}';
+  const base = await run('shuffled', join(work, 'corpus'), shuffled);
+  const fresh = await run('shuffled-fresh', join(work, 'corpus-minus'), shuffled);
+  const copy = join(work, 'shuffled-removed');
+  await cp(base, copy, { recursive: true });
+  const r = await removeFromRun(copy, lists);
+  assert.ok(r.tokens.groups >= 1 && r.tokens.groups < 4, `${r.tokens.groups} buckets held them`);
+  // Documents, ledger and counts: the same bytes.
+  const [a, b] = [await files(copy, ['kept', 'rejected', 'errors', 'decontam']), await files(fresh, ['kept', 'rejected', 'errors', 'decontam'])];
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  for (const [k, v] of b) assert.ok(a.get(k)!.equals(v), k);
+  assert.deepEqual(await counts(copy), await counts(fresh));
+  // Tokens: the same documents with the same tokens; the shuffle keys of a fresh run follow positions in the input, which moved.
+  assert.deepEqual(await tokenDocuments(copy), await tokenDocuments(fresh));
+  const manifest = async (dir: string) => {
+    const m = JSON.parse(await readFile(join(dir, 'tokens', '_manifest.json'), 'utf8')) as Record<string, unknown> & { totals: Record<string, number> };
+    const { bytes: _b, rows: _r, partial_rows: _p, ...totals } = m.totals;
+    return { totals, buckets: m.buckets, by_source: m.by_source, by_language: m.by_language, by_category: m.by_category };
+  };
+  assert.deepEqual(await manifest(copy), await manifest(fresh));
+  // The buckets that held no removed document are the run's files, untouched.
+  const before = await files(base, ['tokens']);
+  const now = await files(copy, ['tokens']);
+  const rewritten = new Set(r.tokens.rewritten.map((f) => f.replace(/-\d+\.parquet$/, '')));
+  let untouched = 0;
+  for (const [k, v] of before) {
+    if (!k.endsWith('.parquet') || rewritten.has(k.slice('tokens/'.length).replace(/-\d+\.parquet$/, ''))) continue;
+    assert.ok(now.get(k)!.equals(v), k);
+    untouched++;
+  }
+  assert.ok(untouched > 0);
 });
 
 test('a list that is not what it says is refused with its file and line', async () => {
