@@ -84,12 +84,13 @@ export interface SectionCounter<P> {
 
 /**
  * How a section gathers from documents: as the tasks settle them (a counter per task, parts
- * merged in task order), so the report never reads kept/ or rejected/ back. `merge` must not
- * depend on how the documents were cut into tasks beyond the order of floating-point sums.
+ * merged in task order), so the report never reads kept/ or rejected/ back. `merge` adds `part`
+ * into `into`, which it may change (its own copy), and returns the sum; the sum must not depend
+ * on how the documents were cut into tasks, beyond the order of floating-point additions.
  */
 export interface SectionTally<P> {
   start(scope: TallyScope): SectionCounter<P>;
-  merge(a: P, b: P): P;
+  merge(into: P, part: P): P;
 }
 
 export interface ReportSection<K extends string, D, P = never> {

@@ -52,7 +52,7 @@ export function mergeReportTallies(parts: ReportTally[]): ReportTally {
     for (const s of tallying) {
       const part = p.sections[s.key];
       if (part === undefined || !s.tally) continue;
-      sections[s.key] = s.key in sections ? s.tally.merge(sections[s.key], part) : part;
+      sections[s.key] = s.key in sections ? s.tally.merge(sections[s.key], part) : structuredClone(part);
     }
   }
   return { version: 1, documents, sections };

@@ -20,6 +20,21 @@ export interface ValueSketch {
   values: [number, ...number[]][];
 }
 
+/** Powers of ten by exponent, 10^0 to 10^22 (each exact as a double). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * `value` to SKETCH_DIGITS significant digits, by arithmetic rather than through a string (the
+ * tally rounds every measurement of every document). Whole numbers under 1,000 are their own.
+ */
+export function roundedValue(value: number): number {
+  if ((Number.isInteger(value) && value > -1000 && value < 1000) || value === 0 || !Number.isFinite(value)) return value;
+  const k = SKETCH_DIGITS - 1 - Math.floor(Math.log10(Math.abs(value)));
+  const scale = POW10[Math.abs(k)];
+  if (scale === undefined) return Number(value.toPrecision(SKETCH_DIGITS));
+  return k >= 0 ? Math.round(value * scale) / scale : Math.round(value / scale) * scale;
+}
+
 /** Builds a sketch document by document. */
 export class SketchBuilder {
   private readonly byValue = new Map<number, number[]>();
@@ -33,8 +48,7 @@ export class SketchBuilder {
   }
 
   add(value: number, cls: number): void {
-    // Whole numbers under 1,000 are their own rounding (most counts: words, lines, sentences).
-    const key = Number.isInteger(value) && value > -1000 && value < 1000 ? value : Number(value.toPrecision(SKETCH_DIGITS));
+    const key = roundedValue(value);
     let c = this.byValue.get(key);
     if (!c) this.byValue.set(key, (c = new Array<number>(this.classes).fill(0)));
     c[cls] = (c[cls] ?? 0) + 1;
@@ -54,21 +68,40 @@ export class SketchBuilder {
   }
 }
 
-/** Two sketches as one (the same in either order). */
-export function mergeSketches(a: ValueSketch, b: ValueSketch): ValueSketch {
-  const byValue = new Map<number, number[]>();
-  for (const [v, ...c] of [...a.values, ...b.values]) {
-    const have = byValue.get(v);
-    if (have) c.forEach((x, i) => (have[i] = (have[i] ?? 0) + x));
-    else byValue.set(v, [...c]);
+/**
+ * Adds `part` into `into` (which it changes, and returns): counts per rounded value added up by
+ * one walk over both sorted lists, so merging a run's thousands of parts stays linear in their size.
+ * The result is the same in either order.
+ */
+export function addSketch(into: ValueSketch, part: ValueSketch): ValueSketch {
+  const a = into.values;
+  const b = part.values;
+  const values: ValueSketch['values'] = [];
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    const x = a[i];
+    const y = b[j];
+    if (x === undefined && y === undefined) break;
+    if (y === undefined || (x !== undefined && x[0] < y[0])) {
+      if (x) values.push(x);
+      i++;
+    } else if (x === undefined || y[0] < x[0]) {
+      values.push([...y]);
+      j++;
+    } else {
+      for (let k = 1; k < y.length; k++) x[k] = (x[k] ?? 0) + (y[k] ?? 0);
+      values.push(x);
+      i++;
+      j++;
+    }
   }
-  return {
-    counts: a.counts.map((x, i) => x + (b.counts[i] ?? 0)),
-    min: Math.min(a.min, b.min),
-    max: Math.max(a.max, b.max),
-    integral: a.integral && b.integral,
-    values: [...byValue.entries()].sort((x, y) => x[0] - y[0]).map(([v, c]) => [v, ...c] as [number, ...number[]]),
-  };
+  into.values = values;
+  into.counts = into.counts.map((c, k) => c + (part.counts[k] ?? 0));
+  into.min = Math.min(into.min, part.min);
+  into.max = Math.max(into.max, part.max);
+  into.integral &&= part.integral;
+  return into;
 }
 
 /** Documents of every class. */

@@ -49,14 +49,13 @@ export const funnelSection: ReportSection<'funnel', FunnelSection | Missing, Rul
         part: () => rules,
       };
     },
-    merge(a, b) {
-      const out: RuleTally = structuredClone(a);
-      for (const [reason, r] of Object.entries(b)) {
-        const o = (out[reason] ??= { docs: 0, tokens: 0 });
+    merge(into, part) {
+      for (const [reason, r] of Object.entries(part)) {
+        const o = (into[reason] ??= { docs: 0, tokens: 0 });
         o.docs += r.docs;
         o.tokens += r.tokens;
       }
-      return out;
+      return into;
     },
   },
 

@@ -30,7 +30,9 @@ interface GroupCounts {
 
 type GroupTally = Record<string, GroupCounts>;
 
-const addUp = (a: number[], b: number[]) => a.map((x, i) => x + (b[i] ?? 0));
+function addInto(into: number[], part: number[]): void {
+  part.forEach((x, i) => (into[i] = (into[i] ?? 0) + x));
+}
 
 function groupTally(field: 'source' | 'language'): SectionTally<GroupTally> {
   return {
@@ -57,14 +59,20 @@ function groupTally(field: 'source' | 'language'): SectionTally<GroupTally> {
         part: () => groups,
       };
     },
-    merge(a, b) {
-      const out: GroupTally = structuredClone(a);
-      for (const [name, g] of Object.entries(b)) {
-        const o = out[name];
-        if (!o) out[name] = structuredClone(g);
-        else out[name] = { rejected: addUp(o.rejected, g.rejected), errored: addUp(o.errored, g.errored), rejectedTokens: addUp(o.rejectedTokens, g.rejectedTokens), erroredTokens: addUp(o.erroredTokens, g.erroredTokens), kept: o.kept + g.kept, keptTokens: o.keptTokens + g.keptTokens };
+    merge(into, part) {
+      for (const [name, g] of Object.entries(part)) {
+        const o = into[name];
+        if (!o) into[name] = structuredClone(g);
+        else {
+          addInto(o.rejected, g.rejected);
+          addInto(o.errored, g.errored);
+          addInto(o.rejectedTokens, g.rejectedTokens);
+          addInto(o.erroredTokens, g.erroredTokens);
+          o.kept += g.kept;
+          o.keptTokens += g.keptTokens;
+        }
       }
-      return out;
+      return into;
     },
   };
 }

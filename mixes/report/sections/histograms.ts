@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { WIDTH } from '../chart-specs.ts';
 import { describeWhen, isScoreField, measurementOf, optionThreshold, rulesOfField, type StageOptions } from '../measures.ts';
 import { forEachMeasurement, stageMetaKey } from '../settled-figures.ts';
-import { mergeSketches, sketchQuantile, sketchTotal, SketchBuilder, SKETCH_DIGITS, type ValueSketch } from '../value-sketch.ts';
+import { addSketch, sketchQuantile, sketchTotal, SketchBuilder, SKETCH_DIGITS, type ValueSketch } from '../value-sketch.ts';
 import { measureNumber, n, table, type ReportSection } from '../section.ts';
 
 const HISTOGRAM_BINS = 20;
@@ -201,15 +201,13 @@ export const histogramsSection: ReportSection<'histograms', Record<string, Histo
         }),
       };
     },
-    merge(a, b) {
-      const fields = { ...a.fields };
-      for (const [field, sk] of Object.entries(b.fields)) {
-        const have = fields[field];
-        fields[field] = have ? mergeSketches(have, sk) : sk;
+    merge(into, part) {
+      for (const [field, sk] of Object.entries(part.fields)) {
+        const have = into.fields[field];
+        into.fields[field] = have ? addSketch(have, sk) : structuredClone(sk);
       }
-      const perDoc = { ...a.per_doc_thresholds };
-      for (const [field, values] of Object.entries(b.per_doc_thresholds)) perDoc[field] = [...new Set([...(perDoc[field] ?? []), ...values])].sort((x, y) => x - y).slice(0, 2);
-      return { fields, per_doc_thresholds: perDoc };
+      for (const [field, values] of Object.entries(part.per_doc_thresholds)) into.per_doc_thresholds[field] = [...new Set([...(into.per_doc_thresholds[field] ?? []), ...values])].sort((x, y) => x - y).slice(0, 2);
+      return into;
     },
   },
 

@@ -41,15 +41,14 @@ export const languagesSection: ReportSection<'languages', CountSection | Missing
         part: () => languages,
       };
     },
-    merge(a, b) {
-      const out: LanguageTally = structuredClone(a);
-      for (const [name, l] of Object.entries(b)) {
-        const o = (out[name] ??= { docs: 0, tokens: 0, code: 0 });
+    merge(into, part) {
+      for (const [name, l] of Object.entries(part)) {
+        const o = (into[name] ??= { docs: 0, tokens: 0, code: 0 });
         o.docs += l.docs;
         o.tokens += l.tokens;
         o.code += l.code;
       }
-      return out;
+      return into;
     },
   },
 

@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { base } from '../chart-specs.ts';
 import { forEachScore } from '../settled-figures.ts';
-import { mergeSketches, SketchBuilder, type ValueSketch } from '../value-sketch.ts';
+import { addSketch, SketchBuilder, type ValueSketch } from '../value-sketch.ts';
 import { availableText, missing, n, table, type Missing, type ReportSection } from '../section.ts';
 
 const SCORE_BINS = 20;
@@ -64,13 +64,13 @@ export const qualityScoresSection: ReportSection<'quality_scores', ScoreSection 
         part: () => ({ docs, fields: Object.fromEntries([...fields].map(([field, f]) => [field, { sum: f.sum, unit: f.unit, sketch: f.sketch.sketch() }])) }),
       };
     },
-    merge(a, b) {
-      const fields = { ...a.fields };
-      for (const [field, f] of Object.entries(b.fields)) {
-        const have = fields[field];
-        fields[field] = have ? { sum: have.sum + f.sum, unit: have.unit.map((x, i) => x + (f.unit[i] ?? 0)), sketch: mergeSketches(have.sketch, f.sketch) } : f;
+    merge(into, part) {
+      for (const [field, f] of Object.entries(part.fields)) {
+        const have = into.fields[field];
+        into.fields[field] = have ? { sum: have.sum + f.sum, unit: have.unit.map((x, i) => x + (f.unit[i] ?? 0)), sketch: addSketch(have.sketch, f.sketch) } : structuredClone(f);
       }
-      return { docs: a.docs + b.docs, fields };
+      into.docs += part.docs;
+      return into;
     },
   },
 
