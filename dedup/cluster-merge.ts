@@ -343,7 +343,7 @@ async function resolveAnswers(m: MergeInput, q: number, shardCount: number): Pro
   const answers: string[][] = Array.from({ length: m.partitions }, () => []);
   for (let k = 0; k < asked.length; k += 4) {
     const w = mustFind(g.ref, asked[k]!, asked[k + 1]!, `${m.name} resolve`);
-    size[w]++;
+    size[w]!++;
     answers[partitionOfShard(asked[k + 2]!, shardCount, m.partitions)]!.push(JSON.stringify([asked[k + 2], asked[k + 3], cluster[w], keptId.get(w)]));
   }
   notePeakMemory();

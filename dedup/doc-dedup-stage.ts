@@ -88,7 +88,7 @@ export function docDedupStage(m: DocDedupMethod): GlobalStage {
         throw e;
       }
       for (let p = 0; p < m.partitions; p++) {
-        await writeRecordFile(workFiles.mapRecords(m.workDir, p, shard.index), sortRecords(parts.parts[p].view()));
+        await writeRecordFile(workFiles.mapRecords(m.workDir, p, shard.index), sortRecords(parts.parts[p]!.view()));
       }
       await index.close();
     },

@@ -70,7 +70,7 @@ async function shardOffsets(files: RunFiles, workDir: string, shardCount: number
   await needAll(files, Array.from({ length: shardCount }, (_, s) => countsPath(workDir, s)));
   for (let s = 0; s < shardCount; s++) {
     const { docs } = JSON.parse(await readRunText(files, countsPath(workDir, s))) as { docs: number };
-    offsets.push(offsets[s] + docs);
+    offsets.push(offsets[s]! + docs);
   }
   return offsets;
 }
@@ -95,18 +95,18 @@ async function mapShard(o: LineDedupOptions, workDir: string, shard: ShardRef, d
     keys.forEach((key, i) => {
       if (key < 0 || seen.has(key)) return;
       seen.add(key);
-      parts.push(keyHiOf(key), keyLoOf(key), 0, Buffer.byteLength(lines[i]) + 1, shard.index, pos);
+      parts.push(keyHiOf(key), keyLoOf(key), 0, Buffer.byteLength(lines[i]!) + 1, shard.index, pos);
     });
     pos++;
   }
-  for (let p = 0; p < o.partitions; p++) await writeRecordFile(workFiles.mapRecords(workDir, p, shard.index), sortRecords(parts.parts[p].view()));
+  for (let p = 0; p < o.partitions; p++) await writeRecordFile(workFiles.mapRecords(workDir, p, shard.index), sortRecords(parts.parts[p]!.view()));
   await writeFileAtomic(countsPath(workDir, shard.index), stableJson({ docs: pos, skipped_code_docs: code }));
 }
 
 async function reducePartition(o: LineDedupOptions, files: RunFiles, workDir: string, partition: number, shardCount: number): Promise<void> {
   const offsets = await shardOffsets(files, workDir, shardCount);
   const recs = await readSortedRecords(files, Array.from({ length: shardCount }, (_, s) => workFiles.mapRecords(workDir, partition, s)));
-  const regions: number[][] = Array.from({ length: bucketCount(o, offsets[shardCount]) }, () => []);
+  const regions: number[][] = Array.from({ length: bucketCount(o, offsets[shardCount]!) }, () => []);
   let duplicatedLines = 0;
   let removedOccurrences = 0;
   let removedBytes = 0;
@@ -114,7 +114,7 @@ async function reducePartition(o: LineDedupOptions, files: RunFiles, workDir: st
     if (end - start <= o.max_occurrences) continue;
     const perBucket = new Map<number, { count: number; bytes: number }>();
     for (let i = start; i < end; i++) {
-      const bucket = Math.floor((offsets[recs.shard(i)] + recs.pos(i)) / o.bucket_size);
+      const bucket = Math.floor((offsets[recs.shard(i)]! + recs.pos(i)) / o.bucket_size);
       const c = perBucket.get(bucket) ?? { count: 0, bytes: 0 };
       c.count++;
       c.bytes += recs.rankLo(i);
@@ -152,7 +152,7 @@ async function writeLineDedupStats(o: LineDedupOptions, files: RunFiles, workDir
     settings: { max_occurrences: o.max_occurrences, bucket_size: o.bucket_size, min_line_chars: o.min_line_chars, normalization: o.normalization },
     docs_in: offsets[shardCount],
     skipped_code_docs: skippedCode,
-    buckets: Math.ceil(offsets[shardCount] / o.bucket_size),
+    buckets: Math.ceil(offsets[shardCount]! / o.bucket_size),
     ...totals,
   });
 }
@@ -186,7 +186,7 @@ async function lineRemover(o: LineDedupOptions, files: RunFiles, workDir: string
         const { lines, keys } = lineKeys(doc.text, o.normalization, o.min_line_chars);
         const kept: string[] = [];
         const removed: string[] = [];
-        lines.forEach((line, i) => (keys[i] >= 0 && set.has(keys[i]) ? removed : kept).push(line));
+        lines.forEach((line, i) => (keys[i]! >= 0 && set.has(keys[i]!) ? removed : kept).push(line));
         if (removed.length === 0) return KEEP;
         doc.meta.line_dedup_removed = removed;
         doc.text = kept.join('\n').trim();

@@ -98,11 +98,11 @@ export const minhashDedupStage = defineStage<MinhashDedupOptions>({
             const signature = hasher.signatureOfKeys(keys);
             if (signatures) {
               const hi = new Uint32Array(K);
-              for (let k = 0; k < K; k++) hi[k] = signature[2 * k];
+              for (let k = 0; k < K; k++) hi[k] = signature[2 * k]!;
               signatures.add(new Uint8Array(hi.buffer));
             }
             const buckets = bandKeys(signature, o.num_buckets, o.hashes_per_bucket);
-            for (let b = 0; b < o.num_buckets; b++) emit(buckets[2 * b], buckets[2 * b + 1]);
+            for (let b = 0; b < o.num_buckets; b++) emit(buckets[2 * b]!, buckets[2 * b + 1]!);
           },
           async finish() {
             await sets?.finish();

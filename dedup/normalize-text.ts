@@ -104,7 +104,7 @@ function normalizeByCodeUnit(text: string, lowercase: boolean): string | undefin
   let pendingSpace = false;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    let f = units[c];
+    let f = units[c]!; // c < 0x10000, the table's length
     if (f === UNKNOWN) {
       f = c >= 0xd800 && c <= 0xdfff ? KEEP_PAIR : characterFate(String.fromCharCode(c), lowercase);
       units[c] = f;

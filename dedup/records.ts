@@ -68,13 +68,13 @@ export function sortRecords(words: Uint32Array): Uint32Array {
     const x = a * RECORD_WORDS;
     const y = b * RECORD_WORDS;
     for (let k = 0; k < RECORD_WORDS; k++) {
-      const d = words[x + k] - words[y + k];
+      const d = words[x + k]! - words[y + k]!;
       if (d !== 0) return d;
     }
     return 0;
   });
   const out = new Uint32Array(words.length);
-  for (let i = 0; i < n; i++) out.set(words.subarray(order[i] * RECORD_WORDS, order[i] * RECORD_WORDS + RECORD_WORDS), i * RECORD_WORDS);
+  for (let i = 0; i < n; i++) out.set(words.subarray(order[i]! * RECORD_WORDS, order[i]! * RECORD_WORDS + RECORD_WORDS), i * RECORD_WORDS);
   return out;
 }
 
@@ -99,27 +99,27 @@ export class Records {
   }
 
   keyHi(i: number): number {
-    return this.words[i * RECORD_WORDS + KEY_HI];
+    return this.words[i * RECORD_WORDS + KEY_HI]!;
   }
 
   keyLo(i: number): number {
-    return this.words[i * RECORD_WORDS + KEY_LO];
+    return this.words[i * RECORD_WORDS + KEY_LO]!;
   }
 
   rankHi(i: number): number {
-    return this.words[i * RECORD_WORDS + RANK_HI];
+    return this.words[i * RECORD_WORDS + RANK_HI]!;
   }
 
   rankLo(i: number): number {
-    return this.words[i * RECORD_WORDS + RANK_LO];
+    return this.words[i * RECORD_WORDS + RANK_LO]!;
   }
 
   shard(i: number): number {
-    return this.words[i * RECORD_WORDS + SHARD];
+    return this.words[i * RECORD_WORDS + SHARD]!;
   }
 
   pos(i: number): number {
-    return this.words[i * RECORD_WORDS + POS];
+    return this.words[i * RECORD_WORDS + POS]!;
   }
 
   /** The document of record `i`, packed by `refKey`. */
@@ -167,6 +167,6 @@ export class PartitionedRecords {
   }
 
   push(keyHi: number, keyLo: number, rankHi: number, rankLo: number, shard: number, pos: number): void {
-    this.parts[keyHi % this.partitions].push(keyHi, keyLo, rankHi, rankLo, shard, pos);
+    this.parts[keyHi % this.partitions]!.push(keyHi, keyLo, rankHi, rankLo, shard, pos);
   }
 }

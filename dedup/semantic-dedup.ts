@@ -107,7 +107,7 @@ export const semanticDedupStage = defineStage<SemanticDedupOptions>({
             vectors.add(new Uint8Array(row.buffer));
             if (p.doc.text.trim().length === 0) return;
             const keys = lsh.keys(m, r * dim);
-            for (let b = 0; b < o.bands; b++) p.emit(keys[2 * b], keys[2 * b + 1]);
+            for (let b = 0; b < o.bands; b++) p.emit(keys[2 * b]!, keys[2 * b + 1]!);
           });
         };
         return {

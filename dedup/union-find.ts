@@ -36,8 +36,8 @@ export class UnionFind {
   find(x: number): number {
     const p = this.parent;
     while (p[x] !== x) {
-      p[x] = p[p[x]];
-      x = p[x];
+      p[x] = p[p[x]!]!;
+      x = p[x]!;
     }
     return x;
   }
@@ -47,9 +47,9 @@ export class UnionFind {
     let ra = this.find(a);
     let rb = this.find(b);
     if (ra === rb) return false;
-    if (this.size[ra] < this.size[rb]) [ra, rb] = [rb, ra];
+    if (this.size[ra]! < this.size[rb]!) [ra, rb] = [rb, ra];
     this.parent[rb] = ra;
-    this.size[ra] += this.size[rb];
+    this.size[ra]! += this.size[rb]!;
     return true;
   }
 }

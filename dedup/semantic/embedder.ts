@@ -12,16 +12,16 @@ export interface Embedder {
 export function normalizeRows(m: Float32Array, dim: number): Float32Array {
   for (let r = 0; r < m.length; r += dim) {
     let s = 0;
-    for (let i = r; i < r + dim; i++) s += m[i] * m[i];
+    for (let i = r; i < r + dim; i++) s += m[i]! * m[i]!;
     if (s === 0) continue;
     const inv = 1 / Math.sqrt(s);
-    for (let i = r; i < r + dim; i++) m[i] *= inv;
+    for (let i = r; i < r + dim; i++) m[i]! *= inv;
   }
   return m;
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }

@@ -36,7 +36,7 @@ const NORM = normalizationSchema.parse({});
 export function hashedFeatures(text: string, s: HashedNgramSettings): { ids: Int32Array; weights: Float32Array } {
   const { ids, counts } = featureCounts(text, s);
   const weights = new Float32Array(ids.length);
-  for (let i = 0; i < ids.length; i++) weights[i] = featureWeight(counts[i]);
+  for (let i = 0; i < ids.length; i++) weights[i] = featureWeight(counts[i]!);
   return { ids, weights };
 }
 
@@ -46,12 +46,12 @@ export function featureCounts(text: string, s: HashedNgramSettings): { ids: Int3
   const counter = new FeatureCounter(s.buckets);
   const n = counter.count(words.a, words.count, s);
   const ids = counter.ids.slice(0, n);
-  return { ids, counts: Uint32Array.from(ids, (id) => counter.counts[id]) };
+  return { ids, counts: Uint32Array.from(ids, (id) => counter.counts[id]!) };
 }
 
 /** The weight of a feature seen `count` times: 1 + ln(tf). */
 export function featureWeight(count: number): number {
-  return count < LOG_WEIGHTS.length ? LOG_WEIGHTS[count] : 1 + Math.log(count);
+  return count < LOG_WEIGHTS.length ? LOG_WEIGHTS[count]! : 1 + Math.log(count);
 }
 
 /** `1 + Math.log(c)` for the small counts most features have (the same numbers, looked up). */
@@ -68,7 +68,7 @@ class FeatureCounter {
 
   /** Counts the features of one document's word hashes; returns how many distinct (in `ids`). */
   count(wh: Int32Array, words: number, s: HashedNgramSettings): number {
-    for (let i = 0; i < this.size; i++) this.counts[this.ids[i]] = 0;
+    for (let i = 0; i < this.size; i++) this.counts[this.ids[i]!] = 0;
     const counts = this.counts;
     const { buckets, maxN, maxFeatures } = s;
     // x % buckets of a uint32 is a float modulo; with the usual power-of-two buckets a mask gives the
@@ -78,9 +78,9 @@ class FeatureCounter {
     for (let n = 1; n <= maxN; n++) {
       for (let i = 0; i + n <= words; i++) {
         let h = 0x6e67 + n;
-        for (let j = i; j < i + n; j++) h = mix32(h, wh[j]);
+        for (let j = i; j < i + n; j++) h = mix32(h, wh[j]!);
         const id = 1 + (mask >= 0 ? fmix32(h) & mask : fmix32(h) % buckets);
-        if (counts[id] !== 0) counts[id]++;
+        if (counts[id] !== 0) counts[id]!++;
         else if (size < maxFeatures) {
           counts[id] = 1;
           if (size === this.ids.length) {
@@ -183,7 +183,7 @@ export class HashedNgramEmbedder implements Embedder {
   async embed(texts: string[]): Promise<Float32Array> {
     const dim = this.settings.dim;
     const out = new Float32Array(texts.length * dim);
-    for (let r = 0; r < texts.length; r++) this.embedOne(texts[r], out, r * dim);
+    for (let r = 0; r < texts.length; r++) this.embedOne(texts[r]!, out, r * dim);
     return out;
   }
 
@@ -202,14 +202,14 @@ export class HashedNgramEmbedder implements Embedder {
     const { ids, counts } = counter;
     if (model.weights.length < n) model.weights = new Float64Array(ids.length);
     const weights = model.weights;
-    for (let f = 0; f < n; f++) weights[f] = featureWeight(counts[ids[f]]);
+    for (let f = 0; f < n; f++) weights[f] = featureWeight(counts[ids[f]!]!);
     projection.sum(ids, weights, n);
     const sums = projection.sums;
     let norm = 0;
-    for (let d = 0; d < dim; d++) norm += sums[d] * sums[d];
+    for (let d = 0; d < dim; d++) norm += sums[d]! * sums[d]!;
     if (norm === 0) return;
     const inv = 1 / Math.sqrt(norm);
-    for (let d = 0; d < dim; d++) out[at + d] = sums[d] * inv;
+    for (let d = 0; d < dim; d++) out[at + d] = sums[d]! * inv;
   }
 
   async close(): Promise<void> {}

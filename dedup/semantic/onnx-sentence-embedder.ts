@@ -19,16 +19,18 @@ export class OnnxSentenceEmbedder implements Embedder {
     readonly dim: number,
     readonly description: string,
     private readonly maxTokens: number,
+    private readonly modelFile: string,
   ) {}
 
   static async load(dir: string, maxTokens?: number): Promise<OnnxSentenceEmbedder> {
     const tokenizer = await SentenceTokenizer.load(join(dir, 'tokenizer.json'));
-    const session = await OnnxSession.load(join(dir, 'model.onnx'));
-    if (!session.inputNames.includes('input_ids')) throw new RefineryError(`${join(dir, 'model.onnx')}: the model has no input_ids input (inputs: ${session.inputNames.join(', ')})`);
+    const modelFile = join(dir, 'model.onnx');
+    const session = await OnnxSession.load(modelFile);
+    if (!session.inputNames.includes('input_ids')) throw new RefineryError(`${modelFile}: the model has no input_ids input (inputs: ${session.inputNames.join(', ')})`);
     const max = maxTokens ?? tokenizer.maxLength;
-    const probe = new OnnxSentenceEmbedder(session, tokenizer, 0, '', max);
+    const probe = new OnnxSentenceEmbedder(session, tokenizer, 0, '', max, modelFile);
     const dim = (await probe.raw(['dimension probe'])).dim;
-    return new OnnxSentenceEmbedder(session, tokenizer, dim, `${dir} (max ${max} tokens)`, max);
+    return new OnnxSentenceEmbedder(session, tokenizer, dim, `${dir} (max ${max} tokens)`, max, modelFile);
   }
 
   private async raw(texts: string[]): Promise<{ data: Float32Array; dim: number }> {
@@ -45,15 +47,20 @@ export class OnnxSentenceEmbedder implements Embedder {
     if (this.session.inputNames.includes('attention_mask')) feeds.attention_mask = { type: 'int64', data: mask, dims };
     if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = { type: 'int64', data: new BigInt64Array(ids.length), dims };
     const out = await this.session.run(feeds);
-    const pooled = out.sentence_embedding ?? out[this.session.outputNames[0]];
+    const name = out.sentence_embedding ? 'sentence_embedding' : this.session.outputNames[0];
+    const pooled = name === undefined ? undefined : out[name];
+    const [batch, second, third] = pooled?.dims ?? [];
+    if (pooled === undefined || batch !== texts.length || second === undefined || (third !== undefined && second !== len) || pooled.dims.length > 3) {
+      throw new RefineryError(`${this.modelFile}: expected an output sentence_embedding [${texts.length}, dim] or a first output [${texts.length}, ${len}, hidden]; got ${name ?? 'no output'} ${pooled ? `[${pooled.dims.join(', ')}]` : ''}`);
+    }
     const data = pooled.data as Float32Array;
-    if (pooled.dims.length === 2) return { data: Float32Array.from(data), dim: pooled.dims[1] };
-    const hidden = pooled.dims[2];
+    if (third === undefined) return { data: Float32Array.from(data), dim: second };
+    const hidden = third;
     const result = new Float32Array(texts.length * hidden);
     encoded.forEach((e, r) => {
       for (let t = 0; t < e.length; t++) {
         const at = (r * len + t) * hidden;
-        for (let h = 0; h < hidden; h++) result[r * hidden + h] += data[at + h];
+        for (let h = 0; h < hidden; h++) result[r * hidden + h]! += data[at + h]!;
       }
     });
     return { data: result, dim: hidden };

@@ -55,33 +55,33 @@ export class ProjectionSums {
     for (; f + 7 < n; f += 8) {
       this.add8(
         0,
-        t + ids[f] * rb,
-        t + ids[f + 1] * rb,
-        t + ids[f + 2] * rb,
-        t + ids[f + 3] * rb,
-        t + ids[f + 4] * rb,
-        t + ids[f + 5] * rb,
-        t + ids[f + 6] * rb,
-        t + ids[f + 7] * rb,
-        weights[f],
-        weights[f + 1],
-        weights[f + 2],
-        weights[f + 3],
-        weights[f + 4],
-        weights[f + 5],
-        weights[f + 6],
-        weights[f + 7],
+        t + ids[f]! * rb,
+        t + ids[f + 1]! * rb,
+        t + ids[f + 2]! * rb,
+        t + ids[f + 3]! * rb,
+        t + ids[f + 4]! * rb,
+        t + ids[f + 5]! * rb,
+        t + ids[f + 6]! * rb,
+        t + ids[f + 7]! * rb,
+        weights[f]!,
+        weights[f + 1]!,
+        weights[f + 2]!,
+        weights[f + 3]!,
+        weights[f + 4]!,
+        weights[f + 5]!,
+        weights[f + 6]!,
+        weights[f + 7]!,
         rb,
       );
     }
     if (f + 3 < n) {
-      this.add4(0, t + ids[f] * rb, t + ids[f + 1] * rb, t + ids[f + 2] * rb, t + ids[f + 3] * rb, weights[f], weights[f + 1], weights[f + 2], weights[f + 3], rb);
+      this.add4(0, t + ids[f]! * rb, t + ids[f + 1]! * rb, t + ids[f + 2]! * rb, t + ids[f + 3]! * rb, weights[f]!, weights[f + 1]!, weights[f + 2]!, weights[f + 3]!, rb);
       f += 4;
     }
     for (; f < n; f++) {
-      const row = ids[f] * dim;
-      const w = weights[f];
-      for (let d = 0; d < dim; d++) sums[d] += w * table[row + d];
+      const row = ids[f]! * dim;
+      const w = weights[f]!;
+      for (let d = 0; d < dim; d++) sums[d]! += w * table[row + d]!;
     }
   }
 }

@@ -41,14 +41,14 @@ export class SimHashBands {
     const interleaved = new Float32Array(memory.buffer, this.planesAt, this.groups * 8 * dim);
     for (let p = 0; p < total; p++) {
       const pair = p >> 1;
-      for (let i = 0; i < dim; i++) interleaved[(pair * dim + i) * 2 + (p & 1)] = planes[p * dim + i];
+      for (let i = 0; i < dim; i++) interleaved[(pair * dim + i) * 2 + (p & 1)] = planes[p * dim + i]!;
     }
   }
 
   /** `[keyHi, keyLo]` per band for the vector at `offset` in `m`. */
   keys(m: Float32Array, offset: number): Uint32Array {
     const { dim, rows, bands, vector, dots } = this;
-    for (let i = 0; i < dim; i++) vector[i] = m[offset + i];
+    for (let i = 0; i < dim; i++) vector[i] = m[offset + i]!;
     // Eight dot products per call, each summed over i in order in its own f64x2 lane (float32 ×
     // float32 widened is exact; the same additions as one at a time, so the same signs), because
     // JavaScript loops over four dot products per pass or one at a time cost several times more;
@@ -63,7 +63,7 @@ export class SimHashBands {
       let bits = 0;
       let h1 = 0x5eed ^ b;
       for (let r = 0; r < rows; r++) {
-        bits = (bits << 1) | (dots[b * rows + r] >= 0 ? 1 : 0);
+        bits = (bits << 1) | (dots[b * rows + r]! >= 0 ? 1 : 0);
         if ((r & 31) === 31) {
           h1 = mix32(h1, bits);
           bits = 0;

@@ -57,7 +57,7 @@ export async function exportSubwordEmbeddingModel(
   vocab.forEach((token, id) => {
     const base = token.startsWith('##') ? token.slice(2) : token;
     const idf = id < SPECIALS.length ? 0 : Math.log((docs + 1) / ((df.get(base) ?? 0) + 1)) + 1;
-    for (let i = id * s.dim; i < (id + 1) * s.dim; i++) vectors[i] *= idf;
+    for (let i = id * s.dim; i < (id + 1) * s.dim; i++) vectors[i]! *= idf;
   });
 
   const g = new OnnxGraphBuilder('refinery_subword_embedding');

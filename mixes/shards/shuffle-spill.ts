@@ -190,7 +190,7 @@ export class ShuffleSpill {
     const regionBytes = new Float64Array(B);
     const rowsIn = new Uint32Array(B + 1);
     for (let i = 0; i < n; i++) {
-      regionBytes[bucket[i]!] += length[i]!;
+      regionBytes[bucket[i]!]! += length[i]!;
       rowsIn[bucket[i]! + 1]!++;
     }
     for (let b = 0; b < B; b++) rowsIn[b + 1]! += rowsIn[b]!;

@@ -69,11 +69,11 @@ export async function* readParquetDocs(file: string, options: ReaderOptions, loc
     if (text === -1 || text === rowColumn) {
       throw new InputError(file, {}, `no text column "${options.textField}" (columns: ${fileColumns.join(', ')}); set text_field to the column that holds the text`);
     }
-    if (types[text].typeId !== DuckDBTypeId.VARCHAR) {
-      throw new InputError(file, {}, `text column "${options.textField}" has type ${types[text].toString()}, not a string`);
+    if (types[text]!.typeId !== DuckDBTypeId.VARCHAR) {
+      throw new InputError(file, {}, `text column "${options.textField}" has type ${types[text]!.toString()}, not a string`);
     }
     const id = names.indexOf(options.idField);
-    const columns: Column[] = names.map((n, index) => ({ name: n, index, convert: converterFor(types[index]) }));
+    const columns: Column[] = names.map((n, index) => ({ name: n, index, convert: converterFor(types[index]!) }));
     const metaColumns = columns.filter((c) => c.index !== text && c.index !== id && c.index !== rowColumn);
 
     let groups: RowGroup[];
@@ -95,15 +95,15 @@ export async function* readParquetDocs(file: string, options: ReaderOptions, loc
         for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
           const rows = chunk.getColumnValues(rowColumn) as bigint[];
           const texts = chunk.getColumnValues(text) as (string | null)[];
-          const ids = id === -1 ? null : columns[id].convert(chunk, id);
-          const metas = metaColumns.map((c) => columns[c.index].convert(chunk, c.index));
+          const ids = id === -1 ? null : columns[id]!.convert(chunk, id);
+          const metas = metaColumns.map((c) => columns[c.index]!.convert(chunk, c.index));
           for (let i = 0; i < chunk.rowCount; i++) {
             const row = Number(rows[i]) + 1;
             lastRow = row;
             const idValue = ids?.[i];
             const docId = idValue === null || idValue === undefined ? `${name}:${row}` : String(idValue);
             const t = texts[i];
-            if (t === null) {
+            if (t === null || t === undefined) {
               yield { kind: 'error', where: { file, record: row }, id: docId, error: `row ${row} has a null "${options.textField}"` };
               continue;
             }
@@ -114,9 +114,9 @@ export async function* readParquetDocs(file: string, options: ReaderOptions, loc
             }
             const meta: Record<string, unknown> = {};
             metaColumns.forEach((c, k) => {
-              const merged = c.name === 'meta' || c.name === 'metadata' ? metaObject(metas[k][i]) : null;
+              const merged = c.name === 'meta' || c.name === 'metadata' ? metaObject(metas[k]![i]) : null;
               if (merged) mergeFields(meta, merged);
-              else setField(meta, c.name, metas[k][i]);
+              else setField(meta, c.name, metas[k]![i]);
             });
             yield { kind: 'doc', doc: { id: docId, text: t, meta }, where: { file, record: row } };
           }
@@ -241,5 +241,5 @@ function sqlString(s: string): string {
 
 /** DuckDB messages carry the SQL text after the first line; the reader's user does not need it. */
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 }

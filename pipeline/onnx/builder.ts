@@ -178,6 +178,8 @@ export class OnnxGraphBuilder {
    * Adds a node. `outputs` may be a number: that many fresh names are made and returned.
    * Returns the output names, so that nodes chain: `const [h] = g.node('Relu', [x], 1)`.
    */
+  node(opType: string, inputs: readonly string[], outputs: 1, attributes?: Record<string, OnnxAttribute>, domain?: string): [string];
+  node(opType: string, inputs: readonly string[], outputs: readonly string[] | number, attributes?: Record<string, OnnxAttribute>, domain?: string): string[];
   node(
     opType: string,
     inputs: readonly string[],
