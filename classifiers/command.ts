@@ -105,7 +105,7 @@ function registerScoreCommand(classify: Command): void {
     .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix: kept/, rejected/, errors/, stats.json, report.md');
   addSchemaFlags(score, {
     schema: qualityOptions,
-    flags: { model: '--model <dir>', threshold: '--threshold <x|card>', keep_labels: '--keep-labels <a,b>', band_cuts: '--band-cuts <a,b>', band_names: '--band-names <a,b,c>' },
+    flags: { model: '--model <dir|file.bin>', positive_label: '--positive-label <label>', threshold: '--threshold <x|card>', keep_labels: '--keep-labels <a,b>', band_cuts: '--band-cuts <a,b>', band_names: '--band-names <a,b,c>' },
   });
   score
     .option('-w, --workers <n>', 'worker threads (default: every core)', positiveInt)

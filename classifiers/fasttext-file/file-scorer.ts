@@ -4,9 +4,12 @@
  * that fastText leaves out (hierarchical softmax prunes paths below probability 1e-5) scores 0.
  *
  * The whole file is read into memory, and each worker thread reads its own copy: a DCLM-sized
- * `.bin` (several GB) wants fewer workers or its `.ftz` (`fasttext quantize`).
+ * `.bin` (several GB) wants fewer workers or its `.ftz` (`fasttext quantize`). Files are read in
+ * chunks, since one read (and `readFile`) stops at 2 GiB; a file larger than one buffer can hold
+ * (4 GiB in Node 20) is refused with that advice.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { constants } from 'node:buffer';
 import { FtzFormatError, readFtz } from '../../filters/langid/ftz-format.ts';
 import { InputError } from '../../pipeline/errors.ts';
 import type { FastTextFileCard } from '../model-card.ts';
@@ -23,13 +26,35 @@ export interface FastTextFileScorer {
   };
 }
 
-export async function openFastTextFile(file: string): Promise<FastTextFileScorer> {
-  let bytes: Uint8Array;
+/** Reads below 2 GiB each: what one `read` call accepts. */
+const CHUNK = 1 << 30;
+
+async function readWhole(file: string): Promise<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (e) {
     throw new InputError(file, {}, `cannot read the fastText model: ${(e as Error).message}`);
   }
+  try {
+    const { size } = await handle.stat();
+    if (size > constants.MAX_LENGTH) {
+      throw new InputError(file, {}, `${size} bytes: more than one buffer holds (${constants.MAX_LENGTH}); quantise it with \`fasttext quantize\` (.ftz)`);
+    }
+    const bytes = new Uint8Array(size);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await handle.read(bytes, at, Math.min(CHUNK, size - at), at);
+      if (bytesRead === 0) throw new InputError(file, {}, `the file ended at byte ${at} of ${size}`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function openFastTextFile(file: string): Promise<FastTextFileScorer> {
+  const bytes = await readWhole(file);
   let model: FastTextSupervisedModel;
   try {
     model = new FastTextSupervisedModel(readFtz(bytes, file), file);
