@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractMainText } from '../pipeline/io/html-main-text.ts';
+import { extractPageText } from '../pipeline/io/html-text.ts';
 import { delimitTex, mathImageTex, mathText, texScriptMode } from '../pipeline/io/html-math.ts';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'html-code-math');
@@ -63,3 +64,25 @@ test('math: TeX annotation first, then alttext, then a linearisation; scripts an
   assert.equal(delimitTex('$x$', true), '$x$');
   assert.equal(delimitTex('  ', false), '');
 });
+
+test('the Readability extractor keeps the same math and code lines (it drops some headings, which it takes for the title)', (t) => {
+  let lines = 0;
+  let found = 0;
+  for (const page of PAGES) {
+    const expected = readFileSync(join(DIR, page.replace(/\.html$/, '.txt')), 'utf8').replace(/\n$/, '').split('\n');
+    const out = extractPageText(readFileSync(join(DIR, page), 'utf8'), 'readability').text.split('\n');
+    const left = new Map<string, number>();
+    for (const l of out) left.set(l, (left.get(l) ?? 0) + 1);
+    for (const line of expected) {
+      const n = left.get(line) ?? 0;
+      if (n > 0) {
+        found++;
+        left.set(line, n - 1);
+      } else assert.ok(!line.includes('$') && !/^\s/.test(line), `${page}: math or indented code lost: ${JSON.stringify(line)}`);
+    }
+    lines += expected.length;
+  }
+  t.diagnostic(`readability: ${found} of ${lines} expected lines found`);
+  assert.ok(found >= 135, `${found} of ${lines}`);
+});
+

@@ -12,6 +12,7 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { extractMainText } from './html-main-text.ts';
+import { delimitTex, mathImageTex, mathText, texScriptMode, type MathNode } from './html-math.ts';
 import type { HtmlExtractor } from './read-item.ts';
 
 export interface PageText {
@@ -49,6 +50,7 @@ const BLOCK = new Set([
 export function extractPageText(html: string, extractor: HtmlExtractor = 'readability'): PageText {
   if (extractor === 'fast') return extractMainText(html);
   const { document } = parseHTML(html);
+  mathAsText(document as unknown as MathDocument);
   const lang = document.documentElement?.getAttribute('lang')?.trim() || undefined;
   const title = document.title?.trim() || undefined;
   // The body text is taken first: Readability rewrites the tree it reads.
@@ -68,6 +70,69 @@ export function extractPageText(html: string, extractor: HtmlExtractor = 'readab
     return { text: articleText, title: article?.title?.trim() || title, lang: lang ?? (article?.lang || undefined), method: 'readability' };
   }
   return bodyText || !articleText ? { text: bodyText, title, lang, method: 'body' } : { text: articleText, title, lang, method: 'readability' };
+}
+
+/** The part of the DOM that mathAsText uses. */
+interface MathElement {
+  tagName: string;
+  attributes: ArrayLike<{ name: string; value: string }>;
+  childNodes: ArrayLike<MathElement & { nodeType: number; nodeValue: string | null }>;
+  textContent: string | null;
+  replaceWith(node: unknown): void;
+}
+interface MathDocument {
+  querySelectorAll(selector: string): ArrayLike<MathElement>;
+  createTextNode(text: string): unknown;
+  createElement(tag: string): { append(node: unknown): void };
+}
+
+function attributesOf(el: MathElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < el.attributes.length; i++) {
+    const a = el.attributes[i];
+    if (a) out[a.name.toLowerCase()] = a.value;
+  }
+  return out;
+}
+
+function mathNode(el: MathElement): MathNode {
+  const kids: MathNode['kids'] = [];
+  for (let i = 0; i < el.childNodes.length; i++) {
+    const k = el.childNodes[i];
+    if (!k) continue;
+    if (k.nodeType === TEXT) kids.push(k.nodeValue ?? '');
+    else if (k.nodeType === ELEMENT) kids.push(mathNode(k));
+  }
+  return { tag: el.tagName.toLowerCase(), attrs: attributesOf(el), kids };
+}
+
+/**
+ * Math becomes its TeX as text before anything reads the page (html-math.ts, as the fast
+ * extractor writes it): MathML, MathJax's TeX scripts (which Readability would drop with every
+ * script) and math images; display math as a paragraph of its own.
+ */
+function mathAsText(document: MathDocument): void {
+  const replace = (el: MathElement, text: string, display: boolean) => {
+    if (!display) {
+      el.replaceWith(document.createTextNode(text));
+      return;
+    }
+    const p = document.createElement('p');
+    p.append(document.createTextNode(text));
+    el.replaceWith(p);
+  };
+  for (const el of Array.from(document.querySelectorAll('math'))) {
+    const node = mathNode(el);
+    replace(el, mathText(node), node.attrs.display === 'block');
+  }
+  for (const el of Array.from(document.querySelectorAll('script'))) {
+    const mode = texScriptMode(attributesOf(el));
+    if (mode) replace(el, delimitTex(el.textContent ?? '', mode === 'display'), mode === 'display');
+  }
+  for (const el of Array.from(document.querySelectorAll('img'))) {
+    const tex = mathImageTex(attributesOf(el));
+    if (tex) replace(el, tex, tex.startsWith('$$'));
+  }
 }
 
 /** The part of a DOM node the walker reads (linkedom and the browser DOM both have it). */
@@ -93,10 +158,13 @@ function walkText(root: DomNode, skip: Set<string>): { text: string; depth: numb
   const lines: string[] = [];
   let depth = 0;
   let line = '';
+  /** The line holds text of a <pre>: its spaces are kept, only trailing ones cut. */
+  let linePre = false;
   const flush = () => {
-    const t = line.replace(/[ \t\f\v\u00a0]+/g, ' ').trim();
-    if (t) lines.push(t);
+    const t = linePre ? line.replace(/\s+$/, '') : line.replace(/[ \t\f\v\u00a0]+/g, ' ').trim();
+    if (t.trim()) lines.push(t);
     line = '';
+    linePre = false;
   };
   // `null` marks the end of a block element: its last line is flushed then.
   const stack: ({ node: DomNode; inPre: boolean; level: number } | null)[] = [{ node: root, inPre: false, level: 0 }];
@@ -114,6 +182,7 @@ function walkText(root: DomNode, skip: Set<string>): { text: string; depth: numb
       if (inPre) {
         const parts = v.split('\n');
         line += parts[0];
+        linePre = true;
         for (let i = 1; i < parts.length; i++) {
           lines.push(line.replace(/\s+$/, ''));
           line = parts[i];
