@@ -275,6 +275,26 @@ test('a shuffled run: the documents, their tokens and the manifest\'s counts are
   assert.ok(untouched > 0);
 });
 
+test('every output_format: Dolma documents with their attribute files, datatrove, Parquet kept/ and rejected/ come out as a fresh run writes them', async () => {
+  for (const format of ['dolma', 'datatrove', 'parquet']) {
+    const pipeline = async (name: string, corpusDir: string) => {
+      const f = join(work, `${name}.yaml`);
+      await writeFile(f, `inputs: ["${corpusDir}/*.jsonl.gz"]\noutput: ${join(work, name)}\nworkers: 1\nseed: 5\noutput_format: ${format}\nstages: [gopher-quality]\n`);
+      await runPipeline(await loadPipelineFile(f), { quiet: true });
+      return join(work, name);
+    };
+    const base = await pipeline(`${format}-original`, join(work, 'corpus'));
+    const fresh = await pipeline(`${format}-fresh`, join(work, 'corpus-minus'));
+    const r = await removeFromRun(base, lists);
+    assert.deepEqual(r.documents, { kept: 4, rejected: 1, errored: 0 }, format);
+    const [a, b] = [await files(base, ['kept', 'rejected', 'errors']), await files(fresh, ['kept', 'rejected', 'errors'])];
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), format);
+    if (format === 'dolma') assert.ok([...a.keys()].some((k) => k.startsWith('kept/attributes/')), 'attribute files are compared too');
+    for (const [k, v] of b) assert.ok(a.get(k)!.equals(v), `${format}: ${k}`);
+    assert.deepEqual(await counts(base), await counts(fresh), format);
+  }
+});
+
 test('a list that is not what it says is refused with its file and line', async () => {
   const bad = join(work, 'bad-domains.txt');
   await writeFile(bad, 'example.com\nhttps://example.org/\n');
