@@ -161,7 +161,7 @@ test('refinery export megatron: the command writes both files; a folder without 
   assert.equal((await readIndexedDataset(prefix)).sequences.length, 5);
 
   const empty = await tempDir('refinery-megatron-none-');
-  await assert.rejects(exportMegatron(empty, join(empty, 'x')), /no manifest\.json here or in/);
+  await assert.rejects(exportMegatron(empty, join(empty, 'x')), /no _manifest\.json \(or manifest\.json\) here or in/);
 });
 
 test('export megatron: a prefix in a folder that does not exist yet creates the folder', async () => {

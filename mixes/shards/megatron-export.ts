@@ -27,7 +27,7 @@ import { syncFile, tempNameFor } from '../../pipeline/io/atomic.ts';
 import { InputError, RefineryError } from '../../pipeline/errors.ts';
 import type { TokenizeManifest } from './manifest.ts';
 import { TOKENS_DIR } from './tokenize-options.ts';
-import { MANIFEST_FILE, manifestPaths } from './manifest-names.ts';
+import { MANIFEST_FILE, manifestPaths, OLD_MANIFEST_FILE } from './manifest-names.ts';
 
 export const MMIDIDX_MAGIC = Buffer.from('MMIDIDX\x00\x00', 'latin1');
 export const MMIDIDX_VERSION = 1n;
@@ -71,7 +71,7 @@ export async function readTokensManifest(dir: string): Promise<{ dir: string; ma
     }
     return { dir: candidate, manifest };
   }
-  throw new RefineryError(`${dir}: no ${MANIFEST_FILE} here or in ${join(dir, TOKENS_DIR)}/; give the tokens folder a tokenize run wrote`);
+  throw new RefineryError(`${dir}: no ${MANIFEST_FILE} (or ${OLD_MANIFEST_FILE}) here or in ${join(dir, TOKENS_DIR)}/; give the tokens folder a tokenize run wrote`);
 }
 
 /** Appends bytes to a file through a 1 MiB buffer. */

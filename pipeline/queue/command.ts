@@ -86,8 +86,11 @@ export function registerQueueCommands(program: Command, onRunFinished?: RunFinis
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
     log.info(`pid ${process.pid} working on queue ${o.queue} at ${o.redis} with ${concurrency} thread(s)`);
-    await worker.run();
-    await worker.stop();
+    try {
+      await worker.run();
+    } finally {
+      await worker.stop();
+    }
     log.info('stopped');
   });
 

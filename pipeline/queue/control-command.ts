@@ -75,6 +75,7 @@ async function removeJobs(rq: RunQueue, run: string): Promise<boolean> {
   let left = false;
   for (let p = rec.plan.phases.length - 1; p >= 0; p--) {
     const id = phaseJobId(run, p);
+    // BullMQ refuses to remove a job (or a parent of one) that a worker holds: it is left for the next try.
     await rq.queue.remove(id, { removeChildren: true }).catch(() => 0);
     if (await rq.queue.getJob(id)) left = true;
   }

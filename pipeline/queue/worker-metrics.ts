@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskResult } from '../engine/markers.ts';
 import type { TaskKind } from '../engine/run-plan.ts';
+import { RefineryError } from '../errors.ts';
 
 export type TaskOutcome = 'done' | 'skipped' | 'failed' | 'handed_back' | 'cancelled' | 'paused';
 
@@ -69,11 +70,8 @@ export class WorkerMetrics {
       );
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new RefineryError(`--metrics-port ${port}: cannot listen (${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ': another process uses the port' : ''})`)));
+      server.listen(port, host, () => resolve());
     });
     return server;
   }

@@ -63,6 +63,7 @@ export class QueueWorker {
   readonly metrics = new WorkerMetrics();
   private metricsServer: Server | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private beating = false;
   /** Runs found cancelled: their tasks in flight were stopped, and fail without retry. */
   private readonly cancelled = new Set<string>();
 
@@ -113,13 +114,17 @@ export class QueueWorker {
       this.metricsServer = await this.metrics.serve(this.settings.metricsPort);
       this.settings.log.info(`metrics at http://0.0.0.0:${this.settings.metricsPort}/metrics`);
     }
-    await this.heartbeat();
+    // Not awaited: while Redis is away a beat waits for it, and the worker must still stop on SIGTERM.
+    void this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.settings.heartbeat);
     return Promise.race([this.worker.run(), this.stopped]);
   }
 
   /** Renews this worker's record and stops the tasks of runs cancelled since the last beat. */
   private async heartbeat(): Promise<void> {
+    // One beat at a time: while Redis is away a beat waits, and the next ones are skipped.
+    if (this.beating) return;
+    this.beating = true;
     try {
       await this.presence.beat();
       for (const run of this.presence.runs()) {
@@ -131,6 +136,8 @@ export class QueueWorker {
     } catch (e) {
       // Redis away: the outage is logged once by the connection's listeners; the next beat tries again.
       if (!isConnectionError(e)) this.settings.log.error(`heartbeat: ${(e as Error).message}`);
+    } finally {
+      this.beating = false;
     }
   }
 
