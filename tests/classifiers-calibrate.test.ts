@@ -30,7 +30,7 @@ function sampleRun(): Promise<string> {
     await runStages({
       inputs: ['email.jsonl.gz', 'speeches.jsonl.gz', 'multilingual.jsonl.gz'].map((f) => join(CORPUS, f)),
       output,
-      stages: ['langid', 'gopher-quality', 'fineweb'],
+      stages: ['langid', 'gopher-quality', 'fineweb'].map((stage) => ({ stage })),
       workers: 1,
       quiet: true,
       origin: 'calibrate test',
