@@ -47,7 +47,7 @@ function before(removed: readonly number[], pos: number): number {
   let b = removed.length;
   while (a < b) {
     const mid = (a + b) >>> 1;
-    if (removed[mid]! < pos) a = mid + 1;
+    if (removed[mid] < pos) a = mid + 1;
     else b = mid;
   }
   return a;
@@ -100,8 +100,8 @@ export async function applyLedgerRemoval(run: OpenedRun, plan: LedgerRemoval, st
       let dropped = 0;
       let moved = 0;
       for (let i = 0; i < words.length; i += RECORD_WORDS) {
-        const shard = words[i + 2]!;
-        const pos = words[i + 3]!;
+        const shard = words[i + 2];
+        const pos = words[i + 3];
         const gone = removed.get(shard);
         const k = gone === undefined ? 0 : before(gone, pos);
         if (gone !== undefined && gone[k] === pos) {
@@ -109,7 +109,7 @@ export async function applyLedgerRemoval(run: OpenedRun, plan: LedgerRemoval, st
           continue;
         }
         if (k > 0) moved++;
-        out.set([words[i]!, words[i + 1]!, shard, pos - k], n);
+        out.set([words[i], words[i + 1], shard, pos - k], n);
         n += RECORD_WORDS;
       }
       return dropped === 0 && moved === 0 ? null : { bytes: new Uint8Array(out.buffer, 0, n * 4), dropped };

@@ -178,8 +178,8 @@ async function saveJournal(run: OpenedRun, journal: Journal): Promise<void> {
 }
 
 /** Writes a group again under staging/, then moves it into tokens/; the journal says how far it got. */
-async function rewriteGroups(run: OpenedRun, journal: Journal): Promise<void> {
-  const manifest = JSON.parse(journal.originals.manifest!.text) as TokenizeManifest;
+async function rewriteGroups(run: OpenedRun, journal: Journal, manifestText: string): Promise<void> {
+  const manifest = JSON.parse(manifestText) as TokenizeManifest;
   const settings = sinkSettings(manifest, tokenizeOptions(await readRunText(run.files, join(run.dir, 'run.json'))));
   const ids = new Set(journal.records.map((r) => r.id));
   const tokens = join(run.dir, TOKENS_DIR);
@@ -289,7 +289,7 @@ export async function removeFromRun(pathOrUrl: string, lists: RemovalFiles, opti
       const ids = new Set(journal.records.map((r) => r.id));
       const goes: Removes = (id, url) => ids.has(id) && matchOf(request, id, url) !== null;
       for (const shard of journal.shards) await rewriteShard(run, shard, shard.attributes ? (id) => ids.has(id) : goes);
-      if (journal.groups.length > 0) await rewriteGroups(run, journal);
+      if (journal.groups.length > 0 && journal.originals.manifest !== null) await rewriteGroups(run, journal, journal.originals.manifest.text);
       if (journal.ledger) await applyLedgerRemoval(run, journal.ledger, join(run.dir, STAGING), () => saveJournal(run, journal));
       await writeCounts(run, journal, options.onReport);
       await run.delete([join(run.dir, JOURNAL)]);

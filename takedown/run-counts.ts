@@ -40,7 +40,7 @@ export function statsWithout<T extends RunStats>(stats: T, records: readonly Rec
     stats.read.bytes -= r.bytes;
     const exit = exitIndex(stats.stages, r);
     for (let i = 0; i < stats.stages.length && i <= exit; i++) {
-      const s = stats.stages[i]!;
+      const s = stats.stages[i];
       s.in--;
       s.bytes_in -= r.bytes;
       if (i < exit) {

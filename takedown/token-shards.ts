@@ -64,23 +64,23 @@ export async function* groupRows(connection: DuckDBConnection, paths: string[], 
       const v = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
         if (layout === 'documents') {
-          const quality = v[5]!.getItem(r);
+          const quality = v[5].getItem(r);
           yield {
-            id: str(v[0]!, r) ?? '',
-            tokens: int32s(listAt(v[1]!, r, path, 'input_ids')),
-            source: str(v[2]!, r),
-            language: str(v[3]!, r),
-            category: str(v[4]!, r),
+            id: str(v[0], r) ?? '',
+            tokens: int32s(listAt(v[1], r, path, 'input_ids')),
+            source: str(v[2], r),
+            language: str(v[3], r),
+            category: str(v[4], r),
             quality: quality === null ? null : Number(quality),
-            quality_band: str(v[6]!, r),
+            quality_band: str(v[6], r),
           };
           continue;
         }
-        const tokens = int32s(listAt(v[0]!, r, path, 'input_ids'));
-        const offsets = int32s(listAt(v[1]!, r, path, 'offsets'));
-        const ids = listAt(v[2]!, r, path, 'doc_ids');
+        const tokens = int32s(listAt(v[0], r, path, 'input_ids'));
+        const offsets = int32s(listAt(v[1], r, path, 'offsets'));
+        const ids = listAt(v[2], r, path, 'doc_ids');
         for (let s = 0; s < offsets.length; s++) {
-          const segment = tokens.subarray(offsets[s]!, s + 1 < offsets.length ? offsets[s + 1]! : tokens.length);
+          const segment = tokens.subarray(offsets[s], s + 1 < offsets.length ? offsets[s + 1] : tokens.length);
           const id = String(ids.child.getItem(ids.offset + s));
           if (segment[0] === bosId || pending === null) {
             if (segment[0] !== bosId) throw new InputError(path, {}, `a packed row starts with a segment of ${id} that no earlier row began`);

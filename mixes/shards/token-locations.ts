@@ -80,7 +80,7 @@ export async function tokenFilesOf(runDir: string, files: RunFiles, docs: readon
   const toRead = new Set<string>();
   for (const d of docs) {
     const files = candidates(d.shard).flatMap((g) => g.files.map((f) => f.file));
-    if (manifest.shuffle === null && files.length === 1) out.set(key(d.shard, d.id), [`${TOKENS_DIR}/${files[0]!}`]);
+    if (manifest.shuffle === null && files.length === 1) out.set(key(d.shard, d.id), [`${TOKENS_DIR}/${files[0]}`]);
     else for (const f of files) toRead.add(f);
   }
   if (toRead.size === 0) return out;
