@@ -13,8 +13,8 @@ export function bandKeys(signature: Uint32Array, bands: number, rows: number): U
     let h2 = 0x94d049bb ^ Math.imul(b, 0x9e3779b9);
     const start = b * rows * 2;
     for (let i = start; i < start + rows * 2; i++) {
-      h1 = mix32(h1, signature[i]);
-      h2 = mix32(h2, signature[i] ^ 0x5bd1e995);
+      h1 = mix32(h1, signature[i]!);
+      h2 = mix32(h2, signature[i]! ^ 0x5bd1e995);
     }
     keys[2 * b] = fmix32(h1 ^ b);
     keys[2 * b + 1] = fmix32(h2 ^ rows);

@@ -42,16 +42,16 @@ export class OnePermutationHasher {
     const minLo = new Int32Array(K).fill(0x7fffffff);
     const filled = new Uint8Array(K);
     for (let s = 0; s < keys.length; s++) {
-      const x = keys[s] | 0;
+      const x = keys[s]! | 0;
       const b0 = x & 255;
       const b1 = 256 + ((x >>> 8) & 255);
       const b2 = 512 + ((x >>> 16) & 255);
       const b3 = 768 + (x >>> 24);
-      const h = T[b0] ^ T[b1] ^ T[b2] ^ T[b3];
-      const l = L[b0] ^ L[b1] ^ L[b2] ^ L[b3];
+      const h = T[b0]! ^ T[b1]! ^ T[b2]! ^ T[b3]!;
+      const l = L[b0]! ^ L[b1]! ^ L[b2]! ^ L[b3]!;
       // Multiply-shift range reduction of the low half to a bin.
       const bin = Math.floor(((l >>> 0) * K) / 4294967296);
-      if (h < minHi[bin] || (h === minHi[bin] && l < minLo[bin]) || filled[bin] === 0) {
+      if (h < minHi[bin]! || (h === minHi[bin] && l < minLo[bin]!) || filled[bin] === 0) {
         minHi[bin] = h;
         minLo[bin] = l;
         filled[bin] = 1;
@@ -64,8 +64,8 @@ export class OnePermutationHasher {
       for (let attempt = 1; filled[from] === 0; attempt++) {
         from = Math.floor((fmix32((this.probeSeed ^ Math.imul(k + 1, 0x9e3779b1)) + attempt) * K) / 4294967296);
       }
-      sig[2 * k] = (minHi[from] ^ SIGN) >>> 0;
-      sig[2 * k + 1] = (minLo[from] ^ SIGN) >>> 0;
+      sig[2 * k] = (minHi[from]! ^ SIGN) >>> 0;
+      sig[2 * k + 1] = (minLo[from]! ^ SIGN) >>> 0;
     }
     return sig;
   }

@@ -8,8 +8,8 @@ export function wordShingles(words: string[], n: number): Uint32Array {
   const wa = new Int32Array(words.length);
   const wb = new Int32Array(words.length);
   for (let i = 0; i < words.length; i++) {
-    wa[i] = hashString32(words[i], WORD_SEED_A);
-    wb[i] = hashString32(words[i], WORD_SEED_B);
+    wa[i] = hashString32(words[i]!, WORD_SEED_A);
+    wb[i] = hashString32(words[i]!, WORD_SEED_B);
   }
   return shinglesOfWordHashes(wa, wb, words.length, n);
 }
@@ -41,18 +41,18 @@ function shingleHashes(wa: Int32Array, wb: Int32Array, words: number, n: number,
   const ka = new Int32Array(words);
   const kb = new Int32Array(words);
   for (let i = 0; i < words; i++) {
-    ka[i] = scramble(wa[i]);
-    kb[i] = scramble(wb[i]);
+    ka[i] = scramble(wa[i]!);
+    kb[i] = scramble(wb[i]!);
   }
   const out = new Uint32Array(both ? count * 2 : count);
   const stride = both ? 2 : 1;
   for (let s = 0; s < count; s++) {
     let h1 = 0x3c6ef372;
-    for (let j = s; j < s + width; j++) h1 = absorb(absorb(h1, ka[j]), kb[j]);
+    for (let j = s; j < s + width; j++) h1 = absorb(absorb(h1, ka[j]!), kb[j]!);
     out[stride * s] = fmix32(h1 ^ width);
     if (both) {
       let h2 = 0x1b873593;
-      for (let j = s; j < s + width; j++) h2 = absorb(absorb(h2, kb[j]), ka[j]);
+      for (let j = s; j < s + width; j++) h2 = absorb(absorb(h2, kb[j]!), ka[j]!);
       out[2 * s + 1] = fmix32(h2 ^ (width * 0x9e3779b9));
     }
   }
@@ -76,10 +76,10 @@ function absorb(h: number, k: number): number {
 /** Sorted distinct shingles as 53-bit numbers, for exact Jaccard (collisions ~2^-53 per pair). */
 export function shingleSet(shingles: Uint32Array): Float64Array {
   const keys = new Float64Array(shingles.length / 2);
-  for (let i = 0; i < keys.length; i++) keys[i] = shingles[2 * i] * 0x20_0000 + (shingles[2 * i + 1] >>> 11);
+  for (let i = 0; i < keys.length; i++) keys[i] = shingles[2 * i]! * 0x20_0000 + (shingles[2 * i + 1]! >>> 11);
   keys.sort();
   let w = 0;
-  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[w++] = keys[i];
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[w++] = keys[i]!;
   return keys.slice(0, w);
 }
 
@@ -94,7 +94,7 @@ export function jaccard(a: Float64Array, b: Float64Array): number {
       inter++;
       i++;
       j++;
-    } else if (a[i] < b[j]) i++;
+    } else if (a[i]! < b[j]!) i++;
     else j++;
   }
   return inter / (a.length + b.length - inter);

@@ -57,8 +57,8 @@ export class MinHasher {
     else this.scalarMinima(keys, minHi, minLo);
     const sig = new Uint32Array(2 * K);
     for (let k = 0; k < K; k++) {
-      sig[2 * k] = (minHi[k] ^ SIGN) >>> 0;
-      sig[2 * k + 1] = (minLo[k] ^ SIGN) >>> 0;
+      sig[2 * k] = (minHi[k]! ^ SIGN) >>> 0;
+      sig[2 * k + 1] = (minLo[k]! ^ SIGN) >>> 0;
     }
     return sig;
   }
@@ -68,16 +68,16 @@ export class MinHasher {
     const T = this.hi;
     const L = this.lo;
     for (let s = 0; s < keys.length; s++) {
-      const x = keys[s] | 0;
+      const x = keys[s]! | 0;
       const o0 = (x & 255) * K;
       const o1 = (256 + ((x >>> 8) & 255)) * K;
       const o2 = (512 + ((x >>> 16) & 255)) * K;
       const o3 = (768 + (x >>> 24)) * K;
       for (let k = 0; k < K; k++) {
-        const h = T[o0 + k] ^ T[o1 + k] ^ T[o2 + k] ^ T[o3 + k];
-        if (h <= minHi[k]) {
-          const l = L[o0 + k] ^ L[o1 + k] ^ L[o2 + k] ^ L[o3 + k];
-          if (h < minHi[k] || l < minLo[k]) {
+        const h = T[o0 + k]! ^ T[o1 + k]! ^ T[o2 + k]! ^ T[o3 + k]!;
+        if (h <= minHi[k]!) {
+          const l = L[o0 + k]! ^ L[o1 + k]! ^ L[o2 + k]! ^ L[o3 + k]!;
+          if (h < minHi[k]! || l < minLo[k]!) {
             minHi[k] = h;
             minLo[k] = l;
           }
@@ -90,7 +90,7 @@ export class MinHasher {
 /** The hi words of `[hi0, lo0, hi1, lo1, ...]`. */
 export function hiHalves(shingles: Uint32Array): Uint32Array {
   const keys = new Uint32Array(shingles.length >>> 1);
-  for (let i = 0; i < keys.length; i++) keys[i] = shingles[2 * i];
+  for (let i = 0; i < keys.length; i++) keys[i] = shingles[2 * i]!;
   return keys;
 }
 

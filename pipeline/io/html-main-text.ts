@@ -186,8 +186,8 @@ function parse(html: string): Parsed {
     addText(text);
     cur = outer;
     for (let k = 0; k < 2; k++) {
-      outer.chars[k] += p.chars[k];
-      outer.commas[k] += p.commas[k];
+      outer.chars[k]! += p.chars[k]!;
+      outer.commas[k]! += p.commas[k]!;
     }
   };
 
@@ -282,9 +282,9 @@ function parse(html: string): Parsed {
         if (!el.drop) {
           for (let m = 0; m < 2; m++) {
             if (m === 1 && el.soft) break;
-            cur.chars[m] += el.chars[m];
-            cur.linkChars[m] += el.tag === 'a' ? el.chars[m] : el.linkChars[m];
-            cur.commas[m] += el.commas[m];
+            cur.chars[m]! += el.chars[m]!;
+            cur.linkChars[m]! += el.tag === 'a' ? el.chars[m]! : el.linkChars[m]!;
+            cur.commas[m]! += el.commas[m]!;
           }
         }
       },
@@ -381,7 +381,7 @@ function topCandidate(body: El, pass: Pass): El | null {
       if (!el.hasBlock && el.tag !== 'section') continue; // a paragraph's own inline children score nothing
     }
     for (let i = el.kids.length - 1; i >= 0; i--) {
-      const kid = el.kids[i];
+      const kid = el.kids[i]!;
       if (typeof kid !== 'string') stack.push(kid);
     }
   }
@@ -390,7 +390,8 @@ function topCandidate(body: El, pass: Pass): El | null {
   let top = candidates[0];
   if (!top || top === body) return top ?? null;
   // Several near-best candidates under one ancestor: the ancestor is the content (Readability).
-  const alternatives = candidates.slice(1, 5).filter((c) => c.score / top.score >= 0.75);
+  const topScore = top.score;
+  const alternatives = candidates.slice(1, 5).filter((c) => c.score / topScore >= 0.75);
   if (alternatives.length >= 3) {
     for (let p = top.parent; p && p !== body; p = p.parent) {
       let holds = 0;
@@ -474,7 +475,7 @@ function textOf(roots: El[], pass: Pass, inContent = false): string {
   };
   type Entry = { el: El; pre: boolean } | { text: string; pre: boolean } | null;
   const stack: Entry[] = [];
-  for (let i = roots.length - 1; i >= 0; i--) stack.push({ el: roots[i], pre: false });
+  for (let i = roots.length - 1; i >= 0; i--) stack.push({ el: roots[i]!, pre: false });
   while (stack.length) {
     const e = stack.pop();
     if (e === undefined) break;
@@ -492,7 +493,7 @@ function textOf(roots: El[], pass: Pass, inContent = false): string {
       linePre = true;
       for (let i = 1; i < parts.length; i++) {
         lines.push(line.replace(/\s+$/, ''));
-        line = parts[i];
+        line = parts[i]!;
       }
       continue;
     }
@@ -505,7 +506,7 @@ function textOf(roots: El[], pass: Pass, inContent = false): string {
     if (el.tag === 'td' || el.tag === 'th') line += ' ';
     const inPre = pre || el.tag === 'pre';
     for (let i = el.kids.length - 1; i >= 0; i--) {
-      const k = el.kids[i];
+      const k = el.kids[i]!;
       stack.push(typeof k === 'string' ? { text: k, pre: inPre } : { el: k, pre: inPre });
     }
   }
@@ -526,12 +527,13 @@ function resetScores(el: El): void {
 export function extractMainText(html: string): FastPageText {
   const { body, title, lang } = parse(html);
   // The fallback is the body without boilerplate tags, as html-text.ts's: class names alone do not remove text from it.
-  const bodyText = textOf([body], PASSES[1]);
+  const bodyText = textOf([body], PASSES[1]!);
   let article = '';
   for (let i = 0; i < PASSES.length; i++) {
     if (i > 0) resetScores(body);
-    const top = topCandidate(body, PASSES[i]);
-    const text = top ? textOf(contentOf(top, PASSES[i]), PASSES[i], true) : '';
+    const pass = PASSES[i]!;
+    const top = topCandidate(body, pass);
+    const text = top ? textOf(contentOf(top, pass), pass, true) : '';
     if (text.length > article.length) article = text;
     if (article.length >= RETRY_CHARS) break;
   }

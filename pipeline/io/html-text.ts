@@ -185,7 +185,7 @@ function walkText(root: DomNode, skip: Set<string>): { text: string; depth: numb
         linePre = true;
         for (let i = 1; i < parts.length; i++) {
           lines.push(line.replace(/\s+$/, ''));
-          line = parts[i];
+          line = parts[i]!;
         }
       } else line += v.replace(/\s+/g, ' ');
       continue;
@@ -200,7 +200,7 @@ function walkText(root: DomNode, skip: Set<string>): { text: string; depth: numb
     }
     if (tag === 'td' || tag === 'th') line += ' ';
     const pre = inPre || tag === 'pre';
-    for (let i = node.childNodes.length - 1; i >= 0; i--) stack.push({ node: node.childNodes[i], inPre: pre, level: level + 1 });
+    for (let i = node.childNodes.length - 1; i >= 0; i--) stack.push({ node: node.childNodes[i]!, inPre: pre, level: level + 1 });
   }
   flush();
   return { text: lines.join('\n'), depth };
@@ -234,7 +234,7 @@ const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u203
 
 function decodeWindows1252(bytes: Uint8Array): string {
   const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return latin1.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]);
+  return latin1.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!); // c is \x80-\x9f: one of its 32 characters
 }
 
 function charsetOf(s: string): string | undefined {
@@ -248,11 +248,11 @@ function sniffMeta(bytes: Uint8Array): string {
 
 /** True for media types whose payload is text a document can be made of. */
 export function isTextMediaType(contentType: string | null | undefined): boolean {
-  const t = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   return t === '' || t.startsWith('text/') || t === 'application/xhtml+xml' || t === 'application/xml' || t.endsWith('+xml');
 }
 
 export function isHtmlMediaType(contentType: string | null | undefined): boolean {
-  const t = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   return t === 'text/html' || t === 'application/xhtml+xml';
 }
