@@ -206,7 +206,8 @@ export function formatStatus(s: RunStatus, now = Date.now()): string {
   const lines: string[] = [];
   const end = s.finishedAt ?? now;
   const secs = s.startedAt ? Math.max(0.001, (end - s.startedAt) / 1000) : 0;
-  lines.push(`run ${s.run}: ${s.state}${s.startedAt ? ` for ${formatSeconds(secs)}` : ' (no task started yet)'} · submitted ${new Date(s.submittedAt).toISOString()}`);
+  const took = s.state === 'completed' && s.finishedAt !== null ? ` in ${formatSeconds(secs)}` : s.startedAt ? `, started ${formatSeconds(secs)} ago` : ' (no task started yet)';
+  lines.push(`run ${s.run}: ${s.state}${took} · submitted ${new Date(s.submittedAt).toISOString()}`);
   lines.push(`pipeline ${s.pipeline} → ${s.output}`);
   if (s.inputBytes > 0) lines.push(`input ${inputLine(s.inputRead, s.inputBytes, secs)}`);
   if (secs > 0) lines.push(`read ${s.docs} documents (${formatBytes(s.bytes)} of text): ${Math.round(s.docs / secs)} docs/s`);
