@@ -281,3 +281,20 @@ test('the built-in model embeds Chinese by words (the shared segmenter): a copy 
   assert.ok(cosine(row(0), row(1)) >= 0.95, `near copy: cosine ${cosine(row(0), row(1))}`);
   assert.ok(cosine(row(0), row(2)) < 0.95, `unrelated: cosine ${cosine(row(0), row(2))}`);
 });
+
+test('plug-in path: a model whose output is neither [batch, dim] nor [batch, tokens, hidden] is an error naming model.onnx', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dedup-bad-output-'));
+  const g = new OnnxGraphBuilder('tokens_per_text');
+  g.input('input_ids', 'int64', ['batch', 'tokens']);
+  g.input('attention_mask', 'int64', ['batch', 'tokens']);
+  g.initializer('axis_1', 'int64', [1], [1]);
+  const [maskFloat] = g.node('Cast', ['attention_mask'], 1, { to: { int: 1 } });
+  g.node('ReduceSum', [maskFloat, 'axis_1'], ['counts'], { keepdims: { int: 0 } });
+  g.output('counts', 'float32', ['batch']);
+  await writeFile(join(dir, 'model.onnx'), g.toBytes());
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(UNIGRAM_JSON));
+  await assert.rejects(OnnxSentenceEmbedder.load(dir), (e: Error) => {
+    assert.match(e.message, /model\.onnx: expected an output sentence_embedding \[1, dim\] or a first output \[1, \d+, hidden\]; got counts \[1\]/);
+    return true;
+  });
+});
