@@ -7,8 +7,9 @@
  * 2. `refinery run` with the stages of examples/quickstart.yaml (same options and seed), one worker,
  *    on ≥ 40 MB of devdata text; beside it the four heuristic filters alone (gopher-repetition,
  *    gopher-quality, c4, fineweb) and minhash-dedup alone, on the same input; and first the floor,
- *    a run with no stages (read, parse, write kept/ as the default output does): every other run's
- *    CPU is printed as a ratio to the floor's. docs/throughput.md says where the floor's time goes.
+ *    a run with no stages (read, parse, write kept/ as the default output does), and the same
+ *    with --no-report (what the report costs): every other run's CPU is printed as a ratio to the
+ *    floor's. docs/throughput.md says where the floor's time goes.
  *
  * Every run is its own process: the `refinery run` command users run (bin/refinery.mjs on the
  * compiled dist/, which the bench builds first; node's flags from its #! line), measured by
@@ -204,7 +205,7 @@ function warcInput(dir: string): { path: string; origin: string } {
 }
 
 // ---- running ----
-function child(mode: string, arg: string, label: string): Usage & { wall: number } {
+function child(mode: string, arg: string, label: string, runFlags: string[] = []): Usage & { wall: number } {
   const usageFile = join(work, `usage-${label}.json`);
   const prof = PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF, label)}`] : [];
   const t0 = performance.now();
@@ -217,7 +218,7 @@ function child(mode: string, arg: string, label: string): Usage & { wall: number
   const hook = `--import=${pathToFileURL(join(ROOT, 'bench/usage-hook.mjs')).href}`;
   const [command, ...argv] =
     mode === 'run'
-      ? [process.execPath, ...shebangFlags, hook, ...prof, refinery, 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : [])]
+      ? [process.execPath, ...shebangFlags, hook, ...prof, refinery, 'run', arg, '-w', '1', '-q', ...(QUICK ? ['--no-report'] : runFlags)]
       : [process.execPath, '--import', 'tsx', ...prof, import.meta.filename, '--child', mode, arg, usageFile];
   const source = mode === 'run' ? (QUICK ? {} : { REFINERY_FROM_SOURCE: '0' }) : { REFINERY_FROM_SOURCE: '1' };
   const r = spawnSync(command!, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...source, BENCH_USAGE_FILE: usageFile } });
@@ -253,11 +254,11 @@ function outputDigest(out: string): string {
   return h.digest('hex').slice(0, 12);
 }
 
-function runPipelineBench(name: string, stages: unknown[], seed: number) {
+function runPipelineBench(name: string, stages: unknown[], seed: number, runFlags: string[] = []) {
   const out = join(work, `out-${name}`);
   // A kept BENCH_WORK folder holds the last run's output, over an input written again since.
   rmSync(out, { recursive: true, force: true });
-  const usage = child('run', pipelineYaml(name, stages, seed), name);
+  const usage = child('run', pipelineYaml(name, stages, seed), name, runFlags);
   const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { stages: StageRow[]; totals: { kept: number } };
   return { usage, stats, digest: outputDigest(out) };
 }
@@ -289,9 +290,11 @@ try {
   const quickstart = parse(readFileSync(join(ROOT, 'examples/quickstart.yaml'), 'utf8')) as { seed: number; stages: (string | { stage: string; options?: Record<string, unknown> })[] };
   // Paths in options are relative to the quickstart file; the bench's pipeline lives elsewhere.
   const fullStages = quickstart.stages.map((s) => (typeof s === 'object' && typeof s.options?.model === 'string' ? { ...s, options: { ...s.options, model: resolve(ROOT, 'examples', s.options.model) } } : s));
-  const runs: [string, string, unknown[]][] = [
+  const runs: [string, string, unknown[], string[]?][] = [
     // First: the others' CPU is divided by its.
     ['floor', 'the floor: no stages (read, parse, write kept/)', []],
+    // The floor less the report: what the report costs (its modules, and reading kept/ again).
+    ['floor-no-report', 'the floor without the report (--no-report)', [], ['--no-report']],
     ['full', 'quickstart pipeline (all stages)', fullStages],
     ['filters', 'four filters only (gopher-repetition, gopher-quality, c4, fineweb)', ['gopher-repetition', 'gopher-quality', 'c4', 'fineweb']],
     ['minhash', 'minhash-dedup only (all phases)', ['minhash-dedup']],
@@ -301,9 +304,9 @@ try {
   let table = head;
   let detail = '';
   let floorCpu: number | undefined;
-  for (const [name, what, stages] of runs) {
-    if (!ONLY.includes(name)) continue;
-    const { usage: u, stats, digest } = runPipelineBench(name, stages, quickstart.seed);
+  for (const [name, what, stages, runFlags] of runs) {
+    if (!ONLY.includes(name.replace(/-no-report$/, ''))) continue;
+    const { usage: u, stats, digest } = runPipelineBench(name, stages, quickstart.seed, runFlags);
     if (name === 'floor') floorCpu = u.cpu;
     const inStages = stats.stages.reduce((a, s) => a + s.seconds, 0);
     const ratio = floorCpu === undefined ? '–' : `${(u.cpu / floorCpu).toFixed(2)}x`;
