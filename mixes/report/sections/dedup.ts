@@ -158,7 +158,11 @@ export const dedupSection: ReportSection<'dedup', DedupSection | Missing, Cluste
           caption: `${x.stage}: example clusters (seeded sample; \`refinery inspect <run> --cluster <id>\` shows one whole)`,
           headers: ['cluster', 'document', 'id', 'text'],
           numeric: [false, false, false, false],
-          rows: x.examples.flatMap((c) => [...(c.kept ? [[c.cluster, 'kept', c.kept.id, c.kept.preview]] : []), ...c.duplicates.map((dup) => [c.cluster, 'duplicate', dup.id, dup.preview])]),
+          rows: x.examples.flatMap((c) => [
+            ...(c.kept ? [[c.cluster, 'kept', c.kept.id, c.kept.preview]] : []),
+            ...c.duplicates.map((dup) => [c.cluster, 'duplicate', dup.id, dup.preview]),
+            ...(c.duplicates_total ? [[c.cluster, `${n(c.duplicates_total - c.duplicates.length)} more duplicates`, '', '']] : []),
+          ]),
         });
       }
       return { notes, tables };
