@@ -14,7 +14,8 @@
 import { FtzFormatError, LOSS_HIERARCHICAL_SOFTMAX, type FtzModel } from '../../filters/langid/ftz-format.ts';
 import { expf, stdLog } from '../../filters/langid/float32-math.ts';
 import { BucketIndex } from '../../filters/langid/bucket-index.ts';
-import { KBestHeap } from './k-best-heap.ts';
+import { KBestHeap } from '../../pipeline/fasttext/k-best-heap.ts';
+import { huffmanTree } from '../../pipeline/fasttext/huffman-tree.ts';
 
 /** `loss_name` in src/args.h. */
 const LOSS_NEGATIVE_SAMPLING = 2;
@@ -307,25 +308,3 @@ function tableSigmoid(table: Float32Array, x: number): number {
   return table[i]!;
 }
 
-/**
- * `HierarchicalSoftmaxLoss::buildTree`: the Huffman tree over the label counts (labels sorted by
- * decreasing count, as the dictionary stores them).
- */
-function huffmanTree(counts: number[]): { left: Int32Array; right: Int32Array } {
-  const osz = counts.length;
-  const size = 2 * osz - 1;
-  const count = new Float64Array(size).fill(1e15);
-  const left = new Int32Array(size).fill(-1);
-  const right = new Int32Array(size).fill(-1);
-  counts.forEach((c, i) => (count[i] = c));
-  let leaf = osz - 1;
-  let node = osz;
-  for (let i = osz; i < size; i++) {
-    const mini = [0, 0];
-    for (let j = 0; j < 2; j++) mini[j] = leaf >= 0 && count[leaf]! < count[node]! ? leaf-- : node++;
-    left[i] = mini[0]!;
-    right[i] = mini[1]!;
-    count[i] = count[mini[0]!]! + count[mini[1]!]!;
-  }
-  return { left, right };
-}

@@ -17,6 +17,8 @@ import { BucketIndex } from './bucket-index.ts';
 import { isWhiteSpace } from './prefix.ts';
 import { SPAN_HASH_SEED, SpanTable, spanHash, spanHashStep } from './span-table.ts';
 import { writeUtf8 } from '../../pipeline/utf8.ts';
+import { KBestHeap } from '../../pipeline/fasttext/k-best-heap.ts';
+import { huffmanTree } from '../../pipeline/fasttext/huffman-tree.ts';
 
 export interface LabelPrediction {
   /** The label without fastText's `__label__` prefix. */
@@ -64,8 +66,7 @@ export class LidClassifier {
   private utf8 = new Uint8Array(256);
   private rowScratch = new Int32Array(1024);
   private readonly logThreshold = stdLog(0);
-  private heapScores: number[] = [];
-  private heapLabels: number[] = [];
+  private heap = new KBestHeap(1);
 
   constructor(model: FtzModel, file: string) {
     const { args } = model;
@@ -109,7 +110,7 @@ export class LidClassifier {
     if (this.output.length !== this.osz * DIM) throw new FtzFormatError(file, 'output matrix rows differ from the label count');
     this.eosSlot = this.tokens.find(EOS, 0, EOS.length, spanHash(EOS));
     if (this.eosSlot < 0) throw new FtzFormatError(file, `no ${EOS} in the dictionary`);
-    [this.left, this.right] = huffmanTree(counts);
+    ({ left: this.left, right: this.right } = huffmanTree(counts));
   }
 
   /**
@@ -152,15 +153,9 @@ export class LidClassifier {
     const scale = Math.fround(1 / rowCount);
     for (let j = 0; j < DIM; j++) hidden[j] = hidden[j]! * scale;
 
-    this.heapScores = [];
-    this.heapLabels = [];
+    this.heap = new KBestHeap(k);
     this.dfs(k, 2 * this.osz - 2, 0);
-    const out: LabelPrediction[] = [];
-    for (let n = this.heapScores.length; n > 1; n--) this.popHeap(n);
-    for (let i = 0; i < this.heapScores.length; i++) {
-      out.push({ label: this.labels[this.heapLabels[i]!]!, score: expf(this.heapScores[i]!) });
-    }
-    return out;
+    return this.heap.sorted().map((p) => ({ label: this.labels[p.index]!, score: expf(p.score) }));
   }
 
   /**
@@ -268,15 +263,10 @@ export class LidClassifier {
   /** `HierarchicalSoftmaxLoss::dfs`, float32 like the C++. */
   private dfs(k: number, node: number, score: number): void {
     if (score < this.logThreshold) return;
-    const scores = this.heapScores;
-    if (scores.length === k && score < scores[0]!) return;
+    const heap = this.heap;
+    if (heap.full && score < heap.lowest) return;
     if (node < this.osz) {
-      this.pushHeap(score, node);
-      if (scores.length > k) {
-        this.popHeap(scores.length);
-        scores.pop();
-        this.heapLabels.pop();
-      }
+      heap.push(score, node);
       return;
     }
     const { hidden, output } = this;
@@ -287,95 +277,8 @@ export class LidClassifier {
     this.dfs(k, this.left[node]!, Math.fround(score + stdLog(Math.fround(1 - f))));
     this.dfs(k, this.right[node]!, Math.fround(score + stdLog(f)));
   }
-
-  // The k best are kept in a heap ordered by `comparePairs` (a.score > b.score: the lowest score on
-  // top), with libc++'s push_heap / pop_heap, so that equal scores come out in fastText's order.
-
-  private before(a: number, b: number): boolean {
-    return this.heapScores[a]! > this.heapScores[b]!;
-  }
-  private move(to: number, from: number): void {
-    this.heapScores[to] = this.heapScores[from]!;
-    this.heapLabels[to] = this.heapLabels[from]!;
-  }
-
-  private pushHeap(score: number, label: number): void {
-    this.heapScores.push(score);
-    this.heapLabels.push(label);
-    this.siftUp(this.heapScores.length);
-  }
-
-  /** libc++ `__sift_up` of the last of the first `len` elements. */
-  private siftUp(len: number): void {
-    if (len <= 1) return;
-    const s = this.heapScores;
-    const l = this.heapLabels;
-    let last = len - 1;
-    let parent = (len - 2) >> 1;
-    if (!(s[parent]! > s[last]!)) return;
-    const score = s[last]!;
-    const label = l[last]!;
-    do {
-      this.move(last, parent);
-      last = parent;
-      if (parent === 0) break;
-      parent = (parent - 1) >> 1;
-    } while (s[parent]! > score);
-    s[last] = score;
-    l[last] = label;
-  }
-
-  /** libc++ `__pop_heap` (Floyd's sift-down, then sift-up) over the first `len` elements. */
-  private popHeap(len: number): void {
-    if (len <= 1) return;
-    const s = this.heapScores;
-    const l = this.heapLabels;
-    const topScore = s[0]!;
-    const topLabel = l[0]!;
-    let hole = 0;
-    let child = 0;
-    for (;;) {
-      child = 2 * child + 1;
-      if (child + 1 < len && this.before(child, child + 1)) child++;
-      this.move(hole, child);
-      hole = child;
-      if (child > (len - 2) >> 1) break;
-    }
-    const last = len - 1;
-    if (hole === last) {
-      s[hole] = topScore;
-      l[hole] = topLabel;
-    } else {
-      this.move(hole, last);
-      s[last] = topScore;
-      l[last] = topLabel;
-      this.siftUp(hole + 1);
-    }
-  }
 }
 
-/**
- * `HierarchicalSoftmaxLoss::buildTree`: the Huffman tree over the label counts (labels sorted by
- * decreasing count, as the dictionary stores them). Returns each node's left and right child.
- */
-function huffmanTree(counts: number[]): [Int32Array, Int32Array] {
-  const osz = counts.length;
-  const size = 2 * osz - 1;
-  const count = new Float64Array(size).fill(1e15);
-  const left = new Int32Array(size).fill(-1);
-  const right = new Int32Array(size).fill(-1);
-  counts.forEach((c, i) => (count[i] = c));
-  let leaf = osz - 1;
-  let node = osz;
-  for (let i = osz; i < size; i++) {
-    const mini = [0, 0];
-    for (let j = 0; j < 2; j++) mini[j] = leaf >= 0 && count[leaf]! < count[node]! ? leaf-- : node++;
-    left[i] = mini[0]!;
-    right[i] = mini[1]!;
-    count[i] = count[mini[0]!]! + count[mini[1]!]!;
-  }
-  return [left, right];
-}
 
 /** ES2024's `String.prototype.toWellFormed` (lone surrogates → U+FFFD), which Node 20 has and the ES2023 typings lack. */
 function wellFormed(text: string): string {
