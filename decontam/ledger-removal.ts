@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../pipeline/io/atomic.ts';
 import { RefineryError } from '../pipeline/errors.ts';
+import { at } from '../pipeline/checked-index.ts';
 import type { OpenedRun } from '../pipeline/run-folder/open-run.ts';
 import { docsFile, ledgerDir, partFile, RECORD_WORDS, type LedgerManifest } from './ledger-files.ts';
 
@@ -47,7 +48,7 @@ function before(removed: readonly number[], pos: number): number {
   let b = removed.length;
   while (a < b) {
     const mid = (a + b) >>> 1;
-    if (removed[mid] < pos) a = mid + 1;
+    if (at(removed, mid) < pos) a = mid + 1;
     else b = mid;
   }
   return a;
@@ -94,14 +95,15 @@ export async function applyLedgerRemoval(run: OpenedRun, plan: LedgerRemoval, st
     await replaceFile(run, plan, `part/${p}`, path, join(stagingDir, `part-${p}.bin`), async () => {
       if (!(await run.files.need(path))) throw new RefineryError(`${run.where(path)}: a partition of the ledger is missing`);
       const bytes = await readFile(path);
+      if (bytes.byteLength % (RECORD_WORDS * 4) !== 0) throw new RefineryError(`${run.where(path)}: not whole ${RECORD_WORDS * 4}-byte records (${bytes.byteLength} bytes): the ledger partition is damaged`);
       const words = new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       const out = new Uint32Array(words.length);
       let n = 0;
       let dropped = 0;
       let moved = 0;
       for (let i = 0; i < words.length; i += RECORD_WORDS) {
-        const shard = words[i + 2];
-        const pos = words[i + 3];
+        const shard = at(words, i + 2);
+        const pos = at(words, i + 3);
         const gone = removed.get(shard);
         const k = gone === undefined ? 0 : before(gone, pos);
         if (gone !== undefined && gone[k] === pos) {
@@ -109,7 +111,7 @@ export async function applyLedgerRemoval(run: OpenedRun, plan: LedgerRemoval, st
           continue;
         }
         if (k > 0) moved++;
-        out.set([words[i], words[i + 1], shard, pos - k], n);
+        out.set([at(words, i), at(words, i + 1), shard, pos - k], n);
         n += RECORD_WORDS;
       }
       return dropped === 0 && moved === 0 ? null : { bytes: new Uint8Array(out.buffer, 0, n * 4), dropped };

@@ -11,6 +11,7 @@ import { buildManifest, checkManifestBalance, type TokenizeManifest } from '../m
 import type { ShardFileEntry } from '../mixes/shards/shard-sink.ts';
 import type { RecordFacts } from './document-shards.ts';
 import type { RemovedRows } from './token-shards.ts';
+import { at } from '../pipeline/checked-index.ts';
 
 /** The index of the stage a record left the run at (the number of stages: kept). */
 export function exitIndex(stages: StageStats[], r: RecordFacts): number {
@@ -40,7 +41,7 @@ export function statsWithout<T extends RunStats>(stats: T, records: readonly Rec
     stats.read.bytes -= r.bytes;
     const exit = exitIndex(stats.stages, r);
     for (let i = 0; i < stats.stages.length && i <= exit; i++) {
-      const s = stats.stages[i];
+      const s = at(stats.stages, i);
       s.in--;
       s.bytes_in -= r.bytes;
       if (i < exit) {

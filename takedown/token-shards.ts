@@ -14,6 +14,7 @@ import { idsOfTokenFile } from '../mixes/shards/token-locations.ts';
 import { ShardSink, type ShardFileEntry } from '../mixes/shards/shard-sink.ts';
 import type { DocumentRow } from '../mixes/shards/token-rows.ts';
 import type { TokenizeManifest } from '../mixes/shards/manifest.ts';
+import { at } from '../pipeline/checked-index.ts';
 
 /** The group an input shard's documents are in, when the run did not shuffle: `kept/shard-00003.jsonl.gz` → `shard-00003`. */
 export function groupOfDocumentShard(rel: string): string | null {
@@ -64,21 +65,21 @@ export async function* groupRows(connection: DuckDBConnection, paths: string[], 
       const v = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
         if (layout === 'documents') {
-          const quality = v[5].getItem(r);
+          const quality = at(v, 5).getItem(r);
           yield {
-            id: str(v[0], r) ?? '',
-            tokens: int32s(listAt(v[1], r, path, 'input_ids')),
-            source: str(v[2], r),
-            language: str(v[3], r),
-            category: str(v[4], r),
+            id: str(at(v, 0), r) ?? '',
+            tokens: int32s(listAt(at(v, 1), r, path, 'input_ids')),
+            source: str(at(v, 2), r),
+            language: str(at(v, 3), r),
+            category: str(at(v, 4), r),
             quality: quality === null ? null : Number(quality),
-            quality_band: str(v[6], r),
+            quality_band: str(at(v, 6), r),
           };
           continue;
         }
-        const tokens = int32s(listAt(v[0], r, path, 'input_ids'));
-        const offsets = int32s(listAt(v[1], r, path, 'offsets'));
-        const ids = listAt(v[2], r, path, 'doc_ids');
+        const tokens = int32s(listAt(at(v, 0), r, path, 'input_ids'));
+        const offsets = int32s(listAt(at(v, 1), r, path, 'offsets'));
+        const ids = listAt(at(v, 2), r, path, 'doc_ids');
         for (let s = 0; s < offsets.length; s++) {
           const segment = tokens.subarray(offsets[s], s + 1 < offsets.length ? offsets[s + 1] : tokens.length);
           const id = String(ids.child.getItem(ids.offset + s));
