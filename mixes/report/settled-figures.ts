@@ -7,9 +7,19 @@ import { isScoreField } from './measures.ts';
 /** A group label from meta (`source`, `language`): the string, else `unknown`. */
 export const label = (v: unknown): string => (typeof v === 'string' && v !== '' ? v : 'unknown');
 
-/** `meta.num_tokens` when the run counted them, else UTF-8 bytes / 4. */
+let lastDoc: Doc | null = null;
+let lastTokens = 0;
+
+/**
+ * `meta.num_tokens` when the run counted them, else UTF-8 bytes / 4. The sections ask for the same
+ * document one after another, so the last answer is kept.
+ */
 export function tokensOf(doc: Doc): number {
-  return typeof doc.meta.num_tokens === 'number' ? doc.meta.num_tokens : estimateTokens(doc.text);
+  if (doc !== lastDoc) {
+    lastTokens = typeof doc.meta.num_tokens === 'number' ? doc.meta.num_tokens : estimateTokens(doc.text);
+    lastDoc = doc;
+  }
+  return lastTokens;
 }
 
 /** The meta key a stage records its measurements under: `gopher-quality` → `gopher_quality`. */
