@@ -241,6 +241,9 @@ export function refuseOutput(where: string, kind: 'folder' | 'prefix', previous:
   } else if (!force) {
     const change = stableJson(previous.record.identity) === stableJson(identity) ? null : describeChange(previous.record.identity, identity);
     if (change) throw new RefineryError(`${where} holds the output of a run with another config or other inputs (${change}); choose another output, or pass --force to replace it`);
+    // Resuming would write stats.json and the report again from the tasks' markers, which count
+    // the removed documents, beside outputs that no longer hold them.
+    if (present.includes('removals')) throw new RefineryError(`${where}: documents were removed from this run (refinery remove, logged in removals/), so resuming it would count them again; run on the inputs without them with --force, or into another output`);
   }
 }
 
