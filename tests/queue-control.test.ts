@@ -27,7 +27,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const PLUGIN = join(ROOT, 'tests', 'fixtures', 'queue', 'test-stages.ts');
 const SHARDS = 3;
-const DOCS = 20;
+/** Several batches of documents per shard, so that a task reports its progress before it ends. */
+const DOCS = 160;
 
 let dir: string;
 const prefixes: string[] = [];
@@ -139,7 +140,7 @@ async function scrape(port: number): Promise<string> {
 describe('run control on worker processes', () => {
   test('runs, pause and resume, workers, JSON logs and metrics scraped while a task runs', async () => {
     const t = target('pause');
-    const { rq, run } = await submit(t, await writePipeline('pause', 100));
+    const { rq, run } = await submit(t, await writePipeline('pause', 25));
     try {
       const port = await freePort();
       const w = startWorker(t, '--metrics-port', String(port), '--log-format', 'json');
@@ -153,10 +154,13 @@ describe('run control on worker processes', () => {
       assert.equal(running.held[0]!.orphaned, false);
       assert.ok(running.inputBytes > 0 && running.inputRead > 0 && running.inputRead < running.inputBytes, JSON.stringify(running));
 
-      // Metrics during the task: it is in flight and its documents are counted as they are read.
-      const during = await scrape(port);
-      assert.equal(sample(during, 'refinery_tasks_in_flight'), 1, during);
-      assert.ok(sample(during, 'refinery_documents_read_total') > 0, during);
+      // Metrics during a task: it is in flight, and documents are counted as it reads them, before it ends.
+      const during = await until('a scrape in the middle of a task', async () => {
+        const text = await scrape(port).catch(() => null);
+        if (text === null) return null;
+        const finished = sample(text, 'refinery_tasks_total', 'kind="process",outcome="done"');
+        return sample(text, 'refinery_tasks_in_flight') === 1 && sample(text, 'refinery_documents_read_total') > finished * DOCS ? text : null;
+      }, [w]);
       assert.ok(sample(during, 'refinery_text_bytes_read_total') > 0, during);
       assert.match(during, /^# TYPE refinery_task_seconds histogram$/m);
 
@@ -172,7 +176,8 @@ describe('run control on worker processes', () => {
       // Paused: the task in flight finishes, no other starts.
       const paused = await refinery(['pause', run, ...targetArgs(t)]);
       assert.equal(paused.code, 0, paused.stderr);
-      assert.match(paused.stderr, new RegExp(`paused run ${run}; 1 task\\(s\\) in flight finish`));
+      // On a busy machine the task seen above may have ended already: then none is in flight.
+      assert.match(paused.stderr, new RegExp(`paused run ${run}(; 1 task\\(s\\) in flight finish)?$`, 'm'));
       assert.equal((await statusOf(rq, run)).state, 'paused');
       await until('the task in flight to end', async () => (await statusOf(rq, run)).held.length === 0, [w]);
       await sleep(1500);
@@ -218,7 +223,7 @@ describe('run control on worker processes', () => {
 
   test('cancel stops the task in flight and removes the others; `status --wait` exits 1; submitting again queues the run', async () => {
     const t = target('cancel');
-    const pipeline = await writePipeline('cancel', 100);
+    const pipeline = await writePipeline('cancel', 60);
     const { rq, run } = await submit(t, pipeline);
     try {
       const w = startWorker(t);
@@ -252,7 +257,7 @@ describe('run control on worker processes', () => {
 
   test('a worker killed with kill -9: its task shows as orphaned with its last owner until another worker takes it', async () => {
     const t = target('orphan');
-    const { rq, run } = await submit(t, await writePipeline('orphan', 60));
+    const { rq, run } = await submit(t, await writePipeline('orphan', 40));
     try {
       const a = startWorker(t, '--lock-duration', '4000', '--stalled-interval', '1000');
       const held = await until('a task of worker A in flight', async () => (await statusOf(rq, run)).held.find((h) => h.pid === a.proc.pid), [a]);
