@@ -20,7 +20,7 @@ import { binaryMetrics, rocAuc } from '../classifiers/metrics.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import { readDevdataJsonl } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
-import { at } from '../classifiers/checked-index.ts';
+import { at } from '../pipeline/checked-index.ts';
 
 interface Example {
   id: string;

@@ -23,7 +23,7 @@ import { ConfigError } from '../pipeline/errors.ts';
 import { addHistogram, binOf, histogramPairs, percentileCuts, type ScoreHistogram } from './ensemble/percentile-bins.ts';
 import { agreement } from './ensemble/agreement.ts';
 import { bandOf } from './bands.ts';
-import { at } from './checked-index.ts';
+import { at } from '../pipeline/checked-index.ts';
 
 export const qualityEnsembleOptions = z
   .object({

@@ -277,3 +277,9 @@ test('the comment check finds what it looks for, and only in comments', () => {
     ['f.ts:1 an issue number', 'f.ts:4 history', 'f.ts:5 a profile figure without the bench/ file that measures it'],
   );
 });
+
+test('index safety: the product code compiles with noUncheckedIndexedAccess (npm test builds it), so each `x[i]!` is a claim the compiler asked for', () => {
+  const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { compilerOptions?: { noUncheckedIndexedAccess?: boolean }; include?: string[] };
+  assert.equal(build.compilerOptions?.noUncheckedIndexedAccess, true);
+  assert.deepEqual([...(build.include ?? [])].sort(), productFolders().sort(), 'the build covers every product folder');
+});

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { positiveInt } from '../../pipeline/cli/arguments.ts';
 import { calibrateRun, overridesOf, type Calibration } from './calibrate-run.ts';
-import { at } from '../checked-index.ts';
+import { at } from '../../pipeline/checked-index.ts';
 
 export function registerCalibrateCommand(program: Command): void {
   program

@@ -7,7 +7,7 @@
  *   threshold removes the same share of its documents as the English threshold removes of
  *   English documents.
  */
-import { at } from '../checked-index.ts';
+import { at } from '../../pipeline/checked-index.ts';
 
 /** FineWeb-2's LID rule over one language's confidence scores. */
 export function lidThreshold(scores: readonly number[]): { median: number; std: number; threshold: number } {

@@ -5,7 +5,7 @@
  * ensemble bin (the maximum) it alone set. A pair that disagrees much is what an ensemble adds
  * over either model; a model that never sets the maximum adds nothing.
  */
-import { at } from '../checked-index.ts';
+import { at } from '../../pipeline/checked-index.ts';
 
 export interface PairAgreement {
   models: [string, string];

@@ -9,7 +9,7 @@
 import type { Doc } from '../../pipeline/doc.ts';
 import type { TextScorer } from '../scorer.ts';
 import { equalShares } from './sample.ts';
-import { at } from '../checked-index.ts';
+import { at } from '../../pipeline/checked-index.ts';
 
 /** How sure the model is of each text: the smaller, the less sure. */
 export async function certainty(scorer: TextScorer, texts: readonly string[]): Promise<number[]> {
