@@ -12,6 +12,7 @@ import { qualityEnsembleStage } from '../classifiers/quality-ensemble.ts';
 import { percentileCuts, binOf } from '../classifiers/ensemble/percentile-bins.ts';
 import { spearman } from '../classifiers/ensemble/agreement.ts';
 import { runGlobalStage } from './run-global-stage.ts';
+import { writeRunReport } from '../mixes/report/index.ts';
 
 /** The bin by its definition: the share of the corpus strictly below, times the bins, floored. */
 function expectedBin(value: number, all: number[], bins: number): number {
@@ -87,6 +88,15 @@ test('quality-ensemble: each model binned on the whole corpus, the maximum bin a
   assert.ok(pair('fast', 'contrary').same_bin < 0.2);
   const contrary = stats.agreement.models.find((m) => m.model === 'contrary')!;
   assert.ok(contrary.sets_max_alone > 30, 'the model that ranks the other way sets the maximum of the documents the others rank low');
+
+  // The researcher report shows the agreement as stats/quality-ensemble.json has it.
+  await writeRunReport(run.output, join(run.output, 'report'));
+  const report = JSON.parse(await readFile(join(run.output, 'report', 'report.json'), 'utf8')) as { ensemble_agreement: { available: boolean; pairs: unknown[]; models: unknown[] } };
+  assert.equal(report.ensemble_agreement.available, true);
+  assert.deepEqual(report.ensemble_agreement.pairs, stats.agreement.pairs);
+  assert.deepEqual(report.ensemble_agreement.models, stats.agreement.models);
+  const md = await readFile(join(run.output, 'report', 'report.md'), 'utf8');
+  assert.match(md, /Quality classifiers' agreement[\s\S]*fast \/ contrary[^\n]*-1\.000/);
 });
 
 test('quality-ensemble: band names must be one more than the cuts, named by config key', async () => {

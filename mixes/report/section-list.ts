@@ -8,6 +8,7 @@ import { histogramsSection } from './sections/histograms.ts';
 import { dedupSection } from './sections/dedup.ts';
 import { languagesSection } from './sections/languages.ts';
 import { qualityScoresSection } from './sections/quality-scores.ts';
+import { ensembleAgreementSection } from './sections/ensemble-agreement.ts';
 import { bucketsSection } from './sections/buckets.ts';
 import { sharesSection } from './sections/shares.ts';
 import { epochsSection } from './sections/epochs.ts';
@@ -25,6 +26,7 @@ export const REPORT_SECTIONS = [
   dedupSection,
   languagesSection,
   qualityScoresSection,
+  ensembleAgreementSection,
   bucketsSection,
   sharesSection,
   epochsSection,
