@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { freePort, startRedis as startRedisServer } from './redis-fixture.ts';
@@ -47,20 +47,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Every object under `s3://rehearsal/<prefix>/`, by key relative to it. */
-async function objects(prefix: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  let token: string | undefined;
-  do {
-    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'rehearsal', Prefix: `${prefix}/`, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const r = await s3.client.send(new GetObjectCommand({ Bucket: 'rehearsal', Key: o.Key! }));
-      out.set(o.Key!.slice(prefix.length + 1), Buffer.from(await r.Body!.transformToByteArray()));
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
+const objects = (prefix: string) => s3.objects('rehearsal', prefix);
 
 /** The keys under `s3://rehearsal/<prefix>/`, relative to it. */
 async function keys(prefix: string): Promise<string[]> {

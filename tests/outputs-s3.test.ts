@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { TEST_REDIS } from './redis-fixture.ts';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
@@ -46,20 +46,7 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Every object under `s3://bucket/prefix/`, by key relative to it, with its bytes. */
-async function objects(bucket: string, prefix: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  let token: string | undefined;
-  do {
-    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const r = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
-      out.set(o.Key!.slice(prefix.length + 1), Buffer.from(await r.Body!.transformToByteArray()));
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
+const objects = (bucket: string, prefix: string) => s3.objects(bucket, prefix);
 
 /** Files of a local output folder a run publishes (not _work/), by relative path. */
 async function localFiles(dir: string): Promise<Map<string, Buffer>> {

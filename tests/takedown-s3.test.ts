@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
@@ -40,20 +39,7 @@ async function pipeline(name: string, output: string): Promise<string> {
   return f;
 }
 
-/** The objects under a prefix, by key relative to it. */
-async function objects(prefix: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  let token: string | undefined;
-  do {
-    const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'bkt', Prefix: `${prefix}/`, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const r = await s3.client.send(new GetObjectCommand({ Bucket: 'bkt', Key: o.Key! }));
-      out.set(o.Key!.slice(prefix.length + 1), Buffer.from(await r.Body!.transformToByteArray()));
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
+const objects = (prefix: string) => s3.objects('bkt', prefix);
 
 async function localFiles(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();

@@ -5,24 +5,19 @@ import { BYTES_PER_TOKEN_ESTIMATE } from '../../census.ts';
 import { base, hbar, TOP } from '../chart-specs.ts';
 import { tokensOf } from '../settled-figures.ts';
 import { availableText, maybe, missing, n, opt, table, type Missing, type ReportSection } from '../section.ts';
+import type { StageStats } from '../../../pipeline/stats.ts';
 
 export interface FunnelSection {
   available: true;
   totals: { in: number; kept: number; rejected: number; errored: number };
-  stages: {
-    name: string;
-    kind: string;
-    in: number;
-    kept: number;
-    rejected: number;
-    errored: number;
+  /** A stage's counts as stats.json has them, with what it removed. */
+  stages: (Pick<StageStats, 'name' | 'kind' | 'in' | 'kept' | 'rejected' | 'errored' | 'seconds'> & {
     bytes_removed: number;
     /** bytes_removed / BYTES_PER_TOKEN_ESTIMATE (covers mappers that remove lines, too). */
     tokens_removed_estimate: number;
     /** Tokens of this stage's documents in rejected/, when it was read. */
     tokens_rejected?: number;
-    seconds: number;
-  }[];
+  })[];
   rules: { stage: string; rule: string; docs: number; tokens?: number }[];
   /** Where per-rule tokens come from, when rejected/ was read. */
   rule_tokens_note?: string;
