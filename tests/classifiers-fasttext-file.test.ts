@@ -13,25 +13,17 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { getFastTextClass, getFastTextModule } from 'fasttext.wasm.js';
 import { readFtz } from '../filters/langid/ftz-format.ts';
 import { FastTextSupervisedModel, type FastTextPrediction } from '../classifiers/fasttext-file/supervised-model.ts';
 import { createQualityStage, qualityOptions } from '../classifiers/quality-stage.ts';
 import type { StageContext } from '../pipeline/stage.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';
+import { referencePredictions, sampleTexts, type ReferenceModel } from './fasttext-reference.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'classifiers', 'fasttext');
 const MODELS = ['spam-softmax.bin', 'lang-ova.bin', 'lang-ns.bin', 'spam-hs.ftz'] as const;
 
-interface NativeVector {
-  size(): number;
-  get(i: number): [number, string];
-  delete?: () => void;
-}
-interface ReferenceModel {
-  predict(text: string, k: number, threshold: number): NativeVector;
-}
 type FastTextClass = new () => { loadModel(url: string): Promise<ReferenceModel> };
 
 /** Each model in a wasm module of its own (one module holds one model file). */
@@ -44,15 +36,7 @@ async function referenceModel(file: string): Promise<ReferenceModel> {
 
 /** What fastText predicts for the text as one line (its line breaks made spaces, as our model reads them). */
 function referencePredict(model: ReferenceModel, text: string, k: number, threshold: number): FastTextPrediction[] {
-  const vector = model.predict(text.replace(/\n/g, ' '), k, threshold);
-  try {
-    return Array.from({ length: vector.size() }, (_, i) => {
-      const [probability, label] = vector.get(i);
-      return { label: label.replace('__label__', ''), probability };
-    });
-  } finally {
-    vector.delete?.();
-  }
+  return referencePredictions(model, text.replace(/\n/g, ' '), k, threshold);
 }
 
 function ours(file: string): FastTextSupervisedModel {
@@ -61,13 +45,7 @@ function ours(file: string): FastTextSupervisedModel {
 
 /** The documents make-models.sh held out of training: every fifth email and fortune. */
 function heldOut(): string[] {
-  const read = (f: string) =>
-    gunzipSync(readFileSync(join(import.meta.dirname, '..', 'examples', 'corpus', f)))
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { text: string }).text);
-  return [...read('email.jsonl.gz'), ...read('multilingual.jsonl.gz')].filter((_, i) => i % 5 === 0);
+  return [...sampleTexts('email.jsonl.gz'), ...sampleTexts('multilingual.jsonl.gz')].filter((_, i) => i % 5 === 0);
 }
 
 const CORNERS = [

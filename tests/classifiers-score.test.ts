@@ -12,6 +12,7 @@ import { OnnxGraphBuilder } from '../pipeline/onnx/builder.ts';
 import type { Doc } from '../pipeline/doc.ts';
 import type { StageContext } from '../pipeline/stage.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';
+import { wordPieceTokenizerJson } from './fixtures/classifiers/wordpiece-tokenizer.ts';
 
 const GOOD = 'the method is explained with care and every step of the proof follows from the one before it';
 const BAD = 'click here buy now cheap deals free offer click here buy now best price sale sale';
@@ -102,24 +103,7 @@ test('a topic model writes meta.category with its probability and can keep chose
 
 /** A WordPiece (BERT-style) tokenizer.json with a 12-token vocabulary. */
 function tinyBertTokenizer(): object {
-  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'good', 'bad', 'text', 'very', '##ly', 'the', 'is', '.'];
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [special(0, '[PAD]'), special(1, '[UNK]'), special(2, '[CLS]'), special(3, '[SEP]')],
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
-      special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
-  };
+  return wordPieceTokenizerJson(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'good', 'bad', 'text', 'very', '##ly', 'the', 'is', '.']);
 }
 
 test('bring-your-own model: a Hugging Face-style classifier with tokenizer.json is scored with padding, masking and truncation', async () => {

@@ -6,16 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Doc } from '../pipeline/doc.ts';
+import { mulberry32 } from '../pipeline/seeded-random.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded stream is the product's own. */
+export { mulberry32 };
 
 export const PROSE = readFileSync(fileURLToPath(new URL('./fixtures/dedup/public-domain-prose.txt', import.meta.url)), 'utf8');
 

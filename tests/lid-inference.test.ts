@@ -7,37 +7,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { getLIDModel } from 'fasttext.wasm.js';
 import { LID_MODEL_URL, loadLidModel, normaliseForLid } from '../filters/langid/lid-model.ts';
 import { lidPrefix } from '../filters/langid/prefix.ts';
 import { readFtz, FtzFormatError } from '../filters/langid/ftz-format.ts';
 import { expf } from '../filters/langid/float32-math.ts';
-
-interface NativeVector {
-  size(): number;
-  get(i: number): [number, string];
-  delete?: () => void;
-}
-interface ReferenceModel {
-  predict(text: string, k: number, threshold: number): NativeVector;
-}
+import { mulberry32 } from '../pipeline/seeded-random.ts';
+import { referencePredictions, sampleTexts, type ReferenceModel } from './fasttext-reference.ts';
 
 const reference: Promise<ReferenceModel> = (getLIDModel as unknown as () => Promise<{ load(): Promise<ReferenceModel> }>)().then((l) => l.load());
 
-/** What fasttext.wasm.js predicts for `text`, given to it as the stage used to (one line, well formed). */
+/** What fasttext.wasm.js predicts for `text`, given to it as one well-formed line. */
 async function referencePredict(text: string, k: number): Promise<{ label: string; score: number }[]> {
   const line = (normaliseForLid(text) as unknown as { toWellFormed(): string }).toWellFormed();
-  const vector = (await reference).predict(line, k, 0);
-  try {
-    return Array.from({ length: vector.size() }, (_, i) => {
-      const [score, label] = vector.get(i);
-      return { label: label.replace('__label__', ''), score };
-    });
-  } finally {
-    vector.delete?.();
-  }
+  return referencePredictions(await reference, line, k, 0).map(({ label, probability }) => ({ label, score: probability }));
 }
 
 async function assertSameAsReference(texts: string[], ks: number[]): Promise<void> {
@@ -50,15 +33,8 @@ async function assertSameAsReference(texts: string[], ks: number[]): Promise<voi
   }
 }
 
-const corpusTexts = (file: string): string[] =>
-  gunzipSync(readFileSync(join(import.meta.dirname, '..', 'examples', 'corpus', file)))
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => (JSON.parse(line) as { text: string }).text);
-
 test('lid inference: the sample corpus gives the reference labels and scores (k = 1 and 3; prefix and whole text)', async () => {
-  const texts = ['multilingual.jsonl.gz', 'speeches.jsonl.gz', 'email.jsonl.gz', 'generated-lowquality.jsonl.gz'].flatMap(corpusTexts);
+  const texts = ['multilingual.jsonl.gz', 'speeches.jsonl.gz', 'email.jsonl.gz', 'generated-lowquality.jsonl.gz'].flatMap(sampleTexts);
   assert.ok(texts.length > 700);
   await assertSameAsReference(
     texts.map((t) => lidPrefix(t, 10_000)),
@@ -68,20 +44,9 @@ test('lid inference: the sample corpus gives the reference labels and scores (k 
 });
 
 test('lid inference: every label of the model, in the reference order, for a few texts (k = 176)', async () => {
-  const texts = corpusTexts('multilingual.jsonl.gz').filter((_, i) => i % 30 === 0);
+  const texts = sampleTexts('multilingual.jsonl.gz').filter((_, i) => i % 30 === 0);
   await assertSameAsReference([...texts, '', 'x', 'Hello world'], [176, 500]);
 });
-
-/** A deterministic generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Characters from many scripts, white space of every kind fastText and JavaScript see, NUL and lone surrogates. */
 const PIECES = [
@@ -101,7 +66,7 @@ const PIECES = [
 ];
 
 function generated(seed: number, pieces: number): string {
-  const next = random(seed);
+  const next = mulberry32(seed);
   let out = '';
   for (let i = 0; i < pieces; i++) out += PIECES[Math.floor(next() * PIECES.length)]!;
   return out;
@@ -138,7 +103,7 @@ test('lid inference: empty, white-space-only, very long words and label-like tok
 });
 
 test('lid inference: expf is within a float32 rounding of e^x, with musl\'s overflow and underflow bounds', () => {
-  const next = random(7);
+  const next = mulberry32(7);
   for (let i = 0; i < 100_000; i++) {
     const x = Math.fround(-87 + 175 * next()); // results that are normal floats
     const e = Math.exp(x);
