@@ -51,6 +51,9 @@ export interface Calibration {
   languages: LanguageCalibration[];
 }
 
+/** Where `refinery calibrate` records a run's Calibration in the run, for its report. */
+export const CALIBRATION_FILE = 'stats/calibration.json';
+
 /** The LID threshold in a run that FineWeb and DCLM use when the run names none. */
 const DEFAULT_LID_THRESHOLD = 0.65;
 

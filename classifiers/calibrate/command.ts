@@ -2,13 +2,17 @@
  * CLI: refinery calibrate <run> -o overrides.yaml — per-language thresholds from a run's own
  * distributions (calibrate-run.ts), written as `overrides` a pipeline includes with
  * `overrides_from:`, and a table, per language, of the share each threshold removes against
- * the reference language's default.
+ * the reference language's default. The calibration is also written into the run
+ * (stats/calibration.json), where `refinery report <run>` shows it.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from '../../pipeline/io/atomic.ts';
+import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { positiveInt } from '../../pipeline/cli/arguments.ts';
-import { calibrateRun, overridesOf, type Calibration } from './calibrate-run.ts';
+import { isS3Url } from '../../pipeline/io/storage.ts';
+import { RefineryError } from '../../pipeline/errors.ts';
+import { CALIBRATION_FILE, calibrateRun, overridesOf, type Calibration } from './calibrate-run.ts';
 import { at } from '../../pipeline/checked-index.ts';
 
 export function registerCalibrateCommand(program: Command): void {
@@ -21,9 +25,12 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--min-docs <n>', 'a language with fewer sampled documents gets no calibrated value', positiveInt, 100)
     .option('--sample-docs <n>', 'documents sampled per language (bottom-k of a hash of the id)', positiveInt, 20_000)
     .action(async (run: string, o: { output: string; reference: string; minDocs: number; sampleDocs: number }) => {
+      if (isS3Url(run)) throw new RefineryError(`<run> ${run}: calibrate reads a run folder, not an s3:// run; copy its run.json, kept/ and rejected/ to a folder (aws s3 sync) and calibrate that`);
       const c = await calibrateRun(run, { reference: o.reference, minDocs: o.minDocs, sampleDocs: o.sampleDocs });
       await writeFileAtomic(o.output, overridesYaml(c));
-      process.stdout.write(`${calibrationTable(c)}\noverrides in ${o.output}\n`);
+      const recorded = join(run, CALIBRATION_FILE);
+      await writeFileAtomic(recorded, stableJson(c));
+      process.stdout.write(`${calibrationTable(c)}\noverrides in ${o.output}; the calibration in ${recorded} (refinery report ${run} shows it)\n`);
     });
 }
 

@@ -7,6 +7,7 @@ import { examplesSection } from './sections/examples.ts';
 import { histogramsSection } from './sections/histograms.ts';
 import { dedupSection } from './sections/dedup.ts';
 import { languagesSection } from './sections/languages.ts';
+import { calibrationSection } from './sections/calibration.ts';
 import { qualityScoresSection } from './sections/quality-scores.ts';
 import { ensembleAgreementSection } from './sections/ensemble-agreement.ts';
 import { bucketsSection } from './sections/buckets.ts';
@@ -25,6 +26,7 @@ export const REPORT_SECTIONS = [
   histogramsSection,
   dedupSection,
   languagesSection,
+  calibrationSection,
   qualityScoresSection,
   ensembleAgreementSection,
   bucketsSection,
