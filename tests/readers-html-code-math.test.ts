@@ -1,20 +1,19 @@
 /**
  * The HTML extractor keeps code and math (pipeline/io/html-main-text.ts, html-math.ts), measured
  * on 21 hand-made pages in the markup of real kinds of sites (tests/fixtures/html-code-math/,
- * SOURCE.md says which): every line of the hand-made expected text must come out, exactly and in
- * order (code with its indentation and tabs, math as TeX); lines it should not have (boilerplate
- * the main-content heuristic keeps) are counted and bounded.
+ * SOURCE.md says which), each assembled by page.ts into a full page in the chrome they share:
+ * every line of the hand-made expected text must come out, exactly and in order (code with its
+ * indentation and tabs, math as TeX); lines it should not have (boilerplate the main-content
+ * heuristic keeps) are counted and bounded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { extractMainText } from '../pipeline/io/html-main-text.ts';
 import { extractPageText } from '../pipeline/io/html-text.ts';
 import { delimitTex, mathImageTex, mathText, texScriptMode } from '../pipeline/io/html-math.ts';
+import { assemblePage, expectedLines, pageNames } from './fixtures/html-code-math/page.ts';
 
-const DIR = join(import.meta.dirname, 'fixtures', 'html-code-math');
-const PAGES = readdirSync(DIR).filter((f) => f.endsWith('.html')).sort();
+const PAGES = pageNames();
 
 /** How many of `expected` appear in `out` in order, and the lines of `out` that are none of them. */
 function compare(out: string[], expected: string[]): { kept: number; extra: string[] } {
@@ -32,8 +31,10 @@ test('code and math pages: every expected line kept exactly and in order, on eac
   let lines = 0;
   let extras = 0;
   for (const page of PAGES) {
-    const expected = readFileSync(join(DIR, page.replace(/\.html$/, '.txt')), 'utf8').replace(/\n$/, '').split('\n');
-    const out = extractMainText(readFileSync(join(DIR, page), 'utf8')).text.split('\n');
+    const expected = expectedLines(page);
+    const html = assemblePage(page);
+    assert.ok(/Getting started/.test(html) && /Privacy policy/.test(html), `${page}: the assembled page lacks the site chrome`);
+    const out = extractMainText(html).text.split('\n');
     const { kept, extra } = compare(out, expected);
     assert.equal(kept, expected.length, `${page}: first line not kept: ${JSON.stringify(expected[kept])}\n--- got ---\n${out.join('\n')}`);
     assert.ok(extra.length <= 2, `${page}: extra lines ${JSON.stringify(extra)}`);
@@ -69,8 +70,8 @@ test('the Readability extractor keeps the same math and code lines (it drops som
   let lines = 0;
   let found = 0;
   for (const page of PAGES) {
-    const expected = readFileSync(join(DIR, page.replace(/\.html$/, '.txt')), 'utf8').replace(/\n$/, '').split('\n');
-    const out = extractPageText(readFileSync(join(DIR, page), 'utf8'), 'readability').text.split('\n');
+    const expected = expectedLines(page);
+    const out = extractPageText(assemblePage(page), 'readability').text.split('\n');
     const left = new Map<string, number>();
     for (const l of out) left.set(l, (left.get(l) ?? 0) + 1);
     for (const line of expected) {
