@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FeatureHasher } from './fasttext/features.ts';
-import { fastTextFeeds } from './fasttext/export-onnx.ts';
+import { openFastTextOnnx, type FastTextOnnx } from './fasttext/onnx-scoring.ts';
 import { fastTextFileCard, MODEL_CARD_FILE, readModelCard, type FastTextCard, type ModelCard, type TransformerCard } from './model-card.ts';
 import { openFastTextFile } from './fasttext-file/file-scorer.ts';
 import { OnnxSession } from '../pipeline/onnx/session.ts';
@@ -41,10 +41,9 @@ export async function openScorer(model: string, options: ScorerOptions = {}): Pr
   const modelDir = model;
   const card = await readModelCard(modelDir);
   if (card.format === 'fasttext-file/1') return (await openFastTextFile(join(modelDir, card.file))).withCard(card);
+  if (card.format === 'refinery-fasttext/1') return new FastTextScorer(card, await openFastTextOnnx(join(modelDir, card.onnx), { threads: options.threads ?? 1 }));
   const session = await OnnxSession.load(join(modelDir, card.onnx), { threads: options.threads ?? 1 });
-  return card.format === 'refinery-fasttext/1'
-    ? new FastTextScorer(card, session)
-    : new TransformerScorer(card, session, await loadTokenizer(modelDir, card), await loadHead(modelDir, card));
+  return new TransformerScorer(card, session, await loadTokenizer(modelDir, card), await loadHead(modelDir, card));
 }
 
 /** A missing path is taken for a folder (its error names the card it lacks) unless named like a fastText file. */
@@ -62,26 +61,18 @@ class FastTextScorer implements TextScorer {
 
   constructor(
     readonly card: FastTextCard,
-    private readonly session: OnnxSession,
+    private readonly model: FastTextOnnx,
   ) {
     this.hasher = new FeatureHasher(card.features);
     this.outputs = card.model.outputs;
   }
 
-  async score(texts: readonly string[]): Promise<Float32Array> {
-    if (texts.length === 0) return new Float32Array(0);
-    const feeds = fastTextFeeds(texts.map((t) => this.hasher.features(t)));
-    const n = feeds.ids.length;
-    const out = await this.session.run({
-      ids: { type: 'int32', data: feeds.ids, dims: [n] },
-      bag: { type: 'int32', data: feeds.bag, dims: [n] },
-      weights: { type: 'float32', data: feeds.weights, dims: [n] },
-    });
-    return out.scores!.data as Float32Array;
+  score(texts: readonly string[]): Promise<Float32Array> {
+    return this.model.scores(texts.map((t) => this.hasher.features(t)));
   }
 
   close(): Promise<void> {
-    return this.session.close();
+    return this.model.close();
   }
 }
 

@@ -4,14 +4,23 @@
  * every document present) and `weights` (1 / that document's feature count). The graph gathers
  * the embedding rows, sums them per document (ScatterND, reduction "add"), applies the layers,
  * and outputs `scores` [documents, outputs]: class probabilities, or the regression value.
+ *
+ * The scorer may instead pool with pooling.wat and run a graph of the layers alone
+ * (`fastTextLayersToOnnx`), built here by the same code as the whole graph's tail, from the
+ * model read back out of a whole graph (`fastTextModelOfOnnx`) only when that file is exactly
+ * what `fastTextToOnnx` writes.
  */
+import protobuf from 'protobufjs';
 import { OnnxGraphBuilder } from '../../pipeline/onnx/builder.ts';
-import type { FastTextModel } from './model.ts';
+import { ModelProto, ONNX_DATA_TYPE } from '../../pipeline/onnx/schema.ts';
+import { FastTextModel } from './model.ts';
 
 export const FASTTEXT_ONNX_OPSET = 17;
 
+const DOC_STRING = 'fastText-style classifier trained by refinery';
+
 export function fastTextToOnnx(model: FastTextModel, metadata: Record<string, string> = {}): Uint8Array {
-  const { buckets, dim, hidden, outputs, task } = model.shape;
+  const { buckets, dim } = model.shape;
   const g = new OnnxGraphBuilder('refinery_fasttext');
   g.input('ids', 'int32', ['features']);
   g.input('bag', 'int32', ['features']);
@@ -30,27 +39,116 @@ export function fastTextToOnnx(model: FastTextModel, metadata: Record<string, st
   const [shape] = g.node('Concat', [docs!, 'dim'], 1, { axis: { int: 0 } });
   const [zeros] = g.node('ConstantOfShape', [shape!], 1, { value: { tensor: { type: 'float32', dims: [1], data: [0] } } });
   const [index] = g.node('Unsqueeze', [bag64!, 'last_axis'], 1);
-  let [x] = g.node('ScatterND', [zeros!, index!, scaled!], 1, { reduction: { string: 'add' } });
+  const [pooled] = g.node('ScatterND', [zeros!, index!, scaled!], 1, { reduction: { string: 'add' } });
 
+  addLayers(g, model, pooled);
+  return g.toBytes({ opset: FASTTEXT_ONNX_OPSET, docString: DOC_STRING, metadata });
+}
+
+/** The graph of the layers alone: input `pooled` [documents, dim] (the embedding bag), output `scores`. */
+export function fastTextLayersToOnnx(model: FastTextModel): Uint8Array {
+  const g = new OnnxGraphBuilder('refinery_fasttext_layers');
+  g.input('pooled', 'float32', ['documents', model.shape.dim]);
+  addLayers(g, model, 'pooled');
+  return g.toBytes({ opset: FASTTEXT_ONNX_OPSET, docString: DOC_STRING });
+}
+
+/** The layers from the pooled rows `x` to the output `scores`: the one definition both graphs use. */
+function addLayers(g: OnnxGraphBuilder, model: FastTextModel, x: string): void {
+  const { dim, hidden, outputs, task } = model.shape;
   if (hidden > 0) {
     g.initializer('w1', 'float32', [dim, hidden], model.w1);
     g.initializer('b1', 'float32', [hidden], model.b1);
-    const [pre] = g.node('Gemm', [x!, 'w1', 'b1'], 1);
-    [x] = g.node('Relu', [pre!], 1);
+    const [pre] = g.node('Gemm', [x, 'w1', 'b1'], 1);
+    [x] = g.node('Relu', [pre], 1);
   }
   g.initializer('w2', 'float32', [hidden > 0 ? hidden : dim, outputs], model.w2);
   g.initializer('b2', 'float32', [outputs], model.b2);
-  const [z] = g.node('Gemm', [x!, 'w2', 'b2'], 1);
+  const [z] = g.node('Gemm', [x, 'w2', 'b2'], 1);
   if (task === 'regression') {
     g.initializer('target_scale', 'float32', [1], [model.targetScale]);
     g.initializer('target_shift', 'float32', [1], [model.targetShift]);
-    const [scaledZ] = g.node('Mul', [z!, 'target_scale'], 1);
-    g.node('Add', [scaledZ!, 'target_shift'], ['scores']);
+    const [scaledZ] = g.node('Mul', [z, 'target_scale'], 1);
+    g.node('Add', [scaledZ, 'target_shift'], ['scores']);
   } else {
-    g.node('Softmax', [z!], ['scores'], { axis: { int: -1 } });
+    g.node('Softmax', [z], ['scores'], { axis: { int: -1 } });
   }
   g.output('scores', 'float32', ['documents', outputs]);
-  return g.toBytes({ opset: FASTTEXT_ONNX_OPSET, docString: 'fastText-style classifier trained by refinery', metadata });
+}
+
+interface ProtoInitializer {
+  name: string;
+  dims: (number | { toNumber(): number })[];
+  data_type: number;
+  raw_data?: Uint8Array;
+}
+
+/**
+ * The model a whole-graph file holds, read from its initializers, when the file's graph is
+ * byte for byte the one `fastTextToOnnx` writes for that model (nodes, their inputs, outputs and
+ * attributes, inputs, outputs, initializers); otherwise undefined. Binary and multiclass models
+ * have the same graph: a model with two outputs comes back as binary.
+ */
+export function fastTextModelOfOnnx(bytes: Uint8Array): FastTextModel | undefined {
+  const graph = graphBytes(bytes);
+  if (graph === undefined) return undefined;
+  let decoded: { graph?: { initializer?: ProtoInitializer[] } };
+  try {
+    decoded = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number }) as typeof decoded;
+  } catch {
+    return undefined;
+  }
+  const tensors = new Map<string, { dims: number[]; raw: Uint8Array }>();
+  for (const t of decoded.graph?.initializer ?? []) {
+    if (t.data_type === ONNX_DATA_TYPE.float32 && t.raw_data !== undefined) tensors.set(t.name, { dims: t.dims.map(Number), raw: t.raw_data });
+  }
+  const embedding = tensors.get('embedding');
+  const w1 = tensors.get('w1');
+  const w2 = tensors.get('w2');
+  if (embedding?.dims.length !== 2 || w2?.dims.length !== 2) return undefined;
+  const [buckets, dim] = embedding.dims as [number, number];
+  const hidden = w1?.dims.length === 2 ? w1.dims[1]! : 0;
+  const outputs = w2.dims[1]!;
+  const regression = tensors.has('target_scale');
+  const model = new FastTextModel({ task: regression ? 'regression' : outputs === 2 ? 'binary' : 'multiclass', buckets, dim, hidden, outputs });
+  const fill = (name: string, into: Float32Array): boolean => {
+    const raw = tensors.get(name)?.raw;
+    if (raw?.byteLength !== into.byteLength) return false;
+    new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(raw);
+    return true;
+  };
+  if (!fill('embedding', model.embedding) || !fill('w2', model.w2) || !fill('b2', model.b2)) return undefined;
+  if (hidden > 0 && (!fill('w1', model.w1) || !fill('b1', model.b1))) return undefined;
+  if (regression) {
+    const scale = new Float32Array(1);
+    const shift = new Float32Array(1);
+    if (!fill('target_scale', scale) || !fill('target_shift', shift)) return undefined;
+    model.targetScale = scale[0]!;
+    model.targetShift = shift[0]!;
+  }
+  const again = graphBytes(fastTextToOnnx(model));
+  return again !== undefined && Buffer.from(again).equals(graph) ? model : undefined;
+}
+
+/** The serialized GraphProto of a ModelProto (field 7), or undefined when it is absent, repeated or unreadable. */
+function graphBytes(model: Uint8Array): Uint8Array | undefined {
+  try {
+    const reader = protobuf.Reader.create(model);
+    let graph: Uint8Array | undefined;
+    let count = 0;
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag >>> 3 === 7 && (tag & 7) === 2) {
+        graph = reader.bytes();
+        count++;
+      } else {
+        reader.skipType(tag & 7);
+      }
+    }
+    return count === 1 ? graph : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The feeds of a batch of feature arrays, in the layout the graph takes. */
