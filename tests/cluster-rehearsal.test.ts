@@ -9,12 +9,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli, startCli, until as untilProbe, type CliProcess } from './cli-processes.ts';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -25,7 +26,6 @@ import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { runStatus } from '../pipeline/queue/status.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const CORPUS = join(ROOT, 'examples', 'corpus');
 /**
  * JSONL shards made from the sample corpus's JSONL files; with its WARC, WET and Parquet files, 200
@@ -163,36 +163,20 @@ async function startRedis(port: number, dataDir: string): Promise<ChildProcess> 
   return proc;
 }
 
-interface Worker {
-  proc: ChildProcess;
-  log: () => string;
-}
+type Worker = CliProcess;
 
 /** A worker process with a TMPDIR and a working folder of its own, reaching the bucket at `endpoint`. */
 async function startWorker(name: string, redis: string, endpoint: string): Promise<Worker> {
   const home = join(dir, name);
   await mkdir(join(home, 'tmp'), { recursive: true });
   const env = { ...process.env, TMPDIR: join(home, 'tmp'), AWS_ENDPOINT_URL: endpoint };
-  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', redis, '--prefix', '{rehearsal}', '-c', '1', '--lock-duration', '3000', '--stalled-interval', '1000'], { cwd: home, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(proc);
-  let log = '';
-  proc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  return { proc, log: () => log };
+  return startCli(home, ['worker', '--redis', redis, '--prefix', '{rehearsal}', '-c', '1', '--lock-duration', '3000', '--stalled-interval', '1000'], children, env);
 }
 
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, maxBuffer: 1 << 26 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) => runCli(cwd, args, env);
 
-async function until(what: string, probe: () => Promise<boolean> | boolean, workers: Worker[], timeoutMs = 2_400_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${workers.map((w) => w.log().slice(-3000)).join('\n---\n')}`);
-    await sleep(200);
-  }
-}
+/** Waits as long as a whole run on three workers may take here, polling every 200 ms. */
+const until = (what: string, probe: () => Promise<boolean> | boolean, workers: Worker[]) => untilProbe(what, async () => await probe(), workers, 2_400_000, 200);
 
 test('three workers with nothing in common but Redis and the bucket, two of them killed and Redis restarted, store what a local run writes', { timeout: 3_600_000 }, async () => {
   const shards = await uploadInputs();

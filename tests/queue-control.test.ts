@@ -6,11 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli, startCli, until, type CliProcess } from './cli-processes.ts';
 import { fileURLToPath } from 'node:url';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { RunQueue } from '../pipeline/queue/run-queue.ts';
@@ -24,7 +25,6 @@ import { main } from '../bin/cli.ts';
 registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const PLUGIN = join(ROOT, 'tests', 'fixtures', 'queue', 'test-stages.ts');
 const SHARDS = 3;
 /** Several batches of documents per shard, so that a task reports its progress before it ends. */
@@ -63,19 +63,10 @@ function target(name: string): QueueTarget {
 
 const targetArgs = (t: QueueTarget) => ['--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix];
 
-interface WorkerProcess {
-  proc: ChildProcess;
-  log: () => string;
-  exited: Promise<number | null>;
-}
+type WorkerProcess = CliProcess;
 
 function startWorker(t: QueueTarget, ...extra: string[]): WorkerProcess {
-  const proc = spawn(process.execPath, [BIN, 'worker', ...targetArgs(t), '-c', '1', '--heartbeat', '0.2', ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(proc);
-  let log = '';
-  proc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, log: () => log, exited };
+  return startCli(dir, ['worker', ...targetArgs(t), '-c', '1', '--heartbeat', '0.2', ...extra], children);
 }
 
 /**
@@ -97,21 +88,8 @@ async function refinery(args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(dir, args);
 
-async function until<T>(what: string, probe: () => Promise<T | null | false | undefined>, workers: WorkerProcess[] = [], timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${workers.map((w) => w.log()).join('\n---\n')}`);
-    await sleep(100);
-  }
-}
 
 async function statusOf(rq: RunQueue, run: string): Promise<RunStatus> {
   const rec = await rq.records.get(run);

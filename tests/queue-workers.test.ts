@@ -6,11 +6,12 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli, startCli, until, type CliProcess } from './cli-processes.ts';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deletePrefixes, freePort, startRedis as startRedisServer, TEST_REDIS } from './redis-fixture.ts';
@@ -26,7 +27,6 @@ import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const PLUGIN = join(ROOT, 'tests', 'fixtures', 'queue', 'test-stages.ts');
 const REDIS = TEST_REDIS;
 const SHARDS = 3;
@@ -101,37 +101,14 @@ function target(prefix: string, redis = REDIS): QueueTarget {
   return { redis, queue: 'runs', prefix, cluster: false };
 }
 
-interface WorkerProcess {
-  proc: ChildProcess;
-  log: () => string;
-  exited: Promise<number | null>;
-}
+type WorkerProcess = CliProcess;
 
 function startWorker(t: QueueTarget, ...extra: string[]): WorkerProcess {
-  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(proc);
-  let log = '';
-  proc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, log: () => log, exited };
+  return startCli(dir, ['worker', '--redis', t.redis, '--queue', t.queue, '--prefix', t.prefix, ...extra], children);
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(dir, args);
 
-/** Polls until `probe` gives a value; on time-out the error shows the logs of the given workers. */
-async function until<T>(what: string, probe: () => Promise<T | null | false | undefined>, workers: WorkerProcess[] = [], timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${workers.map((w) => w.log()).join('\n---\n')}`);
-    await sleep(100);
-  }
-}
 
 async function statusOf(rq: RunQueue, run: string): Promise<RunStatus> {
   return runStatus(rq, (await rq.records.get(run))!);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,19 +14,15 @@ import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { deletePrefixes, TEST_REDIS } from './redis-fixture.ts';
+import { BIN, runCli } from './cli-processes.ts';
 
 registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const PLUGIN = join(ROOT, 'tests', 'fixtures', 'report', 'cheap-rules.ts');
 const LANGUAGES = ['en', 'de', 'fr'];
 
-function cli(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const cli = (dir: string, args: string[]) => runCli(dir, args);
 
 test('the tally of a queue run on two worker processes is the local run\'s, byte for byte', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-tally-queue-'));
