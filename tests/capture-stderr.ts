@@ -11,3 +11,16 @@ export function captureStderr(t: { after: (fn: () => void) => void }): { text: (
   });
   return { text: () => chunks.join('') };
 }
+
+/** Makes stderr a terminal, outside CI, for the test; both are restored after it. */
+export function stderrOnTerminal(t: { after: (fn: () => void) => void }): void {
+  const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  const ci = process.env.CI;
+  delete process.env.CI;
+  Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+  t.after(() => {
+    if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+    else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    if (ci !== undefined) process.env.CI = ci;
+  });
+}

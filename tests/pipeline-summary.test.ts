@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { funnelMarkdown, emptyStageStats, totalsOf, type RunStats } from '../pipeline/stats.ts';
 import { Progress } from '../pipeline/engine/progress.ts';
-import { captureStderr } from './capture-stderr.ts';
+import { captureStderr, stderrOnTerminal } from './capture-stderr.ts';
 
 function stats(): RunStats {
   const a = { ...emptyStageStats('langid', 'filter'), in: 1000, kept: 640, rejected: 360, bytes_in: 5_070_000, bytes_out: 4_060_000, seconds: 1.19, reasons: { language_score: 360 } };
@@ -28,15 +28,7 @@ test('the funnel tables are aligned Markdown: every row of a table has its pipes
 
 test('a finished phase on a terminal shows no ETA', (t) => {
   const err = captureStderr(t);
-  const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
-  const ci = process.env.CI;
-  delete process.env.CI;
-  Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
-  t.after(() => {
-    if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
-    else delete (process.stderr as { isTTY?: boolean }).isTTY;
-    if (ci !== undefined) process.env.CI = ci;
-  });
+  stderrOnTerminal(t);
   const p = new Progress();
   const first = { kind: 'map' as const, step: 1, index: 0 };
   const second = { ...first, index: 1 };

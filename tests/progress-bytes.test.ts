@@ -13,24 +13,11 @@ import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { formatBytes } from '../pipeline/engine/progress.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
-import { captureStderr } from './capture-stderr.ts';
+import { captureStderr, stderrOnTerminal } from './capture-stderr.ts';
 import { tempDir } from './temp-dirs.ts';
 import { main } from '../bin/cli.ts';
 
 registerBuiltinStages();
-
-/** Makes stderr a terminal (outside CI) for the test. */
-function onTerminal(t: { after: (fn: () => void) => void }): void {
-  const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
-  const ci = process.env.CI;
-  delete process.env.CI;
-  Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
-  t.after(() => {
-    if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
-    else delete (process.stderr as { isTTY?: boolean }).isTTY;
-    if (ci !== undefined) process.env.CI = ci;
-  });
-}
 
 test('a run on a terminal shows the input read by bytes of the input files, up to their total, with rate and ETA', async (t) => {
   const dir = await tempDir('refinery-progress-');
@@ -42,7 +29,7 @@ test('a run on a terminal shows the input read by bytes of the input files, up t
   const total = (await stat(join(dir, 'in', 'big.jsonl.gz'))).size + (await stat(join(dir, 'in', 'small.jsonl'))).size;
   const split = Math.ceil((await stat(join(dir, 'in', 'big.jsonl.gz'))).size / 3);
   await writeFile(join(dir, 'p.yaml'), `inputs: [in/*]\noutput: out\nsplit_bytes: ${split}\nworkers: 2\nstages: []\n`);
-  onTerminal(t);
+  stderrOnTerminal(t);
   const err = captureStderr(t);
   await runPipeline(await loadPipelineFile(join(dir, 'p.yaml')), { quiet: false });
   const draws = err.text().split('\r\x1b[K').filter((l) => l.startsWith('read and filter'));
