@@ -6,6 +6,11 @@
  * 1. Scoring: documents per CPU-second, i.e. per core (ONNX Runtime with 1 thread, batches of 256; wall-clock rates are printed beside, and are lower on a busy machine) for 2 KB
  *    documents, through the `quality` stage with the default model shape (2^18 buckets, dim 32,
  *    word 1–2-grams). Baseline: the same model's forward pass in TypeScript (no ONNX Runtime).
+ *    Then the model alone, split against whole: the embedding bag pooled by the WebAssembly kernel
+ *    (classifiers/fasttext/pooling.wat) with a graph of the layers alone, against the whole
+ *    ONNX graph, on the same hashed batches of 256 (hashing left out: it is the same both ways),
+ *    paired rounds in alternating order, medians; for the shipped examples/models/quality (dim 16)
+ *    and the default shape; the scores are checked equal bit for bit.
  * 2. Training: seconds per 100,000 examples (2 KB each) for the default 5 epochs, measured on
  *    10,000. Baseline: fastText's default dim 100.
  * 3. Held-out F1 on human quality labels (DCLM annotation study, 218 web pages, label 1 = high):
@@ -32,6 +37,7 @@ import { SeededRandom } from '../pipeline/seeded-random.ts';
 import { readDevdataJsonl } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';
+import { openFastTextOnnx, type FastTextOnnx } from '../classifiers/fasttext/onnx-scoring.ts';
 
 const DOC_CHARS = 2048;
 /** Quick mode shrinks the hash table (2^18 rows by default), which dominates its time. */
@@ -134,6 +140,54 @@ async function scoringBench(dir: string): Promise<void> {
     rows.push(`| quality stage, ONNX Runtime: ${v.name} | ${Math.round(rate).toLocaleString('en')} | ${Math.round(N / t.wall).toLocaleString('en')} | ${(rate / baseline).toFixed(2)} |`);
   }
   process.stdout.write(`| scorer | docs per CPU-second | docs per wall-second | vs baseline (CPU) |\n|---|---:|---:|---:|\n${rows.join('\n')}\n\n`);
+  await splitBench(dir, texts);
+}
+
+/** The model alone, split (kernel + layers graph) against the whole graph: paired rounds, medians. */
+async function splitBench(dir: string, texts: string[]): Promise<void> {
+  const ROUNDS = sized(7, 1);
+  const BATCH = 256;
+  const { modelDir } = await trainModel(dir, texts.slice(0, sized(2000, 200)), { epochs: 1 });
+  const models = [
+    { name: 'examples/models/quality (2^14 buckets, dim 16)', dir: join(import.meta.dirname, '..', 'examples', 'models', 'quality') },
+    { name: `default shape (2^${Math.log2(SHAPE.buckets ?? 1 << 18)} buckets, dim 32)`, dir: modelDir },
+  ];
+  const rows: string[] = [];
+  for (const m of models) {
+    const card = JSON.parse(readFileSync(join(m.dir, 'card.json'), 'utf8')) as { features: FeatureOptions; onnx?: string };
+    const hasher = new FeatureHasher(card.features);
+    const batches: Int32Array[][] = [];
+    for (let s = 0; s < texts.length; s += BATCH) batches.push(texts.slice(s, s + BATCH).map((t) => hasher.features(t)));
+    const file = join(m.dir, card.onnx ?? 'model.onnx');
+    const split = await openFastTextOnnx(file);
+    const whole = await openFastTextOnnx(file, { whole: true });
+    if (!split.split) throw new Error(`${file}: the split path did not load`);
+    const run = async (model: FastTextOnnx): Promise<Float32Array[]> => {
+      const out: Float32Array[] = [];
+      for (const b of batches) out.push(await model.scores(b));
+      return out;
+    };
+    const [a, b] = [await run(split), await run(whole)];
+    const same = a.every((x, i) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength)));
+    if (!same) throw new Error(`${file}: split scores differ from the whole graph's`);
+    const cpu: { split: number[]; whole: number[] } = { split: [], whole: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const which of r % 2 === 0 ? (['whole', 'split'] as const) : (['split', 'whole'] as const)) {
+        cpu[which].push((await timed(() => run(which === 'split' ? split : whole))).cpu);
+      }
+    }
+    sampleRss();
+    await split.close();
+    await whole.close();
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    const ratios = cpu.split.map((x, i) => x / cpu.whole[i]!);
+    const [ws, ss] = [texts.length / median(cpu.whole), texts.length / median(cpu.split)];
+    rows.push(`| ${m.name} | ${Math.round(ws).toLocaleString('en')} | ${Math.round(ss).toLocaleString('en')} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) |`);
+  }
+  process.stdout.write(
+    `Model alone (features hashed beforehand), batches of ${BATCH}, ${ROUNDS} paired rounds; scores equal bit for bit both ways.\n\n` +
+      `| model | whole graph, docs per CPU-second | split (pooling kernel + layers graph), docs per CPU-second | split CPU / whole CPU, median (range) |\n|---|---:|---:|---:|\n${rows.join('\n')}\n\n`,
+  );
 }
 
 async function trainingBench(dir: string): Promise<void> {
@@ -242,6 +296,7 @@ const dir = await mkdtemp(join(tmpdir(), 'refinery-cls-bench-'));
 const only = process.argv[2];
 if (!only || only === 'f1') humanF1Bench();
 if (!only || only === 'score') await scoringBench(dir);
+else if (only === 'split') await splitBench(dir, corpus(sized(20_000, 300)).docs);
 if (!only || only === 'train') await trainingBench(dir);
 process.stdout.write(`Peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB\n`);
 await rm(dir, { recursive: true, force: true });
