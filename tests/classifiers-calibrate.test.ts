@@ -147,3 +147,10 @@ test('calibrate writes overrides a pipeline includes with overrides_from (after 
   await writeFile(join(dir, 'q.yaml'), 'inputs: [in.jsonl]\noutput: out\nstages:\n  - stage: fineweb\n    overrides_from: nowhere.yaml\n');
   await assert.rejects(loadPipelineFile(join(dir, 'q.yaml')), /q\.yaml: stages\[0\]\.overrides_from: cannot read nowhere\.yaml/);
 });
+
+test('calibrate names what is missing: run.json of a folder that is not a run, kept/ and rejected/ of a run without documents', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refinery-not-a-run-'));
+  await assert.rejects(calibrateRun(dir, { reference: 'en', minDocs: 20, sampleDocs: 100 }), (e: Error) => e.message.startsWith(`${join(dir, 'run.json')}: not a run`));
+  await writeFile(join(dir, 'run.json'), JSON.stringify({ identity: { config: { stages: [] } } }));
+  await assert.rejects(calibrateRun(dir, { reference: 'en', minDocs: 20, sampleDocs: 100 }), (e: Error) => e.message === `${dir}: no documents in kept/ or rejected/ (is it a finished run?)`);
+});

@@ -18,8 +18,9 @@ import { loadPipelineFile } from '../pipeline/config.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { writeRunReport } from '../mixes/report/index.ts';
 import type { RunReport } from '../mixes/report/data.ts';
-import type { Calibration } from '../classifiers/calibrate/calibrate-run.ts';
+import { calibrateRun, type Calibration } from '../classifiers/calibrate/calibrate-run.ts';
 import { parse } from 'yaml';
+import { startS3 } from './fixtures/s3/s3-server.ts';
 
 const root = join(import.meta.dirname, '..');
 const CORPUS = join(root, 'examples', 'corpus');
@@ -42,18 +43,21 @@ function mdSection(md: string): string {
 
 const share = (x: number) => `${(x * 100).toFixed(2)}%`;
 
+const STAGES = ['langid', 'gopher-quality', 'fineweb'];
+const refinery = (...args: string[]) => promisify(execFile)(process.execPath, [join(root, 'bin', 'refinery.mjs'), ...args], { env: { ...process.env, REFINERY_FROM_SOURCE: '1' } });
+
 test('calibrate records its calibration in the run; the report shows per language the share each threshold removes at the default and calibrated, and the reference language\'s', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'report-calibration-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const run = join(dir, 'run');
-  await runStages({ inputs: INPUTS, output: run, stages: ['langid', 'gopher-quality', 'fineweb'].map((stage) => ({ stage })), workers: 1, quiet: true, origin: 'report calibration test' });
+  await runStages({ inputs: INPUTS, output: run, stages: STAGES.map((stage) => ({ stage })), workers: 1, quiet: true, origin: 'report calibration test' });
 
   const before = await report(run, join(dir, 'before'));
   assert.deepEqual(before.json.calibration, { available: false, note: 'not run: no stats/calibration.json (refinery calibrate <run> -o overrides.yaml writes it) and no per-language threshold overrides in run.json' });
   assert.match(mdSection(before.md), /not run: no stats\/calibration\.json/);
 
   const overrides = join(dir, 'overrides.yaml');
-  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'refinery.mjs'), 'calibrate', run, '-o', overrides, '--min-docs', '20'], { env: { ...process.env, REFINERY_FROM_SOURCE: '1' } });
+  const { stdout } = await refinery('calibrate', run, '-o', overrides, '--min-docs', '20');
   assert.match(stdout, /the calibration in .*stats\/calibration\.json \(refinery report /);
   const c = JSON.parse(await readFile(join(run, 'stats', 'calibration.json'), 'utf8')) as Calibration;
   assert.deepEqual(c, (parse(await readFile(overrides, 'utf8')) as { calibration: Calibration }).calibration, 'the run holds the calibration the overrides file carries');
@@ -62,13 +66,14 @@ test('calibrate records its calibration in the run; the report shows per languag
   const section = after.json.calibration;
   assert.ok(section.available && section.measured, JSON.stringify(section));
   assert.deepEqual(section.applied, [], 'the run applied no per-language thresholds');
-  assert.equal(section.measured.reference, 'en');
-  assert.deepEqual(section.measured.languages.map((l) => [l.language, l.docs]), c.languages.map((l) => [l.language, l.docs]));
+  const measured = section.measured;
+  assert.equal(measured.reference, 'en');
+  assert.deepEqual(measured.languages.map((l) => [l.language, l.docs]), c.languages.map((l) => [l.language, l.docs]));
   const enLid = c.languages.find((l) => l.language === 'en')!.lid!;
   const md = mdSection(after.md);
   let rows = 0;
   for (const l of c.languages) {
-    const shown = section.measured.languages.find((x) => x.language === l.language)!;
+    const shown = measured.languages.find((x) => x.language === l.language)!;
     const expected = [
       ...(l.lid ? [{ threshold: 'langid score', docs: l.lid.docs, default: l.lid.default, calibrated: l.lid.threshold, removes_default: l.lid.removes_default, removes_calibrated: l.lid.removes_calibrated, reference_removes: enLid.removes_default }] : []),
       ...l.thresholds.map((x) => ({ threshold: `${x.stage}.${x.option}`, docs: x.docs, default: x.default, calibrated: x.calibrated, removes_default: x.removes_default, removes_calibrated: x.removes_calibrated, reference_removes: c.reference_removes[`${x.stage}.${x.option}`]! })),
@@ -120,4 +125,28 @@ test('calibrate records its calibration in the run; the report shows per languag
   const appliedMd = mdSection(applied.md);
   assert.match(appliedMd, /Not measured: no stats\/calibration\.json/);
   for (const x of expectedApplied) assert.ok(appliedMd.includes(`| ${x.language} | ${x.threshold} | ${x.default} | ${x.applied} |`), `${x.language} ${x.threshold}`);
+});
+
+test('a run on a bucket: calibrate takes its s3:// prefix, stores the calibration there as the folder run\'s, and its report shows it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-calibration-s3-'));
+  const s3 = await startS3(['bkt']);
+  t.after(async () => {
+    await s3.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const folder = join(dir, 'run');
+  await runStages({ inputs: INPUTS, output: folder, stages: STAGES.map((stage) => ({ stage })), workers: 1, quiet: true, origin: 'report calibration test' });
+  await runStages({ inputs: INPUTS, output: 's3://bkt/runs/c', stages: STAGES.map((stage) => ({ stage })), workers: 1, quiet: true, origin: 'report calibration test' });
+
+  const { stdout } = await refinery('calibrate', 's3://bkt/runs/c', '-o', join(dir, 'overrides.yaml'), '--min-docs', '20');
+  assert.match(stdout, /the calibration in s3:\/\/bkt\/runs\/c\/stats\/calibration\.json \(refinery report s3:\/\/bkt\/runs\/c shows it\)/);
+  const stored = JSON.parse((await s3.objects('bkt', 'runs/c')).get('stats/calibration.json')!.toString('utf8')) as Calibration;
+  const here = await calibrateRun(folder, { reference: 'en', minDocs: 20, sampleDocs: 20_000 });
+  assert.equal(stored.run, 's3://bkt/runs/c');
+  assert.deepEqual({ ...stored, run: folder }, here, 'the same documents give the same calibration on a bucket as in a folder');
+
+  await refinery('report', 's3://bkt/runs/c', '-o', join(dir, 'report'));
+  const json = JSON.parse(await readFile(join(dir, 'report', 'report.json'), 'utf8')) as RunReport;
+  assert.ok(json.calibration.available && json.calibration.measured);
+  assert.deepEqual(json.calibration.measured.languages.map((l) => [l.language, l.docs]), here.languages.map((l) => [l.language, l.docs]));
 });

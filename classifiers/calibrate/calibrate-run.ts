@@ -1,6 +1,6 @@
 /**
  * `refinery calibrate <run>`: per-language thresholds from a finished run's documents (kept/ and
- * rejected/, whose meta holds what langid and the filters measured, also for the documents they
+ * rejected/ of a folder or an s3:// run, whose meta holds what langid and the filters measured, also for the documents they
  * dropped). Each language is sampled (bottom-k of a hash of the id, so the sample does not depend
  * on file order) and gets: a language-ID threshold by FineWeb-2's rule, and for each filter
  * threshold of rules.ts the value that removes the same share of its documents as the run's
@@ -8,11 +8,12 @@
  * includes (`overrides_from:`), with, per language, the share each threshold removes against the
  * English default.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readDocs } from '../../pipeline/io/read.ts';
 import { hashString32 } from '../../pipeline/hash.ts';
 import { InputError } from '../../pipeline/errors.ts';
+import { folderFiles, type RunFiles } from '../../pipeline/run-folder/files.ts';
+import { runRecords } from '../../mixes/run-records.ts';
 import { lidThreshold, matchingThreshold, SortedValues, THRESHOLD_RULES, type ThresholdRule } from './rules.ts';
 
 export interface CalibrateOptions {
@@ -62,29 +63,16 @@ interface RunStage {
   options: Record<string, unknown>;
 }
 
-async function runStages(run: string): Promise<RunStage[]> {
+async function runStages(run: string, files: RunFiles, name: string): Promise<RunStage[]> {
   const path = join(run, 'run.json');
   let record: { identity?: { config?: { stages?: RunStage[] } } };
   try {
+    if (!(await files.need(path))) throw new Error('no run.json');
     record = JSON.parse(await readFile(path, 'utf8')) as typeof record;
   } catch (e) {
-    throw new InputError(path, {}, `not a run folder (${(e as Error).message})`);
+    throw new InputError(join(name, 'run.json'), {}, `not a run (${(e as Error).message})`);
   }
   return record.identity?.config?.stages ?? [];
-}
-
-async function documentFiles(run: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const folder of ['kept', 'rejected']) {
-    let names: string[];
-    try {
-      names = (await readdir(join(run, folder), { recursive: true })).map(String);
-    } catch {
-      continue;
-    }
-    for (const name of names.sort()) if (/\.jsonl(\.gz|\.zst)?$/.test(name)) files.push(join(run, folder, name));
-  }
-  return files;
 }
 
 function metaNumber(meta: Record<string, unknown>, path: string): number | null {
@@ -103,27 +91,29 @@ interface Sampled {
   values: (number | null)[];
 }
 
-export async function calibrateRun(run: string, options: CalibrateOptions): Promise<Calibration> {
-  const stages = await runStages(run);
-  const files = await documentFiles(run);
-  if (files.length === 0) throw new InputError(run, {}, 'no documents in kept/ or rejected/ (is it a finished run folder?)');
+/**
+ * The calibration of the run in the folder `run`; `files` reads it (a bucket run's files are
+ * fetched into the folder as they are read, see pipeline/run-folder/open-run.ts), and `name` is
+ * what messages and the Calibration call it (its folder path or s3:// URL).
+ */
+export async function calibrateRun(run: string, options: CalibrateOptions, files: RunFiles = folderFiles, name: string = run): Promise<Calibration> {
+  const stages = await runStages(run, files, name);
   const fields = ['language_score', ...THRESHOLD_RULES.map((r) => r.field)];
   const perLanguage = new Map<string, Sampled[]>();
   const counts = new Map<string, number>();
   const keep = (list: Sampled[]) => list.sort((a, b) => a.hash - b.hash || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, options.sampleDocs);
-  for (const file of files) {
-    for await (const item of readDocs(file)) {
-      if (item.kind !== 'doc') continue;
-      const { meta, id } = item.doc;
-      const language = meta.language;
-      if (typeof language !== 'string') continue;
-      counts.set(language, (counts.get(language) ?? 0) + 1);
-      let list = perLanguage.get(language);
-      if (list === undefined) perLanguage.set(language, (list = []));
-      list.push({ hash: hashString32(id, 0), id, values: fields.map((f) => metaNumber(meta, f)) });
-      if (list.length >= 2 * options.sampleDocs) perLanguage.set(language, keep(list));
-    }
+  let documents = 0;
+  for await (const { meta, id } of runRecords(run, ['kept', 'rejected'], files)) {
+    documents++;
+    const language = meta.language;
+    if (typeof language !== 'string') continue;
+    counts.set(language, (counts.get(language) ?? 0) + 1);
+    let list = perLanguage.get(language);
+    if (list === undefined) perLanguage.set(language, (list = []));
+    list.push({ hash: hashString32(id, 0), id, values: fields.map((f) => metaNumber(meta, f)) });
+    if (list.length >= 2 * options.sampleDocs) perLanguage.set(language, keep(list));
   }
+  if (documents === 0) throw new InputError(name, {}, 'no documents in kept/ or rejected/ (is it a finished run?)');
   const column = (list: Sampled[], i: number) => new SortedValues(list.map((s) => s.values[i]).filter((v): v is number => v !== null));
   const optionOf = (rule: ThresholdRule): number | undefined => {
     const v = stages.find((s) => s.stage === rule.stage)?.options[rule.option];
@@ -166,7 +156,7 @@ export async function calibrateRun(run: string, options: CalibrateOptions): Prom
     }
     languages.push({ language, docs: counts.get(language) ?? 0, lid, thresholds });
   }
-  return { run, reference: options.reference, reference_removes: referenceRemoves, languages };
+  return { run: name, reference: options.reference, reference_removes: referenceRemoves, languages };
 }
 
 function round4(x: number): number {

@@ -5,13 +5,11 @@
  * the reference language's default. The calibration is also written into the run
  * (stats/calibration.json), where `refinery report <run>` shows it.
  */
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { stableJson, writeFileAtomic } from '../../pipeline/io/atomic.ts';
 import { positiveInt } from '../../pipeline/cli/arguments.ts';
-import { isS3Url } from '../../pipeline/io/storage.ts';
-import { RefineryError } from '../../pipeline/errors.ts';
+import { runPath, withRun } from '../../pipeline/run-folder/open-run.ts';
 import { CALIBRATION_FILE, calibrateRun, overridesOf, type Calibration } from './calibrate-run.ts';
 import { at } from '../../pipeline/checked-index.ts';
 
@@ -19,18 +17,21 @@ export function registerCalibrateCommand(program: Command): void {
   program
     .command('calibrate')
     .description("Per-language thresholds from a finished run's own distributions: LID by FineWeb-2's rule, filter thresholds by quantile matching to English; writes overrides a pipeline includes.")
-    .argument('<run>', 'a finished run folder (kept/, rejected/, run.json)')
+    .argument('<run>', 'a finished run: its folder (kept/, rejected/, run.json) or its s3://bucket/prefix')
     .requiredOption('-o, --output <overrides.yaml>', 'the overrides file to write')
     .option('--reference <language>', 'the language whose thresholds the others are matched to', 'en')
     .option('--min-docs <n>', 'a language with fewer sampled documents gets no calibrated value', positiveInt, 100)
     .option('--sample-docs <n>', 'documents sampled per language (bottom-k of a hash of the id)', positiveInt, 20_000)
     .action(async (run: string, o: { output: string; reference: string; minDocs: number; sampleDocs: number }) => {
-      if (isS3Url(run)) throw new RefineryError(`<run> ${run}: calibrate reads a run folder, not an s3:// run; copy its run.json, kept/ and rejected/ to a folder (aws s3 sync) and calibrate that`);
-      const c = await calibrateRun(run, { reference: o.reference, minDocs: o.minDocs, sampleDocs: o.sampleDocs });
-      await writeFileAtomic(o.output, overridesYaml(c));
-      const recorded = join(run, CALIBRATION_FILE);
-      await writeFileAtomic(recorded, stableJson(c));
-      process.stdout.write(`${calibrationTable(c)}\noverrides in ${o.output}; the calibration in ${recorded} (refinery report ${run} shows it)\n`);
+      // A folder or an s3:// prefix; a bucket run's shards are fetched as they are read, and the calibration stored back as one object.
+      await withRun(run, async (opened) => {
+        const c = await calibrateRun(opened.dir, { reference: o.reference, minDocs: o.minDocs, sampleDocs: o.sampleDocs }, opened.files, opened.location);
+        await writeFileAtomic(o.output, overridesYaml(c));
+        const recorded = runPath(opened, CALIBRATION_FILE);
+        await writeFileAtomic(recorded, stableJson(c));
+        await opened.put(recorded);
+        process.stdout.write(`${calibrationTable(c)}\noverrides in ${o.output}; the calibration in ${opened.where(recorded)} (refinery report ${opened.location} shows it)\n`);
+      });
     });
 }
 
