@@ -44,26 +44,42 @@ export async function openStageChain(plan: RunPlan, task: Task, files: RunFiles)
 
 /**
  * One verdict per document of a batch. When the batch throws, each document is retried alone, so
- * that only the document that fails becomes an error.
+ * that only the document that fails becomes an error. A stage whose `process` returns its verdicts
+ * synchronously (most filters, one document a call) gets them back without a promise: one per
+ * document per stage would be the task loop's main garbage.
  */
-async function verdictsOf(stage: DocStage, batch: Doc[]): Promise<(Verdict | Error)[]> {
+function verdictsOf(stage: DocStage, batch: Doc[]): (Verdict | Error)[] | Promise<(Verdict | Error)[]> {
+  let result: Verdict[] | Promise<Verdict[]>;
   try {
-    const verdicts = await stage.process(batch);
-    if (verdicts.length !== batch.length) throw new RefineryError(`stage ${stage.name} returned ${verdicts.length} verdicts for ${batch.length} documents`);
-    return verdicts;
+    result = stage.process(batch);
   } catch (err) {
-    if (batch.length === 1) return [err as Error];
-    const verdicts: (Verdict | Error)[] = [];
-    for (const d of batch) {
-      try {
-        const v = await stage.process([d]);
-        verdicts.push(v.length === 1 ? v[0]! : new RefineryError(`stage ${stage.name} returned ${v.length} verdicts for 1 document`));
-      } catch (e1) {
-        verdicts.push(e1 as Error);
-      }
-    }
-    return verdicts;
+    return retryAlone(stage, batch, err);
   }
+  if (!Array.isArray(result)) return result.then((v) => checkedCount(stage, batch, v)).catch((err: unknown) => retryAlone(stage, batch, err));
+  try {
+    return checkedCount(stage, batch, result);
+  } catch (err) {
+    return retryAlone(stage, batch, err);
+  }
+}
+
+function checkedCount(stage: DocStage, batch: Doc[], verdicts: Verdict[]): Verdict[] {
+  if (verdicts.length !== batch.length) throw new RefineryError(`stage ${stage.name} returned ${verdicts.length} verdicts for ${batch.length} documents`);
+  return verdicts;
+}
+
+async function retryAlone(stage: DocStage, batch: Doc[], err: unknown): Promise<(Verdict | Error)[]> {
+  if (batch.length === 1) return [err as Error];
+  const verdicts: (Verdict | Error)[] = [];
+  for (const d of batch) {
+    try {
+      const v = await stage.process([d]);
+      verdicts.push(v.length === 1 ? v[0]! : new RefineryError(`stage ${stage.name} returned ${v.length} verdicts for 1 document`));
+    } catch (e1) {
+      verdicts.push(e1 as Error);
+    }
+  }
+  return verdicts;
 }
 
 /**
@@ -92,7 +108,8 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
     const batch = docs.slice(b, b + size);
     st.in += batch.length;
     for (const d of batch) st.bytes_in += textBytes(d);
-    const verdicts = await verdictsOf(stage, batch);
+    const got = verdictsOf(stage, batch);
+    const verdicts = Array.isArray(got) ? got : await got;
     for (let j = 0; j < batch.length; j++) {
       const d = batch[j]!;
       let v = verdicts[j]!;
@@ -110,7 +127,8 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
         st.reasons[v.rule] = (st.reasons[v.rule] ?? 0) + 1;
         d.meta.reject_reason = `${st.name}:${v.rule}`;
         if (v.detail !== undefined) d.meta.reject_detail = v.detail;
-        await out.rejected.write(docRecord(d));
+        const wait = out.rejected.write(docRecord(d));
+        if (wait) await wait;
         out.settle({ outcome: 'rejected', doc: d, ...(chain.at[si] !== undefined ? { stage: chain.at[si] } : {}) });
       }
     }
@@ -129,7 +147,8 @@ export async function streamThrough(source: AsyncIterable<ReadItem>, chain: Stag
     batch = [];
     for (let si = 0; si < chain.stages.length && docs.length; si++) docs = await runChainStage(chain, si, docs, out);
     for (const d of docs) {
-      await out.kept.write(docRecord(d));
+      const wait = out.kept.write(docRecord(d));
+      if (wait) await wait;
       if (out.final) out.settle({ outcome: 'kept', doc: d });
     }
     if (feed && docs.length) await feed.push(docs);

@@ -17,7 +17,11 @@ const ext = (config: RunConfig) => extensionFor(config.compression);
 class LazyWriter {
   private writer: JsonlWriter | null = null;
   constructor(private readonly path: string) {}
-  async write(record: unknown): Promise<void> {
+  write(record: unknown): Promise<void> | undefined {
+    if (this.writer) return this.writer.write(record);
+    return this.openThenWrite(record);
+  }
+  private async openThenWrite(record: unknown): Promise<void> {
     this.writer ??= await JsonlWriter.open(this.path);
     await this.writer.write(record);
   }

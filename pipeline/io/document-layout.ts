@@ -172,7 +172,8 @@ export function documentLayout(format: OutputFormat): DocumentLayout {
  * the same documents in the same order, and both are closed (renamed into place) or aborted together.
  */
 export interface RecordWriter {
-  write(record: unknown): Promise<void>;
+  /** A promise when the caller must wait before the next write (back-pressure, opening a file). */
+  write(record: unknown): Promise<void> | undefined;
   close(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -189,9 +190,11 @@ export class LayoutWriter<W extends RecordWriter> implements RecordWriter {
     return (this.inner as { count?: number }).count ?? 0;
   }
 
-  async write(record: unknown): Promise<void> {
-    await this.inner.write(this.layout.record(record as DocRecord));
-    if (this.attributes && this.layout.attributes) await this.attributes.write(this.layout.attributes.record(record as DocRecord));
+  write(record: unknown): Promise<void> | undefined {
+    const wait = this.inner.write(this.layout.record(record as DocRecord));
+    const attributes = this.attributes && this.layout.attributes ? this.layout.attributes.record(record as DocRecord) : undefined;
+    if (wait) return wait.then(() => (attributes !== undefined ? this.attributes!.write(attributes) : undefined));
+    return attributes !== undefined ? this.attributes!.write(attributes) : undefined;
   }
 
   async close(): Promise<void> {
