@@ -5,12 +5,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Upload } from '@aws-sdk/lib-storage';
-import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { startS3Workspace, type LocalS3, type S3Workspace } from './fixtures/s3/s3-server.ts';
 import { listInputs } from '../pipeline/io/storage.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import type { ReadItem } from '../pipeline/io/read-item.ts';
@@ -27,14 +26,12 @@ process.env.REFINERY_S3_RANGE_BYTES = String(1 << 20);
 const corpus = join(import.meta.dirname, '../examples/corpus');
 let s3: LocalS3;
 let work: string;
+let workspace: S3Workspace | undefined;
 
 before(async () => {
-  s3 = await startS3(['bkt']);
-  work = await mkdtemp(join(tmpdir(), 'refinery-s3-test-'));
+  ({ s3, work } = (workspace = await startS3Workspace(['bkt'], 'refinery-s3-test-')));
 });
-after(async () => {
-  await s3?.close();
-});
+after(() => workspace?.close());
 
 /** Writes the same bytes to a local file under `work/local/` and to s3://bkt/<key>. */
 async function both(key: string, body: Uint8Array | string): Promise<string> {

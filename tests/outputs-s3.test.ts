@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { TEST_REDIS } from './redis-fixture.ts';
-import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { startS3Workspace, type LocalS3, type S3Workspace } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { ConfigError, RefineryError } from '../pipeline/errors.ts';
@@ -25,6 +25,7 @@ import { submitRun } from '../pipeline/queue/submit.ts';
 import { runStatus } from '../pipeline/queue/status.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { parse } from 'yaml';
+import { BIN } from './cli-processes.ts';
 
 registerBuiltinStages();
 
@@ -32,19 +33,15 @@ registerBuiltinStages();
 process.env.REFINERY_S3_PART_BYTES = String(5 * 1024 * 1024);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const corpus = join(ROOT, 'examples/corpus');
 let s3: LocalS3;
 let work: string;
+let workspace: S3Workspace | undefined;
 
 before(async () => {
-  s3 = await startS3(['bkt', 'other']);
-  work = await mkdtemp(join(tmpdir(), 'refinery-s3-out-test-'));
+  ({ s3, work } = (workspace = await startS3Workspace(['bkt', 'other'], 'refinery-s3-out-test-')));
 });
-after(async () => {
-  await s3?.close();
-  await rm(work, { recursive: true, force: true });
-});
+after(() => workspace?.close());
 
 const objects = (bucket: string, prefix: string) => s3.objects(bucket, prefix);
 

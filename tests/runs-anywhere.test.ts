@@ -7,24 +7,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { startS3Workspace, type S3Workspace } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { inspectRun } from '../mixes/inspect.ts';
 import { buildCensus } from '../mixes/census.ts';
+import { BIN } from './cli-processes.ts';
 
 registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const corpus = join(ROOT, 'examples/corpus');
-let s3: LocalS3;
 let work: string;
+let workspace: S3Workspace | undefined;
 let local: string;
 const remote = 's3://bkt/runs/anywhere';
 
@@ -47,16 +47,12 @@ async function cli(...argv: string[]): Promise<{ code: number | null; out: strin
 }
 
 before(async () => {
-  s3 = await startS3(['bkt']);
-  work = await mkdtemp(join(tmpdir(), 'refinery-anywhere-test-'));
+  ({ work } = (workspace = await startS3Workspace(['bkt'], 'refinery-anywhere-test-')));
   local = join(work, 'local');
   await runPipeline(await loadPipelineFile(await pipeline('local', local)), { quiet: true, report: false } as never);
   await runPipeline(await loadPipelineFile(await pipeline('remote', remote), { workDir: join(work, 'scratch') }), { quiet: true });
 });
-after(async () => {
-  await s3?.close();
-  await rm(work, { recursive: true, force: true });
-});
+after(() => workspace?.close());
 
 test('inspect reads a run on a bucket as it reads its folder: the same documents, verdicts and measurements', async () => {
   for (const filter of [{}, { outcomes: ['rejected' as const] }, { reason: 'c4:too_few_sentences' }]) {

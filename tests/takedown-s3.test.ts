@@ -5,33 +5,29 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { startS3, type LocalS3 } from './fixtures/s3/s3-server.ts';
+import { startS3Workspace, type LocalS3, type S3Workspace } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { removeFromRun } from '../takedown/remove-run.ts';
+import { BIN } from './cli-processes.ts';
 
 registerBuiltinStages();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'refinery.mjs');
 const corpus = join(ROOT, 'examples/corpus');
 let s3: LocalS3;
 let work: string;
+let workspace: S3Workspace | undefined;
 
 before(async () => {
-  s3 = await startS3(['bkt']);
-  work = await mkdtemp(join(tmpdir(), 'refinery-takedown-s3-test-'));
+  ({ s3, work } = (workspace = await startS3Workspace(['bkt'], 'refinery-takedown-s3-test-')));
 });
-after(async () => {
-  await s3?.close();
-  await rm(work, { recursive: true, force: true });
-});
+after(() => workspace?.close());
 
 async function pipeline(name: string, output: string): Promise<string> {
   const f = join(work, `${name}.yaml`);
