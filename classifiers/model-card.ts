@@ -19,7 +19,8 @@ import { InputError } from '../pipeline/errors.ts';
 
 export const MODEL_CARD_FILE = 'card.json';
 
-const Common = {
+/** What every card says of the model's outputs and how it was made. */
+const Outputs = {
   task: z.enum(['binary', 'multiclass', 'regression']),
   /** Class names in output order; ['score'] for regression. */
   labels: z.array(z.string()).min(1),
@@ -27,10 +28,14 @@ const Common = {
   positive_label: z.string().nullable().default(null),
   /** Binary: probability at or above which a document is positive; regression: the score cut. */
   threshold: z.number().nullable().default(null),
-  /** ONNX file, relative to the card. */
-  onnx: z.string().default('model.onnx'),
   metrics: z.record(z.string(), z.unknown()).default({}),
   training: z.record(z.string(), z.unknown()).default({}),
+};
+
+const Common = {
+  ...Outputs,
+  /** ONNX file, relative to the card. */
+  onnx: z.string().default('model.onnx'),
 };
 
 export const FastTextCard = z.object({
@@ -75,15 +80,12 @@ export type TransformerCard = z.infer<typeof TransformerCard>;
 
 export const FastTextFileCard = z.object({
   format: z.literal('fasttext-file/1'),
+  ...Outputs,
   task: z.enum(['binary', 'multiclass']),
   /** The model's labels without `__label__`, in its output order; checked against the file. */
   labels: z.array(z.string()).min(1),
-  positive_label: z.string().nullable().default(null),
-  threshold: z.number().nullable().default(null),
   /** The fastText model file (`.bin` or `.ftz`), relative to the card. */
   file: z.string().default('model.bin'),
-  metrics: z.record(z.string(), z.unknown()).default({}),
-  training: z.record(z.string(), z.unknown()).default({}),
 });
 export type FastTextFileCard = z.infer<typeof FastTextFileCard>;
 

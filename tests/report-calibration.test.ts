@@ -19,7 +19,7 @@ import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { writeRunReport } from '../mixes/report/index.ts';
 import type { RunReport } from '../mixes/report/data.ts';
 import { calibrateRun, type Calibration } from '../classifiers/calibrate/calibrate-run.ts';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startS3 } from './fixtures/s3/s3-server.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -91,25 +91,18 @@ test('calibrate records its calibration in the run; the report shows per languag
   assert.match(md, /\| language \| documents \| threshold \| measured \| default \| removes \| calibrated \| removes \| en removes at default \|/);
 
   // A run that includes the calibrated file: the thresholds it applied per language, from its run.json.
-  await writeFile(
-    join(dir, 'calibrated.yaml'),
-    [
-      `inputs: [${INPUTS.map((f) => JSON.stringify(f)).join(', ')}]`,
-      'output: calibrated-run',
-      'workers: 1',
-      'stages:',
-      '  - stage: langid',
-      '    options: { language_threshold: 0.3 }',
-      '  - stage: select',
-      '    options: { where: [{ field: language_score, min: 0.65 }] }',
-      '    overrides_from: overrides.yaml',
-      '  - stage: gopher-quality',
-      '    overrides_from: overrides.yaml',
-      '  - stage: fineweb',
-      '    overrides_from: overrides.yaml',
-      '',
-    ].join('\n'),
-  );
+  const calibrated = {
+    inputs: INPUTS,
+    output: 'calibrated-run',
+    workers: 1,
+    stages: [
+      { stage: 'langid', options: { language_threshold: 0.3 } },
+      { stage: 'select', options: { where: [{ field: 'language_score', min: 0.65 }] } },
+      { stage: 'gopher-quality' },
+      { stage: 'fineweb' },
+    ].map((s) => (s.stage === 'langid' ? s : { ...s, overrides_from: 'overrides.yaml' })),
+  };
+  await writeFile(join(dir, 'calibrated.yaml'), stringify(calibrated));
   const second = (await runPipeline(await loadPipelineFile(join(dir, 'calibrated.yaml')), { quiet: true })).output;
   const applied = await report(second, join(dir, 'applied'));
   const a = applied.json.calibration;
