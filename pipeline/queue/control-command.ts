@@ -82,30 +82,48 @@ async function removeJobs(rq: RunQueue, run: string): Promise<boolean> {
   return !left;
 }
 
+/** Every run on the queue, oldest first, as `refinery runs` prints them. */
+async function runsTable(rq: RunQueue): Promise<string> {
+  const statuses: RunStatus[] = [];
+  for (const run of await rq.records.list()) {
+    const rec = await rq.records.get(run);
+    if (rec) statuses.push(await runStatus(rq, rec));
+  }
+  return formatRuns(statuses.sort((a, b) => a.submittedAt - b.submittedAt));
+}
+
+/** Every worker of the queue, as `refinery workers` prints them: a lost worker's tasks that no live worker took are orphaned. */
+async function workersTable(rq: RunQueue): Promise<string> {
+  const [workers, now] = await Promise.all([listWorkers(rq.client, rq.target), redisNow(rq.client)]);
+  const liveJobs = new Set(workers.filter((w) => !isLost(w, now)).flatMap((w) => w.tasks.map((t) => t.job)));
+  const orphaned = new Set<string>();
+  for (const w of workers.filter((x) => isLost(x, now))) {
+    for (const t of w.tasks) {
+      if (liveJobs.has(t.job)) continue;
+      const state = await rq.queue.getJobState(t.job);
+      if (state === 'active' || state === 'waiting' || state === 'prioritized') orphaned.add(t.job);
+    }
+  }
+  return formatWorkers(workers, now, orphaned);
+}
+
+/** A command that talks to a queue: the target's options, `--timeout`, and the run it acts on when it takes one. */
+function queueCommand(program: Command, name: string, description: string, takesRun: boolean): Command {
+  const command = program.command(name).description(description);
+  if (takesRun) command.argument('<run>', 'run id printed by `refinery submit`');
+  return withTarget(command.option(...timeoutOption));
+}
+
 export function registerControlCommands(program: Command): void {
-  withTarget(
-    program
-      .command('runs')
-      .description('List the runs on a queue with their state (running, paused, completed, failed, cancelled) and progress.')
-      .option(...timeoutOption),
-  ).action(async (o: Options) => {
-    const text = await withQueue(o, async (rq) => {
-      const statuses: RunStatus[] = [];
-      for (const run of await rq.records.list()) {
-        const rec = await rq.records.get(run);
-        if (rec) statuses.push(await runStatus(rq, rec));
-      }
-      return formatRuns(statuses.sort((a, b) => a.submittedAt - b.submittedAt));
-    });
-    process.stdout.write(`${text}\n`);
+  queueCommand(program, 'runs', 'List the runs on a queue with their state (running, paused, completed, failed, cancelled) and progress.', false).action(async (o: Options) => {
+    process.stdout.write(`${await withQueue(o, runsTable)}\n`);
   });
 
-  withTarget(
-    program
-      .command('cancel')
-      .description('Cancel a queued run: its waiting tasks are removed, workers stop its tasks in flight at their next heartbeat, nothing is retried. `refinery submit` queues it again (finished tasks are kept).')
-      .argument('<run>', 'run id printed by `refinery submit`')
-      .option(...timeoutOption),
+  queueCommand(
+    program,
+    'cancel',
+    'Cancel a queued run: its waiting tasks are removed, workers stop its tasks in flight at their next heartbeat, nothing is retried. `refinery submit` queues it again (finished tasks are kept).',
+    true,
   ).action(async (run: string, o: Options) => {
     const message = await withQueue({ ...o, timeout: o.timeout * 2 }, async (rq) => {
       const status = await runStatus(rq, await requireRun(rq, run));
@@ -123,14 +141,11 @@ export function registerControlCommands(program: Command): void {
   });
 
   for (const [name, pausing] of [['pause', true], ['resume', false]] as const) {
-    withTarget(
-      program
-        .command(name)
-        .description(pausing
-          ? 'Pause a queued run: workers start none of its tasks (its tasks in flight finish) until `refinery resume`.'
-          : 'Resume a paused run: its tasks are taken again at once.')
-        .argument('<run>', 'run id printed by `refinery submit`')
-        .option(...timeoutOption),
+    queueCommand(
+      program,
+      name,
+      pausing ? 'Pause a queued run: workers start none of its tasks (its tasks in flight finish) until `refinery resume`.' : 'Resume a paused run: its tasks are taken again at once.',
+      true,
     ).action(async (run: string, o: Options) => {
       const message = await withQueue(o, async (rq) => {
         const status = await runStatus(rq, await requireRun(rq, run));
@@ -155,25 +170,12 @@ export function registerControlCommands(program: Command): void {
     });
   }
 
-  withTarget(
-    program
-      .command('workers')
-      .description('List the workers of a queue: host, pid, heartbeat age, threads and the tasks each holds; a lost worker (no heartbeat for 3 beats) with the tasks it held, orphaned until another worker takes them.')
-      .option(...timeoutOption),
+  queueCommand(
+    program,
+    'workers',
+    'List the workers of a queue: host, pid, heartbeat age, threads and the tasks each holds; a lost worker (no heartbeat for 3 beats) with the tasks it held, orphaned until another worker takes them.',
+    false,
   ).action(async (o: Options) => {
-    const text = await withQueue(o, async (rq) => {
-      const [workers, now] = await Promise.all([listWorkers(rq.client, rq.target), redisNow(rq.client)]);
-      const liveJobs = new Set(workers.filter((w) => !isLost(w, now)).flatMap((w) => w.tasks.map((t) => t.job)));
-      const orphaned = new Set<string>();
-      for (const w of workers.filter((x) => isLost(x, now))) {
-        for (const t of w.tasks) {
-          if (liveJobs.has(t.job)) continue;
-          const state = await rq.queue.getJobState(t.job);
-          if (state === 'active' || state === 'waiting' || state === 'prioritized') orphaned.add(t.job);
-        }
-      }
-      return formatWorkers(workers, now, orphaned);
-    });
-    process.stdout.write(`${text}\n`);
+    process.stdout.write(`${await withQueue(o, workersTable)}\n`);
   });
 }
