@@ -167,7 +167,7 @@ export const qualityEnsembleStage = defineStage<QualityEnsembleOptions>({
   kind: 'global',
   description: 'Nemotron-CC ensemble: each classifier score → percentile bin on the corpus, the maximum across models → meta.quality_band; agreement in stats/',
   options: qualityEnsembleOptions,
-  create: (o, ctx) => createQualityEnsemble(o, ctx),
+  create: createQualityEnsemble,
 });
 
 /** This module's stages, for the registry. */
