@@ -93,6 +93,28 @@ export interface SectionTally<P> {
   merge(into: P, part: P): P;
 }
 
+/**
+ * The common tally: numeric counters per key (a reject reason, a language). `count` looks at one
+ * settled document and adds to the counters of the key it names through `of`; parts merge
+ * counter by counter, keys in the order they first appear.
+ */
+export function countersByKey<C extends Record<string, number>>(zero: () => C, count: (d: SettledDoc, of: (key: string) => C) => void): SectionTally<Record<string, C>> {
+  return {
+    start() {
+      const byKey: Record<string, C> = {};
+      const of = (key: string): C => (byKey[key] ??= zero());
+      return { add: (d) => count(d, of), part: () => byKey };
+    },
+    merge(into, part) {
+      for (const [key, counters] of Object.entries(part)) {
+        const o: Record<string, number> = (into[key] ??= zero());
+        for (const [name, v] of Object.entries(counters)) o[name] = (o[name] ?? 0) + v;
+      }
+      return into;
+    },
+  };
+}
+
 export interface ReportSection<K extends string, D, P = never> {
   /** Its key in report.json and its anchor in report.html. */
   readonly key: K;

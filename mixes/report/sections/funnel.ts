@@ -4,7 +4,7 @@ import { formatTokens, pct } from '../../figures.ts';
 import { BYTES_PER_TOKEN_ESTIMATE } from '../../census.ts';
 import { base, hbar, TOP } from '../chart-specs.ts';
 import { tokensOf } from '../settled-figures.ts';
-import { availableText, maybe, missing, n, opt, table, type Missing, type ReportSection } from '../section.ts';
+import { availableText, countersByKey, maybe, missing, n, opt, table, type Missing, type ReportSection } from '../section.ts';
 import type { StageStats } from '../../../pipeline/stats.ts';
 
 export interface FunnelSection {
@@ -30,29 +30,16 @@ export const funnelSection: ReportSection<'funnel', FunnelSection | Missing, Rul
   key: 'funnel',
   title: 'Filter funnel',
 
-  tally: {
-    start() {
-      const rules: RuleTally = {};
-      return {
-        add({ outcome, doc }) {
-          const reason = doc.meta.reject_reason;
-          if (outcome !== 'rejected' || typeof reason !== 'string') return;
-          const r = (rules[reason] ??= { docs: 0, tokens: 0 });
-          r.docs++;
-          r.tokens += tokensOf(doc);
-        },
-        part: () => rules,
-      };
+  tally: countersByKey(
+    () => ({ docs: 0, tokens: 0 }),
+    ({ outcome, doc }, of) => {
+      const reason = doc.meta.reject_reason;
+      if (outcome !== 'rejected' || typeof reason !== 'string') return;
+      const r = of(reason);
+      r.docs++;
+      r.tokens += tokensOf(doc);
     },
-    merge(into, part) {
-      for (const [reason, r] of Object.entries(part)) {
-        const o = (into[reason] ??= { docs: 0, tokens: 0 });
-        o.docs += r.docs;
-        o.tokens += r.tokens;
-      }
-      return into;
-    },
-  },
+  ),
 
   collect({ statsRaw, stats, tallies, documents }) {
     if (!stats) return missing(statsRaw === undefined ? 'not run: no stats.json in the run folder' : 'stats.json is not in the expected shape');

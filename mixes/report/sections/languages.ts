@@ -3,7 +3,7 @@ import { formatTokens, pct } from '../../figures.ts';
 import { BYTES_PER_TOKEN_ESTIMATE } from '../../census.ts';
 import { hbar, TOP } from '../chart-specs.ts';
 import { label, tokensOf } from '../settled-figures.ts';
-import { availableText, missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
+import { availableText, countersByKey, missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
 
 export interface CountSection {
   available: true;
@@ -27,30 +27,16 @@ export const languagesSection: ReportSection<'languages', CountSection | Missing
   key: 'languages',
   title: 'Languages',
 
-  tally: {
-    start() {
-      const languages: LanguageTally = {};
-      return {
-        add({ outcome, doc }) {
-          if (outcome !== 'kept') return;
-          const l = (languages[label(doc.meta.language)] ??= { docs: 0, tokens: 0, code: 0 });
-          l.docs++;
-          l.tokens += tokensOf(doc);
-          if (doc.meta.category === 'code') l.code++;
-        },
-        part: () => languages,
-      };
+  tally: countersByKey(
+    () => ({ docs: 0, tokens: 0, code: 0 }),
+    ({ outcome, doc }, of) => {
+      if (outcome !== 'kept') return;
+      const l = of(label(doc.meta.language));
+      l.docs++;
+      l.tokens += tokensOf(doc);
+      if (doc.meta.category === 'code') l.code++;
     },
-    merge(into, part) {
-      for (const [name, l] of Object.entries(part)) {
-        const o = (into[name] ??= { docs: 0, tokens: 0, code: 0 });
-        o.docs += l.docs;
-        o.tokens += l.tokens;
-        o.code += l.code;
-      }
-      return into;
-    },
-  },
+  ),
 
   /** From the tokenized manifest when there is one, else from the kept documents. */
   collect({ buckets, bucketsBasis, tallies, documents }) {
