@@ -97,17 +97,27 @@ function tagWouldDrop(d: Doc, stage: string, rule: string, detail: string | unde
   return null;
 }
 
+/**
+ * Documents with the UTF-8 length of their text, measured once: the stages count bytes in and out,
+ * and a text that a stage leaves as it was keeps its length.
+ */
+interface Sized {
+  docs: Doc[];
+  bytes: number[];
+}
+
 /** Runs stage `si` of the chain over `docs`; writes what it rejects or fails on, returns what it keeps. */
-async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: ProcessOutputs): Promise<Doc[]> {
+async function runChainStage(chain: StageChain, si: number, docs: Sized, out: ProcessOutputs): Promise<Sized> {
   const stage = chain.stages[si]!;
   const st = chain.stats[si]!;
   const size = Math.max(1, stage.batchSize ?? 1);
-  const kept: Doc[] = [];
+  const kept: Sized = { docs: [], bytes: [] };
   const t0 = performance.now();
-  for (let b = 0; b < docs.length; b += size) {
-    const batch = docs.slice(b, b + size);
+  for (let b = 0; b < docs.docs.length; b += size) {
+    const batch = docs.docs.slice(b, b + size);
+    const texts = batch.map((d) => d.text);
     st.in += batch.length;
-    for (const d of batch) st.bytes_in += textBytes(d);
+    for (let j = 0; j < batch.length; j++) st.bytes_in += docs.bytes[b + j]!;
     const got = verdictsOf(stage, batch);
     const verdicts = Array.isArray(got) ? got : await got;
     for (let j = 0; j < batch.length; j++) {
@@ -120,8 +130,10 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
         out.settle({ outcome: 'errored', doc: d, ...(chain.at[si] !== undefined ? { stage: chain.at[si] } : {}) });
       } else if (v.keep) {
         st.kept++;
-        st.bytes_out += textBytes(d);
-        kept.push(d);
+        const bytes = d.text === texts[j] ? docs.bytes[b + j]! : textBytes(d);
+        st.bytes_out += bytes;
+        kept.docs.push(d);
+        kept.bytes.push(bytes);
       } else {
         st.rejected++;
         st.reasons[v.rule] = (st.reasons[v.rule] ?? 0) + 1;
@@ -141,11 +153,12 @@ async function runChainStage(chain: StageChain, si: number, docs: Doc[], out: Pr
 export async function streamThrough(source: AsyncIterable<ReadItem>, chain: StageChain, out: ProcessOutputs, progress?: ProgressFn, feed?: BatchFeed<Doc>): Promise<ReadStats> {
   const read: ReadStats = { docs: 0, errors: 0, bytes: 0 };
   const BATCH = Math.max(64, ...chain.stages.map((s) => s.batchSize ?? 1));
-  let batch: Doc[] = [];
+  let batch: Sized = { docs: [], bytes: [] };
   const flush = async () => {
-    let docs = batch;
-    batch = [];
-    for (let si = 0; si < chain.stages.length && docs.length; si++) docs = await runChainStage(chain, si, docs, out);
+    let sized = batch;
+    batch = { docs: [], bytes: [] };
+    for (let si = 0; si < chain.stages.length && sized.docs.length; si++) sized = await runChainStage(chain, si, sized, out);
+    const docs = sized.docs;
     for (const d of docs) {
       const wait = out.kept.write(docRecord(d));
       if (wait) await wait;
@@ -160,10 +173,12 @@ export async function streamThrough(source: AsyncIterable<ReadItem>, chain: Stag
       out.settle({ outcome: 'errored', doc: { id: item.id ?? '', text: item.raw ?? '', meta: {} }, unreadable: true });
       continue;
     }
+    const bytes = textBytes(item.doc);
     read.docs++;
-    read.bytes += textBytes(item.doc);
-    batch.push(item.doc);
-    if (batch.length >= BATCH) {
+    read.bytes += bytes;
+    batch.docs.push(item.doc);
+    batch.bytes.push(bytes);
+    if (batch.docs.length >= BATCH) {
       await flush();
       progress?.(read.docs, read.bytes);
     }
