@@ -159,8 +159,9 @@ async function splitBench(dir: string, texts: string[]): Promise<void> {
     const batches: Int32Array[][] = [];
     for (let s = 0; s < texts.length; s += BATCH) batches.push(texts.slice(s, s + BATCH).map((t) => hasher.features(t)));
     const file = join(m.dir, card.onnx ?? 'model.onnx');
-    const split = await openFastTextOnnx(file);
-    const whole = await openFastTextOnnx(file, { whole: true });
+    let split!: FastTextOnnx;
+    let whole!: FastTextOnnx;
+    const load = { whole: await timed(async () => (whole = await openFastTextOnnx(file, { whole: true }))), split: await timed(async () => (split = await openFastTextOnnx(file))) };
     if (!split.split) throw new Error(`${file}: the split path did not load`);
     const run = async (model: FastTextOnnx): Promise<Float32Array[]> => {
       const out: Float32Array[] = [];
@@ -182,11 +183,11 @@ async function splitBench(dir: string, texts: string[]): Promise<void> {
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
     const ratios = cpu.split.map((x, i) => x / cpu.whole[i]!);
     const [ws, ss] = [texts.length / median(cpu.whole), texts.length / median(cpu.split)];
-    rows.push(`| ${m.name} | ${Math.round(ws).toLocaleString('en')} | ${Math.round(ss).toLocaleString('en')} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) |`);
+    rows.push(`| ${m.name} | ${Math.round(ws).toLocaleString('en')} | ${Math.round(ss).toLocaleString('en')} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${load.whole.cpu.toFixed(2)} | ${load.split.cpu.toFixed(2)} |`);
   }
   process.stdout.write(
     `Model alone (features hashed beforehand), batches of ${BATCH}, ${ROUNDS} paired rounds; scores equal bit for bit both ways.\n\n` +
-      `| model | whole graph, docs per CPU-second | split (pooling kernel + layers graph), docs per CPU-second | split CPU / whole CPU, median (range) |\n|---|---:|---:|---:|\n${rows.join('\n')}\n\n`,
+      `| model | whole graph, docs per CPU-second | split (pooling kernel + layers graph), docs per CPU-second | split CPU / whole CPU, median (range) | loading, whole: CPU s | loading, split: CPU s |\n|---|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n\n`,
   );
 }
 

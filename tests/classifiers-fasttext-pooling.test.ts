@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
 import { compileKernel, KERNELS } from '../dedup/minhash/compile-kernel.ts';
 import { fastTextLayersToOnnx, fastTextModelOfOnnx, fastTextToOnnx } from '../classifiers/fasttext/export-onnx.ts';
 import { FastTextModel, type TaskKind } from '../classifiers/fasttext/model.ts';
@@ -19,6 +20,7 @@ import { PoolingKernel } from '../classifiers/fasttext/pooling-kernel.ts';
 import { readModelCard, type FastTextCard } from '../classifiers/model-card.ts';
 import { openScorer } from '../classifiers/scorer.ts';
 import { OnnxGraphBuilder } from '../pipeline/onnx/builder.ts';
+import { ModelProto } from '../pipeline/onnx/schema.ts';
 import { SeededRandom } from '../pipeline/seeded-random.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -107,6 +109,41 @@ test('a model file is read back only when its graph is exactly the exporter\'s',
   assert.equal(fastTextModelOfOnnx(g.toBytes()), undefined);
   assert.equal(fastTextModelOfOnnx(fastTextLayersToOnnx(model)), undefined);
   assert.equal(fastTextModelOfOnnx(new Uint8Array([1, 2, 3])), undefined);
+});
+
+interface GraphObject {
+  node: { op_type: string; input: string[]; attribute: { name: string; i?: number; s?: Uint8Array }[] }[];
+  initializer: { name: string; dims: number[] }[];
+}
+
+/** The exporter's file for `model`, decoded, changed by `edit`, encoded again. */
+function edited(model: FastTextModel, edit: (graph: GraphObject) => void): Uint8Array {
+  const m = ModelProto.toObject(ModelProto.decode(fastTextToOnnx(model)), { longs: Number }) as { graph: GraphObject };
+  edit(m.graph);
+  return ModelProto.encode(ModelProto.fromObject(m)).finish();
+}
+
+test('one operator, input, attribute or dimension changed in the exporter\'s graph, and it is not read back', () => {
+  const model = randomModel('regression', 16, 8, 6);
+  const node = (g: GraphObject, op: string) => g.node.find((n) => n.op_type === op)!;
+  assert.ok(fastTextModelOfOnnx(edited(model, () => {})), 'the unchanged graph, decoded and encoded again, is read back');
+  const edits: [string, (g: GraphObject) => void][] = [
+    ['Relu as Sigmoid', (g) => (node(g, 'Relu').op_type = 'Sigmoid')],
+    ['ScatterND reducing with mul', (g) => (node(g, 'ScatterND').attribute[0]!.s = new TextEncoder().encode('mul'))],
+    ['Gather on axis 1', (g) => (node(g, 'Gather').attribute[0]!.i = 1)],
+    ['the Gemm inputs swapped', (g) => node(g, 'Gemm').input.reverse()],
+    ['nodes reordered', (g) => g.node.reverse()],
+    ['the dim initializer not the table\'s', (g) => (g.initializer.find((t) => t.name === 'dim')!.dims = [2])],
+  ];
+  for (const [what, edit] of edits) assert.equal(fastTextModelOfOnnx(edited(model, edit)), undefined, what);
+  // A GraphProto field the exporter does not write (sparse_initializer, 15), which decoding would drop.
+  const decoded = ModelProto.decode(fastTextToOnnx(model)) as unknown as { graph: object };
+  const reader = protobuf.Reader.create(ModelProto.encode(ModelProto.fromObject({ graph: decoded.graph })).finish());
+  reader.uint32();
+  const graph = reader.bytes();
+  const withField = protobuf.Writer.create().uint32((7 << 3) | 2).bytes(new Uint8Array([...graph, (15 << 3) | 2, 0])).finish();
+  assert.ok(fastTextModelOfOnnx(protobuf.Writer.create().uint32((7 << 3) | 2).bytes(graph).finish()), 'the graph alone is read back');
+  assert.equal(fastTextModelOfOnnx(withField), undefined);
 });
 
 test('a dim that is not a multiple of 4 runs the whole graph', async () => {

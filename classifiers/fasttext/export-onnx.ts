@@ -78,29 +78,31 @@ function addLayers(g: OnnxGraphBuilder, model: FastTextModel, x: string): void {
 
 interface ProtoInitializer {
   name: string;
-  dims: (number | { toNumber(): number })[];
+  dims: number[];
   data_type: number;
   raw_data?: Uint8Array;
 }
 
 /**
- * The model a whole-graph file holds, read from its initializers, when the file's graph is
- * byte for byte the one `fastTextToOnnx` writes for that model (nodes, their inputs, outputs and
- * attributes, inputs, outputs, initializers); otherwise undefined. Binary and multiclass models
- * have the same graph: a model with two outputs comes back as binary.
+ * The model a whole-graph file holds, read from its initializers, when the file's graph is the
+ * one `fastTextToOnnx` writes for that model: the same nodes (operator, inputs, outputs,
+ * attributes, in order), graph inputs, outputs and initializers, and no field the exporter does
+ * not write; otherwise undefined. Binary and multiclass models have the same graph: a model with
+ * two outputs comes back as binary.
  */
 export function fastTextModelOfOnnx(bytes: Uint8Array): FastTextModel | undefined {
   const graph = graphBytes(bytes);
-  if (graph === undefined) return undefined;
+  if (graph === undefined || !onlyFields(graph, GRAPH_FIELDS)) return undefined;
   let decoded: { graph?: { initializer?: ProtoInitializer[] } };
   try {
     decoded = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number }) as typeof decoded;
   } catch {
     return undefined;
   }
+  const initializers = decoded.graph?.initializer ?? [];
   const tensors = new Map<string, { dims: number[]; raw: Uint8Array }>();
-  for (const t of decoded.graph?.initializer ?? []) {
-    if (t.data_type === ONNX_DATA_TYPE.float32 && t.raw_data !== undefined) tensors.set(t.name, { dims: t.dims.map(Number), raw: t.raw_data });
+  for (const t of initializers) {
+    if (t.data_type === ONNX_DATA_TYPE.float32 && t.raw_data !== undefined) tensors.set(t.name, { dims: t.dims, raw: t.raw_data });
   }
   const embedding = tensors.get('embedding');
   const w1 = tensors.get('w1');
@@ -110,24 +112,54 @@ export function fastTextModelOfOnnx(bytes: Uint8Array): FastTextModel | undefine
   const hidden = w1?.dims.length === 2 ? w1.dims[1]! : 0;
   const outputs = w2.dims[1]!;
   const regression = tensors.has('target_scale');
-  const model = new FastTextModel({ task: regression ? 'regression' : outputs === 2 ? 'binary' : 'multiclass', buckets, dim, hidden, outputs });
+  const shape = { task: regression ? 'regression' : outputs === 2 ? 'binary' : 'multiclass', dim, hidden, outputs } as const;
+  const model = new FastTextModel({ ...shape, buckets });
+  // The graph is compared with a one-row table on both sides: re-encoding the whole table would
+  // cost more than loading the model (its values are copied into the model below, unchanged).
+  const oneRow = new FastTextModel({ ...shape, buckets: 1 });
   const fill = (name: string, into: Float32Array): boolean => {
     const raw = tensors.get(name)?.raw;
     if (raw?.byteLength !== into.byteLength) return false;
     new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(raw);
     return true;
   };
-  if (!fill('embedding', model.embedding) || !fill('w2', model.w2) || !fill('b2', model.b2)) return undefined;
-  if (hidden > 0 && (!fill('w1', model.w1) || !fill('b1', model.b1))) return undefined;
-  if (regression) {
-    const scale = new Float32Array(1);
-    const shift = new Float32Array(1);
-    if (!fill('target_scale', scale) || !fill('target_shift', shift)) return undefined;
-    model.targetScale = scale[0]!;
-    model.targetShift = shift[0]!;
+  if (!fill('embedding', model.embedding)) return undefined;
+  for (const m of [model, oneRow]) {
+    if (!fill('w2', m.w2) || !fill('b2', m.b2)) return undefined;
+    if (hidden > 0 && (!fill('w1', m.w1) || !fill('b1', m.b1))) return undefined;
+    if (regression) {
+      const scale = new Float32Array(1);
+      const shift = new Float32Array(1);
+      if (!fill('target_scale', scale) || !fill('target_shift', shift)) return undefined;
+      m.targetScale = scale[0]!;
+      m.targetShift = shift[0]!;
+    }
   }
-  const again = graphBytes(fastTextToOnnx(model));
-  return again !== undefined && Buffer.from(again).equals(graph) ? model : undefined;
+  const fileGraph = {
+    ...decoded.graph,
+    initializer: initializers.map((t) => (t.name === 'embedding' ? { ...t, dims: [1, dim], raw_data: new Uint8Array(4 * dim) } : t)),
+  };
+  const expected = ModelProto.toObject(ModelProto.decode(fastTextToOnnx(oneRow)), { longs: Number }) as { graph: object };
+  const encode = (g: object) => Buffer.from(ModelProto.encode(ModelProto.fromObject({ graph: g })).finish());
+  return encode(fileGraph).equals(encode(expected.graph)) ? model : undefined;
+}
+
+/** GraphProto fields the exporter writes: node, name, initializer, doc_string, input, output, value_info. */
+const GRAPH_FIELDS = new Set([1, 2, 5, 10, 11, 12, 13]);
+
+/** Whether a message's top-level fields are all among `fields` (decoding drops fields it does not know). */
+function onlyFields(message: Uint8Array, fields: ReadonlySet<number>): boolean {
+  try {
+    const reader = protobuf.Reader.create(message);
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (!fields.has(tag >>> 3)) return false;
+      reader.skipType(tag & 7);
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The serialized GraphProto of a ModelProto (field 7), or undefined when it is absent, repeated or unreadable. */
