@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
-import { compileKernel, KERNELS } from '../dedup/minhash/compile-kernel.ts';
+import { compileKernel, KERNELS } from '../bin/compile-kernels.ts';
 import { fastTextLayersToOnnx, fastTextModelOfOnnx, fastTextToOnnx } from '../classifiers/fasttext/export-onnx.ts';
 import { FastTextModel, type TaskKind } from '../classifiers/fasttext/model.ts';
 import { FeatureHasher } from '../classifiers/fasttext/features.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { compileMinimaKernel } from '../dedup/minhash/compile-kernel.ts';
+import { compileMinimaKernel } from '../bin/compile-kernels.ts';
 import { KERNEL_BINARY } from '../dedup/minhash/minima-kernel.ts';
 import { MinHasher, estimateJaccard } from '../dedup/minhash/signature.ts';
 import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';

@@ -1,45 +1,19 @@
 /**
  * The embedding bag of the fastText-style model in WebAssembly SIMD: pooling.wasm, compiled from
- * pooling.wat by the build (dedup/minhash/compile-kernel.ts). pooling.wat says what the loop
+ * pooling.wat by the build (bin/compile-kernels.ts). pooling.wat says what the loop
  * computes, why its sums are the ONNX graph's bit for bit, and how its memory is laid out; this
  * file loads the module, writes one model's embedding table into its memory once and pools
  * batches of documents.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { kernelInstance, kernelModule, type WasmMemory } from '../../pipeline/wasm/kernel-module.ts';
 
 /** The compiled kernel's file name, beside this module in the sources and in dist/. */
 export const POOLING_BINARY = 'pooling.wasm';
-
-/** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 type Pool = (dim: number, buckets: number, docs: number, ids: number, ends: number, weights: number, out: number) => number;
 
 /** A WebAssembly memory holds at most 2^32 bytes. */
 const MAX_MEMORY = 2 ** 32;
-
-let compiled: object | undefined | null;
-
-/** The compiled module, or undefined where WebAssembly SIMD is missing; read once per process. */
-function kernelModule(): object | undefined {
-  if (compiled !== undefined) return compiled ?? undefined;
-  const file = new URL(POOLING_BINARY, import.meta.url);
-  if (!existsSync(file)) {
-    throw new Error(`${file.pathname} is missing: \`npm run build\` compiles it from pooling.wat beside it`);
-  }
-  const bytes = new Uint8Array(readFileSync(file));
-  compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
-  return compiled ?? undefined;
-}
 
 /** One model's embedding table in the kernel's memory, pooling batches of documents. */
 export class PoolingKernel {
@@ -64,9 +38,9 @@ export class PoolingKernel {
    */
   static create(embedding: Float32Array, buckets: number, dim: number): PoolingKernel | undefined {
     if (dim % 4 !== 0 || dim === 0 || embedding.length !== buckets * dim || buckets * dim * 4 >= MAX_MEMORY / 2) return undefined;
-    const module = kernelModule();
-    if (!wasm || !module) return undefined;
-    const { pool, memory } = new wasm.Instance(module).exports as { pool: Pool; memory: WasmMemory };
+    const module = kernelModule(new URL(POOLING_BINARY, import.meta.url), 'pooling.wat');
+    if (!module) return undefined;
+    const { pool, memory } = kernelInstance(module) as { pool: Pool; memory: WasmMemory };
     const kernel = new PoolingKernel(buckets, dim, memory, pool);
     kernel.reserve(0);
     kernel.f32.set(embedding, 0);

@@ -1,9 +1,9 @@
 /**
  * The MinHash minimum loop of signature.ts in WebAssembly SIMD: minima.wasm, compiled from
- * minima.wat by the build (compile-kernel.ts). minima.wat says what the loop computes and how its
+ * minima.wat by the build (bin/compile-kernels.ts). minima.wat says what the loop computes and how its
  * memory is laid out; this file loads the module, writes the tables once and runs it per document.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { kernelInstance, kernelModule, type WasmMemory } from '../../pipeline/wasm/kernel-module.ts';
 
 /** The compiled kernel's file name, beside this module in the sources and in dist/. */
 export const KERNEL_BINARY = 'minima.wasm';
@@ -12,32 +12,6 @@ export const KERNEL_BINARY = 'minima.wasm';
 export function kernelLayout(K: number): { tables: number; minHi: number; minLo: number; keys: number } {
   const tables = 1024 * K * 4;
   return { tables, minHi: 2 * tables, minLo: 2 * tables + 4 * K, keys: 2 * tables + 8 * K };
-}
-
-/** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-let compiled: object | undefined | null;
-
-/** The compiled module, or undefined where WebAssembly SIMD is missing; read once per process. */
-function kernelModule(): object | undefined {
-  if (compiled !== undefined) return compiled ?? undefined;
-  const file = new URL(KERNEL_BINARY, import.meta.url);
-  if (!existsSync(file)) {
-    throw new Error(`${file.pathname} is missing: \`npm run build\` compiles it from minima.wat beside it`);
-  }
-  const bytes = new Uint8Array(readFileSync(file));
-  compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
-  return compiled ?? undefined;
 }
 
 /** The SIMD minimum loop for K hashes with its tables loaded, or undefined where it cannot run. */
@@ -56,9 +30,9 @@ export class MinimaKernel {
 
   static create(K: number, hi: Int32Array, lo: Int32Array): MinimaKernel | undefined {
     if (K % 4 !== 0 || K === 0) return undefined;
-    const module = kernelModule();
-    if (!wasm || !module) return undefined;
-    const { minima, memory } = new wasm.Instance(module).exports as { minima: (K: number, n: number) => void; memory: WasmMemory };
+    const module = kernelModule(new URL(KERNEL_BINARY, import.meta.url), 'minima.wat');
+    if (!module) return undefined;
+    const { minima, memory } = kernelInstance(module) as { minima: (K: number, n: number) => void; memory: WasmMemory };
     const kernel = new MinimaKernel(K, memory, minima);
     kernel.reserve(0);
     kernel.mem.set(hi, 0);
