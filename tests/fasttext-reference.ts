@@ -1,12 +1,7 @@
 /**
  * fastText itself (fasttext.wasm.js, fastText's C++ compiled to WebAssembly) as the reference that
- * our readers of lid.176 and of supervised model files are checked against, and the bundled
- * sample texts both checks predict on.
+ * our readers of lid.176 and of supervised model files are checked against.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-
 interface NativeVector {
   size(): number;
   get(i: number): [number, string];
@@ -30,11 +25,4 @@ export function referencePredictions(model: ReferenceModel, line: string, k: num
   }
 }
 
-/** The texts of one file of the bundled sample corpus (examples/corpus). */
-export function sampleTexts(file: string): string[] {
-  return gunzipSync(readFileSync(join(import.meta.dirname, '..', 'examples', 'corpus', file)))
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => (JSON.parse(line) as { text: string }).text);
-}
+export { sampleTexts } from './sample-corpus.ts';

@@ -3,13 +3,13 @@
  * 127.0.0.1: globs, folders, streaming and ranged reads, Parquet and WARC, a whole run, resuming
  * and the refusal of a changed object.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Upload } from '@aws-sdk/lib-storage';
-import { startS3Workspace, type LocalS3, type S3Workspace } from './fixtures/s3/s3-server.ts';
+import { useS3Workspace, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { listInputs } from '../pipeline/io/storage.ts';
 import { readDocs } from '../pipeline/io/read.ts';
 import type { ReadItem } from '../pipeline/io/read-item.ts';
@@ -17,21 +17,18 @@ import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { ConfigError } from '../pipeline/errors.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
+import { SAMPLE_CORPUS } from './sample-corpus.ts';
 
 registerBuiltinStages();
 
 // Small ranges, so that a few-MB object is read in several ranged GETs (read when s3.ts loads).
 process.env.REFINERY_S3_RANGE_BYTES = String(1 << 20);
 
-const corpus = join(import.meta.dirname, '../examples/corpus');
+const corpus = SAMPLE_CORPUS;
 let s3: LocalS3;
 let work: string;
-let workspace: S3Workspace | undefined;
 
-before(async () => {
-  ({ s3, work } = (workspace = await startS3Workspace(['bkt'], 'refinery-s3-test-')));
-});
-after(() => workspace?.close());
+useS3Workspace(['bkt'], 'refinery-s3-test-', (ws) => ({ s3, work } = ws));
 
 /** Writes the same bytes to a local file under `work/local/` and to s3://bkt/<key>. */
 async function both(key: string, body: Uint8Array | string): Promise<string> {

@@ -4,7 +4,7 @@
  * the markers in the bucket, refuses what is not its own, replaces with --force, holds run.lock in
  * the bucket, uploads large files in parts, and queue workers store as `refinery run` does.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { TEST_REDIS } from './redis-fixture.ts';
-import { startS3Workspace, type LocalS3, type S3Workspace } from './fixtures/s3/s3-server.ts';
+import { useS3Workspace, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile, prepareConfig } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { ConfigError, RefineryError } from '../pipeline/errors.ts';
@@ -26,6 +26,7 @@ import { runStatus } from '../pipeline/queue/status.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { parse } from 'yaml';
 import { BIN } from './cli-processes.ts';
+import { SAMPLE_CORPUS } from './sample-corpus.ts';
 
 registerBuiltinStages();
 
@@ -33,15 +34,11 @@ registerBuiltinStages();
 process.env.REFINERY_S3_PART_BYTES = String(5 * 1024 * 1024);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const corpus = join(ROOT, 'examples/corpus');
+const corpus = SAMPLE_CORPUS;
 let s3: LocalS3;
 let work: string;
-let workspace: S3Workspace | undefined;
 
-before(async () => {
-  ({ s3, work } = (workspace = await startS3Workspace(['bkt', 'other'], 'refinery-s3-out-test-')));
-});
-after(() => workspace?.close());
+useS3Workspace(['bkt', 'other'], 'refinery-s3-out-test-', (ws) => ({ s3, work } = ws));
 
 const objects = (bucket: string, prefix: string) => s3.objects(bucket, prefix);
 

@@ -4,27 +4,25 @@
  * S3-protocol server (s3rver). `inspect --id/--url` gives one document's fate; `inspect --json |
  * head` ends quietly.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startS3Workspace, type S3Workspace } from './fixtures/s3/s3-server.ts';
+import { useS3Workspace } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { inspectRun } from '../mixes/inspect.ts';
 import { buildCensus } from '../mixes/census.ts';
 import { BIN } from './cli-processes.ts';
+import { SAMPLE_CORPUS } from './sample-corpus.ts';
 
 registerBuiltinStages();
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const corpus = join(ROOT, 'examples/corpus');
+const corpus = SAMPLE_CORPUS;
 let work: string;
-let workspace: S3Workspace | undefined;
 let local: string;
 const remote = 's3://bkt/runs/anywhere';
 
@@ -46,13 +44,12 @@ async function cli(...argv: string[]): Promise<{ code: number | null; out: strin
   return { code, out, err };
 }
 
-before(async () => {
-  ({ work } = (workspace = await startS3Workspace(['bkt'], 'refinery-anywhere-test-')));
+useS3Workspace(['bkt'], 'refinery-anywhere-test-', async (ws) => {
+  work = ws.work;
   local = join(work, 'local');
   await runPipeline(await loadPipelineFile(await pipeline('local', local)), { quiet: true, report: false } as never);
   await runPipeline(await loadPipelineFile(await pipeline('remote', remote), { workDir: join(work, 'scratch') }), { quiet: true });
 });
-after(() => workspace?.close());
 
 test('inspect reads a run on a bucket as it reads its folder: the same documents, verdicts and measurements', async () => {
   for (const filter of [{}, { outcomes: ['rejected' as const] }, { reason: 'c4:too_few_sentences' }]) {

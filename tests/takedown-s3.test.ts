@@ -2,32 +2,27 @@
  * `refinery remove` on a run stored under an s3:// prefix (s3rver): the objects it leaves are the
  * files the same removal leaves in a folder run, each object written whole.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { startS3Workspace, type LocalS3, type S3Workspace } from './fixtures/s3/s3-server.ts';
+import { useS3Workspace, type LocalS3 } from './fixtures/s3/s3-server.ts';
 import { loadPipelineFile } from '../pipeline/config.ts';
 import { runPipeline } from '../pipeline/engine/run.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
 import { removeFromRun } from '../takedown/remove-run.ts';
 import { BIN } from './cli-processes.ts';
+import { SAMPLE_CORPUS } from './sample-corpus.ts';
 
 registerBuiltinStages();
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const corpus = join(ROOT, 'examples/corpus');
+const corpus = SAMPLE_CORPUS;
 let s3: LocalS3;
 let work: string;
-let workspace: S3Workspace | undefined;
 
-before(async () => {
-  ({ s3, work } = (workspace = await startS3Workspace(['bkt'], 'refinery-takedown-s3-test-')));
-});
-after(() => workspace?.close());
+useS3Workspace(['bkt'], 'refinery-takedown-s3-test-', (ws) => ({ s3, work } = ws));
 
 async function pipeline(name: string, output: string): Promise<string> {
   const f = join(work, `${name}.yaml`);
