@@ -97,6 +97,17 @@ async function statusOf(rq: RunQueue, run: string): Promise<RunStatus> {
   return runStatus(rq, rec);
 }
 
+/** Waits for the run to leave `running`, then stops the worker (which exits 0) and gives the run's final state. */
+async function finalState(rq: RunQueue, run: string, w: WorkerProcess): Promise<string> {
+  const s = await until('the run to end', async () => {
+    const x = await statusOf(rq, run);
+    return x.state === 'running' ? null : x;
+  }, [w]);
+  w.proc.kill('SIGTERM');
+  assert.equal(await w.exited, 0);
+  return s.state;
+}
+
 async function submit(t: QueueTarget, pipeline: string): Promise<{ rq: RunQueue; run: string }> {
   const rq = RunQueue.open(t);
   const { run } = await submitRun(rq, await loadPipelineFile(pipeline), { force: true, retry: { attempts: 3, backoff: 100 } });
@@ -222,12 +233,7 @@ describe('run control on worker processes', () => {
 
       const again = await submitRun(rq, await loadPipelineFile(pipeline), { force: false, retry: { attempts: 3, backoff: 100 } });
       assert.deepEqual(again, { run, outcome: 'resubmitted' });
-      assert.equal((await until('the run to end', async () => {
-        const x = await statusOf(rq, run);
-        return x.state === 'running' ? null : x;
-      }, [w])).state, 'completed');
-      w.proc.kill('SIGTERM');
-      assert.equal(await w.exited, 0);
+      assert.equal(await finalState(rq, run, w), 'completed');
     } finally {
       await rq.close();
     }
@@ -253,12 +259,7 @@ describe('run control on worker processes', () => {
       const b = startWorker(t, '--lock-duration', '4000', '--stalled-interval', '1000');
       await until('worker B to take the orphaned task', async () => (await statusOf(rq, run)).held.find((h) => h.task === held.task && h.pid === b.proc.pid && !h.orphaned), [b]);
       assert.equal((await statusOf(rq, run)).held.filter((h) => h.orphaned).length, 0);
-      assert.equal((await until('the run to end', async () => {
-        const x = await statusOf(rq, run);
-        return x.state === 'running' ? null : x;
-      }, [b])).state, 'completed');
-      b.proc.kill('SIGTERM');
-      assert.equal(await b.exited, 0);
+      assert.equal(await finalState(rq, run, b), 'completed');
     } finally {
       await rq.close();
     }
