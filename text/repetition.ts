@@ -1,15 +1,18 @@
 /** Repetition measures over lines, paragraphs and word n-grams (Gopher, Rae et al. 2021, App. A). */
 import type { WordIndex } from './word-index.ts';
 
-/** How many elements repeat an earlier one, and how many characters those repeats hold. */
-export function duplicates(items: readonly string[]): { count: number; chars: number } {
+/**
+ * How many elements repeat an earlier one, and how many characters those repeats hold (`length`
+ * counts them: UTF-16 units by default).
+ */
+export function duplicates(items: readonly string[], length: (item: string) => number = (item) => item.length): { count: number; chars: number } {
   const seen = new Set<string>();
   let count = 0;
   let chars = 0;
   for (const item of items) {
     if (seen.has(item)) {
       count++;
-      chars += item.length;
+      chars += length(item);
     } else seen.add(item);
   }
   return { count, chars };

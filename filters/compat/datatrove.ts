@@ -13,6 +13,7 @@ import { drop, KEEP, type Verdict } from '../../pipeline/stage.ts';
 import { z } from 'zod';
 import type { StagePresets } from '../../pipeline/stage.ts';
 import { pySplit, pyStrip, spacySentenceCount, spacyWords } from './spacy-english.ts';
+import { duplicates } from '../../text/repetition.ts';
 
 /** The `rules` option of the four filters: unset, Refinery's rules; `datatrove`, datatrove's. */
 export const rulesOption = z.enum(['datatrove']).optional().describe("Decide as another implementation does: `datatrove` (0.10.0 with its defaults; docs/filters.md). Unset: Refinery's rules. `compat: datatrove` on the run sets it on every filter that has it.");
@@ -86,19 +87,8 @@ function divide(a: number, b: number, what: string): number {
   return a / b;
 }
 
-/** datatrove's `find_duplicates`: elements equal to an earlier one, and their characters. */
-function findDuplicates(xs: readonly string[]): { count: number; chars: number } {
-  const seen = new Set<string>();
-  let count = 0;
-  let chars = 0;
-  for (const x of xs) {
-    if (seen.has(x)) {
-      count++;
-      chars += cpLen(x);
-    } else seen.add(x);
-  }
-  return { count, chars };
-}
+/** datatrove's `find_duplicates`: elements equal to an earlier one, and their characters (code points). */
+const findDuplicates = (xs: readonly string[]) => duplicates(xs, cpLen);
 
 function countOf(text: string, needle: string): number {
   let n = 0;
