@@ -4,6 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { JsonlWriter } from '../pipeline/io/jsonl-writer.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'refinery-jsonl-writer-'));
@@ -53,4 +54,36 @@ test('a writer with no records writes an empty file', async () => {
   const path = join(dir, 'empty.jsonl');
   await writeAll(path, []);
   assert.equal(await readFile(path, 'utf8'), '');
+});
+
+test('.zst output keeps its frames where they have always been: chunks end after the line that brings them to 64 Ki characters, a frame at the first chunk past 1 MiB', async () => {
+  const path = join(dir, 'frames.jsonl.zst');
+  // Long lines among short ones, multi-byte text: chunk ends by characters and by bytes differ.
+  const records = Array.from({ length: 6000 }, (_, i) => ({ id: `z${i}`, text: (i % 97 === 0 ? '語é'.repeat(30_000 + i) : `line ${i} `.repeat(1 + (i % 60))), meta: { i } }));
+  await writeAll(path, records);
+  // The expected file, built from that rule with the same zstd build and level.
+  const zstd = createRequire(import.meta.url)('@bokuweb/zstd-wasm') as { init(): Promise<void>; compress(b: Uint8Array, level: number): Uint8Array };
+  await zstd.init();
+  const frames: Buffer[] = [];
+  let frame: Buffer[] = [];
+  let frameBytes = 0;
+  let chunk = '';
+  const endChunk = () => {
+    const bytes = Buffer.from(chunk);
+    chunk = '';
+    frame.push(bytes);
+    frameBytes += bytes.length;
+    if (frameBytes < 1 << 20) return;
+    frames.push(Buffer.from(zstd.compress(Buffer.concat(frame), 3)));
+    frame = [];
+    frameBytes = 0;
+  };
+  for (const r of records) {
+    chunk += JSON.stringify(r) + '\n';
+    if (chunk.length >= 1 << 16) endChunk();
+  }
+  if (chunk !== '') endChunk();
+  if (frameBytes > 0) frames.push(Buffer.from(zstd.compress(Buffer.concat(frame), 3)));
+  assert.ok(frames.length > 3, `${frames.length} frames`);
+  assert.ok((await readFile(path)).equals(Buffer.concat(frames)), 'the .zst bytes are those of the frames the rule gives');
 });

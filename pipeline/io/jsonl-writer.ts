@@ -13,9 +13,16 @@ import { RefineryError } from '../errors.ts';
 
 /**
  * Bytes of JSON lines gathered before one stream write. Each write reaches the compressor as one
- * chunk, and each chunk is a round trip to zlib's thread pool.
+ * chunk: for gzip a round trip to zlib's thread pool.
  */
 const CHUNK_BYTES = 1 << 18;
+/**
+ * zstd output cuts a frame at the first chunk that takes it past 1 MiB (compression.ts), so its
+ * bytes depend on where chunks end: a .zst writer hands a chunk to the stream after each line that
+ * brings the characters gathered to 64 Ki, and nowhere else, which keeps the frames of every
+ * .zst shard written so far.
+ */
+const ZSTD_CHUNK_CHARS = 1 << 16;
 const NL = 0x0a;
 
 export class JsonlWriter {
@@ -24,6 +31,8 @@ export class JsonlWriter {
     private readonly tmp: string,
     private readonly input: PassThrough,
     private readonly done: Promise<void>,
+    /** Characters per chunk when chunk ends must fall where they always have (zstd); else chunks end by bytes. */
+    private readonly chunkChars: number | undefined,
   ) {}
 
   /** Records written so far. */
@@ -34,10 +43,11 @@ export class JsonlWriter {
     await mkdir(dirname(path), { recursive: true });
     const tmp = tempNameFor(path);
     const input = new PassThrough({ highWaterMark: 1 << 20 });
-    const compress: Transform | null = await createCompress(compressionOf(path));
+    const compression = compressionOf(path);
+    const compress: Transform | null = await createCompress(compression);
     const out: WriteStream = createWriteStream(tmp);
     const done = compress ? pipeline(input, compress, out) : pipeline(input, out);
-    const writer = new JsonlWriter(path, tmp, input, done);
+    const writer = new JsonlWriter(path, tmp, input, done, compression === 'zstd' ? ZSTD_CHUNK_CHARS : undefined);
     // A failed stream (disk full, file too large) must surface at the next write, not as an
     // unhandled rejection.
     done.catch((e: unknown) => {
@@ -55,6 +65,8 @@ export class JsonlWriter {
    */
   private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
+  /** Characters of the lines in `chunk` (counted only when chunks end by characters). */
+  private chars = 0;
 
   /**
    * Returns a promise only when the caller must wait for the stream to take more (back-pressure):
@@ -65,6 +77,7 @@ export class JsonlWriter {
     if (this.failure) throw this.writeError();
     const line = JSON.stringify(record);
     this.count++;
+    if (this.chunkChars !== undefined) return this.writeByChars(line, this.chunkChars);
     let room = true;
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
     if (this.used + 3 * line.length + 1 > this.chunk.length) {
@@ -73,6 +86,20 @@ export class JsonlWriter {
       else this.encode(line);
     } else this.encode(line);
     return room ? undefined : this.drained();
+  }
+
+  /** The line added to the chunk (grown when it does not fit); the chunk handed on once it holds `chars` characters. */
+  private writeByChars(line: string, chars: number): Promise<void> | undefined {
+    const need = this.used + 3 * line.length + 1;
+    if (need > this.chunk.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.chunk.length));
+      this.chunk.copy(grown, 0, 0, this.used);
+      this.chunk = grown;
+    }
+    this.encode(line);
+    this.chars += line.length + 1;
+    if (this.chars < chars) return undefined;
+    return this.flushChunk() ? undefined : this.drained();
   }
 
   private encode(line: string): void {
@@ -86,6 +113,7 @@ export class JsonlWriter {
     const full = this.chunk.subarray(0, this.used);
     this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     this.used = 0;
+    this.chars = 0;
     return this.input.write(full);
   }
 
@@ -100,7 +128,7 @@ export class JsonlWriter {
 
   /** Flushes, syncs to disk and renames into place. */
   async close(): Promise<void> {
-    if (!this.failure) this.flushChunk();
+    if (!this.failure && this.used > 0) this.input.write(this.chunk.subarray(0, this.used));
     this.input.end();
     await this.done.catch(() => undefined);
     if (this.failure) throw this.writeError();
