@@ -101,7 +101,7 @@ test('a model file is read back only when its graph is exactly the exporter\'s',
   assert.deepEqual(back.shape, model.shape);
   assert.ok(bits(back.embedding).equals(bits(model.embedding)) && bits(back.w1).equals(bits(model.w1)));
 
-  // The same graph with one node more: run whole, with the same scores.
+  // Graphs that are not the exporter's whole graph (another graph, the layers alone, bytes that are no model) are not read back.
   const g = new OnnxGraphBuilder('refinery_fasttext');
   g.input('pooled', 'float32', ['documents', 16]);
   g.node('Identity', ['pooled'], ['scores']);

@@ -118,6 +118,12 @@ test('calibrate records its calibration in the run; the report shows per languag
   const appliedMd = mdSection(applied.md);
   assert.match(appliedMd, /Not measured: no stats\/calibration\.json/);
   for (const x of expectedApplied) assert.ok(appliedMd.includes(`| ${x.language} | ${x.threshold} | ${x.default} | ${x.applied} |`), `${x.language} ${x.threshold}`);
+
+  // A calibration file that is there but not in its shape is said so, naming the file and the field.
+  await writeFile(join(run, 'stats', 'calibration.json'), JSON.stringify({ run, reference: 'en', reference_removes: {}, languages: 'none' }));
+  const damaged = (await report(run, join(dir, 'damaged'))).json.calibration;
+  assert.equal(damaged.available, false);
+  assert.match(damaged.note, /^stats\/calibration\.json is not in the expected shape \(languages: /);
 });
 
 test('a run on a bucket: calibrate takes its s3:// prefix, stores the calibration there as the folder run\'s, and its report shows it', async (t) => {

@@ -1,7 +1,7 @@
 ;; The embedding bag of the fastText-style model (model.ts) in WebAssembly SIMD: for each document,
 ;; the sum over its features, in order, of the feature's embedding row times the document's
 ;; weight (1 / its feature count, a float32). `npm run build` compiles this file to pooling.wasm
-;; (dedup/minhash/compile-kernel.ts, with wabt); pooling-kernel.ts loads it.
+;; (bin/compile-kernels.ts, with wabt); pooling-kernel.ts loads it.
 ;;
 ;; The ONNX graph of export-onnx.ts computes the same sums with the same float32 operations in
 ;; the same order: its Mul rounds each product row × weight to float32, and its ScatterND adds the

@@ -1,5 +1,5 @@
 ;; The MinHash minimum loop of signature.ts in WebAssembly SIMD, four hash functions per
-;; instruction. `npm run build` compiles this file to minima.wasm (dedup/minhash/compile-kernel.ts,
+;; instruction. `npm run build` compiles this file to minima.wasm (bin/compile-kernels.ts,
 ;; with wabt); minima-kernel.ts loads it.
 ;;
 ;; A hash value is two 32-bit simple tabulations of the shingle's 32-bit key x:

@@ -119,7 +119,12 @@ export const calibrationSection: ReportSection<'calibration', CalibrationSection
 
   async collect({ runDir, files, settings }) {
     const file = join(runDir, CALIBRATION_FILE);
-    const parsed = calibrationSchema.safeParse(await readJsonIf(file, files));
+    const raw = await readJsonIf(file, files);
+    const parsed = calibrationSchema.safeParse(raw);
+    if (raw !== undefined && !parsed.success) {
+      const first = parsed.error.issues[0];
+      return missing(`${CALIBRATION_FILE} is not in the expected shape (${first ? `${first.path.join('.') || 'the file'}: ${first.message}` : 'unreadable'}); \`refinery calibrate\` writes it again`);
+    }
     const applied = appliedRows(settings);
     if (!parsed.success && applied.length === 0) return missing(`not run: no ${CALIBRATION_FILE} (refinery calibrate <run> -o overrides.yaml writes it) and no per-language threshold overrides in run.json`);
     return { available: true, measured: parsed.success ? { file: CALIBRATION_FILE, reference: parsed.data.reference, languages: measuredRows(parsed.data) } : null, applied };
