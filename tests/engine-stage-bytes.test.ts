@@ -20,12 +20,20 @@ test('bytes in and out of each stage are the UTF-8 lengths of the texts it saw a
   await runStages({ inputs: INPUTS, output: out, stages: [{ stage: 'c4' }, { stage: 'gopher-repetition' }, { stage: 'fineweb' }], quiet: true, workers: 1 });
   const stats = JSON.parse(await readFile(join(out, 'stats.json'), 'utf8')) as { read: { bytes: number }; stages: { name: string; bytes_in: number; bytes_out: number; kept: number; in: number }[] };
   let readBytes = 0;
-  for (const file of INPUTS) for await (const it of readDocs(file)) if (it.kind === 'doc') readBytes += Buffer.byteLength(it.doc.text);
+  const readTexts = new Map<string, string>();
+  for (const file of INPUTS) {
+    for await (const it of readDocs(file)) {
+      if (it.kind !== 'doc') continue;
+      readBytes += Buffer.byteLength(it.doc.text);
+      readTexts.set(it.doc.id, it.doc.text);
+    }
+  }
   assert.equal(stats.read.bytes, readBytes);
   assert.equal(stats.stages[0]!.bytes_in, readBytes);
   const c4 = stats.stages[0]!;
   assert.ok(c4.bytes_out < c4.bytes_in, 'c4 dropped some documents or lines');
   for (let i = 1; i < stats.stages.length; i++) assert.equal(stats.stages[i]!.bytes_in, stats.stages[i - 1]!.bytes_out, `${stats.stages[i]!.name} takes in what ${stats.stages[i - 1]!.name} kept`);
-  const kept = await readJsonlDir<{ text: string }>(join(out, 'kept'));
+  const kept = await readJsonlDir<{ id: string; text: string }>(join(out, 'kept'));
+  assert.ok(kept.some((d) => readTexts.get(d.id) !== d.text), 'c4 rewrote the text of some kept documents');
   assert.equal(stats.stages.at(-1)!.bytes_out, kept.reduce((a, d) => a + Buffer.byteLength(d.text), 0));
 });
