@@ -134,6 +134,9 @@ test('one operator, input, attribute or dimension changed in the exporter\'s gra
     ['the Gemm inputs swapped', (g) => node(g, 'Gemm').input.reverse()],
     ['nodes reordered', (g) => g.node.reverse()],
     ['the dim initializer not the table\'s', (g) => (g.initializer.find((t) => t.name === 'dim')!.dims = [2])],
+    // Dimensions its bytes do not hold: no allocation of 2^40 rows, no throw.
+    ['the table claiming 2^40 rows', (g) => (g.initializer.find((t) => t.name === 'embedding')!.dims[0] = 2 ** 40)],
+    ['the output matrix claiming 2^31 outputs', (g) => (g.initializer.find((t) => t.name === 'w2')!.dims[1] = 2 ** 31)],
   ];
   for (const [what, edit] of edits) assert.equal(fastTextModelOfOnnx(edited(model, edit)), undefined, what);
   // A GraphProto field the exporter does not write (sparse_initializer, 15), which decoding would drop.

@@ -109,6 +109,9 @@ export function fastTextModelOfOnnx(bytes: Uint8Array): FastTextModel | undefine
   const w2 = tensors.get('w2');
   if (embedding?.dims.length !== 2 || w2?.dims.length !== 2) return undefined;
   const [buckets, dim] = embedding.dims as [number, number];
+  // Dimensions that a matrix's bytes do not hold are not this exporter's file (and must not size an allocation).
+  const holds = (t: { dims: number[]; raw: Uint8Array }) => t.dims.every((d) => Number.isSafeInteger(d) && d >= 1) && t.raw.byteLength === t.dims.reduce((a, d) => a * d, 4);
+  if (!holds(embedding) || !holds(w2) || (w1 !== undefined && !holds(w1))) return undefined;
   const hidden = w1?.dims.length === 2 ? w1.dims[1]! : 0;
   const outputs = w2.dims[1]!;
   const regression = tensors.has('target_scale');
