@@ -65,41 +65,35 @@ export class JsonlWriter {
    */
   private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
-  /** Characters of the lines in `chunk` (counted only when chunks end by characters). */
+  /** Characters of the lines in `chunk`. */
   private chars = 0;
 
   /**
    * Returns a promise only when the caller must wait for the stream to take more (back-pressure):
    * a task writes thousands of records between two waits, and awaiting each would cost a
-   * microtask turn per record.
+   * microtask turn per record. A chunk ends before the line that would overflow it, or, when
+   * chunks end by characters, after the line that brings them to `chunkChars`; a line longer than
+   * a chunk grows it.
    */
   write(record: unknown): Promise<void> | undefined {
     if (this.failure) throw this.writeError();
     const line = JSON.stringify(record);
     this.count++;
-    if (this.chunkChars !== undefined) return this.writeByChars(line, this.chunkChars);
     let room = true;
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
-    if (this.used + 3 * line.length + 1 > this.chunk.length) {
-      room = this.flushChunk();
-      if (3 * line.length + 1 > this.chunk.length) room = this.input.write(line + '\n') && room;
-      else this.encode(line);
-    } else this.encode(line);
-    return room ? undefined : this.drained();
-  }
-
-  /** The line added to the chunk (grown when it does not fit); the chunk handed on once it holds `chars` characters. */
-  private writeByChars(line: string, chars: number): Promise<void> | undefined {
-    const need = this.used + 3 * line.length + 1;
-    if (need > this.chunk.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.chunk.length));
-      this.chunk.copy(grown, 0, 0, this.used);
-      this.chunk = grown;
+    const need = 3 * line.length + 1;
+    if (this.used + need > this.chunk.length) {
+      if (this.chunkChars === undefined) room = this.flushChunk();
+      if (this.used + need > this.chunk.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.used + need, 2 * this.chunk.length));
+        this.chunk.copy(grown, 0, 0, this.used);
+        this.chunk = grown;
+      }
     }
     this.encode(line);
     this.chars += line.length + 1;
-    if (this.chars < chars) return undefined;
-    return this.flushChunk() ? undefined : this.drained();
+    if (this.chunkChars !== undefined && this.chars >= this.chunkChars) room = this.flushChunk() && room;
+    return room ? undefined : this.drained();
   }
 
   private encode(line: string): void {
