@@ -9,6 +9,7 @@
  * English default.
  */
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { join } from 'node:path';
 import { hashString32 } from '../../pipeline/hash.ts';
 import { InputError } from '../../pipeline/errors.ts';
@@ -25,32 +26,39 @@ export interface CalibrateOptions {
   sampleDocs: number;
 }
 
-export interface ThresholdCalibration {
-  stage: string;
-  option: string;
+/** A share of a language's sampled documents. */
+const share = z.number().min(0).max(1);
+
+const thresholdCalibration = z.object({
+  stage: z.string(),
+  option: z.string(),
   /** The run's value (the reference language's threshold). */
-  default: number;
-  calibrated: number;
+  default: z.number(),
+  calibrated: z.number(),
   /** Shares of this language's sampled documents that each threshold removes. */
-  removes_default: number;
-  removes_calibrated: number;
-  docs: number;
-}
+  removes_default: share,
+  removes_calibrated: share,
+  docs: z.number(),
+});
+export type ThresholdCalibration = z.infer<typeof thresholdCalibration>;
 
-export interface LanguageCalibration {
-  language: string;
-  docs: number;
-  lid: { docs: number; median: number; std: number; default: number; threshold: number; removes_default: number; removes_calibrated: number } | null;
-  thresholds: ThresholdCalibration[];
-}
+const languageCalibration = z.object({
+  language: z.string(),
+  docs: z.number(),
+  lid: z.object({ docs: z.number(), median: z.number(), std: z.number(), default: z.number(), threshold: z.number(), removes_default: share, removes_calibrated: share }).nullable(),
+  thresholds: z.array(thresholdCalibration),
+});
+export type LanguageCalibration = z.infer<typeof languageCalibration>;
 
-export interface Calibration {
-  run: string;
-  reference: string;
+/** What `refinery calibrate` measures of a run: the type of its results and the schema of the file it records them in. */
+export const calibrationSchema = z.object({
+  run: z.string(),
+  reference: z.string(),
   /** Share of the reference language's documents each run threshold removes (what the others are matched to). */
-  reference_removes: Record<string, number>;
-  languages: LanguageCalibration[];
-}
+  reference_removes: z.record(z.string(), share),
+  languages: z.array(languageCalibration),
+});
+export type Calibration = z.infer<typeof calibrationSchema>;
 
 /** Where `refinery calibrate` records a run's Calibration in the run, for its report. */
 export const CALIBRATION_FILE = 'stats/calibration.json';

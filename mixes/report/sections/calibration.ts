@@ -7,30 +7,15 @@
  * `overrides_from:`), whose effect on this run is measured only by calibrating it in turn.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
 import { pct } from '../../figures.ts';
 import { readJsonIf } from '../run-files.ts';
 import { missing, n, table, type Missing, type ReportSection, type Table } from '../section.ts';
 import type { StageOptions } from '../measures.ts';
-import { CALIBRATION_FILE } from '../../../classifiers/calibrate/calibrate-run.ts';
+import { CALIBRATION_FILE, calibrationSchema, type Calibration } from '../../../classifiers/calibrate/calibrate-run.ts';
 import { THRESHOLD_RULES } from '../../../classifiers/calibrate/rules.ts';
 
 /** The language-ID threshold's name in the tables, as `refinery calibrate` prints it. */
 const LID = 'langid score';
-
-const shareSchema = z.number().min(0).max(1);
-const calibrationSchema = z.object({
-  reference: z.string(),
-  reference_removes: z.record(z.string(), shareSchema),
-  languages: z.array(
-    z.object({
-      language: z.string(),
-      docs: z.number(),
-      lid: z.object({ docs: z.number(), default: z.number(), threshold: z.number(), removes_default: shareSchema, removes_calibrated: shareSchema }).nullable(),
-      thresholds: z.array(z.object({ stage: z.string(), option: z.string(), default: z.number(), calibrated: z.number(), removes_default: shareSchema, removes_calibrated: shareSchema, docs: z.number() })),
-    }),
-  ),
-});
 
 /** One threshold of one language: its default and calibrated values and the share of the language's documents each removes. */
 interface ThresholdRow {
@@ -61,7 +46,7 @@ export interface CalibrationSection {
   applied: AppliedRow[];
 }
 
-function measuredRows(c: z.infer<typeof calibrationSchema>): NonNullable<CalibrationSection['measured']>['languages'] {
+function measuredRows(c: Calibration): NonNullable<CalibrationSection['measured']>['languages'] {
   const referenceLid = c.languages.find((l) => l.language === c.reference)?.lid;
   return c.languages.map((l) => ({
     language: l.language,
