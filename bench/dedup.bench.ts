@@ -26,7 +26,8 @@ import { HashedNgramEmbedder } from '../dedup/semantic/hashed-ngram-embedder.ts'
 import { cosine, type Embedder } from '../dedup/semantic/embedder.ts';
 import { OnnxSentenceEmbedder } from '../dedup/semantic/onnx-sentence-embedder.ts';
 import { exportSubwordEmbeddingModel } from '../dedup/semantic/subword-model-export.ts';
-import { ProseGenerator, mulberry32 } from '../tests/dedup-corpus.ts';
+import { ProseGenerator } from '../tests/dedup-corpus.ts';
+import { mulberry32 } from '../pipeline/seeded-random.ts';
 import { devdataFile } from './devdata.ts';
 import { QUICK, sized } from './quick.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';

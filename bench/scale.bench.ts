@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { workFiles } from '../dedup/work-files.ts';
 import { mergeSteps, writeEdgeFile, writeMergeStats, type MergeInput } from '../dedup/cluster-merge.ts';
 import { measurePeakMemory } from '../pipeline/engine/task-memory.ts';
-import { mulberry32 } from '../tests/dedup-corpus.ts';
+import { mulberry32 } from '../pipeline/seeded-random.ts';
 import { QUICK } from './quick.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';
 

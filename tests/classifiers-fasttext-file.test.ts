@@ -19,7 +19,8 @@ import { FastTextSupervisedModel, type FastTextPrediction } from '../classifiers
 import { createQualityStage, qualityOptions } from '../classifiers/quality-stage.ts';
 import type { StageContext } from '../pipeline/stage.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';
-import { referencePredictions, sampleTexts, type ReferenceModel } from './fasttext-reference.ts';
+import { referencePredictions, type ReferenceModel } from './fasttext-reference.ts';
+import { sampleTexts } from './sample-corpus.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'classifiers', 'fasttext');
 const MODELS = ['spam-softmax.bin', 'lang-ova.bin', 'lang-ns.bin', 'spam-hs.ftz'] as const;

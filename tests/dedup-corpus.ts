@@ -8,9 +8,6 @@ import { fileURLToPath } from 'node:url';
 import type { Doc } from '../pipeline/doc.ts';
 import { mulberry32 } from '../pipeline/seeded-random.ts';
 
-/** The tests' seeded stream is the product's own. */
-export { mulberry32 };
-
 export const PROSE = readFileSync(fileURLToPath(new URL('./fixtures/dedup/public-domain-prose.txt', import.meta.url)), 'utf8');
 
 export class ProseGenerator {

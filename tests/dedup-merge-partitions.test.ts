@@ -23,7 +23,8 @@ import { RunQueue } from '../pipeline/queue/run-queue.ts';
 import { submitRun } from '../pipeline/queue/submit.ts';
 import { runStatus } from '../pipeline/queue/status.ts';
 import { registerBuiltinStages } from '../bin/builtin-stages.ts';
-import { mulberry32, ProseGenerator } from './dedup-corpus.ts';
+import { ProseGenerator } from './dedup-corpus.ts';
+import { mulberry32 } from '../pipeline/seeded-random.ts';
 import { folderFiles } from '../pipeline/run-folder/files.ts';
 
 registerBuiltinStages();

@@ -14,7 +14,8 @@ import { KERNEL_BINARY } from '../dedup/minhash/minima-kernel.ts';
 import { MinHasher, estimateJaccard } from '../dedup/minhash/signature.ts';
 import { jaccard, shingleSet, wordShingles } from '../dedup/minhash/shingles.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
-import { ProseGenerator, injectedCorpus, mulberry32 } from './dedup-corpus.ts';
+import { ProseGenerator, injectedCorpus } from './dedup-corpus.ts';
+import { mulberry32 } from '../pipeline/seeded-random.ts';
 
 /** Hash counts: multiples of 16 (four groups a turn), and others (groups left over). */
 const KS = [4, 12, 16, 20, 52, 112, 128];

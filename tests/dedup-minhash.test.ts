@@ -11,7 +11,8 @@ import { jaccard, shingleKeysOfWordHashes, shingleSet, shinglesOfWordHashes, wor
 import { fmix32, mix32 } from '../pipeline/hash.ts';
 import { normalizationSchema, normalizeText, wordsOf } from '../dedup/normalize-text.ts';
 import { runGlobalStage } from './run-global-stage.ts';
-import { chineseDocument, injectedCorpus, mulberry32, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
+import { chineseDocument, injectedCorpus, trueJaccard, type InjectedCorpus } from './dedup-corpus.ts';
+import { mulberry32 } from '../pipeline/seeded-random.ts';
 
 const NORM = normalizationSchema.parse({});
 const shinglesOf = (text: string): Uint32Array => wordShingles(wordsOf(normalizeText(text, NORM)), 5);

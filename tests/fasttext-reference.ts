@@ -24,5 +24,3 @@ export function referencePredictions(model: ReferenceModel, line: string, k: num
     vector.delete?.();
   }
 }
-
-export { sampleTexts } from './sample-corpus.ts';

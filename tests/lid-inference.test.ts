@@ -13,7 +13,8 @@ import { lidPrefix } from '../filters/langid/prefix.ts';
 import { readFtz, FtzFormatError } from '../filters/langid/ftz-format.ts';
 import { expf } from '../filters/langid/float32-math.ts';
 import { mulberry32 } from '../pipeline/seeded-random.ts';
-import { referencePredictions, sampleTexts, type ReferenceModel } from './fasttext-reference.ts';
+import { referencePredictions, type ReferenceModel } from './fasttext-reference.ts';
+import { sampleTexts } from './sample-corpus.ts';
 
 const reference: Promise<ReferenceModel> = (getLIDModel as unknown as () => Promise<{ load(): Promise<ReferenceModel> }>)().then((l) => l.load());
 
