@@ -12,7 +12,7 @@ import { FeatureHasher } from './fasttext/features.ts';
 import { openFastTextOnnx, type FastTextOnnx } from './fasttext/onnx-scoring.ts';
 import { fastTextFileCard, MODEL_CARD_FILE, readModelCard, type FastTextCard, type ModelCard, type TransformerCard } from './model-card.ts';
 import { openFastTextFile } from './fasttext-file/file-scorer.ts';
-import { OnnxSession } from '../pipeline/onnx/session.ts';
+import { OnnxSession, type OnnxSessionOptions } from '../pipeline/onnx/session.ts';
 import { readSafetensors } from '../pipeline/onnx/safetensors.ts';
 import { InputError } from '../pipeline/errors.ts';
 
@@ -25,9 +25,8 @@ export interface TextScorer {
   close(): Promise<void>;
 }
 
-export interface ScorerOptions {
-  /** ONNX Runtime threads per session (1: the runner parallelises over shards). */
-  threads?: number;
+/** ONNX Runtime's threads per session (`OnnxSessionOptions`), and what a fastText file named alone lacks. */
+export interface ScorerOptions extends Pick<OnnxSessionOptions, 'threads'> {
   /** A fastText file named without a card: the positive class of a binary model. */
   positiveLabel?: string;
 }

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { fastTextFeeds, fastTextLayersToOnnx, fastTextModelOfOnnx } from './export-onnx.ts';
 import { PoolingKernel } from './pooling-kernel.ts';
-import { OnnxSession } from '../../pipeline/onnx/session.ts';
+import { OnnxSession, type OnnxSessionOptions } from '../../pipeline/onnx/session.ts';
 
 export interface FastTextOnnx {
   /** True when the kernel pools and ONNX Runtime runs the layers alone. */
@@ -18,9 +18,8 @@ export interface FastTextOnnx {
   close(): Promise<void>;
 }
 
-export interface FastTextOnnxOptions {
-  /** ONNX Runtime threads per session. */
-  threads?: number;
+/** How a model.onnx is opened: ONNX Runtime's threads per session, and whether the split path may run. */
+export interface FastTextOnnxOptions extends Pick<OnnxSessionOptions, 'threads'> {
   /** Run the whole graph even where the split path could: the reference the split path is compared with. */
   whole?: boolean;
 }
